@@ -1,0 +1,1 @@
+"""motcua-sms: the SMS gateway daemon for one-stop administrative offices."""

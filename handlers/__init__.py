@@ -1,0 +1,1 @@
+"""MO keyword handlers, one module per handler (see the `keywords:` config section)."""
