@@ -1,0 +1,479 @@
+"""SMS text: GSM 03.38 / UCS-2 encoding, concatenation with UDH, MO decoding.
+
+Pure functions and one small stateful helper (``ReferenceAllocator``); no I/O.
+
+Why our own splitter instead of ``smpplib.gsm.make_parts``: that one splits a GSM-7
+escape pair (0x1B + character) and UTF-16 surrogate pairs across parts, maps the backtick
+to 0x5F ("§"), does not normalise (NFD Vietnamese costs an extra part) and draws a random
+8-bit reference per message (collisions after a few hundred long messages to one phone,
+and the handset then merges two different messages).
+
+GSM-7 is produced *unpacked* (one septet value per octet): with data_coding 0 over SMPP the
+SMSC does the packing, and the part limits below already account for the UDH septets.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+__all__ = [
+    "GSM7",
+    "UCS2",
+    "Concat",
+    "Encoded",
+    "ReferenceAllocator",
+    "decode",
+    "encode",
+    "fits_gsm7",
+    "gsm7_length",
+    "segment_count",
+    "split_udh",
+    "strip_diacritics",
+]
+
+GSM7: Final[int] = 0x00
+"""data_coding for the SMSC default alphabet (GSM 03.38, unpacked over SMPP)."""
+UCS2: Final[int] = 0x08
+"""data_coding for UCS-2; we send UTF-16BE so characters beyond the BMP survive."""
+
+# --- GSM 03.38 tables (3GPP TS 23.038, section 6.2.1) ---------------------------------
+
+_ESC: Final[int] = 0x1B
+
+# Index = septet value. 0x1B is the escape to the extension table, not a character:
+# a literal U+001B in the text is *not* GSM-encodable (it would be read as an escape).
+_BASIC: Final[str] = (
+    # 0x00-0x0F
+    "@£$¥èéùìòÇ\nØø\rÅå"
+    # 0x10-0x1F (0x1B = ESC)
+    "Δ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ"
+    # 0x20-0x2F (0x24 is the currency sign, not the dollar)
+    " !\"#¤%&'()*+,-./"
+    # 0x30-0x3F
+    "0123456789:;<=>?"
+    # 0x40-0x4F (0x40 is the inverted exclamation mark, not "@")
+    "¡ABCDEFGHIJKLMNO"
+    # 0x50-0x5F (0x5F is the section sign, not "_")
+    "PQRSTUVWXYZÄÖÑÜ§"
+    # 0x60-0x6F (0x60 is the inverted question mark, not the backtick)
+    "¿abcdefghijklmno"
+    # 0x70-0x7F
+    "pqrstuvwxyzäöñüà"
+)
+assert len(_BASIC) == 128
+
+# Extension table: septet after ESC -> character. Each costs two septets.
+_EXTENSION: Final[dict[int, str]] = {
+    0x0A: "\x0c",  # form feed (page break)
+    0x14: "^",
+    0x28: "{",
+    0x29: "}",
+    0x2F: "\\",
+    0x3C: "[",
+    0x3D: "~",
+    0x3E: "]",
+    0x40: "|",
+    0x65: "€",
+}
+
+# Built once: encode() is on the send hot path, so encoding is one C-level str.translate
+# (each character -> its septet(s) as code points < 0x80) followed by .encode("latin-1").
+_TRANSLATE: Final[dict[int, str]] = {
+    ord(ch): chr(code) for code, ch in enumerate(_BASIC) if code != _ESC
+} | {ord(ch): chr(_ESC) + chr(code) for code, ch in _EXTENSION.items()}
+_GSM_CHARS: Final[frozenset[str]] = frozenset(chr(c) for c in _TRANSLATE)
+_EXTENSION_CHARS: Final[frozenset[str]] = frozenset(_EXTENSION.values())
+
+# Decoding: septet -> character, and ESC + septet -> character.
+_DECODE_BASIC: Final[tuple[str, ...]] = tuple(
+    " " if i == _ESC else ch for i, ch in enumerate(_BASIC)
+)
+
+# --- limits (3GPP TS 23.040 9.2.3.24.1 / 9.2.3.24.8) ----------------------------------
+
+_GSM7_SINGLE: Final[int] = 160  # septets in 140 octets
+_UCS2_SINGLE: Final[int] = 70  # UTF-16 code units in 140 octets
+# 6-octet UDH (05 00 03 ..) = 48 bits -> 7 septets with fill; 7-octet UDH -> 8 septets.
+_GSM7_PART: Final[dict[bool, int]] = {False: 153, True: 152}
+# 140 - 6 = 134 octets -> 67 units; 140 - 7 = 133 octets -> 66 units (whole units only).
+_UCS2_PART: Final[dict[bool, int]] = {False: 67, True: 66}
+_MAX_PARTS: Final[int] = 255  # the total/seq fields of the UDH are one octet
+
+_LONE_SURROGATE: Final[re.Pattern[str]] = re.compile("[\ud800-\udfff]")
+
+
+# --- diacritics -----------------------------------------------------------------------
+
+# đ/Đ are letters in their own right (no decomposition), so NFD alone leaves them in place
+# and the message would fall back to UCS-2. U+00D0 (Icelandic eth) is visually identical to
+# Đ and turns up in text converted from legacy Vietnamese encodings; it is mapped too.
+_STROKE_D: Final[dict[int, str]] = {0x0111: "d", 0x0110: "D", 0x00D0: "D"}
+
+
+def strip_diacritics(text: str) -> str:
+    """Remove Vietnamese (and other) diacritics so the text fits GSM-7.
+
+    Why: many carriers reject or overcharge Unicode brandname SMS, and a UCS-2 part holds
+    67-70 characters against 153-160 for GSM-7, so stripping usually halves the cost.
+    Steps: NFC, đ→d / Đ→D, NFD, drop every combining mark, NFC again.
+    "Hồ sơ của quý Ông/Bà" -> "Ho so cua quy Ong/Ba".
+    """
+    text = unicodedata.normalize("NFC", text).translate(_STROKE_D)
+    decomposed = unicodedata.normalize("NFD", text)
+    kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", kept)
+
+
+# --- GSM-7 predicates -----------------------------------------------------------------
+
+
+def fits_gsm7(text: str) -> bool:
+    """True when every character (after NFC) is in the GSM 03.38 default or extension table.
+
+    NFC first because a decomposed "é" (e + U+0301) is GSM-encodable once composed.
+    """
+    return _GSM_CHARS.issuperset(unicodedata.normalize("NFC", text))
+
+
+def gsm7_length(text: str) -> int:
+    """Septets the text costs in GSM-7 (after NFC): extension characters cost two.
+
+    Why it matters: "€" or "[" takes two septets, so 160 visible characters with one of
+    them no longer fit one SMS. Raises ValueError when the text does not fit GSM-7.
+    """
+    text = unicodedata.normalize("NFC", text)
+    if not _GSM_CHARS.issuperset(text):
+        raise ValueError("text contains characters outside the GSM 03.38 alphabet")
+    return len(text) + sum(1 for ch in text if ch in _EXTENSION_CHARS)
+
+
+# --- encoding -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """One text ready for submit_sm: its data_coding and one short_message per part."""
+
+    data_coding: int
+    """GSM7 or UCS2."""
+    parts: tuple[bytes, ...]
+    """Each is the complete short_message of one submit_sm, UDH included when udhi."""
+    udhi: bool
+    """True when the parts start with a UDH: the caller sets esm_class |= 0x40."""
+
+    @property
+    def segments(self) -> int:
+        """Number of SMS the carrier bills (one submit_sm each)."""
+        return len(self.parts)
+
+
+def _split(
+    payload: bytes, limit: int, unit: int, splits_char: Callable[[bytes, int], bool]
+) -> list[bytes]:
+    """Cut ``payload`` into chunks of at most ``limit`` units of ``unit`` octets.
+
+    ``splits_char(payload, cut)`` says whether cutting at octet ``cut`` would separate the
+    two halves of one character; the cut then moves back one unit, so the whole character
+    opens the next part. Greedy filling in order gives the fewest parts possible.
+    """
+    size = limit * unit
+    chunks: list[bytes] = []
+    start = 0
+    end_all = len(payload)
+    while start < end_all:
+        cut = min(start + size, end_all)
+        if cut < end_all and splits_char(payload, cut):
+            cut -= unit
+        chunks.append(payload[start:cut])
+        start = cut
+    return chunks
+
+
+def _splits_escape(payload: bytes, cut: int) -> bool:
+    # In our own output every 0x1B is an escape prefix (a literal ESC never gets through
+    # fits_gsm7 and no extension code is 0x1B), so a chunk ending in 0x1B cuts a pair.
+    return payload[cut - 1] == _ESC
+
+
+def _splits_surrogate(payload: bytes, cut: int) -> bool:
+    # The last code unit of the chunk is a high surrogate (D800-DBFF): its low half follows.
+    return 0xD8 <= payload[cut - 2] <= 0xDB
+
+
+def _utf16(text: str) -> bytes:
+    try:
+        return text.encode("utf-16-be")
+    except UnicodeEncodeError:
+        # Lone surrogates are not text a phone can show; send U+FFFD rather than fail.
+        return _LONE_SURROGATE.sub("\ufffd", text).encode("utf-16-be")
+
+
+def _udh(index: int, total: int, reference: int, ref16: bool) -> bytes:
+    if ref16:
+        # UDHL 6, IEI 08 (16-bit reference concatenation), IEDL 4, ref hi, ref lo, total, seq
+        return bytes((0x06, 0x08, 0x04, reference >> 8, reference & 0xFF, total, index))
+    # UDHL 5, IEI 00 (8-bit reference concatenation), IEDL 3, ref, total, seq
+    return bytes((0x05, 0x00, 0x03, reference, total, index))
+
+
+def _too_many(parts: int) -> ValueError:
+    return ValueError(
+        f"text needs {parts} SMS parts; concatenation allows at most {_MAX_PARTS}"
+        " (the UDH counts parts in one octet)"
+    )
+
+
+def encode(text: str, *, reference: int = 0, ref16: bool = False) -> Encoded:
+    """Encode ``text`` for submit_sm, splitting it into concatenated parts when needed.
+
+    NFC first (an NFD Vietnamese text would cost more parts for the same message). GSM-7
+    (unpacked) when every character is in GSM 03.38, else UCS-2 as UTF-16BE. One part up
+    to 160 septets / 70 code units; otherwise parts of 153/67 (152/66 with ``ref16``),
+    each starting with a concatenation UDH carrying ``reference`` (mod 256, or 65536
+    with ``ref16``). A GSM escape pair or a surrogate pair is never cut: the whole
+    character moves to the next part, so every part decodes on its own. The text is never
+    truncated; more than 255 parts raise ValueError.
+    """
+    text = unicodedata.normalize("NFC", text)
+    if _GSM_CHARS.issuperset(text):
+        data_coding = GSM7
+        payload = text.translate(_TRANSLATE).encode("latin-1")
+        if len(payload) <= _GSM7_SINGLE:
+            return Encoded(GSM7, (payload,), False)
+        chunks = _split(payload, _GSM7_PART[ref16], 1, _splits_escape)
+    else:
+        data_coding = UCS2
+        payload = _utf16(text)
+        if len(payload) <= 2 * _UCS2_SINGLE:
+            return Encoded(UCS2, (payload,), False)
+        chunks = _split(payload, _UCS2_PART[ref16], 2, _splits_surrogate)
+
+    total = len(chunks)
+    if total > _MAX_PARTS:
+        raise _too_many(total)
+    ref = reference % (0x10000 if ref16 else 0x100)
+    parts = tuple(_udh(i, total, ref, ref16) + chunk for i, chunk in enumerate(chunks, 1))
+    return Encoded(data_coding, parts, True)
+
+
+def segment_count(text: str, *, ref16: bool = False) -> int:
+    """Number of SMS ``encode(text, ref16=ref16)`` would produce, without building bytes.
+
+    Why: reports and cost previews need the count for many texts; this skips the byte
+    work but follows exactly the same rules (NFC, escape/surrogate pairs never split).
+    Unlike encode(), it does not raise past 255 parts: it just returns the count.
+    """
+    text = unicodedata.normalize("NFC", text)
+    if _GSM_CHARS.issuperset(text):
+        costs = [2 if ch in _EXTENSION_CHARS else 1 for ch in text]
+        single, per_part = _GSM7_SINGLE, _GSM7_PART[ref16]
+    else:
+        costs = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+        single, per_part = _UCS2_SINGLE, _UCS2_PART[ref16]
+    length = sum(costs)
+    if length <= single:
+        return 1
+    if length == len(text):
+        return -(-length // per_part)  # no two-unit characters: a plain division
+    parts = 1
+    used = 0
+    for cost in costs:
+        if used + cost > per_part:
+            parts += 1
+            used = 0
+        used += cost
+    return parts
+
+
+# --- decoding (MO) --------------------------------------------------------------------
+
+
+def _decode_gsm7(payload: bytes) -> str:
+    """Unpacked GSM-7 to text, total over all byte strings.
+
+    3GPP TS 23.038: an escape followed by a septet with no extension character shows the
+    basic-table character; an escape at the very end or ESC ESC shows a space. Octets
+    with the high bit set cannot be septets and become U+FFFD.
+    """
+    out: list[str] = []
+    i = 0
+    n = len(payload)
+    while i < n:
+        octet = payload[i]
+        if octet == _ESC:
+            if i + 1 >= n:
+                out.append(" ")
+                break
+            nxt = payload[i + 1]
+            ext = _EXTENSION.get(nxt)
+            if ext is not None:
+                out.append(ext)
+            elif nxt < 0x80:
+                out.append(_DECODE_BASIC[nxt])
+            else:
+                out.append("\ufffd")
+            i += 2
+            continue
+        out.append(_DECODE_BASIC[octet] if octet < 0x80 else "\ufffd")
+        i += 1
+    return "".join(out)
+
+
+def _alphabet(data_coding: int) -> int | None:
+    """Map a GSM 03.38 data coding scheme (values 0x10 and up) to 0 GSM-7, 4 8-bit, 8 UCS-2.
+
+    Some SMSCs pass the handset's DCS through unchanged (e.g. 0x18 = UCS-2 class 0, 0xF0 =
+    GSM-7 class 0), so MO text would be garbled if only the SMPP values were recognised.
+    """
+    group = data_coding & 0xF0
+    if group in (0x10, 0x20, 0x30, 0x50, 0x60, 0x70):
+        if data_coding & 0x20:
+            return None  # compressed: not supported by handsets in practice
+        return (0x00, 0x04, 0x08, None)[(data_coding >> 2) & 0x03]
+    if group == 0x40:
+        return (0x00, 0x04, 0x08, None)[(data_coding >> 2) & 0x03]
+    if group in (0xC0, 0xD0):
+        return 0x00  # message waiting indication, GSM-7
+    if group == 0xE0:
+        return 0x08  # message waiting indication, UCS-2
+    if group == 0xF0:
+        return 0x04 if data_coding & 0x04 else 0x00
+    return None
+
+
+def decode(data_coding: int, payload: bytes) -> str:
+    """Text of an inbound short_message (UDH already removed) for its data_coding.
+
+    Never raises, whatever the bytes: an MO costs the citizen money, so a garbled one
+    still reaches the keyword dispatcher (and gets the help reply) instead of being lost.
+    0x00 unpacked GSM-7, 0x01 ASCII/IA5, 0x03 Latin-1, 0x08 UCS-2/UTF-16BE, 0x02/0x04
+    8-bit data as Latin-1, GSM 03.38 DCS groups by their alphabet bits, else UTF-8;
+    undecodable sequences become U+FFFD.
+    """
+    if data_coding >= 0x10:
+        alphabet = _alphabet(data_coding)
+        if alphabet is None:
+            return payload.decode("utf-8", errors="replace")
+        data_coding = alphabet
+    if data_coding == GSM7:
+        return _decode_gsm7(payload)
+    if data_coding == 0x01:
+        return payload.decode("ascii", errors="replace")
+    if data_coding in (0x02, 0x03, 0x04):
+        return payload.decode("latin-1")
+    if data_coding == UCS2:
+        return payload.decode("utf-16-be", errors="replace")
+    return payload.decode("utf-8", errors="replace")
+
+
+# --- inbound UDH ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Concat:
+    """Concatenation info of one inbound part: which message, how many parts, which one."""
+
+    reference: int
+    total: int
+    seqnum: int
+
+
+def split_udh(short_message: bytes) -> tuple[Concat | None, bytes]:
+    """Separate the UDH of an inbound short_message (esm_class & 0x40) from its body.
+
+    Recognises concatenation IEs 0x00 (8-bit reference) and 0x08 (16-bit reference) and
+    skips any other IE. A malformed header (length beyond the data, an IE overrunning
+    the header, a concatenation IE of the wrong length, total 0, seq 0 or above total)
+    returns ``(None, short_message)`` unchanged: the bytes are still delivered as one
+    message rather than dropped, and nothing here raises on carrier input.
+    """
+    if not short_message:
+        return None, short_message
+    udhl = short_message[0]
+    if 1 + udhl > len(short_message):
+        return None, short_message
+    udh = short_message[1 : 1 + udhl]
+    concat: Concat | None = None
+    i = 0
+    while i < udhl:
+        if i + 2 > udhl:
+            return None, short_message
+        iei = udh[i]
+        iedl = udh[i + 1]
+        start = i + 2
+        end = start + iedl
+        if end > udhl:
+            return None, short_message
+        if iei == 0x00 or iei == 0x08:
+            if iei == 0x00 and iedl == 3:
+                reference, total, seqnum = udh[start], udh[start + 1], udh[start + 2]
+            elif iei == 0x08 and iedl == 4:
+                reference = (udh[start] << 8) | udh[start + 1]
+                total, seqnum = udh[start + 2], udh[start + 3]
+            else:
+                return None, short_message
+            if total == 0 or seqnum == 0 or seqnum > total:
+                return None, short_message
+            # TS 23.040 9.2.3.24: when an IE repeats, the last occurrence is used.
+            concat = Concat(reference, total, seqnum)
+        i = end
+    return concat, short_message[1 + udhl :]
+
+
+# --- concatenation references ---------------------------------------------------------
+
+
+class ReferenceAllocator:
+    """Concatenation reference numbers that do not repeat for the same destination within
+    255 (or 65535) messages.
+
+    Why: a handset reassembles parts by (sender, reference); a random 8-bit reference
+    collides after a few hundred long messages to one phone and two notices get merged.
+    Each destination keeps a counter that starts at a random value (so a restart does not
+    reuse the references of the previous run from 0) and increments per message.
+
+    Memory is bounded: at most ``max_destinations`` (default 100,000) counters are kept,
+    least recently used evicted first. An evicted destination restarts at a random value,
+    which only matters if it had a long message within the last few seconds to minutes
+    while 100,000 other phones were served. Not thread-safe (one event loop uses it).
+    """
+
+    __slots__ = ("_last", "_max", "_modulus", "_rng")
+
+    def __init__(
+        self,
+        ref16: bool = False,
+        *,
+        max_destinations: int = 100_000,
+        rng: random.Random | None = None,
+    ) -> None:
+        if max_destinations < 1:
+            raise ValueError("max_destinations must be at least 1")
+        self._modulus = 0x10000 if ref16 else 0x100
+        self._max = max_destinations
+        self._rng = rng if rng is not None else random.Random()
+        self._last: OrderedDict[str, int] = OrderedDict()
+
+    def next(self, destination: str) -> int:
+        """The reference to use for the next multi-part message to ``destination``."""
+        last = self._last.get(destination)
+        if last is None:
+            value = self._rng.randrange(self._modulus)
+            self._last[destination] = value
+            if len(self._last) > self._max:
+                self._last.popitem(last=False)
+        else:
+            value = (last + 1) % self._modulus
+            self._last[destination] = value
+            self._last.move_to_end(destination)
+        return value
+
+    def __len__(self) -> int:
+        """Destinations currently tracked (at most ``max_destinations``)."""
+        return len(self._last)
