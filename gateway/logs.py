@@ -1,0 +1,74 @@
+"""Structured logs: JSON lines under systemd, readable lines on a terminal, no personal data.
+
+Phone numbers are personal data: a processor masks every run of 9 or more digits in every
+event value (keys named like a secret or a message body are dropped outright), so that a
+careless `log.info(..., to=number)` cannot leak one into the journal.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+_DIGITS = re.compile(r"\+?\d[\d .-]{7,}\d")
+_SECRET_KEYS = frozenset({"password", "passwd", "secret", "text", "body", "short_message"})
+
+
+def _mask_digits(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    if len(digits) < 9:
+        return match.group(0)
+    return digits[:4] + "*" * (len(digits) - 6) + digits[-2:]
+
+
+def mask_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return _DIGITS.sub(_mask_digits, value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 100_000_000:
+        return _DIGITS.sub(_mask_digits, str(value))
+    return value
+
+
+def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: drop secrets and bodies, mask anything that looks like a number."""
+    for key in list(event):
+        if key.lower() in _SECRET_KEYS:
+            event[key] = "[redacted]"
+        else:
+            event[key] = mask_value(event[key])
+    return event
+
+
+def _json_wanted() -> bool:
+    if os.environ.get("MOTCUA_SMS_LOG_FORMAT") in ("json", "console"):
+        return os.environ["MOTCUA_SMS_LOG_FORMAT"] == "json"
+    return bool(os.environ.get("JOURNAL_STREAM")) or not sys.stderr.isatty()
+
+
+def configure_logging(level: int = logging.INFO, *, json: bool | None = None) -> None:
+    """Set up structlog once, at start-up, for the whole process."""
+    as_json = _json_wanted() if json is None else json
+    renderer: Any = (
+        structlog.processors.JSONRenderer(ensure_ascii=False)
+        if as_json
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=False),
+            structlog.processors.format_exc_info,
+            redact,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )

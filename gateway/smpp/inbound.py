@@ -1,0 +1,127 @@
+"""deliver_sm / data_sm from the SMSC → a delivery `Receipt` or a citizen's `Mo`.
+
+The SMSC uses the same PDU for both. A receipt is recognised by the esm_class message
+type (SMSC delivery receipt, SME acknowledgement, intermediate notification) or by the
+receipt TLVs, because some carriers set only one of the two. Everything else is an MO;
+long MOs arrive in parts (UDH with 8- or 16-bit reference, or SAR TLVs), in any order,
+and are put back together here before anyone sees them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.smpp.pdu import text_field
+from gateway.smpp.reassembly import Assembled, Fragment, Reassembler
+from gateway.smpp.receipt import Receipt, parse_receipt
+from gateway.smpp.text import decode, split_udh
+
+ESM_UDHI = 0x40
+# esm_class bits 2-5 (mask 0x3C): 0x04 SMSC delivery receipt, 0x08 SME delivery ack,
+# 0x10 SME manual/user ack, 0x20 intermediate delivery notification.
+_ESM_TYPE_MASK = 0x3C
+_RECEIPT_TYPES = frozenset({0x04, 0x08, 0x20})
+
+
+@dataclass(frozen=True, slots=True)
+class Mo:
+    """A message a citizen sent to one of our shortcodes, whole (or as whole as it got)."""
+
+    source: str
+    destination: str
+    text: str
+    complete: bool = True
+    parts: int = 1
+
+
+Inbound = Mo | Receipt
+
+
+def is_receipt(request: Any) -> bool:
+    esm = request.esm_class or 0
+    if (esm & _ESM_TYPE_MASK) in _RECEIPT_TYPES:
+        return True
+    return bool(
+        getattr(request, "receipted_message_id", None)
+        or getattr(request, "message_state", None) is not None
+    )
+
+
+class InboundDecoder:
+    """Turns one deliver_sm/data_sm into what it means; keeps the parts of long MOs."""
+
+    def __init__(self, reassembler: Reassembler) -> None:
+        self._parts = reassembler
+
+    def decode(self, request: Any) -> Inbound | None:
+        """The receipt or MO this PDU carries; None while a long MO still misses parts.
+
+        A PDU that claims to be a receipt but yields no id and no state is handled as
+        an MO: a citizen's text is never thrown away for looking odd.
+        """
+        body = _payload(request)
+        if is_receipt(request):
+            receipt = parse_receipt(
+                body,
+                receipted_message_id=getattr(request, "receipted_message_id", None),
+                message_state=getattr(request, "message_state", None),
+                network_error_code=getattr(request, "network_error_code", None),
+            )
+            if receipt is not None:
+                return receipt
+        source = text_field(request.source_addr)
+        destination = text_field(request.destination_addr)
+        data_coding = request.data_coding or 0
+        concat = None
+        if (request.esm_class or 0) & ESM_UDHI:
+            concat, body = split_udh(body)
+        text = decode(data_coding, body)
+        reference, total, seqnum = _sar(request)
+        if concat is not None:
+            reference, total, seqnum = concat.reference, concat.total, concat.seqnum
+        if total is None or total <= 1:
+            return Mo(source=source, destination=destination, text=text)
+        assembled = self._parts.add(
+            Fragment(
+                source=source,
+                destination=destination,
+                reference=reference or 0,
+                total=total,
+                seqnum=seqnum or 0,
+                text=text,
+            )
+        )
+        return None if assembled is None else mo_from(assembled)
+
+    def expired(self) -> list[Mo]:
+        """Long MOs whose missing parts never came: what arrived, marked incomplete."""
+        return [mo_from(a) for a in self._parts.expire()]
+
+    def next_deadline(self) -> float | None:
+        return self._parts.next_deadline()
+
+
+def mo_from(assembled: Assembled) -> Mo:
+    return Mo(
+        source=assembled.source,
+        destination=assembled.destination,
+        text=assembled.text,
+        complete=assembled.complete,
+        parts=assembled.parts,
+    )
+
+
+def _payload(request: Any) -> bytes:
+    payload = getattr(request, "message_payload", None)
+    if payload:
+        return bytes(payload)
+    return bytes(getattr(request, "short_message", None) or b"")
+
+
+def _sar(request: Any) -> tuple[int | None, int | None, int | None]:
+    return (
+        getattr(request, "sar_msg_ref_num", None),
+        getattr(request, "sar_total_segments", None),
+        getattr(request, "sar_segment_seqnum", None),
+    )

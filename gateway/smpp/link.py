@@ -1,0 +1,251 @@
+"""One TCP connection to the SMSC: framing, sequence numbers, request/response matching.
+
+A `Link` reads whole frames (the length is checked before the body), answers what the
+protocol itself asks (enquire_link, unbind, undecodable PDUs), hands every other request
+(deliver_sm, data_sm) to the session, and matches responses to the requests it sent by
+sequence number. When the connection ends, every waiter fails at once with
+`ConnectError`: nobody waits for a response that can no longer come.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+
+from gateway.smpp import pdu
+from gateway.smpp.errors import ConnectError, FramingError, OutcomeUnknown, ProtocolError
+from gateway.smpp.pdu import CommandId
+
+log = structlog.get_logger("gateway.smpp.link")
+
+RequestHandler = Callable[["Link", Any], Awaitable[None]]
+
+_BODYLESS = {
+    "enquire_link": CommandId.ENQUIRE_LINK,
+    "enquire_link_resp": CommandId.ENQUIRE_LINK_RESP,
+    "unbind": CommandId.UNBIND,
+    "unbind_resp": CommandId.UNBIND_RESP,
+    "generic_nack": CommandId.GENERIC_NACK,
+}
+
+
+class Link:
+    """A connected socket speaking SMPP; not yet bound when created."""
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        name: str,
+        on_request: RequestHandler,
+        on_malformed: Callable[[ProtocolError], None] | None = None,
+    ) -> None:
+        self.name = name
+        self._reader = reader
+        self._writer = writer
+        self._on_request = on_request
+        self._on_malformed = on_malformed
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._sequence = itertools.count(1)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = asyncio.Event()
+        self._close_reason: BaseException | None = None
+        self.last_rx = time.monotonic()
+        self.peer_unbound = False
+
+    # -- connection ------------------------------------------------------------------
+
+    @classmethod
+    async def open(
+        cls,
+        host: str,
+        port: int,
+        *,
+        timeout: float,
+        name: str,
+        on_request: RequestHandler,
+        on_malformed: Callable[[ProtocolError], None] | None = None,
+    ) -> Link:
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(host, port), timeout=timeout
+            )
+        except (OSError, TimeoutError) as exc:
+            raise ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
+        return cls(reader, writer, name=name, on_request=on_request, on_malformed=on_malformed)
+
+    @property
+    def is_open(self) -> bool:
+        return not self._closed.is_set()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._pending)
+
+    def next_sequence(self) -> int:
+        # SMPP sequence numbers run 1..0x7FFFFFFF.
+        seq = next(self._sequence)
+        if seq > 0x7FFFFFFF:
+            self._sequence = itertools.count(2)
+            seq = 1
+        return seq
+
+    def close(self, reason: BaseException | None = None) -> None:
+        """Close the socket and fail every waiter; safe to call more than once."""
+        if self._closed.is_set():
+            return
+        self._close_reason = reason
+        self._closed.set()
+        err = ConnectError(f"link {self.name} closed" + (f": {reason}" if reason else ""))
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(err)
+        with contextlib.suppress(Exception):
+            self._writer.close()
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+
+    # -- writing ---------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        if self._closed.is_set() or self._writer.is_closing():
+            raise ConnectError(f"link {self.name} is closed")
+        self._writer.write(data)
+
+    def respond(self, command: str, sequence: int, status: int = 0, **fields: Any) -> None:
+        """Send a response; a closed link drops it (the SMSC will redeliver the request)."""
+        if command in _BODYLESS:
+            data = pdu.encode_header_only(_BODYLESS[command], sequence, status)
+        else:
+            data = pdu.encode(command, sequence, status, **fields)
+        with contextlib.suppress(ConnectError):
+            self.write(data)
+
+    async def request(self, command: str, *, timeout: float, **fields: Any) -> Any:
+        """Send a request and return its response PDU (whatever its command_status).
+
+        Raises `ConnectError` when nothing was written, `OutcomeUnknown` when the request
+        went out and no response came within `timeout` or the link ended first.
+        """
+        seq = self.next_sequence()
+        if command in _BODYLESS:
+            data = pdu.encode_header_only(_BODYLESS[command], seq)
+        else:
+            data = pdu.encode(command, seq, **fields)
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[seq] = fut
+        try:
+            self.write(data)
+            try:
+                return await asyncio.wait_for(fut, timeout)
+            except TimeoutError as exc:
+                raise OutcomeUnknown(f"no {command}_resp within {timeout:g}s") from exc
+            except ConnectError as exc:
+                raise OutcomeUnknown(f"link lost before {command}_resp") from exc
+        finally:
+            del self._pending[seq]
+
+    async def drain(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._writer.drain()
+
+    # -- reading ---------------------------------------------------------------------
+
+    async def read_loop(self) -> None:
+        """Read frames until the connection ends; returns normally on EOF or close()."""
+        try:
+            while True:
+                frame = await self._read_frame()
+                self.last_rx = time.monotonic()
+                self._dispatch(frame)
+        except (asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
+            self.close(exc)
+        except FramingError as exc:
+            log.error("smpp_framing_error", link=self.name, error=str(exc))
+            self.close(exc)
+        except asyncio.CancelledError:
+            self.close()
+            raise
+        finally:
+            self.close()
+
+    async def _read_frame(self) -> bytes:
+        head = await self._reader.readexactly(4)
+        length = int.from_bytes(head, "big")
+        pdu.check_length(length)
+        return head + await self._reader.readexactly(length - 4)
+
+    def _dispatch(self, frame: bytes) -> None:
+        _length, command_id, status, sequence = pdu.header(frame)
+        if command_id & pdu.RESPONSE_BIT:
+            fut = self._pending.get(sequence)
+            if command_id == CommandId.GENERIC_NACK and fut is None:
+                log.warning("smpp_generic_nack", link=self.name, status=status, sequence=sequence)
+                return
+            if fut is None or fut.done():
+                log.warning(
+                    "smpp_unexpected_response",
+                    link=self.name,
+                    sequence=sequence,
+                    command_id=f"0x{command_id:08X}",
+                )
+                return
+            try:
+                response = pdu.decode(frame)
+            except ProtocolError as exc:
+                self._malformed(exc)
+                # A response we cannot read still tells us the status of the request.
+                response = _BareResponse(command_id, status, sequence)
+            fut.set_result(response)
+            return
+        if command_id == CommandId.ENQUIRE_LINK:
+            self.respond("enquire_link_resp", sequence)
+            return
+        if command_id == CommandId.UNBIND:
+            self.peer_unbound = True
+            self.respond("unbind_resp", sequence)
+            log.warning("smpp_unbind_from_smsc", link=self.name)
+            self.close(ConnectError("SMSC unbound"))
+            return
+        try:
+            request = pdu.decode(frame)
+        except ProtocolError as exc:
+            self._malformed(exc)
+            return
+        task = asyncio.create_task(self._on_request(self, request), name=f"smpp[{self.name}].rx")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _malformed(self, exc: ProtocolError) -> None:
+        log.warning(
+            "smpp_malformed_pdu",
+            link=self.name,
+            error=str(exc),
+            command_id=f"0x{exc.command_id:08X}",
+            sequence=exc.sequence,
+        )
+        if self._on_malformed is not None:
+            self._on_malformed(exc)
+        if exc.command_id & pdu.RESPONSE_BIT:
+            return  # never answer a response, even a broken one
+        self.respond("generic_nack", exc.sequence, exc.status)
+
+
+class _BareResponse:
+    """Header-only view of a response whose body smpplib could not decode."""
+
+    def __init__(self, command_id: int, status: int, sequence: int) -> None:
+        self.command = pdu.command_name(command_id)
+        self.status = status
+        self.sequence = sequence
+        self.message_id = None

@@ -1,0 +1,457 @@
+"""The ESME session: keeps a bind to the SMSC and offers `submit()` and inbound delivery.
+
+    async with Session(config, on_deliver) as session:
+        message_id = await session.submit(Submit(...))
+
+One class for both bind modes: a transceiver is one `Link`, transmitter + receiver are
+two, each kept up by its own supervisor task (bind, serve, reconnect with capped
+exponential back-off and jitter; a credentials refusal waits much longer and is logged
+as an error, so a wrong password is loud and never a tight loop).
+
+The window is a semaphore held from before the write until the response (or failure),
+so at most `window` submit_sm are ever unanswered. The throughput cap is a
+`RateLimiter` awaited right before each write. Inbound deliver_sm is answered only after
+`on_deliver` returns, so the caller can commit first; if it raises, the SMSC gets
+ESME_RX_T_APPN and delivers again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import structlog
+
+from gateway.smpp.errors import (
+    BindError,
+    ConnectError,
+    OutcomeUnknown,
+    ProtocolError,
+    SmppError,
+    StatusError,
+)
+from gateway.smpp.inbound import Inbound, InboundDecoder, Mo
+from gateway.smpp.link import Link
+from gateway.smpp.pdu import CREDENTIAL_STATUSES, Status, StatusClass, StatusTable, text_field
+from gateway.smpp.ratelimit import RateLimiter, limiter_for
+from gateway.smpp.reassembly import Reassembler
+
+__all__ = ["Mo", "Session", "SessionConfig", "SessionStats", "Submit"]
+
+log = structlog.get_logger("gateway.smpp.session")
+
+DeliverHandler = Callable[[Inbound], Awaitable[None]]
+BindMode = Literal["transceiver", "transmitter_receiver"]
+
+_ROLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "transceiver": (("trx", "bind_transceiver"),),
+    "transmitter_receiver": (("tx", "bind_transmitter"), ("rx", "bind_receiver")),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    host: str
+    port: int
+    system_id: str
+    password: str
+    system_type: str = ""
+    bind: BindMode = "transceiver"
+    window: int = 10
+    tps: float = 0.0
+    enquire_link_interval: float = 30.0
+    response_timeout: float = 30.0
+    connect_timeout: float = 10.0
+    reconnect_min: float = 1.0
+    reconnect_max: float = 60.0
+    auth_backoff: float = 300.0
+    throttle_pause: float = 1.0
+    shutdown_timeout: float = 10.0
+    mo_reassembly_timeout: float = 60.0
+    status_classes: Mapping[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Submit:
+    """One submit_sm. `short_message` is final octets (UDH included for a part)."""
+
+    source: str
+    destination: str
+    short_message: bytes
+    data_coding: int = 0
+    source_ton: int = 5
+    source_npi: int = 0
+    dest_ton: int = 1
+    dest_npi: int = 1
+    esm_class: int = 0
+    registered_delivery: int = 1
+    priority_flag: int = 0
+
+
+@dataclass(slots=True)
+class SessionStats:
+    """Counters for health and metrics; plain ints, read at any time."""
+
+    binds: int = 0
+    bind_failures: int = 0
+    reconnects: int = 0
+    submits_ok: int = 0
+    submits_failed: int = 0
+    throttled: int = 0
+    outcome_unknown: int = 0
+    receipts: int = 0
+    mo: int = 0
+    deliver_errors: int = 0
+    malformed_pdus: int = 0
+
+
+class Session:
+    """An SMPP bind that repairs itself. Reusable after exit, not reentrant."""
+
+    def __init__(
+        self,
+        config: SessionConfig,
+        on_deliver: DeliverHandler,
+        *,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        if config.bind not in _ROLES:
+            raise ValueError(f"unknown bind mode {config.bind!r}")
+        if config.window < 1:
+            raise ValueError("window must be at least 1")
+        self.config = config
+        self.stats = SessionStats()
+        self.last_bind_error: BindError | None = None
+        self._on_deliver = on_deliver
+        self._limiter = limiter if limiter is not None else limiter_for(config.tps)
+        self._statuses = StatusTable(config.status_classes)
+        self._roles = _ROLES[config.bind]
+        self._tx_role = self._roles[0][0]
+        self._window = asyncio.Semaphore(config.window)
+        self._decoder = InboundDecoder(Reassembler(timeout=config.mo_reassembly_timeout))
+        self._links: dict[str, Link] = {}
+        self._changed = asyncio.Condition()
+        self._closing = False
+        self._throttled_until = 0.0
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._entered = False
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def __aenter__(self) -> Session:
+        if self._entered:
+            raise RuntimeError("Session is reusable, but not reentrant")
+        self._entered = True
+        self._closing = False
+        for role, command in self._roles:
+            self._spawn(self._maintain(role, command), name=f"smpp[{role}].supervisor")
+        self._spawn(self._expire_mo_parts(), name="smpp.mo_reassembly")
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop submitting, wait (bounded) for outstanding responses, unbind, disconnect."""
+        if not self._entered:
+            return
+        async with self._changed:
+            self._closing = True
+            self._changed.notify_all()
+        try:
+            await asyncio.wait_for(self._idle.wait(), self.config.shutdown_timeout)
+        except TimeoutError:
+            log.warning("smpp_shutdown_unanswered", outstanding=self._in_flight)
+        for link in list(self._links.values()):
+            if link.is_open:
+                with contextlib.suppress(SmppError):
+                    await link.request("unbind", timeout=min(5.0, self.config.response_timeout))
+            link.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._links.clear()
+        self._entered = False
+
+    def _spawn(self, coro: Awaitable[Any], *, name: str) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # -- state -----------------------------------------------------------------------
+
+    @property
+    def bound(self) -> bool:
+        """True while every link of the bind mode is bound."""
+        return all(
+            (link := self._links.get(role)) is not None and link.is_open for role, _ in self._roles
+        )
+
+    @property
+    def window_in_use(self) -> int:
+        return self._in_flight
+
+    async def wait_bound(self, timeout: float | None = None) -> None:
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: self.bound or self._closing)
+        if not self.bound:
+            raise ConnectError("session is closing")
+
+    async def _set_link(self, role: str, link: Link | None) -> None:
+        async with self._changed:
+            if link is None:
+                self._links.pop(role, None)
+            else:
+                self._links[role] = link
+            self._changed.notify_all()
+
+    # -- bind and keep bound -----------------------------------------------------------
+
+    async def _maintain(self, role: str, command: str) -> None:
+        failures = 0
+        while not self._closing:
+            try:
+                link = await self._bind(role, command)
+            except BindError as exc:
+                failures += 1
+                self.stats.bind_failures += 1
+                self.last_bind_error = exc
+                if exc.status in CREDENTIAL_STATUSES:
+                    delay = self.config.auth_backoff
+                    log.error(
+                        "smpp_bind_refused_credentials",
+                        link=role,
+                        status=exc.name,
+                        system_id=self.config.system_id,
+                        retry_in_s=delay,
+                    )
+                else:
+                    delay = self._backoff(failures)
+                    log.error("smpp_bind_refused", link=role, status=exc.name, retry_in_s=delay)
+            except (ConnectError, OutcomeUnknown) as exc:
+                failures += 1
+                delay = self._backoff(failures)
+                log.warning("smpp_connect_failed", link=role, error=str(exc), retry_in_s=delay)
+            else:
+                failures = 0
+                self.last_bind_error = None
+                self.stats.binds += 1
+                log.info("smpp_bound", link=role, mode=command)
+                await self._set_link(role, link)
+                try:
+                    await self._serve(link)
+                finally:
+                    await self._set_link(role, None)
+                if self._closing:
+                    return
+                self.stats.reconnects += 1
+                delay = self._backoff(1)
+                log.warning("smpp_link_lost", link=role, retry_in_s=round(delay, 3))
+            await self._pause(delay)
+
+    def _backoff(self, failures: int) -> float:
+        cfg = self.config
+        base = min(cfg.reconnect_max, cfg.reconnect_min * 2 ** max(0, failures - 1))
+        return base * random.uniform(0.5, 1.0)
+
+    async def _pause(self, delay: float) -> None:
+        """Sleep `delay` seconds, or less if the session starts closing."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay), self._changed:
+                await self._changed.wait_for(lambda: self._closing)
+
+    async def _bind(self, role: str, command: str) -> Link:
+        cfg = self.config
+        link = await Link.open(
+            cfg.host,
+            cfg.port,
+            timeout=cfg.connect_timeout,
+            name=role,
+            on_request=self._on_request,
+            on_malformed=self._count_malformed,
+        )
+        reader = self._spawn(link.read_loop(), name=f"smpp[{role}].reader")
+        try:
+            resp = await link.request(
+                command,
+                timeout=cfg.response_timeout,
+                system_id=cfg.system_id,
+                password=cfg.password,
+                system_type=cfg.system_type,
+                addr_ton=0,
+                addr_npi=0,
+                address_range="",
+            )
+        except BaseException:
+            link.close()
+            reader.cancel()
+            raise
+        if resp.status != Status.ESME_ROK:
+            link.close()
+            raise BindError(resp.status, sequence=resp.sequence, command=command)
+        return link
+
+    async def _serve(self, link: Link) -> None:
+        keepalive = self._spawn(self._keepalive(link), name=f"smpp[{link.name}].keepalive")
+        try:
+            await link.wait_closed()
+        finally:
+            keepalive.cancel()
+
+    async def _keepalive(self, link: Link) -> None:
+        """enquire_link every interval; nothing heard for two intervals means a dead link."""
+        interval = self.config.enquire_link_interval
+        while link.is_open:
+            await asyncio.sleep(interval)
+            silent = time.monotonic() - link.last_rx
+            if silent >= 2 * interval:
+                log.warning("smpp_link_dead", link=link.name, silent_s=round(silent, 1))
+                link.close(ConnectError("no answer to enquire_link"))
+                return
+            self._spawn(self._ping(link, 2 * interval), name=f"smpp[{link.name}].enquire_link")
+
+    @staticmethod
+    async def _ping(link: Link, timeout: float) -> None:
+        with contextlib.suppress(SmppError):
+            await link.request("enquire_link", timeout=timeout)
+
+    # -- submit ----------------------------------------------------------------------
+
+    async def submit(self, sm: Submit) -> str:
+        """Send one submit_sm and return the SMSC's message id.
+
+        Waits for a bind if there is none. Throttling answers are absorbed here: the
+        link pauses and the same PDU goes again, never counted as a failure.
+        Raises `StatusError` (with `status_class` transient or permanent),
+        `OutcomeUnknown` (sent, no answer) or `ConnectError` (not sent: closing).
+        """
+        async with self._window:
+            while True:
+                link = await self._transmitter()
+                await self._wait_throttle()
+                await self._limiter.wait()
+                if not link.is_open:
+                    continue
+                self._begin()
+                try:
+                    resp = await link.request(
+                        "submit_sm",
+                        timeout=self.config.response_timeout,
+                        **_submit_fields(sm),
+                    )
+                except ConnectError:
+                    continue  # never written: wait for the next bind and send it then
+                except OutcomeUnknown:
+                    self.stats.outcome_unknown += 1
+                    raise
+                finally:
+                    self._end()
+                cls = self._statuses.classify(resp.status)
+                if cls is StatusClass.OK:
+                    self.stats.submits_ok += 1
+                    return text_field(resp.message_id)
+                if cls is StatusClass.THROTTLE:
+                    self.stats.throttled += 1
+                    self._throttled_until = time.monotonic() + self.config.throttle_pause
+                    log.info("smpp_throttled", pause_s=self.config.throttle_pause)
+                    continue
+                self.stats.submits_failed += 1
+                raise StatusError(
+                    resp.status, sequence=resp.sequence, command="submit_sm", status_class=cls
+                )
+
+    async def _transmitter(self) -> Link:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._closing or self._tx_open())
+            if self._closing:
+                raise ConnectError("session is closing")
+            return self._links[self._tx_role]
+
+    def _tx_open(self) -> bool:
+        link = self._links.get(self._tx_role)
+        return link is not None and link.is_open
+
+    async def _wait_throttle(self) -> None:
+        while (pause := self._throttled_until - time.monotonic()) > 0:
+            await asyncio.sleep(pause)
+
+    def _begin(self) -> None:
+        self._in_flight += 1
+        self._idle.clear()
+
+    def _end(self) -> None:
+        self._in_flight -= 1
+        if self._in_flight == 0:
+            self._idle.set()
+
+    # -- inbound ---------------------------------------------------------------------
+
+    async def _on_request(self, link: Link, request: Any) -> None:
+        command = request.command
+        if command not in ("deliver_sm", "data_sm"):
+            if command != "alert_notification":
+                link.respond("generic_nack", request.sequence, Status.ESME_RINVCMDID)
+            return
+        status = Status.ESME_ROK
+        try:
+            item = self._decoder.decode(request)
+            if item is not None:
+                if isinstance(item, Mo):
+                    self.stats.mo += 1
+                else:
+                    self.stats.receipts += 1
+                await self._on_deliver(item)
+        except Exception:
+            self.stats.deliver_errors += 1
+            log.exception("smpp_deliver_handler_failed", link=link.name, command=command)
+            status = Status.ESME_RX_T_APPN
+        link.respond(f"{command}_resp", request.sequence, status)
+
+    async def _expire_mo_parts(self) -> None:
+        """Hand over long MOs whose missing parts never came, rather than lose them."""
+        while True:
+            deadline = self._decoder.next_deadline()
+            wait = 1.0 if deadline is None else min(1.0, max(0.0, deadline - time.monotonic()))
+            await asyncio.sleep(wait)
+            for mo in self._decoder.expired():
+                self.stats.mo += 1
+                try:
+                    await self._on_deliver(mo)
+                except Exception:
+                    self.stats.deliver_errors += 1
+                    log.exception("smpp_deliver_handler_failed", partial=True)
+
+    def _count_malformed(self, _exc: ProtocolError) -> None:
+        self.stats.malformed_pdus += 1
+
+
+def _submit_fields(sm: Submit) -> dict[str, Any]:
+    return {
+        "service_type": "",
+        "source_addr_ton": sm.source_ton,
+        "source_addr_npi": sm.source_npi,
+        "source_addr": sm.source,
+        "dest_addr_ton": sm.dest_ton,
+        "dest_addr_npi": sm.dest_npi,
+        "destination_addr": sm.destination,
+        "esm_class": sm.esm_class,
+        "protocol_id": 0,
+        "priority_flag": sm.priority_flag,
+        "schedule_delivery_time": "",
+        "validity_period": "",
+        "registered_delivery": sm.registered_delivery,
+        "replace_if_present_flag": 0,
+        "data_coding": sm.data_coding,
+        "sm_default_msg_id": 0,
+        "short_message": sm.short_message,
+    }

@@ -1,0 +1,86 @@
+"""Malformed PDUs from the SMSC never kill the session (property-based, over real TCP)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gateway.smpp.pdu import CommandId
+from gateway.smpp.session import Session, Submit
+from gateway.smpp.sim import SimConfig, SmscSimulator
+
+from .conftest import Inbox, eventually, session_config
+
+# Request ids an SMSC may send, ids nobody defined, and responses to nothing we sent.
+_COMMAND_IDS = st.sampled_from(
+    [
+        CommandId.DELIVER_SM,
+        CommandId.DATA_SM,
+        CommandId.ALERT_NOTIFICATION,
+        CommandId.SUBMIT_SM,
+        CommandId.BIND_TRANSCEIVER,
+        CommandId.SUBMIT_SM_RESP,
+        CommandId.GENERIC_NACK,
+        0x00000000,
+        0x00000104,
+        0x0000FFFF,
+        0x80001234,
+    ]
+)
+
+
+@st.composite
+def frames(draw: st.DrawFn) -> bytes:
+    """A frame with a correct command_length and anything inside."""
+    command_id = draw(_COMMAND_IDS)
+    body = draw(
+        st.one_of(
+            st.binary(max_size=200),
+            # deliver_sm-shaped bodies: C-strings without NUL, cut TLVs, huge sm_length
+            st.builds(
+                lambda a, b: a + b"\x00" + b,
+                st.binary(max_size=40),
+                st.binary(max_size=80),
+            ),
+        )
+    )
+    status = draw(st.integers(0, 0xFFFFFFFF))
+    sequence = draw(st.integers(0, 0xFFFFFFFF))
+    header = (16 + len(body)).to_bytes(4, "big") + int(command_id).to_bytes(4, "big")
+    return header + status.to_bytes(4, "big") + sequence.to_bytes(4, "big") + body
+
+
+async def _scenario(batch: list[bytes]) -> None:
+    inbox = Inbox()
+    async with SmscSimulator(SimConfig(receipt_delay=0.0)) as smsc:
+        config = session_config(smsc.port)
+        async with Session(config, inbox) as session:
+            await session.wait_bound(5)
+            for frame in batch:
+                smsc.send_raw(frame)
+            message_id = await asyncio.wait_for(
+                session.submit(Submit("MotcuaSMS", "84905123456", b"still here")), 5
+            )
+            await eventually(lambda: any(getattr(i, "message_id", None) for i in inbox.items))
+
+            assert message_id
+            assert session.bound
+            assert smsc.stats.binds == 1, "the bind must survive malformed PDUs"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batch=st.lists(frames(), min_size=1, max_size=15))
+def test_malformed_pdus_never_break_the_bind(batch: list[bytes]) -> None:
+    """Whatever arrives in a well-framed PDU, the bind stays and submits still work."""
+    asyncio.run(_scenario(batch))
+
+
+async def test_undecodable_request_is_answered_with_generic_nack(bound_session, smsc):
+    """An SMSC request we cannot decode gets generic_nack with its sequence."""
+    await bound_session()
+
+    smsc.send_raw(bytes.fromhex("00000010000000ff0000000000000009"))
+
+    await eventually(lambda: smsc.stats.generic_nacks_received == 1)
