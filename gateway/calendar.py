@@ -1,0 +1,151 @@
+"""Working days, the apology run's timing, and quiet hours.
+
+Pure functions of the configuration and a time passed in: the scheduler asks, these answer,
+and tests need no clock. Everything is computed as local wall time in the configured zone and
+handed back as aware datetimes, so a caller may compare them with `now` in any zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+_DAY = timedelta(days=1)
+
+
+def _require_aware(value: datetime, name: str) -> None:
+    # A naive datetime would be read as the server's own zone by astimezone(), which is
+    # often UTC on a province server: seven hours off, silently.
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got naive {value.isoformat()}")
+
+
+def local_at(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """The aware instant at which local clocks in `tz` show `at` on `day`.
+
+    Round-tripping through UTC resolves a wall time that a DST jump skips to the instant
+    just after the jump (02:30 on a spring-forward night becomes 03:30) instead of keeping
+    a datetime that never exists; a repeated wall time takes its first occurrence.
+    """
+    naive_wall = datetime.combine(day, at.replace(tzinfo=None, fold=0))
+    return naive_wall.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkCalendar:
+    """Which days a one-stop desk works, and hence when apologies are sent and for what.
+
+    Args:
+        holidays: the configured public holidays (Tết, 30/4, 1/5, 2/9, …), as local dates.
+        weekend: weekday numbers off every week, Monday=0.
+    """
+
+    holidays: frozenset[date]
+    weekend: frozenset[int] = frozenset({5, 6})
+
+    def __post_init__(self) -> None:
+        if not set(self.weekend) <= set(range(7)):
+            raise ValueError(f"weekend days must be 0 (Monday) to 6 (Sunday), got {self.weekend}")
+        # With every weekday off, next_working_day would never return.
+        if len(set(self.weekend)) == 7:
+            raise ValueError("weekend covers every day of the week: no working day left")
+
+    def is_working_day(self, d: date) -> bool:
+        """True when the desk is open on `d`: not a weekend day, not a holiday."""
+        return d.weekday() not in self.weekend and d not in self.holidays
+
+    def next_working_day(self, d: date) -> date:
+        """The first working day strictly after `d`, whatever `d` itself is."""
+        d += _DAY
+        while not self.is_working_day(d):
+            d += _DAY
+        return d
+
+    def apology_due_date(self, run_day: date) -> date | None:
+        """The due date whose dossiers the run on `run_day` apologises for.
+
+        Citizens are warned the evening before the desk would have handed them a result, and
+        the desk's evening before Monday is Friday: so the run covers the next working day,
+        and there is no run (None) on a day the desk is closed.
+        """
+        if not self.is_working_day(run_day):
+            return None
+        return self.next_working_day(run_day)
+
+    def apology_run_at(self, day: date, at: time, tz: ZoneInfo) -> datetime | None:
+        """When the run of `day` happens (local `at` in `tz`), None on non-working days."""
+        if not self.is_working_day(day):
+            return None
+        return local_at(day, at, tz)
+
+    def missed_run(self, now: datetime, at: time, tz: ZoneInfo) -> date | None:
+        """The run day to make up at start-up, if today's run time has passed.
+
+        A daemon restarted in the evening still warns citizens before their due day; one
+        restarted after midnight does not, because an apology for "tomorrow" sent on the
+        day itself is wrong. So only today's run qualifies, from `at` until midnight. Whether
+        that run already happened is for the caller (the store) to say.
+        """
+        _require_aware(now, "now")
+        today = now.astimezone(tz).date()
+        run_at = self.apology_run_at(today, at, tz)
+        if run_at is None or now < run_at:
+            return None
+        return today
+
+    def next_run(self, now: datetime, at: time, tz: ZoneInfo) -> datetime:
+        """The next apology run strictly after `now`, as an aware datetime in `tz`."""
+        _require_aware(now, "now")
+        day = now.astimezone(tz).date()
+        while True:
+            run_at = self.apology_run_at(day, at, tz)
+            if run_at is not None and run_at > now:
+                return run_at
+            day += _DAY
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """Local hours during which notices wait; MO replies do not consult this.
+
+    Args:
+        start: local time quiet hours begin (inclusive).
+        end: local time they end (exclusive); before `start` when they wrap midnight.
+            `start == end` means no quiet hours at all.
+    """
+
+    start: time
+    end: time
+
+    def __post_init__(self) -> None:
+        # The bounds are local wall times in whatever zone the caller passes; a zone fixed
+        # on them here would contradict it.
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            raise ValueError("quiet hours are local wall times: start and end must be naive")
+
+    def is_quiet(self, at: datetime, tz: ZoneInfo) -> bool:
+        """True when local clocks in `tz` are within [start, end) at `at`."""
+        _require_aware(at, "at")
+        now = at.astimezone(tz).time()
+        start, end = self.start, self.end
+        if start == end:
+            return False
+        if start < end:
+            return start <= now < end
+        return now >= start or now < end
+
+    def release_at(self, at: datetime, tz: ZoneInfo) -> datetime:
+        """When a notice queued at `at` may go: `at` itself, or the end of these quiet hours.
+
+        During a wrapping period the end is tomorrow's `end` before midnight and today's
+        after it, so a notice queued at 22:00 goes at 07:00 the next morning, one queued at
+        06:59 at 07:00 the same morning.
+        """
+        if not self.is_quiet(at, tz):
+            return at
+        local = at.astimezone(tz)
+        day = local.date()
+        if self.start > self.end and local.time() >= self.start:
+            day += _DAY
+        return local_at(day, self.end, tz)
