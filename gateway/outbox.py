@@ -1,0 +1,177 @@
+"""The sender: takes due messages from the store, submits their parts, records the outcome.
+
+Retry policy in one place: transient SMSC answers and *outcome unknown* (no response)
+are retried with exponential back-off and jitter, each counting an attempt, until
+`max_attempts` or the message's TTL; permanent answers fail at once; throttling never
+reaches here (the session absorbs it). Parts already accepted are never sent again on a
+retry: only the missing ones go. Outcomes are written in groups (one transaction per
+batch) through a `Batcher`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable
+
+import structlog
+
+from gateway.batch import Batcher
+from gateway.config import RetryConfig
+from gateway.smpp.errors import ConnectError, OutcomeUnknown, StatusError
+from gateway.smpp.pdu import StatusClass
+from gateway.smpp.receipt import message_id_keys
+from gateway.smpp.session import Session, Submit
+from gateway.smpp.text import encode
+from gateway.store import Outcome, PartResult, Queued, Store
+
+log = structlog.get_logger("gateway.outbox")
+
+ESM_UDHI = 0x40
+
+
+class Sender:
+    def __init__(
+        self,
+        store: Store,
+        session: Session,
+        retry: RetryConfig,
+        *,
+        ref16: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._session = session
+        self._retry = retry
+        self._ref16 = ref16
+        self._clock = clock
+        self._capacity = max(2 * session.config.window, 20)
+        self._busy: set[int] = set()
+        self._slot = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+
+    async def run(self) -> None:
+        """Feed the session until cancelled."""
+        async with Batcher(self._store.record_outcomes) as writer:
+            self._writer = writer
+            try:
+                while True:
+                    await self._fill()
+            finally:
+                self._stopping = True
+                for task in list(self._tasks):
+                    task.cancel()
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def drain(self, timeout: float) -> None:
+        """Stop taking new messages; let the ones being sent finish (bounded)."""
+        self._stopping = True
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
+
+    async def _fill(self) -> None:
+        free = self._capacity - len(self._busy)
+        if free <= 0 or self._stopping:
+            self._slot.clear()
+            await self._slot.wait()
+            return
+        self._store.queued_added.clear()
+        batch = await self._store.due(free, exclude=self._busy)
+        for message in batch:
+            self._busy.add(message.id)
+            task = asyncio.create_task(self._send(message), name=f"outbox.send[{message.id}]")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        if batch:
+            return
+        next_at = await self._store.next_due_at()
+        wait = 5.0 if next_at is None else min(5.0, max(0.0, next_at - self._clock()))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._store.queued_added.wait(), wait)
+
+    async def _send(self, m: Queued) -> None:
+        try:
+            outcome = await self._attempt(m)
+            if outcome is not None:
+                await self._writer.put(outcome)
+                log.info(
+                    "message_outcome",
+                    message=m.id,
+                    kind=m.kind,
+                    state=outcome.state,
+                    reason=outcome.reason,
+                )
+        except Exception:
+            log.exception("message_send_failed", message=m.id)
+        finally:
+            self._busy.discard(m.id)
+            self._slot.set()
+
+    async def _attempt(self, m: Queued) -> Outcome | None:
+        if self._clock() > m.expires_at:
+            return Outcome(m, "expired", m.attempts, m.expires_at, reason="ttl ended unsent")
+        encoded = encode(m.text, reference=m.concat_ref, ref16=self._ref16)
+        done: list[PartResult] = []
+        digits = m.source.isdigit()
+        for seq, body in enumerate(encoded.parts, start=1):
+            if seq in m.done_parts:
+                continue
+            submit = Submit(
+                source=m.source,
+                source_ton=3 if digits else 5,
+                source_npi=0,
+                destination=m.phone,
+                short_message=body,
+                data_coding=encoded.data_coding,
+                esm_class=ESM_UDHI if encoded.udhi else 0,
+            )
+            try:
+                smsc_id = await self._session.submit(submit)
+            except StatusError as exc:
+                if exc.status_class == StatusClass.TRANSIENT:
+                    return self._retry_later(m, done, f"smsc: {exc.name}")
+                return Outcome(
+                    m,
+                    "failed",
+                    m.attempts + 1,
+                    self._clock(),
+                    parts=done,
+                    reason=f"smsc: {exc.name}",
+                )
+            except OutcomeUnknown:
+                return self._retry_later(m, done, "smsc: no response (outcome unknown)")
+            except ConnectError:
+                # Closing: nothing more was sent. Keep what was accepted, stay queued.
+                return Outcome(m, "queued", m.attempts, self._clock(), parts=done)
+            done.append(PartResult(m.id, seq, smsc_id, message_id_keys(smsc_id)))
+        return Outcome(
+            m, "submitted", m.attempts + 1, self._clock(), parts=done, segments=encoded.segments
+        )
+
+    def _retry_later(self, m: Queued, done: list[PartResult], reason: str) -> Outcome:
+        attempts = m.attempts + 1
+        now = self._clock()
+        if attempts >= self._retry.max_attempts:
+            return Outcome(
+                m,
+                "failed",
+                attempts,
+                now,
+                parts=done,
+                reason=f"retries exhausted ({attempts}), last: {reason}",
+            )
+        delay = min(self._retry.max_delay, self._retry.base_delay * 2 ** (attempts - 1))
+        at = now + delay * random.uniform(0.5, 1.0)
+        if at > m.expires_at:
+            return Outcome(
+                m,
+                "expired",
+                attempts,
+                now,
+                parts=done,
+                reason=f"ttl ends before next retry, last: {reason}",
+            )
+        return Outcome(m, "queued", attempts, at, parts=done, reason=reason)

@@ -1,0 +1,286 @@
+"""The outbox end to end against the simulator: every transition, durable and published."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from gateway.composer import Composer, Priority
+from gateway.config import Config, RetryConfig, default_config
+from gateway.outbox import Sender
+from gateway.smpp.inbound import Inbound
+from gateway.smpp.receipt import Receipt
+from gateway.smpp.session import Session
+from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
+from gateway.store import Outcome, PartResult, Store
+from gateway.tracker import Tracker
+from tests.smpp.conftest import eventually, session_config
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+NOON = datetime(2026, 11, 23, 12, 0, tzinfo=TZ).timestamp()
+
+
+def config(**retry: float) -> Config:
+    base = default_config()
+    return dataclasses.replace(
+        base, retry=dataclasses.replace(RetryConfig(), base_delay=0.05, max_delay=0.1, **retry)
+    )
+
+
+class Rig:
+    """Store + simulator + session + sender + tracker, wired as the daemon wires them."""
+
+    def __init__(self, store: Store, smsc: SmscSimulator, composer: Composer) -> None:
+        self.store = store
+        self.smsc = smsc
+        self.composer = composer
+
+    async def queue(
+        self,
+        to: str = "0905123456",
+        text: str = "Thong bao",
+        *,
+        ref: str = "job-1",
+        priority: Priority = Priority.NOTICE,
+    ) -> None:
+        message = self.composer.text(
+            "SCT", ref=ref, kind="sms", to=to, text=text, priority=priority
+        )
+        await self.store.record_intake(messages=[message])
+
+    async def states(self) -> dict[str, int]:
+        return await self.store.counts()
+
+    async def statuses(self) -> list[dict]:
+        return [json.loads(p) for _, _, p in await self.store.pending_statuses(10_000)]
+
+
+@pytest.fixture
+async def rig(tmp_path) -> AsyncIterator[Rig]:
+    cfg = config(max_attempts=3)
+    async with (
+        SmscSimulator(SimConfig(receipt_delay=0.01)) as smsc,
+        Store.open(tmp_path / "gateway.db") as store,
+        Tracker(store) as tracker,
+    ):
+
+        async def on_deliver(item: Inbound) -> None:
+            if isinstance(item, Receipt):
+                await tracker.record(item)
+
+        session = Session(session_config(smsc.port, response_timeout=0.3), on_deliver)
+        async with session:
+            sender = Sender(store, session, cfg.retry)
+            task = asyncio.create_task(sender.run())
+            yield Rig(store, smsc, Composer(cfg))
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_message_goes_queued_submitted_delivered(rig):
+    """Each transition is stored and its status is waiting to be published, phone masked."""
+    await rig.queue()
+
+    await eventually(lambda: rig.smsc.stats.receipts_acked == 1)
+    await eventually_state(rig, "delivered")
+
+    statuses = await rig.statuses()
+    assert [s["state"] for s in statuses] == ["queued", "submitted", "delivered"]
+    assert {s["to"] for s in statuses} == {"8490*****56"}
+    assert statuses[-1]["id"] == "job-1" and statuses[-1]["segments"] == 1
+
+
+async def test_long_message_is_delivered_when_all_parts_are(rig):
+    """Three UCS-2 parts, three receipts: delivered once, after the last."""
+    await rig.queue(text="Hồ sơ của quý Ông/Bà " * 8)
+
+    await eventually_state(rig, "delivered")
+
+    assert rig.smsc.stats.submits == len(rig.smsc.records) >= 2
+    assert {r.esm_class for r in rig.smsc.records} == {0x40}
+    delivered = [s for s in await rig.statuses() if s["state"] == "delivered"]
+    assert len(delivered) == 1
+
+
+async def test_permanent_error_fails_at_once(rig):
+    """ESME_RINVDSTADR: failed after one attempt, with the SMSC's reason."""
+    rig.smsc.config.rules = (Rule("849051*", "reject"),)
+    await rig.queue()
+
+    await eventually_state(rig, "failed")
+
+    assert rig.smsc.stats.submits == 1
+    assert (await rig.statuses())[-1]["reason"] == "smsc: ESME_RINVDSTADR"
+
+
+async def test_transient_error_is_retried_then_delivered(rig):
+    """Queue full twice, then accepted: delivered, with three submits at the SMSC."""
+    rig.smsc.config.rules = (Rule("849051*", "transient", count=2),)
+    await rig.queue()
+
+    await eventually_state(rig, "delivered")
+
+    assert rig.smsc.stats.submits == 3
+
+
+async def test_retries_end_after_max_attempts(rig):
+    """Transient every time: failed after max_attempts, saying so."""
+    rig.smsc.config.rules = (Rule("849051*", "transient", count=99),)
+    await rig.queue()
+
+    await eventually_state(rig, "failed")
+
+    assert rig.smsc.stats.submits == 3
+    assert "retries exhausted (3)" in (await rig.statuses())[-1]["reason"]
+
+
+async def test_missing_response_is_resubmitted_and_counted(rig):
+    """No submit_sm_resp: outcome unknown, sent again, each time an attempt."""
+    rig.smsc.config.rules = (Rule("849051*", "no_response"),)
+    await rig.queue()
+
+    await eventually_state(rig, "failed", timeout=10)
+
+    assert rig.smsc.stats.submits == 3
+    assert "outcome unknown" in (await rig.statuses())[-1]["reason"]
+
+
+async def test_undeliverable_receipt_ends_undeliverable(rig):
+    rig.smsc.config.rules = (Rule("849051*", "undeliverable"),)
+    await rig.queue()
+
+    await eventually_state(rig, "undeliverable")
+
+    assert (await rig.statuses())[-1]["reason"].startswith("receipt: UNDELIV")
+
+
+async def test_message_past_its_ttl_expires_unsent(rig):
+    """A message whose TTL ended before it could go is `expired`, never dropped."""
+    message = rig.composer.text("SCT", ref="old", kind="sms", to="0905123456", text="x")
+    await rig.store.record_intake(messages=[dataclasses.replace(message, expires_at=0.0)])
+
+    await eventually_state(rig, "expired")
+
+    assert rig.smsc.stats.submits == 0
+
+
+async def test_repeated_ref_is_stored_once(rig):
+    """The same (agency, ref) twice: one message, one set of statuses."""
+    await rig.queue(ref="same")
+    await rig.queue(ref="same")
+
+    await eventually_state(rig, "delivered")
+
+    assert rig.smsc.stats.submits == 1
+
+
+async def eventually_state(rig: Rig, state: str, timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while (await rig.states()).get(state, 0) < 1:
+            await asyncio.sleep(0.02)
+
+
+class TestStore:
+    async def test_receipt_before_its_response_is_matched(self, tmp_path):
+        """A receipt overtaking submit_sm_resp is kept and applied when the id is stored."""
+        composer = Composer(config(), clock=lambda: NOON)
+        async with Store.open(tmp_path / "g.db", clock=lambda: NOON) as store:
+            msg = composer.text("SCT", ref="r", kind="sms", to="0905123456", text="x")
+            await store.record_intake(messages=[msg])
+            (queued,) = await store.due(10)
+
+            await store.record_receipts([(frozenset({"n:255"}), "delivered", None)])
+            await store.record_outcomes(
+                [
+                    Outcome(
+                        queued,
+                        "submitted",
+                        1,
+                        NOON,
+                        segments=1,
+                        parts=[PartResult(queued.id, 1, "FF", frozenset({"n:255"}))],
+                    )
+                ]
+            )
+
+            assert await store.counts() == {"delivered": 1}
+
+    async def test_mo_replies_go_before_notices_before_apologies(self, tmp_path):
+        """The priority lanes: a citizen's reply is never behind a pile of apologies."""
+        composer = Composer(config(), clock=lambda: NOON)
+        async with Store.open(tmp_path / "g.db", clock=lambda: NOON) as store:
+            lanes = [Priority.APOLOGY] * 5 + [Priority.NOTICE] * 2 + [Priority.MO_REPLY]
+            await store.record_intake(
+                messages=[
+                    composer.text(
+                        "SCT", ref=f"m{i}", kind="sms", to="0905123456", text="x", priority=p
+                    )
+                    for i, p in enumerate(lanes)
+                ]
+            )
+
+            due = await store.due(3)
+
+            assert [m.priority for m in due] == [0, 1, 1]
+
+    async def test_schema_survives_reopening(self, tmp_path):
+        """Migrations run once; reopening keeps the data."""
+        composer = Composer(config(), clock=lambda: NOON)
+        async with Store.open(tmp_path / "g.db") as store:
+            await store.record_intake(
+                messages=[composer.text("SCT", ref="a", kind="sms", to="0905123456", text="x")]
+            )
+        async with Store.open(tmp_path / "g.db") as store:
+            assert await store.counts() == {"queued": 1}
+
+
+class TestComposer:
+    def test_notice_at_night_waits_for_seven_in_the_morning(self):
+        """Quiet hours 21:00-07:00: queued at 22:00, due at 07:00 next day."""
+        ten_pm = datetime(2026, 11, 23, 22, 0, tzinfo=TZ).timestamp()
+        composer = Composer(config(), clock=lambda: ten_pm)
+
+        message = composer.text("SCT", ref="n", kind="sms", to="0905123456", text="x")
+
+        assert datetime.fromtimestamp(message.not_before, TZ) == datetime(
+            2026, 11, 24, 7, 0, tzinfo=TZ
+        )
+
+    def test_mo_reply_does_not_wait_for_quiet_hours(self):
+        ten_pm = datetime(2026, 11, 23, 22, 0, tzinfo=TZ).timestamp()
+        composer = Composer(config(), clock=lambda: ten_pm)
+
+        message = composer.text(
+            "SCT", ref="n", kind="mckh", to="0905123456", text="x", priority=Priority.MO_REPLY
+        )
+
+        assert message.not_before == ten_pm
+
+    @pytest.mark.parametrize(
+        ("phone", "reason"),
+        [
+            ("0258 3822 123", "phone: landline"),
+            ("1900 1234", "phone: service_number"),
+            (None, "phone: missing"),
+        ],
+    )
+    def test_bad_number_is_rejected_with_a_precise_reason(self, phone, reason):
+        composer = Composer(config(), clock=lambda: NOON)
+
+        message = composer.text("SCT", ref="n", kind="sms", to=phone, text="x")
+
+        assert message.state == "rejected"
+        assert reason in message.reason
+
+    def test_number_is_stored_in_international_form(self):
+        message = Composer(config(), clock=lambda: NOON).text(
+            "SCT", ref="n", kind="sms", to="0905 123 456", text="x"
+        )
+
+        assert message.phone == "84905123456"
