@@ -9,9 +9,15 @@ import signal
 import sys
 from collections.abc import Sequence
 
+import yaml
+
+from gateway import app
+from gateway.config import Config, ConfigError, load_config, redacted
 from gateway.logs import configure_logging
 from gateway.simctl import SimControl
 from gateway.smpp.sim import ID_FORMATS, OUTCOMES, Rule, SimConfig, SmscSimulator
+
+STARTUP_FAILURE = 3
 
 
 def _rule(text: str) -> Rule:
@@ -39,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="motcua-sms", description="SMS gateway for one-stop administrative offices"
     )
     sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the gateway daemon")
+    run.add_argument("-c", "--config", required=True, metavar="FILE")
+    check = sub.add_parser("check-config", help="validate and print the configuration")
+    check.add_argument("-c", "--config", required=True, metavar="FILE")
 
     sim = sub.add_parser("smsc-sim", help="run the bundled SMSC simulator")
     sim.add_argument("--host", default="127.0.0.1")
@@ -77,7 +88,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging()
     if args.command == "smsc-sim":
         return asyncio.run(_smsc_sim(args))
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"motcua-sms: configuration error: {exc}", file=sys.stderr)
+        return STARTUP_FAILURE
+    if args.command == "check-config":
+        yaml.safe_dump(redacted(config), sys.stdout, allow_unicode=True, sort_keys=False)
+        return 0
+    if args.command == "run":
+        return asyncio.run(_run(config))
     raise AssertionError(args.command)
+
+
+async def _run(config: Config) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await app.serve(config, stop)
+    return 0
 
 
 async def _smsc_sim(args: argparse.Namespace) -> int:
