@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 import yaml
 
-from gateway import app
 from gateway.config import Config, ConfigError, load_config, redacted
 from gateway.logs import configure_logging
 from gateway.simctl import SimControl
@@ -106,7 +105,9 @@ async def _run(config: Config) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await app.serve(config, stop)
+    from gateway.app import serve  # the daemon's imports are not needed by the other commands
+
+    await serve(config, stop)
     return 0
 
 
