@@ -551,8 +551,11 @@ class Store:
 
     async def record_apology_run(
         self, run_day: str, due_date: str, messages: Sequence[NewMessage]
-    ) -> None:
-        """Queue the run's apologies and mark the run done, in one transaction."""
+    ) -> int:
+        """Queue the run's new apologies, then mark the run done; returns how many were new.
+
+        A crash between the two re-runs the day at start-up, harmlessly: refs dedupe.
+        """
         existing = await self.existing_refs([(m.agency, m.ref) for m in messages])
         fresh = [m for m in messages if (m.agency, m.ref) not in existing]
         await self.record_intake(messages=fresh)
@@ -561,6 +564,7 @@ class Store:
                 "INSERT OR REPLACE INTO apology_runs VALUES (?, ?, ?, ?)",
                 (run_day, due_date, len(fresh), self._clock()),
             )
+        return len(fresh)
 
     # -- status outbox ---------------------------------------------------------------
 

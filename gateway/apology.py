@@ -1,0 +1,83 @@
+"""The 17:30 apology: each working day, for dossiers due the next working day and unfinished.
+
+Sent once per dossier per due date (the message ref is `apology:<receipt>:<due date>`),
+and a run missed while the daemon was down is made up at start-up the same evening.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+import structlog
+
+from gateway.calendar import WorkCalendar
+from gateway.composer import Composer, Priority
+from gateway.config import Config
+from gateway.store import Store
+
+log = structlog.get_logger("gateway.apology")
+
+
+class Apologies:
+    def __init__(
+        self,
+        store: Store,
+        composer: Composer,
+        config: Config,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._composer = composer
+        self._config = config
+        self._clock = clock
+        sched = config.schedule
+        self._calendar = WorkCalendar(holidays=sched.holidays, weekend=sched.weekend)
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    async def run_day(self, day: date) -> int:
+        """Queue the apologies of `day`'s run; returns how many were new. Idempotent."""
+        due = self._calendar.apology_due_date(day)
+        if due is None:
+            return 0
+        messages = []
+        for dossier in await self._store.open_dossiers_due(due.isoformat()):
+            agency = self._config.agencies.get(dossier.agency)
+            if agency is None or "apology" not in agency.notices:
+                continue
+            messages.append(
+                self._composer.notice(
+                    "apology",
+                    dossier,
+                    event_id=None,
+                    ref=f"apology:{dossier.receipt_key}:{due.isoformat()}",
+                    priority=Priority.APOLOGY,
+                )
+            )
+        queued = await self._store.record_apology_run(day.isoformat(), due.isoformat(), messages)
+        log.info("apology_run", day=day.isoformat(), due=due.isoformat(), queued=queued)
+        return queued
+
+    async def catch_up(self) -> None:
+        """At start-up: this evening's run, if its time has passed and it has not run."""
+        cfg = self._config
+        day = self._calendar.missed_run(self._now(), cfg.schedule.apology_at, cfg.tz)
+        if day is not None and not await self._store.apology_ran(day.isoformat()):
+            log.warning("apology_run_missed_catching_up", day=day.isoformat())
+            await self.run_day(day)
+
+    async def run(self) -> None:
+        """Catch up, then run at every `apology_at` on working days, until cancelled."""
+        await self.catch_up()
+        cfg = self._config
+        while True:
+            at = self._calendar.next_run(self._now(), cfg.schedule.apology_at, cfg.tz)
+            await asyncio.sleep(max(0.0, at.timestamp() - self._clock()))
+            day = at.astimezone(cfg.tz).date()
+            if not await self._store.apology_ran(day.isoformat()):
+                await self.run_day(day)

@@ -1,0 +1,167 @@
+"""The daily apology: which dossiers, which days, once each, and the make-up run."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from gateway.apology import Apologies
+from gateway.composer import Composer
+from gateway.config import default_config
+from gateway.store import DossierRow, Store
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+class Clock:
+    def __init__(self, at: datetime) -> None:
+        self.now = at.timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def set(self, at: datetime) -> None:
+        self.now = at.timestamp()
+
+
+def dossier(receipt: str, due: str, status: str = "processing", agency: str = "SCT") -> DossierRow:
+    return DossierRow(
+        receipt_key=receipt.upper(),
+        receipt_no=receipt,
+        agency=agency,
+        procedure="Cấp phép",
+        procedure_code=None,
+        phone="0905123456",
+        step="Thẩm định hồ sơ",
+        status=status,
+        due_date=due,
+        same_day=False,
+        occurred_at="2026-11-20T10:00:00+07:00",
+        finished_on=None,
+    )
+
+
+@pytest.fixture
+async def setup(tmp_path):
+    clock = Clock(datetime(2026, 11, 27, 17, 30, tzinfo=TZ))  # a Friday
+    config = default_config()
+    async with Store.open(tmp_path / "g.db", clock=clock) as store:
+        apologies = Apologies(store, Composer(config, clock=clock), config, clock=clock)
+        yield store, apologies, clock
+
+
+async def apology_texts(store: Store) -> list[str]:
+    rows = await store.fetchall("SELECT receipt_no, text FROM messages WHERE kind = 'apology'")
+    return sorted(r[0] for r in rows)
+
+
+async def test_friday_run_covers_monday(setup):
+    """Weekends skipped: Friday 27/11 apologises for dossiers due Monday 30/11."""
+    store, apologies, _ = setup
+    await store.record_intake(dossiers=[dossier("A1", "2026-11-30"), dossier("A2", "2026-11-28")])
+
+    queued = await apologies.run_day(date(2026, 11, 27))
+
+    assert queued == 1
+    assert await apology_texts(store) == ["A1"]
+
+
+async def test_apology_text_is_the_seed_text_with_the_due_date(setup):
+    store, apologies, _ = setup
+    await store.record_intake(dossiers=[dossier("0101701234", "2026-11-30")])
+
+    await apologies.run_day(date(2026, 11, 27))
+
+    (text,) = (await store.fetchall("SELECT text FROM messages"))[0]
+    assert text == (
+        "Thong bao: Ho so cua quy Ong/Ba (0101701234) chua co ket qua vao ngay 30/11/2026. "
+        "So Cong Thuong chan thanh xin loi. Ong/Ba vui long den nhan ket qua khi co tin nhan "
+        "tiep theo"
+    )
+
+
+@pytest.mark.parametrize("status", ["result_ready", "returned", "rejected", "withdrawn"])
+async def test_finished_dossiers_get_no_apology(setup, status):
+    store, apologies, _ = setup
+    await store.record_intake(dossiers=[dossier("F1", "2026-11-30", status=status)])
+
+    assert await apologies.run_day(date(2026, 11, 27)) == 0
+
+
+async def test_holiday_is_skipped_when_looking_for_the_next_working_day(setup):
+    """2/9/2026 is a holiday: Tuesday 1/9's run covers Thursday 3/9."""
+    store, apologies, _ = setup
+    await store.record_intake(dossiers=[dossier("H1", "2026-09-02"), dossier("H2", "2026-09-03")])
+
+    await apologies.run_day(date(2026, 9, 1))
+
+    assert await apology_texts(store) == ["H2"]
+
+
+async def test_no_run_on_a_weekend(setup):
+    store, apologies, _ = setup
+    await store.record_intake(dossiers=[dossier("W1", "2026-11-30")])
+
+    assert await apologies.run_day(date(2026, 11, 28)) == 0
+
+
+async def test_each_dossier_gets_one_apology_per_due_date(setup):
+    """Running the same day twice queues nothing more."""
+    store, apologies, _ = setup
+    await store.record_intake(dossiers=[dossier("O1", "2026-11-30")])
+
+    first = await apologies.run_day(date(2026, 11, 27))
+    second = await apologies.run_day(date(2026, 11, 27))
+
+    assert (first, second) == (1, 0)
+
+
+async def test_agency_without_apologies_is_left_out(setup):
+    store, apologies, _ = setup
+    await store.record_intake(dossiers=[dossier("X1", "2026-11-30", agency="NOPE")])
+
+    assert await apologies.run_day(date(2026, 11, 27)) == 0
+
+
+async def test_missed_run_is_made_up_at_startup_the_same_evening(setup):
+    """Daemon down at 17:30, up at 19:00: the run happens at start-up."""
+    store, apologies, clock = setup
+    await store.record_intake(dossiers=[dossier("M1", "2026-11-30")])
+    clock.set(datetime(2026, 11, 27, 19, 0, tzinfo=TZ))
+
+    await apologies.catch_up()
+
+    assert await apology_texts(store) == ["M1"]
+
+
+async def test_no_make_up_before_the_run_time(setup):
+    store, apologies, clock = setup
+    await store.record_intake(dossiers=[dossier("M1", "2026-11-30")])
+    clock.set(datetime(2026, 11, 27, 16, 0, tzinfo=TZ))
+
+    await apologies.catch_up()
+
+    assert await apology_texts(store) == []
+
+
+async def test_make_up_does_not_repeat_a_run_that_happened(setup):
+    store, apologies, clock = setup
+    await store.record_intake(dossiers=[dossier("M1", "2026-11-30")])
+    await apologies.run_day(date(2026, 11, 27))
+    clock.set(datetime(2026, 11, 27, 20, 0, tzinfo=TZ))
+    await store.record_intake(dossiers=[dossier("M2", "2026-11-30")])
+
+    await apologies.catch_up()
+
+    assert await apology_texts(store) == ["M1"]
+
+
+async def test_apologies_go_in_the_lowest_priority_lane(setup):
+    store, apologies, _ = setup
+    await store.record_intake(dossiers=[dossier("P1", "2026-11-30")])
+
+    await apologies.run_day(date(2026, 11, 27))
+
+    assert await store.fetchall("SELECT DISTINCT priority FROM messages") == [(2,)]
