@@ -1,0 +1,397 @@
+"""One persistent MQTT 5 session to the broker, with acknowledgements under our control.
+
+    async with MqttLink(settings, ["motcua/+/dossier", "motcua/+/sms"]) as link:
+        async for message in link.messages():
+            ...commit it to the store...
+            await link.ack(message)
+
+aiomqtt 2.x acknowledges a QoS 1 message as soon as it arrives, so a crash before the
+message reaches the store would lose it. Here paho's manual acknowledgement is switched
+on, and a message is acknowledged only when the caller says its effects are committed.
+Manual acks are switched on *before* connecting: the broker sends what it holds for the
+session right behind CONNACK, and anything read before the switch would be auto-acked.
+
+The session is persistent (clean_start=False, a session expiry), so the broker keeps our
+subscriptions and queues QoS 1 messages while we are away, and sends every message we
+did not acknowledge again when we come back. One background task connects, subscribes
+(again on every connection), feeds `messages()` and reconnects with capped exponential
+back-off and jitter; it never gives up while the link is open.
+
+Each connection is a new aiomqtt client, and a message remembers the one it came on.
+Packet ids are per connection, so a message is acknowledged only on the connection it
+came from; if that connection is gone, `ack()` does nothing and the broker delivers the
+message again on the next one. The store's idempotency (event ids, job ids) makes that
+second delivery harmless.
+
+Nothing here bounds the message queue: the broker sends at most its in-flight window of
+unacknowledged QoS 1 messages per connection (mosquitto: 20 by default), so the queue
+cannot outgrow that, and aiomqtt's own bound (`max_queued_incoming_messages`) would drop
+overflow *and* acknowledge it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, TypeVar
+
+import aiomqtt
+import structlog
+from aiomqtt import ProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+__all__ = ["Inbound", "LinkClosedError", "MqttLink", "MqttSettings"]
+
+log = structlog.get_logger("gateway.mqtt")
+
+T = TypeVar("T")
+
+# A connection that stayed up this long (seconds) starts the back-off from the bottom
+# again; one that drops sooner (a broker refusing us right after CONNACK, two daemons
+# sharing a client id and taking the session from each other) keeps climbing.
+STABLE_AFTER = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class MqttSettings:
+    """The broker and our session with it. Times in seconds."""
+
+    host: str
+    port: int
+    client_id: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    keepalive: int = 30
+    session_expiry: int = 7 * 86400
+    reconnect_min: float = 0.5
+    reconnect_max: float = 30.0
+
+
+class LinkClosedError(Exception):
+    """The link is closed (or was never opened): nothing more can be published."""
+
+
+class _Connection:
+    """One connected aiomqtt client. Its messages can be acknowledged on it alone."""
+
+    def __init__(self, client: aiomqtt.Client, number: int) -> None:
+        self.client = client
+        self.number = number
+        self.session_present = False
+        self.up_since: float | None = None
+        self.lost = asyncio.Event()
+        # Received and not yet acknowledged, by packet id. The broker reuses a packet id
+        # once it is acknowledged, so a second ack of an old message must not reach the
+        # wire: it would acknowledge a newer message that has not been committed.
+        self.unacked: dict[int, Inbound] = {}
+
+    @property
+    def alive(self) -> bool:
+        return self.up_since is not None and not self.lost.is_set()
+
+    def ack(self, message: Inbound) -> None:
+        if not self.alive or self.unacked.get(message.mid) is not message:
+            return
+        del self.unacked[message.mid]
+        self.client._client.ack(message.mid, message.qos)
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A message from the broker, to be acknowledged with `MqttLink.ack` once committed."""
+
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    # The connection it came on; None for messages made by hand (tests, replays).
+    connection: _Connection | None = field(default=None, repr=False, compare=False)
+
+
+class MqttLink:
+    """One persistent MQTT 5 session (clean_start=False + session expiry), manual acks,
+    reconnects.
+
+    Subscribes to `subscriptions` (QoS 1) on every connection. Reusable, not reentrant.
+    """
+
+    def __init__(self, settings: MqttSettings, subscriptions: Sequence[str]) -> None:
+        self.settings = settings
+        self.subscriptions = tuple(subscriptions)
+        self._task: asyncio.Task[None] | None = None
+        self._connection: _Connection | None = None
+        self._connections = 0
+        self._had_session = False
+        self._connected = asyncio.Event()
+        self._closed = asyncio.Event()
+        self._closed.set()
+        self._queue: asyncio.Queue[Inbound | None] = asyncio.Queue()
+        self._queue.put_nowait(None)
+        # Passed with each event rather than bound once, so the logging configuration in
+        # force when the event happens applies.
+        self._ident = {
+            "broker": f"{settings.host}:{settings.port}",
+            "client_id": settings.client_id,
+        }
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def __aenter__(self) -> MqttLink:
+        if self._task is not None:
+            raise RuntimeError("MqttLink is reusable, but not reentrant")
+        self._queue = asyncio.Queue()
+        self._closed.clear()
+        self._task = asyncio.create_task(
+            self._run(), name=f"mqtt[{self.settings.client_id}].connection"
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Disconnect (unacknowledged messages stay with the broker) and end `messages()`."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._closed.set()
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
+        finally:
+            # What is still queued was never acknowledged: the broker has it.
+            while not self._queue.empty():
+                self._queue.get_nowait()
+            self._queue.put_nowait(None)
+
+    # -- public ----------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None and self._connection.alive
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        """Return once connected and subscribed.
+
+        Raises TimeoutError after `timeout` seconds, LinkClosedError if the link closes.
+        """
+        async with asyncio.timeout(timeout):
+            await self._live_connection()
+
+    async def messages(self) -> AsyncIterator[Inbound]:
+        """Messages from every connection in turn; ends only when the link is closed.
+
+        A message handed out here may belong to a connection that has since dropped;
+        acknowledging it then does nothing, and the broker delivers it again.
+        """
+        while True:
+            message = await self._queue.get()
+            if message is None:
+                self._queue.put_nowait(None)  # for any other reader
+                return
+            yield message
+
+    async def ack(self, message: Inbound) -> None:
+        """Acknowledge `message` on the connection it came on; call after committing it.
+
+        If that connection is gone (or the message was acknowledged already), this does
+        nothing and never raises: the broker still holds the message and delivers it
+        again after the reconnect, and the store's idempotency makes the repeat harmless.
+        """
+        if message.connection is not None:
+            message.connection.ack(message)
+
+    async def publish(
+        self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False
+    ) -> None:
+        """Publish and, for QoS 1, return once the broker has acknowledged it.
+
+        Waits for a connection if there is none. If the connection drops before the
+        broker's acknowledgement, publishes again on the next one: at least once, so
+        possibly twice. Raises LinkClosedError only when the link closes.
+        """
+        while True:
+            connection = await self._live_connection()
+            try:
+                await self._on(
+                    connection,
+                    connection.client.publish(
+                        topic, payload, qos=qos, retain=retain, timeout=math.inf
+                    ),
+                )
+                return
+            except aiomqtt.MqttError:
+                # The connection is going; wait for the next one, or retry shortly if
+                # paho refused while the connection still looked alive.
+                await self._wait_any(self._closed, connection.lost, timeout=self._backoff(0))
+
+    # -- connection task -------------------------------------------------------------
+
+    async def _run(self) -> None:
+        failures = 0
+        while not self._closed.is_set():
+            self._connections += 1
+            connection: _Connection | None = None
+            try:
+                connection = _Connection(self._new_client(), self._connections)
+                await self._serve(connection)
+                reason = "disconnected"
+            except aiomqtt.MqttError as exc:
+                reason = _reason(exc)
+            except Exception as exc:
+                # Not expected from aiomqtt; keep the link alive, loudly.
+                log.exception("mqtt_link_error", **self._ident)
+                reason = repr(exc)
+            if self._closed.is_set():
+                return
+            up = connection.up_since if connection is not None else None
+            if up is not None and time.monotonic() - up >= STABLE_AFTER:
+                failures = 0
+            delay = self._backoff(failures)
+            failures += 1
+            event = "mqtt_connect_failed" if up is None else "mqtt_connection_lost"
+            log.warning(event, **self._ident, reason=reason, retry_in=round(delay, 2))
+            await asyncio.sleep(delay)
+
+    def _new_client(self) -> aiomqtt.Client:
+        settings = self.settings
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = settings.session_expiry
+        return aiomqtt.Client(
+            settings.host,
+            port=settings.port,
+            username=settings.username,
+            password=settings.password,
+            identifier=settings.client_id,
+            protocol=ProtocolVersion.V5,
+            clean_start=False,
+            keepalive=settings.keepalive,
+            properties=properties,
+        )
+
+    async def _serve(self, connection: _Connection) -> None:
+        client = connection.client
+        paho = client._client
+        # Before connecting, not after: see the module docstring.
+        paho.manual_ack_set(True)
+        on_connect = paho.on_connect
+
+        def note_session(
+            paho_client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any = None
+        ) -> None:
+            # Remember whether the broker still had our session; aiomqtt handles the rest.
+            connection.session_present = bool(flags.session_present)
+            on_connect(paho_client, userdata, flags, reason_code, properties)
+
+        paho.on_connect = note_session
+        async with client:
+            try:
+                await self._subscribe(client)
+                connection.up_since = time.monotonic()
+                self._connection = connection
+                self._connected.set()
+                self._log_connected(connection)
+                async for message in client.messages:
+                    inbound = Inbound(
+                        topic=message.topic.value,
+                        payload=bytes(message.payload),  # type: ignore[arg-type]
+                        mid=message.mid,
+                        qos=message.qos,
+                        connection=connection,
+                    )
+                    if message.qos > 0:
+                        connection.unacked[message.mid] = inbound
+                    self._queue.put_nowait(inbound)
+            finally:
+                connection.lost.set()
+                connection.unacked.clear()
+                if self._connection is connection:
+                    self._connection = None
+                    self._connected.clear()
+
+    async def _subscribe(self, client: aiomqtt.Client) -> None:
+        if not self.subscriptions:
+            return
+        granted = await client.subscribe(
+            [(topic, SubscribeOptions(qos=1)) for topic in self.subscriptions]
+        )
+        for topic, code in zip(self.subscriptions, granted, strict=False):
+            value = code if isinstance(code, int) else code.value
+            if value != 1:
+                # Refused, or granted QoS 0 (no acknowledgement, nothing redelivered).
+                log.error(
+                    "mqtt_subscription_not_granted", **self._ident, topic=topic, answer=str(code)
+                )
+
+    def _log_connected(self, connection: _Connection) -> None:
+        fields = {
+            **self._ident,
+            "connection": connection.number,
+            "session_present": connection.session_present,
+        }
+        if self._had_session and not connection.session_present:
+            # The broker lost or expired our session: what it queued for us is gone.
+            log.warning("mqtt_session_lost", **fields)
+        else:
+            log.info("mqtt_connected", **fields)
+        self._had_session = True
+
+    # -- helpers ---------------------------------------------------------------------
+
+    async def _live_connection(self) -> _Connection:
+        while True:
+            if self._closed.is_set():
+                raise LinkClosedError("MQTT link is closed")
+            connection = self._connection
+            if connection is not None and connection.alive:
+                return connection
+            await self._wait_any(self._closed, self._connected)
+
+    async def _on(self, connection: _Connection, work: Awaitable[T]) -> T:
+        """Await `work`, unless `connection` drops first (then raise MqttError)."""
+        task = asyncio.ensure_future(work)
+        lost = asyncio.ensure_future(connection.lost.wait())
+        try:
+            done, _ = await asyncio.wait((task, lost), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lost.cancel()
+            if not task.done():
+                task.cancel()
+        if task not in done:
+            raise aiomqtt.MqttError("connection lost")
+        return task.result()
+
+    @staticmethod
+    async def _wait_any(*events: asyncio.Event, timeout: float | None = None) -> None:
+        waiters = [asyncio.ensure_future(event.wait()) for event in events]
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    def _backoff(self, failures: int) -> float:
+        """Capped exponential, jittered over its upper half: never zero, never a storm."""
+        ceiling = min(
+            self.settings.reconnect_max, self.settings.reconnect_min * 2 ** min(failures, 30)
+        )
+        return random.uniform(ceiling / 2, ceiling)
+
+
+def _reason(exc: BaseException) -> str:
+    """What ended a connection: aiomqtt wraps the cause ("Disconnected during ...")."""
+    cause = exc.__cause__ or exc
+    return str(cause) or type(cause).__name__
