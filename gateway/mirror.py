@@ -1,0 +1,54 @@
+"""The dossier mirror's one rule: how an event changes what we hold about a dossier.
+
+Pure, so the ordering rules can be read and tested in one place: an event older than the
+state held is recorded but changes nothing; a status *entered* (not repeated) may call
+for a notice; the day a dossier reached `result_ready` is kept, because timeliness of a
+finished dossier is judged by it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from gateway.notices import STATUS_TRIGGERS
+from gateway.payloads import DossierEvent
+from gateway.store import DossierRow
+
+
+def receipt_key(receipt_no: str) -> str:
+    """Both receipt forms, any case, one key: MCKH lookups type them every which way."""
+    return receipt_no.strip().upper()
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    row: DossierRow | None  # the new state, or None when the event is too old to apply
+    notice: str | None  # the notice kind the transition calls for, if any
+
+
+def apply_event(held: DossierRow | None, event: DossierEvent, tz: ZoneInfo) -> Change:
+    occurred = event.occurred_at
+    if held is not None and occurred < datetime.fromisoformat(held.occurred_at):
+        return Change(row=None, notice=None)
+    entered = held is None or held.status != event.status
+    finished_on = held.finished_on if held is not None else None
+    if event.status == "result_ready" and entered:
+        finished_on = occurred.astimezone(tz).date().isoformat()
+    row = DossierRow(
+        receipt_key=receipt_key(event.receipt_no),
+        receipt_no=event.receipt_no,
+        agency=event.agency,
+        procedure=event.procedure,
+        procedure_code=event.procedure_code,
+        phone=event.phone or (held.phone if held else None),
+        step=event.step,
+        status=event.status,
+        due_date=event.due_date.isoformat() if event.due_date else (held and held.due_date),
+        same_day=event.same_day,
+        occurred_at=occurred.isoformat(),
+        finished_on=finished_on,
+    )
+    notice = STATUS_TRIGGERS.get(event.status) if entered else None
+    return Change(row=row, notice=notice)

@@ -1,0 +1,139 @@
+"""The whole gateway against a real mosquitto and the bundled SMSC simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import aiomqtt
+
+from gateway.app import serve
+from gateway.config import Config, MqttConfig, ScheduleConfig, SmppConfig, StoreConfig
+from gateway.config import default_config as embedded_defaults
+from gateway.smpp.sim import SmscSimulator
+
+
+def gateway_config(
+    *, broker_port: int, smsc_port: int, db: Path, client_id: str, **smpp: Any
+) -> Config:
+    base = embedded_defaults()
+    return dataclasses.replace(
+        base,
+        smpp=dataclasses.replace(
+            SmppConfig(),
+            host="127.0.0.1",
+            port=smsc_port,
+            password="secret",
+            tps=0,
+            response_timeout=2.0,
+            reconnect_min=0.05,
+            reconnect_max=0.5,
+            **smpp,
+        ),
+        mqtt=dataclasses.replace(MqttConfig(), port=broker_port, client_id=client_id),
+        store=StoreConfig(path=str(db)),
+        schedule=dataclasses.replace(ScheduleConfig(), quiet_hours=None),
+        retry=dataclasses.replace(base.retry, base_delay=0.05, max_delay=0.2),
+    )
+
+
+class StatusWatch:
+    """Subscribes to every agency's status topic and keeps what arrives."""
+
+    def __init__(self, broker_port: int, prefix: str = "motcua") -> None:
+        self._port = broker_port
+        self._prefix = prefix
+        self.events: list[dict[str, Any]] = []
+        self.topics: list[str] = []
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    async def __aenter__(self) -> StatusWatch:
+        self._task = asyncio.create_task(self._run())
+        await asyncio.wait_for(self._ready.wait(), 10)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def _run(self) -> None:
+        async with aiomqtt.Client("127.0.0.1", self._port) as client:
+            await client.subscribe(f"{self._prefix}/+/status", qos=1)
+            self._ready.set()
+            async for message in client.messages:
+                self.topics.append(str(message.topic))
+                self.events.append(json.loads(message.payload))
+                self._changed.set()
+
+    async def wait_for(
+        self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
+        async with asyncio.timeout(timeout):
+            while not predicate(self.events):
+                self._changed.clear()
+                await self._changed.wait()
+        return self.events
+
+    def states(self, ref: str) -> list[str]:
+        return [e["state"] for e in self.events if e["id"] == ref]
+
+
+async def publish(broker_port: int, items: list[tuple[str, Any]]) -> None:
+    """Publish (topic, payload) pairs at QoS 1; dict payloads go as JSON."""
+    async with aiomqtt.Client("127.0.0.1", broker_port) as client:
+        for topic, payload in items:
+            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+            await client.publish(topic, data, qos=1)
+
+
+@contextlib.asynccontextmanager
+async def running_gateway(config: Config) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    ready = asyncio.Event()
+    task = asyncio.create_task(serve(config, stop, on_ready=ready.set))
+    try:
+        await asyncio.wait_for(ready.wait(), 10)
+        await asyncio.sleep(0.2)  # let the MQTT subscription settle
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)
+
+
+def dossier_event(
+    n: int, *, status: str = "result_ready", agency: str = "SCT", **over: Any
+) -> dict[str, Any]:
+    event = {
+        "event_id": f"{agency}-{n}-{status}",
+        "receipt_no": f"01017{n:05d}",
+        "agency": agency,
+        "procedure": "Cấp Giấy chứng nhận đủ điều kiện kinh doanh hóa chất",
+        "procedure_code": "2.000123",
+        "phone": "0905 123 456",
+        "step": "Trả kết quả",
+        "status": status,
+        "due_date": "2026-11-25",
+        "same_day": False,
+        "occurred_at": "2026-11-22T10:00:00+07:00",
+    }
+    event.update(over)
+    return event
+
+
+__all__ = [
+    "SmscSimulator",
+    "StatusWatch",
+    "dossier_event",
+    "gateway_config",
+    "publish",
+    "running_gateway",
+]
