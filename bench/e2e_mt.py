@@ -115,9 +115,14 @@ async def main() -> None:
             await wait_port(smsc_port)
             await asyncio.sleep(1.0)  # the daemon binds and subscribes
 
+            last: dict[str, float] = {}
+            seen: dict[str, int] = {}
+
             async def collect() -> None:
                 async for message in watch.messages:
                     status = json.loads(message.payload)
+                    last[status["state"]] = time.perf_counter()
+                    seen[status["state"]] = seen.get(status["state"], 0) + 1
                     if status["state"] == "delivered":
                         delivered.add(status["id"])
                         if len(delivered) == args.events:
@@ -129,7 +134,15 @@ async def main() -> None:
                 for n in range(args.events):
                     await pub.publish("motcua/SCT/dossier", event(n), qos=1)
             published = time.perf_counter() - start
-            await asyncio.wait_for(done.wait(), 600)
+            while not done.is_set():
+                try:
+                    await asyncio.wait_for(done.wait(), 10)
+                except TimeoutError:
+                    print(
+                        f"... {len(delivered)} delivered after "
+                        f"{time.perf_counter() - start:.0f} s (log: {work}/daemon.log)",
+                        file=sys.stderr,
+                    )
             total = time.perf_counter() - start
             collector.cancel()
 
@@ -139,6 +152,12 @@ async def main() -> None:
             f"GSM-7 single part; {os.cpu_count()} cores"
         )
         print(f"published in {published:.2f} s; all delivered statuses in {total:.2f} s")
+        print(
+            "last status of each state at: "
+            + ", ".join(
+                f"{state} {seen[state]} by {at - start:.2f} s" for state, at in last.items()
+            )
+        )
         print(f"end-to-end: {args.events / total:,.0f} msg/s")
     finally:
         for proc in procs:

@@ -29,9 +29,6 @@ from gateway.store import DossierRow, NewMessage, Store
 
 log = structlog.get_logger("gateway.intake")
 
-# Messages being committed at once, at most; bounds memory when the broker floods us.
-MAX_IN_FLIGHT = 1000
-
 
 @dataclass(frozen=True, slots=True)
 class Received:
@@ -158,7 +155,8 @@ def _rejection_status(rej: Rejection) -> tuple[str, dict[str, Any]]:
 
 async def serve(link: MqttLink, intake: Intake) -> None:
     """Read MQTT messages until cancelled; ack each one after its batch is committed."""
-    room = asyncio.Semaphore(MAX_IN_FLIGHT)
+    # The broker holds us to this many unacknowledged; a guard should it not.
+    room = asyncio.Semaphore(link.settings.receive_maximum)
     tasks: set[asyncio.Task[None]] = set()
     async with Batcher(intake.process) as batcher:
 

@@ -23,10 +23,12 @@ came from; if that connection is gone, `ack()` does nothing and the broker deliv
 message again on the next one. The store's idempotency (event ids, job ids) makes that
 second delivery harmless.
 
-Nothing here bounds the message queue: the broker sends at most its in-flight window of
-unacknowledged QoS 1 messages per connection (mosquitto: 20 by default), so the queue
+Nothing here bounds the message queue: the broker sends at most `receive_maximum`
+unacknowledged QoS 1 messages per connection (MQTT 5 Receive Maximum), so the queue
 cannot outgrow that, and aiomqtt's own bound (`max_queued_incoming_messages`) would drop
-overflow *and* acknowledge it.
+overflow *and* acknowledge it. The Receive Maximum is also what lets group commit work:
+a message is acknowledged after its batch commits, so a batch can never hold more
+messages than the broker lets us have unacknowledged (mosquitto's default is 20).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-__all__ = ["Inbound", "LinkClosedError", "MqttLink", "MqttSettings"]
+__all__ = ["PUBLISH_CONCURRENCY", "Inbound", "LinkClosedError", "MqttLink", "MqttSettings"]
 
 log = structlog.get_logger("gateway.mqtt")
 
@@ -57,6 +59,11 @@ T = TypeVar("T")
 # again; one that drops sooner (a broker refusing us right after CONNACK, two daemons
 # sharing a client id and taking the session from each other) keeps climbing.
 STABLE_AFTER = 30.0
+
+# QoS 1 publishes awaiting their PUBACK at once, at most, for whoever publishes in bulk.
+# aiomqtt counts its pending calls on every PUBACK, so the cost grows with the square of
+# this number: 100 keeps the round trip overlapped without that cost showing.
+PUBLISH_CONCURRENCY = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +77,7 @@ class MqttSettings:
     password: str | None = field(default=None, repr=False)
     keepalive: int = 30
     session_expiry: int = 7 * 86400
+    receive_maximum: int = 1000
     reconnect_min: float = 0.5
     reconnect_max: float = 30.0
 
@@ -270,7 +278,8 @@ class MqttLink:
         settings = self.settings
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = settings.session_expiry
-        return aiomqtt.Client(
+        properties.ReceiveMaximum = settings.receive_maximum
+        client = aiomqtt.Client(
             settings.host,
             port=settings.port,
             username=settings.username,
@@ -281,6 +290,10 @@ class MqttLink:
             keepalive=settings.keepalive,
             properties=properties,
         )
+        # aiomqtt warns on every publish while more than this many await their PUBACK;
+        # the status publisher keeps up to PUBLISH_CONCURRENCY in flight on purpose.
+        client.pending_calls_threshold = PUBLISH_CONCURRENCY
+        return client
 
     async def _serve(self, connection: _Connection) -> None:
         client = connection.client

@@ -6,6 +6,12 @@ are retried with exponential back-off and jitter, each counting an attempt, unti
 reaches here (the session absorbs it). Parts already accepted are never sent again on a
 retry: only the missing ones go. Outcomes are written in groups (one transaction per
 batch) through a `Batcher`.
+
+At most `window` messages are between "taken from the store" and "outcome committed".
+That bounds what a crash can duplicate: a message the SMSC accepted but whose acceptance
+was not yet committed is sent again after a restart, so a SIGKILL duplicates at most a
+window of messages. The outcome batch closes as soon as every one of them is waiting for
+it, so holding the slot through the commit costs a fraction of a millisecond.
 """
 
 from __future__ import annotations
@@ -47,50 +53,79 @@ class Sender:
         self._retry = retry
         self._ref16 = ref16
         self._clock = clock
-        self._capacity = max(2 * session.config.window, 20)
+        self._capacity = session.config.window
+        # Fetched ahead, not sent yet (so a crash loses nothing from here), most urgent
+        # first: the next window's worth is ready when a slot frees, without a query.
+        self._ready: list[Queued] = []
+        self._fetch: asyncio.Task[bool] | None = None
         self._busy: set[int] = set()
-        self._slot = asyncio.Event()
+        self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
 
     async def run(self) -> None:
         """Feed the session until cancelled."""
-        async with Batcher(self._store.record_outcomes) as writer:
+        writer: Batcher[Outcome] = Batcher(
+            self._store.record_outcomes, max_items=self._capacity, max_wait=0.005
+        )
+        async with writer:
             self._writer = writer
             try:
                 while True:
                     await self._fill()
             finally:
                 self._stopping = True
-                for task in list(self._tasks):
+                pending = [*self._tasks, *([self._fetch] if self._fetch else [])]
+                for task in pending:
                     task.cancel()
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+                await asyncio.gather(*pending, return_exceptions=True)
 
     async def drain(self, timeout: float) -> None:
         """Stop taking new messages; let the ones being sent finish (bounded)."""
         self._stopping = True
+        self._wake.set()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=timeout)
 
     async def _fill(self) -> None:
-        free = self._capacity - len(self._busy)
-        if free <= 0 or self._stopping:
-            self._slot.clear()
-            await self._slot.wait()
+        self._wake.clear()
+        if self._stopping:
+            await self._wake.wait()
             return
+        while self._ready and len(self._busy) < self._capacity:
+            self._start(self._ready.pop(0))
+        if self._fetch is None and len(self._ready) < self._capacity:
+            self._fetch = asyncio.create_task(self._fetch_due(), name="outbox.fetch")
+            self._fetch.add_done_callback(lambda _t: self._wake.set())
+        elif self._fetch is not None and self._fetch.done():
+            found = self._fetch.result()
+            self._fetch = None
+            if not found and not self._ready and not self._busy:
+                await self._idle()
+            return
+        await self._wake.wait()
+
+    async def _fetch_due(self) -> bool:
         self._store.queued_added.clear()
-        batch = await self._store.due(free, exclude=self._busy)
-        for message in batch:
-            self._busy.add(message.id)
-            task = asyncio.create_task(self._send(message), name=f"outbox.send[{message.id}]")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        if batch:
-            return
+        skip = self._busy | {m.id for m in self._ready}
+        batch = await self._store.due(2 * self._capacity, exclude=skip)
+        skip = self._busy | {m.id for m in self._ready}  # moved on while we waited
+        fresh = [m for m in batch if m.id not in skip]
+        self._ready = sorted([*self._ready, *fresh], key=lambda m: (m.priority, m.id))
+        return bool(fresh)
+
+    async def _idle(self) -> None:
+        """Nothing due: wait for new work or the next retry time."""
         next_at = await self._store.next_due_at()
         wait = 5.0 if next_at is None else min(5.0, max(0.0, next_at - self._clock()))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._store.queued_added.wait(), wait)
+
+    def _start(self, message: Queued) -> None:
+        self._busy.add(message.id)
+        task = asyncio.create_task(self._send(message), name=f"outbox.send[{message.id}]")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _send(self, m: Queued) -> None:
         try:
@@ -108,7 +143,7 @@ class Sender:
             log.exception("message_send_failed", message=m.id)
         finally:
             self._busy.discard(m.id)
-            self._slot.set()
+            self._wake.set()
 
     async def _attempt(self, m: Queued) -> Outcome | None:
         if self._clock() > m.expires_at:

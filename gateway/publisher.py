@@ -3,35 +3,78 @@
 Statuses are written by the store in the same transaction as the change they report;
 this loop publishes them (QoS 1) and deletes them only after the broker has them. A crash
 in between publishes some twice, never none: consumers key on `id` + `state`.
+
+Publishing is pipelined: up to PUBLISH_CONCURRENCY statuses await their PUBACK at once,
+on one connection, so they reach the broker in outbox order; rows are deleted up to the
+oldest one still waiting.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 
 import structlog
 
-from gateway.mqtt import MqttLink
+from gateway.mqtt import PUBLISH_CONCURRENCY, MqttLink
 from gateway.store import Store
 
 log = structlog.get_logger("gateway.publisher")
 
 
+class _Progress:
+    """Which outbox rows the broker has: everything up to `acked`, at least."""
+
+    def __init__(self) -> None:
+        self.acked = 0
+        self._sent: deque[int] = deque()
+        self._done: set[int] = set()
+
+    def sent(self, seq: int) -> None:
+        self._sent.append(seq)
+
+    def done(self, seq: int) -> None:
+        self._done.add(seq)
+        while self._sent and self._sent[0] in self._done:
+            self._done.discard(self._sent[0])
+            self.acked = self._sent.popleft()
+
+
 async def publish_statuses(store: Store, link: MqttLink, prefix: str) -> None:
     """Run until cancelled."""
-    while True:
-        store.status_added.clear()
-        rows = await store.pending_statuses()
-        if not rows:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(store.status_added.wait(), 5.0)
-            continue
-        # Concurrently: one at a time, each PUBACK round trip would cap the rate.
-        await asyncio.gather(
-            *(
-                link.publish(f"{prefix}/{agency}/status", payload.encode(), qos=1)
-                for _seq, agency, payload in rows
-            )
-        )
-        await store.statuses_published(rows[-1][0])
+    room = asyncio.Semaphore(PUBLISH_CONCURRENCY)
+    progress = _Progress()
+    deleted = 0
+    after = 0
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def one(seq: int, agency: str, payload: str) -> None:
+        try:
+            await link.publish(f"{prefix}/{agency}/status", payload.encode(), qos=1)
+            progress.done(seq)
+        finally:
+            room.release()
+
+    try:
+        while True:
+            if progress.acked > deleted:
+                deleted = progress.acked
+                await store.statuses_published(deleted)
+            store.status_added.clear()
+            rows = await store.pending_statuses(PUBLISH_CONCURRENCY, after=after)
+            if not rows:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(store.status_added.wait(), 0.05 if tasks else 5.0)
+                continue
+            for seq, agency, payload in rows:
+                await room.acquire()
+                progress.sent(seq)
+                task = asyncio.create_task(one(seq, agency, payload))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            after = rows[-1][0]
+    finally:
+        for task in list(tasks):
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,10 +1,14 @@
 """The durable store: dossier mirror, messages and their parts, statuses still to publish.
 
-SQLite in WAL mode through aiosqlite, one connection, `synchronous=FULL`: an MQTT message
-is acknowledged and a deliver_sm answered only after what it caused is here. Each
-aiosqlite call costs a thread hand-off (~0.1 ms), so callers hand over whole batches and
-each batch is one transaction of a few `executemany` calls (group commit); one
-transaction per message could not keep up with thousands per second.
+SQLite in WAL mode, one connection, `synchronous=FULL`: an MQTT message is acknowledged
+and a deliver_sm answered only after what it caused is here. Callers hand over whole
+batches and each batch is one transaction of a few `executemany` calls (group commit);
+one transaction per message could not keep up with thousands per second.
+
+The connection lives on a thread of its own and each transaction runs there whole, in a
+single hand-off from the event loop. (With aiosqlite each statement was a round trip
+through the loop; under load a loop turn takes milliseconds, so a seven-statement
+transaction held the database for ~7 ms and everything queued behind it.)
 
 Every change of a message's state writes its status event into `status_out` in the same
 transaction, so a status can be published late but never lost or invented.
@@ -14,16 +18,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import aiosqlite
+from typing import Any, TypeVar
 
 from gateway.status import status_event
+
+R = TypeVar("R")
+
+# Host parameters per statement, well under SQLite's limit (32,766).
+CHUNK = 10_000
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the mirror, the messages, their parts and the status outbox.
@@ -110,6 +119,10 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 # States after which a message never changes again.
+# A delivery receipt as the store applies it: the part's message-id keys, the part's new
+# state, the error to report if it fails the message.
+ReceiptUpdate = tuple[frozenset[str], str, str | None]
+
 FINAL_STATES = frozenset({"delivered", "undeliverable", "expired", "failed", "rejected", "skipped"})
 
 
@@ -195,11 +208,19 @@ class Outcome:
 
 
 class Store:
-    """`async with Store.open(path) as store:`; all writes serialised by one lock."""
+    """`async with Store.open(path) as store:`.
 
-    def __init__(self, db: aiosqlite.Connection, clock: Any = time.time) -> None:
+    One SQLite connection owned by one thread. Every public method is one call into that
+    thread: a write runs its whole transaction there (BEGIN … COMMIT) and comes back
+    once, so no transaction is ever interleaved with another and none waits on the event
+    loop between its statements.
+    """
+
+    def __init__(
+        self, db: sqlite3.Connection, thread: ThreadPoolExecutor, clock: Any = time.time
+    ) -> None:
         self._db = db
-        self._lock = asyncio.Lock()
+        self._thread = thread
         self._clock = clock
         # Change notifications, so the sender and the status publisher wait, not poll.
         self.queued_added = asyncio.Event()
@@ -210,44 +231,26 @@ class Store:
     async def open(cls, path: str | Path, *, clock: Any = time.time) -> AsyncIterator[Store]:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(str(path), isolation_level=None)
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        loop = asyncio.get_running_loop()
         try:
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA synchronous=FULL")
-            await db.execute("PRAGMA busy_timeout=5000")
-            store = cls(db, clock)
-            await store._migrate()
-            yield store
-        finally:
-            await db.close()
-
-    async def _migrate(self) -> None:
-        async with self._db.execute("PRAGMA user_version") as cur:
-            (version,) = await cur.fetchone()  # type: ignore[misc]
-        for number, script in enumerate(MIGRATIONS, start=1):
-            if number <= version:
-                continue
-            await self._db.executescript(
-                f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;"
-            )
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction; nobody else writes meanwhile."""
-        async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
+            db = await loop.run_in_executor(thread, _connect, str(path))
             try:
-                yield self._db
-            except BaseException:
-                await self._db.execute("ROLLBACK")
-                raise
-            await self._db.execute("COMMIT")
+                yield cls(db, thread, clock)
+            finally:
+                await loop.run_in_executor(thread, db.close)
+        finally:
+            thread.shutdown(wait=True)
+
+    async def _call(self, fn: Callable[..., R], *args: Any) -> R:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+
+    async def _write(self, fn: Callable[..., R], *args: Any) -> R:
+        """`fn(db, *args)` as one transaction, in the store's thread."""
+        return await self._call(_transaction, self._db, fn, args)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        """A read. It waits for any open transaction: on one shared connection a read in
-        the middle of someone's transaction would see rows that may yet roll back."""
-        async with self._lock:
-            return await _fetch(self._db, sql, params)
+        return await self._call(_fetch, self._db, sql, params)
 
     # -- intake ----------------------------------------------------------------------
 
@@ -273,15 +276,7 @@ class Store:
 
     async def existing_refs(self, refs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which (agency, ref) idempotency keys already have a message."""
-        found: set[tuple[str, str]] = set()
-        for agency in {a for a, _ in refs}:
-            mine = [r for a, r in refs if a == agency]
-            rows = await self.fetchall(
-                f"SELECT ref FROM messages WHERE agency = ? AND ref IN ({_marks(mine)})",
-                [agency, *mine],
-            )
-            found.update((agency, r[0]) for r in rows)
-        return found
+        return await self._call(_existing_refs, self._db, refs)
 
     async def record_intake(
         self,
@@ -292,68 +287,12 @@ class Store:
         statuses: Iterable[tuple[str, dict[str, Any]]] = (),
     ) -> None:
         """Commit one batch of intake effects in one transaction (group commit)."""
-        now = self._clock()
         messages = list(messages)
-        async with self.transaction() as db:
-            await db.executemany(
-                "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?)",
-                [(e, a, k, int(applied), now) for e, a, k, applied in events],
-            )
-            await db.executemany(
-                "INSERT OR REPLACE INTO dossiers VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                [_dossier_tuple(d) for d in dossiers],
-            )
-            await db.executemany(
-                """INSERT OR IGNORE INTO messages (agency, ref, event_id, receipt_no, kind,
-                   procedure, phone, source, text, priority, state, reason, segments,
-                   concat_ref, not_before, expires_at, created_at, updated_at)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-                [
-                    (
-                        m.agency,
-                        m.ref,
-                        m.event_id,
-                        m.receipt_no,
-                        m.kind,
-                        m.procedure,
-                        m.phone,
-                        m.source,
-                        m.text,
-                        m.priority,
-                        m.state,
-                        m.reason,
-                        m.segments,
-                        m.concat_ref,
-                        m.not_before,
-                        m.expires_at,
-                        now,
-                        now,
-                    )
-                    for m in messages
-                ],
-            )
-            payloads = [
-                (
-                    m.agency,
-                    _json(
-                        status_event(
-                            ref=m.ref,
-                            event_id=m.event_id,
-                            receipt_no=m.receipt_no,
-                            kind=m.kind,
-                            phone=m.phone,
-                            state=m.state,
-                            reason=m.reason,
-                            segments=m.segments,
-                            at=now,
-                        )
-                    ),
-                )
-                for m in messages
-            ]
-            payloads += [(agency, _json(event)) for agency, event in statuses]
-            await db.executemany("INSERT INTO status_out (agency, payload) VALUES (?, ?)", payloads)
-        if payloads:
+        statuses = list(statuses)
+        await self._write(
+            _record_intake, list(events), list(dossiers), messages, statuses, self._clock()
+        )
+        if messages or statuses:
             self.status_added.set()
         if any(m.state == "queued" for m in messages):
             self.queued_added.set()
@@ -362,25 +301,7 @@ class Store:
 
     async def due(self, limit: int, exclude: Iterable[int] = ()) -> list[Queued]:
         """Queued messages whose time has come, most urgent first."""
-        skip = list(exclude)
-        rows = await self.fetchall(
-            f"""SELECT id, agency, ref, kind, phone, source, text, priority, attempts,
-                       concat_ref, expires_at, event_id, receipt_no
-                FROM messages
-                WHERE state = 'queued' AND not_before <= ?
-                {f"AND id NOT IN ({_marks(skip)})" if skip else ""}
-                ORDER BY priority, not_before, id LIMIT ?""",
-            [self._clock(), *skip, limit],
-        )
-        if not rows:
-            return []
-        ids = [r[0] for r in rows]
-        done: dict[int, set[int]] = {}
-        for mid, seq in await self.fetchall(
-            f"SELECT message_id, seq FROM parts WHERE message_id IN ({_marks(ids)})", ids
-        ):
-            done.setdefault(mid, set()).add(seq)
-        return [Queued(*r[:13], done_parts=frozenset(done.get(r[0], ()))) for r in rows]
+        return await self._call(_due, self._db, limit, list(exclude), self._clock())
 
     async def next_due_at(self) -> float | None:
         rows = await self.fetchall("SELECT MIN(not_before) FROM messages WHERE state = 'queued'")
@@ -390,149 +311,21 @@ class Store:
         """Commit what the sender did with a batch of messages, in one transaction."""
         if not outcomes:
             return
-        now = self._clock()
-        parts = [p for o in outcomes for p in o.parts]
-        async with self.transaction() as db:
-            await db.executemany(
-                "INSERT OR REPLACE INTO parts (message_id, seq, smsc_id) VALUES (?, ?, ?)",
-                [(p.message_id, p.seq, p.smsc_id) for p in parts],
-            )
-            await db.executemany(
-                "INSERT INTO part_keys VALUES (?, ?, ?)",
-                [(k, p.message_id, p.seq) for p in parts for k in p.keys],
-            )
-            await db.executemany(
-                """UPDATE messages SET state = ?, reason = ?, updated_at = ?,
-                       segments = COALESCE(?, segments), attempts = ?, not_before = ?
-                   WHERE id = ?""",
-                [
-                    (o.state, o.reason, now, o.segments, o.attempts, o.not_before, o.message.id)
-                    for o in outcomes
-                ],
-            )
-            await db.executemany(
-                "INSERT INTO status_out (agency, payload) VALUES (?, ?)",
-                [
-                    (
-                        o.message.agency,
-                        _json(_status_of(o.message, o.state, o.reason, o.segments, now)),
-                    )
-                    for o in outcomes
-                    if o.state != "queued"
-                ],
-            )
-            keys = [k for p in parts for k in p.keys]
-            if keys:
-                early = await _fetch(
-                    db,
-                    f"""SELECT DISTINCT key, rid, state, error FROM early_receipts
-                        WHERE key IN ({_marks(keys)})""",
-                    keys,
-                )
-                await db.executemany(
-                    "DELETE FROM early_receipts WHERE rid = ?", [(r[1],) for r in early]
-                )
-                for key, _rid, state, error in early:
-                    await self._apply_receipt(db, [key], state, error)
+        await self._write(_record_outcomes, outcomes, self._clock())
         self.status_added.set()
         if any(o.state == "queued" for o in outcomes):
             self.queued_added.set()
 
     # -- receipts --------------------------------------------------------------------
 
-    async def record_receipts(
-        self, receipts: Sequence[tuple[frozenset[str], str, str | None]]
-    ) -> None:
+    async def record_receipts(self, receipts: Sequence[ReceiptUpdate]) -> None:
         """Apply (keys, state, error) receipts; one whose part is not known yet is kept
         until its submit_sm_resp has been recorded (receipts can overtake responses)."""
+        receipts = [r for r in receipts if r[0]]
         if not receipts:
             return
-        now = self._clock()
-        async with self.transaction() as db:
-            for keys, state, error in receipts:
-                if not keys:
-                    continue
-                if await self._apply_receipt(db, list(keys), state, error):
-                    self.status_added.set()
-                else:
-                    rid = min(keys)
-                    await db.executemany(
-                        "INSERT INTO early_receipts VALUES (?, ?, ?, ?, ?)",
-                        [(k, rid, state, error, now) for k in keys],
-                    )
-
-    async def _apply_receipt(
-        self, db: aiosqlite.Connection, keys: list[str], state: str, error: str | None
-    ) -> bool:
-        rows = await _fetch(
-            db,
-            f"SELECT DISTINCT message_id, seq FROM part_keys WHERE key IN ({_marks(keys)})",
-            keys,
-        )
-        if not rows:
-            return False
-        for message_id, seq in rows:
-            await db.execute(
-                "UPDATE parts SET state = ? WHERE message_id = ? AND seq = ?",
-                (state, message_id, seq),
-            )
-            await self._settle(db, message_id, error)
-        return True
-
-    async def _settle(self, db: aiosqlite.Connection, message_id: int, error: str | None) -> None:
-        """A message is delivered when all its parts are; any final failure decides it."""
-        (row,) = await _fetch(db, "SELECT state, segments FROM messages WHERE id = ?", [message_id])
-        state, segments = row
-        if state != "submitted":
-            return
-        part_states = [
-            r[0]
-            for r in await _fetch(db, "SELECT state FROM parts WHERE message_id = ?", [message_id])
-        ]
-        final = None
-        for bad in ("undeliverable", "expired", "failed"):
-            if bad in part_states:
-                final = bad
-        if (
-            final is None
-            and len(part_states) >= segments
-            and all(s == "delivered" for s in part_states)
-        ):
-            final = "delivered"
-        if final is None:
-            return
-        now = self._clock()
-        reason = None if final == "delivered" else (error or final)
-        await db.execute(
-            "UPDATE messages SET state = ?, reason = ?, updated_at = ? WHERE id = ?",
-            (final, reason, now, message_id),
-        )
-        await self._emit(db, message_id, final, reason, now)
-
-    async def _emit(
-        self, db: aiosqlite.Connection, message_id: int, state: str, reason: str | None, at: float
-    ) -> None:
-        (row,) = await _fetch(
-            db,
-            """SELECT agency, ref, event_id, receipt_no, kind, phone, segments
-               FROM messages WHERE id = ?""",
-            [message_id],
-        )
-        agency, ref, event_id, receipt_no, kind, phone, segments = row
-        event = status_event(
-            ref=ref,
-            event_id=event_id,
-            receipt_no=receipt_no,
-            kind=kind,
-            phone=phone,
-            state=state,
-            reason=reason,
-            segments=segments,
-            at=at,
-        )
-        await db.execute(
-            "INSERT INTO status_out (agency, payload) VALUES (?, ?)", (agency, _json(event))
-        )
+        await self._write(_record_receipts, receipts, self._clock())
+        self.status_added.set()
 
     # -- apologies ------------------------------------------------------------------
 
@@ -552,36 +345,319 @@ class Store:
     async def record_apology_run(
         self, run_day: str, due_date: str, messages: Sequence[NewMessage]
     ) -> int:
-        """Queue the run's new apologies, then mark the run done; returns how many were new.
-
-        A crash between the two re-runs the day at start-up, harmlessly: refs dedupe.
-        """
-        existing = await self.existing_refs([(m.agency, m.ref) for m in messages])
-        fresh = [m for m in messages if (m.agency, m.ref) not in existing]
-        await self.record_intake(messages=fresh)
-        async with self.transaction() as db:
-            await db.execute(
-                "INSERT OR REPLACE INTO apology_runs VALUES (?, ?, ?, ?)",
-                (run_day, due_date, len(fresh), self._clock()),
-            )
-        return len(fresh)
+        """Queue the run's new apologies and mark the run done, in one transaction;
+        returns how many were new (refs dedupe a run repeated after a crash)."""
+        fresh = await self._write(_record_apology_run, run_day, due_date, messages, self._clock())
+        if fresh:
+            self.status_added.set()
+            self.queued_added.set()
+        return fresh
 
     # -- status outbox ---------------------------------------------------------------
 
-    async def pending_statuses(self, limit: int = 500) -> list[tuple[int, str, str]]:
+    async def pending_statuses(
+        self, limit: int = 500, *, after: int = 0
+    ) -> list[tuple[int, str, str]]:
+        """Statuses not yet known to be published, oldest first, from `after` on."""
         return await self.fetchall(
-            "SELECT seq, agency, payload FROM status_out ORDER BY seq LIMIT ?", [limit]
+            "SELECT seq, agency, payload FROM status_out WHERE seq > ? ORDER BY seq LIMIT ?",
+            [after, limit],
         )
 
     async def statuses_published(self, up_to_seq: int) -> None:
-        async with self.transaction() as db:
-            await db.execute("DELETE FROM status_out WHERE seq <= ?", (up_to_seq,))
+        await self._write(_execute, "DELETE FROM status_out WHERE seq <= ?", (up_to_seq,))
 
     # -- queries for health and tests ------------------------------------------------
 
     async def counts(self) -> dict[str, int]:
         rows = await self.fetchall("SELECT state, COUNT(*) FROM messages GROUP BY state")
         return {state: n for state, n in rows}
+
+
+# -- in the store's thread -------------------------------------------------------------
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA busy_timeout=5000")
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    for number, script in enumerate(MIGRATIONS, start=1):
+        if number > version:
+            db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+    return db
+
+
+def _transaction(db: sqlite3.Connection, fn: Callable[..., R], args: Sequence[Any]) -> R:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(db, *args)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return result
+
+
+def _fetch(db: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Any]:
+    return db.execute(sql, params).fetchall()
+
+
+def _execute(db: sqlite3.Connection, sql: str, params: Sequence[Any]) -> None:
+    db.execute(sql, params)
+
+
+def _existing_refs(db: sqlite3.Connection, refs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for agency in {a for a, _ in refs}:
+        mine = [r for a, r in refs if a == agency]
+        for at in range(0, len(mine), CHUNK):
+            chunk = mine[at : at + CHUNK]
+            rows = db.execute(
+                f"SELECT ref FROM messages WHERE agency = ? AND ref IN ({_marks(chunk)})",
+                [agency, *chunk],
+            )
+            found.update((agency, r[0]) for r in rows)
+    return found
+
+
+def _record_intake(
+    db: sqlite3.Connection,
+    events: Sequence[tuple[str, str, str, bool]],
+    dossiers: Sequence[DossierRow],
+    messages: Sequence[NewMessage],
+    statuses: Sequence[tuple[str, dict[str, Any]]],
+    now: float,
+) -> None:
+    db.executemany(
+        "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?)",
+        [(e, a, k, int(applied), now) for e, a, k, applied in events],
+    )
+    db.executemany(
+        "INSERT OR REPLACE INTO dossiers VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        [_dossier_tuple(d) for d in dossiers],
+    )
+    db.executemany(
+        """INSERT OR IGNORE INTO messages (agency, ref, event_id, receipt_no, kind,
+           procedure, phone, source, text, priority, state, reason, segments,
+           concat_ref, not_before, expires_at, created_at, updated_at)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+        [
+            (
+                m.agency,
+                m.ref,
+                m.event_id,
+                m.receipt_no,
+                m.kind,
+                m.procedure,
+                m.phone,
+                m.source,
+                m.text,
+                m.priority,
+                m.state,
+                m.reason,
+                m.segments,
+                m.concat_ref,
+                m.not_before,
+                m.expires_at,
+                now,
+                now,
+            )
+            for m in messages
+        ],
+    )
+    payloads = [
+        (
+            m.agency,
+            _json(
+                status_event(
+                    ref=m.ref,
+                    event_id=m.event_id,
+                    receipt_no=m.receipt_no,
+                    kind=m.kind,
+                    phone=m.phone,
+                    state=m.state,
+                    reason=m.reason,
+                    segments=m.segments,
+                    at=now,
+                )
+            ),
+        )
+        for m in messages
+    ]
+    payloads += [(agency, _json(event)) for agency, event in statuses]
+    db.executemany("INSERT INTO status_out (agency, payload) VALUES (?, ?)", payloads)
+
+
+def _due(db: sqlite3.Connection, limit: int, skip: list[int], now: float) -> list[Queued]:
+    rows = db.execute(
+        f"""SELECT id, agency, ref, kind, phone, source, text, priority, attempts,
+                   concat_ref, expires_at, event_id, receipt_no
+            FROM messages
+            WHERE state = 'queued' AND not_before <= ?
+            {f"AND id NOT IN ({_marks(skip)})" if skip else ""}
+            ORDER BY priority, not_before, id LIMIT ?""",
+        [now, *skip, limit],
+    ).fetchall()
+    if not rows:
+        return []
+    ids = [r[0] for r in rows]
+    done: dict[int, set[int]] = {}
+    for mid, seq in db.execute(
+        f"SELECT message_id, seq FROM parts WHERE message_id IN ({_marks(ids)})", ids
+    ):
+        done.setdefault(mid, set()).add(seq)
+    return [Queued(*r[:13], done_parts=frozenset(done.get(r[0], ()))) for r in rows]
+
+
+def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: float) -> None:
+    parts = [p for o in outcomes for p in o.parts]
+    db.executemany(
+        "INSERT OR REPLACE INTO parts (message_id, seq, smsc_id) VALUES (?, ?, ?)",
+        [(p.message_id, p.seq, p.smsc_id) for p in parts],
+    )
+    db.executemany(
+        "INSERT INTO part_keys VALUES (?, ?, ?)",
+        [(k, p.message_id, p.seq) for p in parts for k in p.keys],
+    )
+    db.executemany(
+        """UPDATE messages SET state = ?, reason = ?, updated_at = ?,
+               segments = COALESCE(?, segments), attempts = ?, not_before = ?
+           WHERE id = ?""",
+        [
+            (o.state, o.reason, now, o.segments, o.attempts, o.not_before, o.message.id)
+            for o in outcomes
+        ],
+    )
+    db.executemany(
+        "INSERT INTO status_out (agency, payload) VALUES (?, ?)",
+        [
+            (o.message.agency, _json(_status_of(o.message, o.state, o.reason, o.segments, now)))
+            for o in outcomes
+            if o.state != "queued"
+        ],
+    )
+    keys = [k for p in parts for k in p.keys]
+    if not keys:
+        return
+    # Receipts that overtook their submit_sm_resp can be applied now.
+    early = db.execute(
+        f"""SELECT key, rid, state, error FROM early_receipts
+            WHERE rid IN (SELECT rid FROM early_receipts WHERE key IN ({_marks(keys)}))
+            ORDER BY rowid""",
+        keys,
+    ).fetchall()
+    if not early:
+        return
+    by_rid: dict[str, tuple[set[str], str, str | None]] = {}
+    for key, rid, state, error in early:
+        by_rid.setdefault(rid, (set(), state, error))[0].add(key)
+    db.executemany("DELETE FROM early_receipts WHERE rid = ?", [(rid,) for rid in by_rid])
+    _apply_receipts(db, [(frozenset(k), st, err) for k, st, err in by_rid.values()], now)
+
+
+def _record_receipts(db: sqlite3.Connection, receipts: Sequence[ReceiptUpdate], now: float) -> None:
+    unmatched = _apply_receipts(db, receipts, now)
+    db.executemany(
+        "INSERT INTO early_receipts VALUES (?, ?, ?, ?, ?)",
+        [(k, min(keys), state, error, now) for keys, state, error in unmatched for k in keys],
+    )
+
+
+def _apply_receipts(
+    db: sqlite3.Connection, receipts: Sequence[ReceiptUpdate], now: float
+) -> list[ReceiptUpdate]:
+    """Set-based: a handful of statements per batch, whatever its size. Returns the
+    receipts that match no known part."""
+    keys = sorted({k for ks, _, _ in receipts for k in ks})
+    where: dict[str, set[tuple[int, int]]] = {}
+    for key, message_id, seq in db.execute(
+        f"SELECT key, message_id, seq FROM part_keys WHERE key IN ({_marks(keys)})", keys
+    ):
+        where.setdefault(key, set()).add((message_id, seq))
+    unmatched: list[ReceiptUpdate] = []
+    part_state: dict[tuple[int, int], str] = {}
+    errors: dict[int, str] = {}
+    for ks, state, error in receipts:
+        hits = {part for k in ks for part in where.get(k, ())}
+        if not hits:
+            unmatched.append((ks, state, error))
+        for part in hits:
+            if state == "enroute" and part_state.get(part, "enroute") != "enroute":
+                continue  # a late "still trying" never undoes a final answer
+            part_state[part] = state
+            if error:
+                errors[part[0]] = error
+    if not part_state:
+        return unmatched
+    db.executemany(
+        "UPDATE parts SET state = ? WHERE message_id = ? AND seq = ?",
+        [(st, mid, seq) for (mid, seq), st in part_state.items() if st != "enroute"],
+    )
+    db.executemany(
+        """UPDATE parts SET state = ? WHERE message_id = ? AND seq = ?
+           AND state IN ('submitted', 'enroute')""",
+        [(st, mid, seq) for (mid, seq), st in part_state.items() if st == "enroute"],
+    )
+    _settle(db, sorted({mid for mid, _ in part_state}), errors, now)
+    return unmatched
+
+
+def _settle(
+    db: sqlite3.Connection, ids: Sequence[int], errors: Mapping[int, str], now: float
+) -> None:
+    """A message is delivered when all its parts are; any final failure decides it."""
+    rows = db.execute(
+        f"""SELECT m.id, m.state, m.segments, m.agency, m.ref, m.event_id, m.receipt_no,
+                   m.kind, m.phone, group_concat(p.state, ',')
+            FROM messages m JOIN parts p ON p.message_id = m.id
+            WHERE m.id IN ({_marks(ids)}) GROUP BY m.id""",
+        ids,
+    ).fetchall()
+    settled: list[tuple[str, str | None, float, int]] = []
+    statuses: list[tuple[str, str]] = []
+    for mid, state, segments, agency, ref, event_id, receipt_no, kind, phone, states in rows:
+        if state != "submitted":
+            continue
+        final = _final_state(states.split(","), segments)
+        if final is None:
+            continue
+        reason = None if final == "delivered" else (errors.get(mid) or final)
+        settled.append((final, reason, now, mid))
+        event = status_event(
+            ref=ref,
+            event_id=event_id,
+            receipt_no=receipt_no,
+            kind=kind,
+            phone=phone,
+            state=final,
+            reason=reason,
+            segments=segments,
+            at=now,
+        )
+        statuses.append((agency, _json(event)))
+    db.executemany(
+        "UPDATE messages SET state = ?, reason = ?, updated_at = ? WHERE id = ?", settled
+    )
+    db.executemany("INSERT INTO status_out (agency, payload) VALUES (?, ?)", statuses)
+
+
+def _record_apology_run(
+    db: sqlite3.Connection,
+    run_day: str,
+    due_date: str,
+    messages: Sequence[NewMessage],
+    now: float,
+) -> int:
+    existing = _existing_refs(db, [(m.agency, m.ref) for m in messages])
+    fresh = [m for m in messages if (m.agency, m.ref) not in existing]
+    _record_intake(db, [], [], fresh, [], now)
+    db.execute(
+        "INSERT OR REPLACE INTO apology_runs VALUES (?, ?, ?, ?)",
+        (run_day, due_date, len(fresh), now),
+    )
+    return len(fresh)
 
 
 def _status_of(
@@ -600,17 +676,26 @@ def _status_of(
     )
 
 
+def _final_state(part_states: Sequence[str], segments: int) -> str | None:
+    final = None
+    for bad in ("undeliverable", "expired", "failed"):
+        if bad in part_states:
+            final = bad
+    if (
+        final is None
+        and len(part_states) >= segments
+        and all(s == "delivered" for s in part_states)
+    ):
+        final = "delivered"
+    return final
+
+
 def _marks(items: Sequence[Any]) -> str:
     return ",".join("?" * len(items))
 
 
 def _json(event: dict[str, Any]) -> str:
     return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-
-
-async def _fetch(db: aiosqlite.Connection, sql: str, params: Sequence[Any]) -> list[Any]:
-    async with db.execute(sql, params) as cur:
-        return list(await cur.fetchall())
 
 
 def _dossier(row: Sequence[Any]) -> DossierRow:

@@ -58,6 +58,9 @@ class Broker:
             f"listener {self.port} {self.host}\n"
             "allow_anonymous true\n"
             f"user {user}\n"
+            # As the README asks of production brokers: mosquitto's default (1000) drops
+            # QoS 1 messages queued for a busy subscriber, silently.
+            "max_queued_messages 1000000\n"
             "persistence true\n"
             f"persistence_location {self._dir}/\n"
             "log_dest stderr\n"

@@ -180,6 +180,18 @@ async def test_repeated_ref_is_stored_once(rig):
     assert rig.smsc.stats.submits == 1
 
 
+async def submitted(store: Store, ref: str, part_keys: list[frozenset[str]]) -> None:
+    """One message, submitted with one part per key set."""
+    composer = Composer(config(), clock=lambda: NOON)
+    message = composer.text("SCT", ref=ref, kind="sms", to="0905123456", text="x")
+    await store.record_intake(messages=[message])
+    (queued,) = [m for m in await store.due(100) if m.ref == ref]
+    parts = [PartResult(queued.id, n, f"id{n}", keys) for n, keys in enumerate(part_keys, 1)]
+    await store.record_outcomes(
+        [Outcome(queued, "submitted", 1, NOON, segments=len(parts), parts=parts)]
+    )
+
+
 async def eventually_state(rig: Rig, state: str, timeout: float = 5.0) -> None:
     async with asyncio.timeout(timeout):
         while (await rig.states()).get(state, 0) < 1:
@@ -209,6 +221,48 @@ class TestStore:
                 ]
             )
 
+            assert await store.counts() == {"delivered": 1}
+
+    async def test_late_enroute_receipt_does_not_undo_delivered(self, tmp_path):
+        """delivered then ENROUTE for the same part in one batch: still delivered."""
+        async with Store.open(tmp_path / "g.db", clock=lambda: NOON) as store:
+            await submitted(store, "r", [frozenset({"n:1"})])
+
+            await store.record_receipts(
+                [(frozenset({"n:1"}), "delivered", None), (frozenset({"n:1"}), "enroute", None)]
+            )
+
+            assert await store.counts() == {"delivered": 1}
+
+    async def test_one_batch_settles_some_and_keeps_unknown_receipts(self, tmp_path):
+        """A batch mixing known and not-yet-known ids: the known settle, the rest wait."""
+        async with Store.open(tmp_path / "g.db", clock=lambda: NOON) as store:
+            await submitted(store, "a", [frozenset({"n:1"})])
+            await submitted(store, "b", [frozenset({"n:2"})])
+
+            await store.record_receipts(
+                [
+                    (frozenset({"n:1"}), "delivered", None),
+                    (frozenset({"n:2"}), "undeliverable", "receipt: UNDELIV err:001"),
+                    (frozenset({"n:3"}), "delivered", None),
+                ]
+            )
+            early = await store.fetchall("SELECT key FROM early_receipts")
+
+            assert await store.counts() == {"delivered": 1, "undeliverable": 1}
+            assert early == [("n:3",)]
+            (reason,) = await store.fetchall("SELECT reason FROM messages WHERE ref = 'b'")
+            assert reason == ("receipt: UNDELIV err:001",)
+
+    async def test_two_part_message_waits_for_both_receipts(self, tmp_path):
+        async with Store.open(tmp_path / "g.db", clock=lambda: NOON) as store:
+            await submitted(store, "r", [frozenset({"n:1"}), frozenset({"n:2"})])
+
+            await store.record_receipts([(frozenset({"n:1"}), "delivered", None)])
+            first = await store.counts()
+            await store.record_receipts([(frozenset({"n:2"}), "delivered", None)])
+
+            assert first == {"submitted": 1}
             assert await store.counts() == {"delivered": 1}
 
     async def test_mo_replies_go_before_notices_before_apologies(self, tmp_path):
