@@ -19,6 +19,7 @@ import structlog
 from gateway.apology import Apologies
 from gateway.composer import Composer
 from gateway.config import Config, SmppConfig
+from gateway.dispatcher import Dispatcher
 from gateway.intake import Intake
 from gateway.intake import serve as serve_intake
 from gateway.mqtt import MqttLink, MqttSettings
@@ -73,14 +74,18 @@ async def serve(
 ) -> None:
     """Run the gateway until `stop` is set, then shut down in order."""
     prefix = config.mqtt.topic_prefix
-    async with Store.open(config.store.path) as store, Tracker(store) as tracker:
-        composer = Composer(config)
+    composer = Composer(config)
+    async with (
+        Store.open(config.store.path) as store,
+        Tracker(store) as tracker,
+        Dispatcher(store, composer, config) as dispatcher,
+    ):
 
         async def on_deliver(item: Inbound) -> None:
             if isinstance(item, Mo):
-                log.info("mo_received", shortcode=item.destination, parts=item.parts)
-                return
-            await tracker.record(item)
+                await dispatcher.receive(item)
+            else:
+                await tracker.record(item)
 
         session = Session(session_config(config.smpp), on_deliver)
         link = MqttLink(mqtt_settings(config), [f"{prefix}/+/dossier", f"{prefix}/+/sms"])

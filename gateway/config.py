@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import importlib.util
 import math
 import os
 import re
@@ -211,6 +212,16 @@ class AdminConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MoConfig:
+    """How the shortcode answers citizens, and how it refuses to be abused."""
+
+    rate_limit: int = 10  # MOs answered per number per rate_window; beyond, logged only
+    rate_window: float = 60.0
+    duplicate_window: float = 120.0  # the same text from the same number: answered once
+    max_lookups: int = 3  # receipt numbers answered from one MO
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     timezone: str = "Asia/Ho_Chi_Minh"
     smpp: SmppConfig = field(default_factory=SmppConfig)
@@ -220,6 +231,7 @@ class Config:
     retry: RetryConfig = field(default_factory=RetryConfig)
     agencies: Mapping[str, AgencyConfig] = field(default_factory=lambda: MappingProxyType({}))
     keywords: Mapping[str, str] = field(default_factory=lambda: DEFAULT_KEYWORDS)
+    mo: MoConfig = field(default_factory=MoConfig)
     admin: AdminConfig = field(default_factory=AdminConfig)
     source_path: str | None = None
 
@@ -948,6 +960,8 @@ def _keywords(r: _Reader, node: Node) -> Mapping[str, str]:
                 dotted,
                 f"must name a handler module in handlers/ (a Python identifier), got {handler!r}",
             )
+        if importlib.util.find_spec(f"handlers.{handler}") is None:
+            r.fail(handler_node, dotted, f"no handler module handlers/{handler}.py")
         upper = word.upper()
         if upper in out:
             r.fail(
@@ -956,6 +970,19 @@ def _keywords(r: _Reader, node: Node) -> Mapping[str, str]:
         out[upper] = handler
         lines[upper] = _line(word_node)
     return MappingProxyType(out)
+
+
+def _mo(r: _Reader, node: Node) -> MoConfig:
+    key = "mo"
+    n = r.section(node, key, [f.name for f in dataclasses.fields(MoConfig)])
+    kw: dict[str, Any] = {}
+    for name in ("rate_limit", "max_lookups"):
+        if name in n:
+            kw[name] = r.integer(n[name], f"{key}.{name}", minimum=1)
+    for name in ("rate_window", "duplicate_window"):
+        if name in n:
+            kw[name] = r.number(n[name], f"{key}.{name}", exclusive=True)
+    return MoConfig(**kw)
 
 
 def _admin(r: _Reader, node: Node) -> AdminConfig:
@@ -1016,6 +1043,7 @@ def _section_of_keys() -> Mapping[str, str]:
         ("store", StoreConfig),
         ("schedule", ScheduleConfig),
         ("retry", RetryConfig),
+        ("mo", MoConfig),
         ("admin", AdminConfig),
     ):
         for f in dataclasses.fields(cls):
@@ -1035,6 +1063,7 @@ _TOP_LEVEL = (
     "retry",
     "agencies",
     "keywords",
+    "mo",
     "admin",
 )
 
@@ -1102,6 +1131,8 @@ def parse_config(
     kw["agencies"] = _agencies(r, n["agencies"], key_lines.get("agencies"))
     if "keywords" in n:
         kw["keywords"] = _keywords(r, n["keywords"])
+    if "mo" in n:
+        kw["mo"] = _mo(r, n["mo"])
     if "admin" in n:
         kw["admin"] = _admin(r, n["admin"])
     return Config(**kw)
@@ -1199,5 +1230,6 @@ def redacted(config: Config) -> dict[str, Any]:
             for code, agency in config.agencies.items()
         },
         "keywords": dict(config.keywords),
+        "mo": plain(config.mo),
         "admin": plain(config.admin),
     }

@@ -51,7 +51,10 @@ async def publish_statuses(store: Store, link: MqttLink, prefix: str) -> None:
 
     async def one(seq: int, agency: str, payload: str) -> None:
         try:
-            await link.publish(f"{prefix}/{agency}/status", payload.encode(), qos=1)
+            # Replies to MOs that concern no dossier (help, not found) belong to no
+            # agency: there is no status topic to tell.
+            if agency:
+                await link.publish(f"{prefix}/{agency}/status", payload.encode(), qos=1)
             progress.done(seq)
         finally:
             room.release()

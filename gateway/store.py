@@ -116,6 +116,20 @@ MIGRATIONS: tuple[str, ...] = (
         at REAL NOT NULL
     );
     """,
+    # 2: every MO, stored before its deliver_sm_resp, with what became of it.
+    """
+    CREATE TABLE mo_log (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        sender TEXT NOT NULL,
+        shortcode TEXT NOT NULL,
+        text TEXT NOT NULL,
+        keyword TEXT,
+        outcome TEXT NOT NULL,
+        reply_ref TEXT
+    );
+    CREATE INDEX mo_log_at ON mo_log (at);
+    """,
 )
 
 # States after which a message never changes again.
@@ -162,6 +176,19 @@ class NewMessage:
     event_id: str | None = None
     receipt_no: str | None = None
     procedure: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MoRecord:
+    """One MO as received and what the dispatcher decided (`outcome`)."""
+
+    at: float
+    sender: str
+    shortcode: str
+    text: str
+    keyword: str | None
+    outcome: str
+    reply_ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +353,25 @@ class Store:
             return
         await self._write(_record_receipts, receipts, self._clock())
         self.status_added.set()
+
+    # -- MO --------------------------------------------------------------------------
+
+    async def record_mos(self, items: Sequence[tuple[MoRecord, NewMessage | None]]) -> None:
+        """Each MO with its reply (if any), in one transaction: a reply is never queued
+        for an MO that is not stored, and a stored MO's reply is never lost."""
+        if not items:
+            return
+        replies = [reply for _, reply in items if reply is not None]
+        await self._write(_record_mos, items, replies, self._clock())
+        if replies:
+            self.status_added.set()
+            self.queued_added.set()
+
+    async def recent_mos(self, since: float) -> list[tuple[float, str, str, str]]:
+        """(at, sender, text, outcome) of the MOs since `since`, oldest first."""
+        return await self.fetchall(
+            "SELECT at, sender, text, outcome FROM mo_log WHERE at >= ? ORDER BY at", [since]
+        )
 
     # -- apologies ------------------------------------------------------------------
 
@@ -641,6 +687,23 @@ def _settle(
         "UPDATE messages SET state = ?, reason = ?, updated_at = ? WHERE id = ?", settled
     )
     db.executemany("INSERT INTO status_out (agency, payload) VALUES (?, ?)", statuses)
+
+
+def _record_mos(
+    db: sqlite3.Connection,
+    items: Sequence[tuple[MoRecord, NewMessage | None]],
+    replies: Sequence[NewMessage],
+    now: float,
+) -> None:
+    db.executemany(
+        "INSERT INTO mo_log (at, sender, shortcode, text, keyword, outcome, reply_ref)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (m.at, m.sender, m.shortcode, m.text, m.keyword, m.outcome, m.reply_ref)
+            for m, _ in items
+        ],
+    )
+    _record_intake(db, [], [], replies, [], now)
 
 
 def _record_apology_run(

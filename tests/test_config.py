@@ -306,6 +306,20 @@ BAD_FILES = [
         5,
         "handler module",
     ),
+    (
+        "handler module that does not exist",
+        AGENCY + "keywords:\n  MCKH: mckh\n  TRA: tracuu\n",
+        "keywords.TRA",
+        6,
+        "no handler module handlers/tracuu.py",
+    ),
+    (
+        "mo rate limit zero",
+        AGENCY + "mo:\n  rate_limit: 0\n",
+        "mo.rate_limit",
+        5,
+        "must be",
+    ),
     ("duplicate key", "smpp:\n  window: 1\n  window: 2\n" + AGENCY, "smpp.window", 3, "line 2"),
     (
         "missing password file",

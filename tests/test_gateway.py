@@ -216,3 +216,21 @@ async def test_submits_wait_for_the_smsc_and_go_when_it_returns(rig):
         lambda ev: sum(e["state"] == "delivered" for e in ev) >= 20, timeout=20
     )
     await eventually(lambda: rig.smsc.stats.binds >= 2)
+
+
+async def test_mckh_lookup_of_a_dossier_from_mqtt_is_answered_from_the_shortcode(rig):
+    """The whole daemon: a dossier event over MQTT, then the citizen's MCKH over SMPP."""
+    await rig.send(("motcua/SCT/dossier", dossier_event(50)))
+    await rig.watch.wait_for(final("SCT-50-result_ready:result"))
+
+    await rig.smsc.inject_mo("84905123456", "8083", "mckh 0101700050")
+    await eventually(lambda: len(rig.smsc.records) == 2)
+
+    reply = rig.smsc.records[-1]
+    assert reply.source == "8083"
+    assert reply.text.startswith("Ho so cua quy Ong/Ba (0101700050) hien dang o buoc Tra ket qua")
+    replied = await rig.watch.wait_for(
+        lambda ev: any(e["kind"] == "mo_reply" and e["state"] == "delivered" for e in ev)
+    )
+    assert rig.watch.topics[-1] == "motcua/SCT/status"
+    assert [e["receipt_no"] for e in replied if e["kind"] == "mo_reply"][-1] == "0101700050"

@@ -1,0 +1,122 @@
+"""MCKH <receipt number>: where the dossier stands and whether it is on time.
+
+The reply is SPEC's text (or the agency's `mckh_reply` override) with the agency's
+diacritics policy. It aims at one SMS segment and never spills into a third: a long
+step name is shortened first, because the citizen pays for the lookup, not for the
+reply's length, and the office pays for every segment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from gateway.dispatcher import Context, Reply, Request
+from gateway.mirror import receipt_key
+from gateway.mo_text import receipt_numbers
+from gateway.notices import format_date, render, template_for, timeliness
+from gateway.smpp.text import segment_count
+from gateway.store import DossierRow
+
+SYNTAX = "MCKH <Mã số biên nhận>"
+PURPOSE = "tra cứu tình trạng hồ sơ"
+
+MISSING = "Quý Ông/Bà chưa nhập mã số biên nhận. Soạn: {syntax} gửi {shortcode}"
+NOT_FOUND = (
+    "Không tìm thấy hồ sơ có mã số {number}. Quý Ông/Bà vui lòng kiểm tra lại. "
+    "Soạn: {syntax} gửi {shortcode}"
+)
+# Several numbers in one MO: one compact line each, so the answer stays short.
+LINE_FOUND = "HS {receipt_no}: {step}, {timeliness}."
+LINE_NOT_FOUND = "HS {number}: không tìm thấy."
+TOO_MANY = "Mỗi tin tra cứu tối đa {limit} hồ sơ."
+
+# A typo'd number is repeated so the citizen sees it; a paste of a whole paragraph is not.
+ECHO_LIMIT = 40
+# Shortened to reach one segment, a step name keeps at least this many characters;
+# to stay within two segments it may lose more.
+STEP_KEEP = 20
+ELLIPSIS = "..."
+
+
+async def handle(request: Request, context: Context) -> Reply:
+    limit = context.config.mo.max_lookups
+    numbers, left_out = receipt_numbers(request.argument, limit)
+    if not numbers:
+        return Reply(MISSING.format(syntax=SYNTAX, shortcode=request.shortcode))
+    found = await context.dossiers.dossiers([receipt_key(n) for n in numbers])
+    rows = [found.get(receipt_key(n)) for n in numbers]
+    if len(numbers) == 1 and not left_out:
+        row = rows[0]
+        if row is None:
+            return Reply(not_found(numbers[0], request.shortcode))
+        return Reply(one(row, context), agency=row.agency, receipt_no=row.receipt_no)
+    lines = []
+    for number, row in zip(numbers, rows, strict=True):
+        if row is None:
+            lines.append(LINE_NOT_FOUND.format(number=_echo(number)))
+        else:
+            lines.append(
+                LINE_FOUND.format(
+                    receipt_no=row.receipt_no,
+                    step=row.step,
+                    timeliness=_timeliness(row, context.today),
+                )
+            )
+    if left_out:
+        lines.append(TOO_MANY.format(limit=limit))
+    first = next((row for row in rows if row is not None), None)
+    return Reply(" ".join(lines), agency=first.agency if first else None)
+
+
+def one(row: DossierRow, context: Context) -> str:
+    agency = context.config.agencies.get(row.agency)
+    template = template_for("mckh_reply", agency.templates if agency else {})
+    strip = agency is None or agency.diacritics == "strip"
+    fields = {
+        "receipt_no": row.receipt_no,
+        "agency_name": agency.name if agency else row.agency,
+        "procedure": row.procedure,
+        "timeliness": _timeliness(row, context.today),
+        "due_date": format_date(date.fromisoformat(row.due_date)) if row.due_date else "",
+    }
+    return fit(lambda step: render(template, strip=strip, step=step, **fields), row.step)
+
+
+def fit(make: Callable[[str], str], step: str) -> str:
+    """`make(step)`, in one segment if shortening the step a little gets there, else in
+    two, shortening it as far as that takes; never more segments than the full text."""
+    text = make(step)
+    if segment_count(text) == 1:
+        return text
+    for keep in range(len(step) - 1, STEP_KEEP - 1, -1):
+        shorter = make(_shorten(step, keep))
+        if segment_count(shorter) == 1:
+            return shorter
+    if segment_count(text) <= 2:
+        return text
+    for keep in range(len(step) - 1, 0, -1):
+        shorter = make(_shorten(step, keep))
+        if segment_count(shorter) <= 2:
+            return shorter
+    return text
+
+
+def not_found(number: str, shortcode: str) -> str:
+    return NOT_FOUND.format(number=_echo(number), syntax=SYNTAX, shortcode=shortcode)
+
+
+def _timeliness(row: DossierRow, today: date) -> str:
+    return timeliness(
+        today=today,
+        due_date=date.fromisoformat(row.due_date) if row.due_date else None,
+        finished_on=date.fromisoformat(row.finished_on) if row.finished_on else None,
+    )
+
+
+def _shorten(step: str, keep: int) -> str:
+    return step[:keep].rstrip() + ELLIPSIS
+
+
+def _echo(number: str) -> str:
+    return number if len(number) <= ECHO_LIMIT else number[:ECHO_LIMIT] + ELLIPSIS
