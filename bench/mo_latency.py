@@ -1,0 +1,142 @@
+"""MO → reply latency: deliver_sm sent by the SMSC → the reply's submit_sm received by it.
+
+The daemon runs in its own process on a store holding N dossiers (default 1,000,000);
+this process is the SMSC (the bundled simulator) and injects MCKH lookups for random
+dossiers at a steady rate, each from its own number (so no rate limit applies), and
+times each reply on the simulator's clock. Real mosquitto, as in production.
+
+    python bench/mo_latency.py [--dossiers 1000000] [--mos 2000] [--rate 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shlex
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gateway.smpp.sim import SimConfig, SmscSimulator
+from gateway.store import Store
+from tests.broker import Broker, find_mosquitto
+
+
+def receipt(n: int) -> str:
+    return f"000.00.06.H56-{231000 + n // 10_000:06d}-{n % 10_000:04d}"
+
+
+def dossier(n: int) -> tuple[object, ...]:
+    return (
+        receipt(n).upper(), receipt(n), "SCT", "Cấp Giấy phép kinh doanh", None,
+        f"8490{n % 10_000_000:07d}", "Thẩm định hồ sơ", "processing",
+        "2026-12-01" if n % 3 else "2026-11-01", 0, "2026-11-20T09:00:00+07:00", None,
+    )  # fmt: skip
+
+
+async def build_store(path: Path, count: int) -> float:
+    """The schema through the store itself, then the dossiers in one bulk transaction."""
+    async with Store.open(path):
+        pass
+    started = time.perf_counter()
+    db = sqlite3.connect(path)
+    rows = (dossier(n) for n in range(count))
+    with db:
+        db.executemany("INSERT INTO dossiers VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    db.close()
+    return time.perf_counter() - started
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dossiers", type=int, default=1_000_000)
+    parser.add_argument("--mos", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=50.0, help="MOs per second")
+    args = parser.parse_args()
+
+    executable = find_mosquitto()
+    if executable is None:
+        raise SystemExit("mosquitto is not installed: apt-get install mosquitto")
+    work = Path(tempfile.mkdtemp(prefix="motcua-mo-bench-"))
+    db = work / "gateway.db"
+    built = await build_store(db, args.dossiers)
+    broker = Broker(executable)
+    broker.start()
+    daemon = None
+    try:
+        async with SmscSimulator(SimConfig(receipt_delay=0.0)) as smsc:
+            config = work / "gateway.yaml"
+            config.write_text(
+                f"smpp: {{port: {smsc.port}, password: secret, tps: 0}}\n"
+                f"mqtt: {{port: {broker.port}, client_id: bench-mo}}\n"
+                f"store: {{path: {db}}}\n"
+                "agencies: {SCT: {name: Sở Công Thương}}\n",
+                encoding="utf-8",
+            )
+            env = {**os.environ, "MOTCUA_SMS_LOG_FORMAT": "json"}
+            daemon = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "gateway.cli", "run", "-c", str(config),
+                stderr=(work / "daemon.log").open("wb"), env=env,
+            )  # fmt: skip
+            while smsc.stats.binds < 1:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)
+
+            loop = asyncio.get_running_loop()
+            sent: dict[str, float] = {}
+            rng = random.Random(1)
+
+            async def one(n: int) -> None:
+                phone = f"8491{n:07d}"
+                sent[phone] = loop.time()
+                number = receipt(rng.randrange(args.dossiers))
+                await smsc.inject_mo(phone, "8083", f"MCKH {number}")
+
+            tasks = []
+            interval = 1.0 / args.rate
+            start = loop.time()
+            for n in range(args.mos):
+                tasks.append(asyncio.create_task(one(n)))
+                await asyncio.sleep(max(0.0, start + (n + 1) * interval - loop.time()))
+            await asyncio.gather(*tasks)
+            deadline = loop.time() + 30
+            while len(smsc.records) < args.mos and loop.time() < deadline:
+                await asyncio.sleep(0.05)
+
+            latencies = [
+                (r.at - sent[r.destination]) * 1000 for r in smsc.records if r.destination in sent
+            ]
+    finally:
+        if daemon is not None and daemon.returncode is None:
+            daemon.terminate()
+            await daemon.wait()
+        broker.close()
+
+    print(f"$ python {' '.join(shlex.quote(a) for a in sys.argv)}")
+    print(
+        f"{args.dossiers:,} dossiers in the mirror (bulk-loaded in {built:.1f} s); "
+        f"{args.mos} MCKH lookups at {args.rate:g}/s; {os.cpu_count()} cores"
+    )
+    print(f"replies: {len(latencies)} of {args.mos}")
+    if latencies:
+        print(
+            "deliver_sm sent → reply submit_sm received, ms: "
+            f"p50 {statistics.median(latencies):.2f}  p99 {percentile(latencies, 0.99):.2f}  "
+            f"max {max(latencies):.2f}"
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
