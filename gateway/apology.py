@@ -37,6 +37,10 @@ class Apologies:
         sched = config.schedule
         self._calendar = WorkCalendar(holidays=sched.holidays, weekend=sched.weekend)
 
+    def reconfigure(self, config: Config) -> None:
+        """Take a reloaded configuration (SIGHUP): agencies, templates, keywords."""
+        self._config = config
+
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
 

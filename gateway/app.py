@@ -1,8 +1,9 @@
 """Composition root: builds the parts from the configuration and runs them in order.
 
-    open store → start SMPP session → start MQTT link → intake, sender, tracker,
-    status publisher, apology schedule → wait for stop → stop intake → drain the sender
-    (bounded) → unbind → close the store.
+    open store → receipts tracker, MO dispatcher → SMPP session → MQTT link → admin
+    HTTP → intake, sender, status publisher, apology schedule, retention, heartbeat →
+    READY=1 → wait for stop → STOPPING=1 → stop intake → drain the sender (bounded) →
+    stop the rest → close admin, MQTT, unbind SMPP, close the store (reverse order).
 
 Data goes one way: MQTT → intake → store → sender → SMSC, and SMSC → tracker → store →
 publisher → MQTT. No part holds another; they meet in the store.
@@ -12,22 +13,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 
+from gateway.admin import Admin, Observed
 from gateway.apology import Apologies
 from gateway.composer import Composer
-from gateway.config import Config, SmppConfig
-from gateway.dispatcher import Dispatcher
+from gateway.config import Config, ConfigError, SmppConfig, load_config
+from gateway.dispatcher import Dispatcher, HandlerError, load_handlers
 from gateway.intake import Intake
 from gateway.intake import serve as serve_intake
 from gateway.mqtt import MqttLink, MqttSettings
 from gateway.outbox import Sender
 from gateway.publisher import publish_statuses
+from gateway.retention import purge_daily
 from gateway.smpp.inbound import Inbound, Mo
 from gateway.smpp.session import Session, SessionConfig
 from gateway.store import Store
+from gateway.systemd import Notifier
 from gateway.tracker import Tracker
 
 log = structlog.get_logger("gateway.app")
@@ -66,46 +72,104 @@ def mqtt_settings(config: Config) -> MqttSettings:
         password=m.password,
         keepalive=m.keepalive,
         session_expiry=m.session_expiry,
+        protocol=m.protocol,
     )
 
 
-async def serve(
-    config: Config, stop: asyncio.Event, *, on_ready: Callable[[], None] | None = None
-) -> None:
-    """Run the gateway until `stop` is set, then shut down in order."""
-    prefix = config.mqtt.topic_prefix
-    composer = Composer(config)
-    async with (
-        Store.open(config.store.path) as store,
-        Tracker(store) as tracker,
-        Dispatcher(store, composer, config) as dispatcher,
-    ):
+# Sections a SIGHUP applies; the others (connections, store) need a restart.
+RELOADABLE = ("agencies", "keywords", "mo")
 
-        async def on_deliver(item: Inbound) -> None:
-            if isinstance(item, Mo):
-                await dispatcher.receive(item)
-            else:
-                await tracker.record(item)
 
-        session = Session(session_config(config.smpp), on_deliver)
-        link = MqttLink(mqtt_settings(config), [f"{prefix}/+/dossier", f"{prefix}/+/sms"])
-        sender = Sender(store, session, config.retry, ref16=config.smpp.ref16)
-        apologies = Apologies(store, composer, config)
-        async with session, link:
-            intake = asyncio.create_task(
-                serve_intake(link, Intake(store, composer, config)), name="intake"
+class Gateway:
+    """The daemon: `await Gateway(config).run(stop)`; `reload()` on SIGHUP."""
+
+    def __init__(self, config: Config, *, notifier: Notifier | None = None) -> None:
+        self.config = config
+        self.notifier = notifier or Notifier(environ={})
+        self.admin_port: int | None = None
+        self._reconfigurable: list[Any] = []
+
+    def reload(self, new: Config | None = None) -> bool:
+        """Apply the configuration file again (or `new`); on any error keep the old one."""
+        self.notifier.reloading()
+        try:
+            if new is None:
+                if self.config.source_path is None:
+                    raise ConfigError("no configuration file to reload")
+                new = load_config(self.config.source_path)
+            merged = dataclasses.replace(
+                self.config, **{name: getattr(new, name) for name in RELOADABLE}
             )
+            ignored = [
+                f.name
+                for f in dataclasses.fields(Config)
+                if f.name not in (*RELOADABLE, "source_path")
+                and getattr(new, f.name) != getattr(self.config, f.name)
+            ]
+            load_handlers(merged.keywords)  # refuse before anything changes
+        except (ConfigError, HandlerError) as exc:
+            log.error("reload_refused", error=str(exc), kept="the running configuration")
+            self.notifier.ready()
+            return False
+        for part in self._reconfigurable:
+            part.reconfigure(merged)
+        self.config = merged
+        if ignored:
+            log.warning("reload_needs_restart", sections=ignored)
+        log.info("reload_done", agencies=sorted(merged.agencies), keywords=sorted(merged.keywords))
+        self.notifier.ready()
+        return True
+
+    async def run(self, stop: asyncio.Event, *, on_ready: Callable[[], None] | None = None) -> None:
+        """Run until `stop` is set, then shut down in order."""
+        config = self.config
+        prefix = config.mqtt.topic_prefix
+        composer = Composer(config)
+        async with contextlib.AsyncExitStack() as stack:
+            store = await stack.enter_async_context(Store.open(config.store.path))
+            tracker = await stack.enter_async_context(Tracker(store))
+            dispatcher = await stack.enter_async_context(Dispatcher(store, composer, config))
+
+            async def on_deliver(item: Inbound) -> None:
+                if isinstance(item, Mo):
+                    await dispatcher.receive(item)
+                else:
+                    await tracker.record(item)
+
+            session = await stack.enter_async_context(
+                Session(session_config(config.smpp), on_deliver)
+            )
+            link = await stack.enter_async_context(
+                MqttLink(mqtt_settings(config), [f"{prefix}/+/dossier", f"{prefix}/+/sms"])
+            )
+            observed = Observed(
+                session, link, store, receipts=tracker.by_state, mo=dispatcher.outcomes
+            )
+            if config.admin.enabled:
+                admin = await stack.enter_async_context(
+                    Admin(observed, config.admin.host, config.admin.port)
+                )
+                self.admin_port = admin.port
+            intake = Intake(store, composer, config)
+            apologies = Apologies(store, composer, config)
+            self._reconfigurable = [composer, intake, dispatcher, apologies]
+            sender = Sender(store, session, config.retry, ref16=config.smpp.ref16)
+
+            intake_task = asyncio.create_task(serve_intake(link, intake), name="intake")
             others = [
                 asyncio.create_task(sender.run(), name="sender"),
                 asyncio.create_task(publish_statuses(store, link, prefix), name="publisher"),
                 asyncio.create_task(apologies.run(), name="apology"),
+                asyncio.create_task(purge_daily(store, config.store), name="retention"),
+                asyncio.create_task(self._heartbeat(observed), name="heartbeat"),
             ]
-            log.info("gateway_started", agencies=sorted(config.agencies))
+            log.info("gateway_started", agencies=sorted(config.agencies), admin=self.admin_port)
+            self.notifier.ready((await observed.snapshot()).summary())
             if on_ready is not None:
                 on_ready()
             watch = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait(
-                [watch, intake, *others], return_when=asyncio.FIRST_COMPLETED
+                [watch, intake_task, *others], return_when=asyncio.FIRST_COMPLETED
             )
             for task in done:
                 if task is not watch and not task.cancelled() and task.exception():
@@ -113,11 +177,28 @@ async def serve(
                         "gateway_part_failed", part=task.get_name(), error=repr(task.exception())
                     )
             log.info("gateway_stopping")
-            await _cancel(intake)
+            self.notifier.stopping()
+            await _cancel(intake_task)
             await sender.drain(config.smpp.shutdown_timeout)
             for task in [watch, *others]:
                 await _cancel(task)
         log.info("gateway_stopped")
+
+    async def _heartbeat(self, observed: Observed) -> None:
+        """WATCHDOG=1 from the main loop (a wedged loop stops it) and a fresh STATUS=."""
+        interval = min(self.notifier.watchdog_interval or 10.0, 10.0)
+        while True:
+            self.notifier.watchdog()
+            with contextlib.suppress(Exception):  # a busy store only delays the status line
+                self.notifier.status((await observed.snapshot()).summary())
+            await asyncio.sleep(interval)
+
+
+async def serve(
+    config: Config, stop: asyncio.Event, *, on_ready: Callable[[], None] | None = None
+) -> None:
+    """Run the gateway until `stop` is set (tests and the demo; the CLI uses Gateway)."""
+    await Gateway(config).run(stop, on_ready=on_ready)
 
 
 async def _cancel(task: asyncio.Task[object]) -> None:

@@ -101,13 +101,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _run(config: Config) -> int:
+    # The daemon's imports are not needed by the other commands.
+    from gateway.app import Gateway
+    from gateway.systemd import Notifier
+
     stop = asyncio.Event()
+    notifier = Notifier()
+    gateway = Gateway(config, notifier=notifier)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    from gateway.app import serve  # the daemon's imports are not needed by the other commands
-
-    await serve(config, stop)
+    loop.add_signal_handler(signal.SIGHUP, gateway.reload)
+    try:
+        await gateway.run(stop)
+    finally:
+        notifier.close()
     return 0
 
 

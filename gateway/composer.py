@@ -37,6 +37,10 @@ class Composer:
         quiet = config.schedule.quiet_hours
         self._quiet = QuietHours(*quiet) if quiet else None
 
+    def reconfigure(self, config: Config) -> None:
+        """Take a reloaded configuration (SIGHUP): agencies, templates, keywords."""
+        self._config = config
+
     def notice(
         self,
         kind: str,

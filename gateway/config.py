@@ -65,6 +65,7 @@ CREDENTIALS_DIRECTORY_ENV = "CREDENTIALS_DIRECTORY"
 
 BindMode = Literal["transceiver", "transmitter_receiver"]
 Diacritics = Literal["strip", "keep"]
+MqttProtocol = Literal["5", "3.1.1"]
 
 # Kinds an agency can switch on; the MCKH reply is not a notice (it answers an MO), but its
 # wording can be overridden like theirs.
@@ -154,6 +155,9 @@ class MqttConfig:
     client_id: str = "motcua-sms-1"
     keepalive: int = 30
     session_expiry: int = 7 * 86400
+    # 3.1.1 for brokers without MQTT 5 (the demo's in-process broker): the session is
+    # kept with clean_session=False, and the broker's own in-flight limit applies.
+    protocol: MqttProtocol = "5"
 
 
 @dataclass(frozen=True, slots=True)
@@ -733,6 +737,8 @@ def _mqtt(r: _Reader, node: Node, base_dir: Path) -> MqttConfig:
         kw["session_expiry"] = r.integer(
             n["session_expiry"], f"{key}.session_expiry", minimum=0, maximum=0xFFFFFFFF
         )
+    if "protocol" in n:
+        kw["protocol"] = r.choice(n["protocol"], f"{key}.protocol", get_args(MqttProtocol))
     return MqttConfig(**kw)
 
 

@@ -133,6 +133,12 @@ class Dispatcher:
     async def __aexit__(self, *exc: object) -> None:
         await self._writer.__aexit__(*exc)
 
+    def reconfigure(self, config: Config) -> None:
+        """Take a reloaded configuration (SIGHUP). Raises HandlerError, changing nothing,
+        when a keyword names a module that is not a handler."""
+        self._handlers = load_handlers(config.keywords)
+        self._config = config
+
     def services(self) -> list[tuple[str, str]]:
         seen: dict[str, tuple[str, str]] = {}
         for module in self._handlers.values():

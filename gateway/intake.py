@@ -42,6 +42,10 @@ class Intake:
         self._composer = composer
         self._config = config
 
+    def reconfigure(self, config: Config) -> None:
+        """Take a reloaded configuration (SIGHUP): agencies, templates, keywords."""
+        self._config = config
+
     async def process(self, batch: Sequence[Received]) -> None:
         """Decide and commit one batch (the `Batcher` commit function)."""
         parsed = [self._parse(item) for item in batch]

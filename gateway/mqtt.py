@@ -78,6 +78,7 @@ class MqttSettings:
     keepalive: int = 30
     session_expiry: int = 7 * 86400
     receive_maximum: int = 1000
+    protocol: str = "5"  # or "3.1.1": clean_session=False instead of an expiring session
     reconnect_min: float = 0.5
     reconnect_max: float = 30.0
 
@@ -276,19 +277,26 @@ class MqttLink:
 
     def _new_client(self) -> aiomqtt.Client:
         settings = self.settings
-        properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = settings.session_expiry
-        properties.ReceiveMaximum = settings.receive_maximum
+        session: dict[str, Any]
+        if settings.protocol == "3.1.1":
+            session = {"protocol": ProtocolVersion.V311, "clean_session": False}
+        else:
+            properties = Properties(PacketTypes.CONNECT)
+            properties.SessionExpiryInterval = settings.session_expiry
+            properties.ReceiveMaximum = settings.receive_maximum
+            session = {
+                "protocol": ProtocolVersion.V5,
+                "clean_start": False,
+                "properties": properties,
+            }
         client = aiomqtt.Client(
             settings.host,
             port=settings.port,
             username=settings.username,
             password=settings.password,
             identifier=settings.client_id,
-            protocol=ProtocolVersion.V5,
-            clean_start=False,
             keepalive=settings.keepalive,
-            properties=properties,
+            **session,
         )
         # aiomqtt warns on every publish while more than this many await their PUBACK;
         # the status publisher keeps up to PUBLISH_CONCURRENCY in flight on purpose.

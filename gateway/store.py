@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -415,6 +416,17 @@ class Store:
 
     # -- queries for health and tests ------------------------------------------------
 
+    async def purge_personal_data(self, before: float) -> dict[str, int]:
+        """Forget numbers and texts of what ended before `before`; keep the figures."""
+        return await self._write(_purge, before)
+
+    async def queue(self) -> tuple[int, float | None]:
+        """How many messages wait to be sent, and since when the oldest has (created_at)."""
+        ((depth, oldest),) = await self.fetchall(
+            "SELECT COUNT(*), MIN(created_at) FROM messages WHERE state IN ('queued', 'submitted')"
+        )
+        return depth, oldest
+
     async def counts(self) -> dict[str, int]:
         rows = await self.fetchall("SELECT state, COUNT(*) FROM messages GROUP BY state")
         return {state: n for state, n in rows}
@@ -704,6 +716,30 @@ def _record_mos(
         ],
     )
     _record_intake(db, [], [], replies, [], now)
+
+
+def _purge(db: sqlite3.Connection, before: float) -> dict[str, int]:
+    finals = ", ".join(f"'{s}'" for s in sorted(FINAL_STATES))
+    messages = db.execute(
+        f"""UPDATE messages SET phone = NULL, text = NULL
+            WHERE updated_at < ? AND state IN ({finals})
+              AND (phone IS NOT NULL OR text IS NOT NULL)""",
+        (before,),
+    ).rowcount
+    db.execute(
+        f"""DELETE FROM part_keys WHERE message_id IN
+            (SELECT id FROM messages WHERE updated_at < ? AND state IN ({finals}))""",
+        (before,),
+    )
+    mos = db.execute(
+        "UPDATE mo_log SET sender = '', text = '' WHERE at < ? AND sender != ''", (before,)
+    ).rowcount
+    cutoff_day = datetime.fromtimestamp(before, UTC).isoformat()
+    dossiers = db.execute(
+        "UPDATE dossiers SET phone = NULL WHERE occurred_at < ? AND phone IS NOT NULL",
+        (cutoff_day,),
+    ).rowcount
+    return {"messages": messages, "mo": mos, "dossiers": dossiers}
 
 
 def _record_apology_run(

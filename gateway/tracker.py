@@ -6,6 +6,7 @@ answers deliver_sm_resp only for what is safely stored.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
@@ -33,6 +34,7 @@ class Tracker:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._batcher: Batcher[tuple[frozenset[str], str, str | None]] = Batcher(self._commit)
+        self.by_state: Counter[str] = Counter()  # receipts stored, by receipt state
 
     async def __aenter__(self) -> Tracker:
         await self._batcher.__aenter__()
@@ -45,6 +47,7 @@ class Tracker:
         state = PART_STATES[receipt.state]
         error = None if state == "delivered" else _reason(receipt)
         await self._batcher.put((message_id_keys(receipt.message_id), state, error))
+        self.by_state[receipt.state.value] += 1
 
     async def _commit(self, items: Sequence[tuple[frozenset[str], str, str | None]]) -> None:
         await self._store.record_receipts(items)

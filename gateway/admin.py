@@ -1,0 +1,195 @@
+"""The local admin endpoint: `/healthz` for supervisors and `/metrics` for Prometheus.
+
+`/healthz` answers 200 only while the gateway can do its job (SMPP bound and the broker
+connected) and 503 otherwise, with the facts in JSON either way: an operator's first
+`curl` should say what is wrong. `/metrics` is the Prometheus text format from
+prometheus-client, on a registry of our own (nothing global).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from gateway.http import HttpServer, Response
+from gateway.smpp.session import SessionStats
+
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class Smpp(Protocol):
+    @property
+    def bound(self) -> bool: ...
+    @property
+    def window_in_use(self) -> int: ...
+    @property
+    def stats(self) -> SessionStats: ...
+
+
+class Broker(Protocol):
+    @property
+    def connected(self) -> bool: ...
+
+
+class Queue(Protocol):
+    async def queue(self) -> tuple[int, float | None]: ...
+    async def counts(self) -> dict[str, int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    smsc_bound: bool
+    broker_connected: bool
+    queued: int
+    oldest_queued_age: float | None
+    window_in_use: int
+    messages: dict[str, int]
+
+    @property
+    def healthy(self) -> bool:
+        return self.smsc_bound and self.broker_connected
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": "ok" if self.healthy else "unavailable",
+            "smsc": "bound" if self.smsc_bound else "down",
+            "broker": "connected" if self.broker_connected else "down",
+            "queued": self.queued,
+            "oldest_queued_age_seconds": (
+                None if self.oldest_queued_age is None else round(self.oldest_queued_age, 1)
+            ),
+            "window_in_use": self.window_in_use,
+        }
+
+    def summary(self) -> str:
+        """One line for systemd's STATUS=."""
+        smsc = "bound" if self.smsc_bound else "SMSC DOWN"
+        broker = "broker ok" if self.broker_connected else "BROKER DOWN"
+        return f"{smsc}, {broker}, {self.queued} queued, window {self.window_in_use}"
+
+
+class Observed:
+    """Everything the endpoint reports, read from the running parts."""
+
+    def __init__(
+        self,
+        smpp: Smpp,
+        broker: Broker,
+        store: Queue,
+        *,
+        receipts: Counter[str],
+        mo: Counter[tuple[str, str]],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.smpp = smpp
+        self.broker = broker
+        self.store = store
+        self.receipts = receipts
+        self.mo = mo
+        self._clock = clock
+
+    async def snapshot(self) -> Snapshot:
+        depth, oldest = await self.store.queue()
+        return Snapshot(
+            smsc_bound=self.smpp.bound,
+            broker_connected=self.broker.connected,
+            queued=depth,
+            oldest_queued_age=None if oldest is None else max(0.0, self._clock() - oldest),
+            window_in_use=self.smpp.window_in_use,
+            messages=await self.store.counts(),
+        )
+
+
+class _Collector(Collector):
+    def __init__(self, observed: Observed) -> None:
+        self._observed = observed
+        self.snapshot: Snapshot | None = None
+
+    def collect(self) -> Iterator[Any]:
+        o, snap, stats = self._observed, self.snapshot, self._observed.smpp.stats
+        submits = CounterMetricFamily(
+            "motcua_submits", "submit_sm answered by the SMSC, by result", labels=["result"]
+        )
+        submits.add_metric(["ok"], stats.submits_ok)
+        submits.add_metric(["error"], stats.submits_failed)
+        yield submits
+        receipts = CounterMetricFamily(
+            "motcua_receipts", "delivery receipts stored, by state", labels=["state"]
+        )
+        for state, n in sorted(o.receipts.items()):
+            receipts.add_metric([state], n)
+        yield receipts
+        mo = CounterMetricFamily(
+            "motcua_mo", "MOs received, by keyword and outcome", labels=["keyword", "outcome"]
+        )
+        for (keyword, outcome), n in sorted(o.mo.items()):
+            mo.add_metric([keyword, outcome], n)
+        yield mo
+        for name, doc, value in (
+            ("motcua_throttled", "ESME_RTHROTTLED answers (paused, resent)", stats.throttled),
+            ("motcua_smpp_reconnects", "SMPP reconnections", stats.reconnects),
+            ("motcua_ambiguous_resubmits", "submits without an answer", stats.outcome_unknown),
+            ("motcua_malformed_pdus", "undecodable PDUs from the SMSC", stats.malformed_pdus),
+        ):
+            yield CounterMetricFamily(name, doc, value=value)
+        if snap is None:
+            return
+        yield GaugeMetricFamily("motcua_queue_depth", "messages not yet final", value=snap.queued)
+        yield GaugeMetricFamily(
+            "motcua_oldest_queued_seconds",
+            "age of the oldest message not yet final",
+            value=snap.oldest_queued_age or 0.0,
+        )
+        yield GaugeMetricFamily(
+            "motcua_window_in_use", "submit_sm awaiting a response", value=snap.window_in_use
+        )
+        yield GaugeMetricFamily("motcua_smpp_bound", "1 while bound", value=int(snap.smsc_bound))
+        yield GaugeMetricFamily(
+            "motcua_mqtt_connected", "1 while connected", value=int(snap.broker_connected)
+        )
+        messages = GaugeMetricFamily(
+            "motcua_messages", "messages in the store, by state", labels=["state"]
+        )
+        for state, n in sorted(snap.messages.items()):
+            messages.add_metric([state], n)
+        yield messages
+
+
+class Admin:
+    """`async with Admin(observed, host, port):` serves until the block ends."""
+
+    def __init__(self, observed: Observed, host: str, port: int) -> None:
+        self._observed = observed
+        self._collector = _Collector(observed)
+        self._registry = CollectorRegistry(auto_describe=False)
+        self._registry.register(self._collector)
+        self._http = HttpServer(self._route, host, port)
+
+    @property
+    def port(self) -> int:
+        return self._http.port
+
+    async def __aenter__(self) -> Admin:
+        await self._http.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._http.__aexit__(*exc)
+
+    async def _route(self, method: str, path: str, _body: bytes) -> Response:
+        if method != "GET":
+            return Response.json(405, {"error": "use GET"})
+        if path == "/healthz":
+            snap = await self._observed.snapshot()
+            return Response.json(200 if snap.healthy else 503, snap.as_dict())
+        if path == "/metrics":
+            self._collector.snapshot = await self._observed.snapshot()
+            return Response(200, generate_latest(self._registry), PROMETHEUS_TEXT)
+        return Response.json(404, {"error": "unknown path; try /healthz or /metrics"})
