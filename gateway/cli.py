@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from collections.abc import Sequence
@@ -50,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate and print the configuration")
     check.add_argument("-c", "--config", required=True, metavar="FILE")
 
+    sub.add_parser("demo", help="simulator + broker + daemon + sample dossiers, traffic shown live")
+
     sim = sub.add_parser("smsc-sim", help="run the bundled SMSC simulator")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=2775)
@@ -87,6 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging()
     if args.command == "smsc-sim":
         return asyncio.run(_smsc_sim(args))
+    if args.command == "demo":
+        from gateway.demo import run_demo
+
+        configure_logging(logging.WARNING)
+        return asyncio.run(run_demo())
     try:
         config = load_config(args.config)
     except ConfigError as exc:

@@ -12,7 +12,7 @@ import os
 import re
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -51,8 +51,10 @@ def _json_wanted() -> bool:
     return bool(os.environ.get("JOURNAL_STREAM")) or not sys.stderr.isatty()
 
 
-def configure_logging(level: int = logging.INFO, *, json: bool | None = None) -> None:
-    """Set up structlog once, at start-up, for the whole process."""
+def configure_logging(
+    level: int = logging.INFO, *, json: bool | None = None, file: TextIO | None = None
+) -> None:
+    """Set up structlog once, at start-up, for the whole process (to stderr by default)."""
     as_json = _json_wanted() if json is None else json
     renderer: Any = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
@@ -69,6 +71,6 @@ def configure_logging(level: int = logging.INFO, *, json: bool | None = None) ->
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=file or sys.stderr),
         cache_logger_on_first_use=True,
     )

@@ -346,9 +346,12 @@ class MqttLink:
     async def _subscribe(self, client: aiomqtt.Client) -> None:
         if not self.subscriptions:
             return
-        granted = await client.subscribe(
-            [(topic, SubscribeOptions(qos=1)) for topic in self.subscriptions]
-        )
+        if self.settings.protocol == "3.1.1":
+            granted = await client.subscribe([(topic, 1) for topic in self.subscriptions])
+        else:
+            granted = await client.subscribe(
+                [(topic, SubscribeOptions(qos=1)) for topic in self.subscriptions]
+            )
         for topic, code in zip(self.subscriptions, granted, strict=False):
             value = code if isinstance(code, int) else code.value
             if value != 1:

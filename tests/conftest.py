@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import shutil
+import sys
 from collections.abc import Iterator
 
 import pytest
 
+from gateway.logs import configure_logging
 from tests.broker import INSTALL_HINT, Broker, find_mosquitto
+from tests.gateway_rig import DAEMON_LOGS
+from tests.logscan import leaks_in
 
 
 def _started_broker() -> Broker:
@@ -30,3 +35,23 @@ def fresh_broker() -> Iterator[Broker]:
     broker = _started_broker()
     yield broker
     broker.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every log line of the run, in-process and daemons', goes where the final check
+    reads it, through the same processors as in production."""
+    DAEMON_LOGS.mkdir(exist_ok=True)
+    stream = (DAEMON_LOGS / "in-process.log").open("a", encoding="utf-8")
+    configure_logging(json=True, file=stream)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any log line carries a full phone number (SPEC: Personal data)."""
+    found = leaks_in(DAEMON_LOGS)
+    if found:
+        print("\nFull phone numbers in the logs of this run:", file=sys.stderr)
+        for line in found[:20]:
+            print(f"  {line[:300]}", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        return
+    shutil.rmtree(DAEMON_LOGS, ignore_errors=True)

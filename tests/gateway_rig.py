@@ -6,6 +6,10 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import os
+import sys
+import tempfile
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -129,11 +133,71 @@ def dossier_event(
     return event
 
 
+DAEMON_LOGS = Path(tempfile.gettempdir()) / f"motcua-test-logs-{os.getpid()}"
+
+
+def write_daemon_config(
+    path: Path,
+    *,
+    broker_port: int,
+    smsc_port: int,
+    db: Path,
+    window: int = 10,
+    agencies: str = "  SCT:\n    name: Sở Công Thương\n",
+    admin_port: int | None = None,
+) -> None:
+    """A configuration file for a daemon run as a subprocess, as systemd would run it."""
+    admin = f"admin:\n  port: {admin_port}\n" if admin_port else "admin:\n  enabled: false\n"
+    path.write_text(
+        f"""
+smpp:
+  host: 127.0.0.1
+  port: {smsc_port}
+  password: secret
+  window: {window}
+  tps: 0
+  response_timeout: 2
+  reconnect_min: 0.05
+  reconnect_max: 0.5
+mqtt:
+  port: {broker_port}
+  client_id: daemon-{path.parent.name}
+store:
+  path: {db}
+schedule:
+  quiet_hours: "off"
+retry:
+  base_delay: 0.1
+  max_delay: 0.5
+{admin}agencies:
+{agencies}""",
+        encoding="utf-8",
+    )
+
+
+async def start_daemon(
+    config: Path, *, env: dict[str, str] | None = None
+) -> asyncio.subprocess.Process:
+    """`motcua-sms run -c config`; its JSON logs go to DAEMON_LOGS, which the session's
+    personal-data check reads at the end of the run."""
+    DAEMON_LOGS.mkdir(exist_ok=True)
+    log = (DAEMON_LOGS / f"{config.parent.name}-{time.monotonic_ns()}.log").open("wb")
+    with log:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "gateway.cli", "run", "-c", str(config),
+            stdout=asyncio.subprocess.DEVNULL, stderr=log,
+            env={**os.environ, "MOTCUA_SMS_LOG_FORMAT": "json", **(env or {})},
+        )  # fmt: skip
+
+
 __all__ = [
+    "DAEMON_LOGS",
     "SmscSimulator",
     "StatusWatch",
     "dossier_event",
     "gateway_config",
     "publish",
     "running_gateway",
+    "start_daemon",
+    "write_daemon_config",
 ]

@@ -3,62 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from collections import Counter
-from pathlib import Path
 
 from gateway.smpp.sim import SimConfig, SmscSimulator
-from tests.gateway_rig import StatusWatch, publish
+from tests.gateway_rig import StatusWatch, publish, start_daemon, write_daemon_config
 
 MESSAGES = 300
 WINDOW = 10
-
-
-def write_config(path: Path, *, broker_port: int, smsc_port: int, db: Path) -> None:
-    path.write_text(
-        f"""
-smpp:
-  host: 127.0.0.1
-  port: {smsc_port}
-  password: secret
-  window: {WINDOW}
-  tps: 0
-  response_timeout: 2
-  reconnect_min: 0.05
-  reconnect_max: 0.5
-mqtt:
-  port: {broker_port}
-  client_id: crash-test-{os.getpid()}
-store:
-  path: {db}
-schedule:
-  quiet_hours: "off"
-retry:
-  base_delay: 0.1
-  max_delay: 0.5
-agencies:
-  SCT:
-    name: Sở Công Thương
-""",
-        encoding="utf-8",
-    )
-
-
-async def start_daemon(config: Path) -> asyncio.subprocess.Process:
-    env = {**os.environ, "MOTCUA_SMS_LOG_FORMAT": "json"}
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "gateway.cli",
-        "run",
-        "-c",
-        str(config),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-        env=env,
-    )
 
 
 async def test_sigkill_mid_burst_loses_nothing(broker, tmp_path):
@@ -68,8 +20,12 @@ async def test_sigkill_mid_burst_loses_nothing(broker, tmp_path):
         StatusWatch(broker.port) as watch,
     ):
         config = tmp_path / "gateway.yaml"
-        write_config(
-            config, broker_port=broker.port, smsc_port=smsc.port, db=tmp_path / "gateway.db"
+        write_daemon_config(
+            config,
+            window=WINDOW,
+            broker_port=broker.port,
+            smsc_port=smsc.port,
+            db=tmp_path / "gateway.db",
         )
         daemon = await start_daemon(config)
         try:
