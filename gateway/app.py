@@ -76,6 +76,9 @@ def mqtt_settings(config: Config) -> MqttSettings:
     )
 
 
+# Seconds start-up waits for the SMPP bind and the broker before READY=1.
+READY_WAIT = 5.0
+
 # Sections a SIGHUP applies; the others (connections, store) need a restart.
 RELOADABLE = ("agencies", "keywords", "mo")
 
@@ -164,6 +167,11 @@ class Gateway:
                 asyncio.create_task(self._heartbeat(observed), name="heartbeat"),
             ]
             log.info("gateway_started", agencies=sorted(config.agencies), admin=self.admin_port)
+            with contextlib.suppress(TimeoutError):
+                # Ready means working: give the bind and the broker a moment, not forever
+                # (the gateway queues and retries without them; STATUS= says what is down).
+                async with asyncio.timeout(READY_WAIT):
+                    await asyncio.gather(session.wait_bound(), link.wait_connected())
             self.notifier.ready((await observed.snapshot()).summary())
             if on_ready is not None:
                 on_ready()

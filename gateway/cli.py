@@ -9,6 +9,8 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
 
 import yaml
 
@@ -40,6 +42,13 @@ def _rule(text: str) -> Rule:
     return Rule(pattern=pattern, outcome=outcome, status=status, count=count)
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a date YYYY-MM-DD") from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="motcua-sms", description="SMS gateway for one-stop administrative offices"
@@ -51,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate and print the configuration")
     check.add_argument("-c", "--config", required=True, metavar="FILE")
 
+    report = sub.add_parser("report", help="figures per agency, procedure or day")
+    report.add_argument("-c", "--config", required=True, metavar="FILE")
+    report.add_argument("--from", dest="start", required=True, type=_day, metavar="YYYY-MM-DD")
+    report.add_argument("--to", dest="end", required=True, type=_day, metavar="YYYY-MM-DD")
+    report.add_argument("--by", choices=["agency", "procedure", "day"], default="agency")
+    report.add_argument("--format", choices=["table", "csv", "json"], default="table")
     sub.add_parser("demo", help="simulator + broker + daemon + sample dossiers, traffic shown live")
 
     sim = sub.add_parser("smsc-sim", help="run the bundled SMSC simulator")
@@ -105,6 +120,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "run":
         return asyncio.run(_run(config))
+    if args.command == "report":
+        if args.end < args.start:
+            print("motcua-sms: report: --to is before --from", file=sys.stderr)
+            return 2
+        if not Path(config.store.path).exists():
+            print(f"motcua-sms: report: no store at {config.store.path}", file=sys.stderr)
+            return 2
+        sys.stdout.write(asyncio.run(_report(config, args)))
+        return 0
     raise AssertionError(args.command)
 
 
@@ -125,6 +149,15 @@ async def _run(config: Config) -> int:
     finally:
         notifier.close()
     return 0
+
+
+async def _report(config: Config, args: argparse.Namespace) -> str:
+    from gateway import report
+    from gateway.store import Store
+
+    async with Store.open(config.store.path) as store:
+        rows = await report.build(store, config.tz, args.start, args.end, args.by)
+    return report.render(rows, args.format)
 
 
 async def _smsc_sim(args: argparse.Namespace) -> int:
