@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -78,6 +78,10 @@ def mqtt_settings(config: Config) -> MqttSettings:
 
 # Seconds start-up waits for the SMPP bind and the broker before READY=1.
 READY_WAIT = 5.0
+
+# Pause before a failed part starts again, doubling up to the maximum, seconds.
+RESTART_MIN = 0.5
+RESTART_MAX = 30.0
 
 # Sections a SIGHUP applies; the others (connections, store) need a restart.
 RELOADABLE = ("agencies", "keywords", "mo")
@@ -158,13 +162,13 @@ class Gateway:
             self._reconfigurable = [composer, intake, dispatcher, apologies]
             sender = Sender(store, session, config.retry, ref16=config.smpp.ref16)
 
-            intake_task = asyncio.create_task(serve_intake(link, intake), name="intake")
+            intake_task = _supervised("intake", lambda: serve_intake(link, intake))
             others = [
-                asyncio.create_task(sender.run(), name="sender"),
-                asyncio.create_task(publish_statuses(store, link, prefix), name="publisher"),
-                asyncio.create_task(apologies.run(), name="apology"),
-                asyncio.create_task(purge_daily(store, config.store), name="retention"),
-                asyncio.create_task(self._heartbeat(observed), name="heartbeat"),
+                _supervised("sender", sender.run),
+                _supervised("publisher", lambda: publish_statuses(store, link, prefix)),
+                _supervised("apology", apologies.run),
+                _supervised("retention", lambda: purge_daily(store, config.store)),
+                _supervised("heartbeat", lambda: self._heartbeat(observed)),
             ]
             log.info("gateway_started", agencies=sorted(config.agencies), admin=self.admin_port)
             with contextlib.suppress(TimeoutError):
@@ -207,6 +211,27 @@ async def serve(
 ) -> None:
     """Run the gateway until `stop` is set (tests and the demo; the CLI uses Gateway)."""
     await Gateway(config).run(stop, on_ready=on_ready)
+
+
+def _supervised(name: str, run: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+    """Run a part until cancelled; if it fails (a store refusing writes, a bug), log it
+    and start it again after a pause rather than take the daemon down with it."""
+
+    async def loop() -> None:
+        delay = RESTART_MIN
+        while True:
+            started = asyncio.get_running_loop().time()
+            try:
+                await run()
+                return
+            except Exception:
+                log.exception("gateway_part_failed", part=name, restart_in=delay)
+            if asyncio.get_running_loop().time() - started > RESTART_MAX:
+                delay = RESTART_MIN
+            await asyncio.sleep(delay)
+            delay = min(RESTART_MAX, delay * 2)
+
+    return asyncio.create_task(loop(), name=name)
 
 
 async def _cancel(task: asyncio.Task[object]) -> None:

@@ -166,11 +166,14 @@ async def serve(link: MqttLink, intake: Intake) -> None:
 
         async def one(message: Any) -> None:
             try:
-                await batcher.put(Received(message.topic, message.payload))
-            except Exception:
-                # Not committed: no ack, so the broker delivers it again.
-                log.exception("intake_commit_failed", topic=message.topic)
-            else:
+                # Not committed, not acknowledged: tried again rather than left to the
+                # broker, which redelivers only after a reconnect. Intake stalls while
+                # the disk refuses writes; nothing is lost.
+                await batcher.put_until_stored(
+                    Received(message.topic, message.payload),
+                    event="intake_commit_failed",
+                    topic=message.topic,
+                )
                 await link.ack(message)
             finally:
                 room.release()

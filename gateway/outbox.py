@@ -37,6 +37,9 @@ log = structlog.get_logger("gateway.outbox")
 
 ESM_UDHI = 0x40
 
+# Pause after the store could not be read for due messages, seconds.
+FETCH_RETRY = 1.0
+
 
 class Sender:
     def __init__(
@@ -79,6 +82,9 @@ class Sender:
                 for task in pending:
                     task.cancel()
                 await asyncio.gather(*pending, return_exceptions=True)
+                self._fetch = None
+                self._ready.clear()
+                self._stopping = False
 
     async def drain(self, timeout: float) -> None:
         """Stop taking new messages; let the ones being sent finish (bounded)."""
@@ -98,10 +104,15 @@ class Sender:
             self._fetch = asyncio.create_task(self._fetch_due(), name="outbox.fetch")
             self._fetch.add_done_callback(lambda _t: self._wake.set())
         elif self._fetch is not None and self._fetch.done():
-            found = self._fetch.result()
-            self._fetch = None
-            if not found and not self._ready and not self._busy:
-                await self._idle()
+            fetch, self._fetch = self._fetch, None
+            try:
+                found = fetch.result()
+                if not found and not self._ready and not self._busy:
+                    await self._idle()
+            except Exception as exc:
+                # The store cannot be read; the sends under way carry on.
+                log.error("outbox_fetch_failed", error=str(exc), retry_in=FETCH_RETRY)
+                await asyncio.sleep(FETCH_RETRY)
             return
         await self._wake.wait()
 
@@ -131,7 +142,11 @@ class Sender:
         try:
             outcome = await self._attempt(m)
             if outcome is not None:
-                await self._writer.put(outcome)
+                # Held, with its slot, until committed: a message whose acceptance is not
+                # yet on disk must not be taken from the store and sent a second time.
+                await self._writer.put_until_stored(
+                    outcome, event="outcome_commit_failed", message=m.id
+                )
                 log.info(
                     "message_outcome",
                     message=m.id,

@@ -17,6 +17,7 @@ transaction, so a status can be published late but never lost or invented.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import time
@@ -451,10 +452,14 @@ def _transaction(db: sqlite3.Connection, fn: Callable[..., R], args: Sequence[An
     db.execute("BEGIN IMMEDIATE")
     try:
         result = fn(db, *args)
+        db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        # A failed COMMIT (disk full) may leave the transaction open, or SQLite may have
+        # rolled it back already; either way the next BEGIN must find none open.
+        if db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
         raise
-    db.execute("COMMIT")
     return result
 
 

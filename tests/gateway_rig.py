@@ -175,6 +175,16 @@ retry:
     )
 
 
+async def http_get(port: int, path: str) -> tuple[int, str]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    await writer.drain()
+    data = await reader.read()
+    writer.close()
+    head, _, body = data.decode().partition("\r\n\r\n")
+    return int(head.split()[1]), body
+
+
 async def start_daemon(
     config: Path, *, env: dict[str, str] | None = None
 ) -> asyncio.subprocess.Process:
@@ -196,6 +206,7 @@ __all__ = [
     "StatusWatch",
     "dossier_event",
     "gateway_config",
+    "http_get",
     "publish",
     "running_gateway",
     "start_daemon",

@@ -28,21 +28,12 @@ from tests.broker import free_port
 from tests.gateway_rig import (
     StatusWatch,
     gateway_config,
+    http_get,
     publish,
     start_daemon,
     write_daemon_config,
 )
 from tests.smpp.conftest import eventually
-
-
-async def http_get(port: int, path: str) -> tuple[int, str]:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-    await writer.drain()
-    data = await reader.read()
-    writer.close()
-    head, _, body = data.decode().partition("\r\n\r\n")
-    return int(head.split()[1]), body
 
 
 def job(n: int, agency: str = "SCT") -> tuple[str, dict]:
