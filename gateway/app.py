@@ -28,6 +28,7 @@ from gateway.intake import Intake
 from gateway.intake import serve as serve_intake
 from gateway.mqtt import MqttLink, MqttSettings
 from gateway.outbox import Sender
+from gateway.payloads import MAX_PAYLOAD
 from gateway.publisher import publish_statuses
 from gateway.retention import purge_daily
 from gateway.smpp.inbound import Inbound, Mo
@@ -73,6 +74,7 @@ def mqtt_settings(config: Config) -> MqttSettings:
         keepalive=m.keepalive,
         session_expiry=m.session_expiry,
         protocol=m.protocol,
+        max_payload=MAX_PAYLOAD,
     )
 
 

@@ -34,6 +34,7 @@ log = structlog.get_logger("gateway.intake")
 class Received:
     topic: str
     payload: bytes
+    dropped: int = 0  # payload bytes not kept on arrival (oversize); see MqttLink
 
 
 class Intake:
@@ -91,12 +92,18 @@ class Intake:
             return None
         agency, kind = where
         known = self._config.agencies
+        size = len(item.payload) + item.dropped
         if kind == "dossier":
             return parse_dossier(
-                item.payload, topic_agency=agency, agencies=known, tz=self._config.tz
+                item.payload,
+                topic_agency=agency,
+                agencies=known,
+                tz=self._config.tz,
+                size=size,
             )
         return parse_sms(
             item.payload,
+            size=size,
             topic_agency=agency,
             agencies=known,
             templates=lambda name: _has_template(self._config, agency, name),
@@ -170,7 +177,7 @@ async def serve(link: MqttLink, intake: Intake) -> None:
                 # broker, which redelivers only after a reconnect. Intake stalls while
                 # the disk refuses writes; nothing is lost.
                 await batcher.put_until_stored(
-                    Received(message.topic, message.payload),
+                    Received(message.topic, message.payload, message.dropped),
                     event="intake_commit_failed",
                     topic=message.topic,
                 )

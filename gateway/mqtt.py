@@ -78,6 +78,9 @@ class MqttSettings:
     keepalive: int = 30
     session_expiry: int = 7 * 86400
     receive_maximum: int = 1000
+    # Payloads larger than this are not kept (only their size), so a window of oversize
+    # messages cannot fill memory; None keeps everything.
+    max_payload: int | None = None
     protocol: str = "5"  # or "3.1.1": clean_session=False instead of an expiring session
     reconnect_min: float = 0.5
     reconnect_max: float = 30.0
@@ -120,6 +123,8 @@ class Inbound:
     payload: bytes
     mid: int
     qos: int
+    # Bytes of payload not kept because the message exceeded `max_payload`; see _serve.
+    dropped: int = 0
     # The connection it came on; None for messages made by hand (tests, replays).
     connection: _Connection | None = field(default=None, repr=False, compare=False)
 
@@ -318,6 +323,29 @@ class MqttLink:
             on_connect(paho_client, userdata, flags, reason_code, properties)
 
         paho.on_connect = note_session
+        on_message = paho.on_message
+        limit = self.settings.max_payload
+
+        def screen(paho_client: Any, userdata: Any, message: Any) -> None:
+            # Before aiomqtt queues it: up to `receive_maximum` messages wait in that queue,
+            # and a window of 400 KB payloads would be 400 MB. The size is enough for the
+            # rejection, which is still sent, and the message is still acknowledged.
+            if limit is not None and len(message.payload) > limit:
+                self._take(
+                    connection,
+                    Inbound(
+                        topic=message.topic,
+                        payload=b"",
+                        mid=message.mid,
+                        qos=message.qos,
+                        dropped=len(message.payload),
+                        connection=connection,
+                    ),
+                )
+                return
+            on_message(paho_client, userdata, message)
+
+        paho.on_message = screen
         async with client:
             try:
                 await self._subscribe(client)
@@ -333,15 +361,18 @@ class MqttLink:
                         qos=message.qos,
                         connection=connection,
                     )
-                    if message.qos > 0:
-                        connection.unacked[message.mid] = inbound
-                    self._queue.put_nowait(inbound)
+                    self._take(connection, inbound)
             finally:
                 connection.lost.set()
                 connection.unacked.clear()
                 if self._connection is connection:
                     self._connection = None
                     self._connected.clear()
+
+    def _take(self, connection: _Connection, inbound: Inbound) -> None:
+        if inbound.qos > 0:
+            connection.unacked[inbound.mid] = inbound
+        self._queue.put_nowait(inbound)
 
     async def _subscribe(self, client: aiomqtt.Client) -> None:
         if not self.subscriptions:

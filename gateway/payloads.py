@@ -293,16 +293,20 @@ def _type_name(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def _decode(payload: bytes) -> dict[str, Any]:
-    """The payload's top-level JSON object; raises _Invalid(field="payload") otherwise."""
+def _decode(payload: bytes, size: int | None = None) -> dict[str, Any]:
+    """The payload's top-level JSON object; raises _Invalid(field="payload") otherwise.
+
+    `size` is the payload's size as it arrived, when only part of it was kept.
+    """
     if isinstance(payload, bytearray | memoryview):
         payload = bytes(payload)
     elif isinstance(payload, str):
         payload = payload.encode("utf-8", "surrogatepass")
     if not isinstance(payload, bytes):
         _fail("payload", f"must be bytes, got {_type_name(payload)}")
-    if len(payload) > MAX_PAYLOAD:
-        _fail("payload", f"larger than {MAX_PAYLOAD // 1024} KiB ({len(payload)} bytes)")
+    size = len(payload) if size is None else size
+    if size > MAX_PAYLOAD:
+        _fail("payload", f"larger than {MAX_PAYLOAD // 1024} KiB ({size} bytes)")
     try:
         # A byte order mark from Windows software is harmless; accept it.
         text = payload.decode("utf-8-sig")
@@ -568,16 +572,22 @@ def _reason(text: str) -> str:
 
 
 def parse_dossier(
-    payload: bytes, *, topic_agency: str, agencies: Collection[str], tz: tzinfo
+    payload: bytes,
+    *,
+    topic_agency: str,
+    agencies: Collection[str],
+    tz: tzinfo,
+    size: int | None = None,
 ) -> DossierEvent | Rejection:
     """The dossier event in `payload` (from `{prefix}/{topic_agency}/dossier`), or why not.
 
-    Never raises for any payload. The first bad field found is the one reported.
+    Never raises for any payload. The first bad field found is the one reported. `size`
+    is the size it arrived with, if larger than what was kept.
     """
     ref: str | None = None
     receipt_no: str | None = None
     try:
-        obj = _decode(payload)
+        obj = _decode(payload, size)
         ref = _peek(lambda o: _required(o, "event_id", max_len=MAX_ID), obj)
         receipt_no = _peek(_receipt_no, obj)
         _check_topic_agency(topic_agency, agencies)
@@ -622,6 +632,7 @@ def parse_sms(
     topic_agency: str,
     agencies: Collection[str],
     templates: Callable[[str], bool] | None = None,
+    size: int | None = None,
 ) -> SmsJob | Rejection:
     """The SMS job in `payload` (from `{prefix}/{topic_agency}/sms`), or why not.
 
@@ -631,7 +642,7 @@ def parse_sms(
     """
     ref: str | None = None
     try:
-        obj = _decode(payload)
+        obj = _decode(payload, size)
         ref = _peek(lambda o: _required(o, "id", max_len=MAX_ID), obj)
         _check_topic_agency(topic_agency, agencies)
         job_id = _required(obj, "id", max_len=MAX_ID)

@@ -28,7 +28,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 import phonenumbers
-from phonenumbers import PhoneNumber, PhoneNumberType, geocoder
+from phonenumbers import PhoneNumber, PhoneNumberType
+
+from gateway.phone_places import COUNTRIES, VN_AREAS
 
 __all__ = ["REASONS", "PhoneError", "mask_phone", "normalise_phone"]
 
@@ -200,7 +202,8 @@ def _foreign(international: str) -> PhoneError:
             "invalid",
             f"phone: not a valid number for country code +{number.country_code}",
         )
-    country = geocoder.country_name_for_number(number, "en") or "another country"
+    region = phonenumbers.region_code_for_number(number)
+    country = COUNTRIES.get(region or "", "another country")
     return PhoneError(
         "not_vietnamese",
         f"phone: foreign number (+{number.country_code}, {country}); "
@@ -287,7 +290,7 @@ def _classify(nsn: str, form: str) -> str:
     if kind in (PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
         area_len = phonenumbers.length_of_geographical_area_code(number) or 3
         area = "0" + nsn[:area_len]
-        place = geocoder.description_for_number(number, "vi")
+        place = VN_AREAS.get(nsn[:3]) or VN_AREAS.get(nsn[:2])
         where = f"{place} area code {area}" if place else f"area code {area}"
         raise PhoneError("landline", f"phone: landline number ({where}), SMS needs a mobile")
     if form == _AS_DIALLED:

@@ -4,6 +4,7 @@ what is not acknowledged comes back, and the link outlives the broker."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Callable
 
@@ -78,6 +79,38 @@ class TestReceive:
             assert not reader.done()
 
         assert await asyncio.wait_for(reader, WAIT) == "ended"
+
+
+class TestOversizePayloads:
+    async def test_payload_over_the_limit_arrives_empty_with_its_size(self, broker):
+        """Not held in memory, but still there to be refused by size and acknowledged."""
+        topic, client_id = unique("t"), unique("c")
+        settings = dataclasses.replace(settings_for(broker, client_id), max_payload=1000)
+        async with MqttLink(settings, [topic]) as link:
+            await link.wait_connected(WAIT)
+            await publish(broker, topic, b"x" * 5000, b"y" * 1000)
+            big, fits = await receive(link.messages(), 2)
+            await link.ack(big)
+            await link.ack(fits)
+
+        assert (big.payload, big.dropped) == (b"", 5000)
+        assert (fits.payload, fits.dropped) == (b"y" * 1000, 0)
+
+    async def test_oversize_message_once_acked_is_not_redelivered(self, broker):
+        topic, client_id = unique("t"), unique("c")
+        settings = dataclasses.replace(settings_for(broker, client_id), max_payload=10)
+        async with MqttLink(settings, [topic]) as link:
+            await link.wait_connected(WAIT)
+            await publish(broker, topic, b"x" * 50)
+            [big] = await receive(link.messages())
+            await link.ack(big)
+
+        async with MqttLink(settings, [topic]) as link:
+            await link.wait_connected(WAIT)
+            await publish(broker, topic, b"next")
+            [first] = await receive(link.messages())
+
+        assert first.payload == b"next"
 
 
 class TestAcknowledgement:

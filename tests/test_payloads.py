@@ -464,6 +464,14 @@ class TestDossierRejections:
         assert got.reason.startswith(f"{field}: ")
         assert fragment in got.reason
 
+    def test_size_as_arrived_counts_when_the_payload_was_not_kept(self):
+        got = parse_dossier(b"", topic_agency="SCT", agencies=AGENCIES, tz=HCM, size=400_000)
+        assert rejection(got).reason == "payload: larger than 64 KiB (400000 bytes)"
+
+    def test_sms_size_as_arrived_counts_too(self):
+        got = parse_sms(b"", topic_agency="SCT", agencies=AGENCIES, size=MAX_PAYLOAD + 1)
+        assert rejection(got).field == "payload"
+
     def test_unknown_topic_agency_is_rejected(self):
         got = rejection(dossier(changed(SPEC_DOSSIER, agency="XYZ"), agency="XYZ"))
         assert (got.field, got.reason) == ("agency", "agency: unknown agency 'XYZ'")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 
+import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.phone import REASONS, PhoneError, mask_phone, normalise_phone
+from gateway.phone_places import COUNTRIES, VN_AREAS
 
 ACCEPTED = [
     # (typed, international form)
@@ -273,3 +277,35 @@ class TestMaskPhone:
         assert len(msisdn) == len(masked)
         if msisdn:
             assert masked != msisdn
+
+
+class TestPlaceNames:
+    """The names in refusals come from tables kept in step with phonenumbers' geocoder."""
+
+    def test_vietnamese_area_codes_match_the_geocoder(self):
+        from phonenumbers import geodata
+
+        expected = {
+            prefix[2:]: names["vi"]
+            for prefix, names in geodata.GEOCODE_DATA.items()
+            if prefix.startswith("84") and "vi" in names
+        }
+        assert expected == VN_AREAS
+
+    def test_country_names_match_the_geocoder(self):
+        from phonenumbers import geocoder
+
+        checked = 0
+        for region, name in COUNTRIES.items():
+            example = phonenumbers.example_number(region)
+            said = example and geocoder.country_name_for_number(example, "en")
+            if said:
+                assert said == name, region
+                checked += 1
+        assert checked > 200
+
+    def test_the_daemon_does_not_load_the_geocoding_data(self):
+        """Every country in every language: about 100 MB resident, for two messages."""
+        code = "import sys, gateway.app; print('phonenumbers.geodata' in sys.modules)"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert done.stdout.strip() == "False", done.stderr

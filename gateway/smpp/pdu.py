@@ -17,6 +17,7 @@ from typing import Any
 from smpplib import smpp as _smpp
 
 from gateway.smpp.errors import FramingError, ProtocolError
+from gateway.smpp.layout import check_body
 
 HEADER = struct.Struct(">IIII")
 HEADER_SIZE = HEADER.size
@@ -224,6 +225,7 @@ def decode(frame: bytes) -> Any:
             sequence=sequence,
             status=Status.ESME_RINVCMDID,
         ) from None
+    check_body(command_id, sequence, frame[16:])
     try:
         pdu = _smpp.parse_pdu(frame, client=_NO_SEQUENCE, allow_unknown_opt_params=True)
     except Exception as exc:

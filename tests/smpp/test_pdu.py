@@ -132,6 +132,80 @@ class TestDecode:
             pdu.decode(frame)
 
 
+def frame(command_id: int, body: bytes, sequence: int = 7) -> bytes:
+    return (
+        (16 + len(body)).to_bytes(4, "big")
+        + command_id.to_bytes(4, "big")
+        + bytes(4)
+        + sequence.to_bytes(4, "big")
+        + body
+    )
+
+
+# deliver_sm up to sm_length: service_type, addresses, flags, empty times.
+DELIVER_HEAD = (
+    b"\0" + b"\1\1" + b"84905123456\0" + b"\0\0" + b"8083\0" + bytes(3) + b"\0\0" + bytes(4)
+)
+# data_sm: service_type, addresses, esm_class, registered_delivery, data_coding.
+DATA_SM_HEAD = b"\0" + b"\1\1" + b"84905123456\0" + b"\0\0" + b"8083\0" + bytes(3)
+
+
+class TestBodyLayout:
+    """smpplib reads past these faults; the codec refuses them before it does."""
+
+    @pytest.mark.parametrize(
+        ("command_id", "body", "reason", "status"),
+        [
+            pytest.param(
+                CommandId.DELIVER_SM, b"abcdefgh", "without its NUL",
+                Status.ESME_RSYSERR, id="c-string-without-nul",
+            ),
+            pytest.param(
+                CommandId.DELIVER_SM, DELIVER_HEAD[:-3], "body ends at field",
+                Status.ESME_RSYSERR, id="body-ends-early",
+            ),
+            pytest.param(
+                CommandId.DELIVER_SM, DELIVER_HEAD, "body ends before sm_length",
+                Status.ESME_RINVMSGLEN, id="no-sm-length",
+            ),
+            pytest.param(
+                CommandId.DELIVER_SM, DELIVER_HEAD + bytes([50]) + b"short", "sm_length 50",
+                Status.ESME_RINVMSGLEN, id="sm-length-past-the-end",
+            ),
+            pytest.param(
+                CommandId.DELIVER_SM, DELIVER_HEAD + b"\2hi" + b"\x04\x24\x00\xffx",
+                "TLV 0x0424: length 255", Status.ESME_RINVPARLEN, id="tlv-past-the-end",
+            ),
+            pytest.param(
+                CommandId.DELIVER_SM, DELIVER_HEAD + b"\2hi\x04", "stray bytes",
+                Status.ESME_RINVPARLEN, id="stray-bytes",
+            ),
+            pytest.param(
+                CommandId.DATA_SM, DATA_SM_HEAD[:-1], "body ends at field",
+                Status.ESME_RSYSERR, id="data-sm-short",
+            ),
+            pytest.param(
+                CommandId.SUBMIT_SM, DELIVER_HEAD + b"\x09hi", "sm_length 9",
+                Status.ESME_RINVMSGLEN, id="submit-sm-length",
+            ),
+        ],
+    )  # fmt: skip
+    def test_broken_structure_is_a_protocol_error(self, command_id, body, reason, status):
+        with pytest.raises(ProtocolError, match=reason) as caught:
+            pdu.decode(frame(command_id, body))
+        assert caught.value.status == status
+        assert caught.value.sequence == 7
+
+    def test_deliver_sm_with_tlvs_that_fill_the_body_decodes(self):
+        got = pdu.decode(frame(CommandId.DELIVER_SM, DELIVER_HEAD + b"\2hi\x04\x27\x00\x01\x02"))
+        assert got.short_message == b"hi"
+        assert got.message_state == 2
+
+    def test_data_sm_with_its_payload_in_a_tlv_decodes(self):
+        got = pdu.decode(frame(CommandId.DATA_SM, DATA_SM_HEAD + b"\x04\x24\x00\x02hi"))
+        assert got.command == "data_sm"
+
+
 class TestStatusTable:
     @pytest.mark.parametrize(
         ("status", "expected"),

@@ -1,0 +1,66 @@
+"""The byte layout of the message-carrying bodies, checked before smpplib reads them.
+
+smpplib is lenient where it should refuse: a C-string without its NUL is cut at the
+field's maximum and reading goes on from there, an `sm_length` beyond the end yields the
+bytes that happen to exist, and a TLV whose length runs past the end is dropped. Each of
+those would turn line noise into an MO from a made-up number (and a paid reply to it), so
+the body is walked here first: every C-string ends in NUL, `sm_length` fits, the TLVs
+fill the rest exactly. Field sizes are not capped (carriers exceed them); only structure
+is checked.
+"""
+
+from __future__ import annotations
+
+from gateway.smpp.errors import ProtocolError
+
+# The fixed part of each body, in order: "c" a C-octet string, "1" one octet,
+# "m" sm_length and the short_message it counts.
+_LAYOUTS = {
+    0x00000004: "c11c11c111cc1111m",  # submit_sm
+    0x00000005: "c11c11c111cc1111m",  # deliver_sm
+    0x00000103: "c11c11c111",  # data_sm
+}
+
+# Statuses for the generic_nack, as SMPP 3.4 names the faults.
+_INVMSGLEN = 0x01
+_INVPARLEN = 0xC2
+_SYSERR = 0x08
+
+
+def check_body(command_id: int, sequence: int, body: bytes) -> None:
+    """Raise ProtocolError if `body` does not have the structure its command needs."""
+    layout = _LAYOUTS.get(command_id)
+    if layout is None:
+        return
+
+    def fail(reason: str, status: int) -> ProtocolError:
+        return ProtocolError(reason, command_id=command_id, sequence=sequence, status=status)
+
+    at, size = 0, len(body)
+    for n, kind in enumerate(layout):
+        if kind == "c":
+            end = body.find(b"\x00", at)
+            if end < 0:
+                raise fail(f"field {n + 1}: C-string without its NUL", _SYSERR)
+            at = end + 1
+        elif kind == "1":
+            if at >= size:
+                raise fail(f"body ends at field {n + 1}", _SYSERR)
+            at += 1
+        else:
+            if at >= size:
+                raise fail("body ends before sm_length", _INVMSGLEN)
+            length = body[at]
+            at += 1
+            if at + length > size:
+                raise fail(f"sm_length {length} > {size - at} bytes left", _INVMSGLEN)
+            at += length
+    while at < size:
+        if at + 4 > size:
+            raise fail(f"{size - at} stray bytes after the last TLV", _INVPARLEN)
+        tag = int.from_bytes(body[at : at + 2], "big")
+        length = int.from_bytes(body[at + 2 : at + 4], "big")
+        at += 4
+        if at + length > size:
+            raise fail(f"TLV 0x{tag:04X}: length {length} > {size - at} bytes left", _INVPARLEN)
+        at += length
