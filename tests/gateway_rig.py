@@ -200,6 +200,22 @@ async def start_daemon(
         )  # fmt: skip
 
 
+async def stop_daemon(daemon: asyncio.subprocess.Process, timeout: float = 30) -> int:
+    """SIGTERM, as systemd stops it, and its exit code; a daemon that does not stop within
+    `timeout` is killed and the test fails (rather than waits for ever)."""
+    if daemon.returncode is None:
+        daemon.terminate()
+        try:
+            async with asyncio.timeout(timeout):
+                await daemon.wait()
+        except TimeoutError:
+            daemon.kill()
+            await daemon.wait()
+            raise AssertionError(f"the daemon ignored SIGTERM for {timeout:g} s") from None
+    assert daemon.returncode is not None
+    return daemon.returncode
+
+
 __all__ = [
     "DAEMON_LOGS",
     "SmscSimulator",
@@ -210,5 +226,6 @@ __all__ = [
     "publish",
     "running_gateway",
     "start_daemon",
+    "stop_daemon",
     "write_daemon_config",
 ]

@@ -31,6 +31,7 @@ from tests.gateway_rig import (
     http_get,
     publish,
     start_daemon,
+    stop_daemon,
     write_daemon_config,
 )
 from tests.smpp.conftest import eventually
@@ -191,9 +192,7 @@ async def test_sigterm_with_messages_in_flight_loses_none(broker, tmp_path):
             daemon = await start_daemon(config)
             events = await watch.wait_for(lambda ev: len(delivered_ids(ev)) == count, timeout=60)
         finally:
-            if daemon.returncode is None:
-                daemon.terminate()
-                await daemon.wait()
+            await stop_daemon(daemon)
 
     assert code == 0
     assert 0 < stopped_at < count
@@ -224,8 +223,7 @@ async def test_sighup_with_a_broken_file_keeps_the_old_config(broker, tmp_path):
                 )
             )
         finally:
-            daemon.terminate()
-            await daemon.wait()
+            await stop_daemon(daemon)
 
     assert daemon.returncode == 0
     (rejected,) = [e for e in events if e["state"] == "rejected"]
@@ -249,8 +247,7 @@ async def test_sighup_adds_an_agency_without_dropping_the_bind(broker, tmp_path)
             await publish(broker.port, [job(7, agency="STP")])
             await w.wait_for(lambda ev: "job-7" in delivered_ids(ev))
         finally:
-            daemon.terminate()
-            await daemon.wait()
+            await stop_daemon(daemon)
 
     assert smsc.stats.binds == 1
     assert w.topics[-1] == "motcua/STP/status"

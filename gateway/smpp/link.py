@@ -83,7 +83,9 @@ class Link:
 
     @property
     def is_open(self) -> bool:
-        return not self._closed.is_set()
+        # A transport can be closing (a send failed: peer reset) before the read loop
+        # has heard; such a link is no use to write to either.
+        return not self._closed.is_set() and not self._writer.is_closing()
 
     @property
     def in_flight(self) -> int:
@@ -118,7 +120,12 @@ class Link:
     # -- writing ---------------------------------------------------------------------
 
     def write(self, data: bytes) -> None:
-        if self._closed.is_set() or self._writer.is_closing():
+        if self._closed.is_set():
+            raise ConnectError(f"link {self.name} is closed")
+        if self._writer.is_closing():
+            # Close now rather than when the read loop hears: whoever waits for a usable
+            # link must see this one gone, or a retry would find it "open" again at once.
+            self.close(ConnectionResetError("transport closed"))
             raise ConnectError(f"link {self.name} is closed")
         self._writer.write(data)
 

@@ -24,6 +24,7 @@ from tests.gateway_rig import (
     http_get,
     publish,
     start_daemon,
+    stop_daemon,
     write_daemon_config,
 )
 
@@ -90,9 +91,8 @@ class Burst:
         await asyncio.sleep(0.5)  # subscribed
 
     async def stop(self) -> None:
-        if self.daemon is not None and self.daemon.returncode is None:
-            self.daemon.terminate()
-            await self.daemon.wait()
+        if self.daemon is not None:
+            await stop_daemon(self.daemon)
 
     async def publish(self, start: int = 0, count: int | None = None) -> None:
         await publish(self.broker_port, jobs(self.count if count is None else count, start))

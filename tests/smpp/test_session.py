@@ -194,6 +194,22 @@ class TestLinkLifecycle:
         assert await session.submit(sm())
         assert session.stats.reconnects == 1
 
+    @pytest.mark.timeout(30)
+    async def test_transport_lost_before_the_read_loop_hears_does_not_spin(
+        self, bound_session, smsc
+    ):
+        """The kernel can fail a write (peer reset) before the read loop has seen the
+        connection end: the submit must wait for the next bind, not retry the dead link
+        in a loop that never yields (the daemon would hang, deaf even to SIGTERM)."""
+        session = await bound_session()
+        (link,) = session._links.values()
+        link._writer.transport.abort()  # what a failed send() does to the transport
+
+        message_id = await asyncio.wait_for(session.submit(sm()), 10)
+
+        assert message_id == smsc.records[0].message_id
+        assert smsc.stats.binds == 2
+
     async def test_smsc_unbind_is_answered_and_rebound(self, bound_session, smsc):
         """SMSC-initiated unbind gets unbind_resp, then the session binds again."""
         session = await bound_session()
