@@ -20,6 +20,9 @@ from gateway.store import Store
 
 log = structlog.get_logger("gateway.apology")
 
+# Dossiers composed between two turns of the event loop (a few ms of work).
+YIELD_EVERY = 200
+
 
 class Apologies:
     def __init__(
@@ -50,7 +53,11 @@ class Apologies:
         if due is None:
             return 0
         messages = []
-        for dossier in await self._store.open_dossiers_due(due.isoformat()):
+        for n, dossier in enumerate(await self._store.open_dossiers_due(due.isoformat())):
+            if n % YIELD_EVERY == YIELD_EVERY - 1:
+                # Composing 100,000 texts takes seconds; meanwhile MO replies, receipts
+                # and enquire_link answers must go on.
+                await asyncio.sleep(0)
             agency = self._config.agencies.get(dossier.agency)
             if agency is None or "apology" not in agency.notices:
                 continue

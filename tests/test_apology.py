@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway.apology import Apologies
+from gateway.apology import YIELD_EVERY, Apologies
 from gateway.composer import Composer
 from gateway.config import default_config
 from gateway.store import DossierRow, Store
@@ -165,3 +167,33 @@ async def test_apologies_go_in_the_lowest_priority_lane(setup):
     await apologies.run_day(date(2026, 11, 27))
 
     assert await store.fetchall("SELECT DISTINCT priority FROM messages") == [(2,)]
+
+
+async def test_a_large_run_lets_the_rest_of_the_daemon_work_meanwhile(setup):
+    """Composing is done in slices: other tasks (an MO reply, a receipt) get turns
+    between them, not only once the whole run is composed."""
+    store, apologies, _ = setup
+    count = 5 * YIELD_EVERY
+    await store.record_intake(dossiers=[dossier(f"B{n}", "2026-11-30") for n in range(count)])
+    turns = 0
+    seen: list[int] = []  # how many turns the other task had, at each text composed
+    compose = apologies._composer.notice
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        seen.append(turns)
+        return compose(*args, **kwargs)
+
+    apologies._composer.notice = watched
+
+    async def other_work() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(other_work())
+    queued = await apologies.run_day(date(2026, 11, 27))
+    other.cancel()
+
+    assert queued == count
+    assert len(set(seen)) >= count // YIELD_EVERY
