@@ -23,12 +23,13 @@ came from; if that connection is gone, `ack()` does nothing and the broker deliv
 message again on the next one. The store's idempotency (event ids, job ids) makes that
 second delivery harmless.
 
-Nothing here bounds the message queue: the broker sends at most `receive_maximum`
-unacknowledged QoS 1 messages per connection (MQTT 5 Receive Maximum), so the queue
-cannot outgrow that, and aiomqtt's own bound (`max_queued_incoming_messages`) would drop
-overflow *and* acknowledge it. The Receive Maximum is also what lets group commit work:
-a message is acknowledged after its batch commits, so a batch can never hold more
-messages than the broker lets us have unacknowledged (mosquitto's default is 20).
+The queue is bounded by flow control, not by dropping: once `receive_maximum`
+messages are unacknowledged, the link stops reading the socket until half of them are
+acknowledged, and the broker keeps the rest (TCP pushes back). MQTT 5's Receive Maximum
+says the same to the broker, but mosquitto 2.0 sends far beyond it (tens of thousands of
+messages queued here, hundreds of MB, when a burst arrives faster than the store
+commits). aiomqtt's own bound (`max_queued_incoming_messages`) would drop overflow *and*
+acknowledge it.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ class LinkClosedError(Exception):
 class _Connection:
     """One connected aiomqtt client. Its messages can be acknowledged on it alone."""
 
-    def __init__(self, client: aiomqtt.Client, number: int) -> None:
+    def __init__(self, client: aiomqtt.Client, number: int, *, limit: int) -> None:
         self.client = client
         self.number = number
         self.session_present = False
@@ -103,6 +104,12 @@ class _Connection:
         # once it is acknowledged, so a second ack of an old message must not reach the
         # wire: it would acknowledge a newer message that has not been committed.
         self.unacked: dict[int, Inbound] = {}
+        # Read off the socket and not yet acknowledged, counted as paho hands them over
+        # (aiomqtt queues them before `unacked` sees them): what flow control limits.
+        self.outstanding = 0
+        self.limit = limit
+        self.paused = False
+        self._socket: int | None = None
 
     @property
     def alive(self) -> bool:
@@ -113,6 +120,36 @@ class _Connection:
             return
         del self.unacked[message.mid]
         self.client._client.ack(message.mid, message.qos)
+        self.outstanding -= 1
+        if self.paused and self.outstanding <= self.limit // 2:
+            self._resume()
+
+    def opened(self, socket: int) -> None:
+        self._socket = socket
+
+    def took(self) -> None:
+        """One more message read (QoS 1): stop reading once `limit` are outstanding."""
+        self.outstanding += 1
+        if not self.paused and self.outstanding >= self.limit and self._socket is not None:
+            asyncio.get_running_loop().remove_reader(self._socket)
+            self.paused = True
+
+    def _resume(self) -> None:
+        self.paused = False
+        if self._socket is None or self.lost.is_set():
+            return
+        paho = self.client._client
+        disconnected = self.client._disconnected
+
+        def read() -> None:
+            # As aiomqtt's own reader: a failed read means the connection is gone.
+            try:
+                paho.loop_read()
+            except Exception as exc:
+                if not disconnected.done():
+                    disconnected.set_exception(exc)
+
+        asyncio.get_running_loop().add_reader(self._socket, read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +231,12 @@ class MqttLink:
     # -- public ----------------------------------------------------------------------
 
     @property
+    def unacknowledged(self) -> int:
+        """Messages read on the current connection and not yet acknowledged."""
+        connection = self._connection
+        return connection.outstanding if connection is not None else 0
+
+    @property
     def connected(self) -> bool:
         return self._connection is not None and self._connection.alive
 
@@ -260,7 +303,9 @@ class MqttLink:
             self._connections += 1
             connection: _Connection | None = None
             try:
-                connection = _Connection(self._new_client(), self._connections)
+                connection = _Connection(
+                    self._new_client(), self._connections, limit=self.settings.receive_maximum
+                )
                 await self._serve(connection)
                 reason = "disconnected"
             except aiomqtt.MqttError as exc:
@@ -323,6 +368,14 @@ class MqttLink:
             on_connect(paho_client, userdata, flags, reason_code, properties)
 
         paho.on_connect = note_session
+        on_socket_open = paho.on_socket_open
+
+        def note_socket(paho_client: Any, userdata: Any, sock: Any) -> None:
+            # Called on the connecting thread; the socket is what flow control pauses.
+            connection.opened(sock.fileno())
+            on_socket_open(paho_client, userdata, sock)
+
+        paho.on_socket_open = note_socket
         on_message = paho.on_message
         limit = self.settings.max_payload
 
@@ -330,6 +383,8 @@ class MqttLink:
             # Before aiomqtt queues it: up to `receive_maximum` messages wait in that queue,
             # and a window of 400 KB payloads would be 400 MB. The size is enough for the
             # rejection, which is still sent, and the message is still acknowledged.
+            if message.qos > 0:
+                connection.took()
             if limit is not None and len(message.payload) > limit:
                 self._take(
                     connection,

@@ -310,3 +310,46 @@ class TestLifecycle:
 
         assert [entry["event"] for entry in logs] == ["mqtt_connected"]
         assert "0905123456" not in repr(logs)
+
+
+class TestFlowControl:
+    """At most `receive_maximum` messages unacknowledged in the daemon, whatever the
+    broker sends: the rest wait at the broker, not in our memory."""
+
+    async def test_reading_stops_at_receive_maximum_unacknowledged(self, broker):
+        topic, client_id = unique("t"), unique("c")
+        settings = dataclasses.replace(settings_for(broker, client_id), receive_maximum=20)
+        async with MqttLink(settings, [topic]) as link:
+            await link.wait_connected(WAIT)
+            await publish(broker, topic, *[b"m%d" % i for i in range(200)])
+            messages = link.messages()
+            held = await receive(messages, 20)
+
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(anext(messages), 0.5)
+
+        assert [m.payload for m in held] == [b"m%d" % i for i in range(20)]
+
+    async def test_reading_resumes_as_messages_are_acknowledged(self, broker):
+        """mosquitto 2.0 sends beyond Receive Maximum once acknowledgements flow; the
+        link never holds more than that, and every message still arrives, in order."""
+        topic, client_id = unique("t"), unique("c")
+        settings = dataclasses.replace(settings_for(broker, client_id), receive_maximum=20)
+        payloads = [b"m%d" % i for i in range(1000)]
+        async with MqttLink(settings, [topic]) as link:
+            await link.wait_connected(WAIT)
+            publisher = asyncio.create_task(publish(broker, topic, *payloads))
+            got: list[bytes] = []
+            most = 0
+            async with asyncio.timeout(4 * WAIT):
+                async for message in link.messages():
+                    most = max(most, link.unacknowledged)
+                    got.append(message.payload)
+                    await asyncio.sleep(0.001)  # committing it
+                    await link.ack(message)
+                    if len(got) == len(payloads):
+                        break
+            await publisher
+
+        assert got == payloads
+        assert most <= 20
