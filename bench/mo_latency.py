@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -59,19 +60,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dossiers", type=int, default=1_000_000)
-    parser.add_argument("--mos", type=int, default=2000)
-    parser.add_argument("--rate", type=float, default=50.0, help="MOs per second")
-    args = parser.parse_args()
-
+async def measure(
+    *, dossiers: int = 1_000_000, mos: int = 2000, rate: float = 50.0
+) -> dict[str, Any]:
     executable = find_mosquitto()
     if executable is None:
         raise SystemExit("mosquitto is not installed: apt-get install mosquitto")
     work = Path(tempfile.mkdtemp(prefix="motcua-mo-bench-"))
     db = work / "gateway.db"
-    built = await build_store(db, args.dossiers)
+    built = await build_store(db, dossiers)
     broker = Broker(executable)
     broker.start()
     daemon = None
@@ -101,18 +98,18 @@ async def main() -> None:
             async def one(n: int) -> None:
                 phone = f"8491{n:07d}"
                 sent[phone] = loop.time()
-                number = receipt(rng.randrange(args.dossiers))
+                number = receipt(rng.randrange(dossiers))
                 await smsc.inject_mo(phone, "8083", f"MCKH {number}")
 
             tasks = []
-            interval = 1.0 / args.rate
+            interval = 1.0 / rate
             start = loop.time()
-            for n in range(args.mos):
+            for n in range(mos):
                 tasks.append(asyncio.create_task(one(n)))
                 await asyncio.sleep(max(0.0, start + (n + 1) * interval - loop.time()))
             await asyncio.gather(*tasks)
             deadline = loop.time() + 30
-            while len(smsc.records) < args.mos and loop.time() < deadline:
+            while len(smsc.records) < mos and loop.time() < deadline:
                 await asyncio.sleep(0.05)
 
             latencies = [
@@ -123,19 +120,37 @@ async def main() -> None:
             daemon.terminate()
             await daemon.wait()
         broker.close()
+    if not latencies:
+        raise RuntimeError(f"no replies (log: {work}/daemon.log)")
+    return {
+        "dossiers": dossiers,
+        "mos": mos,
+        "rate": rate,
+        "built_in": built,
+        "replies": len(latencies),
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": percentile(latencies, 0.99),
+        "max_ms": max(latencies),
+    }
 
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dossiers", type=int, default=1_000_000)
+    parser.add_argument("--mos", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=50.0, help="MOs per second")
+    args = parser.parse_args()
+    got = await measure(dossiers=args.dossiers, mos=args.mos, rate=args.rate)
     print(f"$ python {' '.join(shlex.quote(a) for a in sys.argv)}")
     print(
-        f"{args.dossiers:,} dossiers in the mirror (bulk-loaded in {built:.1f} s); "
+        f"{args.dossiers:,} dossiers in the mirror (bulk-loaded in {got['built_in']:.1f} s); "
         f"{args.mos} MCKH lookups at {args.rate:g}/s; {os.cpu_count()} cores"
     )
-    print(f"replies: {len(latencies)} of {args.mos}")
-    if latencies:
-        print(
-            "deliver_sm sent → reply submit_sm received, ms: "
-            f"p50 {statistics.median(latencies):.2f}  p99 {percentile(latencies, 0.99):.2f}  "
-            f"max {max(latencies):.2f}"
-        )
+    print(f"replies: {got['replies']} of {args.mos}")
+    print(
+        "deliver_sm sent → reply submit_sm received, ms: "
+        f"p50 {got['p50_ms']:.2f}  p99 {got['p99_ms']:.2f}  max {got['max_ms']:.2f}"
+    )
 
 
 if __name__ == "__main__":
