@@ -30,6 +30,8 @@ import aiomqtt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from common import start_simulator
+
 from tests.broker import Broker, find_mosquitto, free_port
 
 # 111 characters with diacritics: two UCS-2 parts (67 + 44).
@@ -91,14 +93,7 @@ async def one_run(events: int, window: int, text: str) -> dict[str, Any]:
     procs: list[asyncio.subprocess.Process] = []
     make = TEXTS[text]
     try:
-        procs.append(
-            await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "gateway.cli", "smsc-sim",
-                "--port", str(smsc_port), "--control-port", str(control_port),
-                "--receipt-delay", "0",
-                stderr=asyncio.subprocess.DEVNULL, env=env,
-            )
-        )  # fmt: skip
+        procs.append(await start_simulator(smsc_port, control_port, env=env))
         await wait_port(smsc_port)
         config = work / "gateway.yaml"
         config.write_text(

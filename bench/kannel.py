@@ -50,6 +50,8 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from common import start_simulator
+
 from tests.broker import free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -409,12 +411,9 @@ async def one_run(
     feed, feeder = Feed(), None
     ok = False
     try:
-        procs["simulator"] = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway.cli", "smsc-sim",
-            "--port", str(ports.smsc), "--control-port", str(ports.sim_control),
-            "--receipt-delay", "0",
-            stdin=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-            env=env, cwd=REPO, start_new_session=True,
+        procs["simulator"] = await start_simulator(
+            ports.smsc, ports.sim_control,
+            stdin=asyncio.subprocess.DEVNULL, env=env, cwd=REPO, start_new_session=True,
         )  # fmt: skip
         await wait_port(ports.smsc, procs, work, "the simulator")
         # `-v 3`: errors only on the console; the log files get `log-level`.

@@ -40,9 +40,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import aiomqtt
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from common import publish_jobs, start_simulator
 
 from tests.broker import Broker, find_mosquitto, free_port
 
@@ -105,30 +105,6 @@ async def wait_for(
         await asyncio.sleep(every)
 
 
-async def publish(port: int, count: int, rate: float = 0.0, concurrency: int = 100) -> float:
-    """Publish `count` SMS jobs at QoS 1, `rate` a second (0: as fast as the broker takes
-    them); seconds it took (every PUBACK in)."""
-    room = asyncio.Semaphore(concurrency)
-    started = time.perf_counter()
-    async with aiomqtt.Client("127.0.0.1", port, identifier="bench-memory-pub") as client:
-        client.pending_calls_threshold = concurrency + 1  # else a warning per publish
-
-        async def one(n: int) -> None:
-            try:
-                await client.publish("motcua/SCT/sms", sms_job(n), qos=1)
-            finally:
-                room.release()
-
-        tasks = []
-        for n in range(count):
-            if rate > 0:
-                await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
-            await room.acquire()
-            tasks.append(asyncio.create_task(one(n)))
-        await asyncio.gather(*tasks)
-    return time.perf_counter() - started
-
-
 async def measure(
     *, messages: int = 100_000, idle: float = 5.0, drain: bool = True, rate: float = 0.0
 ) -> dict[str, Any]:
@@ -172,7 +148,9 @@ async def measure(
         await asyncio.sleep(idle)
         got["idle_mb"] = memory_mib(daemon.pid)["VmRSS"]
 
-        got["published_in"] = await publish(broker.port, messages, rate)
+        got["published_in"] = await publish_jobs(
+            broker.port, sms_job, messages, identifier="bench-memory-pub", rate=rate
+        )
         started = time.perf_counter()
         health = await wait_for(
             f"{messages} queued",
@@ -189,14 +167,7 @@ async def measure(
         got["peak_mb"] = mem["VmHWM"]
 
         if drain:
-            procs.append(
-                await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "gateway.cli", "smsc-sim",
-                    "--port", str(smsc_port), "--control-port", str(control_port),
-                    "--receipt-delay", "0",
-                    stderr=asyncio.subprocess.DEVNULL, env=env,
-                )
-            )  # fmt: skip
+            procs.append(await start_simulator(smsc_port, control_port, env=env))
             started = time.perf_counter()
             await wait_for(
                 "the queue to drain",

@@ -42,9 +42,9 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-import aiomqtt
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from common import publish_jobs
 
 from gateway.logs import configure_logging
 from gateway.smpp.pdu import Status, status_name
@@ -72,25 +72,6 @@ def healthy(port: int) -> bool:
             return answer.status == 200
     except (urllib.error.URLError, OSError):
         return False
-
-
-async def publish(port: int, count: int, concurrency: int = 100) -> None:
-    """`count` SMS jobs at QoS 1, as fast as the broker takes them."""
-    room = asyncio.Semaphore(concurrency)
-    async with aiomqtt.Client("127.0.0.1", port, identifier="bench-throttle-pub") as client:
-        client.pending_calls_threshold = concurrency + 1
-
-        async def one(n: int) -> None:
-            try:
-                await client.publish("motcua/SCT/sms", sms_job(n), qos=1)
-            finally:
-                room.release()
-
-        tasks = []
-        for n in range(count):
-            await room.acquire()
-            tasks.append(asyncio.create_task(one(n)))
-        await asyncio.gather(*tasks)
 
 
 def sliding_max(times: list[float], width: float = 1.0) -> int:
@@ -140,7 +121,7 @@ async def one_run(tps: int, seconds: float, cap: float) -> dict[str, Any]:
                 await asyncio.sleep(0.2)
             await asyncio.sleep(0.5)  # subscribed
 
-            await publish(broker.port, jobs)
+            await publish_jobs(broker.port, sms_job, jobs, identifier="bench-throttle-pub")
             # Every job accepted once; throttled submits come again after a pause.
             deadline = time.monotonic() + 3 * seconds + 60
             while smsc.stats.submits_by_status[OK] < jobs:
