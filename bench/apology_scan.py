@@ -43,6 +43,7 @@ from gateway.calendar import WorkCalendar
 from gateway.composer import Composer
 from gateway.config import parse_config
 from gateway.logs import configure_logging
+from gateway.notices import STATUSES
 from gateway.store import Store
 
 T = TypeVar("T")
@@ -52,16 +53,7 @@ RUN_DAY = date(2026, 11, 26)
 
 # Statuses of the dossiers not due tomorrow: open and finished alike, so the select has
 # to use the due date, not luck.
-OTHER_STATUSES = (
-    "received",
-    "processing",
-    "needs_supplement",
-    "needs_payment",
-    "result_ready",
-    "returned",
-    "rejected",
-    "withdrawn",
-)
+OTHER_STATUSES = tuple(sorted(STATUSES))
 
 # Third digits of 09x mobile prefixes that are mobile whatever follows (0992x is not).
 MOBILE = "0134678"

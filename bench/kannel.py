@@ -180,7 +180,15 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool, bytes]
     if not status_line:
         raise ConnectionResetError("connection closed before a response")
     version, code = status_line.split(b" ", 2)[:2]
-    close, length = version == b"HTTP/1.0", None
+    length, close = await read_headers(reader, close=version == b"HTTP/1.0")
+    body = await reader.readexactly(length) if length is not None else await reader.read()
+    return int(code), close or length is None, body
+
+
+async def read_headers(reader: asyncio.StreamReader, *, close: bool) -> tuple[int | None, bool]:
+    """(Content-Length or None, connection to be closed) from the header lines; `close` is
+    what the HTTP version implies when no Connection header says otherwise."""
+    length = None
     while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
         name, _, value = line.partition(b":")
         name = name.strip().lower()
@@ -188,8 +196,7 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool, bytes]
             length = int(value)
         elif name == b"connection":
             close = value.strip().lower() == b"close"
-    body = await reader.readexactly(length) if length is not None else await reader.read()
-    return int(code), close or length is None, body
+    return length, close
 
 
 async def http_get(port: int, target: str, timeout: float = 5.0) -> tuple[int, bytes]:
@@ -232,14 +239,9 @@ class DlrSink:
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while request_line := await reader.readline():
-                close, length = request_line.rstrip().endswith(b"HTTP/1.0"), 0
-                while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
-                    name, _, value = line.partition(b":")
-                    name = name.strip().lower()
-                    if name == b"content-length":
-                        length = int(value)
-                    elif name == b"connection":
-                        close = value.strip().lower() == b"close"
+                length, close = await read_headers(
+                    reader, close=request_line.rstrip().endswith(b"HTTP/1.0")
+                )
                 if length:
                     await reader.readexactly(length)
                 self.record(request_line.split(b" ")[1].decode())
