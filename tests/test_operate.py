@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -297,8 +297,20 @@ async def test_systemd_hears_ready_status_watchdog_and_stopping(broker, tmp_path
 # -- reports and retention ----------------------------------------------------------------
 
 
+def local_today() -> date:
+    """Reports count by the agencies' calendar day, which is not the test machine's (UTC)."""
+    return datetime.now(default_config().tz).date()
+
+
+def composer_without_quiet_hours() -> Composer:
+    """These tests are about figures, so a notice queued at night must still be due now."""
+    config = default_config()
+    schedule = dataclasses.replace(config.schedule, quiet_hours=None)
+    return Composer(dataclasses.replace(config, schedule=schedule))
+
+
 async def test_report_counts_by_agency_with_reasons(tmp_path):
-    composer = Composer(default_config())
+    composer = composer_without_quiet_hours()
     async with Store.open(tmp_path / "g.db") as store:
         await store.record_intake(
             messages=[
@@ -316,7 +328,7 @@ async def test_report_counts_by_agency_with_reasons(tmp_path):
             ]
         )
         await store.record_receipts([])
-        today = date.today()
+        today = local_today()
         rows = await build(store, default_config().tz, today, today, "agency")
 
     sct, stp = (r.as_dict() for r in rows)
@@ -343,7 +355,7 @@ def test_report_command_prints_csv(tmp_path):
             )
 
     asyncio.run(seed())
-    today = date.today().isoformat()
+    today = local_today().isoformat()
     result = subprocess.run(
         [sys.executable, "-m", "gateway.cli", "report", "-c", str(config),
          "--from", today, "--to", today, "--by", "day", "--format", "csv"],
@@ -357,14 +369,14 @@ def test_report_command_prints_csv(tmp_path):
 
 
 async def test_retention_forgets_numbers_and_texts_but_keeps_the_figures(tmp_path):
-    composer = Composer(default_config())
+    composer = composer_without_quiet_hours()
     async with Store.open(tmp_path / "g.db") as store:
         await store.record_intake(
             messages=[composer.text("SCT", ref="a", kind="sms", to="0905123456", text="x")]
         )
         (queued,) = await store.due(10)
         await store.record_outcomes([Outcome(queued, "failed", 1, 0, reason="smsc: X")])
-        today = date.today()
+        today = local_today()
         before = render(await build(store, default_config().tz, today, today, "agency"), "json")
 
         purged = await purge_once(store, retention_days=0, now=time.time() + 1)

@@ -27,9 +27,12 @@ NOON = datetime(2026, 11, 23, 12, 0, tzinfo=TZ).timestamp()
 
 
 def config(**retry: float) -> Config:
+    """Fast retries, and no quiet hours: a notice queued at night in a test goes at once."""
     base = default_config()
     return dataclasses.replace(
-        base, retry=dataclasses.replace(RetryConfig(), base_delay=0.05, max_delay=0.1, **retry)
+        base,
+        retry=dataclasses.replace(RetryConfig(), base_delay=0.05, max_delay=0.1, **retry),
+        schedule=dataclasses.replace(base.schedule, quiet_hours=None),
     )
 
 
@@ -298,7 +301,7 @@ class TestComposer:
     def test_notice_at_night_waits_for_seven_in_the_morning(self):
         """Quiet hours 21:00-07:00: queued at 22:00, due at 07:00 next day."""
         ten_pm = datetime(2026, 11, 23, 22, 0, tzinfo=TZ).timestamp()
-        composer = Composer(config(), clock=lambda: ten_pm)
+        composer = Composer(default_config(), clock=lambda: ten_pm)
 
         message = composer.text("SCT", ref="n", kind="sms", to="0905123456", text="x")
 
@@ -308,7 +311,7 @@ class TestComposer:
 
     def test_mo_reply_does_not_wait_for_quiet_hours(self):
         ten_pm = datetime(2026, 11, 23, 22, 0, tzinfo=TZ).timestamp()
-        composer = Composer(config(), clock=lambda: ten_pm)
+        composer = Composer(default_config(), clock=lambda: ten_pm)
 
         message = composer.text(
             "SCT", ref="n", kind="mckh", to="0905123456", text="x", priority=Priority.MO_REPLY
