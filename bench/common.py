@@ -11,6 +11,19 @@ from typing import Any
 
 import aiomqtt
 
+from tests.broker import INSTALL_HINT, Broker, find_mosquitto
+
+
+def start_broker() -> Broker:
+    """A mosquitto of the benchmark's own on a free port (the test fixtures' set-up);
+    stop it with `close()`."""
+    executable = find_mosquitto()
+    if executable is None:
+        raise SystemExit(INSTALL_HINT)
+    broker = Broker(executable)
+    broker.start()
+    return broker
+
 
 async def start_simulator(
     smsc_port: int, control_port: int, **popen: Any

@@ -30,9 +30,9 @@ import aiomqtt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import start_simulator
+from common import start_broker, start_simulator
 
-from tests.broker import Broker, find_mosquitto, free_port
+from tests.broker import free_port
 
 # 111 characters with diacritics: two UCS-2 parts (67 + 44).
 UCS2_TEXT = (
@@ -82,11 +82,7 @@ def sim_stats(port: int) -> dict[str, Any]:
 
 
 async def one_run(events: int, window: int, text: str) -> dict[str, Any]:
-    executable = find_mosquitto()
-    if executable is None:
-        raise SystemExit("mosquitto is not installed: apt-get install mosquitto")
-    broker = Broker(executable)
-    broker.start()
+    broker = start_broker()
     work = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
     smsc_port, control_port = free_port(), free_port()
     env = {**os.environ, "MOTCUA_SMS_LOG_FORMAT": "json"}

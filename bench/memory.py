@@ -42,9 +42,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import publish_jobs, start_simulator
+from common import publish_jobs, start_broker, start_simulator
 
-from tests.broker import Broker, find_mosquitto, free_port
+from tests.broker import free_port
 
 TEXT = (
     "Hồ sơ {n:010d} đã có kết quả. Mời ông/bà đến Bộ phận Một cửa Sở Công Thương "
@@ -109,11 +109,7 @@ async def measure(
     *, messages: int = 100_000, idle: float = 5.0, drain: bool = True, rate: float = 0.0
 ) -> dict[str, Any]:
     """RSS idle, with `messages` queued (SMSC down), and after they drain."""
-    executable = find_mosquitto()
-    if executable is None:
-        raise SystemExit("mosquitto is not installed: apt-get install mosquitto")
-    broker = Broker(executable)
-    broker.start()
+    broker = start_broker()
     work = Path(tempfile.mkdtemp(prefix="motcua-memory-bench-"))
     db = work / "gateway.db"
     log = work / "daemon.log"

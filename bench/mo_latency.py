@@ -25,9 +25,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from common import start_broker
+
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.store import Store
-from tests.broker import Broker, find_mosquitto
 
 
 def receipt(n: int) -> str:
@@ -63,14 +64,10 @@ def percentile(values: list[float], q: float) -> float:
 async def measure(
     *, dossiers: int = 1_000_000, mos: int = 2000, rate: float = 50.0
 ) -> dict[str, Any]:
-    executable = find_mosquitto()
-    if executable is None:
-        raise SystemExit("mosquitto is not installed: apt-get install mosquitto")
     work = Path(tempfile.mkdtemp(prefix="motcua-mo-bench-"))
     db = work / "gateway.db"
     built = await build_store(db, dossiers)
-    broker = Broker(executable)
-    broker.start()
+    broker = start_broker()
     daemon = None
     try:
         async with SmscSimulator(SimConfig(receipt_delay=0.0)) as smsc:

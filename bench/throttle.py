@@ -44,12 +44,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import publish_jobs
+from common import publish_jobs, start_broker
 
 from gateway.logs import configure_logging
 from gateway.smpp.pdu import Status, status_name
 from gateway.smpp.sim import SimConfig, SmscSimulator
-from tests.broker import Broker, find_mosquitto, free_port
+from tests.broker import free_port
 
 THROTTLED = status_name(Status.ESME_RTHROTTLED)
 OK = status_name(Status.ESME_ROK)
@@ -86,12 +86,8 @@ def sliding_max(times: list[float], width: float = 1.0) -> int:
 
 async def one_run(tps: int, seconds: float, cap: float) -> dict[str, Any]:
     """Daemon at `tps`, simulator capped at `cap` (0: none); the simulator's counts."""
-    executable = find_mosquitto()
-    if executable is None:
-        raise SystemExit("mosquitto is not installed: apt-get install mosquitto")
     jobs = round((seconds + 2) * tps)
-    broker = Broker(executable)
-    broker.start()
+    broker = start_broker()
     work = Path(tempfile.mkdtemp(prefix="motcua-throttle-bench-"))
     log = work / "daemon.log"
     admin_port = free_port()

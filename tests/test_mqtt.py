@@ -316,20 +316,6 @@ class TestFlowControl:
     """At most `receive_maximum` messages unacknowledged in the daemon, whatever the
     broker sends: the rest wait at the broker, not in our memory."""
 
-    async def test_reading_stops_at_receive_maximum_unacknowledged(self, broker):
-        topic, client_id = unique("t"), unique("c")
-        settings = dataclasses.replace(settings_for(broker, client_id), receive_maximum=20)
-        async with MqttLink(settings, [topic]) as link:
-            await link.wait_connected(WAIT)
-            await publish(broker, topic, *[b"m%d" % i for i in range(200)])
-            messages = link.messages()
-            held = await receive(messages, 20)
-
-            with pytest.raises(TimeoutError):
-                await asyncio.wait_for(anext(messages), 0.5)
-
-        assert [m.payload for m in held] == [b"m%d" % i for i in range(20)]
-
     async def test_reading_resumes_as_messages_are_acknowledged(self, broker):
         """mosquitto 2.0 sends beyond Receive Maximum once acknowledgements flow; the
         link never holds more than that, and every message still arrives, in order."""
