@@ -132,7 +132,7 @@ async def test_transmitter_receiver_pair_binds_twice_and_receipts_come_through_r
         [submitted] = await node_smsc.wait_for("submit_sm")
         assert submitted["session"] == tx
         [receipt] = await inbound.wait_for(Receipt)
-        [sent] = node_smsc.events("receipt_sent")
+        [sent] = await node_smsc.wait_for("receipt_sent")
         assert sent["session"] == rx
         assert receipt.state is ReceiptState.DELIVERED
         assert message_id_keys(receipt.message_id) & message_id_keys(message_id)
@@ -175,7 +175,7 @@ async def test_gsm7_single_part_octets_reach_the_smsc_unchanged(node_smsc: NodeS
     assert encoded.segments == 1 and not encoded.udhi
     async with bound(node_smsc, Inbound()) as session:
         message_id = await session.submit(notice(encoded.parts[0]))
-    [sm] = node_smsc.events("submit_sm")
+    [sm] = await node_smsc.wait_for("submit_sm")
     assert bytes.fromhex(sm["short_message_hex"]) == encoded.parts[0]
     assert sm["data_coding"] == 0
     assert sm["esm_class"] == 0
@@ -197,7 +197,7 @@ async def test_ucs2_multipart_vietnamese_notice_octets_reach_the_smsc_unchanged(
     assert encoded.data_coding == 8 and encoded.udhi and encoded.segments >= 2
     async with bound(node_smsc, Inbound()) as session:
         ids = await submit_text(session, RESULT_NOTICE, reference=0x2A)
-    sms = node_smsc.events("submit_sm")
+    sms = await node_smsc.wait_for("submit_sm", encoded.segments)
     assert [bytes.fromhex(sm["short_message_hex"]) for sm in sms] == list(encoded.parts)
     assert [sm["message_id"] for sm in sms] == ids
     assert all(sm["data_coding"] == 8 and sm["esm_class"] == ESM_UDHI for sm in sms)
@@ -238,7 +238,7 @@ async def test_receipt_in_decimal_matches_hex_submit_id(node_smsc: NodeSmsc) -> 
     async with bound(node_smsc, inbound) as session:
         message_id = await session.submit(notice(encode("Kiem tra").parts[0]))
         [receipt] = await inbound.wait_for(Receipt)
-    [sent] = node_smsc.events("receipt_sent")
+    [sent] = await node_smsc.wait_for("receipt_sent")
     assert not sent["tlvs"]
     assert message_id == sent["message_id"]
     assert receipt.message_id == sent["decimal_id"]
@@ -260,7 +260,7 @@ async def test_mo_single_part_arrives_with_exact_text(node_smsc: NodeSmsc) -> No
         )
         [mo] = await inbound.wait_for(Mo)
         [answer] = await node_smsc.wait_for("deliver_sm_resp")
-    [sent] = node_smsc.events("mo_sent")
+    [sent] = await node_smsc.wait_for("mo_sent")
     assert sent["data_coding"] == 0
     assert mo == Mo(source=PHONE, destination=SHORTCODE, text="MCKH 0101701234", complete=True)
     assert answer["command_status"] == 0
@@ -274,7 +274,7 @@ async def test_mo_ucs2_arrives_decoded(node_smsc: NodeSmsc) -> None:
     async with bound(node_smsc, inbound):
         node_smsc.send({"cmd": "mo", "source": PHONE, "destination": SHORTCODE, "text": text})
         [mo] = await inbound.wait_for(Mo)
-    [sent] = node_smsc.events("mo_sent")
+    [sent] = await node_smsc.wait_for("mo_sent")
     assert sent["data_coding"] == 8
     assert mo.text == text
     assert mo.destination == SHORTCODE
@@ -300,7 +300,7 @@ async def test_two_part_mo_sent_in_reverse_order_is_reassembled(
         answers = await node_smsc.wait_for("deliver_sm_resp", 2)
         await asyncio.sleep(0.2)
         assert len(inbound.of(Mo)) == 1
-    [sent] = node_smsc.events("mo_sent")
+    [sent] = await node_smsc.wait_for("mo_sent")
     assert sent["parts"] == 2
     assert bytes.fromhex(sent["short_message_hex"][0])[5] == 2  # part 2 went first
     assert mo.text == text
@@ -323,7 +323,7 @@ async def test_server_enquire_link_is_answered_and_session_stays_bound(
         assert answer["command_status"] == 0
         assert session.bound
         message_id = await session.submit(notice(encode("Kiem tra").parts[0]))
-    [sm] = node_smsc.events("submit_sm")
+    [sm] = await node_smsc.wait_for("submit_sm")
     assert sm["message_id"] == message_id
     assert sm["session"] == answer["session"]
     assert len(node_smsc.events("bind")) == 1
@@ -341,7 +341,7 @@ async def test_server_unbind_is_answered_and_session_binds_again(node_smsc: Node
         assert binds[0]["session"] != binds[1]["session"]
         await session.wait_bound(timeout=5)
         await session.submit(notice(encode("Kiem tra").parts[0]))
-    [sm] = node_smsc.events("submit_sm")
+    [sm] = await node_smsc.wait_for("submit_sm")
     assert sm["session"] == binds[1]["session"]
 
 
@@ -355,7 +355,7 @@ async def test_dropped_connection_is_repaired(node_smsc: NodeSmsc) -> None:
         assert binds[1]["command_status"] == 0
         await session.wait_bound(timeout=5)
         await session.submit(notice(encode("Kiem tra").parts[0]))
-    [sm] = node_smsc.events("submit_sm")
+    [sm] = await node_smsc.wait_for("submit_sm")
     assert sm["session"] == binds[1]["session"]
 
 
