@@ -25,6 +25,15 @@ def start_broker() -> Broker:
     return broker
 
 
+async def stop_processes(procs: list[asyncio.subprocess.Process]) -> None:
+    """Terminate what a run started, last started first, so that the daemon goes before the
+    simulator it is bound to."""
+    for proc in reversed(procs):
+        if proc.returncode is None:
+            proc.terminate()
+            await proc.wait()
+
+
 async def start_simulator(
     smsc_port: int, control_port: int, **popen: Any
 ) -> asyncio.subprocess.Process:

@@ -30,7 +30,7 @@ import aiomqtt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import start_broker, start_simulator
+from common import start_broker, start_simulator, stop_processes
 
 from tests.broker import free_port
 
@@ -147,10 +147,7 @@ async def one_run(events: int, window: int, text: str) -> dict[str, Any]:
             "submits": stats["submits"],
         }
     finally:
-        for proc in reversed(procs):
-            if proc.returncode is None:
-                proc.terminate()
-                await proc.wait()
+        await stop_processes(procs)
         broker.close()
 
 

@@ -42,7 +42,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import publish_jobs, start_broker, start_simulator
+from common import publish_jobs, start_broker, start_simulator, stop_processes
 
 from tests.broker import free_port
 
@@ -180,10 +180,7 @@ async def measure(
             got["drained_mb"] = mem["VmRSS"]
             got["drained_peak_mb"] = mem["VmHWM"]
     finally:
-        for proc in reversed(procs):
-            if proc.returncode is None:
-                proc.terminate()
-                await proc.wait()
+        await stop_processes(procs)
         broker.close()
     shutil.rmtree(work, ignore_errors=True)
     return got
