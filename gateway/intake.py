@@ -166,7 +166,8 @@ def _rejection_status(rej: Rejection) -> tuple[str, dict[str, Any]]:
 
 async def serve(link: MqttLink, intake: Intake) -> None:
     """Read MQTT messages until cancelled; ack each one after its batch is committed."""
-    # The broker holds us to this many unacknowledged; a guard should it not.
+    # The link stops reading at this many unacknowledged; this bounds intake's own tasks
+    # even so, should the link ever hand over more.
     room = asyncio.Semaphore(link.settings.receive_maximum)
     tasks: set[asyncio.Task[None]] = set()
     async with Batcher(intake.process) as batcher:
