@@ -140,8 +140,7 @@ async def measure(*, dossiers: int = 1_000_000, share: float = 0.10) -> dict[str
     try:
         db = work / "gateway.db"
         config = parse_config(CONFIG.format(db=db), path=str(work / "gateway.yaml"))
-        calendar = WorkCalendar(holidays=config.schedule.holidays, weekend=config.schedule.weekend)
-        due_date = calendar.apology_due_date(RUN_DAY)
+        due_date = WorkCalendar.from_schedule(config.schedule).apology_due_date(RUN_DAY)
         if due_date is None:
             raise RuntimeError(f"{RUN_DAY} is no working day in this configuration")
         due = round(dossiers * share)

@@ -1,14 +1,17 @@
 """The 17:30 apology: each working day, for dossiers due the next working day and unfinished.
 
 Sent once per dossier per due date (the message ref is `apology:<receipt>:<due date>`),
-and a run missed while the daemon was down is made up at start-up the same evening.
+and a run missed while the daemon was down is made up at start-up the same evening. A
+reload (SIGHUP) that changes the calendar takes effect at once: the next run is found
+again, and a run the new calendar owes is made up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 
 import structlog
@@ -32,17 +35,30 @@ class Apologies:
         config: Config,
         *,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self._store = store
         self._composer = composer
         self._config = config
         self._clock = clock
-        sched = config.schedule
-        self._calendar = WorkCalendar(holidays=sched.holidays, weekend=sched.weekend)
+        self._sleep = sleep
+        self._calendar = WorkCalendar.from_schedule(config.schedule)
+        # Set by reconfigure: the run loop stops waiting and looks at the calendar again.
+        self._changed = asyncio.Event()
 
     def reconfigure(self, config: Config) -> None:
-        """Take a reloaded configuration (SIGHUP): agencies, templates, keywords."""
+        """Take a reloaded configuration (SIGHUP): agencies, templates, and the calendar."""
+        calendar = WorkCalendar.from_schedule(config.schedule)
         self._config = config
+        if calendar != self._calendar:
+            self._calendar = calendar
+            log.info(
+                "calendar_reloaded",
+                holidays=[d.isoformat() for d in sorted(calendar.holidays)],
+                working_days=[d.isoformat() for d in sorted(calendar.working_days)],
+                weekend=sorted(calendar.weekend),
+            )
+            self._changed.set()
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
@@ -84,11 +100,27 @@ class Apologies:
 
     async def run(self) -> None:
         """Catch up, then run at every `apology_at` on working days, until cancelled."""
-        await self.catch_up()
-        cfg = self._config
         while True:
+            # Cleared before the calendar is read: a reload from here on is not missed.
+            self._changed.clear()
+            await self.catch_up()
+            cfg = self._config
             at = self._calendar.next_run(self._now(), cfg.schedule.apology_at, cfg.tz)
-            await asyncio.sleep(max(0.0, at.timestamp() - self._clock()))
+            if not await self._wait_until(at):
+                continue  # the calendar changed: look again
             day = at.astimezone(cfg.tz).date()
             if not await self._store.apology_ran(day.isoformat()):
                 await self.run_day(day)
+
+    async def _wait_until(self, at: datetime) -> bool:
+        """Sleep until `at`; False as soon as the calendar changes instead."""
+        sleeper = asyncio.ensure_future(self._sleep(max(0.0, at.timestamp() - self._clock())))
+        changed = asyncio.create_task(self._changed.wait())
+        try:
+            await asyncio.wait([sleeper, changed], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, changed):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        return not self._changed.is_set()

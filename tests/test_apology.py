@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,8 +13,9 @@ import pytest
 
 from gateway.apology import YIELD_EVERY, Apologies
 from gateway.composer import Composer
-from gateway.config import default_config
+from gateway.config import Config, default_config
 from gateway.store import DossierRow, Store
+from tests.smpp.conftest import eventually
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -92,12 +95,12 @@ async def test_finished_dossiers_get_no_apology(setup, status):
     assert await apologies.run_day(date(2026, 11, 27)) == 0
 
 
-async def test_holiday_is_skipped_when_looking_for_the_next_working_day(setup):
-    """2/9/2026 is a holiday: Tuesday 1/9's run covers Thursday 3/9."""
+async def test_national_holidays_are_skipped_when_looking_for_the_next_working_day(setup):
+    """Friday 28/8/2026's run looks past 31/8, 1/9 and 2/9 (off) to Thursday 3/9."""
     store, apologies, _ = setup
-    await store.record_intake(dossiers=[dossier("H1", "2026-09-02"), dossier("H2", "2026-09-03")])
+    await store.record_intake(dossiers=[dossier("H1", "2026-08-31"), dossier("H2", "2026-09-03")])
 
-    await apologies.run_day(date(2026, 9, 1))
+    await apologies.run_day(date(2026, 8, 28))
 
     assert await apology_texts(store) == ["H2"]
 
@@ -158,6 +161,125 @@ async def test_make_up_does_not_repeat_a_run_that_happened(setup):
     await apologies.catch_up()
 
     assert await apology_texts(store) == ["M1"]
+
+
+# -- the schedule, and a reloaded calendar ------------------------------------------
+
+
+class Timer:
+    """Stands in for asyncio.sleep: records when the run loop wants to wake, wakes it on
+    fire(); the clock is the test's, so nothing waits for real time."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self.wake_at: list[datetime] = []
+        self._sleeper: asyncio.Future[None] | None = None
+
+    async def sleep(self, seconds: float) -> None:
+        self.wake_at.append(datetime.fromtimestamp(self._clock() + seconds, TZ))
+        self._sleeper = asyncio.get_running_loop().create_future()
+        await self._sleeper
+
+    def fire(self) -> None:
+        assert self._sleeper is not None
+        self._sleeper.set_result(None)
+
+
+@pytest.fixture
+async def scheduled(tmp_path):
+    clock = Clock(datetime(2026, 11, 27, 18, 0, tzinfo=TZ))  # Friday, after the run time
+    timer = Timer(clock)
+    config = default_config()
+    async with Store.open(tmp_path / "g.db", clock=clock) as store:
+        apologies = Apologies(
+            store, Composer(config, clock=clock), config, clock=clock, sleep=timer.sleep
+        )
+        task = asyncio.create_task(apologies.run())
+        yield store, apologies, clock, timer
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def woken_at(timer: Timer, n: int) -> datetime:
+    await eventually(lambda: len(timer.wake_at) >= n)
+    return timer.wake_at[n - 1]
+
+
+def with_schedule(**changes: Any) -> Config:
+    config = default_config()
+    return dataclasses.replace(config, schedule=dataclasses.replace(config.schedule, **changes))
+
+
+async def test_the_loop_runs_at_the_next_working_days_apology_time(scheduled):
+    """Friday evening, run made up at start: the next wake-up is Monday 17:30, and the
+    run happens then."""
+    store, _apologies, clock, timer = scheduled
+    monday = datetime(2026, 11, 30, 17, 30, tzinfo=TZ)
+    assert await woken_at(timer, 1) == monday
+    await store.record_intake(dossiers=[dossier("N1", "2026-12-01")])
+
+    clock.set(monday)
+    timer.fire()
+
+    await eventually(lambda: len(timer.wake_at) >= 2)
+    assert await apology_texts(store) == ["N1"]
+
+
+async def test_a_reloaded_working_saturday_gets_its_run(scheduled):
+    """SIGHUP adds Saturday 28/11 as a working day while the loop waits for Monday: it
+    wakes on Saturday at 17:30 and covers Sunday and Monday."""
+    store, apologies, clock, timer = scheduled
+    await woken_at(timer, 1)
+    await store.record_intake(dossiers=[dossier("L1", "2026-11-30")])  # after Friday's run
+
+    apologies.reconfigure(with_schedule(working_days=frozenset({date(2026, 11, 28)})))
+    saturday = await woken_at(timer, 2)
+    clock.set(saturday)
+    timer.fire()
+
+    assert saturday == datetime(2026, 11, 28, 17, 30, tzinfo=TZ)
+    await eventually(lambda: len(timer.wake_at) >= 3)
+    assert await apology_texts(store) == ["L1"]
+
+
+async def test_a_reloaded_local_day_off_moves_the_next_run(scheduled):
+    """SIGHUP makes Monday 30/11 a local day off: the next run is Tuesday's."""
+    _store, apologies, _clock, timer = scheduled
+    await woken_at(timer, 1)
+
+    apologies.reconfigure(with_schedule(holidays=frozenset({date(2026, 11, 30)})))
+
+    assert await woken_at(timer, 2) == datetime(2026, 12, 1, 17, 30, tzinfo=TZ)
+
+
+async def test_a_reload_that_makes_this_evening_a_working_one_makes_up_its_run(scheduled):
+    """At 18:00 on Saturday 28/11, SIGHUP makes the day a working one: its run is owed."""
+    store, apologies, clock, timer = scheduled
+    await woken_at(timer, 1)
+    await store.record_intake(dossiers=[dossier("R1", "2026-11-30")])
+    clock.set(datetime(2026, 11, 28, 18, 0, tzinfo=TZ))
+    await store.record_intake(dossiers=[dossier("R2", "2026-12-01")])
+
+    apologies.reconfigure(with_schedule(working_days=frozenset({date(2026, 11, 28)})))
+
+    assert await woken_at(timer, 2) == datetime(2026, 11, 30, 17, 30, tzinfo=TZ)
+    assert await store.fetchall("SELECT run_day, due_date FROM apology_runs ORDER BY 1") == [
+        ("2026-11-27", "2026-11-30"),
+        ("2026-11-28", "2026-11-30"),
+    ]
+    assert await apology_texts(store) == ["R1"]
+
+
+async def test_a_reload_that_leaves_the_calendar_as_it_was_does_not_wake_the_loop(scheduled):
+    """Agencies or templates reloaded: the wait for Monday goes on undisturbed."""
+    _store, apologies, _clock, timer = scheduled
+    await woken_at(timer, 1)
+
+    apologies.reconfigure(default_config())
+    await asyncio.sleep(0.05)
+
+    assert len(timer.wake_at) == 1
 
 
 async def test_apologies_go_in_the_lowest_priority_lane(setup):
