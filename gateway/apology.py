@@ -1,9 +1,11 @@
-"""The 17:30 apology: each working day, for dossiers due the next working day and unfinished.
+"""The 17:30 apology: each working day, for unfinished dossiers due before the desk reopens.
 
-Sent once per dossier per due date (the message ref is `apology:<receipt>:<due date>`),
-and a run missed while the daemon was down is made up at start-up the same evening. A
-reload (SIGHUP) that changes the calendar takes effect at once: the next run is found
-again, and a run the new calendar owes is made up.
+A run covers every due date after its day up to and including the next working day, so
+Friday's run covers Saturday, Sunday and Monday, and the run before Tết the whole break.
+Sent once per dossier per due date (the message ref is `apology:<receipt>:<due date>`). A
+run missed while the daemon was down is made up at start-up the same evening. A reload
+(SIGHUP) that changes the calendar takes effect at once: the next run is found again, and a
+run the new calendar owes is made up.
 """
 
 from __future__ import annotations
@@ -19,12 +21,18 @@ import structlog
 from gateway.calendar import WorkCalendar
 from gateway.composer import Composer, Priority
 from gateway.config import Config
-from gateway.store import Store
+from gateway.store import NewMessage, Store
 
 log = structlog.get_logger("gateway.apology")
 
 # Dossiers composed between two turns of the event loop (a few ms of work).
 YIELD_EVERY = 200
+
+
+def covered_span(dates: tuple[date, ...]) -> str:
+    """The covered dates as stored with the run: one date, or `FIRST..LAST` (consecutive)."""
+    first, last = dates[0].isoformat(), dates[-1].isoformat()
+    return first if first == last else f"{first}..{last}"
 
 
 class Apologies:
@@ -65,29 +73,33 @@ class Apologies:
 
     async def run_day(self, day: date) -> int:
         """Queue the apologies of `day`'s run; returns how many were new. Idempotent."""
-        due = self._calendar.apology_due_date(day)
-        if due is None:
+        covers = self._calendar.apology_covers(day)
+        if not covers:
             return 0
-        messages = []
-        for n, dossier in enumerate(await self._store.open_dossiers_due(due.isoformat())):
-            if n % YIELD_EVERY == YIELD_EVERY - 1:
-                # Composing 100,000 texts takes seconds; meanwhile MO replies, receipts
-                # and enquire_link answers must go on.
-                await asyncio.sleep(0)
-            agency = self._config.agencies.get(dossier.agency)
-            if agency is None or "apology" not in agency.notices:
-                continue
-            messages.append(
-                self._composer.notice(
-                    "apology",
-                    dossier,
-                    event_id=None,
-                    ref=f"apology:{dossier.receipt_key}:{due.isoformat()}",
-                    priority=Priority.APOLOGY,
+        messages: list[NewMessage] = []
+        n = 0
+        for due in covers:
+            for dossier in await self._store.open_dossiers_due(due.isoformat()):
+                n += 1
+                if n % YIELD_EVERY == 0:
+                    # Composing 100,000 texts takes seconds; meanwhile MO replies, receipts
+                    # and enquire_link answers must go on.
+                    await asyncio.sleep(0)
+                agency = self._config.agencies.get(dossier.agency)
+                if agency is None or "apology" not in agency.notices:
+                    continue
+                messages.append(
+                    self._composer.notice(
+                        "apology",
+                        dossier,
+                        event_id=None,
+                        ref=f"apology:{dossier.receipt_key}:{due.isoformat()}",
+                        priority=Priority.APOLOGY,
+                    )
                 )
-            )
-        queued = await self._store.record_apology_run(day.isoformat(), due.isoformat(), messages)
-        log.info("apology_run", day=day.isoformat(), due=due.isoformat(), queued=queued)
+        span = covered_span(covers)
+        queued = await self._store.record_apology_run(day.isoformat(), span, messages)
+        log.info("apology_run", day=day.isoformat(), due=span, queued=queued)
         return queued
 
     async def catch_up(self) -> None:

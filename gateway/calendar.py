@@ -136,16 +136,19 @@ class WorkCalendar:
             d += _DAY
         return d
 
-    def apology_due_date(self, run_day: date) -> date | None:
-        """The due date whose dossiers the run on `run_day` apologises for.
+    def apology_covers(self, run_day: date) -> tuple[date, ...]:
+        """The due dates whose dossiers the run on `run_day` apologises for, in order.
 
-        Citizens are warned the evening before the desk would have handed them a result, and
-        the desk's evening before Monday is Friday: so the run covers the next working day,
-        and there is no run (None) on a day the desk is closed.
+        Citizens are warned the evening before the desk would have handed them a result,
+        and the desk's evening before Monday is Friday: so a run covers every date after
+        `run_day` up to and including the next working day (Friday: Saturday, Sunday and
+        Monday), and a dossier due on a day the desk is closed is warned too. There is no
+        run (an empty tuple) on a day the desk is closed.
         """
         if not self.is_working_day(run_day):
-            return None
-        return self.next_working_day(run_day)
+            return ()
+        last = self.next_working_day(run_day)
+        return tuple(run_day + n * _DAY for n in range(1, (last - run_day).days + 1))
 
     def apology_run_at(self, day: date, at: time, tz: ZoneInfo) -> datetime | None:
         """When the run of `day` happens (local `at` in `tz`), None on non-working days."""

@@ -62,15 +62,56 @@ async def apology_texts(store: Store) -> list[str]:
     return sorted(r[0] for r in rows)
 
 
-async def test_friday_run_covers_monday(setup):
-    """Weekends skipped: Friday 27/11 apologises for dossiers due Monday 30/11."""
+async def test_friday_run_covers_saturday_sunday_and_monday(setup):
+    """Friday 27/11 apologises for dossiers due Saturday 28/11 to Monday 30/11, not after."""
     store, apologies, _ = setup
-    await store.record_intake(dossiers=[dossier("A1", "2026-11-30"), dossier("A2", "2026-11-28")])
+    await store.record_intake(
+        dossiers=[
+            dossier("A27", "2026-11-27"),
+            dossier("A28", "2026-11-28"),
+            dossier("A29", "2026-11-29"),
+            dossier("A30", "2026-11-30"),
+            dossier("A01", "2026-12-01"),
+        ]
+    )
 
     queued = await apologies.run_day(date(2026, 11, 27))
 
-    assert queued == 1
-    assert await apology_texts(store) == ["A1"]
+    assert queued == 3
+    assert await apology_texts(store) == ["A28", "A29", "A30"]
+
+
+async def test_each_covered_dossier_is_told_its_own_due_date(setup):
+    """The ref and the text carry the dossier's due date, not the run's last date."""
+    store, apologies, _ = setup
+    await store.record_intake(dossiers=[dossier("D1", "2026-11-28"), dossier("D2", "2026-11-30")])
+
+    await apologies.run_day(date(2026, 11, 27))
+
+    rows = await store.fetchall("SELECT ref, text FROM messages ORDER BY ref")
+    assert [r[0] for r in rows] == ["apology:D1:2026-11-28", "apology:D2:2026-11-30"]
+    assert "28/11/2026" in rows[0][1] and "30/11/2026" in rows[1][1]
+
+
+async def test_the_run_before_tet_covers_the_whole_break(setup):
+    """Friday 13/2/2026: every dossier due 14/2 to Monday 23/2 is apologised for."""
+    store, apologies, _ = setup
+    due = [f"2026-02-{d}" for d in range(13, 25)]
+    await store.record_intake(dossiers=[dossier(f"T{d[-2:]}", d) for d in due])
+
+    await apologies.run_day(date(2026, 2, 13))
+
+    assert await apology_texts(store) == [f"T{d}" for d in range(14, 24)]
+
+
+async def test_the_run_is_recorded_with_the_dates_it_covered(setup):
+    store, apologies, _ = setup
+
+    await apologies.run_day(date(2026, 11, 27))
+
+    assert await store.fetchall("SELECT run_day, due_date FROM apology_runs") == [
+        ("2026-11-27", "2026-11-28..2026-11-30")
+    ]
 
 
 async def test_apology_text_is_the_seed_text_with_the_due_date(setup):
@@ -95,14 +136,20 @@ async def test_finished_dossiers_get_no_apology(setup, status):
     assert await apologies.run_day(date(2026, 11, 27)) == 0
 
 
-async def test_national_holidays_are_skipped_when_looking_for_the_next_working_day(setup):
-    """Friday 28/8/2026's run looks past 31/8, 1/9 and 2/9 (off) to Thursday 3/9."""
+async def test_a_dossier_due_on_a_holiday_gets_its_apology(setup):
+    """Friday 28/8/2026 covers 29/8 to Thursday 3/9, National Day and its days included."""
     store, apologies, _ = setup
-    await store.record_intake(dossiers=[dossier("H1", "2026-08-31"), dossier("H2", "2026-09-03")])
+    await store.record_intake(
+        dossiers=[
+            dossier("H1", "2026-09-02"),
+            dossier("H2", "2026-09-03"),
+            dossier("H3", "2026-09-04"),
+        ]
+    )
 
     await apologies.run_day(date(2026, 8, 28))
 
-    assert await apology_texts(store) == ["H2"]
+    assert await apology_texts(store) == ["H1", "H2"]
 
 
 async def test_no_run_on_a_weekend(setup):
@@ -121,6 +168,18 @@ async def test_each_dossier_gets_one_apology_per_due_date(setup):
     second = await apologies.run_day(date(2026, 11, 27))
 
     assert (first, second) == (1, 0)
+
+
+async def test_two_runs_covering_one_due_date_apologise_once(setup):
+    """Saturday 28/11 made a working day after Friday's run: its run covers Sunday and
+    Monday again, and Monday's dossier is not told twice."""
+    store, apologies, _ = setup
+    await store.record_intake(dossiers=[dossier("O1", "2026-11-30")])
+    await apologies.run_day(date(2026, 11, 27))
+    apologies.reconfigure(with_schedule(working_days=frozenset({date(2026, 11, 28)})))
+
+    assert await apologies.run_day(date(2026, 11, 28)) == 0
+    assert await apology_texts(store) == ["O1"]
 
 
 async def test_agency_without_apologies_is_left_out(setup):
@@ -265,8 +324,8 @@ async def test_a_reload_that_makes_this_evening_a_working_one_makes_up_its_run(s
 
     assert await woken_at(timer, 2) == datetime(2026, 11, 30, 17, 30, tzinfo=TZ)
     assert await store.fetchall("SELECT run_day, due_date FROM apology_runs ORDER BY 1") == [
-        ("2026-11-27", "2026-11-30"),
-        ("2026-11-28", "2026-11-30"),
+        ("2026-11-27", "2026-11-28..2026-11-30"),
+        ("2026-11-28", "2026-11-29..2026-11-30"),
     ]
     assert await apology_texts(store) == ["R1"]
 

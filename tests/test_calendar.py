@@ -161,58 +161,73 @@ class TestWorkingDays:
             WorkCalendar(weekend=frozenset({6, 7}))
 
 
-class TestApologyDueDate:
+class TestApologyCovers:
     def test_an_ordinary_run_covers_the_next_day(self) -> None:
         """Wednesday's run apologises for dossiers due on Thursday."""
-        assert CAL.apology_due_date(date(2026, 11, 25)) == date(2026, 11, 26)
+        assert CAL.apology_covers(date(2026, 11, 25)) == (date(2026, 11, 26),)
 
-    def test_friday_covers_monday(self) -> None:
-        """The desk's evening before Monday is Friday's."""
-        assert CAL.apology_due_date(date(2026, 11, 27)) == date(2026, 11, 30)
+    def test_friday_covers_saturday_sunday_and_monday(self) -> None:
+        """A dossier due at the weekend is warned too, on the desk's last evening."""
+        assert CAL.apology_covers(date(2026, 11, 27)) == (
+            date(2026, 11, 28),
+            date(2026, 11, 29),
+            date(2026, 11, 30),
+        )
 
     @pytest.mark.parametrize("day", [date(2026, 11, 21), date(2026, 11, 22)])
     def test_no_run_on_saturday_or_sunday(self, day: date) -> None:
-        """The desk is closed, nobody is due the next morning from its point of view."""
-        assert CAL.apology_due_date(day) is None
+        """The desk is closed: Friday's run has covered these days."""
+        assert CAL.apology_covers(day) == ()
 
     def test_no_run_on_a_holiday(self) -> None:
         """National Day (Wednesday 2/9) has no run."""
-        assert CAL.apology_due_date(date(2026, 9, 2)) is None
+        assert CAL.apology_covers(date(2026, 9, 2)) == ()
 
-    def test_tet_is_skipped_as_one_block(self) -> None:
-        """Friday 13/2/2026 looks past the whole break to Monday 23/2."""
-        assert CAL.apology_due_date(date(2026, 2, 13)) == date(2026, 2, 23)
+    def test_the_friday_before_tet_covers_the_whole_break(self) -> None:
+        """Friday 13/2/2026 covers 14/2 to Monday 23/2, Tết's days included."""
+        assert CAL.apology_covers(date(2026, 2, 13)) == tuple(
+            days(date(2026, 2, 14), date(2026, 2, 23))
+        )
 
-    def test_tet_2027_is_skipped_as_one_block(self) -> None:
-        """Wednesday 3/2/2027 looks past 4/2 (29 Tết) to Thursday 11/2."""
-        assert CAL.apology_due_date(date(2027, 2, 3)) == date(2027, 2, 11)
+    def test_the_eve_of_tet_2027_covers_the_whole_break(self) -> None:
+        """Wednesday 3/2/2027 covers 4/2 (29 Tết) to Thursday 11/2."""
+        assert CAL.apology_covers(date(2027, 2, 3)) == tuple(
+            days(date(2027, 2, 4), date(2027, 2, 11))
+        )
 
-    def test_the_swapped_monday_before_national_day_is_skipped(self) -> None:
-        """Friday 28/8/2026 looks past 31/8 (off for 22/8), 1/9 and 2/9 to Thursday 3/9."""
-        assert CAL.apology_due_date(date(2026, 8, 28)) == date(2026, 9, 3)
+    def test_the_friday_before_national_day_covers_the_swapped_monday(self) -> None:
+        """Friday 28/8/2026 covers 29/8 to Thursday 3/9: 31/8 is off in exchange for 22/8."""
+        assert CAL.apology_covers(date(2026, 8, 28)) == tuple(
+            days(date(2026, 8, 29), date(2026, 9, 3))
+        )
 
-    def test_a_working_saturday_has_its_own_run(self) -> None:
-        """Saturday 22/8/2026 is worked: Friday 21/8 covers it, Saturday covers Monday."""
-        assert CAL.apology_due_date(date(2026, 8, 21)) == date(2026, 8, 22)
-        assert CAL.apology_due_date(date(2026, 8, 22)) == date(2026, 8, 24)
+    def test_a_working_saturday_shortens_fridays_run(self) -> None:
+        """Saturday 22/8/2026 is worked: Friday 21/8 covers it alone, and Saturday's run
+        covers Sunday and Monday."""
+        assert CAL.apology_covers(date(2026, 8, 21)) == (date(2026, 8, 22),)
+        assert CAL.apology_covers(date(2026, 8, 22)) == (date(2026, 8, 23), date(2026, 8, 24))
 
     def test_a_local_working_saturday_from_config_has_its_own_run(self) -> None:
-        """With Saturday 10/1/2026 worked locally, Friday 9/1 covers that Saturday."""
+        """With Saturday 10/1/2026 worked locally, Friday 9/1 covers only that Saturday."""
         local = WorkCalendar(working_days=frozenset({date(2026, 1, 10)}))
 
-        assert local.apology_due_date(date(2026, 1, 9)) == date(2026, 1, 10)
-        assert local.apology_due_date(date(2026, 1, 10)) == date(2026, 1, 12)
+        assert local.apology_covers(date(2026, 1, 9)) == (date(2026, 1, 10),)
+        assert local.apology_covers(date(2026, 1, 10)) == (date(2026, 1, 11), date(2026, 1, 12))
 
-    def test_a_local_day_off_is_skipped(self) -> None:
-        """With Friday 20/11/2026 off locally, Thursday 19/11 covers Monday 23/11."""
+    def test_a_local_day_off_is_covered_by_the_run_before_it(self) -> None:
+        """With Friday 20/11/2026 off locally, Thursday 19/11 covers Friday to Monday."""
         local = WorkCalendar(holidays=frozenset({date(2026, 11, 20)}))
 
-        assert local.apology_due_date(date(2026, 11, 19)) == date(2026, 11, 23)
-        assert local.apology_due_date(date(2026, 11, 20)) is None
+        assert local.apology_covers(date(2026, 11, 19)) == tuple(
+            days(date(2026, 11, 20), date(2026, 11, 23))
+        )
+        assert local.apology_covers(date(2026, 11, 20)) == ()
 
     def test_the_last_run_of_the_year_reads_the_next_years_calendar(self) -> None:
-        """Thursday 31/12/2026 looks past New Year's Day 2027 to Monday 4/1."""
-        assert CAL.apology_due_date(date(2026, 12, 31)) == date(2027, 1, 4)
+        """Thursday 31/12/2026 covers New Year's Day 2027 and the weekend, to Monday 4/1."""
+        assert CAL.apology_covers(date(2026, 12, 31)) == tuple(
+            days(date(2027, 1, 1), date(2027, 1, 4))
+        )
 
 
 class TestApologyRunAt:
