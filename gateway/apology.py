@@ -3,9 +3,10 @@
 A run covers every due date after its day up to and including the next working day, so
 Friday's run covers Saturday, Sunday and Monday, and the run before Tết the whole break.
 Sent once per dossier per due date (the message ref is `apology:<receipt>:<due date>`). A
-run missed while the daemon was down is made up at start-up the same evening. A reload
-(SIGHUP) that changes the calendar takes effect at once: the next run is found again, and a
-run the new calendar owes is made up.
+run missed while the daemon was down is made up at start-up the same evening, or at the end
+of the night's quiet hours when the daemon starts inside them, with the missed run's own due
+dates. A reload (SIGHUP) that changes the calendar takes effect at once: the next run is
+found again, and a run the new calendar owes is made up.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import UTC, date, datetime
 
 import structlog
 
-from gateway.calendar import WorkCalendar
+from gateway.calendar import QuietHours, WorkCalendar
 from gateway.composer import Composer, Priority
 from gateway.config import Config
 from gateway.store import NewMessage, Store
@@ -27,6 +28,11 @@ log = structlog.get_logger("gateway.apology")
 
 # Dossiers composed between two turns of the event loop (a few ms of work).
 YIELD_EVERY = 200
+
+
+def _quiet(config: Config) -> QuietHours | None:
+    quiet = config.schedule.quiet_hours
+    return QuietHours(*quiet) if quiet else None
 
 
 def covered_span(dates: tuple[date, ...]) -> str:
@@ -51,6 +57,7 @@ class Apologies:
         self._clock = clock
         self._sleep = sleep
         self._calendar = WorkCalendar.from_schedule(config.schedule)
+        self._quiet = _quiet(config)
         # Set by reconfigure: the run loop stops waiting and looks at the calendar again.
         self._changed = asyncio.Event()
 
@@ -58,6 +65,7 @@ class Apologies:
         """Take a reloaded configuration (SIGHUP): agencies, templates, and the calendar."""
         calendar = WorkCalendar.from_schedule(config.schedule)
         self._config = config
+        self._quiet = _quiet(config)
         if calendar != self._calendar:
             self._calendar = calendar
             log.info(
@@ -103,12 +111,13 @@ class Apologies:
         return queued
 
     async def catch_up(self) -> None:
-        """At start-up: this evening's run, if its time has passed and it has not run."""
+        """Make up each run still owed (see WorkCalendar.missed_runs) that has not run."""
         cfg = self._config
-        day = self._calendar.missed_run(self._now(), cfg.schedule.apology_at, cfg.tz)
-        if day is not None and not await self._store.apology_ran(day.isoformat()):
-            log.warning("apology_run_missed_catching_up", day=day.isoformat())
-            await self.run_day(day)
+        owed = self._calendar.missed_runs(self._now(), cfg.schedule.apology_at, cfg.tz, self._quiet)
+        for day in owed:
+            if not await self._store.apology_ran(day.isoformat()):
+                log.warning("apology_run_missed_catching_up", day=day.isoformat())
+                await self.run_day(day)
 
     async def run(self) -> None:
         """Catch up, then run at every `apology_at` on working days, until cancelled."""

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from gateway.config import ScheduleConfig
 
 _DAY = timedelta(days=1)
+_MIDNIGHT = time(0, 0)
 
 
 def _require_aware(value: datetime, name: str) -> None:
@@ -156,20 +157,34 @@ class WorkCalendar:
             return None
         return local_at(day, at, tz)
 
-    def missed_run(self, now: datetime, at: time, tz: ZoneInfo) -> date | None:
-        """The run day to make up at start-up, if today's run time has passed.
+    def missed_runs(
+        self, now: datetime, at: time, tz: ZoneInfo, quiet: QuietHours | None
+    ) -> list[date]:
+        """The run days whose time has passed and whose make-up is still owed at `now`.
 
-        A daemon restarted in the evening still warns citizens before their due day; one
-        restarted after midnight does not, because an apology for "tomorrow" sent on the
-        day itself is wrong. So only today's run qualifies, from `at` until midnight. Whether
-        that run already happened is for the caller (the store) to say.
+        A run is made up the same evening, or, when the night's quiet hours have begun, at
+        their end the next morning: until then the citizens due the next day have not set
+        out for the desk, and the apology still tells them not to. Later than that the day
+        has begun and the next run follows its own course. So a run is owed from its time
+        until the midnight after it, extended to the end of the quiet hours in force at that
+        midnight. The run keeps its own due dates whenever it is made up. Whether a run
+        already happened is for the caller (the store) to say.
         """
         _require_aware(now, "now")
         today = now.astimezone(tz).date()
-        run_at = self.apology_run_at(today, at, tz)
-        if run_at is None or now < run_at:
-            return None
-        return today
+        owed = []
+        for day in (today - _DAY, today):
+            run_at = self.apology_run_at(day, at, tz)
+            if run_at is not None and run_at <= now < self.make_up_until(day, tz, quiet):
+                owed.append(day)
+        return owed
+
+    @staticmethod
+    def make_up_until(day: date, tz: ZoneInfo, quiet: QuietHours | None) -> datetime:
+        """The end of the time in which `day`'s missed run is still made up: the midnight
+        after `day`, or the end of the quiet hours that midnight falls in."""
+        midnight = local_at(day + _DAY, _MIDNIGHT, tz)
+        return midnight if quiet is None else quiet.release_at(midnight, tz)
 
     def next_run(self, now: datetime, at: time, tz: ZoneInfo) -> datetime:
         """The next apology run strictly after `now`, as an aware datetime in `tz`."""

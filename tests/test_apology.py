@@ -189,25 +189,116 @@ async def test_agency_without_apologies_is_left_out(setup):
     assert await apologies.run_day(date(2026, 11, 27)) == 0
 
 
-async def test_missed_run_is_made_up_at_startup_the_same_evening(setup):
-    """Daemon down at 17:30, up at 19:00: the run happens at start-up."""
+async def queued_at(store: Store) -> dict[str, datetime]:
+    """Each apology's receipt and when it may go (quiet hours), local time."""
+    rows = await store.fetchall(
+        "SELECT receipt_no, not_before FROM messages WHERE kind = 'apology'"
+    )
+    return {r[0]: datetime.fromtimestamp(r[1], TZ) for r in rows}
+
+
+# Tuesday 1/12/2026's run is missed: it covers 2/12; Wednesday's run covers 3/12.
+TUESDAY_DUE = [dossier("D02", "2026-12-02"), dossier("D03", "2026-12-03")]
+
+
+@pytest.mark.parametrize(
+    ("started", "goes_at"),
+    [
+        (datetime(2026, 12, 1, 17, 30, tzinfo=TZ), datetime(2026, 12, 1, 17, 30, tzinfo=TZ)),
+        (datetime(2026, 12, 1, 21, 5, tzinfo=TZ), datetime(2026, 12, 2, 7, 0, tzinfo=TZ)),
+        (datetime(2026, 12, 1, 23, 0, tzinfo=TZ), datetime(2026, 12, 2, 7, 0, tzinfo=TZ)),
+        (datetime(2026, 12, 2, 2, 0, tzinfo=TZ), datetime(2026, 12, 2, 7, 0, tzinfo=TZ)),
+    ],
+    ids=["17:30", "21:05", "23:00", "02:00"],
+)
+async def test_a_missed_run_is_made_up_that_evening_or_when_quiet_hours_end(
+    setup, started, goes_at
+):
+    """Down at 17:30 on Tuesday: started the same evening it goes at once, started in the
+    night it goes at 07:00, and either way it covers Tuesday's due dates, not Wednesday's."""
     store, apologies, clock = setup
-    await store.record_intake(dossiers=[dossier("M1", "2026-11-30")])
-    clock.set(datetime(2026, 11, 27, 19, 0, tzinfo=TZ))
+    await store.record_intake(dossiers=TUESDAY_DUE)
+    clock.set(started)
 
     await apologies.catch_up()
 
-    assert await apology_texts(store) == ["M1"]
+    assert await queued_at(store) == {"D02": goes_at}
+    assert await store.fetchall("SELECT run_day FROM apology_runs") == [("2026-12-01",)]
 
 
-async def test_no_make_up_before_the_run_time(setup):
+@pytest.mark.parametrize(
+    "started",
+    [datetime(2026, 12, 1, 17, 29, tzinfo=TZ), datetime(2026, 12, 2, 7, 0, tzinfo=TZ)],
+    ids=["17:29", "07:00 next day"],
+)
+async def test_no_make_up_before_the_run_time_or_once_the_next_day_has_begun(setup, started):
+    """At 17:29 the scheduler will run it; at 07:00 the citizens are on their way."""
     store, apologies, clock = setup
-    await store.record_intake(dossiers=[dossier("M1", "2026-11-30")])
-    clock.set(datetime(2026, 11, 27, 16, 0, tzinfo=TZ))
+    await store.record_intake(dossiers=TUESDAY_DUE)
+    clock.set(started)
 
     await apologies.catch_up()
 
     assert await apology_texts(store) == []
+
+
+async def test_a_made_up_run_is_not_sent_again_after_another_restart_or_the_next_run(setup):
+    """Made up at 23:00, restarted at 02:00, then Wednesday's 17:30 run: one apology each."""
+    store, apologies, clock = setup
+    await store.record_intake(dossiers=TUESDAY_DUE)
+    clock.set(datetime(2026, 12, 1, 23, 0, tzinfo=TZ))
+    await apologies.catch_up()
+    clock.set(datetime(2026, 12, 2, 2, 0, tzinfo=TZ))
+    config = default_config()
+    restarted = Apologies(store, Composer(config, clock=clock), config, clock=clock)
+
+    await restarted.catch_up()
+    clock.set(datetime(2026, 12, 2, 17, 30, tzinfo=TZ))
+    await restarted.run_day(date(2026, 12, 2))
+
+    rows = await store.fetchall("SELECT ref FROM messages ORDER BY ref")
+    assert rows == [("apology:D02:2026-12-02",), ("apology:D03:2026-12-03",)]
+
+
+async def test_a_saturday_night_makes_up_fridays_run_at_seven(setup):
+    """Started at 02:00 on Saturday: Friday's run, Saturday to Monday, goes at 07:00."""
+    store, apologies, clock = setup
+    await store.record_intake(dossiers=[dossier("S28", "2026-11-28"), dossier("S30", "2026-11-30")])
+    clock.set(datetime(2026, 11, 28, 2, 0, tzinfo=TZ))
+
+    await apologies.catch_up()
+
+    seven = datetime(2026, 11, 28, 7, 0, tzinfo=TZ)
+    assert await queued_at(store) == {"S28": seven, "S30": seven}
+
+
+async def test_a_saturday_evening_makes_up_nothing(setup):
+    """Saturday has no run, and Friday's was owed only until 07:00."""
+    store, apologies, clock = setup
+    await store.record_intake(dossiers=[dossier("S30", "2026-11-30")])
+    clock.set(datetime(2026, 11, 28, 19, 0, tzinfo=TZ))
+
+    await apologies.catch_up()
+
+    assert await apology_texts(store) == []
+
+
+async def test_a_start_on_the_night_of_tet_eve_makes_up_the_whole_break(setup):
+    """Down on Friday 13/2/2026 at 17:30, up at 23:00: 14/2 to 23/2 go at 07:00 on 14/2."""
+    store, apologies, clock = setup
+    await store.record_intake(
+        dossiers=[
+            dossier("T14", "2026-02-14"),
+            dossier("T17", "2026-02-17"),
+            dossier("T23", "2026-02-23"),
+        ]
+    )
+    clock.set(datetime(2026, 2, 13, 23, 0, tzinfo=TZ))
+
+    await apologies.catch_up()
+
+    seven = datetime(2026, 2, 14, 7, 0, tzinfo=TZ)
+    assert await queued_at(store) == {"T14": seven, "T17": seven, "T23": seven}
 
 
 async def test_make_up_does_not_repeat_a_run_that_happened(setup):

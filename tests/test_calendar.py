@@ -259,47 +259,61 @@ class TestApologyRunAt:
         )
 
 
-class TestMissedRun:
+class TestMissedRuns:
     """Tuesday 1/12/2026 is an ordinary working day; its run is at 17:30."""
 
-    def test_a_working_evening_after_the_run_time_makes_it_up(self) -> None:
-        """Started at 19:00 on a working day: today's run is still owed to citizens."""
-        assert CAL.missed_run(vn(2026, 12, 1, 19), APOLOGY_AT, VN) == date(2026, 12, 1)
+    @pytest.mark.parametrize(
+        ("now", "owed"),
+        [
+            (vn(2026, 12, 1, 17, 29), []),  # the scheduler will run it
+            (vn(2026, 12, 1, 17, 30), [date(2026, 12, 1)]),  # due now
+            (vn(2026, 12, 1, 21, 5), [date(2026, 12, 1)]),  # quiet: goes at 07:00
+            (vn(2026, 12, 1, 23, 0), [date(2026, 12, 1)]),
+            (vn(2026, 12, 2, 2, 0), [date(2026, 12, 1)]),  # the same night
+            (vn(2026, 12, 2, 6, 59), [date(2026, 12, 1)]),
+            (vn(2026, 12, 2, 7, 0), []),  # the day has begun
+            (vn(2026, 12, 2, 12, 0), []),
+        ],
+        ids=["17:29", "17:30", "21:05", "23:00", "02:00", "06:59", "07:00", "12:00"],
+    )
+    def test_a_run_is_owed_from_its_time_to_the_end_of_that_nights_quiet_hours(
+        self, now: datetime, owed: list[date]
+    ) -> None:
+        """Made up the same evening, or at 07:00 when the daemon starts in the night."""
+        assert CAL.missed_runs(now, APOLOGY_AT, VN, QUIET) == owed
 
-    def test_exactly_at_the_run_time_counts(self) -> None:
-        """At 17:30 sharp the run is due."""
-        assert CAL.missed_run(vn(2026, 12, 1, 17, 30), APOLOGY_AT, VN) == date(2026, 12, 1)
+    def test_without_quiet_hours_the_same_evening_ends_at_midnight(self) -> None:
+        """No quiet hours: owed until 23:59, not after midnight."""
+        assert CAL.missed_runs(vn(2026, 12, 1, 23, 59), APOLOGY_AT, VN, None) == [date(2026, 12, 1)]
+        assert CAL.missed_runs(vn(2026, 12, 2, 0, 0), APOLOGY_AT, VN, None) == []
 
-    def test_a_minute_before_midnight_still_makes_it_up(self) -> None:
-        """The same evening lasts until midnight."""
-        assert CAL.missed_run(vn(2026, 12, 1, 23, 59), APOLOGY_AT, VN) == date(2026, 12, 1)
+    def test_a_saturday_night_still_owes_fridays_run(self) -> None:
+        """At 02:00 on Saturday, Friday's run (Saturday to Monday) is still owed."""
+        assert CAL.missed_runs(vn(2026, 11, 28, 2), APOLOGY_AT, VN, QUIET) == [date(2026, 11, 27)]
 
-    def test_before_the_run_time_nothing_is_missed(self) -> None:
-        """At 17:00 the run has not been missed, the scheduler will run it."""
-        assert CAL.missed_run(vn(2026, 12, 1, 17), APOLOGY_AT, VN) is None
+    def test_a_saturday_evening_owes_nothing(self) -> None:
+        """Saturday has no run of its own, and Friday's ended at 07:00."""
+        assert CAL.missed_runs(vn(2026, 11, 28, 19), APOLOGY_AT, VN, QUIET) == []
 
-    def test_after_midnight_yesterdays_run_is_not_made_up(self) -> None:
-        """At 00:30 the dossiers are due today: an apology for 'tomorrow' would be wrong."""
-        assert CAL.missed_run(vn(2026, 12, 2, 0, 30), APOLOGY_AT, VN) is None
+    @pytest.mark.parametrize("now", [vn(2026, 2, 13, 23), vn(2026, 2, 14, 2)], ids=str)
+    def test_the_night_of_tet_eve_owes_the_run_before_tet(self, now: datetime) -> None:
+        """Down at 17:30 on Friday 13/2/2026: the whole break's run is owed that night."""
+        assert CAL.missed_runs(now, APOLOGY_AT, VN, QUIET) == [date(2026, 2, 13)]
 
-    def test_nothing_is_missed_on_saturday(self) -> None:
-        """Saturday has no run, so none can be missed, Friday's included."""
-        assert CAL.missed_run(vn(2026, 11, 21, 19), APOLOGY_AT, VN) is None
-
-    def test_nothing_is_missed_on_a_holiday(self) -> None:
+    def test_nothing_is_owed_on_a_holiday_evening(self) -> None:
         """A holiday evening has no run."""
-        assert CAL.missed_run(vn(2026, 9, 2, 19), APOLOGY_AT, VN) is None
+        assert CAL.missed_runs(vn(2026, 9, 2, 19), APOLOGY_AT, VN, QUIET) == []
 
     def test_utc_input_is_judged_in_the_local_day(self) -> None:
         """12:00 UTC is 19:00 in Vietnam: a missed run that evening."""
         now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
-        assert CAL.missed_run(now, APOLOGY_AT, VN) == date(2026, 12, 1)
+        assert CAL.missed_runs(now, APOLOGY_AT, VN, QUIET) == [date(2026, 12, 1)]
 
     def test_naive_now_is_refused(self) -> None:
         """A naive time would silently be read in the server's zone."""
         with pytest.raises(ValueError, match="timezone-aware"):
-            CAL.missed_run(datetime(2026, 12, 1, 19), APOLOGY_AT, VN)
+            CAL.missed_runs(datetime(2026, 12, 1, 19), APOLOGY_AT, VN, QUIET)
 
 
 class TestNextRun:
