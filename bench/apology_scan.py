@@ -140,10 +140,10 @@ async def measure(*, dossiers: int = 1_000_000, share: float = 0.10) -> dict[str
     try:
         db = work / "gateway.db"
         config = parse_config(CONFIG.format(db=db), path=str(work / "gateway.yaml"))
-        calendar = WorkCalendar(holidays=config.schedule.holidays, weekend=config.schedule.weekend)
-        due_date = calendar.apology_due_date(RUN_DAY)
-        if due_date is None:
-            raise RuntimeError(f"{RUN_DAY} is no working day in this configuration")
+        covers = WorkCalendar.from_schedule(config.schedule).apology_covers(RUN_DAY)
+        if len(covers) != 1:
+            raise RuntimeError(f"{RUN_DAY}'s run does not cover exactly one due date")
+        (due_date,) = covers
         due = round(dossiers * share)
         built = await build_store(db, dossiers, due, due_date)
 

@@ -87,6 +87,8 @@ RESTART_MAX = 30.0
 
 # Sections a SIGHUP applies; the others (connections, store) need a restart.
 RELOADABLE = ("agencies", "keywords", "mo")
+# Keys of `schedule` a SIGHUP applies: the working-day calendar. The times need a restart.
+RELOADABLE_SCHEDULE = ("holidays", "working_days", "weekend")
 
 
 class Gateway:
@@ -106,14 +108,17 @@ class Gateway:
                 if self.config.source_path is None:
                     raise ConfigError("no configuration file to reload")
                 new = load_config(self.config.source_path)
+            schedule = dataclasses.replace(
+                self.config.schedule,
+                **{name: getattr(new.schedule, name) for name in RELOADABLE_SCHEDULE},
+            )
             merged = dataclasses.replace(
-                self.config, **{name: getattr(new, name) for name in RELOADABLE}
+                self.config, **{name: getattr(new, name) for name in RELOADABLE}, schedule=schedule
             )
             ignored = [
                 f.name
                 for f in dataclasses.fields(Config)
-                if f.name not in (*RELOADABLE, "source_path")
-                and getattr(new, f.name) != getattr(self.config, f.name)
+                if f.name != "source_path" and getattr(new, f.name) != getattr(merged, f.name)
             ]
             load_handlers(merged.keywords)  # refuse before anything changes
         except (ConfigError, HandlerError) as exc:

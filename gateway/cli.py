@@ -6,20 +6,30 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import yaml
 
-from gateway.config import Config, ConfigError, load_config, redacted
+from gateway.config import (
+    MQTT_PASSWORD_ENV,
+    SMPP_PASSWORD_ENV,
+    Config,
+    ConfigError,
+    default_config,
+    load_config,
+    redacted,
+)
 from gateway.logs import configure_logging
 from gateway.simctl import SimControl
 from gateway.smpp.sim import ID_FORMATS, OUTCOMES, Rule, SimConfig, SmscSimulator
 
 STARTUP_FAILURE = 3
+CALENDAR_YEARS = (1901, 2100)
 
 
 def _rule(text: str) -> Rule:
@@ -49,6 +59,15 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r}: expected a date YYYY-MM-DD") from None
 
 
+def _year(text: str) -> int:
+    # The national calendar's lunar dates are computed for 1901 to 2100.
+    if not text.isdigit() or not CALENDAR_YEARS[0] <= int(text) <= CALENDAR_YEARS[1]:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected a year from {CALENDAR_YEARS[0]} to {CALENDAR_YEARS[1]}"
+        )
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="motcua-sms", description="SMS gateway for one-stop administrative offices"
@@ -67,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--by", choices=["agency", "procedure", "day"], default="agency")
     report.add_argument("--format", choices=["table", "csv", "json"], default="table")
     sub.add_parser("demo", help="simulator + broker + daemon + sample dossiers, traffic shown live")
+
+    cal = sub.add_parser(
+        "calendar", help="a year's days off, make-up working days and apology coverage"
+    )
+    cal.add_argument("-c", "--config", metavar="FILE", help="default: the embedded defaults")
+    cal.add_argument("--year", type=_year, metavar="YYYY", help="default: this year")
 
     sim = sub.add_parser("smsc-sim", help="run the bundled SMSC simulator")
     sim.add_argument("--host", default="127.0.0.1")
@@ -102,6 +127,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "calendar":
+        return _calendar(args)  # prints a listing, logs nothing
     configure_logging()
     if args.command == "smsc-sim":
         return asyncio.run(_smsc_sim(args))
@@ -130,6 +157,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(asyncio.run(_report(config, args)))
         return 0
     raise AssertionError(args.command)
+
+
+def _calendar(args: argparse.Namespace) -> int:
+    from gateway.calendar import WorkCalendar
+    from gateway.calendar_view import render
+
+    # The listing needs no secret: stand-ins in the environment (which comes first) keep an
+    # operator who may not read the password files from being refused.
+    env = {**os.environ, **dict.fromkeys((SMPP_PASSWORD_ENV, MQTT_PASSWORD_ENV), "unused")}
+    try:
+        config = default_config() if args.config is None else load_config(args.config, env=env)
+    except ConfigError as exc:
+        print(f"motcua-sms: configuration error: {exc}", file=sys.stderr)
+        return STARTUP_FAILURE
+    year = args.year or datetime.now(config.tz).year
+    calendar = WorkCalendar.from_schedule(config.schedule)
+    sys.stdout.write(render(calendar, year, config.schedule.apology_at))
+    return 0
 
 
 async def _run(config: Config) -> int:

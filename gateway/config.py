@@ -72,12 +72,6 @@ MqttProtocol = Literal["5", "3.1.1"]
 TEMPLATE_KINDS = frozenset(kind.value for kind in NoticeKind)
 NOTICE_KINDS = TEMPLATE_KINDS - {NoticeKind.MCKH_REPLY.value}
 
-# Vietnam's fixed-date public holidays in 2026 (Tết and Hùng Kings follow the lunar calendar
-# and are announced each year: operators add them in the file).
-DEFAULT_HOLIDAYS = frozenset(
-    {date(2026, 1, 1), date(2026, 4, 30), date(2026, 5, 1), date(2026, 9, 2)}
-)
-
 DEFAULT_KEYWORDS: Mapping[str, str] = MappingProxyType(
     {"MCKH": "mckh", "HELP": "help", "HD": "help"}
 )
@@ -171,12 +165,15 @@ class ScheduleConfig:
     """When apologies go and when notices wait. Times are local to `Config.timezone`.
 
     `quiet_hours` is (start, end), wrapping midnight when start > end; None means none.
-    `weekend` holds weekday numbers, Monday=0.
+    `weekend` holds weekday numbers, Monday=0. Vietnam's public holidays are built in
+    (gateway.calendar); `holidays` adds local days off and `working_days` local make-up
+    working days (a Saturday worked), both winning over the national calendar.
     """
 
     apology_at: time = time(17, 30)
     quiet_hours: tuple[time, time] | None = (time(21, 0), time(7, 0))
-    holidays: frozenset[date] = DEFAULT_HOLIDAYS
+    holidays: frozenset[date] = frozenset()
+    working_days: frozenset[date] = frozenset()
     weekend: frozenset[int] = frozenset({5, 6})
 
 
@@ -784,7 +781,7 @@ def _parse_date(r: _Reader, node: Node, key: str, text: str) -> date:
         r.fail(node, key, f'must be a date as "YYYY-MM-DD", got {text!r}')
 
 
-def _holidays(r: _Reader, node: Node, key: str) -> frozenset[date]:
+def _dates(r: _Reader, node: Node, key: str) -> frozenset[date]:
     days: set[date] = set()
     for i, item in enumerate(r.sequence(node, key, 'dates "YYYY-MM-DD"')):
         item_key = f"{key}[{i}]"
@@ -843,8 +840,15 @@ def _schedule(r: _Reader, node: Node) -> ScheduleConfig:
         kw["apology_at"] = r.time_of_day(n["apology_at"], f"{key}.apology_at")
     if "quiet_hours" in n:
         kw["quiet_hours"] = _quiet_hours(r, n["quiet_hours"], f"{key}.quiet_hours")
-    if "holidays" in n:
-        kw["holidays"] = _holidays(r, n["holidays"], f"{key}.holidays")
+    for name in ("holidays", "working_days"):
+        if name in n:
+            kw[name] = _dates(r, n[name], f"{key}.{name}")
+    if both := sorted(kw.get("holidays", frozenset()) & kw.get("working_days", frozenset())):
+        r.fail(
+            n["working_days"],
+            f"{key}.working_days",
+            f"{both[0].isoformat()} is also in {key}.holidays: a day is either off or worked",
+        )
     if "weekend" in n:
         kw["weekend"] = _weekend(r, n["weekend"], f"{key}.weekend")
     return ScheduleConfig(**kw)
@@ -1222,6 +1226,7 @@ def redacted(config: Config) -> dict[str, Any]:
             "apology_at": _hhmm(schedule.apology_at),
             "quiet_hours": None if quiet is None else f"{_hhmm(quiet[0])}-{_hhmm(quiet[1])}",
             "holidays": [d.isoformat() for d in sorted(schedule.holidays)],
+            "working_days": [d.isoformat() for d in sorted(schedule.working_days)],
             "weekend": sorted(schedule.weekend),
         },
         "retry": plain(config.retry),

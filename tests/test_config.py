@@ -58,12 +58,11 @@ class TestDefaults:
         ) == ("MotcuaSMS", ("8083",), 10, 50.0)
         assert time(17, 30) == config.schedule.apology_at
         assert (time(21, 0), time(7, 0)) == config.schedule.quiet_hours
-        assert {
-            date(2026, 1, 1),
-            date(2026, 4, 30),
-            date(2026, 5, 1),
-            date(2026, 9, 2),
-        } == config.schedule.holidays
+        # The national holidays are built in (gateway.calendar): nothing to configure.
+        assert (frozenset(), frozenset()) == (
+            config.schedule.holidays,
+            config.schedule.working_days,
+        )
         assert {5, 6} == config.schedule.weekend
         assert dict(config.keywords) == {"MCKH": "mckh", "HELP": "help", "HD": "help"}
         assert config.store.retention_days == 365
@@ -218,6 +217,21 @@ BAD_FILES = [
         "schedule.holidays[0]",
         3,
         "YYYY-MM-DD",
+    ),
+    (
+        "working day in dd/mm/yyyy",
+        "schedule:\n  working_days:\n    - '22/08/2026'\n" + AGENCY,
+        "schedule.working_days[0]",
+        3,
+        "YYYY-MM-DD",
+    ),
+    (
+        "a day both off and worked",
+        "schedule:\n  holidays: ['2026-11-20']\n  working_days: ['2026-11-14..2026-11-21']\n"
+        + AGENCY,
+        "schedule.working_days",
+        3,
+        "2026-11-20 is also in schedule.holidays",
     ),
     (
         "every day weekend",
@@ -477,6 +491,18 @@ class TestValues:
             date(2026, 9, 2),
         } == config.schedule.holidays
 
+    def test_working_days_are_dates_and_ranges_like_holidays(self):
+        """A Saturday worked, or a run of them, in the same syntax as the days off."""
+        config = parse(
+            "schedule:\n  working_days: [2026-01-10, '2026-03-07..2026-03-08']\n" + AGENCY
+        )
+
+        assert {
+            date(2026, 1, 10),
+            date(2026, 3, 7),
+            date(2026, 3, 8),
+        } == config.schedule.working_days
+
     def test_weekend_by_name_or_number(self):
         """An agency open on Saturdays lists only Sunday, by name or as 6."""
         assert frozenset({6}) == parse("schedule:\n  weekend: [sun]\n" + AGENCY).schedule.weekend
@@ -720,7 +746,11 @@ class TestExample:
         assert str(EXAMPLE) == config.source_path
         assert (config.smpp.password, config.mqtt.password) == ("smpp-secret", "mqtt-secret")
         assert {"SCT", "STP", "000.00.06.H56"} == set(config.agencies)
-        assert date(2026, 2, 17) in config.schedule.holidays
+        # No national dates to copy: Tết comes from the built-in calendar, for any year.
+        assert (frozenset(), frozenset()) == (
+            config.schedule.holidays,
+            config.schedule.working_days,
+        )
 
     def test_example_sets_every_key(self):
         """The example shows operators every setting there is."""
