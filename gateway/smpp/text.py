@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from gateway.smpp.fold import strip_diacritics
+
 __all__ = [
     "GSM7",
     "UCS2",
@@ -106,42 +108,6 @@ _UCS2_PART: Final[dict[bool, int]] = {False: 67, True: 66}
 _MAX_PARTS: Final[int] = 255  # the total/seq fields of the UDH are one octet
 
 _LONE_SURROGATE: Final[re.Pattern[str]] = re.compile("[\ud800-\udfff]")
-
-
-# --- diacritics -----------------------------------------------------------------------
-
-# đ/Đ are letters in their own right (no decomposition), so NFD alone leaves them in place
-# and the message would fall back to UCS-2. U+00D0 (Icelandic eth) is visually identical to
-# Đ and turns up in text converted from legacy Vietnamese encodings; it is mapped too.
-_STROKE_D: Final[dict[int, str]] = {0x0111: "d", 0x0110: "D", 0x00D0: "D"}
-
-
-def strip_diacritics(text: str) -> str:
-    """Remove Vietnamese (and other) diacritics so the text fits GSM-7.
-
-    Why: many carriers reject or overcharge Unicode brandname SMS, and a UCS-2 part holds
-    67-70 characters against 153-160 for GSM-7, so stripping usually halves the cost.
-    Steps: NFC, đ→d / Đ→D, NFD, drop every combining mark, NFC again.
-    "Hồ sơ của quý Ông/Bà" -> "Ho so cua quy Ong/Ba".
-    """
-    if text.isascii():
-        return text
-    text = unicodedata.normalize("NFC", text).translate(_STROKE_D)
-    kept = unicodedata.normalize("NFD", text).translate(_COMBINING)
-    return unicodedata.normalize("NFC", kept)
-
-
-class _DropCombining(dict[int, int | None]):
-    """A `str.translate` table that drops combining marks, filled on first sight of each
-    code point: the character loop runs in C instead of a generator per character."""
-
-    def __missing__(self, code: int) -> int | None:
-        value = None if unicodedata.combining(chr(code)) else code
-        self[code] = value
-        return value
-
-
-_COMBINING: Final = _DropCombining()
 
 
 # --- GSM-7 predicates -----------------------------------------------------------------
