@@ -32,7 +32,7 @@ from phonenumbers import PhoneNumber, PhoneNumberType
 
 from gateway.phone_places import COUNTRIES, VN_AREAS
 
-__all__ = ["REASONS", "PhoneError", "mask_phone", "normalise_phone"]
+__all__ = ["REASONS", "PhoneError", "is_phone_number", "mask_phone", "normalise_phone"]
 
 REASONS = frozenset(
     {
@@ -321,6 +321,24 @@ def normalise_phone(raw: object) -> str:
     if nsn.startswith("0"):
         raise PhoneError("invalid", "phone: too many leading zeros")
     return _classify(nsn, form)
+
+
+# Refusals that still mean "this is somebody's telephone number", just not an SMS target.
+_STILL_A_PHONE = frozenset({"landline", "service_number", "not_vietnamese"})
+
+
+def is_phone_number(text: str) -> bool:
+    """True when `text` is a telephone number of any kind (mobile, landline, service).
+
+    Why: citizens add their own number to an MCKH lookup ("sdt 0905 123 456"); it must not
+    be answered as a receipt that was not found. The same rules as `normalise_phone`, so
+    one definition of what a number is.
+    """
+    try:
+        normalise_phone(text)
+    except PhoneError as exc:
+        return exc.reason in _STILL_A_PHONE
+    return True
 
 
 def mask_phone(msisdn: str) -> str:

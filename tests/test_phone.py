@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.phone import REASONS, PhoneError, mask_phone, normalise_phone
+from gateway.phone import REASONS, PhoneError, is_phone_number, mask_phone, normalise_phone
 from gateway.phone_places import COUNTRIES, VN_AREAS
 
 ACCEPTED = [
@@ -309,3 +309,21 @@ class TestPlaceNames:
         code = "import sys, gateway.app; print('phonenumbers.geodata' in sys.modules)"
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert done.stdout.strip() == "False", done.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("0905123456", True),
+        ("84905123456", True),
+        ("+84 905 123 456", True),
+        ("02583822123", True),  # a landline is still somebody's telephone
+        ("19001234", True),  # a service number too
+        ("0101701234", False),  # the provincial receipt form: no such number
+        ("000.00.06.H56-231027-0361", False),
+        ("0999", False),
+    ],
+)
+def test_is_phone_number_tells_telephone_numbers_from_receipts(text, phone):
+    """MCKH lookups drop a citizen's own number rather than answer it as a receipt."""
+    assert is_phone_number(text) is phone

@@ -14,7 +14,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Final
 
-__all__ = ["strip_diacritics"]
+__all__ = ["fold_punctuation", "strip_diacritics"]
 
 # đ/Đ are letters in their own right (no decomposition), so NFD alone leaves them in place
 # and the message would fall back to UCS-2. U+00D0 (Icelandic eth) is visually identical to
@@ -78,6 +78,16 @@ class _DropCombining(dict[int, int | None]):
 _COMBINING: Final = _DropCombining()
 
 
+def fold_punctuation(text: str) -> str:
+    """Typographic dashes, quotes, ellipsis and spaces to their GSM-7 (ASCII) forms, and
+    invisible characters (soft hyphen, zero-width space) dropped; letters are untouched.
+
+    Also what MO parsing uses: a receipt number pasted from a word processor carries an en
+    dash or a no-break space that the citizen cannot see.
+    """
+    return text.translate(_PUNCTUATION)
+
+
 def strip_diacritics(text: str) -> str:
     """Remove Vietnamese (and other) diacritics and fold typographic punctuation to GSM-7.
 
@@ -89,7 +99,7 @@ def strip_diacritics(text: str) -> str:
     "Sở Lao động – Thương binh" -> "So Lao dong - Thuong binh".
     """
     if text.isascii():
-        return text.translate(_PUNCTUATION) if "\t" in text or "`" in text else text
+        return fold_punctuation(text) if "\t" in text or "`" in text else text
     text = unicodedata.normalize("NFC", text).translate(_STROKE_D)
     kept = unicodedata.normalize("NFD", text).translate(_COMBINING)
-    return unicodedata.normalize("NFC", kept).translate(_PUNCTUATION)
+    return fold_punctuation(unicodedata.normalize("NFC", kept))
