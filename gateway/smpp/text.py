@@ -10,6 +10,14 @@ and the handset then merges two different messages).
 
 GSM-7 is produced *unpacked* (one septet value per octet): with data_coding 0 over SMPP the
 SMSC does the packing, and the part limits below already account for the UDH septets.
+
+Some SMSCs read data_coding 0 ("SMSC default alphabet", SMPP 3.4 5.2.19) as Latin-1, so
+an unpacked '@' (0x00) arrives as NUL and '$' (0x02) as a control character. For them
+(`smpp.default_alphabet: latin1`) the same GSM-7 text goes with data_coding 0 but as
+Latin-1 octets, as Kannel's `alt-charset` does: the SMSC still delivers GSM-7 on the air,
+so the part limits stay 160/153 septets. data_coding 3 (Latin-1) is not used: it has no
+GSM 03.38 counterpart, an SMSC may hand it to the phone as 8-bit data, and 8-bit parts
+hold only 140/134 characters.
 """
 
 from __future__ import annotations
@@ -20,13 +28,15 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 from gateway.smpp.fold import strip_diacritics
 
 __all__ = [
+    "ALPHABETS",
     "GSM7",
     "UCS2",
+    "Alphabet",
     "Concat",
     "Encoded",
     "ReferenceAllocator",
@@ -38,6 +48,10 @@ __all__ = [
     "split_udh",
     "strip_diacritics",
 ]
+
+Alphabet = Literal["gsm7", "latin1"]
+"""What the SMSC reads data_coding 0 as: GSM 03.38 (the standard) or Latin-1."""
+ALPHABETS: Final[tuple[str, ...]] = ("gsm7", "latin1")
 
 GSM7: Final[int] = 0x00
 """data_coding for the SMSC default alphabet (GSM 03.38, unpacked over SMPP)."""
@@ -90,6 +104,12 @@ _TRANSLATE: Final[dict[int, str]] = {
     ord(ch): chr(code) for code, ch in enumerate(_BASIC) if code != _ESC
 } | {ord(ch): chr(_ESC) + chr(code) for code, ch in _EXTENSION.items()}
 _GSM_CHARS: Final[frozenset[str]] = frozenset(chr(c) for c in _TRANSLATE)
+# What goes as data_coding 0 to an SMSC that reads it as Latin-1: GSM-7 characters that
+# Latin-1 has (not €, not the Greek capitals; those texts go as UCS-2).
+_REPERTOIRE: Final[dict[str, frozenset[str]]] = {
+    "gsm7": _GSM_CHARS,
+    "latin1": frozenset(ch for ch in _GSM_CHARS if ord(ch) < 0x100),
+}
 _EXTENSION_CHARS: Final[frozenset[str]] = frozenset(_EXTENSION.values())
 
 # Decoding: septet -> character, and ESC + septet -> character.
@@ -209,7 +229,9 @@ def _too_many(parts: int) -> ValueError:
     )
 
 
-def encode(text: str, *, reference: int = 0, ref16: bool = False) -> Encoded:
+def encode(
+    text: str, *, reference: int = 0, ref16: bool = False, alphabet: Alphabet = "gsm7"
+) -> Encoded:
     """Encode ``text`` for submit_sm, splitting it into concatenated parts when needed.
 
     NFC first (an NFD Vietnamese text would cost more parts for the same message). GSM-7
@@ -219,14 +241,18 @@ def encode(text: str, *, reference: int = 0, ref16: bool = False) -> Encoded:
     with ``ref16``). A GSM escape pair or a surrogate pair is never cut: the whole
     character moves to the next part, so every part decodes on its own. The text is never
     truncated; more than 255 parts raise ValueError.
+
+    ``alphabet="latin1"``: for an SMSC that reads data_coding 0 as Latin-1, the GSM-7
+    parts (same cuts, same limits) are written as Latin-1 octets, one per character.
     """
     text = unicodedata.normalize("NFC", text)
-    if _GSM_CHARS.issuperset(text):
+    if _REPERTOIRE[alphabet].issuperset(text):
         data_coding = GSM7
         payload = text.translate(_TRANSLATE).encode("latin-1")
         if len(payload) <= _GSM7_SINGLE:
-            return Encoded(GSM7, (payload,), False)
+            return Encoded(GSM7, (_as_alphabet(payload, alphabet),), False)
         chunks = _split(payload, _GSM7_PART[ref16], 1, _splits_escape)
+        chunks = [_as_alphabet(chunk, alphabet) for chunk in chunks]
     else:
         data_coding = UCS2
         payload = _utf16(text)
@@ -242,15 +268,20 @@ def encode(text: str, *, reference: int = 0, ref16: bool = False) -> Encoded:
     return Encoded(data_coding, parts, True)
 
 
-def segment_count(text: str, *, ref16: bool = False) -> int:
-    """Number of SMS ``encode(text, ref16=ref16)`` would produce, without building bytes.
+def _as_alphabet(septets: bytes, alphabet: Alphabet) -> bytes:
+    """Unpacked GSM-7 as the SMSC reads data_coding 0: unchanged, or as Latin-1 octets."""
+    return septets if alphabet == "gsm7" else _decode_gsm7(septets).encode("latin-1")
+
+
+def segment_count(text: str, *, ref16: bool = False, alphabet: Alphabet = "gsm7") -> int:
+    """Number of SMS ``encode(text, ...)`` would produce, without building bytes.
 
     Why: reports and cost previews need the count for many texts; this skips the byte
     work but follows exactly the same rules (NFC, escape/surrogate pairs never split).
     Unlike encode(), it does not raise past 255 parts: it just returns the count.
     """
     text = unicodedata.normalize("NFC", text)
-    if _GSM_CHARS.issuperset(text):
+    if _REPERTOIRE[alphabet].issuperset(text):
         costs = [2 if ch in _EXTENSION_CHARS else 1 for ch in text]
         single, per_part = _GSM7_SINGLE, _GSM7_PART[ref16]
     else:

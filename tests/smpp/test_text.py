@@ -682,3 +682,27 @@ class TestReferenceAllocator:
         """A bound below one would forget every destination at once."""
         with pytest.raises(ValueError, match="max_destinations"):
             ReferenceAllocator(max_destinations=0)
+
+
+class TestLatin1DefaultAlphabet:
+    """`alphabet="latin1"`: data_coding 0 written as Latin-1 octets, GSM-7 limits kept."""
+
+    def test_gsm_symbols_are_latin1_octets(self) -> None:
+        encoded = encode("@$_£¥è[]", alphabet="latin1")
+
+        assert encoded.data_coding == GSM7
+        assert encoded.parts == ("@$_£¥è[]".encode("latin-1"),)
+
+    @pytest.mark.parametrize("char", ["€", "Δ", "Ω", "Σ"])
+    def test_gsm7_characters_latin1_lacks_go_ucs2(self, char: str) -> None:
+        assert encode(f"Phi {char}", alphabet="latin1").data_coding == UCS2
+
+    @settings(max_examples=200, deadline=None)
+    @given(gsm_text.filter(lambda t: "€" not in t and "Δ" not in t and "Ω" not in t), st.booleans())
+    def test_same_cuts_as_gsm7_and_round_trips(self, text: str, ref16: bool) -> None:
+        """Each part holds the same characters as the standard GSM-7 part would."""
+        gsm = encode(text, ref16=ref16, reference=9)
+        latin = encode(text, ref16=ref16, reference=9, alphabet="latin1")
+
+        assert [decode(0, b) for b in bodies(gsm)] == [b.decode("latin-1") for b in bodies(latin)]
+        assert segment_count(text, ref16=ref16, alphabet="latin1") == latin.segments
