@@ -167,7 +167,13 @@ class Gateway:
             intake = Intake(store, composer, config)
             apologies = Apologies(store, composer, config)
             self._reconfigurable = [composer, intake, dispatcher, apologies]
-            sender = Sender(store, session, config.retry, ref16=config.smpp.ref16)
+            sender = Sender(
+                store,
+                session,
+                config.retry,
+                ref16=config.smpp.ref16,
+                alphabet=config.smpp.default_alphabet,
+            )
 
             intake_task = _supervised("intake", lambda: serve_intake(link, intake))
             others = [

@@ -27,6 +27,7 @@ from gateway.config import (
 from gateway.logs import configure_logging
 from gateway.simctl import SimControl
 from gateway.smpp.sim import ID_FORMATS, OUTCOMES, Rule, SimConfig, SmscSimulator
+from gateway.smpp.text import fits_gsm7, strip_diacritics
 
 STARTUP_FAILURE = 3
 CALENDAR_YEARS = (1901, 2100)
@@ -144,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return STARTUP_FAILURE
     if args.command == "check-config":
         yaml.safe_dump(redacted(config), sys.stdout, allow_unicode=True, sort_keys=False)
+        for warning in gsm7_warnings(config):
+            print(f"motcua-sms: warning: {warning}", file=sys.stderr)
         return 0
     if args.command == "run":
         return asyncio.run(_run(config))
@@ -175,6 +178,34 @@ def _calendar(args: argparse.Namespace) -> int:
     calendar = WorkCalendar.from_schedule(config.schedule)
     sys.stdout.write(render(calendar, year, config.schedule.apology_at))
     return 0
+
+
+def gsm7_warnings(config: Config) -> list[str]:
+    """One line per agency name or template that stripping cannot bring to GSM-7.
+
+    Why: for an agency that strips diacritics, one character outside GSM 03.38 (a star, an
+    emoji, a Chinese character pasted from a web page) sends every notice that carries it
+    as UCS-2, at 70 characters a part instead of 160, and nobody sees it until the bill.
+    Only agencies that strip are checked: the others chose UCS-2 for their diacritics.
+    """
+    warnings: list[str] = []
+    for code, agency in config.agencies.items():
+        if agency.diacritics != "strip":
+            continue
+        texts = {f"agencies.{code}.name": agency.name} | {
+            f"agencies.{code}.templates.{kind}": text for kind, text in agency.templates.items()
+        }
+        for key, text in texts.items():
+            stripped = strip_diacritics(text)
+            if fits_gsm7(stripped):
+                continue
+            bad = dict.fromkeys(ch for ch in stripped if not fits_gsm7(ch))
+            shown = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in bad)
+            warnings.append(
+                f"{key}: not GSM-7 after stripping diacritics: {shown}; "
+                "messages with it go as UCS-2 (70 characters a part instead of 160)"
+            )
+    return warnings
 
 
 async def _run(config: Config) -> int:

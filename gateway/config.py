@@ -42,6 +42,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from gateway.notices import TEMPLATE_FIELDS, NoticeKind, TemplateError, template_fields
 from gateway.smpp.pdu import Status, StatusClass
+from gateway.smpp.text import ALPHABETS, Alphabet
 
 __all__ = [
     "AdminConfig",
@@ -134,6 +135,8 @@ class SmppConfig:
     shutdown_timeout: float = 10.0
     mo_reassembly_timeout: float = 60.0
     ref16: bool = False
+    # What the SMSC reads data_coding 0 as: GSM 03.38, or Latin-1 (gateway/smpp/text.py).
+    default_alphabet: Alphabet = "gsm7"
     status_classes: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
@@ -692,6 +695,10 @@ def _smpp(r: _Reader, node: Node, base_dir: Path) -> SmppConfig:
             kw[name] = r.number(n[name], f"{key}.{name}")
     if "ref16" in n:
         kw["ref16"] = r.boolean(n["ref16"], f"{key}.ref16")
+    if "default_alphabet" in n:
+        kw["default_alphabet"] = r.choice(
+            n["default_alphabet"], f"{key}.default_alphabet", ALPHABETS
+        )
     if "status_classes" in n:
         kw["status_classes"] = _status_classes(r, n["status_classes"], f"{key}.status_classes")
     config = SmppConfig(**kw)

@@ -2,9 +2,11 @@
 
 An in-process MQTT broker (amqtt, MQTT 3.1.1), the bundled SMSC simulator and the daemon
 on a temporary store, with the embedded defaults (two agencies: SCT strips diacritics,
-STP keeps them). Sample dossier events go in (a landline number and a same-day procedure
-among them), then citizens' MCKH lookups; the traffic is printed as it happens, then a
-summary. Exit status 0 when every sample reached the state it should.
+STP keeps them) and LDTBXH, whose name is written with an en dash as office software
+types it: stripping folds the dash too, so its result notice is one GSM-7 segment. Sample
+dossier events go in (a landline number and a same-day procedure among them), then
+citizens' MCKH lookups, typed as citizens type them; the traffic is printed as it
+happens, then a summary. Exit status 0 when every sample reached the state it should.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TextIO
 
 import aiomqtt
@@ -27,6 +30,7 @@ from aiomqtt import ProtocolVersion
 from gateway.app import Gateway
 from gateway.config import (
     AdminConfig,
+    AgencyConfig,
     Config,
     MqttConfig,
     ScheduleConfig,
@@ -39,6 +43,9 @@ from gateway.smpp.sim import Rule, SimConfig, SmscSimulator, SubmitRecord
 
 PREFIX = "motcua"
 UNDELIVERABLE = "84912000009"  # the simulator says this phone is switched off for good
+# An agency that strips, named with an en dash: its result notice must be 1 GSM-7 part.
+DASHED = AgencyConfig(code="LDTBXH", name="Sở Lao động – Thương binh và Xã hội")
+DASHED_PHONE = "84977333444"
 
 # (topic agency, payload, the final state its message must reach)
 SAMPLES: list[tuple[str, dict[str, Any], str]] = [
@@ -72,6 +79,11 @@ SAMPLES: list[tuple[str, dict[str, Any], str]] = [
              "step": "Trả kết quả", "status": "result_ready", "due_date": "2026-11-24",
              "occurred_at": "2026-11-23T09:05:00+07:00"},
      "undeliverable"),
+    ("LDTBXH", {"event_id": "LDTBXH-1", "receipt_no": "0107001201",
+                "procedure": "Giải quyết chế độ trợ cấp thất nghiệp", "phone": "0977 333 444",
+                "step": "Trả kết quả", "status": "result_ready", "due_date": "2026-11-26",
+                "occurred_at": "2026-11-23T09:06:00+07:00"},
+     "delivered"),
 ]  # fmt: skip
 
 LOOKUPS = [
@@ -79,6 +91,8 @@ LOOKUPS = [
     ("84868111222", "mckh000.00.12.h34-261120-0101"),
     ("84977000111", "MCKH 000.00.21.H34-261120-9999"),
     ("84977000222", "hd"),
+    ("84977333444", "Cho em hỏi MCKH 0107 001 201 ạ"),
+    ("84977000333", "MCKH 000.00.21.H34–261120–0002 sdt 0987 654 321"),
 ]
 
 
@@ -92,6 +106,7 @@ def demo_config(work: Path, smsc_port: int, mqtt_port: int) -> Config:
     base = default_config()
     return dataclasses.replace(
         base,
+        agencies=MappingProxyType({**base.agencies, DASHED.code: DASHED}),
         smpp=dataclasses.replace(
             SmppConfig(), port=smsc_port, password="secret", tps=20, reconnect_min=0.2
         ),
@@ -156,7 +171,7 @@ async def run_demo(out: TextIO = sys.stdout, timeout: float = 60.0) -> int:
                 "*",
                 "demo",
                 f"store {work}, SMSC simulator :{smsc.port}, MQTT broker :{mqtt_port}, "
-                "agencies SCT (strip) and STP (keep)",
+                "agencies SCT and LDTBXH (strip), STP (keep)",
             )
             stop = asyncio.Event()
             ready = asyncio.Event()
@@ -239,6 +254,15 @@ def _replies(smsc: SmscSimulator) -> int:
     return len({r.destination for r in smsc.records if r.source == "8083"})
 
 
+def _dashed_notice_parts(smsc: SmscSimulator) -> list[str]:
+    """The encoding of each part of the notice sent to the dashed agency's citizen."""
+    return [
+        "UCS-2" if r.data_coding == 8 else "GSM-7"
+        for r in smsc.records
+        if r.destination == DASHED_PHONE and r.source != "8083"
+    ]
+
+
 async def _store_counts(config: Config) -> dict[str, int]:
     from gateway.store import Store
 
@@ -269,6 +293,13 @@ def _summary(
         print(f"  no final state for: {', '.join(missing)}", file=screen.out)
     replies = _replies(smsc)
     ok &= replies == len(LOOKUPS)
+    dashed = _dashed_notice_parts(smsc)
+    ok &= dashed == ["GSM-7"]
+    print(
+        f"  {DASHED.name} result notice: {len(dashed)} segment(s) {'/'.join(dashed)} "
+        f"{'ok' if dashed == ['GSM-7'] else 'EXPECTED 1 GSM-7'}",
+        file=screen.out,
+    )
     by_state = ", ".join(f"{n} {state}" for state, n in sorted(Counter(counts).items()))
     print(f"  messages in the store: {by_state}", file=screen.out)
     print(f"  MO lookups answered: {replies} of {len(LOOKUPS)}", file=screen.out)

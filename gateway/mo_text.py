@@ -1,9 +1,10 @@
-"""What a citizen typed on a phone → keyword and argument.
+"""What a citizen typed on a phone → keyword and argument, and the receipt numbers in it.
 
 People type `mckh 0101701234`, `MCKH0101701234`, `Mckh: 0101701234.`,
-` MCKH_000.00.06.H56-231027-0361 `, and Vietnamese keyboards add diacritics (`hđ` for
-`HD`). The keyword is matched on an upper-cased, diacritics-free copy; the argument keeps
-its characters, because receipt numbers carry dots and dashes that matter.
+`Cho em hỏi MCKH 0101 701 234 ạ`, paste `Mã hồ sơ: 000.00.06.H56–231027–0361` or a whole
+URL from a receipt's QR code, and Vietnamese keyboards add diacritics (`hđ` for `HD`).
+The keyword is matched on an upper-cased, diacritics-free copy; receipt numbers keep their
+characters, because they carry dots and dashes that matter.
 """
 
 from __future__ import annotations
@@ -12,14 +13,39 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, unquote, urlsplit
 
+from gateway.phone import is_phone_number
+from gateway.smpp.fold import fold_punctuation
 from gateway.smpp.text import strip_diacritics
 
-# Between a keyword and its argument, and between several receipt numbers.
-_SEPARATORS = " \t\r\n_-.:,;"
-# Around a receipt number: what phones and people add, never part of the number.
-_PUNCTUATION = " \t\r\n.,;:!?()[]{}\"'<>_"
-_SPLIT = re.compile(r"[\s,;]+")
+# Around an argument: separators after the keyword (`MCKH: `, `MCKH_`), punctuation and
+# any kind of space at either end; never part of a receipt number's first or last character.
+_EDGES = re.compile(r"^[\W_]+|[\W_]+$")
+
+# A receipt number is letters, digits, dots and dashes (`0101701234`,
+# `000.00.06.H56-231027-0361`); anything else separates two of them.
+_TOKEN = re.compile(r"[0-9A-Za-z](?:[0-9A-Za-z.\-]*[0-9A-Za-z])?")
+# The national form with spaces around its dashes, as typed or re-flowed by a word processor.
+_NATIONAL_SPACED = re.compile(
+    r"\b([0-9A-Za-z]+(?:\.[0-9A-Za-z]+)+)\s*-\s*(\d{6})\s*-\s*(\d{1,6})\b"
+)
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+# Dates and times are not receipts (`hẹn trả 25/11/2026`, `lúc 10h30`); standing alone,
+# never inside a longer token such as the national form's `000.00.06`.
+_DATE_OR_TIME = re.compile(
+    r"(?<![\w.\-/])(?:\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{2,4})?|\d{1,2}[hg:]\d{0,2})(?![\w.\-/])",
+    re.IGNORECASE,
+)
+
+MIN_DIGITS = 5
+"""A token with fewer digits is a word or a count (`lần 2`, `năm 2026`), not a receipt."""
+GROUP_BELOW = 8
+"""Digit groups shorter than this, separated by spaces only, are one number written in
+groups (`0101 701 234`, `+84 905 123 456`); a group this long is a number on its own."""
+WHOLE = 10
+"""Digits of a whole provincial receipt or phone number: a run this long takes no more
+groups, so `0101701234 0905 123 456` stays two numbers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,43 +58,115 @@ class Parsed:
 
 
 def parse_mo(text: str, keywords: Iterable[str]) -> Parsed:
-    """Find which configured keyword `text` starts with (longest wins) and the rest.
+    """Find the configured keyword in `text` and the rest of the text as its argument.
 
-    A keyword followed directly by a letter is not that keyword (`HDSD` is not `HD`), but
-    one glued to a digit is (`MCKH0101701234`).
+    A keyword at the start wins (longest first); otherwise a keyword standing as a word
+    anywhere (`Cho em hỏi MCKH 0101701234`), longest first, then earliest, and the
+    argument is the text around it. A keyword followed directly by a letter is not that
+    keyword (`HDSD` is not `HD`), but one glued to a digit is (`MCKH0101701234`).
     """
     whole = unicodedata.normalize("NFC", text).strip()
     folded = _fold(whole)
-    for keyword in sorted({k.upper() for k in keywords}, key=len, reverse=True):
-        if not folded.startswith(keyword):
+    ordered = sorted({k.upper() for k in keywords}, key=len, reverse=True)
+    for keyword in ordered:
+        if folded.startswith(keyword) and _ends_word(folded, len(keyword)):
+            # `_fold` keeps one character per character, so positions match `whole`.
+            return Parsed(keyword, _trim(whole[len(keyword) :]), whole)
+    for keyword in ordered:
+        start = _word_at(folded, keyword)
+        if start is None:
             continue
-        rest_folded = folded[len(keyword) :]
-        if rest_folded and rest_folded[0].isalpha():
-            continue
-        # `_fold` keeps one character per character, so positions match `whole`.
-        argument = whole[len(keyword) :].lstrip(_SEPARATORS).rstrip(_PUNCTUATION)
-        return Parsed(keyword, argument, whole)
+        before, after = _trim(whole[:start]), _trim(whole[start + len(keyword) :])
+        return Parsed(keyword, f"{before} {after}".strip(), whole)
     return Parsed(None, whole, whole)
 
 
 def receipt_numbers(argument: str, limit: int) -> tuple[list[str], int]:
     """The receipt numbers in `argument` (at most `limit`) and how many were left out.
 
-    Receipt numbers have digits; words around them (`ạ`, `cho em hỏi`) do not, and are
-    dropped. If no word has a digit, they are all kept: the not-found reply shows them.
+    Words (`ạ`, `cho em hỏi`, `Mã hồ sơ:`), dates, times and tokens of fewer than
+    `MIN_DIGITS` digits are dropped; digit groups
+    separated by spaces are joined (`0101 701 234`); Unicode dashes and invisible spaces
+    are folded; a URL gives its path and query values. Telephone numbers are kept, after
+    the others, because only the mirror can tell whether a dossier has that number as its
+    receipt: the MCKH handler drops the ones it does not find (`is_phone_number`).
     """
+    numbers: list[str] = []
+    phones: list[str] = []
+    seen: set[str] = set()
+    for token in _tokens(_normalise(argument)):
+        if token.upper() in seen or _digits(token) < MIN_DIGITS:
+            continue
+        seen.add(token.upper())
+        (phones if token.isdigit() and is_phone_number(token) else numbers).append(token)
+    numbers += phones
+    return numbers[:limit], max(0, len(numbers) - limit)
+
+
+def _normalise(text: str) -> str:
+    """Fullwidth digits and letters to ASCII, dashes and spaces folded, URLs opened up."""
+    text = fold_punctuation(unicodedata.normalize("NFKC", text))
+    text = _URL.sub(lambda m: _url_parts(m.group()), text)
+    text = _DATE_OR_TIME.sub(" ", text)
+    return _NATIONAL_SPACED.sub(r"\1-\2-\3", text)
+
+
+def _url_parts(url: str) -> str:
+    """` path segments and query values ` of a URL: where a receipt's QR code puts the number."""
+    parts = urlsplit(url if "://" in url else "http://" + url)
+    values = [unquote(v) for _, v in parse_qsl(parts.query)]
+    values += [unquote(s) for s in parts.path.split("/")]
+    values += [unquote(v) for _, v in parse_qsl(parts.fragment)]
+    return " " + " ".join(values) + " "
+
+
+def _tokens(text: str) -> list[str]:
+    """Receipt-shaped tokens, with digit groups that a space separates joined."""
     tokens: list[str] = []
-    for token in _SPLIT.split(argument):
-        token = token.strip(_PUNCTUATION)
-        if token and token.upper() not in (t.upper() for t in tokens):
+    end = 0
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        gap = text[end : match.start()]
+        end = match.end()
+        if tokens and _joins(tokens[-1], gap, token):
+            tokens[-1] += token
+        else:
             tokens.append(token)
-    if any(_has_digit(t) for t in tokens):
-        tokens = [t for t in tokens if _has_digit(t)]
-    return tokens[:limit], max(0, len(tokens) - limit)
+    return tokens
 
 
-def _has_digit(token: str) -> bool:
-    return any(ch.isdigit() for ch in token)
+def _joins(previous: str, gap: str, token: str) -> bool:
+    return (
+        gap.isspace()
+        and previous.isdigit()
+        and token.isdigit()
+        and 2 <= len(token) < GROUP_BELOW
+        and 2 <= len(previous) < WHOLE
+    )
+
+
+def _trim(text: str) -> str:
+    return _EDGES.sub("", text)
+
+
+def _digits(token: str) -> int:
+    return sum(ch.isdigit() for ch in token)
+
+
+def _ends_word(folded: str, end: int) -> bool:
+    return end == len(folded) or not folded[end].isalpha()
+
+
+def _word_at(folded: str, keyword: str) -> int | None:
+    """Where `keyword` first stands as a word in `folded` (not inside another word)."""
+    start = folded.find(keyword)
+    while start != -1:
+        if (start == 0 or not folded[start - 1].isalnum()) and _ends_word(
+            folded, start + len(keyword)
+        ):
+            return start
+        start = folded.find(keyword, start + 1)
+    return None
 
 
 def _fold(text: str) -> str:

@@ -30,7 +30,7 @@ from gateway.smpp.errors import ConnectError, OutcomeUnknown, StatusError
 from gateway.smpp.pdu import StatusClass
 from gateway.smpp.receipt import message_id_keys
 from gateway.smpp.session import Session, Submit
-from gateway.smpp.text import encode
+from gateway.smpp.text import Alphabet, encode
 from gateway.store import Outcome, PartResult, Queued, Store
 
 log = structlog.get_logger("gateway.outbox")
@@ -49,12 +49,14 @@ class Sender:
         retry: RetryConfig,
         *,
         ref16: bool = False,
+        alphabet: Alphabet = "gsm7",
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._session = session
         self._retry = retry
         self._ref16 = ref16
+        self._alphabet = alphabet
         self._clock = clock
         self._capacity = session.config.window
         # Fetched ahead, not sent yet (so a crash loses nothing from here), most urgent
@@ -163,7 +165,7 @@ class Sender:
     async def _attempt(self, m: Queued) -> Outcome | None:
         if self._clock() > m.expires_at:
             return Outcome(m, "expired", m.attempts, m.expires_at, reason="ttl ended unsent")
-        encoded = encode(m.text, reference=m.concat_ref, ref16=self._ref16)
+        encoded = encode(m.text, reference=m.concat_ref, ref16=self._ref16, alphabet=self._alphabet)
         done: list[PartResult] = []
         digits = m.source.isdigit()
         for seq, body in enumerate(encoded.parts, start=1):

@@ -18,7 +18,9 @@ The rules, in order:
   missing is how messages reach the wrong person.
 - Pre-2018 11-digit mobile numbers (`01689…`) are converted to their 10-digit form first
   (the last 7 digits are kept).
-- phonenumbers (region VN) decides what the number is; only MOBILE is accepted.
+- phonenumbers (region VN) decides what the number is; only MOBILE is accepted. A number
+  in no allocated block is refused naming the block checked (`0891`, beside the allocated
+  `0896-0899`), never with a prefix that is in fact in use.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ from types import MappingProxyType
 import phonenumbers
 from phonenumbers import PhoneNumber, PhoneNumberType
 
+from gateway.phone_blocks import unallocated
 from gateway.phone_places import COUNTRIES, VN_AREAS
 
-__all__ = ["REASONS", "PhoneError", "mask_phone", "normalise_phone"]
+__all__ = ["REASONS", "PhoneError", "is_phone_number", "mask_phone", "normalise_phone"]
 
 REASONS = frozenset(
     {
@@ -298,8 +301,7 @@ def _classify(nsn: str, form: str) -> str:
     length = _length_error(nsn, form)
     if length is not None:
         raise length
-    prefix = "0" + nsn[:2]
-    raise PhoneError("invalid", f"phone: {prefix} is not a Vietnamese mobile prefix")
+    raise PhoneError("invalid", f"phone: {unallocated(nsn)}")
 
 
 def normalise_phone(raw: object) -> str:
@@ -321,6 +323,24 @@ def normalise_phone(raw: object) -> str:
     if nsn.startswith("0"):
         raise PhoneError("invalid", "phone: too many leading zeros")
     return _classify(nsn, form)
+
+
+# Refusals that still mean "this is somebody's telephone number", just not an SMS target.
+_STILL_A_PHONE = frozenset({"landline", "service_number", "not_vietnamese"})
+
+
+def is_phone_number(text: str) -> bool:
+    """True when `text` is a telephone number of any kind (mobile, landline, service).
+
+    Why: citizens add their own number to an MCKH lookup ("sdt 0905 123 456"); it must not
+    be answered as a receipt that was not found. The same rules as `normalise_phone`, so
+    one definition of what a number is.
+    """
+    try:
+        normalise_phone(text)
+    except PhoneError as exc:
+        return exc.reason in _STILL_A_PHONE
+    return True
 
 
 def mask_phone(msisdn: str) -> str:

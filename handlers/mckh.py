@@ -15,6 +15,7 @@ from gateway.dispatcher import Context, Reply, Request
 from gateway.mirror import receipt_key
 from gateway.mo_text import receipt_numbers
 from gateway.notices import format_date, render, template_for, timeliness
+from gateway.phone import is_phone_number
 from gateway.smpp.text import segment_count
 from gateway.store import DossierRow
 
@@ -45,6 +46,10 @@ async def handle(request: Request, context: Context) -> Reply:
     if not numbers:
         return Reply(MISSING.format(syntax=SYNTAX, shortcode=request.shortcode))
     found = await context.dossiers.dossiers([receipt_key(n) for n in numbers])
+    # A telephone number in the text is not a receipt, unless a dossier has it as one.
+    numbers = [n for n in numbers if receipt_key(n) in found or not is_phone_number(n)]
+    if not numbers:
+        return Reply(MISSING.format(syntax=SYNTAX, shortcode=request.shortcode))
     rows = [found.get(receipt_key(n)) for n in numbers]
     if len(numbers) == 1 and not left_out:
         row = rows[0]

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.phone import REASONS, PhoneError, mask_phone, normalise_phone
+from gateway.phone import REASONS, PhoneError, is_phone_number, mask_phone, normalise_phone
 from gateway.phone_places import COUNTRIES, VN_AREAS
 
 ACCEPTED = [
@@ -309,3 +309,67 @@ class TestPlaceNames:
         code = "import sys, gateway.app; print('phonenumbers.geodata' in sys.modules)"
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert done.stdout.strip() == "False", done.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("0905123456", True),
+        ("84905123456", True),
+        ("+84 905 123 456", True),
+        ("02583822123", True),  # a landline is still somebody's telephone
+        ("19001234", True),  # a service number too
+        ("0101701234", False),  # the provincial receipt form: no such number
+        ("000.00.06.H56-231027-0361", False),
+        ("0999", False),
+    ],
+)
+def test_is_phone_number_tells_telephone_numbers_from_receipts(text, phone):
+    """MCKH lookups drop a citizen's own number rather than answer it as a receipt."""
+    assert is_phone_number(text) is phone
+
+
+@pytest.mark.parametrize(
+    ("number", "message"),
+    [
+        ("0891234567", "0891 is not an allocated mobile block (089 has only 0896-0899)"),
+        ("+84 891 234 567", "0891 is not an allocated mobile block (089 has only 0896-0899)"),
+        ("0521234567", "0521 is not an allocated mobile block (052 has only 0522, 0523, 0528)"),
+        ("0551234567", "0551 is not an allocated mobile block (055 has only 0559)"),
+        (
+            "0992123456",
+            "0992 is not an allocated mobile block (099 has only 0990, 0991, 0993-0999)",
+        ),
+        ("0711234567", "071 is not a Vietnamese mobile prefix"),
+        ("0801234567", "080 is not a Vietnamese mobile prefix"),
+        ("0501234567", "050 is not a Vietnamese mobile prefix"),
+        ("0101701234", "010 is not a Vietnamese mobile prefix"),
+        ("0461234567", "04 is not a Vietnamese mobile prefix"),
+        ("02012345678", "0201 is not a Vietnamese area code"),
+        ("02171234567", "0217 is not a Vietnamese area code"),
+    ],
+)
+def test_unallocated_number_names_the_block_checked(number, message):
+    """The refusal names the shortest block phonenumbers has nothing in, and the allocated
+    blocks beside it, never the number itself."""
+    with pytest.raises(PhoneError) as info:
+        normalise_phone(number)
+
+    assert (info.value.reason, str(info.value)) == ("invalid", f"phone: {message}")
+    assert re.search(r"\d{6}", str(info.value)) is None
+
+
+@pytest.mark.parametrize("block", ["0896", "0897", "0898", "0899"])
+def test_allocated_089_blocks_are_accepted(block):
+    """The blocks the 0891 refusal names as allocated are accepted, by phonenumbers."""
+    number = block + "123456"
+    parsed = phonenumbers.parse(number, "VN")
+
+    assert phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE
+    assert normalise_phone(number) == "84" + number[1:]
+
+
+@pytest.mark.parametrize("block", ["0890", "0891", "0892", "0893", "0894", "0895"])
+def test_every_unallocated_089_block_is_refused_by_its_own_name(block):
+    with pytest.raises(PhoneError, match=f"phone: {block} is not an allocated mobile block"):
+        normalise_phone(block + "123456")

@@ -1,6 +1,8 @@
-"""SMS text: GSM 03.38 / UCS-2 encoding, concatenation with UDH, MO decoding.
+"""SMS text: GSM 03.38 / UCS-2 encoding, splitting into concatenated parts, MO decoding.
 
-Pure functions and one small stateful helper (``ReferenceAllocator``); no I/O.
+Pure functions; no I/O. The UDH reader and the concatenation references live in
+gateway/smpp/concat.py and diacritics stripping in gateway/smpp/fold.py; both are
+re-exported here.
 
 Why our own splitter instead of ``smpplib.gsm.make_parts``: that one splits a GSM-7
 escape pair (0x1B + character) and UTF-16 surrogate pairs across parts, maps the backtick
@@ -10,21 +12,32 @@ and the handset then merges two different messages).
 
 GSM-7 is produced *unpacked* (one septet value per octet): with data_coding 0 over SMPP the
 SMSC does the packing, and the part limits below already account for the UDH septets.
+
+Some SMSCs read data_coding 0 ("SMSC default alphabet", SMPP 3.4 5.2.19) as Latin-1, so
+an unpacked '@' (0x00) arrives as NUL and '$' (0x02) as a control character. For them
+(`smpp.default_alphabet: latin1`) the same GSM-7 text goes with data_coding 0 but as
+Latin-1 octets, as Kannel's `alt-charset` does: the SMSC still delivers GSM-7 on the air,
+so the part limits stay 160/153 septets. data_coding 3 (Latin-1) is not used: it has no
+GSM 03.38 counterpart, an SMSC may hand it to the phone as 8-bit data, and 8-bit parts
+hold only 140/134 characters.
 """
 
 from __future__ import annotations
 
-import random
 import re
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
+
+from gateway.smpp.concat import Concat, ReferenceAllocator, split_udh
+from gateway.smpp.fold import strip_diacritics
 
 __all__ = [
+    "ALPHABETS",
     "GSM7",
     "UCS2",
+    "Alphabet",
     "Concat",
     "Encoded",
     "ReferenceAllocator",
@@ -36,6 +49,10 @@ __all__ = [
     "split_udh",
     "strip_diacritics",
 ]
+
+Alphabet = Literal["gsm7", "latin1"]
+"""What the SMSC reads data_coding 0 as: GSM 03.38 (the standard) or Latin-1."""
+ALPHABETS: Final[tuple[str, ...]] = ("gsm7", "latin1")
 
 GSM7: Final[int] = 0x00
 """data_coding for the SMSC default alphabet (GSM 03.38, unpacked over SMPP)."""
@@ -88,6 +105,12 @@ _TRANSLATE: Final[dict[int, str]] = {
     ord(ch): chr(code) for code, ch in enumerate(_BASIC) if code != _ESC
 } | {ord(ch): chr(_ESC) + chr(code) for code, ch in _EXTENSION.items()}
 _GSM_CHARS: Final[frozenset[str]] = frozenset(chr(c) for c in _TRANSLATE)
+# What goes as data_coding 0 to an SMSC that reads it as Latin-1: GSM-7 characters that
+# Latin-1 has (not €, not the Greek capitals; those texts go as UCS-2).
+_REPERTOIRE: Final[dict[str, frozenset[str]]] = {
+    "gsm7": _GSM_CHARS,
+    "latin1": frozenset(ch for ch in _GSM_CHARS if ord(ch) < 0x100),
+}
 _EXTENSION_CHARS: Final[frozenset[str]] = frozenset(_EXTENSION.values())
 
 # Decoding: septet -> character, and ESC + septet -> character.
@@ -106,42 +129,6 @@ _UCS2_PART: Final[dict[bool, int]] = {False: 67, True: 66}
 _MAX_PARTS: Final[int] = 255  # the total/seq fields of the UDH are one octet
 
 _LONE_SURROGATE: Final[re.Pattern[str]] = re.compile("[\ud800-\udfff]")
-
-
-# --- diacritics -----------------------------------------------------------------------
-
-# đ/Đ are letters in their own right (no decomposition), so NFD alone leaves them in place
-# and the message would fall back to UCS-2. U+00D0 (Icelandic eth) is visually identical to
-# Đ and turns up in text converted from legacy Vietnamese encodings; it is mapped too.
-_STROKE_D: Final[dict[int, str]] = {0x0111: "d", 0x0110: "D", 0x00D0: "D"}
-
-
-def strip_diacritics(text: str) -> str:
-    """Remove Vietnamese (and other) diacritics so the text fits GSM-7.
-
-    Why: many carriers reject or overcharge Unicode brandname SMS, and a UCS-2 part holds
-    67-70 characters against 153-160 for GSM-7, so stripping usually halves the cost.
-    Steps: NFC, đ→d / Đ→D, NFD, drop every combining mark, NFC again.
-    "Hồ sơ của quý Ông/Bà" -> "Ho so cua quy Ong/Ba".
-    """
-    if text.isascii():
-        return text
-    text = unicodedata.normalize("NFC", text).translate(_STROKE_D)
-    kept = unicodedata.normalize("NFD", text).translate(_COMBINING)
-    return unicodedata.normalize("NFC", kept)
-
-
-class _DropCombining(dict[int, int | None]):
-    """A `str.translate` table that drops combining marks, filled on first sight of each
-    code point: the character loop runs in C instead of a generator per character."""
-
-    def __missing__(self, code: int) -> int | None:
-        value = None if unicodedata.combining(chr(code)) else code
-        self[code] = value
-        return value
-
-
-_COMBINING: Final = _DropCombining()
 
 
 # --- GSM-7 predicates -----------------------------------------------------------------
@@ -243,7 +230,9 @@ def _too_many(parts: int) -> ValueError:
     )
 
 
-def encode(text: str, *, reference: int = 0, ref16: bool = False) -> Encoded:
+def encode(
+    text: str, *, reference: int = 0, ref16: bool = False, alphabet: Alphabet = "gsm7"
+) -> Encoded:
     """Encode ``text`` for submit_sm, splitting it into concatenated parts when needed.
 
     NFC first (an NFD Vietnamese text would cost more parts for the same message). GSM-7
@@ -253,14 +242,18 @@ def encode(text: str, *, reference: int = 0, ref16: bool = False) -> Encoded:
     with ``ref16``). A GSM escape pair or a surrogate pair is never cut: the whole
     character moves to the next part, so every part decodes on its own. The text is never
     truncated; more than 255 parts raise ValueError.
+
+    ``alphabet="latin1"``: for an SMSC that reads data_coding 0 as Latin-1, the GSM-7
+    parts (same cuts, same limits) are written as Latin-1 octets, one per character.
     """
     text = unicodedata.normalize("NFC", text)
-    if _GSM_CHARS.issuperset(text):
+    if _REPERTOIRE[alphabet].issuperset(text):
         data_coding = GSM7
         payload = text.translate(_TRANSLATE).encode("latin-1")
         if len(payload) <= _GSM7_SINGLE:
-            return Encoded(GSM7, (payload,), False)
+            return Encoded(GSM7, (_as_alphabet(payload, alphabet),), False)
         chunks = _split(payload, _GSM7_PART[ref16], 1, _splits_escape)
+        chunks = [_as_alphabet(chunk, alphabet) for chunk in chunks]
     else:
         data_coding = UCS2
         payload = _utf16(text)
@@ -276,15 +269,20 @@ def encode(text: str, *, reference: int = 0, ref16: bool = False) -> Encoded:
     return Encoded(data_coding, parts, True)
 
 
-def segment_count(text: str, *, ref16: bool = False) -> int:
-    """Number of SMS ``encode(text, ref16=ref16)`` would produce, without building bytes.
+def _as_alphabet(septets: bytes, alphabet: Alphabet) -> bytes:
+    """Unpacked GSM-7 as the SMSC reads data_coding 0: unchanged, or as Latin-1 octets."""
+    return septets if alphabet == "gsm7" else _decode_gsm7(septets).encode("latin-1")
+
+
+def segment_count(text: str, *, ref16: bool = False, alphabet: Alphabet = "gsm7") -> int:
+    """Number of SMS ``encode(text, ...)`` would produce, without building bytes.
 
     Why: reports and cost previews need the count for many texts; this skips the byte
     work but follows exactly the same rules (NFC, escape/surrogate pairs never split).
     Unlike encode(), it does not raise past 255 parts: it just returns the count.
     """
     text = unicodedata.normalize("NFC", text)
-    if _GSM_CHARS.issuperset(text):
+    if _REPERTOIRE[alphabet].issuperset(text):
         costs = [2 if ch in _EXTENSION_CHARS else 1 for ch in text]
         single, per_part = _GSM7_SINGLE, _GSM7_PART[ref16]
     else:
@@ -384,110 +382,3 @@ def decode(data_coding: int, payload: bytes) -> str:
     if data_coding == UCS2:
         return payload.decode("utf-16-be", errors="replace")
     return payload.decode("utf-8", errors="replace")
-
-
-# --- inbound UDH ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Concat:
-    """Concatenation info of one inbound part: which message, how many parts, which one."""
-
-    reference: int
-    total: int
-    seqnum: int
-
-
-def split_udh(short_message: bytes) -> tuple[Concat | None, bytes]:
-    """Separate the UDH of an inbound short_message (esm_class & 0x40) from its body.
-
-    Recognises concatenation IEs 0x00 (8-bit reference) and 0x08 (16-bit reference) and
-    skips any other IE. A malformed header (length beyond the data, an IE overrunning
-    the header, a concatenation IE of the wrong length, total 0, seq 0 or above total)
-    returns ``(None, short_message)`` unchanged: the bytes are still delivered as one
-    message rather than dropped, and nothing here raises on carrier input.
-    """
-    if not short_message:
-        return None, short_message
-    udhl = short_message[0]
-    if 1 + udhl > len(short_message):
-        return None, short_message
-    udh = short_message[1 : 1 + udhl]
-    concat: Concat | None = None
-    i = 0
-    while i < udhl:
-        if i + 2 > udhl:
-            return None, short_message
-        iei = udh[i]
-        iedl = udh[i + 1]
-        start = i + 2
-        end = start + iedl
-        if end > udhl:
-            return None, short_message
-        if iei == 0x00 or iei == 0x08:
-            if iei == 0x00 and iedl == 3:
-                reference, total, seqnum = udh[start], udh[start + 1], udh[start + 2]
-            elif iei == 0x08 and iedl == 4:
-                reference = (udh[start] << 8) | udh[start + 1]
-                total, seqnum = udh[start + 2], udh[start + 3]
-            else:
-                return None, short_message
-            if total == 0 or seqnum == 0 or seqnum > total:
-                return None, short_message
-            # TS 23.040 9.2.3.24: when an IE repeats, the last occurrence is used.
-            concat = Concat(reference, total, seqnum)
-        i = end
-    return concat, short_message[1 + udhl :]
-
-
-# --- concatenation references ---------------------------------------------------------
-
-
-class ReferenceAllocator:
-    """Concatenation reference numbers that do not repeat for the same destination within
-    255 (or 65535) messages.
-
-    Why: a handset reassembles parts by (sender, reference); a random 8-bit reference
-    collides after a few hundred long messages to one phone and two notices get merged.
-    Each destination keeps a counter that starts at a random value (so a restart does not
-    reuse the references of the previous run from 0) and increments per message.
-
-    Memory is bounded: at most ``max_destinations`` (default 100,000) counters are kept,
-    least recently used evicted first. An evicted destination restarts at a random value,
-    which only matters if it had a long message within the last few seconds to minutes
-    while 100,000 other phones were served. Not thread-safe (one event loop uses it).
-    """
-
-    __slots__ = ("_last", "_max", "_modulus", "_rng")
-
-    def __init__(
-        self,
-        ref16: bool = False,
-        *,
-        max_destinations: int = 100_000,
-        rng: random.Random | None = None,
-    ) -> None:
-        if max_destinations < 1:
-            raise ValueError("max_destinations must be at least 1")
-        self._modulus = 0x10000 if ref16 else 0x100
-        self._max = max_destinations
-        self._rng = rng if rng is not None else random.Random()
-        self._last: OrderedDict[str, int] = OrderedDict()
-
-    def next(self, destination: str) -> int:
-        """The reference to use for the next multi-part message to ``destination``."""
-        last = self._last.get(destination)
-        if last is None:
-            value = self._rng.randrange(self._modulus)
-            self._last[destination] = value
-            if len(self._last) > self._max:
-                self._last.popitem(last=False)
-        else:
-            value = (last + 1) % self._modulus
-            self._last[destination] = value
-            self._last.move_to_end(destination)
-        return value
-
-    def __len__(self) -> int:
-        """Destinations currently tracked (at most ``max_destinations``)."""
-        return len(self._last)

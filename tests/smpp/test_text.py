@@ -152,6 +152,51 @@ class TestStripDiacritics:
         """A stripped default notice holds nothing outside ASCII."""
         assert strip_diacritics(NOTICES[kind]).isascii()
 
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("Sở Lao động – Thương binh và Xã hội", "So Lao dong - Thuong binh va Xa hoi"),
+            ("Sở Nội vụ — Ban Thi đua", "So Noi vu - Ban Thi dua"),
+            ("\u201cTrả kết quả\u201d", '"Tra ket qua"'),
+            ("\u201eBổ sung\u201c", '"Bo sung"'),
+            ("\u00abThẩm định\u00bb", '"Tham dinh"'),
+            ("\u2018Chờ ký\u2019", "'Cho ky'"),
+            ("ông\u2019s", "ong's"),
+            ("`Đã duyệt´", "'Da duyet'"),
+            ("Đang xử lý…", "Dang xu ly..."),
+            ("Bộ phận\u00a0Một cửa", "Bo phan Mot cua"),
+            ("Một\u2009cửa\u202fUBND", "Mot cua UBND"),
+            ("Sở\tTư pháp", "So Tu phap"),
+            ("Phòng Tài nguyên\u2010Môi trường", "Phong Tai nguyen-Moi truong"),
+            ("Phòng Kinh tế\u2011Hạ tầng", "Phong Kinh te-Ha tang"),
+            ("nhiệt độ \u22125", "nhiet do -5"),
+            ("Thẩm\u00ad định", "Tham dinh"),
+            ("Trả\u200b kết\u200d quả\ufeff", "Tra ket qua"),
+            ("Ban Quản lý \u2015 KCN", "Ban Quan ly - KCN"),
+        ],
+    )
+    def test_typographic_punctuation_folds_to_gsm7(self, text: str, expected: str) -> None:
+        """Dashes, curly quotes, guillemets, the ellipsis and odd spaces become their GSM-7
+        forms; soft hyphens and zero-width characters, invisible on a phone, are dropped."""
+        stripped = strip_diacritics(text)
+        assert stripped == expected
+        assert fits_gsm7(stripped)
+
+    @pytest.mark.parametrize(
+        "char",
+        [chr(c) for c in range(0x2010, 0x2016)]
+        + ["\u2212", "\u00ad", "\u200b", "\u00a0", "\u2009", "\u202f", "\u2026"]
+        + list("\u201c\u201d\u201e\u2018\u2019\u00ab\u00bb\u2039\u203a`\t"),
+    )
+    def test_each_folded_character_gives_gsm7(self, char: str) -> None:
+        """Every character the fold knows ends up as GSM-7 text (or nothing)."""
+        assert fits_gsm7(strip_diacritics(f"a{char}b"))
+
+    def test_characters_without_a_gsm7_form_are_left_for_check_config(self) -> None:
+        """A character with no sensible GSM-7 form is kept, not guessed: the text goes as
+        UCS-2 and check-config names the character."""
+        assert strip_diacritics("Khu Công nghệ cao ★") == "Khu Cong nghe cao ★"
+
 
 class TestFitsGsm7:
     @pytest.mark.parametrize(
@@ -637,3 +682,27 @@ class TestReferenceAllocator:
         """A bound below one would forget every destination at once."""
         with pytest.raises(ValueError, match="max_destinations"):
             ReferenceAllocator(max_destinations=0)
+
+
+class TestLatin1DefaultAlphabet:
+    """`alphabet="latin1"`: data_coding 0 written as Latin-1 octets, GSM-7 limits kept."""
+
+    def test_gsm_symbols_are_latin1_octets(self) -> None:
+        encoded = encode("@$_£¥è[]", alphabet="latin1")
+
+        assert encoded.data_coding == GSM7
+        assert encoded.parts == ("@$_£¥è[]".encode("latin-1"),)
+
+    @pytest.mark.parametrize("char", ["€", "Δ", "Ω", "Σ"])
+    def test_gsm7_characters_latin1_lacks_go_ucs2(self, char: str) -> None:
+        assert encode(f"Phi {char}", alphabet="latin1").data_coding == UCS2
+
+    @settings(max_examples=200, deadline=None)
+    @given(gsm_text.filter(lambda t: "€" not in t and "Δ" not in t and "Ω" not in t), st.booleans())
+    def test_same_cuts_as_gsm7_and_round_trips(self, text: str, ref16: bool) -> None:
+        """Each part holds the same characters as the standard GSM-7 part would."""
+        gsm = encode(text, ref16=ref16, reference=9)
+        latin = encode(text, ref16=ref16, reference=9, alphabet="latin1")
+
+        assert [decode(0, b) for b in bodies(gsm)] == [b.decode("latin-1") for b in bodies(latin)]
+        assert segment_count(text, ref16=ref16, alphabet="latin1") == latin.segments
