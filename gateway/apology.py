@@ -107,7 +107,13 @@ class Apologies:
                 )
         span = covered_span(covers)
         queued = await self._store.record_apology_run(day.isoformat(), span, messages)
-        log.info("apology_run", day=day.isoformat(), due=span, queued=queued)
+        log.info(
+            "apology_run",
+            day=day.isoformat(),
+            due_from=covers[0].isoformat(),
+            due_to=covers[-1].isoformat(),
+            queued=queued,
+        )
         return queued
 
     async def catch_up(self) -> None:

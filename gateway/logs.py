@@ -51,6 +51,20 @@ def _json_wanted() -> bool:
     return bool(os.environ.get("JOURNAL_STREAM")) or not sys.stderr.isatty()
 
 
+class _CurrentStderr:
+    """Whatever `sys.stderr` is when a line is written, not when logging was set up.
+
+    A command run in-process (tests, an embedding tool) may swap stderr and close the old
+    one; a logger bound to the old object would then fail on its next line.
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(
     level: int = logging.INFO, *, json: bool | None = None, file: TextIO | None = None
 ) -> None:
@@ -71,6 +85,6 @@ def configure_logging(
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=file or sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=file or _CurrentStderr()),
         cache_logger_on_first_use=True,
     )

@@ -41,8 +41,21 @@ def pytest_configure(config: pytest.Config) -> None:
     """Every log line of the run, in-process and daemons', goes where the final check
     reads it, through the same processors as in production."""
     DAEMON_LOGS.mkdir(exist_ok=True)
-    stream = (DAEMON_LOGS / "in-process.log").open("a", encoding="utf-8")
-    configure_logging(json=True, file=stream)
+    global _LOG_STREAM
+    _LOG_STREAM = (DAEMON_LOGS / "in-process.log").open("a", encoding="utf-8")
+    configure_logging(json=True, file=_LOG_STREAM)
+
+
+_LOG_STREAM = None
+
+
+@pytest.fixture(autouse=True)
+def _logs_back_to_the_scan() -> Iterator[None]:
+    """A command run in-process (`main([...])`) sets logging up for itself; put it back so
+    that the next test's lines are scanned too."""
+    yield
+    if _LOG_STREAM is not None:
+        configure_logging(json=True, file=_LOG_STREAM)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -21,3 +21,20 @@ def test_masked_numbers_and_other_digits_pass():
     ]
 
     assert leaks(iter(lines)) == []
+
+
+def test_logging_to_stderr_follows_a_swapped_stderr(monkeypatch):
+    """A line goes to the stderr of the moment: an old, closed one is never written to."""
+    import io
+
+    import structlog
+
+    from gateway.logs import configure_logging
+
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr("sys.stderr", first)
+    configure_logging(json=True)
+    first.close()
+    monkeypatch.setattr("sys.stderr", second)
+    structlog.get_logger("t").info("after_swap")
+    assert "after_swap" in second.getvalue()
