@@ -26,7 +26,7 @@ from gateway.config import Config, ConfigError, SmppConfig, load_config
 from gateway.dispatcher import Dispatcher, HandlerError, load_handlers
 from gateway.intake import Intake
 from gateway.intake import serve as serve_intake
-from gateway.mqtt import MqttLink, MqttSettings
+from gateway.mqtt import MqttLink, MqttSettings, TlsSettings
 from gateway.outbox import Sender
 from gateway.payloads import MAX_PAYLOAD
 from gateway.publisher import publish_statuses
@@ -75,6 +75,9 @@ def mqtt_settings(config: Config) -> MqttSettings:
         session_expiry=m.session_expiry,
         protocol=m.protocol,
         max_payload=MAX_PAYLOAD,
+        tls=None
+        if m.tls is None
+        else TlsSettings(ca_file=m.tls.ca_file, cert_file=m.tls.cert_file, key_file=m.tls.key_file),
     )
 
 
