@@ -202,12 +202,23 @@ class Gateway:
         log.info("gateway_stopped")
 
     async def _heartbeat(self, observed: Observed) -> None:
-        """WATCHDOG=1 from the main loop (a wedged loop stops it) and a fresh STATUS=."""
+        """WATCHDOG=1 from the main loop (a wedged loop stops it) and a fresh STATUS=.
+
+        The status line waits for the store at most half an interval: a slow store must
+        delay the status line, never the next WATCHDOG=1 (systemd would kill the daemon).
+        """
         interval = min(self.notifier.watchdog_interval or 10.0, 10.0)
         while True:
             self.notifier.watchdog()
-            with contextlib.suppress(Exception):  # a busy store only delays the status line
-                self.notifier.status((await observed.snapshot()).summary())
+            try:
+                async with asyncio.timeout(interval / 2):
+                    snapshot = await observed.snapshot()
+            except TimeoutError:
+                log.warning("heartbeat_status_skipped", reason="store busy", waited=interval / 2)
+            except Exception as exc:  # a failing store only delays the status line
+                log.warning("heartbeat_status_skipped", reason=type(exc).__name__)
+            else:
+                self.notifier.status(snapshot.summary())
             await asyncio.sleep(interval)
 
 
