@@ -170,7 +170,7 @@ class Gateway:
             intake_task = _supervised("intake", lambda: serve_intake(link, intake))
             others = [
                 _supervised("sender", sender.run),
-                _supervised("publisher", lambda: publish_statuses(store, link, prefix)),
+                _supervised("publisher", lambda: publish_statuses(store, link, prefix, config.tz)),
                 _supervised("apology", apologies.run),
                 _supervised("retention", lambda: purge_daily(store, config.store)),
                 _supervised("heartbeat", lambda: self._heartbeat(observed)),
