@@ -251,6 +251,15 @@ def _supervised(name: str, run: Callable[[], Awaitable[None]]) -> asyncio.Task[N
 
 
 async def _cancel(task: asyncio.Task[object]) -> None:
+    """Cancel a part and wait for it to end. Its own cancellation is what was asked for,
+    and its failure was logged when it happened; anything else (our own cancellation,
+    SystemExit, KeyboardInterrupt) goes on up."""
     task.cancel()
-    with contextlib.suppress(BaseException):
+    try:
         await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
+    except Exception:
+        log.debug("gateway_part_ended_with_error", part=task.get_name())
