@@ -80,9 +80,7 @@ def dossier(payload: bytes, agency: str = "SCT") -> DossierEvent | Rejection:
 
 
 def sms(payload: bytes, agency: str = "SCT") -> SmsJob | Rejection:
-    return parse_sms(
-        payload, topic_agency=agency, agencies=AGENCIES, templates=TEMPLATES.get
-    )
+    return parse_sms(payload, topic_agency=agency, agencies=AGENCIES, templates=TEMPLATES.get)
 
 
 def event(**fields: Any) -> DossierEvent:
