@@ -9,12 +9,17 @@ acl_file grants every subscription and filters on delivery).
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import json
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import aiomqtt
 import pytest
+from aiomqtt import ProtocolVersion
 
 from gateway.mqtt import MqttLink, MqttSettings, TlsSettings
 from tests.broker import Broker, Certificates, find_mosquitto, make_certificates
@@ -153,13 +158,23 @@ class TestRefusedPublish:
 
 
 DYNSEC_ANON_ROLE = "anon-role"
+DYNSEC_ADMIN, DYNSEC_ADMIN_PASSWORD = "admin", "admin-pw"
+
+
+def _acl(acltype: str, topic: str) -> dict[str, object]:
+    return {"acltype": acltype, "topic": topic, "priority": 0, "allow": True}
 
 
 def dynsec(*allowed_subscriptions: str) -> dict[str, object]:
-    """Anonymous clients may publish anything and subscribe only to what is listed."""
-    acls = [
-        {"acltype": "subscribePattern", "topic": t, "priority": 0, "allow": True}
-        for t in allowed_subscriptions
+    """Anonymous clients may publish anything and subscribe only to what is listed; an
+    admin client may change that through the plugin's control topic."""
+    acls = [_acl("subscribePattern", t) for t in allowed_subscriptions]
+    salt = os.urandom(12)
+    digest = hashlib.pbkdf2_hmac("sha512", DYNSEC_ADMIN_PASSWORD.encode(), salt, 101)
+    control = "$CONTROL/dynamic-security/#"
+    admin_acls = [
+        _acl(kind, control)
+        for kind in ("publishClientSend", "publishClientReceive", "subscribePattern")
     ]
     return {
         "defaultACLAccess": {
@@ -168,14 +183,71 @@ def dynsec(*allowed_subscriptions: str) -> dict[str, object]:
             "subscribe": False,
             "unsubscribe": True,
         },
-        "clients": [],
+        "clients": [
+            {
+                "username": DYNSEC_ADMIN,
+                "password": base64.b64encode(digest).decode(),
+                "salt": base64.b64encode(salt).decode(),
+                "iterations": 101,
+                "roles": [{"rolename": "admin"}],
+            }
+        ],
         "groups": [{"groupname": "anon", "roles": [{"rolename": DYNSEC_ANON_ROLE}]}],
-        "roles": [{"rolename": DYNSEC_ANON_ROLE, "acls": acls}],
+        "roles": [
+            {"rolename": DYNSEC_ANON_ROLE, "acls": acls},
+            {"rolename": "admin", "acls": admin_acls},
+        ],
         "anonymousGroup": "anon",
     }
 
 
+async def allow_every_subscription(broker: Broker) -> None:
+    """Let every client subscribe to anything, on the running broker (dynsec control).
+    A change of the default, unlike one of a role, does not disconnect anyone."""
+    command = {"command": "setDefaultACLAccess",
+               "acls": [{"acltype": "subscribe", "allow": True}]}  # fmt: skip
+    async with aiomqtt.Client(
+        broker.host, port=broker.port, username=DYNSEC_ADMIN,
+        password=DYNSEC_ADMIN_PASSWORD, protocol=ProtocolVersion.V5,
+    ) as client:  # fmt: skip
+        await client.subscribe("$CONTROL/dynamic-security/v1/response", qos=1)
+        await client.publish(
+            "$CONTROL/dynamic-security/v1", json.dumps({"commands": [command]}), qos=1
+        )
+        async with asyncio.timeout(WAIT):
+            reply = await anext(client.messages)
+    assert "error" not in json.loads(reply.payload)["responses"][0]  # type: ignore[arg-type]
+
+
+def plain_settings(broker: Broker) -> MqttSettings:
+    return MqttSettings(
+        host=broker.host,
+        port=broker.port,
+        client_id=f"gw-{uuid.uuid4().hex[:8]}",
+        reconnect_min=0.05,
+        reconnect_max=0.3,
+    )
+
+
 class TestRefusedSubscription:
+    async def test_subscription_granted_later_is_taken_on_the_same_connection(self):
+        """The refused topic is asked for again with back-off: an ACL fixed on the broker
+        takes effect without a reconnect."""
+        for broker in started(dynsec=dynsec("motcua/+/sms")):
+            topics = ["motcua/+/sms", "motcua/+/dossier"]
+            async with MqttLink(plain_settings(broker), topics) as link:
+                await link.wait_connected(WAIT)
+                connection = link._connection
+                assert link.refused_subscriptions == ("motcua/+/dossier",)
+
+                await allow_every_subscription(broker)
+                await until(lambda: not link.degraded)
+                assert link._connection is connection
+                await agency_publish(broker, "motcua/SCT/dossier", b"{}")
+                async with asyncio.timeout(WAIT):
+                    message = await anext(link.messages())
+            assert message.topic == "motcua/SCT/dossier"
+
     async def test_refused_subscription_degrades_the_link_until_granted(self, tmp_path: Path):
         """SUBACK 0x87 for one topic: the link says so (before: only a log line) until a
         connection on which the broker grants it."""
