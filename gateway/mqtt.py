@@ -348,53 +348,10 @@ class MqttLink:
 
     async def _serve(self, connection: Connection) -> None:
         client = connection.client
-        paho = client._client
-        # Before connecting, not after: see the module docstring.
-        paho.manual_ack_set(True)
-        on_connect = paho.on_connect
-
-        def note_session(
-            paho_client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any = None
-        ) -> None:
-            # Remember whether the broker still had our session; aiomqtt handles the rest.
-            connection.session_present = bool(flags.session_present)
-            on_connect(paho_client, userdata, flags, reason_code, properties)
-
-        paho.on_connect = note_session
-        on_socket_open = paho.on_socket_open
-
-        def note_socket(paho_client: Any, userdata: Any, sock: Any) -> None:
-            # Called on the connecting thread; the socket is what flow control pauses.
-            connection.opened(sock.fileno())
-            on_socket_open(paho_client, userdata, sock)
-
-        paho.on_socket_open = note_socket
-        on_message = paho.on_message
-        limit = self.settings.max_payload
-
-        def screen(paho_client: Any, userdata: Any, message: Any) -> None:
-            # Before aiomqtt queues it: up to `receive_maximum` messages wait in that queue,
-            # and a window of 400 KB payloads would be 400 MB. The size is enough for the
-            # rejection, which is still sent, and the message is still acknowledged.
-            if message.qos > 0:
-                connection.took()
-            if limit is not None and len(message.payload) > limit:
-                self._take(
-                    connection,
-                    Inbound(
-                        topic=message.topic,
-                        payload=b"",
-                        mid=message.mid,
-                        qos=message.qos,
-                        dropped=len(message.payload),
-                        connection=connection,
-                    ),
-                )
-                return
-            on_message(paho_client, userdata, message)
-
-        paho.on_message = screen
-        connection.hook(paho)
+        connection.hook(
+            deliver=lambda inbound: self._take(connection, inbound),
+            max_payload=self.settings.max_payload,
+        )
         async with client:
             retry: asyncio.Task[None] | None = None
             try:

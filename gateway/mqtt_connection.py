@@ -5,8 +5,8 @@ drops the reason code of a PUBACK (a publish the broker refused returns as if do
 few uses of aiomqtt's and paho's internals that this needs are all here, in `Connection`
 and `hook()`:
 
-- `client._client` (the paho client): `ack()`, `publish()` and its callbacks, which are
-  paho's public API;
+- `client._client` (the paho client): `manual_ack_set()`, `ack()`, `publish()` and its
+  callbacks, which are paho's public API, wrapped around aiomqtt's own callbacks;
 - `client._disconnected` (aiomqtt's future), failed when our own reader fails, as
   aiomqtt's reader does;
 - the event loop reader of the paho socket, removed and added again for flow control.
@@ -15,6 +15,7 @@ and `hook()`:
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,9 +106,48 @@ class Connection:
         if code is not None and code.is_failure:
             raise RefusedError(topic, str(code))
 
-    def hook(self, paho: Any) -> None:
-        """Take PUBACKs (with their reason codes) before aiomqtt, which ignores them."""
+    def hook(self, *, deliver: Callable[[Inbound], None], max_payload: int | None) -> None:
+        """Put our callbacks in front of aiomqtt's on the paho client, before connecting.
+
+        - manual acknowledgements, switched on before CONNECT: the broker sends what it
+          holds for the session right behind CONNACK, and anything read before the switch
+          would be auto-acknowledged;
+        - CONNACK's session-present flag;
+        - the socket, which flow control pauses;
+        - each message as paho hands it over, counted for flow control, and replaced by
+          its size alone when over `max_payload` (given to `deliver` at once): up to
+          `receive_maximum` messages wait in aiomqtt's queue, and a window of 400 KB
+          payloads would be 400 MB;
+        - PUBACKs with their reason codes, which aiomqtt ignores.
+        """
+        paho = self.client._client
+        paho.manual_ack_set(True)
+        on_connect = paho.on_connect
+        on_socket_open = paho.on_socket_open
+        on_message = paho.on_message
         on_publish = paho.on_publish
+
+        def connected(
+            client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any = None
+        ) -> None:
+            self.session_present = bool(flags.session_present)
+            on_connect(client, userdata, flags, reason_code, properties)
+
+        def socket_open(client: Any, userdata: Any, sock: Any) -> None:
+            # Called on the connecting thread.
+            self.opened(sock.fileno())
+            on_socket_open(client, userdata, sock)
+
+        def message(client: Any, userdata: Any, msg: Any) -> None:
+            if msg.qos > 0:
+                self.took()
+            if max_payload is not None and len(msg.payload) > max_payload:
+                deliver(
+                    Inbound(topic=msg.topic, payload=b"", mid=msg.mid, qos=msg.qos,
+                            dropped=len(msg.payload), connection=self)
+                )  # fmt: skip
+                return
+            on_message(client, userdata, msg)
 
         def answered(client: Any, userdata: Any, mid: int, code: Any, properties: Any) -> None:
             answer = self._pubacks.get(mid)
@@ -115,6 +155,9 @@ class Connection:
                 answer.set_result(code if isinstance(code, ReasonCode) else None)
             on_publish(client, userdata, mid, code, properties)
 
+        paho.on_connect = connected
+        paho.on_socket_open = socket_open
+        paho.on_message = message
         paho.on_publish = answered
 
     def opened(self, socket: int) -> None:
