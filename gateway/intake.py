@@ -10,8 +10,10 @@ naming the field, and acknowledged: a poison message must not block the queue.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +26,15 @@ from gateway.config import Config
 from gateway.mirror import apply_event, receipt_key
 from gateway.mqtt import MqttLink
 from gateway.notices import TemplateError, job_template, render, template_fields
-from gateway.payloads import DossierEvent, Rejection, SmsJob, parse_dossier, parse_sms, parse_topic
+from gateway.payloads import (
+    MAX_ID,
+    DossierEvent,
+    Rejection,
+    SmsJob,
+    parse_dossier,
+    parse_sms,
+    parse_topic,
+)
 from gateway.status import status_event
 from gateway.store import DossierRow, NewMessage, Store
 
@@ -82,7 +92,7 @@ class Intake:
         by item, so that only the item that cannot be stored is refused. A store that
         cannot write at all (disk full) raises, and the caller retries the whole batch.
         """
-        parsed = [self._parse(item) for item in batch]
+        parsed = [self._parse_safely(item) for item in batch]
         effects = await self._decide(parsed)
         try:
             await self._store.record_intake(**effects.as_kwargs())
@@ -119,7 +129,7 @@ class Intake:
                     effects.statuses.append(_rejection_status(item, self._config))
             except Exception as exc:
                 # A bug met by one payload: that payload is refused, the batch goes on.
-                log.exception("intake_item_failed", error=type(exc).__name__)
+                _log_unexpected(exc)
                 refused = _unexpected(item, None, exc)
                 effects.statuses.append(_rejection_status(refused, self._config))
         return effects
@@ -146,6 +156,15 @@ class Intake:
         held[key] = effects.dossiers[key] = change.row
         if message is not None:
             effects.messages.append(message)
+
+    def _parse_safely(self, item: Received) -> Parsed:
+        """`_parse`, and a refusal of this item alone should it raise (a bug: the parsers
+        are written never to)."""
+        try:
+            return self._parse(item)
+        except Exception as exc:
+            _log_unexpected(exc)
+            return _unexpected(None, item, exc)
 
     def _parse(self, item: Received) -> DossierEvent | SmsJob | Rejection | None:
         where = parse_topic(item.topic, self._config.mqtt.topic_prefix)
@@ -208,6 +227,14 @@ def _placeholders(config: Config, agency: str, name: str) -> frozenset[str] | No
         return None
 
 
+def _log_unexpected(exc: BaseException) -> None:
+    """The error's type and where it was raised, not its text nor the traceback's lines,
+    which may quote a payload (phone numbers, message bodies)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else None
+    log.error("intake_item_failed", error=type(exc).__name__, where=where)
+
+
 def _unexpected(item: Parsed, received: Received | None, exc: BaseException) -> Rejection:
     """A refusal for an item that met an unexpected error: the error's type only (its
     text might quote the payload, which may hold a phone number)."""
@@ -224,13 +251,24 @@ def _unexpected(item: Parsed, received: Received | None, exc: BaseException) -> 
         )  # fmt: skip
     if isinstance(item, Rejection):
         return item
-    agency, kind = None, "sms"
+    agency, kind, ref = None, "sms", None
     if received is not None:
         where = received.topic.split("/")
         agency, kind = (where[-2], where[-1]) if len(where) >= 2 else (None, kind)
+        ref = _peek_ref(received.payload, "event_id" if kind == "dossier" else "id")
     return Rejection(
-        kind=kind, agency=agency, ref=None, receipt_no=None, field="payload", reason=reason
+        kind=kind, agency=agency, ref=ref, receipt_no=None, field="payload", reason=reason
     )
+
+
+def _peek_ref(payload: bytes, key: str) -> str | None:
+    """The payload's id, if it can be read at all, so that its sender can tell which
+    message was refused."""
+    try:
+        value = json.loads(payload).get(key)
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return value if isinstance(value, str) and len(value) <= MAX_ID else None
 
 
 def _rejection_status(rej: Rejection, config: Config) -> tuple[str, dict[str, Any]]:

@@ -137,6 +137,20 @@ class TestOneBadItem:
             assert set(await rig.messages()) == {"job-1", "job-2"}
             assert "UnicodeEncodeError" in (await rig.rejected())["job-unstorable"]
 
+    async def test_item_whose_parsing_raises_is_refused_alone(self, rig):
+        """A template lookup that raises (a configuration the parser did not expect)."""
+        agencies = dict(rig.intake._config.agencies)
+        broken = dataclasses.replace(agencies["SCT"], templates=None)  # type: ignore[arg-type]
+        rig.intake._config = dataclasses.replace(
+            rig.intake._config, agencies=MappingProxyType({**agencies, "SCT": broken})
+        )
+        await rig.intake.process([job(1), template_job("odd", "fee_reminder", FEE_PARAMS)])
+
+        assert set(await rig.messages()) == {"job-1"}
+        assert (await rig.rejected())["job-odd"] == (
+            "payload: could not be processed (TypeError); nothing was queued"
+        )
+
 
 class TestAgencyTemplates:
     async def test_job_naming_an_agency_template_is_queued_with_its_text(self, rig):
