@@ -83,6 +83,8 @@ def mqtt_settings(config: Config) -> MqttSettings:
 
 # Seconds start-up waits for the SMPP bind and the broker before READY=1.
 READY_WAIT = 5.0
+# Seconds READY=1 waits for its status line from the store; READY=1 goes without it after.
+STATUS_WAIT = 2.0
 
 # Pause before a failed part starts again, doubling up to the maximum, seconds.
 RESTART_MIN = 0.5
@@ -181,7 +183,7 @@ class Gateway:
                 # (the gateway queues and retries without them; STATUS= says what is down).
                 async with asyncio.timeout(READY_WAIT):
                     await asyncio.gather(session.wait_bound(), link.wait_connected())
-            self.notifier.ready((await observed.snapshot()).summary())
+            self.notifier.ready(await _status_line(observed, STATUS_WAIT))
             if on_ready is not None:
                 on_ready()
             watch = asyncio.create_task(stop.wait())
@@ -210,16 +212,25 @@ class Gateway:
         interval = min(self.notifier.watchdog_interval or 10.0, 10.0)
         while True:
             self.notifier.watchdog()
-            try:
-                async with asyncio.timeout(interval / 2):
-                    snapshot = await observed.snapshot()
-            except TimeoutError:
-                log.warning("heartbeat_status_skipped", reason="store busy", waited=interval / 2)
-            except Exception as exc:  # a failing store only delays the status line
-                log.warning("heartbeat_status_skipped", reason=type(exc).__name__)
-            else:
-                self.notifier.status(snapshot.summary())
+            line = await _status_line(observed, interval / 2)
+            if line is not None:
+                self.notifier.status(line)
             await asyncio.sleep(interval)
+
+
+async def _status_line(observed: Observed, wait: float) -> str | None:
+    """systemd's STATUS= line, or None when the store does not answer within `wait`
+    seconds (or fails): a busy store delays the line, never what the caller does next."""
+    try:
+        async with asyncio.timeout(wait):
+            snapshot = await observed.snapshot()
+    except TimeoutError:
+        log.warning("status_line_skipped", reason="store busy", waited=wait)
+        return None
+    except Exception as exc:
+        log.warning("status_line_skipped", reason=type(exc).__name__)
+        return None
+    return snapshot.summary()
 
 
 async def serve(

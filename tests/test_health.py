@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from gateway.admin import Observed, Snapshot
-from gateway.app import Gateway
+from gateway.app import Gateway, _status_line
 from gateway.config import default_config
 from gateway.store import NewMessage, Store
 from gateway.systemd import Notifier
@@ -140,6 +140,12 @@ async def test_heartbeat_keeps_the_watchdog_going_while_the_store_hangs():
         task.cancel()
 
 
+async def test_status_line_gives_up_on_a_hung_store_within_its_bound():
+    observed = Observed(_Smpp(), _Broker(), _HungStore(), receipts=Counter(), mo=Counter())
+    async with asyncio.timeout(5):
+        assert await _status_line(observed, 0.05) is None
+
+
 def test_broker_refusing_makes_health_degraded_and_503():
     snap = Snapshot(
         smsc_bound=True, broker_connected=True, queued=0, oldest_queued_age=None,
@@ -150,3 +156,4 @@ def test_broker_refusing_makes_health_degraded_and_503():
         "degraded",
         "degraded",
     )
+    assert "BROKER REFUSING" in snap.summary()
