@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import aiomqtt
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -21,8 +23,10 @@ from hypothesis import strategies as st
 from gateway.batch import Batcher
 from gateway.composer import Composer
 from gateway.config import AgencyConfig, Config, ScheduleConfig, default_config
-from gateway.intake import Intake, Received
+from gateway.intake import Intake, Received, serve
+from gateway.mqtt import MqttLink, MqttSettings
 from gateway.store import NewMessage, Store
+from tests.faults.test_malformed_input import generate
 
 FEE = "Hồ sơ {receipt_no}: lệ phí {amount} đồng, vui lòng nộp trước ngày {deadline}"
 FEE_PARAMS = {"receipt_no": "0101701234", "amount": 50000, "deadline": "30/11/2026"}
@@ -239,7 +243,11 @@ ARBITRARY_JOBS = st.one_of(
             "id": st.text(min_size=1, max_size=10),
             "to": st.sampled_from(["0905123456", "02583822123", "x"]),
             "template": st.sampled_from(["result", "fee_reminder", "apology", "nope", ""]),
-            "params": st.dictionaries(PARAM_NAMES | st.text(max_size=8), JSON, max_size=4),
+            "params": st.dictionaries(
+                PARAM_NAMES | st.text(max_size=8),
+                st.text(max_size=10) | st.integers() | JSON,
+                max_size=4,
+            ),
         }
     ).map(lambda v: json.dumps(v).encode()),
 )
@@ -278,3 +286,48 @@ def test_arbitrary_jobs_never_hold_up_good_ones(bad: list[bytes]) -> None:
 
     assert failed_puts == 0
     assert {f"job-good-{n}" for n in range(10)} <= queued
+
+
+async def test_arbitrary_jobs_over_mosquitto_are_all_acknowledged_and_good_ones_committed(
+    broker, tmp_path: Path
+):
+    """The same property through a real broker: 200 generated payloads and a known
+    poison job among 100 good jobs; every good job is committed, and nothing is left
+    unacknowledged (a second connection on the same persistent session gets nothing
+    redelivered)."""
+    prefix = f"prop-{uuid.uuid4().hex[:8]}"
+    cfg = config()
+    cfg = dataclasses.replace(cfg, mqtt=dataclasses.replace(cfg.mqtt, topic_prefix=prefix))
+    settings = MqttSettings(
+        host=broker.host, port=broker.port, client_id=f"intake-{prefix}",
+        session_expiry=300, reconnect_min=0.05, reconnect_max=0.3,
+    )  # fmt: skip
+    poison = {"id": "poison", "to": "0905123456", "template": "result",
+              "params": {"receipt_no": "1", "agency_name": "A", "strip": "x"}}  # fmt: skip
+    bad = [*generate(ARBITRARY_JOBS, 200), json.dumps(poison).encode()]
+    items = [(f"{prefix}/SCT/sms", job(f"good-{n}").payload) for n in range(100)]
+    for i, payload in enumerate(bad):
+        items.insert((i * 7) % (len(items) + 1), (f"{prefix}/SCT/sms", payload))
+    good = {f"job-good-{n}" for n in range(100)}
+
+    async with Store.open(tmp_path / "g.db") as store:
+        async with MqttLink(settings, [f"{prefix}/+/sms"]) as link:
+            await link.wait_connected(10)
+            task = asyncio.create_task(serve(link, Intake(store, Composer(cfg), cfg)))
+            try:
+                async with aiomqtt.Client(broker.host, port=broker.port) as agency:
+                    for topic, payload in items:
+                        await agency.publish(topic, payload, qos=1)
+                async with asyncio.timeout(30):
+                    while True:
+                        rows = await store.fetchall("SELECT ref FROM messages")
+                        if good <= {r for (r,) in rows} and link.unacknowledged == 0:
+                            break
+                        await asyncio.sleep(0.05)
+            finally:
+                task.cancel()
+        async with MqttLink(settings, [f"{prefix}/+/sms"]) as again:
+            await again.wait_connected(10)
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await anext(again.messages())
