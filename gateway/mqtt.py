@@ -23,6 +23,11 @@ came from; if that connection is gone, `ack()` does nothing and the broker deliv
 message again on the next one. The store's idempotency (event ids, job ids) makes that
 second delivery harmless.
 
+What the broker refuses is never taken as done: a QoS 1 publish answered with a failure
+reason code (MQTT 5; mosquitto 2.0 answers an ACL-denied publish with PUBACK 0x87) is
+retried with back-off until accepted, and a subscription refused in the SUBACK is asked
+for again; `degraded` says so meanwhile, for /healthz.
+
 The queue is bounded by flow control, not by dropping: once `receive_maximum`
 messages are unacknowledged, the link stops reading the socket until half of them are
 acknowledged, and the broker keeps the rest (TCP pushes back). MQTT 5's Receive Maximum

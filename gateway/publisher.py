@@ -52,7 +52,8 @@ async def publish_statuses(
     A status the broker refuses (ACL) is not deleted: `MqttLink.publish` returns only
     once the broker has it, retrying with back-off, so the row waits in the outbox and
     everything after it stays undeleted too (it may go out twice after a restart, never
-    not at all).
+    not at all). While one agency's topic is refused, up to PUBLISH_CONCURRENCY of its
+    statuses wait in flight and the others wait behind them in the outbox.
     """
     room = asyncio.Semaphore(PUBLISH_CONCURRENCY)
     progress = _Progress()
