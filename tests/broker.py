@@ -7,6 +7,7 @@ stops). `kill()` is a crash: whatever was not yet written is gone.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import pwd
@@ -31,6 +32,13 @@ class BrokerError(RuntimeError):
 
 def find_mosquitto() -> str | None:
     return shutil.which("mosquitto", path=_SEARCH_PATH)
+
+
+def find_dynsec_plugin() -> str | None:
+    """Debian's mosquitto package ships the plugin in the multiarch library directory."""
+    found = sorted(glob.glob("/usr/lib/*/mosquitto_dynamic_security.so"))
+    found += sorted(glob.glob("/usr/lib/mosquitto_dynamic_security.so"))
+    return found[0] if found else None
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -145,7 +153,9 @@ class Broker:
             self.set_acl(self._acl)
             lines.append(f"acl_file {self.acl_path}\n")
         if self._dynsec is not None:
-            plugin = "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so"
+            plugin = find_dynsec_plugin()
+            if plugin is None:
+                raise BrokerError("mosquitto's dynamic-security plugin is not installed")
             self.set_dynsec(self._dynsec)
             lines.append(f"plugin {plugin}\nplugin_opt_config_file {self._dir}/dynsec.json\n")
         certs = self._certificates
