@@ -36,6 +36,14 @@ class Smpp(Protocol):
 class Broker(Protocol):
     @property
     def connected(self) -> bool: ...
+    @property
+    def refused_publishes(self) -> int: ...
+    @property
+    def refused_subscriptions(self) -> tuple[str, ...]: ...
+    @property
+    def publish_refusals(self) -> int: ...
+    @property
+    def subscription_refusals(self) -> int: ...
 
 
 class Queue(Protocol):
@@ -51,16 +59,36 @@ class Snapshot:
     oldest_queued_age: float | None
     window_in_use: int
     messages: dict[str, int]
+    # What the broker refuses while connected (ACL, quota): publishes waiting to be tried
+    # again, and subscriptions not granted. Either makes the gateway unhealthy.
+    refused_publishes: int = 0
+    refused_subscriptions: tuple[str, ...] = ()
+
+    @property
+    def broker_degraded(self) -> bool:
+        return bool(self.refused_publishes or self.refused_subscriptions)
 
     @property
     def healthy(self) -> bool:
-        return self.smsc_bound and self.broker_connected
+        return self.smsc_bound and self.broker_connected and not self.broker_degraded
 
     def as_dict(self) -> dict[str, Any]:
+        if not self.broker_connected:
+            broker = "down"
+        else:
+            broker = "degraded" if self.broker_degraded else "connected"
+        if self.healthy:
+            status = "ok"
+        elif self.smsc_bound and self.broker_connected:
+            status = "degraded"  # up, but the broker refuses some of what we must do
+        else:
+            status = "unavailable"
         return {
-            "status": "ok" if self.healthy else "unavailable",
+            "status": status,
             "smsc": "bound" if self.smsc_bound else "down",
-            "broker": "connected" if self.broker_connected else "down",
+            "broker": broker,
+            "refused_publishes": self.refused_publishes,
+            "refused_subscriptions": list(self.refused_subscriptions),
             "queued": self.queued,
             "oldest_queued_age_seconds": (
                 None if self.oldest_queued_age is None else round(self.oldest_queued_age, 1)
@@ -71,7 +99,10 @@ class Snapshot:
     def summary(self) -> str:
         """One line for systemd's STATUS=."""
         smsc = "bound" if self.smsc_bound else "SMSC DOWN"
-        broker = "broker ok" if self.broker_connected else "BROKER DOWN"
+        if not self.broker_connected:
+            broker = "BROKER DOWN"
+        else:
+            broker = "BROKER REFUSING" if self.broker_degraded else "broker ok"
         return f"{smsc}, {broker}, {self.queued} queued, window {self.window_in_use}"
 
 
@@ -104,6 +135,8 @@ class Observed:
             oldest_queued_age=None if oldest is None else max(0.0, self._clock() - oldest),
             window_in_use=self.smpp.window_in_use,
             messages=await self.store.counts(),
+            refused_publishes=self.broker.refused_publishes,
+            refused_subscriptions=self.broker.refused_subscriptions,
         )
 
 
@@ -139,8 +172,24 @@ class _Collector(Collector):
             ("motcua_malformed_pdus", "undecodable PDUs from the SMSC", stats.malformed_pdus),
         ):
             yield CounterMetricFamily(name, doc, value=value)
+        refusals = CounterMetricFamily(
+            "motcua_mqtt_refusals",
+            "publishes and subscriptions the broker refused (reason code, ACL)",
+            labels=["kind"],
+        )
+        refusals.add_metric(["publish"], o.broker.publish_refusals)
+        refusals.add_metric(["subscribe"], o.broker.subscription_refusals)
+        yield refusals
         if snap is None:
             return
+        refused = GaugeMetricFamily(
+            "motcua_mqtt_refused",
+            "publishes waiting to be retried and subscriptions not granted, now",
+            labels=["kind"],
+        )
+        refused.add_metric(["publish"], snap.refused_publishes)
+        refused.add_metric(["subscribe"], len(snap.refused_subscriptions))
+        yield refused
         yield GaugeMetricFamily("motcua_queue_depth", "messages not yet final", value=snap.queued)
         yield GaugeMetricFamily(
             "motcua_oldest_queued_seconds",

@@ -26,7 +26,7 @@ from gateway.config import Config, ConfigError, SmppConfig, load_config
 from gateway.dispatcher import Dispatcher, HandlerError, load_handlers
 from gateway.intake import Intake
 from gateway.intake import serve as serve_intake
-from gateway.mqtt import MqttLink, MqttSettings
+from gateway.mqtt import MqttLink, MqttSettings, TlsSettings
 from gateway.outbox import Sender
 from gateway.payloads import MAX_PAYLOAD
 from gateway.publisher import publish_statuses
@@ -75,11 +75,16 @@ def mqtt_settings(config: Config) -> MqttSettings:
         session_expiry=m.session_expiry,
         protocol=m.protocol,
         max_payload=MAX_PAYLOAD,
+        tls=None
+        if m.tls is None
+        else TlsSettings(ca_file=m.tls.ca_file, cert_file=m.tls.cert_file, key_file=m.tls.key_file),
     )
 
 
 # Seconds start-up waits for the SMPP bind and the broker before READY=1.
 READY_WAIT = 5.0
+# Seconds READY=1 waits for its status line from the store; READY=1 goes without it after.
+STATUS_WAIT = 2.0
 
 # Pause before a failed part starts again, doubling up to the maximum, seconds.
 RESTART_MIN = 0.5
@@ -178,7 +183,7 @@ class Gateway:
             intake_task = _supervised("intake", lambda: serve_intake(link, intake))
             others = [
                 _supervised("sender", sender.run),
-                _supervised("publisher", lambda: publish_statuses(store, link, prefix)),
+                _supervised("publisher", lambda: publish_statuses(store, link, prefix, config.tz)),
                 _supervised("apology", apologies.run),
                 _supervised("retention", lambda: purge_daily(store, config.store)),
                 _supervised("heartbeat", lambda: self._heartbeat(observed)),
@@ -189,7 +194,7 @@ class Gateway:
                 # (the gateway queues and retries without them; STATUS= says what is down).
                 async with asyncio.timeout(READY_WAIT):
                     await asyncio.gather(session.wait_bound(), link.wait_connected())
-            self.notifier.ready((await observed.snapshot()).summary())
+            self.notifier.ready(await _status_line(observed, STATUS_WAIT))
             if on_ready is not None:
                 on_ready()
             watch = asyncio.create_task(stop.wait())
@@ -210,13 +215,33 @@ class Gateway:
         log.info("gateway_stopped")
 
     async def _heartbeat(self, observed: Observed) -> None:
-        """WATCHDOG=1 from the main loop (a wedged loop stops it) and a fresh STATUS=."""
+        """WATCHDOG=1 from the main loop (a wedged loop stops it) and a fresh STATUS=.
+
+        The status line waits for the store at most half an interval: a slow store must
+        delay the status line, never the next WATCHDOG=1 (systemd would kill the daemon).
+        """
         interval = min(self.notifier.watchdog_interval or 10.0, 10.0)
         while True:
             self.notifier.watchdog()
-            with contextlib.suppress(Exception):  # a busy store only delays the status line
-                self.notifier.status((await observed.snapshot()).summary())
+            line = await _status_line(observed, interval / 2)
+            if line is not None:
+                self.notifier.status(line)
             await asyncio.sleep(interval)
+
+
+async def _status_line(observed: Observed, wait: float) -> str | None:
+    """systemd's STATUS= line, or None when the store does not answer within `wait`
+    seconds (or fails): a busy store delays the line, never what the caller does next."""
+    try:
+        async with asyncio.timeout(wait):
+            snapshot = await observed.snapshot()
+    except TimeoutError:
+        log.warning("status_line_skipped", reason="store busy", waited=wait)
+        return None
+    except Exception as exc:
+        log.warning("status_line_skipped", reason=type(exc).__name__)
+        return None
+    return snapshot.summary()
 
 
 async def serve(
@@ -248,6 +273,15 @@ def _supervised(name: str, run: Callable[[], Awaitable[None]]) -> asyncio.Task[N
 
 
 async def _cancel(task: asyncio.Task[object]) -> None:
+    """Cancel a part and wait for it to end. Its own cancellation is what was asked for,
+    and its failure was logged when it happened; anything else (our own cancellation,
+    SystemExit, KeyboardInterrupt) goes on up."""
     task.cancel()
-    with contextlib.suppress(BaseException):
+    try:
         await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
+    except Exception:
+        log.debug("gateway_part_ended_with_error", part=task.get_name())

@@ -17,7 +17,7 @@ from gateway.calendar import QuietHours
 from gateway.config import AgencyConfig, Config
 from gateway.notices import TemplateError, format_date, render, template_for
 from gateway.phone import PhoneError, normalise_phone
-from gateway.smpp.text import ReferenceAllocator, segment_count
+from gateway.smpp.text import MAX_PARTS, ReferenceAllocator, segment_count
 from gateway.store import DossierRow, NewMessage
 
 
@@ -70,7 +70,7 @@ class Composer:
         }
         try:
             text = render(
-                template_for(kind, agency.templates), strip=agency.diacritics == "strip", **fields
+                template_for(kind, agency.templates), fields, strip=agency.diacritics == "strip"
             )
         except TemplateError as exc:
             return self._final(base, "rejected", f"template: {exc}")
@@ -100,7 +100,7 @@ class Composer:
         }
         strip = agency is None or agency.diacritics == "strip"
         return self._message(
-            base, to, render("{t}", strip=strip, t=text), agency, priority, source=source
+            base, to, render("{t}", {"t": text}, strip=strip), agency, priority, source=source
         )
 
     def skipped(
@@ -144,6 +144,15 @@ class Composer:
         except PhoneError as exc:
             detail = str(exc).removeprefix("phone: ")
             return self._final(base, "rejected", f"phone: {exc.reason} ({detail})", text=text)
+        segments = segment_count(text, ref16=self._config.smpp.ref16)
+        if segments > MAX_PARTS:
+            # Refused here, where the sender of the job hears why, not by the encoder in
+            # the sender long after the job was acknowledged.
+            return self._final(
+                base,
+                "rejected",
+                f"text: needs {segments} SMS parts; concatenation allows at most {MAX_PARTS}",
+            )
         now = self._clock()
         not_before = now
         if priority is not Priority.MO_REPLY and self._quiet is not None:
@@ -158,7 +167,7 @@ class Composer:
             expires_at=not_before + self._config.retry.ttl,
             phone=phone,
             text=text,
-            segments=segment_count(text),
+            segments=segments,
             concat_ref=self._refs.next(phone),
         )
 

@@ -141,6 +141,15 @@ class SmppConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class TlsConfig:
+    """TLS to the broker: the CA that signed its certificate, and ours if it asks for one."""
+
+    ca_file: str
+    cert_file: str | None = None
+    key_file: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MqttConfig:
     """The broker the one-stop software publishes to. Times in seconds."""
 
@@ -155,6 +164,7 @@ class MqttConfig:
     # 3.1.1 for brokers without MQTT 5 (the demo's in-process broker): the session is
     # kept with clean_session=False, and the broker's own in-flight limit applies.
     protocol: MqttProtocol = "5"
+    tls: TlsConfig | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -743,7 +753,31 @@ def _mqtt(r: _Reader, node: Node, base_dir: Path) -> MqttConfig:
         )
     if "protocol" in n:
         kw["protocol"] = r.choice(n["protocol"], f"{key}.protocol", get_args(MqttProtocol))
+    if "tls" in n and not r.is_null(n["tls"]):
+        kw["tls"] = _tls(r, n["tls"], f"{key}.tls", base_dir)
     return MqttConfig(**kw)
+
+
+def _tls(r: _Reader, node: Node, key: str, base_dir: Path) -> TlsConfig:
+    """`{ca_file, cert_file?, key_file?}`; each file must be readable now, not at the first
+    connection attempt. Relative paths are relative to the configuration file."""
+    n = r.section(node, key, [f.name for f in dataclasses.fields(TlsConfig)])
+    if "ca_file" not in n:
+        r.fail(node, f"{key}.ca_file", "missing: the CA certificate that signed the broker's")
+    if "key_file" in n and "cert_file" not in n:
+        r.fail(n["key_file"], f"{key}.cert_file", "missing: key_file needs its cert_file")
+    files: dict[str, str] = {}
+    for name in ("ca_file", "cert_file", "key_file"):
+        if name not in n:
+            continue
+        path = Path(r.text(n[name], f"{key}.{name}")).expanduser()
+        path = path if path.is_absolute() else base_dir / path
+        try:
+            path.read_bytes()
+        except OSError as exc:
+            r.fail(n[name], f"{key}.{name}", f"cannot read {path}: {exc.strerror or exc}")
+        files[name] = str(path)
+    return TlsConfig(**files)
 
 
 def _store(r: _Reader, node: Node) -> StoreConfig:
@@ -1227,7 +1261,11 @@ def redacted(config: Config) -> dict[str, Any]:
             "shortcodes": list(smpp.shortcodes),
             "status_classes": {f"0x{code:08X}": cls for code, cls in smpp.status_classes.items()},
         },
-        "mqtt": {**plain(config.mqtt), "password": _secret_shown(config.mqtt.password)},
+        "mqtt": {
+            **plain(config.mqtt),
+            "password": _secret_shown(config.mqtt.password),
+            "tls": None if config.mqtt.tls is None else plain(config.mqtt.tls),
+        },
         "store": plain(config.store),
         "schedule": {
             "apology_at": _hhmm(schedule.apology_at),

@@ -10,9 +10,12 @@ naming the field, and acknowledged: a poison message must not block the queue.
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
 import time
+import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -22,12 +25,45 @@ from gateway.composer import Composer
 from gateway.config import Config
 from gateway.mirror import apply_event, receipt_key
 from gateway.mqtt import MqttLink
-from gateway.notices import TemplateError, render, template_for
-from gateway.payloads import DossierEvent, Rejection, SmsJob, parse_dossier, parse_sms, parse_topic
+from gateway.notices import TemplateError, job_template, render, template_fields
+from gateway.payloads import (
+    MAX_ID,
+    DossierEvent,
+    Rejection,
+    SmsJob,
+    parse_dossier,
+    parse_sms,
+    parse_topic,
+)
 from gateway.status import status_event
 from gateway.store import DossierRow, NewMessage, Store
 
 log = structlog.get_logger("gateway.intake")
+
+
+# Errors that mean the store cannot write at all (a full disk, a read-only file system,
+# a locked database), as opposed to one item it cannot take: the batch is retried whole.
+STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (sqlite3.OperationalError, OSError)
+
+Parsed = DossierEvent | SmsJob | Rejection | None
+
+
+@dataclass(slots=True)
+class _Effects:
+    """What one batch changes, as `Store.record_intake` takes it."""
+
+    events: list[tuple[str, str, str, bool]] = field(default_factory=list)
+    dossiers: dict[str, DossierRow] = field(default_factory=dict)
+    messages: list[NewMessage] = field(default_factory=list)
+    statuses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {
+            "events": self.events,
+            "dossiers": list(self.dossiers.values()),
+            "messages": self.messages,
+            "statuses": self.statuses,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,43 +84,87 @@ class Intake:
         self._config = config
 
     async def process(self, batch: Sequence[Received]) -> None:
-        """Decide and commit one batch (the `Batcher` commit function)."""
-        parsed = [self._parse(item) for item in batch]
+        """Decide and commit one batch (the `Batcher` commit function).
+
+        One bad item never holds up the others. An unexpected error while deciding an
+        item refuses that item alone. A commit that fails for a reason other than the
+        store being unavailable (a value the database cannot take) is tried again item
+        by item, so that only the item that cannot be stored is refused. A store that
+        cannot write at all (disk full) raises, and the caller retries the whole batch.
+        """
+        parsed = [self._parse_safely(item) for item in batch]
+        effects = await self._decide(parsed)
+        try:
+            await self._store.record_intake(**effects.as_kwargs())
+        except STORE_UNAVAILABLE:
+            raise
+        except Exception as exc:
+            if len(batch) > 1:
+                log.error("intake_batch_refused", error=type(exc).__name__, items=len(batch))
+                for item in batch:
+                    await self.process([item])
+                return
+            refused = _unexpected(parsed[0], batch[0], exc)
+            await self._store.record_intake(statuses=[_rejection_status(refused, self._config)])
+
+    async def _decide(self, parsed: Sequence[Parsed]) -> _Effects:
         events = [p for p in parsed if isinstance(p, DossierEvent)]
         jobs = [p for p in parsed if isinstance(p, SmsJob)]
         seen = await self._store.seen_events([e.event_id for e in events])
         held = await self._store.dossiers(list({receipt_key(e.receipt_no) for e in events}))
         refs = await self._store.existing_refs([(j.agency, j.id) for j in jobs])
 
-        event_rows: list[tuple[str, str, str, bool]] = []
-        dossiers: dict[str, DossierRow] = {}
-        messages: list[NewMessage] = []
-        statuses: list[tuple[str, dict[str, Any]]] = []
+        effects = _Effects()
         for item in parsed:
-            if isinstance(item, DossierEvent):
-                if item.event_id in seen:
-                    continue
-                seen.add(item.event_id)
-                key = receipt_key(item.receipt_no)
-                change = apply_event(held.get(key), item, self._config.tz)
-                event_rows.append((item.event_id, item.agency, key, change.row is not None))
-                if change.row is None:
-                    continue
-                held[key] = dossiers[key] = change.row
-                if change.notice is not None:
-                    message = self._notice(change.notice, change.row, item)
-                    if message is not None:
-                        messages.append(message)
-            elif isinstance(item, SmsJob):
-                if (item.agency, item.id) in refs:
-                    continue
-                refs.add((item.agency, item.id))
-                messages.append(self._job(item))
-            elif isinstance(item, Rejection):
-                statuses.append(_rejection_status(item))
-        await self._store.record_intake(
-            events=event_rows, dossiers=dossiers.values(), messages=messages, statuses=statuses
-        )
+            try:
+                if isinstance(item, DossierEvent):
+                    self._event(item, seen, held, effects)
+                elif isinstance(item, SmsJob):
+                    if (item.agency, item.id) in refs:
+                        continue
+                    message = self._job(item)
+                    refs.add((item.agency, item.id))
+                    effects.messages.append(message)
+                elif isinstance(item, Rejection):
+                    effects.statuses.append(_rejection_status(item, self._config))
+            except Exception as exc:
+                # A bug met by one payload: that payload is refused, the batch goes on.
+                _log_unexpected(exc)
+                refused = _unexpected(item, None, exc)
+                effects.statuses.append(_rejection_status(refused, self._config))
+        return effects
+
+    def _event(
+        self,
+        item: DossierEvent,
+        seen: set[str],
+        held: dict[str, DossierRow],
+        effects: _Effects,
+    ) -> None:
+        """One dossier event's effects, added to `effects` only once all are decided."""
+        if item.event_id in seen:
+            return
+        key = receipt_key(item.receipt_no)
+        change = apply_event(held.get(key), item, self._config.tz)
+        message = None
+        if change.row is not None and change.notice is not None:
+            message = self._notice(change.notice, change.row, item)
+        seen.add(item.event_id)
+        effects.events.append((item.event_id, item.agency, key, change.row is not None))
+        if change.row is None:
+            return
+        held[key] = effects.dossiers[key] = change.row
+        if message is not None:
+            effects.messages.append(message)
+
+    def _parse_safely(self, item: Received) -> Parsed:
+        """`_parse`, and a refusal of this item alone should it raise (a bug: the parsers
+        are written never to)."""
+        try:
+            return self._parse(item)
+        except Exception as exc:
+            _log_unexpected(exc)
+            return _unexpected(None, item, exc)
 
     def _parse(self, item: Received) -> DossierEvent | SmsJob | Rejection | None:
         where = parse_topic(item.topic, self._config.mqtt.topic_prefix)
@@ -106,7 +186,7 @@ class Intake:
             size=size,
             topic_agency=agency,
             agencies=known,
-            templates=lambda name: _has_template(self._config, agency, name),
+            templates=lambda name: _placeholders(self._config, agency, name),
         )
 
     def _notice(self, kind: str, row: DossierRow, event: DossierEvent) -> NewMessage | None:
@@ -130,9 +210,7 @@ class Intake:
             agency = self._config.agencies[job.agency]
             try:
                 text = render(
-                    template_for(job.template or "", agency.templates),
-                    strip=False,
-                    **dict(job.params),
+                    job_template(job.template or "", agency.templates), job.params, strip=False
                 )
             except TemplateError as exc:
                 return self._composer.rejected(
@@ -141,15 +219,59 @@ class Intake:
         return self._composer.text(job.agency, ref=job.id, kind="sms", to=job.to, text=text)
 
 
-def _has_template(config: Config, agency: str, name: str) -> bool:
+def _placeholders(config: Config, agency: str, name: str) -> frozenset[str] | None:
+    """The placeholders of the agency's template `name` for an SMS job, None if it has none."""
     try:
-        template_for(name, config.agencies[agency].templates)
+        return template_fields(job_template(name, config.agencies[agency].templates))
     except (TemplateError, KeyError):
-        return False
-    return True
+        return None
 
 
-def _rejection_status(rej: Rejection) -> tuple[str, dict[str, Any]]:
+def _log_unexpected(exc: BaseException) -> None:
+    """The error's type and where it was raised, not its text nor the traceback's lines,
+    which may quote a payload (phone numbers, message bodies)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else None
+    log.error("intake_item_failed", error=type(exc).__name__, where=where)
+
+
+def _unexpected(item: Parsed, received: Received | None, exc: BaseException) -> Rejection:
+    """A refusal for an item that met an unexpected error: the error's type only (its
+    text might quote the payload, which may hold a phone number)."""
+    reason = f"payload: could not be processed ({type(exc).__name__}); nothing was queued"
+    if isinstance(item, DossierEvent):
+        return Rejection(
+            kind="dossier", agency=item.agency, ref=item.event_id,
+            receipt_no=item.receipt_no, field="payload", reason=reason,
+        )  # fmt: skip
+    if isinstance(item, SmsJob):
+        return Rejection(
+            kind="sms", agency=item.agency, ref=item.id, receipt_no=None,
+            field="payload", reason=reason,
+        )  # fmt: skip
+    if isinstance(item, Rejection):
+        return item
+    agency, kind, ref = None, "sms", None
+    if received is not None:
+        where = received.topic.split("/")
+        agency, kind = (where[-2], where[-1]) if len(where) >= 2 else (None, kind)
+        ref = _peek_ref(received.payload, "event_id" if kind == "dossier" else "id")
+    return Rejection(
+        kind=kind, agency=agency, ref=ref, receipt_no=None, field="payload", reason=reason
+    )
+
+
+def _peek_ref(payload: bytes, key: str) -> str | None:
+    """The payload's id, if it can be read at all, so that its sender can tell which
+    message was refused."""
+    try:
+        value = json.loads(payload).get(key)
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return value if isinstance(value, str) and len(value) <= MAX_ID else None
+
+
+def _rejection_status(rej: Rejection, config: Config) -> tuple[str, dict[str, Any]]:
     event = status_event(
         ref=rej.ref,
         event_id=rej.ref if rej.kind == "dossier" else None,
@@ -160,6 +282,7 @@ def _rejection_status(rej: Rejection) -> tuple[str, dict[str, Any]]:
         reason=rej.reason,
         segments=0,
         at=time.time(),
+        tz=config.tz,
     )
     return rej.agency or "", event
 

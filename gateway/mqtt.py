@@ -23,6 +23,11 @@ came from; if that connection is gone, `ack()` does nothing and the broker deliv
 message again on the next one. The store's idempotency (event ids, job ids) makes that
 second delivery harmless.
 
+What the broker refuses is never taken as done: a QoS 1 publish answered with a failure
+reason code (MQTT 5; mosquitto 2.0 answers an ACL-denied publish with PUBACK 0x87) is
+retried with back-off until accepted, and a subscription refused in the SUBACK is asked
+for again; `degraded` says so meanwhile, for /healthz.
+
 The queue is bounded by flow control, not by dropping: once `receive_maximum`
 messages are unacknowledged, the link stops reading the socket until half of them are
 acknowledged, and the broker keeps the rest (TCP pushes back). MQTT 5's Receive Maximum
@@ -35,8 +40,8 @@ acknowledge it.
 from __future__ import annotations
 
 import asyncio
-import math
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass, field
@@ -50,7 +55,17 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-__all__ = ["PUBLISH_CONCURRENCY", "Inbound", "LinkClosedError", "MqttLink", "MqttSettings"]
+from gateway.mqtt_connection import Connection, Inbound, RefusedError
+
+__all__ = [
+    "PUBLISH_CONCURRENCY",
+    "Inbound",
+    "LinkClosedError",
+    "MqttLink",
+    "MqttSettings",
+    "RefusedError",
+    "TlsSettings",
+]
 
 log = structlog.get_logger("gateway.mqtt")
 
@@ -65,6 +80,22 @@ STABLE_AFTER = 30.0
 # aiomqtt counts its pending calls on every PUBACK, so the cost grows with the square of
 # this number: 100 keeps the round trip overlapped without that cost showing.
 PUBLISH_CONCURRENCY = 100
+
+
+@dataclass(frozen=True, slots=True)
+class TlsSettings:
+    """TLS to the broker: its CA, and our client certificate when the broker asks for one."""
+
+    ca_file: str
+    cert_file: str | None = None
+    key_file: str | None = None
+
+    def context(self) -> ssl.SSLContext:
+        """Verifies the broker's certificate and its name against the host we dial."""
+        context = ssl.create_default_context(cafile=self.ca_file)
+        if self.cert_file is not None:
+            context.load_cert_chain(self.cert_file, self.key_file)
+        return context
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,85 +116,11 @@ class MqttSettings:
     protocol: str = "5"  # or "3.1.1": clean_session=False instead of an expiring session
     reconnect_min: float = 0.5
     reconnect_max: float = 30.0
+    tls: TlsSettings | None = None
 
 
 class LinkClosedError(Exception):
     """The link is closed (or was never opened): nothing more can be published."""
-
-
-class _Connection:
-    """One connected aiomqtt client. Its messages can be acknowledged on it alone."""
-
-    def __init__(self, client: aiomqtt.Client, number: int, *, limit: int) -> None:
-        self.client = client
-        self.number = number
-        self.session_present = False
-        self.up_since: float | None = None
-        self.lost = asyncio.Event()
-        # Received and not yet acknowledged, by packet id. The broker reuses a packet id
-        # once it is acknowledged, so a second ack of an old message must not reach the
-        # wire: it would acknowledge a newer message that has not been committed.
-        self.unacked: dict[int, Inbound] = {}
-        # Read off the socket and not yet acknowledged, counted as paho hands them over
-        # (aiomqtt queues them before `unacked` sees them): what flow control limits.
-        self.outstanding = 0
-        self.limit = limit
-        self.paused = False
-        self._socket: int | None = None
-
-    @property
-    def alive(self) -> bool:
-        return self.up_since is not None and not self.lost.is_set()
-
-    def ack(self, message: Inbound) -> None:
-        if not self.alive or self.unacked.get(message.mid) is not message:
-            return
-        del self.unacked[message.mid]
-        self.client._client.ack(message.mid, message.qos)
-        self.outstanding -= 1
-        if self.paused and self.outstanding <= self.limit // 2:
-            self._resume()
-
-    def opened(self, socket: int) -> None:
-        self._socket = socket
-
-    def took(self) -> None:
-        """One more message read (QoS 1): stop reading once `limit` are outstanding."""
-        self.outstanding += 1
-        if not self.paused and self.outstanding >= self.limit and self._socket is not None:
-            asyncio.get_running_loop().remove_reader(self._socket)
-            self.paused = True
-
-    def _resume(self) -> None:
-        self.paused = False
-        if self._socket is None or self.lost.is_set():
-            return
-        paho = self.client._client
-        disconnected = self.client._disconnected
-
-        def read() -> None:
-            # As aiomqtt's own reader: a failed read means the connection is gone.
-            try:
-                paho.loop_read()
-            except Exception as exc:
-                if not disconnected.done():
-                    disconnected.set_exception(exc)
-
-        asyncio.get_running_loop().add_reader(self._socket, read)
-
-
-@dataclass(frozen=True, slots=True)
-class Inbound:
-    """A message from the broker, to be acknowledged with `MqttLink.ack` once committed."""
-
-    topic: str
-    payload: bytes
-    mid: int
-    qos: int
-    # Bytes of payload not kept because the message exceeded `max_payload`; see _serve.
-    dropped: int = 0
-    # The connection it came on; None for messages made by hand (tests, replays).
-    connection: _Connection | None = field(default=None, repr=False, compare=False)
 
 
 class MqttLink:
@@ -177,9 +134,13 @@ class MqttLink:
         self.settings = settings
         self.subscriptions = tuple(subscriptions)
         self._task: asyncio.Task[None] | None = None
-        self._connection: _Connection | None = None
+        self._connection: Connection | None = None
         self._connections = 0
         self._had_session = False
+        self._refusing = 0
+        # Refusals since the link was made, for the metrics.
+        self.publish_refusals = 0
+        self.subscription_refusals = 0
         self._connected = asyncio.Event()
         self._closed = asyncio.Event()
         self._closed.set()
@@ -271,29 +232,65 @@ class MqttLink:
         if message.connection is not None:
             message.connection.ack(message)
 
+    @property
+    def refused_subscriptions(self) -> tuple[str, ...]:
+        """Topics the broker refused to subscribe us to on the current connection."""
+        connection = self._connection
+        return connection.refused_topics if connection is not None else ()
+
+    @property
+    def refused_publishes(self) -> int:
+        """Publishes waiting to be tried again because the broker refused them."""
+        return self._refusing
+
+    @property
+    def degraded(self) -> bool:
+        """Connected, but the broker refuses some of what we must do (ACL, quota)."""
+        return bool(self._refusing or self.refused_subscriptions)
+
     async def publish(
         self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False
     ) -> None:
-        """Publish and, for QoS 1, return once the broker has acknowledged it.
+        """Publish and, for QoS 1, return once the broker has accepted it.
 
         Waits for a connection if there is none. If the connection drops before the
         broker's acknowledgement, publishes again on the next one: at least once, so
-        possibly twice. Raises LinkClosedError only when the link closes.
+        possibly twice. A publish the broker refuses (an MQTT 5 PUBACK reason code such as
+        0x87 Not authorized) is never taken as done: it is logged and tried again with
+        back-off until accepted, and counted in `refused_publishes` meanwhile. Raises
+        LinkClosedError only when the link closes.
         """
-        while True:
-            connection = await self._live_connection()
-            try:
-                await self._on(
-                    connection,
-                    connection.client.publish(
-                        topic, payload, qos=qos, retain=retain, timeout=math.inf
-                    ),
-                )
-                return
-            except aiomqtt.MqttError:
-                # The connection is going; wait for the next one, or retry shortly if
-                # paho refused while the connection still looked alive.
-                await self._wait_any(self._closed, connection.lost, timeout=self._backoff(0))
+        refusals = 0
+        try:
+            while True:
+                connection = await self._live_connection()
+                try:
+                    await self._on(
+                        connection, connection.publish(topic, payload, qos=qos, retain=retain)
+                    )
+                    return
+                except RefusedError as exc:
+                    if refusals == 0:
+                        self._refusing += 1
+                    self.publish_refusals += 1
+                    delay = self._backoff(refusals)
+                    refusals += 1
+                    log.error(
+                        "mqtt_publish_refused",
+                        **self._ident,
+                        topic=topic,
+                        reason=exc.reason,
+                        attempt=refusals,
+                        retry_in=round(delay, 2),
+                    )
+                    await self._wait_any(self._closed, timeout=delay)
+                except aiomqtt.MqttError:
+                    # The connection is going; wait for the next one, or retry shortly if
+                    # paho refused while the connection still looked alive.
+                    await self._wait_any(self._closed, connection.lost, timeout=self._backoff(0))
+        finally:
+            if refusals:
+                self._refusing -= 1
 
     # -- connection task -------------------------------------------------------------
 
@@ -301,9 +298,9 @@ class MqttLink:
         failures = 0
         while not self._closed.is_set():
             self._connections += 1
-            connection: _Connection | None = None
+            connection: Connection | None = None
             try:
-                connection = _Connection(
+                connection = Connection(
                     self._new_client(), self._connections, limit=self.settings.receive_maximum
                 )
                 await self._serve(connection)
@@ -346,6 +343,7 @@ class MqttLink:
             password=settings.password,
             identifier=settings.client_id,
             keepalive=settings.keepalive,
+            tls_context=settings.tls.context() if settings.tls is not None else None,
             **session,
         )
         # aiomqtt warns on every publish while more than this many await their PUBACK;
@@ -353,57 +351,18 @@ class MqttLink:
         client.pending_calls_threshold = PUBLISH_CONCURRENCY
         return client
 
-    async def _serve(self, connection: _Connection) -> None:
+    async def _serve(self, connection: Connection) -> None:
         client = connection.client
-        paho = client._client
-        # Before connecting, not after: see the module docstring.
-        paho.manual_ack_set(True)
-        on_connect = paho.on_connect
-
-        def note_session(
-            paho_client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any = None
-        ) -> None:
-            # Remember whether the broker still had our session; aiomqtt handles the rest.
-            connection.session_present = bool(flags.session_present)
-            on_connect(paho_client, userdata, flags, reason_code, properties)
-
-        paho.on_connect = note_session
-        on_socket_open = paho.on_socket_open
-
-        def note_socket(paho_client: Any, userdata: Any, sock: Any) -> None:
-            # Called on the connecting thread; the socket is what flow control pauses.
-            connection.opened(sock.fileno())
-            on_socket_open(paho_client, userdata, sock)
-
-        paho.on_socket_open = note_socket
-        on_message = paho.on_message
-        limit = self.settings.max_payload
-
-        def screen(paho_client: Any, userdata: Any, message: Any) -> None:
-            # Before aiomqtt queues it: up to `receive_maximum` messages wait in that queue,
-            # and a window of 400 KB payloads would be 400 MB. The size is enough for the
-            # rejection, which is still sent, and the message is still acknowledged.
-            if message.qos > 0:
-                connection.took()
-            if limit is not None and len(message.payload) > limit:
-                self._take(
-                    connection,
-                    Inbound(
-                        topic=message.topic,
-                        payload=b"",
-                        mid=message.mid,
-                        qos=message.qos,
-                        dropped=len(message.payload),
-                        connection=connection,
-                    ),
-                )
-                return
-            on_message(paho_client, userdata, message)
-
-        paho.on_message = screen
+        connection.hook(
+            deliver=lambda inbound: self._take(connection, inbound),
+            max_payload=self.settings.max_payload,
+        )
         async with client:
+            retry: asyncio.Task[None] | None = None
             try:
-                await self._subscribe(client)
+                connection.refused_topics = await self._subscribe(client, self.subscriptions)
+                if connection.refused_topics:
+                    retry = asyncio.create_task(self._resubscribe(connection))
                 connection.up_since = time.monotonic()
                 self._connection = connection
                 self._connected.set()
@@ -418,35 +377,55 @@ class MqttLink:
                     )
                     self._take(connection, inbound)
             finally:
+                if retry is not None:
+                    retry.cancel()
                 connection.lost.set()
                 connection.unacked.clear()
                 if self._connection is connection:
                     self._connection = None
                     self._connected.clear()
 
-    def _take(self, connection: _Connection, inbound: Inbound) -> None:
+    def _take(self, connection: Connection, inbound: Inbound) -> None:
         if inbound.qos > 0:
             connection.unacked[inbound.mid] = inbound
         self._queue.put_nowait(inbound)
 
-    async def _subscribe(self, client: aiomqtt.Client) -> None:
-        if not self.subscriptions:
-            return
+    async def _subscribe(self, client: aiomqtt.Client, topics: Sequence[str]) -> tuple[str, ...]:
+        """Subscribe to `topics` at QoS 1; the ones the broker refused (or granted at QoS 0:
+        no acknowledgement, nothing redelivered), logged and counted."""
+        if not topics:
+            return ()
         if self.settings.protocol == "3.1.1":
-            granted = await client.subscribe([(topic, 1) for topic in self.subscriptions])
+            granted = await client.subscribe([(topic, 1) for topic in topics])
         else:
-            granted = await client.subscribe(
-                [(topic, SubscribeOptions(qos=1)) for topic in self.subscriptions]
-            )
-        for topic, code in zip(self.subscriptions, granted, strict=False):
+            granted = await client.subscribe([(topic, SubscribeOptions(qos=1)) for topic in topics])
+        refused = []
+        for topic, code in zip(topics, granted, strict=False):
             value = code if isinstance(code, int) else code.value
             if value != 1:
-                # Refused, or granted QoS 0 (no acknowledgement, nothing redelivered).
+                refused.append(topic)
                 log.error(
                     "mqtt_subscription_not_granted", **self._ident, topic=topic, answer=str(code)
                 )
+        self.subscription_refusals += len(refused)
+        return tuple(refused)
 
-    def _log_connected(self, connection: _Connection) -> None:
+    async def _resubscribe(self, connection: Connection) -> None:
+        """Ask again, with back-off, for what the broker refused, while this connection
+        lasts: an ACL fixed on the broker takes effect without a restart."""
+        attempt = 0
+        while connection.refused_topics:
+            await asyncio.sleep(self._backoff(attempt))
+            attempt += 1
+            try:
+                connection.refused_topics = await self._subscribe(
+                    connection.client, connection.refused_topics
+                )
+            except aiomqtt.MqttError:
+                return  # the connection is going; the next one subscribes to everything
+        log.info("mqtt_subscriptions_granted", **self._ident, connection=connection.number)
+
+    def _log_connected(self, connection: Connection) -> None:
         fields = {
             **self._ident,
             "connection": connection.number,
@@ -461,7 +440,7 @@ class MqttLink:
 
     # -- helpers ---------------------------------------------------------------------
 
-    async def _live_connection(self) -> _Connection:
+    async def _live_connection(self) -> Connection:
         while True:
             if self._closed.is_set():
                 raise LinkClosedError("MQTT link is closed")
@@ -470,7 +449,7 @@ class MqttLink:
                 return connection
             await self._wait_any(self._closed, self._connected)
 
-    async def _on(self, connection: _Connection, work: Awaitable[T]) -> T:
+    async def _on(self, connection: Connection, work: Awaitable[T]) -> T:
         """Await `work`, unless `connection` drops first (then raise MqttError)."""
         task = asyncio.ensure_future(work)
         lost = asyncio.ensure_future(connection.lost.wait())

@@ -185,12 +185,15 @@ def template_fields(template: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def render(template: str, *, strip: bool, **fields: str) -> str:
+def render(template: str, fields: Mapping[str, str], *, strip: bool) -> str:
     """The final SMS text: `template` filled with `fields`, NFC, diacritics stripped if asked.
 
-    Every field the template uses must be given as a string; otherwise TemplateError names
-    the field, so that a `None` due date never goes out as "Ngày hẹn trả kết quả: None".
-    Unused fields are fine: an agency's override may leave some out.
+    `fields` is a mapping, never keyword arguments: its names come from payloads (an SMS
+    job's params), and a name such as `strip` or `template` must stay a field, not become
+    an argument of this function. Every field the template uses must be given as a
+    string; otherwise TemplateError names the field, so that a `None` due date never goes
+    out as "Ngày hẹn trả kết quả: None". Unused fields are fine: an agency's override may
+    leave some out.
     """
     used = template_fields(template)
     missing = sorted(used - fields.keys())
@@ -199,7 +202,7 @@ def render(template: str, *, strip: bool, **fields: str) -> str:
     not_text = sorted(name for name in used if not isinstance(fields[name], str))
     if not_text:
         raise TemplateError(f"template field(s) given a non-string value: {', '.join(not_text)}")
-    text = unicodedata.normalize("NFC", template.format_map(fields))
+    text = unicodedata.normalize("NFC", template.format_map({name: fields[name] for name in used}))
     return strip_diacritics(text) if strip else text
 
 
@@ -219,3 +222,20 @@ def template_for(kind: str, overrides: Mapping[str, str]) -> str:
     if not override.strip():
         raise TemplateError(f"template override for {notice_kind.value} is empty")
     return override
+
+
+def job_template(name: str, templates: Mapping[str, str]) -> str:
+    """The template an SMS job names (SPEC `{prefix}/{agency}/sms`): a notice kind (the
+    agency's override or the default) or any other template the agency's configuration
+    names. TemplateError says which name is unknown."""
+    if name in templates or name not in _KIND_NAMES:
+        text = templates.get(name)
+        if text is None:
+            raise TemplateError(f"unknown template {name!r}")
+        if not text.strip():
+            raise TemplateError(f"template {name!r} is empty")
+        return text
+    return template_for(name, templates)
+
+
+_KIND_NAMES = frozenset(k.value for k in NoticeKind)

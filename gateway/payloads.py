@@ -49,6 +49,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_PAYLOAD",
     "DossierEvent",
+    "Placeholders",
     "Rejection",
     "SmsJob",
     "parse_dossier",
@@ -111,6 +112,9 @@ _MAX_CHARS_SHOWN = 40
 
 
 # --------------------------------------------------------------------------- results
+
+# The placeholders of an agency's template by name; None for a name it does not have.
+Placeholders = Callable[[str], frozenset[str] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -553,13 +557,37 @@ def _params(obj: Mapping[str, Any]) -> Mapping[str, str]:
     return MappingProxyType(params)
 
 
-def _template(obj: Mapping[str, Any], exists: Callable[[str], bool] | None, agency: str) -> str:
+def _template(
+    obj: Mapping[str, Any], placeholders: Placeholders | None, agency: str
+) -> tuple[str, frozenset[str] | None]:
+    """The template's name and its placeholders (None when no lookup was given)."""
     name = _required(obj, "template", max_len=MAX_TEMPLATE)
     if not _TEMPLATE_NAME.fullmatch(name):
         _fail("template", "a template name has only letters, digits, '.', '-' and '_'")
-    if exists is not None and not exists(name):
+    if placeholders is None:
+        return name, None
+    fields = placeholders(name)
+    if fields is None:
         _fail("template", f"unknown template {_shown(name)} for agency {_shown(agency)}")
-    return name
+    return name, fields
+
+
+def _check_params(name: str, params: Mapping[str, str], fields: frozenset[str]) -> None:
+    """`params` fill exactly the template's placeholders: none missing, none unknown."""
+    missing = sorted(fields - params.keys())
+    if missing:
+        _fail(
+            "params",
+            f"missing {', '.join(missing)} (placeholder of template {_shown(name)})",
+        )
+    extra = sorted(params.keys() - fields)
+    if extra:
+        known = ", ".join(sorted(fields)) or "none"
+        _fail(
+            "params",
+            f"{', '.join(_shown(e) for e in extra)} not a placeholder of template "
+            f"{_shown(name)} (its placeholders: {known})",
+        )
 
 
 # --------------------------------------------------------------------------- parsers
@@ -631,13 +659,15 @@ def parse_sms(
     *,
     topic_agency: str,
     agencies: Collection[str],
-    templates: Callable[[str], bool] | None = None,
+    templates: Placeholders | None = None,
     size: int | None = None,
 ) -> SmsJob | Rejection:
     """The SMS job in `payload` (from `{prefix}/{topic_agency}/sms`), or why not.
 
-    `templates(name)` says whether the agency has a template of that name; without it any
-    well-formed name is accepted. `agency` in the payload is optional (the topic says it).
+    `templates(name)` gives the placeholders of the agency's template of that name, or
+    None when it has none; `params` must then fill exactly those placeholders. Without
+    it any well-formed name and any params are accepted. `agency` in the payload is
+    optional (the topic says it).
     Never raises for any payload; the first bad field found is the one reported.
     """
     ref: str | None = None
@@ -662,8 +692,10 @@ def parse_sms(
             if obj.get("params"):
                 _fail("params", "given with text; params go with a template")
         else:
-            template = _template(obj, templates, agency)
+            template, fields = _template(obj, templates, agency)
             params = _params(obj)
+            if fields is not None:
+                _check_params(template, params, fields)
     except _Invalid as exc:
         return Rejection(
             kind=SMS,

@@ -14,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from datetime import tzinfo
 
 import structlog
 
 from gateway.mqtt import PUBLISH_CONCURRENCY, MqttLink
+from gateway.status import localised
 from gateway.store import Store
 
 log = structlog.get_logger("gateway.publisher")
@@ -41,8 +43,18 @@ class _Progress:
             self.acked = self._sent.popleft()
 
 
-async def publish_statuses(store: Store, link: MqttLink, prefix: str) -> None:
-    """Run until cancelled."""
+async def publish_statuses(
+    store: Store, link: MqttLink, prefix: str, tz: tzinfo | None = None
+) -> None:
+    """Run until cancelled. `at` goes out in `tz`, the configured zone, whichever zone
+    the row was written in.
+
+    A status the broker refuses (ACL) is not deleted: `MqttLink.publish` returns only
+    once the broker has it, retrying with back-off, so the row waits in the outbox and
+    everything after it stays undeleted too (it may go out twice after a restart, never
+    not at all). While one agency's topic is refused, up to PUBLISH_CONCURRENCY of its
+    statuses wait in flight and the others wait behind them in the outbox.
+    """
     room = asyncio.Semaphore(PUBLISH_CONCURRENCY)
     progress = _Progress()
     deleted = 0
@@ -54,7 +66,8 @@ async def publish_statuses(store: Store, link: MqttLink, prefix: str) -> None:
             # Replies to MOs that concern no dossier (help, not found) belong to no
             # agency: there is no status topic to tell.
             if agency:
-                await link.publish(f"{prefix}/{agency}/status", payload.encode(), qos=1)
+                text = payload if tz is None else localised(payload, tz)
+                await link.publish(f"{prefix}/{agency}/status", text.encode(), qos=1)
             progress.done(seq)
         finally:
             room.release()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,7 +35,7 @@ def status_event(
     reason: str | None,
     segments: int,
     at: float,
-    tz: ZoneInfo = _TZ,
+    tz: tzinfo = _TZ,
 ) -> dict[str, Any]:
     """SPEC's status payload. `id` is the caller's job id, or `<event_id>:<kind>`."""
     if state not in STATES:
@@ -50,3 +51,17 @@ def status_event(
         "segments": segments,
         "at": datetime.fromtimestamp(at, UTC).astimezone(tz).isoformat(timespec="seconds"),
     }
+
+
+def localised(payload: str, tz: tzinfo) -> str:
+    """`payload` (a status as stored) with `at` written in `tz`: the configured zone,
+    whatever zone wrote the row. The instant is unchanged; only its offset is."""
+    event = json.loads(payload)
+    at = event.get("at")
+    if not isinstance(at, str):
+        return payload
+    moved = datetime.fromisoformat(at).astimezone(tz).isoformat(timespec="seconds")
+    if moved == at:
+        return payload
+    event["at"] = moved
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))

@@ -85,7 +85,7 @@ def one(row: DossierRow, context: Context) -> str:
         "timeliness": _timeliness(row, context.today),
         "due_date": format_date(date.fromisoformat(row.due_date)) if row.due_date else "",
     }
-    return fit(lambda step: render(template, strip=strip, step=step, **fields), row.step)
+    return fit(lambda step: render(template, {**fields, "step": step}, strip=strip), row.step)
 
 
 def fit(make: Callable[[str], str], step: str) -> str:

@@ -145,8 +145,10 @@ def write_daemon_config(
     window: int = 10,
     agencies: str = "  SCT:\n    name: Sở Công Thương\n",
     admin_port: int | None = None,
+    mqtt_extra: str = "",
 ) -> None:
-    """A configuration file for a daemon run as a subprocess, as systemd would run it."""
+    """A configuration file for a daemon run as a subprocess, as systemd would run it.
+    `mqtt_extra` is more of the mqtt section (indented lines: TLS, a login)."""
     admin = f"admin:\n  port: {admin_port}\n" if admin_port else "admin:\n  enabled: false\n"
     path.write_text(
         f"""
@@ -162,7 +164,7 @@ smpp:
 mqtt:
   port: {broker_port}
   client_id: daemon-{path.parent.name}
-store:
+{mqtt_extra}store:
   path: {db}
 schedule:
   quiet_hours: "off"

@@ -761,3 +761,48 @@ class TestExample:
             for f in dataclasses.fields(getattr(config, section)):
                 name = {"ttl": "ttl_hours", "password": "password_file"}.get(f.name, f.name)
                 assert f"  {name}:" in text, f"{section}.{name} missing from the example"
+
+
+class TestMqttTls:
+    def test_tls_files_relative_to_the_configuration(self, tmp_path: Path):
+        for name in ("ca.pem", "client.pem", "client.key"):
+            (tmp_path / name).write_text("x")
+        path = tmp_path / "gateway.yaml"
+        path.write_text(
+            "mqtt:\n  tls: {ca_file: ca.pem, cert_file: client.pem, key_file: client.key}\n"
+            + AGENCY,
+            encoding="utf-8",
+        )
+
+        tls = load_config(path, env={}).mqtt.tls
+
+        assert tls is not None
+        assert (tls.ca_file, tls.cert_file, tls.key_file) == tuple(
+            str(tmp_path / n) for n in ("ca.pem", "client.pem", "client.key")
+        )
+
+    def test_no_tls_by_default_or_when_empty(self):
+        assert parse(AGENCY).mqtt.tls is None
+        assert parse("mqtt:\n  tls:\n" + AGENCY).mqtt.tls is None
+
+    def test_tls_without_ca_file_is_refused(self):
+        error = refusal("mqtt:\n  tls: {cert_file: /x}\n" + AGENCY)
+        assert (error.key, error.line) == ("mqtt.tls.ca_file", 2)
+
+    def test_key_file_without_cert_file_is_refused(self, tmp_path: Path):
+        (tmp_path / "ca.pem").write_text("x")
+        error = refusal(f"mqtt:\n  tls: {{ca_file: {tmp_path}/ca.pem, key_file: /k}}\n" + AGENCY)
+        assert error.key == "mqtt.tls.cert_file"
+
+    def test_unreadable_ca_file_is_refused_naming_it(self, tmp_path: Path):
+        error = refusal(f"mqtt:\n  tls: {{ca_file: {tmp_path}/missing.pem}}\n" + AGENCY)
+        assert error.key == "mqtt.tls.ca_file" and "missing.pem" in error.message
+
+    def test_check_config_shows_the_tls_files(self, tmp_path: Path):
+        (tmp_path / "ca.pem").write_text("x")
+        shown = redacted(parse(f"mqtt:\n  tls: {{ca_file: {tmp_path}/ca.pem}}\n" + AGENCY))
+        assert shown["mqtt"]["tls"] == {
+            "ca_file": f"{tmp_path}/ca.pem",
+            "cert_file": None,
+            "key_file": None,
+        }

@@ -121,34 +121,34 @@ class TestDefaultTemplates:
         self, kind: NoticeKind, changes: dict[str, str], kept: str, stripped: str
     ) -> None:
         """An agency keeping diacritics sends the SPEC text character for character."""
-        assert render(DEFAULT_TEMPLATES[kind], strip=False, **(FIELDS | changes)) == kept
+        assert render(DEFAULT_TEMPLATES[kind], (FIELDS | changes), strip=False) == kept
 
     @pytest.mark.parametrize(("kind", "changes", "kept", "stripped"), RENDERED)
     def test_default_text_with_diacritics_stripped(
         self, kind: NoticeKind, changes: dict[str, str], kept: str, stripped: str
     ) -> None:
         """Stripping (the default) turns đ into d and drops every mark: pure GSM-7."""
-        assert render(DEFAULT_TEMPLATES[kind], strip=True, **(FIELDS | changes)) == stripped
+        assert render(DEFAULT_TEMPLATES[kind], (FIELDS | changes), strip=True) == stripped
 
     @pytest.mark.parametrize(("kind", "changes", "kept", "stripped"), RENDERED)
     def test_stripped_text_fits_gsm7(
         self, kind: NoticeKind, changes: dict[str, str], kept: str, stripped: str
     ) -> None:
         """Stripping exists to avoid UCS-2: every stripped notice goes as GSM-7."""
-        assert fits_gsm7(render(DEFAULT_TEMPLATES[kind], strip=True, **(FIELDS | changes)))
+        assert fits_gsm7(render(DEFAULT_TEMPLATES[kind], (FIELDS | changes), strip=True))
 
 
 class TestRender:
     def test_seed_000_override_kept(self) -> None:
         """Sở Công Thương Khánh Hòa's own wording renders as its notice printed it."""
-        assert render(SEED_000_RESULT, strip=False, **FIELDS) == (
+        assert render(SEED_000_RESULT, FIELDS, strip=False) == (
             "TB: Hồ sơ của quý ông/bà (MS: 0101701234) đã được giải quyết xong. "
             "Mời ông/bà đến Bộ phận Một cửa Sở Công Thương để nhận kết quả"
         )
 
     def test_seed_000_override_stripped(self) -> None:
         """An override is stripped like a default."""
-        assert render(SEED_000_RESULT, strip=True, **FIELDS) == (
+        assert render(SEED_000_RESULT, FIELDS, strip=True) == (
             "TB: Ho so cua quy ong/ba (MS: 0101701234) da duoc giai quyet xong. "
             "Moi ong/ba den Bo phan Mot cua So Cong Thuong de nhan ket qua"
         )
@@ -157,7 +157,7 @@ class TestRender:
         """Receipt numbers in the national form pass through untouched, dots and dashes."""
         fields = FIELDS | {"receipt_no": "000.00.06.H56-231027-0361"}
 
-        assert render(DEFAULT_TEMPLATES["result"], strip=True, **fields).startswith(
+        assert render(DEFAULT_TEMPLATES["result"], fields, strip=True).startswith(
             "Thong bao: Ho so cua quy Ong/Ba (000.00.06.H56-231027-0361) da"
         )
 
@@ -165,36 +165,36 @@ class TestRender:
         """An agency name typed in NFD renders identical to the NFC one."""
         fields = FIELDS | {"agency_name": unicodedata.normalize("NFD", "Sở Công Thương")}
 
-        assert render("{agency_name}", strip=False, **fields) == "Sở Công Thương"
+        assert render("{agency_name}", fields, strip=False) == "Sở Công Thương"
 
     def test_braces_in_a_value_are_not_a_template(self) -> None:
         """Field values are text: a step named '{agency_name}' is shown, not substituted."""
         fields = FIELDS | {"step": "{agency_name}"}
 
-        assert render("{step}", strip=False, **fields) == "{agency_name}"
+        assert render("{step}", fields, strip=False) == "{agency_name}"
 
     def test_unused_fields_are_fine(self) -> None:
         """An override may leave out fields the gateway always supplies."""
-        assert render("Hồ sơ {receipt_no}", strip=False, **FIELDS) == "Hồ sơ 0101701234"
+        assert render("Hồ sơ {receipt_no}", FIELDS, strip=False) == "Hồ sơ 0101701234"
 
     def test_a_missing_field_is_an_error_naming_it(self) -> None:
         """Never a half-rendered SMS: a field not given fails, naming the field."""
         fields = {k: v for k, v in FIELDS.items() if k != "due_date"}
 
         with pytest.raises(TemplateError, match="due_date"):
-            render(DEFAULT_TEMPLATES["apology"], strip=True, **fields)
+            render(DEFAULT_TEMPLATES["apology"], fields, strip=True)
 
     def test_template_error_is_a_value_error(self) -> None:
         """Callers turning bad input into a `rejected` status catch ValueError."""
         with pytest.raises(ValueError, match="procedure"):
-            render("{procedure}", strip=False)
+            render("{procedure}", {}, strip=False)
 
     def test_a_non_string_value_is_an_error_naming_it(self) -> None:
         """A None due date must not go out as the word 'None'."""
         fields: dict = FIELDS | {"due_date": None}
 
         with pytest.raises(TemplateError, match="due_date"):
-            render(DEFAULT_TEMPLATES["receipt"], strip=False, **fields)
+            render(DEFAULT_TEMPLATES["receipt"], fields, strip=False)
 
     @pytest.mark.parametrize(
         "template",
@@ -212,7 +212,7 @@ class TestRender:
     def test_only_plain_named_fields_are_accepted(self, template: str) -> None:
         """Malformed braces, positions, attributes, indexes and specs fail at once."""
         with pytest.raises(TemplateError):
-            render(template, strip=False, **FIELDS)
+            render(template, FIELDS, strip=False)
 
     def test_template_fields_lists_the_names_used(self) -> None:
         """Configuration checks an override's fields at start-up, not at the first SMS."""
@@ -224,7 +224,7 @@ class TestRender:
 
     def test_doubled_braces_are_literal(self) -> None:
         """`{{` and `}}` print one brace and are not fields."""
-        assert render("{{MS}} {receipt_no}", strip=False, **FIELDS) == "{MS} 0101701234"
+        assert render("{{MS}} {receipt_no}", FIELDS, strip=False) == "{MS} 0101701234"
 
 
 class TestTemplateFor:
@@ -328,7 +328,7 @@ class TestFormatDate:
         """The apology names the due date as dd/mm/yyyy."""
         fields = FIELDS | {"due_date": format_date(date(2026, 11, 25))}
 
-        assert "vào ngày 25/11/2026." in render(DEFAULT_TEMPLATES["apology"], strip=False, **fields)
+        assert "vào ngày 25/11/2026." in render(DEFAULT_TEMPLATES["apology"], fields, strip=False)
 
 
 DUE = date(2026, 11, 25)

@@ -105,6 +105,8 @@ async def test_healthz_is_200_while_bound_and_connected(gateway_with_admin):
         "status": "ok",
         "smsc": "bound",
         "broker": "connected",
+        "refused_publishes": 0,
+        "refused_subscriptions": [],
         "queued": 0,
         "oldest_queued_age_seconds": None,
         "window_in_use": 0,

@@ -28,7 +28,12 @@ from gateway.payloads import (
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 AGENCIES = frozenset({"SCT", "STP"})
-TEMPLATES = frozenset({"fee", "result"})
+# Each template an agency has, with its placeholders.
+TEMPLATES = {
+    "fee": frozenset({"receipt_no", "amount"}),
+    "result": frozenset({"receipt_no", "agency_name"}),
+    "plain": frozenset(),
+}
 PHONE = "0905123456"
 
 # Word for word from SPEC.md "The MQTT contract".
@@ -75,9 +80,7 @@ def dossier(payload: bytes, agency: str = "SCT") -> DossierEvent | Rejection:
 
 
 def sms(payload: bytes, agency: str = "SCT") -> SmsJob | Rejection:
-    return parse_sms(
-        payload, topic_agency=agency, agencies=AGENCIES, templates=TEMPLATES.__contains__
-    )
+    return parse_sms(payload, topic_agency=agency, agencies=AGENCIES, templates=TEMPLATES.get)
 
 
 def event(**fields: Any) -> DossierEvent:
@@ -237,7 +240,7 @@ class TestSmsJob:
         )
 
     def test_template_job_without_params_has_empty_params(self):
-        job = sms(changed(SMS_TEMPLATE, params=MISSING))
+        job = sms(changed(SMS_TEMPLATE, template="plain", params=MISSING))
         assert isinstance(job, SmsJob)
         assert dict(job.params) == {}
 
@@ -257,6 +260,17 @@ class TestSmsJob:
             changed(SMS_TEMPLATE, template="anything"), topic_agency="SCT", agencies=AGENCIES
         )
         assert isinstance(job, SmsJob)
+
+    def test_params_named_like_arguments_are_plain_placeholders(self):
+        """`strip` or `template` as a param name is a placeholder like any other."""
+        job = parse_sms(
+            changed(SMS_TEMPLATE, params={"strip": "x", "template": "y"}),
+            topic_agency="SCT",
+            agencies=AGENCIES,
+            templates={"fee": frozenset({"strip", "template"})}.get,
+        )
+        assert isinstance(job, SmsJob)
+        assert dict(job.params) == {"strip": "x", "template": "y"}
 
     def test_multi_line_text_is_kept_as_written(self):
         job = sms(changed(SPEC_SMS_TEXT, text="Dòng 1\nDòng 2 "))
@@ -533,6 +547,19 @@ SMS_REJECTIONS = [
         "template",
         "template: unknown template 'nope' for agency 'SCT'",
         id="unknown-template",
+    ),
+    pytest.param(
+        changed(SMS_TEMPLATE, params={"receipt_no": "0101701234"}),
+        "params",
+        "params: missing amount (placeholder of template 'fee')",
+        id="param-missing",
+    ),
+    pytest.param(
+        changed(SMS_TEMPLATE, params={**SMS_TEMPLATE["params"], "strip": "1"}),
+        "params",
+        "params: 'strip' not a placeholder of template 'fee' (its placeholders: amount, "
+        "receipt_no)",
+        id="param-not-a-placeholder",
     ),
     pytest.param(
         changed(SMS_TEMPLATE, template="a b"), "template", "only letters, digits", id="tpl-name"

@@ -36,6 +36,7 @@ from gateway.smpp.fold import strip_diacritics
 __all__ = [
     "ALPHABETS",
     "GSM7",
+    "MAX_PARTS",
     "UCS2",
     "Alphabet",
     "Concat",
@@ -127,6 +128,7 @@ _GSM7_PART: Final[dict[bool, int]] = {False: 153, True: 152}
 # 140 - 6 = 134 octets -> 67 units; 140 - 7 = 133 octets -> 66 units (whole units only).
 _UCS2_PART: Final[dict[bool, int]] = {False: 67, True: 66}
 _MAX_PARTS: Final[int] = 255  # the total/seq fields of the UDH are one octet
+MAX_PARTS: Final[int] = _MAX_PARTS  # for callers that refuse such texts before encoding
 
 _LONE_SURROGATE: Final[re.Pattern[str]] = re.compile("[\ud800-\udfff]")
 

@@ -48,12 +48,14 @@ def rss_kb(pid: int) -> int:
 class Burst:
     def __init__(
         self,
-        broker_port: int,
+        broker_port: int,  # where the agencies publish and the statuses are watched
         smsc: SmscSimulator,
         tmp_path: Path,
         count: int,
         *,
         db: Path | None = None,
+        daemon_broker_port: int | None = None,
+        mqtt_extra: str = "",
     ) -> None:
         self.broker_port = broker_port
         self.smsc = smsc
@@ -67,9 +69,10 @@ class Burst:
             self.config,
             admin_port=self.admin_port,
             window=WINDOW,
-            broker_port=broker_port,
+            broker_port=daemon_broker_port or broker_port,
             smsc_port=smsc.port,
             db=self.db,
+            mqtt_extra=mqtt_extra,
         )
 
     async def __aenter__(self) -> Burst:
