@@ -5,6 +5,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+import structlog
 
 from gateway.logs import configure_logging
 from tests.broker import INSTALL_HINT, Broker, find_mosquitto
@@ -44,9 +45,12 @@ def pytest_configure(config: pytest.Config) -> None:
     global _LOG_STREAM
     _LOG_STREAM = (DAEMON_LOGS / "in-process.log").open("a", encoding="utf-8")
     configure_logging(json=True, file=_LOG_STREAM)
+    global _LOG_FACTORY
+    _LOG_FACTORY = structlog.get_config()["logger_factory"]
 
 
 _LOG_STREAM = None
+_LOG_FACTORY = None
 
 
 @pytest.fixture(autouse=True)
@@ -54,8 +58,10 @@ def _logs_back_to_the_scan() -> Iterator[None]:
     """A command run in-process (`main([...])`) sets logging up for itself; put it back so
     that the next test's lines are scanned too."""
     yield
-    if _LOG_STREAM is not None:
+    global _LOG_FACTORY
+    if _LOG_STREAM is not None and structlog.get_config()["logger_factory"] is not _LOG_FACTORY:
         configure_logging(json=True, file=_LOG_STREAM)
+        _LOG_FACTORY = structlog.get_config()["logger_factory"]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
