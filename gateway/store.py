@@ -12,6 +12,9 @@ transaction held the database for ~7 ms and everything queued behind it.)
 
 Every change of a message's state writes its status event into `status_out` in the same
 transaction, so a status can be published late but never lost or invented.
+
+Beside this module: `schema` (the file, its migrations and start-up checks) and
+`store_lock` (one daemon per store).
 """
 
 from __future__ import annotations
@@ -29,110 +32,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from gateway.schema import connect
 from gateway.status import status_event
 
 R = TypeVar("R")
 
 # Host parameters per statement, well under SQLite's limit (32,766).
 CHUNK = 10_000
-
-MIGRATIONS: tuple[str, ...] = (
-    # 1: the mirror, the messages, their parts and the status outbox.
-    """
-    CREATE TABLE dossiers (
-        receipt_key TEXT PRIMARY KEY,
-        receipt_no TEXT NOT NULL,
-        agency TEXT NOT NULL,
-        procedure TEXT NOT NULL,
-        procedure_code TEXT,
-        phone TEXT,
-        step TEXT NOT NULL,
-        status TEXT NOT NULL,
-        due_date TEXT,
-        same_day INTEGER NOT NULL DEFAULT 0,
-        occurred_at TEXT NOT NULL,
-        finished_on TEXT
-    );
-    CREATE INDEX dossiers_due ON dossiers (due_date);
-    CREATE TABLE events (
-        event_id TEXT PRIMARY KEY,
-        agency TEXT NOT NULL,
-        receipt_key TEXT NOT NULL,
-        applied INTEGER NOT NULL,
-        received_at REAL NOT NULL
-    );
-    CREATE TABLE messages (
-        id INTEGER PRIMARY KEY,
-        agency TEXT NOT NULL,
-        ref TEXT NOT NULL,
-        event_id TEXT,
-        receipt_no TEXT,
-        kind TEXT NOT NULL,
-        procedure TEXT,
-        phone TEXT,
-        source TEXT NOT NULL,
-        text TEXT,
-        priority INTEGER NOT NULL,
-        state TEXT NOT NULL,
-        reason TEXT,
-        segments INTEGER NOT NULL DEFAULT 0,
-        concat_ref INTEGER NOT NULL DEFAULT 0,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        not_before REAL NOT NULL,
-        expires_at REAL NOT NULL,
-        created_at REAL NOT NULL,
-        updated_at REAL NOT NULL,
-        UNIQUE (agency, ref)
-    );
-    CREATE INDEX messages_queue ON messages (priority, not_before) WHERE state = 'queued';
-    CREATE TABLE parts (
-        message_id INTEGER NOT NULL,
-        seq INTEGER NOT NULL,
-        smsc_id TEXT NOT NULL,
-        state TEXT NOT NULL DEFAULT 'submitted',
-        PRIMARY KEY (message_id, seq)
-    );
-    CREATE TABLE part_keys (
-        key TEXT NOT NULL,
-        message_id INTEGER NOT NULL,
-        seq INTEGER NOT NULL
-    );
-    CREATE INDEX part_keys_key ON part_keys (key);
-    CREATE TABLE early_receipts (
-        key TEXT NOT NULL,
-        rid TEXT NOT NULL,
-        state TEXT NOT NULL,
-        error TEXT,
-        at REAL NOT NULL
-    );
-    CREATE INDEX early_receipts_key ON early_receipts (key);
-    CREATE TABLE status_out (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        agency TEXT NOT NULL,
-        payload TEXT NOT NULL
-    );
-    CREATE TABLE apology_runs (
-        run_day TEXT PRIMARY KEY,
-        due_date TEXT NOT NULL,
-        queued INTEGER NOT NULL,
-        at REAL NOT NULL
-    );
-    """,
-    # 2: every MO, stored before its deliver_sm_resp, with what became of it.
-    """
-    CREATE TABLE mo_log (
-        id INTEGER PRIMARY KEY,
-        at REAL NOT NULL,
-        sender TEXT NOT NULL,
-        shortcode TEXT NOT NULL,
-        text TEXT NOT NULL,
-        keyword TEXT,
-        outcome TEXT NOT NULL,
-        reply_ref TEXT
-    );
-    CREATE INDEX mo_log_at ON mo_log (at);
-    """,
-)
 
 # States after which a message never changes again.
 # A delivery receipt as the store applies it: the part's message-id keys, the part's new
@@ -258,12 +164,12 @@ class Store:
     @classmethod
     @asynccontextmanager
     async def open(cls, path: str | Path, *, clock: Any = time.time) -> AsyncIterator[Store]:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        """Open, check and migrate the store; StoreUnusable (naming the file) if it cannot
+        be used. Holding it against other daemons is `store_lock.hold`, the daemon's part."""
         thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         loop = asyncio.get_running_loop()
         try:
-            db = await loop.run_in_executor(thread, _connect, str(path))
+            db = await loop.run_in_executor(thread, connect, str(path))
             try:
                 yield cls(db, thread, clock)
             finally:
@@ -434,18 +340,6 @@ class Store:
 
 
 # -- in the store's thread -------------------------------------------------------------
-
-
-def _connect(path: str) -> sqlite3.Connection:
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("PRAGMA busy_timeout=5000")
-    (version,) = db.execute("PRAGMA user_version").fetchone()
-    for number, script in enumerate(MIGRATIONS, start=1):
-        if number > version:
-            db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
-    return db
 
 
 def _transaction(db: sqlite3.Connection, fn: Callable[..., R], args: Sequence[Any]) -> R:

@@ -1,0 +1,106 @@
+"""The store's file: what is refused (naming the file), who may read it."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway.schema import SCHEMA_VERSION, StoreUnusable
+from gateway.store import DossierRow, Store
+from gateway.store_lock import hold, lock_path
+
+
+async def test_store_of_a_newer_schema_is_refused_and_left_as_it_is(tmp_path):
+    path = tmp_path / "gateway.db"
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    before = path.read_bytes()
+
+    with pytest.raises(StoreUnusable) as refused:
+        await _open(path)
+
+    assert str(path) in str(refused.value)
+    assert "newer version" in str(refused.value)
+    assert path.read_bytes() == before
+
+
+async def test_file_that_is_not_a_database_is_refused_naming_it(tmp_path):
+    path = tmp_path / "gateway.db"
+    path.write_bytes(os.urandom(8192))
+
+    with pytest.raises(StoreUnusable) as refused:
+        await _open(path)
+
+    assert str(refused.value) == f"store {path}: not a database (file is not a database)"
+
+
+async def test_truncated_store_is_refused_as_damaged(tmp_path):
+    path = await real_store(tmp_path)
+    os.truncate(path, path.stat().st_size // 2)
+
+    with pytest.raises(StoreUnusable) as refused:
+        await _open(path)
+
+    assert str(path) in str(refused.value)
+    assert "damaged" in str(refused.value)
+
+
+async def test_store_with_overwritten_pages_is_refused_as_damaged(tmp_path):
+    path = await real_store(tmp_path)
+    with path.open("r+b") as f:
+        f.seek(path.stat().st_size // 2)
+        f.write(os.urandom(3 * 4096))
+
+    with pytest.raises(StoreUnusable) as refused:
+        await _open(path)
+
+    assert "damaged" in str(refused.value)
+
+
+async def test_new_store_files_are_readable_by_their_owner_only(tmp_path, loose_umask):
+    """With a umask that lets everyone read (outside systemd), the database, its -wal and
+    -shm files and the lock file are still 0600."""
+    path = tmp_path / "state" / "gateway.db"
+
+    with hold(path):
+        async with Store.open(path) as store:
+            await store.record_receipts([(frozenset({"n:1"}), "delivered", None)])
+            files = [path, Path(f"{path}-wal"), Path(f"{path}-shm"), lock_path(path)]
+            modes = {f.name: stat.S_IMODE(f.stat().st_mode) for f in files}
+
+    assert modes == {f.name: 0o600 for f in files}
+
+
+@pytest.fixture
+def loose_umask() -> Iterator[None]:
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+async def real_store(tmp_path: Path) -> Path:
+    """A store of some size, written and closed by the gateway itself."""
+    path = tmp_path / "gateway.db"
+    async with Store.open(path) as store:
+        rows = [
+            DossierRow(f"{n:010d}", f"{n:010d}", "SCT", "Cấp phép " * 5, None,
+                       "84905123456", "Thẩm định", "processing", "2026-11-25", False,
+                       "2026-11-20T09:00:00+07:00", None)
+            for n in range(3000)
+        ]  # fmt: skip
+        await store.record_intake(dossiers=rows)
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+async def _open(path: Path) -> None:
+    async with Store.open(path):
+        pass
