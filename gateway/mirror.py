@@ -2,8 +2,9 @@
 
 Pure, so the ordering rules can be read and tested in one place: an event older than the
 state held is recorded but changes nothing; a status *entered* (not repeated) may call
-for a notice; the day a dossier reached `result_ready` is kept, because timeliness of a
-finished dossier is judged by it.
+for a notice; the day a dossier first reached a finished status (`result_ready`,
+`returned`, `rejected`, `withdrawn`) is kept, because its timeliness is judged by that
+day however late the citizen asks.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from gateway.notices import STATUS_TRIGGERS
+from gateway.notices import FINISHED_STATUSES, STATUS_TRIGGERS
 from gateway.payloads import DossierEvent
 from gateway.store import DossierRow
 
@@ -34,7 +35,7 @@ def apply_event(held: DossierRow | None, event: DossierEvent, tz: ZoneInfo) -> C
         return Change(row=None, notice=None)
     entered = held is None or held.status != event.status
     finished_on = held.finished_on if held is not None else None
-    if event.status == "result_ready" and entered:
+    if finished_on is None and event.status in FINISHED_STATUSES:
         finished_on = occurred.astimezone(tz).date().isoformat()
     row = DossierRow(
         receipt_key=receipt_key(event.receipt_no),

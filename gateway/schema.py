@@ -124,6 +124,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX mo_log_at ON mo_log (at);
     """,
+    # 3: a finished dossier is judged by the day it first finished, whatever the finish
+    # (returned, rejected, withdrawn as well as result_ready). Rows finished before this
+    # version without a day get the day of the event that holds them: the latest, so
+    # never earlier than the true day.
+    """
+    UPDATE dossiers SET finished_on = substr(occurred_at, 1, 10)
+    WHERE finished_on IS NULL
+      AND status IN ('result_ready', 'returned', 'rejected', 'withdrawn');
+    """,
 )
 
 

@@ -14,7 +14,7 @@ from datetime import date
 from gateway.dispatcher import Context, Reply, Request
 from gateway.mirror import receipt_key
 from gateway.mo_text import receipt_numbers
-from gateway.notices import format_date, render, template_for, timeliness
+from gateway.notices import FINISHED_STATUSES, format_date, render, template_for, timeliness
 from gateway.smpp.text import segment_count
 from gateway.store import DossierRow
 
@@ -107,10 +107,13 @@ def not_found(number: str, shortcode: str) -> str:
 
 
 def _timeliness(row: DossierRow, today: date) -> str:
+    """A finished dossier by the day it first finished; an open one (also one reopened
+    after finishing) by today."""
+    finished = row.status in FINISHED_STATUSES and row.finished_on is not None
     return timeliness(
         today=today,
         due_date=date.fromisoformat(row.due_date) if row.due_date else None,
-        finished_on=date.fromisoformat(row.finished_on) if row.finished_on else None,
+        finished_on=date.fromisoformat(row.finished_on) if finished and row.finished_on else None,
     )
 
 

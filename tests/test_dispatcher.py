@@ -211,6 +211,17 @@ async def test_finished_on_time_stays_on_time_after_the_due_date(rig):
     assert (await rig.reply()).text.endswith("Dung han.")
 
 
+async def test_reopened_dossier_is_judged_by_today_again(rig):
+    """Finished on time, then reopened (back to processing) past its due date: late."""
+    await with_dossiers(
+        rig, dossier(status="processing", due="2026-11-10", finished_on="2026-11-09")
+    )
+
+    await rig.mo("MCKH 0101701234")
+
+    assert (await rig.reply()).text.endswith("Tre han.")
+
+
 async def test_national_receipt_form_is_found_in_any_case(rig):
     await with_dossiers(rig, dossier(NATIONAL))
 

@@ -234,3 +234,17 @@ async def test_mckh_lookup_of_a_dossier_from_mqtt_is_answered_from_the_shortcode
     )
     assert rig.watch.topics[-1] == "motcua/SCT/status"
     assert [e["receipt_no"] for e in replied if e["kind"] == "mo_reply"][-1] == "0101700050"
+
+
+async def test_dossier_returned_before_its_due_date_stays_on_time_after_it(rig):
+    """Straight to `returned` (no result_ready event) five days early: on time, however
+    long after the due date the citizen asks."""
+    early = dossier_event(
+        61, status="returned", due_date="2020-01-10", occurred_at="2020-01-05T10:00:00+07:00"
+    )
+    await rig.send(("motcua/SCT/dossier", early), ("motcua/SCT/dossier", dossier_event(62)))
+    await rig.watch.wait_for(final("SCT-62-result_ready:result"))  # committed after 61
+    await rig.smsc.inject_mo("84905123456", "8083", "MCKH 0101700061")
+
+    await eventually(lambda: len(rig.smsc.records) == 2)
+    assert rig.smsc.records[-1].text.endswith("trang thai ho so: Dung han.")

@@ -1,4 +1,4 @@
-"""The store's file: what is refused (naming the file), who may read it."""
+"""The store's file: what opens, what is refused (naming the file), who may read it."""
 
 from __future__ import annotations
 
@@ -13,6 +13,42 @@ import pytest
 from gateway.schema import SCHEMA_VERSION, StoreUnusable
 from gateway.store import DossierRow, Store
 from gateway.store_lock import hold, lock_path
+
+SCHEMA_V2 = Path(__file__).parent / "data" / "store_schema_v2.sql"
+
+
+def v2_store(path: Path) -> None:
+    """A store as the previous version left it: its schema, a few rows of each kind."""
+    with sqlite3.connect(path) as db:
+        db.executescript(SCHEMA_V2.read_text(encoding="utf-8"))
+        db.executemany(
+            "INSERT INTO dossiers VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                ("000123", "000123", "SCT", "Cấp phép", None, "84905123456", "Thẩm định",
+                 "processing", "2026-11-25", 0, "2026-11-20T09:00:00+07:00", None),
+                ("R-1", "r-1", "STP", "Hộ tịch", "1.001", "84905000001", "Trả kết quả",
+                 "returned", "2026-11-25", 0, "2026-11-24T15:00:00+07:00", None),
+                ("R-2", "R-2", "STP", "Hộ tịch", "1.001", None, "Trả kết quả",
+                 "result_ready", "2026-11-25", 0, "2026-11-27T08:00:00+07:00", "2026-11-26"),
+            ],
+        )  # fmt: skip
+        db.execute(
+            "INSERT INTO messages (agency, ref, kind, source, priority, state, not_before,"
+            " expires_at, created_at, updated_at) VALUES"
+            " ('SCT', 'job-1', 'sms', 'MotcuaSMS', 1, 'queued', 0, 9e9, 0, 0)"
+        )
+
+
+async def test_migrated_finished_dossier_without_a_finish_day_gets_its_events_day(tmp_path):
+    """Before, only result_ready kept a day: a `returned` row gets the day of the event
+    that put it there; a day already kept stays."""
+    path = tmp_path / "gateway.db"
+    v2_store(path)
+
+    async with Store.open(path) as store:
+        assert (await store.dossier("R-1")).finished_on == "2026-11-24"
+        assert (await store.dossier("R-2")).finished_on == "2026-11-26"
+        assert (await store.dossier("000123")).finished_on is None
 
 
 async def test_store_of_a_newer_schema_is_refused_and_left_as_it_is(tmp_path):
