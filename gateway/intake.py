@@ -20,12 +20,12 @@ import structlog
 from gateway.batch import Batcher
 from gateway.composer import Composer
 from gateway.config import Config
-from gateway.mirror import apply_event, receipt_key
+from gateway.mirror import apply_event, dossier_key
 from gateway.mqtt import MqttLink
 from gateway.notices import TemplateError, render, template_for
 from gateway.payloads import DossierEvent, Rejection, SmsJob, parse_dossier, parse_sms, parse_topic
 from gateway.status import status_event
-from gateway.store import DossierRow, NewMessage, Store
+from gateway.store import DossierKey, DossierRow, NewMessage, Store
 
 log = structlog.get_logger("gateway.intake")
 
@@ -53,11 +53,11 @@ class Intake:
         events = [p for p in parsed if isinstance(p, DossierEvent)]
         jobs = [p for p in parsed if isinstance(p, SmsJob)]
         seen = await self._store.seen_events([e.event_id for e in events])
-        held = await self._store.dossiers(list({receipt_key(e.receipt_no) for e in events}))
+        held = await self._store.dossiers(list({dossier_key(e) for e in events}))
         refs = await self._store.existing_refs([(j.agency, j.id) for j in jobs])
 
         event_rows: list[tuple[str, str, str, bool]] = []
-        dossiers: dict[str, DossierRow] = {}
+        dossiers: dict[DossierKey, DossierRow] = {}
         messages: list[NewMessage] = []
         statuses: list[tuple[str, dict[str, Any]]] = []
         for item in parsed:
@@ -65,9 +65,9 @@ class Intake:
                 if item.event_id in seen:
                     continue
                 seen.add(item.event_id)
-                key = receipt_key(item.receipt_no)
+                key = dossier_key(item)
                 change = apply_event(held.get(key), item, self._config.tz)
-                event_rows.append((item.event_id, item.agency, key, change.row is not None))
+                event_rows.append((item.event_id, item.agency, key[1], change.row is not None))
                 if change.row is None:
                     continue
                 held[key] = dossiers[key] = change.row

@@ -133,6 +133,30 @@ MIGRATIONS: tuple[str, ...] = (
     WHERE finished_on IS NULL
       AND status IN ('result_ready', 'returned', 'rejected', 'withdrawn');
     """,
+    # 4: receipt numbers are unique within one agency only, so the mirror holds each
+    # dossier under (receipt number, agency); the order serves lookups by number alone
+    # (MCKH) and by both (intake).
+    """
+    CREATE TABLE dossiers_v4 (
+        receipt_key TEXT NOT NULL,
+        receipt_no TEXT NOT NULL,
+        agency TEXT NOT NULL,
+        procedure TEXT NOT NULL,
+        procedure_code TEXT,
+        phone TEXT,
+        step TEXT NOT NULL,
+        status TEXT NOT NULL,
+        due_date TEXT,
+        same_day INTEGER NOT NULL DEFAULT 0,
+        occurred_at TEXT NOT NULL,
+        finished_on TEXT,
+        PRIMARY KEY (receipt_key, agency)
+    );
+    INSERT INTO dossiers_v4 SELECT * FROM dossiers;
+    DROP TABLE dossiers;
+    ALTER TABLE dossiers_v4 RENAME TO dossiers;
+    CREATE INDEX dossiers_due ON dossiers (due_date);
+    """,
 )
 
 

@@ -48,8 +48,15 @@ ReceiptUpdate = tuple[frozenset[str], str, str | None]
 FINAL_STATES = frozenset({"delivered", "undeliverable", "expired", "failed", "rejected", "skipped"})
 
 
+# A dossier's identity in the mirror: (agency code, receipt key).
+DossierKey = tuple[str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class DossierRow:
+    """One dossier as the mirror holds it; `receipt_key` is the receipt number folded for
+    matching (`mirror.receipt_key`), unique within the agency."""
+
     receipt_key: str
     receipt_no: str
     agency: str
@@ -61,7 +68,11 @@ class DossierRow:
     due_date: str | None
     same_day: bool
     occurred_at: str
-    finished_on: str | None
+    finished_on: str | None  # the day it first reached a finished status
+
+    @property
+    def key(self) -> DossierKey:
+        return (self.agency, self.receipt_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,17 +208,29 @@ class Store:
         )
         return {r[0] for r in rows}
 
-    async def dossiers(self, receipt_keys: Sequence[str]) -> dict[str, DossierRow]:
+    async def dossiers(self, keys: Sequence[DossierKey]) -> dict[DossierKey, DossierRow]:
+        """The mirror's rows under (agency, receipt key): a receipt number is unique
+        within one agency only, so another agency's dossier of that number is not it."""
+        wanted = set(keys)
+        rows = await self.lookup(sorted({receipt for _, receipt in wanted}))
+        return {row.key: row for found in rows.values() for row in found if row.key in wanted}
+
+    async def dossier(self, agency: str, receipt_key: str) -> DossierRow | None:
+        return (await self.dossiers([(agency, receipt_key)])).get((agency, receipt_key))
+
+    async def lookup(self, receipt_keys: Sequence[str]) -> dict[str, list[DossierRow]]:
+        """Every agency's dossier under each receipt key, in agency order (MCKH)."""
         if not receipt_keys:
             return {}
         rows = await self.fetchall(
-            f"SELECT * FROM dossiers WHERE receipt_key IN ({_marks(receipt_keys)})",
+            f"""SELECT * FROM dossiers WHERE receipt_key IN ({_marks(receipt_keys)})
+                ORDER BY receipt_key, agency""",
             receipt_keys,
         )
-        return {r[0]: _dossier(r) for r in rows}
-
-    async def dossier(self, receipt_key: str) -> DossierRow | None:
-        return (await self.dossiers([receipt_key])).get(receipt_key)
+        found: dict[str, list[DossierRow]] = {}
+        for row in rows:
+            found.setdefault(row[0], []).append(_dossier(row))
+        return found
 
     async def existing_refs(self, refs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which (agency, ref) idempotency keys already have a message."""

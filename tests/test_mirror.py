@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway.mirror import apply_event
+from gateway.mirror import apply_event, dossier_key
 from gateway.payloads import DossierEvent
 from gateway.store import DossierRow
 
@@ -71,6 +71,18 @@ def test_event_keeps_the_phone_of_its_own_dossier():
     held = follow(event("processing", 20), event("result_ready", 22, phone=None))
 
     assert held.phone == "0905123456"
+
+
+def test_event_is_never_applied_to_another_agencys_dossier():
+    """Receipt numbers are unique within one agency: STP's 000123 is not SCT's."""
+    sct = follow(event("processing", 20))
+
+    with pytest.raises(ValueError, match="STP"):
+        apply_event(sct, event("result_ready", 22, agency="STP", phone=None), TZ)
+
+
+def test_dossier_key_is_agency_and_folded_receipt_number():
+    assert dossier_key(_with(event("received", 20), receipt_no=" ab-1 ")) == ("SCT", "AB-1")
 
 
 def _fields(e: DossierEvent) -> dict[str, object]:

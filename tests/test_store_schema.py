@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 import stat
@@ -39,6 +40,22 @@ def v2_store(path: Path) -> None:
         )
 
 
+async def test_store_written_by_the_previous_schema_opens_and_keeps_its_data(tmp_path):
+    path = tmp_path / "gateway.db"
+    v2_store(path)
+
+    async with Store.open(path) as store:
+        assert await store.counts() == {"queued": 1}
+        (sct,) = (await store.lookup(["000123"]))["000123"]
+        assert (sct.agency, sct.phone, sct.step) == ("SCT", "84905123456", "Thẩm định")
+        assert (await store.dossier("STP", "R-1")).receipt_no == "r-1"
+        # The new key takes a second agency's dossier of the same number beside it.
+        await store.record_intake(dossiers=[dataclasses.replace(sct, agency="STP", phone=None)])
+        rows = (await store.lookup(["000123"]))["000123"]
+        assert [(r.agency, r.phone) for r in rows] == [("SCT", "84905123456"), ("STP", None)]
+        assert await store.fetchall("PRAGMA user_version") == [(SCHEMA_VERSION,)]
+
+
 async def test_migrated_finished_dossier_without_a_finish_day_gets_its_events_day(tmp_path):
     """Before, only result_ready kept a day: a `returned` row gets the day of the event
     that put it there; a day already kept stays."""
@@ -46,9 +63,9 @@ async def test_migrated_finished_dossier_without_a_finish_day_gets_its_events_da
     v2_store(path)
 
     async with Store.open(path) as store:
-        assert (await store.dossier("R-1")).finished_on == "2026-11-24"
-        assert (await store.dossier("R-2")).finished_on == "2026-11-26"
-        assert (await store.dossier("000123")).finished_on is None
+        assert (await store.dossier("STP", "R-1")).finished_on == "2026-11-24"
+        assert (await store.dossier("STP", "R-2")).finished_on == "2026-11-26"
+        assert (await store.dossier("SCT", "000123")).finished_on is None
 
 
 async def test_store_of_a_newer_schema_is_refused_and_left_as_it_is(tmp_path):
