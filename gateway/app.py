@@ -2,7 +2,7 @@
 
     hold the store (one daemon per store) → open store → receipts tracker, MO
     dispatcher → SMPP session → MQTT link → admin HTTP → intake, sender, status
-    publisher, apology schedule, retention, heartbeat → READY=1 → wait
+    publisher, apology schedule, retention, receipt expiry, heartbeat → READY=1 → wait
     for stop → STOPPING=1 → stop intake → drain the sender (bounded) → stop the rest
     → close admin, MQTT, unbind SMPP, close the store, release it (reverse order).
 
@@ -37,7 +37,7 @@ from gateway.smpp.session import Session, SessionConfig
 from gateway.store import Store
 from gateway.store_lock import hold
 from gateway.systemd import Notifier
-from gateway.tracker import Tracker
+from gateway.tracker import Tracker, expire_unreceipted
 
 log = structlog.get_logger("gateway.app")
 
@@ -175,6 +175,10 @@ class Gateway:
                 _supervised("publisher", lambda: publish_statuses(store, link, prefix)),
                 _supervised("apology", apologies.run),
                 _supervised("retention", lambda: purge_daily(store, config.store)),
+                _supervised(
+                    "receipt_expiry",
+                    lambda: expire_unreceipted(store, config.smpp.receipt_timeout),
+                ),
                 _supervised("heartbeat", lambda: self._heartbeat(observed)),
             ]
             log.info("gateway_started", agencies=sorted(config.agencies), admin=self.admin_port)

@@ -157,6 +157,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE dossiers_v4 RENAME TO dossiers;
     CREATE INDEX dossiers_due ON dossiers (due_date);
     """,
+    # 5: the receipt sweep finds messages still waiting for a receipt, and receipts
+    # that matched nothing for minutes, by index.
+    """
+    CREATE INDEX messages_submitted ON messages (updated_at) WHERE state = 'submitted';
+    CREATE INDEX early_receipts_at ON early_receipts (at);
+    """,
 )
 
 

@@ -13,8 +13,9 @@ transaction held the database for ~7 ms and everything queued behind it.)
 Every change of a message's state writes its status event into `status_out` in the same
 transaction, so a status can be published late but never lost or invented.
 
-Beside this module: `schema` (the file, its migrations and start-up checks) and
-`store_lock` (one daemon per store).
+Beside this module: `schema` (the file, its migrations and start-up checks),
+`store_lock` (one daemon per store) and `store_receipts` (receipts, early receipts,
+expiry of messages whose receipt never came).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -32,8 +33,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from gateway import store_receipts
 from gateway.schema import connect
 from gateway.status import status_event
+from gateway.store_receipts import ReceiptUpdate
 
 R = TypeVar("R")
 
@@ -41,10 +44,6 @@ R = TypeVar("R")
 CHUNK = 10_000
 
 # States after which a message never changes again.
-# A delivery receipt as the store applies it: the part's message-id keys, the part's new
-# state, the error to report if it fails the message.
-ReceiptUpdate = tuple[frozenset[str], str, str | None]
-
 FINAL_STATES = frozenset({"delivered", "undeliverable", "expired", "failed", "rejected", "skipped"})
 
 
@@ -279,11 +278,20 @@ class Store:
     async def record_receipts(self, receipts: Sequence[ReceiptUpdate]) -> None:
         """Apply (keys, state, error) receipts; one whose part is not known yet is kept
         until its submit_sm_resp has been recorded (receipts can overtake responses)."""
-        receipts = [r for r in receipts if r[0]]
-        if not receipts:
+        batch = [r for r in receipts if r[0]]
+        if not batch:
             return
-        await self._write(_record_receipts, receipts, self._clock())
+        await self._write(store_receipts.record_receipts, batch, self._clock())
         self.status_added.set()
+
+    async def expire_unreceipted(self, timeout: float, *, limit: int = 1000) -> int:
+        """Messages submitted over `timeout` seconds ago with no final receipt become
+        `expired` ("no delivery receipt"), at most `limit` in one transaction; receipts
+        that have waited too long for their part are forgotten. Returns how many expired."""
+        expired = await self._write(_sweep_receipts, timeout, limit, self._clock())
+        if expired:
+            self.status_added.set()
+        return expired
 
     # -- MO --------------------------------------------------------------------------
 
@@ -518,109 +526,13 @@ def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: f
             if o.state != "queued"
         ],
     )
-    keys = [k for p in parts for k in p.keys]
-    if not keys:
-        return
     # Receipts that overtook their submit_sm_resp can be applied now.
-    early = db.execute(
-        f"""SELECT key, rid, state, error FROM early_receipts
-            WHERE rid IN (SELECT rid FROM early_receipts WHERE key IN ({_marks(keys)}))
-            ORDER BY rowid""",
-        keys,
-    ).fetchall()
-    if not early:
-        return
-    by_rid: dict[str, tuple[set[str], str, str | None]] = {}
-    for key, rid, state, error in early:
-        by_rid.setdefault(rid, (set(), state, error))[0].add(key)
-    db.executemany("DELETE FROM early_receipts WHERE rid = ?", [(rid,) for rid in by_rid])
-    _apply_receipts(db, [(frozenset(k), st, err) for k, st, err in by_rid.values()], now)
+    store_receipts.apply_early_receipts(db, [k for p in parts for k in p.keys], now)
 
 
-def _record_receipts(db: sqlite3.Connection, receipts: Sequence[ReceiptUpdate], now: float) -> None:
-    unmatched = _apply_receipts(db, receipts, now)
-    db.executemany(
-        "INSERT INTO early_receipts VALUES (?, ?, ?, ?, ?)",
-        [(k, min(keys), state, error, now) for keys, state, error in unmatched for k in keys],
-    )
-
-
-def _apply_receipts(
-    db: sqlite3.Connection, receipts: Sequence[ReceiptUpdate], now: float
-) -> list[ReceiptUpdate]:
-    """Set-based: a handful of statements per batch, whatever its size. Returns the
-    receipts that match no known part."""
-    keys = sorted({k for ks, _, _ in receipts for k in ks})
-    where: dict[str, set[tuple[int, int]]] = {}
-    for key, message_id, seq in db.execute(
-        f"SELECT key, message_id, seq FROM part_keys WHERE key IN ({_marks(keys)})", keys
-    ):
-        where.setdefault(key, set()).add((message_id, seq))
-    unmatched: list[ReceiptUpdate] = []
-    part_state: dict[tuple[int, int], str] = {}
-    errors: dict[int, str] = {}
-    for ks, state, error in receipts:
-        hits = {part for k in ks for part in where.get(k, ())}
-        if not hits:
-            unmatched.append((ks, state, error))
-        for part in hits:
-            if state == "enroute" and part_state.get(part, "enroute") != "enroute":
-                continue  # a late "still trying" never undoes a final answer
-            part_state[part] = state
-            if error:
-                errors[part[0]] = error
-    if not part_state:
-        return unmatched
-    db.executemany(
-        "UPDATE parts SET state = ? WHERE message_id = ? AND seq = ?",
-        [(st, mid, seq) for (mid, seq), st in part_state.items() if st != "enroute"],
-    )
-    db.executemany(
-        """UPDATE parts SET state = ? WHERE message_id = ? AND seq = ?
-           AND state IN ('submitted', 'enroute')""",
-        [(st, mid, seq) for (mid, seq), st in part_state.items() if st == "enroute"],
-    )
-    _settle(db, sorted({mid for mid, _ in part_state}), errors, now)
-    return unmatched
-
-
-def _settle(
-    db: sqlite3.Connection, ids: Sequence[int], errors: Mapping[int, str], now: float
-) -> None:
-    """A message is delivered when all its parts are; any final failure decides it."""
-    rows = db.execute(
-        f"""SELECT m.id, m.state, m.segments, m.agency, m.ref, m.event_id, m.receipt_no,
-                   m.kind, m.phone, group_concat(p.state, ',')
-            FROM messages m JOIN parts p ON p.message_id = m.id
-            WHERE m.id IN ({_marks(ids)}) GROUP BY m.id""",
-        ids,
-    ).fetchall()
-    settled: list[tuple[str, str | None, float, int]] = []
-    statuses: list[tuple[str, str]] = []
-    for mid, state, segments, agency, ref, event_id, receipt_no, kind, phone, states in rows:
-        if state != "submitted":
-            continue
-        final = _final_state(states.split(","), segments)
-        if final is None:
-            continue
-        reason = None if final == "delivered" else (errors.get(mid) or final)
-        settled.append((final, reason, now, mid))
-        event = status_event(
-            ref=ref,
-            event_id=event_id,
-            receipt_no=receipt_no,
-            kind=kind,
-            phone=phone,
-            state=final,
-            reason=reason,
-            segments=segments,
-            at=now,
-        )
-        statuses.append((agency, _json(event)))
-    db.executemany(
-        "UPDATE messages SET state = ?, reason = ?, updated_at = ? WHERE id = ?", settled
-    )
-    db.executemany("INSERT INTO status_out (agency, payload) VALUES (?, ?)", statuses)
+def _sweep_receipts(db: sqlite3.Connection, timeout: float, limit: int, now: float) -> int:
+    store_receipts.forget_early_receipts(db, now)
+    return store_receipts.expire_unreceipted(db, now - timeout, now, limit)
 
 
 def _record_mos(
@@ -695,20 +607,6 @@ def _status_of(
         segments=segments or 0,
         at=at,
     )
-
-
-def _final_state(part_states: Sequence[str], segments: int) -> str | None:
-    final = None
-    for bad in ("undeliverable", "expired", "failed"):
-        if bad in part_states:
-            final = bad
-    if (
-        final is None
-        and len(part_states) >= segments
-        and all(s == "delivered" for s in part_states)
-    ):
-        final = "delivered"
-    return final
 
 
 def _marks(items: Sequence[Any]) -> str:

@@ -145,8 +145,10 @@ def write_daemon_config(
     window: int = 10,
     agencies: str = "  SCT:\n    name: Sở Công Thương\n",
     admin_port: int | None = None,
+    smpp: str = "",
 ) -> None:
-    """A configuration file for a daemon run as a subprocess, as systemd would run it."""
+    """A configuration file for a daemon run as a subprocess, as systemd would run it;
+    `smpp` adds lines to its smpp section (e.g. "  receipt_timeout: 2\n")."""
     admin = f"admin:\n  port: {admin_port}\n" if admin_port else "admin:\n  enabled: false\n"
     path.write_text(
         f"""
@@ -159,7 +161,7 @@ smpp:
   response_timeout: 2
   reconnect_min: 0.05
   reconnect_max: 0.5
-mqtt:
+{smpp}mqtt:
   port: {broker_port}
   client_id: daemon-{path.parent.name}
 store:

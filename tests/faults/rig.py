@@ -54,6 +54,7 @@ class Burst:
         count: int,
         *,
         db: Path | None = None,
+        smpp: str = "",
     ) -> None:
         self.broker_port = broker_port
         self.smsc = smsc
@@ -70,6 +71,7 @@ class Burst:
             broker_port=broker_port,
             smsc_port=smsc.port,
             db=self.db,
+            smpp=smpp,
         )
 
     async def __aenter__(self) -> Burst:
