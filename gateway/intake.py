@@ -52,7 +52,7 @@ class Intake:
         parsed = [self._parse(item) for item in batch]
         events = [p for p in parsed if isinstance(p, DossierEvent)]
         jobs = [p for p in parsed if isinstance(p, SmsJob)]
-        seen = await self._store.seen_events([e.event_id for e in events])
+        seen = await self._store.seen_events([(e.agency, e.event_id) for e in events])
         held = await self._store.dossiers(list({dossier_key(e) for e in events}))
         refs = await self._store.existing_refs([(j.agency, j.id) for j in jobs])
 
@@ -62,9 +62,9 @@ class Intake:
         statuses: list[tuple[str, dict[str, Any]]] = []
         for item in parsed:
             if isinstance(item, DossierEvent):
-                if item.event_id in seen:
+                if (item.agency, item.event_id) in seen:
                     continue
-                seen.add(item.event_id)
+                seen.add((item.agency, item.event_id))
                 key = dossier_key(item)
                 change = apply_event(held.get(key), item, self._config.tz)
                 event_rows.append((item.event_id, item.agency, key[1], change.row is not None))

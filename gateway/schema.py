@@ -163,6 +163,22 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX messages_submitted ON messages (updated_at) WHERE state = 'submitted';
     CREATE INDEX early_receipts_at ON early_receipts (at);
     """,
+    # 6: an event id identifies an event within its agency, as a job id does: two
+    # agencies' software numbering events alike must not make one's events repeats of
+    # the other's.
+    """
+    CREATE TABLE events_v6 (
+        event_id TEXT NOT NULL,
+        agency TEXT NOT NULL,
+        receipt_key TEXT NOT NULL,
+        applied INTEGER NOT NULL,
+        received_at REAL NOT NULL,
+        PRIMARY KEY (agency, event_id)
+    );
+    INSERT INTO events_v6 SELECT * FROM events;
+    DROP TABLE events;
+    ALTER TABLE events_v6 RENAME TO events;
+    """,
 )
 
 

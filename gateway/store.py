@@ -199,13 +199,9 @@ class Store:
 
     # -- intake ----------------------------------------------------------------------
 
-    async def seen_events(self, event_ids: Sequence[str]) -> set[str]:
-        if not event_ids:
-            return set()
-        rows = await self.fetchall(
-            f"SELECT event_id FROM events WHERE event_id IN ({_marks(event_ids)})", event_ids
-        )
-        return {r[0] for r in rows}
+    async def seen_events(self, events: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (agency, event id) pairs were already recorded."""
+        return await self._call(_existing, self._db, "events", "event_id", events)
 
     async def dossiers(self, keys: Sequence[DossierKey]) -> dict[DossierKey, DossierRow]:
         """The mirror's rows under (agency, receipt key): a receipt number is unique
@@ -233,7 +229,7 @@ class Store:
 
     async def existing_refs(self, refs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which (agency, ref) idempotency keys already have a message."""
-        return await self._call(_existing_refs, self._db, refs)
+        return await self._call(_existing, self._db, "messages", "ref", refs)
 
     async def record_intake(
         self,
@@ -396,14 +392,17 @@ def _execute(db: sqlite3.Connection, sql: str, params: Sequence[Any]) -> None:
     db.execute(sql, params)
 
 
-def _existing_refs(db: sqlite3.Connection, refs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+def _existing(
+    db: sqlite3.Connection, table: str, column: str, keys: Sequence[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which (agency, key) idempotency keys `table` holds (its index leads with agency)."""
     found: set[tuple[str, str]] = set()
-    for agency in {a for a, _ in refs}:
-        mine = [r for a, r in refs if a == agency]
+    for agency in {a for a, _ in keys}:
+        mine = [k for a, k in keys if a == agency]
         for at in range(0, len(mine), CHUNK):
             chunk = mine[at : at + CHUNK]
             rows = db.execute(
-                f"SELECT ref FROM messages WHERE agency = ? AND ref IN ({_marks(chunk)})",
+                f"SELECT {column} FROM {table} WHERE agency = ? AND {column} IN ({_marks(chunk)})",
                 [agency, *chunk],
             )
             found.update((agency, r[0]) for r in rows)
@@ -583,7 +582,7 @@ def _record_apology_run(
     messages: Sequence[NewMessage],
     now: float,
 ) -> int:
-    existing = _existing_refs(db, [(m.agency, m.ref) for m in messages])
+    existing = _existing(db, "messages", "ref", [(m.agency, m.ref) for m in messages])
     fresh = [m for m in messages if (m.agency, m.ref) not in existing]
     _record_intake(db, [], [], fresh, [], now)
     db.execute(

@@ -264,6 +264,23 @@ async def test_same_receipt_number_at_two_agencies_stays_two_dossiers(rig):
     )
 
 
+async def test_same_event_id_at_two_agencies_is_two_events(rig):
+    """Event ids identify events within their agency: STP's event "7" is not a repeat of
+    SCT's event "7"; both dossiers change and both notices go."""
+    await rig.send(
+        ("motcua/SCT/dossier", dossier_event(63, event_id="7")),
+        ("motcua/STP/dossier", dossier_event(64, agency="STP", event_id="7")),
+    )
+
+    await rig.watch.wait_for(
+        lambda ev: sum(e["id"] == "7:result" and e["state"] == "delivered" for e in ev) == 2
+    )
+
+    sent = "".join(rig.texts())
+    assert "(0101700063)" in sent
+    assert "(0101700064)" in sent
+
+
 async def test_dossier_returned_before_its_due_date_stays_on_time_after_it(rig):
     """Straight to `returned` (no result_ready event) five days early: on time, however
     long after the due date the citizen asks."""

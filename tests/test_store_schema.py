@@ -33,6 +33,7 @@ def v2_store(path: Path) -> None:
                  "result_ready", "2026-11-25", 0, "2026-11-27T08:00:00+07:00", "2026-11-26"),
             ],
         )  # fmt: skip
+        db.execute("INSERT INTO events VALUES ('7', 'SCT', '000123', 1, 0)")
         db.execute(
             "INSERT INTO messages (agency, ref, kind, source, priority, state, not_before,"
             " expires_at, created_at, updated_at) VALUES"
@@ -53,6 +54,7 @@ async def test_store_written_by_the_previous_schema_opens_and_keeps_its_data(tmp
         await store.record_intake(dossiers=[dataclasses.replace(sct, agency="STP", phone=None)])
         rows = (await store.lookup(["000123"]))["000123"]
         assert [(r.agency, r.phone) for r in rows] == [("SCT", "84905123456"), ("STP", None)]
+        assert await store.seen_events([("SCT", "7"), ("STP", "7")]) == {("SCT", "7")}
         assert await store.fetchall("PRAGMA user_version") == [(SCHEMA_VERSION,)]
 
 
