@@ -25,11 +25,13 @@ UNIT = Path(__file__).parents[2] / "systemd" / "motcua-sms.service"
 COUNT = 600
 
 
-async def run_refused(config: Path, timeout: float = 30) -> tuple[int, list[str]]:
-    """`motcua-sms run -c config`, expected to refuse at once: its exit status and the
-    lines it wrote on stderr. One that keeps running is killed and the test fails."""
+async def run_refused(
+    config: Path, timeout: float = 30, command: tuple[str, ...] = ("run",)
+) -> tuple[int, list[str]]:
+    """`motcua-sms <command> -c config`, expected to refuse at once: its exit status and
+    the lines it wrote on stderr. One that keeps running is killed and the test fails."""
     daemon = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway.cli", "run", "-c", str(config),
+        sys.executable, "-m", "gateway.cli", *command, "-c", str(config),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "MOTCUA_SMS_LOG_FORMAT": "json"},
     )  # fmt: skip
@@ -76,6 +78,17 @@ async def test_file_of_garbage_bytes_as_store_is_refused_naming_it(tmp_path):
     db.write_bytes(os.urandom(64 * 1024))
 
     status, lines = await run_refused(config_for(tmp_path, db))
+
+    assert status == STARTUP_FAILURE
+    assert lines == [f"motcua-sms: store {db}: not a database (file is not a database)"]
+
+
+async def test_report_on_a_file_that_is_not_a_store_says_so_in_one_line(tmp_path):
+    db = tmp_path / "gateway.db"
+    db.write_bytes(os.urandom(64 * 1024))
+    report = ("report", "--from", "2026-11-01", "--to", "2026-11-30")
+
+    status, lines = await run_refused(config_for(tmp_path, db), command=report)
 
     assert status == STARTUP_FAILURE
     assert lines == [f"motcua-sms: store {db}: not a database (file is not a database)"]
