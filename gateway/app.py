@@ -177,7 +177,9 @@ class Gateway:
                 _supervised("retention", lambda: purge_daily(store, config.store)),
                 _supervised(
                     "receipt_expiry",
-                    lambda: expire_unreceipted(store, config.smpp.receipt_timeout),
+                    lambda: expire_unreceipted(
+                        store, config.smpp.receipt_timeout, receiving=lambda: session.bound
+                    ),
                 ),
                 _supervised("heartbeat", lambda: self._heartbeat(observed)),
             ]

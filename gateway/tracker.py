@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
 import structlog
@@ -76,14 +76,23 @@ def sweep_interval(receipt_timeout: float) -> float:
     return min(SWEEP_MAX, max(SWEEP_MIN, receipt_timeout / 10))
 
 
-async def expire_unreceipted(store: Store, receipt_timeout: float) -> None:
+async def expire_unreceipted(
+    store: Store, receipt_timeout: float, *, receiving: Callable[[], bool] = lambda: True
+) -> None:
     """Until cancelled: messages submitted `receipt_timeout` seconds ago without a final
     receipt become `expired` ("no delivery receipt"), receipts that matched nothing for
-    EARLY_RECEIPT_TTL are forgotten. A backlog goes in transactions of a thousand."""
+    EARLY_RECEIPT_TTL are forgotten. A backlog goes in transactions of a thousand.
+
+    Only while receipts can come (`receiving`: the bind is up) and have been able to for
+    a whole interval: after a bind, an SMSC first delivers the receipts it kept while the
+    gateway was away, and those settle their messages before the sweep gives up on them.
+    """
     interval = min(sweep_interval(receipt_timeout), EARLY_RECEIPT_TTL)
+    was_receiving = False
     while True:
-        expired = await store.expire_unreceipted(receipt_timeout)
-        if expired:
-            log.warning("receipts_never_came", expired=expired, timeout=receipt_timeout)
-            continue  # maybe more of a backlog
         await asyncio.sleep(interval)
+        now_receiving = receiving()
+        if now_receiving and was_receiving:
+            while expired := await store.expire_unreceipted(receipt_timeout):
+                log.warning("receipts_never_came", expired=expired, timeout=receipt_timeout)
+        was_receiving = now_receiving
