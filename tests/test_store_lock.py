@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from gateway.schema import StoreUnusable
 from gateway.store_lock import StoreHeld, hold, lock_path
 
 
@@ -58,3 +59,12 @@ with hold(sys.argv[1]):
     print("held", flush=True)
     time.sleep(60)
 """
+
+
+def test_lock_file_that_cannot_be_opened_makes_the_store_unusable_naming_it(tmp_path):
+    db = tmp_path / "gateway.db"
+    lock_path(db).mkdir()
+
+    refused = pytest.raises(StoreUnusable, match=f"lock file {lock_path(db)} cannot be opened")
+    with refused, hold(db):
+        pass
