@@ -1,9 +1,10 @@
 """Composition root: builds the parts from the configuration and runs them in order.
 
-    open store → receipts tracker, MO dispatcher → SMPP session → MQTT link → admin
-    HTTP → intake, sender, status publisher, apology schedule, retention, heartbeat →
-    READY=1 → wait for stop → STOPPING=1 → stop intake → drain the sender (bounded) →
-    stop the rest → close admin, MQTT, unbind SMPP, close the store (reverse order).
+    hold the store (one daemon per store) → open store → receipts tracker, MO
+    dispatcher → SMPP session → MQTT link → admin HTTP → intake, sender, status
+    publisher, apology schedule, retention, receipt expiry, heartbeat → READY=1 → wait
+    for stop → STOPPING=1 → stop intake → drain the sender (bounded) → stop the rest
+    → close admin, MQTT, unbind SMPP, close the store, release it (reverse order).
 
 Data goes one way: MQTT → intake → store → sender → SMSC, and SMSC → tracker → store →
 publisher → MQTT. No part holds another; they meet in the store.
@@ -34,8 +35,9 @@ from gateway.retention import purge_daily
 from gateway.smpp.inbound import Inbound, Mo
 from gateway.smpp.session import Session, SessionConfig
 from gateway.store import Store
+from gateway.store_lock import hold
 from gateway.systemd import Notifier
-from gateway.tracker import Tracker
+from gateway.tracker import Tracker, expire_unreceipted
 
 log = structlog.get_logger("gateway.app")
 
@@ -145,6 +147,9 @@ class Gateway:
         prefix = config.mqtt.topic_prefix
         composer = Composer(config)
         async with contextlib.AsyncExitStack() as stack:
+            # Before the store is touched: a second daemon is refused (StoreHeld) before it
+            # migrates, sends or connects to the broker under the same client id.
+            stack.enter_context(hold(config.store.path))
             store = await stack.enter_async_context(Store.open(config.store.path))
             tracker = await stack.enter_async_context(Tracker(store))
             dispatcher = await stack.enter_async_context(Dispatcher(store, composer, config))
@@ -186,6 +191,12 @@ class Gateway:
                 _supervised("publisher", lambda: publish_statuses(store, link, prefix, config.tz)),
                 _supervised("apology", apologies.run),
                 _supervised("retention", lambda: purge_daily(store, config.store)),
+                _supervised(
+                    "receipt_expiry",
+                    lambda: expire_unreceipted(
+                        store, config.smpp.receipt_timeout, receiving=lambda: session.bound
+                    ),
+                ),
                 _supervised("heartbeat", lambda: self._heartbeat(observed)),
             ]
             log.info("gateway_started", agencies=sorted(config.agencies), admin=self.admin_port)

@@ -25,10 +25,12 @@ from gateway.config import (
     redacted,
 )
 from gateway.logs import configure_logging
+from gateway.schema import StoreError
 from gateway.simctl import SimControl
 from gateway.smpp.sim import ID_FORMATS, OUTCOMES, Rule, SimConfig, SmscSimulator
 from gateway.smpp.text import fits_gsm7, strip_diacritics
 
+# Start-up refusals that a restart cannot fix: systemd's RestartPreventExitStatus.
 STARTUP_FAILURE = 3
 CALENDAR_YEARS = (1901, 2100)
 
@@ -148,17 +150,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         for warning in gsm7_warnings(config):
             print(f"motcua-sms: warning: {warning}", file=sys.stderr)
         return 0
-    if args.command == "run":
-        return asyncio.run(_run(config))
-    if args.command == "report":
-        if args.end < args.start:
-            print("motcua-sms: report: --to is before --from", file=sys.stderr)
-            return 2
-        if not Path(config.store.path).exists():
-            print(f"motcua-sms: report: no store at {config.store.path}", file=sys.stderr)
-            return 2
-        sys.stdout.write(asyncio.run(_report(config, args)))
-        return 0
+    try:
+        if args.command == "run":
+            return asyncio.run(_run(config))
+        if args.command == "report":
+            if args.end < args.start:
+                print("motcua-sms: report: --to is before --from", file=sys.stderr)
+                return 2
+            if not Path(config.store.path).exists():
+                print(f"motcua-sms: report: no store at {config.store.path}", file=sys.stderr)
+                return 2
+            sys.stdout.write(asyncio.run(_report(config, args)))
+            return 0
+    except StoreError as exc:
+        # Held by another daemon, not a database, damaged, newer: one line, no traceback.
+        print(f"motcua-sms: {exc}", file=sys.stderr)
+        return STARTUP_FAILURE
     raise AssertionError(args.command)
 
 

@@ -127,6 +127,8 @@ class SmppConfig:
     tps: float = 50.0
     enquire_link_interval: float = 30.0
     response_timeout: float = 30.0
+    # Submitted with no final receipt this long: expired, "no delivery receipt".
+    receipt_timeout: float = 172800.0
     connect_timeout: float = 10.0
     reconnect_min: float = 1.0
     reconnect_max: float = 60.0
@@ -693,6 +695,7 @@ def _smpp(r: _Reader, node: Node, base_dir: Path) -> SmppConfig:
     for name in (
         "enquire_link_interval",
         "response_timeout",
+        "receipt_timeout",
         "connect_timeout",
         "reconnect_min",
         "reconnect_max",

@@ -63,7 +63,7 @@ class Reply:
 
 
 class Dossiers(Protocol):
-    async def dossiers(self, receipt_keys: Sequence[str]) -> dict[str, DossierRow]: ...
+    async def lookup(self, receipt_keys: Sequence[str]) -> dict[str, list[DossierRow]]: ...
 
 
 @dataclass(frozen=True, slots=True)

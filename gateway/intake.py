@@ -23,7 +23,7 @@ import structlog
 from gateway.batch import Batcher
 from gateway.composer import Composer
 from gateway.config import Config
-from gateway.mirror import apply_event, receipt_key
+from gateway.mirror import apply_event, dossier_key
 from gateway.mqtt import MqttLink
 from gateway.notices import TemplateError, job_template, render, template_fields
 from gateway.payloads import (
@@ -36,7 +36,7 @@ from gateway.payloads import (
     parse_topic,
 )
 from gateway.status import status_event
-from gateway.store import DossierRow, NewMessage, Store
+from gateway.store import DossierKey, DossierRow, NewMessage, Store
 
 log = structlog.get_logger("gateway.intake")
 
@@ -53,7 +53,7 @@ class _Effects:
     """What one batch changes, as `Store.record_intake` takes it."""
 
     events: list[tuple[str, str, str, bool]] = field(default_factory=list)
-    dossiers: dict[str, DossierRow] = field(default_factory=dict)
+    dossiers: dict[DossierKey, DossierRow] = field(default_factory=dict)
     messages: list[NewMessage] = field(default_factory=list)
     statuses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
@@ -110,8 +110,8 @@ class Intake:
     async def _decide(self, parsed: Sequence[Parsed]) -> _Effects:
         events = [p for p in parsed if isinstance(p, DossierEvent)]
         jobs = [p for p in parsed if isinstance(p, SmsJob)]
-        seen = await self._store.seen_events([e.event_id for e in events])
-        held = await self._store.dossiers(list({receipt_key(e.receipt_no) for e in events}))
+        seen = await self._store.seen_events([(e.agency, e.event_id) for e in events])
+        held = await self._store.dossiers(list({dossier_key(e) for e in events}))
         refs = await self._store.existing_refs([(j.agency, j.id) for j in jobs])
 
         effects = _Effects()
@@ -137,20 +137,20 @@ class Intake:
     def _event(
         self,
         item: DossierEvent,
-        seen: set[str],
-        held: dict[str, DossierRow],
+        seen: set[tuple[str, str]],
+        held: dict[DossierKey, DossierRow],
         effects: _Effects,
     ) -> None:
         """One dossier event's effects, added to `effects` only once all are decided."""
-        if item.event_id in seen:
+        if (item.agency, item.event_id) in seen:
             return
-        key = receipt_key(item.receipt_no)
+        key = dossier_key(item)
         change = apply_event(held.get(key), item, self._config.tz)
         message = None
         if change.row is not None and change.notice is not None:
             message = self._notice(change.notice, change.row, item)
-        seen.add(item.event_id)
-        effects.events.append((item.event_id, item.agency, key, change.row is not None))
+        seen.add((item.agency, item.event_id))
+        effects.events.append((item.event_id, item.agency, key[1], change.row is not None))
         if change.row is None:
             return
         held[key] = effects.dossiers[key] = change.row

@@ -2,8 +2,13 @@
 
 Pure, so the ordering rules can be read and tested in one place: an event older than the
 state held is recorded but changes nothing; a status *entered* (not repeated) may call
-for a notice; the day a dossier reached `result_ready` is kept, because timeliness of a
-finished dossier is judged by it.
+for a notice; the day a dossier first reached a finished status (`result_ready`,
+`returned`, `rejected`, `withdrawn`) is kept, because its timeliness is judged by that
+day however late the citizen asks.
+
+A dossier is one agency's: receipt numbers are unique within an agency only, so the
+mirror holds a dossier under (agency, receipt key), and an event applies only to the
+same agency's dossier (it may keep that dossier's phone, never borrow another's).
 """
 
 from __future__ import annotations
@@ -12,14 +17,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from gateway.notices import STATUS_TRIGGERS
+from gateway.notices import FINISHED_STATUSES, STATUS_TRIGGERS
 from gateway.payloads import DossierEvent
-from gateway.store import DossierRow
+from gateway.store import DossierKey, DossierRow
 
 
 def receipt_key(receipt_no: str) -> str:
     """Both receipt forms, any case, one key: MCKH lookups type them every which way."""
     return receipt_no.strip().upper()
+
+
+def dossier_key(event: DossierEvent) -> DossierKey:
+    """Where the mirror holds the dossier an event is about."""
+    return (event.agency, receipt_key(event.receipt_no))
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +39,15 @@ class Change:
 
 
 def apply_event(held: DossierRow | None, event: DossierEvent, tz: ZoneInfo) -> Change:
+    """`held` is the mirror's row under `dossier_key(event)`, or None."""
+    if held is not None and held.key != dossier_key(event):
+        raise ValueError(f"event for {dossier_key(event)} applied to dossier {held.key}")
     occurred = event.occurred_at
     if held is not None and occurred < datetime.fromisoformat(held.occurred_at):
         return Change(row=None, notice=None)
     entered = held is None or held.status != event.status
     finished_on = held.finished_on if held is not None else None
-    if event.status == "result_ready" and entered:
+    if finished_on is None and event.status in FINISHED_STATUSES:
         finished_on = occurred.astimezone(tz).date().isoformat()
     row = DossierRow(
         receipt_key=receipt_key(event.receipt_no),

@@ -12,6 +12,10 @@ transaction held the database for ~7 ms and everything queued behind it.)
 
 Every change of a message's state writes its status event into `status_out` in the same
 transaction, so a status can be published late but never lost or invented.
+
+Beside this module: `schema` (the file, its migrations and start-up checks),
+`store_lock` (one daemon per store) and `store_receipts` (receipts, early receipts,
+expiry of messages whose receipt never came).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -29,130 +33,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from gateway import store_receipts
+from gateway.schema import connect
 from gateway.status import status_event
+from gateway.store_receipts import ReceiptUpdate
 
 R = TypeVar("R")
 
 # Host parameters per statement, well under SQLite's limit (32,766).
 CHUNK = 10_000
-
-MIGRATIONS: tuple[str, ...] = (
-    # 1: the mirror, the messages, their parts and the status outbox.
-    """
-    CREATE TABLE dossiers (
-        receipt_key TEXT PRIMARY KEY,
-        receipt_no TEXT NOT NULL,
-        agency TEXT NOT NULL,
-        procedure TEXT NOT NULL,
-        procedure_code TEXT,
-        phone TEXT,
-        step TEXT NOT NULL,
-        status TEXT NOT NULL,
-        due_date TEXT,
-        same_day INTEGER NOT NULL DEFAULT 0,
-        occurred_at TEXT NOT NULL,
-        finished_on TEXT
-    );
-    CREATE INDEX dossiers_due ON dossiers (due_date);
-    CREATE TABLE events (
-        event_id TEXT PRIMARY KEY,
-        agency TEXT NOT NULL,
-        receipt_key TEXT NOT NULL,
-        applied INTEGER NOT NULL,
-        received_at REAL NOT NULL
-    );
-    CREATE TABLE messages (
-        id INTEGER PRIMARY KEY,
-        agency TEXT NOT NULL,
-        ref TEXT NOT NULL,
-        event_id TEXT,
-        receipt_no TEXT,
-        kind TEXT NOT NULL,
-        procedure TEXT,
-        phone TEXT,
-        source TEXT NOT NULL,
-        text TEXT,
-        priority INTEGER NOT NULL,
-        state TEXT NOT NULL,
-        reason TEXT,
-        segments INTEGER NOT NULL DEFAULT 0,
-        concat_ref INTEGER NOT NULL DEFAULT 0,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        not_before REAL NOT NULL,
-        expires_at REAL NOT NULL,
-        created_at REAL NOT NULL,
-        updated_at REAL NOT NULL,
-        UNIQUE (agency, ref)
-    );
-    CREATE INDEX messages_queue ON messages (priority, not_before) WHERE state = 'queued';
-    CREATE TABLE parts (
-        message_id INTEGER NOT NULL,
-        seq INTEGER NOT NULL,
-        smsc_id TEXT NOT NULL,
-        state TEXT NOT NULL DEFAULT 'submitted',
-        PRIMARY KEY (message_id, seq)
-    );
-    CREATE TABLE part_keys (
-        key TEXT NOT NULL,
-        message_id INTEGER NOT NULL,
-        seq INTEGER NOT NULL
-    );
-    CREATE INDEX part_keys_key ON part_keys (key);
-    CREATE TABLE early_receipts (
-        key TEXT NOT NULL,
-        rid TEXT NOT NULL,
-        state TEXT NOT NULL,
-        error TEXT,
-        at REAL NOT NULL
-    );
-    CREATE INDEX early_receipts_key ON early_receipts (key);
-    CREATE TABLE status_out (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        agency TEXT NOT NULL,
-        payload TEXT NOT NULL
-    );
-    CREATE TABLE apology_runs (
-        run_day TEXT PRIMARY KEY,
-        due_date TEXT NOT NULL,
-        queued INTEGER NOT NULL,
-        at REAL NOT NULL
-    );
-    """,
-    # 2: every MO, stored before its deliver_sm_resp, with what became of it.
-    """
-    CREATE TABLE mo_log (
-        id INTEGER PRIMARY KEY,
-        at REAL NOT NULL,
-        sender TEXT NOT NULL,
-        shortcode TEXT NOT NULL,
-        text TEXT NOT NULL,
-        keyword TEXT,
-        outcome TEXT NOT NULL,
-        reply_ref TEXT
-    );
-    CREATE INDEX mo_log_at ON mo_log (at);
-    """,
-    # 3: health without scanning the messages: messages by state kept by triggers in the
-    # same transaction as every change, and the oldest waiting one found by an index.
-    """
-    CREATE INDEX messages_state ON messages (state, created_at);
-    CREATE TABLE message_states (state TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
-    INSERT INTO message_states SELECT state, COUNT(*) FROM messages GROUP BY state;
-    CREATE TRIGGER message_states_insert AFTER INSERT ON messages BEGIN
-        INSERT INTO message_states VALUES (NEW.state, 1)
-            ON CONFLICT (state) DO UPDATE SET n = n + 1;
-    END;
-    CREATE TRIGGER message_states_update AFTER UPDATE OF state ON messages
-        WHEN OLD.state IS NOT NEW.state BEGIN
-        UPDATE message_states SET n = n - 1 WHERE state = OLD.state;
-        INSERT INTO message_states VALUES (NEW.state, 1)
-            ON CONFLICT (state) DO UPDATE SET n = n + 1;
-    END;
-    CREATE TRIGGER message_states_delete AFTER DELETE ON messages BEGIN
-        UPDATE message_states SET n = n - 1 WHERE state = OLD.state;
-    END;
-    """,
-)
 
 # The health queries: run every few seconds and on every scrape, on the store's only
 # thread, so each reads a handful of rows whatever the size of the table (a test holds
@@ -168,15 +57,18 @@ OLDEST_WAITING_SQL = (
 COUNTS_SQL = "SELECT state, n FROM message_states WHERE n > 0"
 
 # States after which a message never changes again.
-# A delivery receipt as the store applies it: the part's message-id keys, the part's new
-# state, the error to report if it fails the message.
-ReceiptUpdate = tuple[frozenset[str], str, str | None]
-
 FINAL_STATES = frozenset({"delivered", "undeliverable", "expired", "failed", "rejected", "skipped"})
+
+
+# A dossier's identity in the mirror: (agency code, receipt key).
+DossierKey = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
 class DossierRow:
+    """One dossier as the mirror holds it; `receipt_key` is the receipt number folded for
+    matching (`mirror.receipt_key`), unique within the agency."""
+
     receipt_key: str
     receipt_no: str
     agency: str
@@ -188,7 +80,11 @@ class DossierRow:
     due_date: str | None
     same_day: bool
     occurred_at: str
-    finished_on: str | None
+    finished_on: str | None  # the day it first reached a finished status
+
+    @property
+    def key(self) -> DossierKey:
+        return (self.agency, self.receipt_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,12 +187,12 @@ class Store:
     @classmethod
     @asynccontextmanager
     async def open(cls, path: str | Path, *, clock: Any = time.time) -> AsyncIterator[Store]:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        """Open, check and migrate the store; StoreUnusable (naming the file) if it cannot
+        be used. Holding it against other daemons is `store_lock.hold`, the daemon's part."""
         thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         loop = asyncio.get_running_loop()
         try:
-            db = await loop.run_in_executor(thread, _connect, str(path))
+            db = await loop.run_in_executor(thread, connect, str(path))
             try:
                 yield cls(db, thread, clock)
             finally:
@@ -316,29 +212,37 @@ class Store:
 
     # -- intake ----------------------------------------------------------------------
 
-    async def seen_events(self, event_ids: Sequence[str]) -> set[str]:
-        if not event_ids:
-            return set()
-        rows = await self.fetchall(
-            f"SELECT event_id FROM events WHERE event_id IN ({_marks(event_ids)})", event_ids
-        )
-        return {r[0] for r in rows}
+    async def seen_events(self, events: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (agency, event id) pairs were already recorded."""
+        return await self._call(_existing, self._db, "events", "event_id", events)
 
-    async def dossiers(self, receipt_keys: Sequence[str]) -> dict[str, DossierRow]:
+    async def dossiers(self, keys: Sequence[DossierKey]) -> dict[DossierKey, DossierRow]:
+        """The mirror's rows under (agency, receipt key): a receipt number is unique
+        within one agency only, so another agency's dossier of that number is not it."""
+        wanted = set(keys)
+        rows = await self.lookup(sorted({receipt for _, receipt in wanted}))
+        return {row.key: row for found in rows.values() for row in found if row.key in wanted}
+
+    async def dossier(self, agency: str, receipt_key: str) -> DossierRow | None:
+        return (await self.dossiers([(agency, receipt_key)])).get((agency, receipt_key))
+
+    async def lookup(self, receipt_keys: Sequence[str]) -> dict[str, list[DossierRow]]:
+        """Every agency's dossier under each receipt key, in agency order (MCKH)."""
         if not receipt_keys:
             return {}
         rows = await self.fetchall(
-            f"SELECT * FROM dossiers WHERE receipt_key IN ({_marks(receipt_keys)})",
+            f"""SELECT * FROM dossiers WHERE receipt_key IN ({_marks(receipt_keys)})
+                ORDER BY receipt_key, agency""",
             receipt_keys,
         )
-        return {r[0]: _dossier(r) for r in rows}
-
-    async def dossier(self, receipt_key: str) -> DossierRow | None:
-        return (await self.dossiers([receipt_key])).get(receipt_key)
+        found: dict[str, list[DossierRow]] = {}
+        for row in rows:
+            found.setdefault(row[0], []).append(_dossier(row))
+        return found
 
     async def existing_refs(self, refs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which (agency, ref) idempotency keys already have a message."""
-        return await self._call(_existing_refs, self._db, refs)
+        return await self._call(_existing, self._db, "messages", "ref", refs)
 
     async def record_intake(
         self,
@@ -383,11 +287,20 @@ class Store:
     async def record_receipts(self, receipts: Sequence[ReceiptUpdate]) -> None:
         """Apply (keys, state, error) receipts; one whose part is not known yet is kept
         until its submit_sm_resp has been recorded (receipts can overtake responses)."""
-        receipts = [r for r in receipts if r[0]]
-        if not receipts:
+        batch = [r for r in receipts if r[0]]
+        if not batch:
             return
-        await self._write(_record_receipts, receipts, self._clock())
+        await self._write(store_receipts.record_receipts, batch, self._clock())
         self.status_added.set()
+
+    async def expire_unreceipted(self, timeout: float, *, limit: int = 1000) -> int:
+        """Messages submitted over `timeout` seconds ago with no final receipt become
+        `expired` ("no delivery receipt"), at most `limit` in one transaction; receipts
+        that have waited too long for their part are forgotten. Returns how many expired."""
+        expired = await self._write(_sweep_receipts, timeout, limit, self._clock())
+        if expired:
+            self.status_added.set()
+        return expired
 
     # -- MO --------------------------------------------------------------------------
 
@@ -467,18 +380,6 @@ class Store:
 # -- in the store's thread -------------------------------------------------------------
 
 
-def _connect(path: str) -> sqlite3.Connection:
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("PRAGMA busy_timeout=5000")
-    (version,) = db.execute("PRAGMA user_version").fetchone()
-    for number, script in enumerate(MIGRATIONS, start=1):
-        if number > version:
-            db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
-    return db
-
-
 def _transaction(db: sqlite3.Connection, fn: Callable[..., R], args: Sequence[Any]) -> R:
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -508,14 +409,17 @@ def _execute(db: sqlite3.Connection, sql: str, params: Sequence[Any]) -> None:
     db.execute(sql, params)
 
 
-def _existing_refs(db: sqlite3.Connection, refs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+def _existing(
+    db: sqlite3.Connection, table: str, column: str, keys: Sequence[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which (agency, key) idempotency keys `table` holds (its index leads with agency)."""
     found: set[tuple[str, str]] = set()
-    for agency in {a for a, _ in refs}:
-        mine = [r for a, r in refs if a == agency]
+    for agency in {a for a, _ in keys}:
+        mine = [k for a, k in keys if a == agency]
         for at in range(0, len(mine), CHUNK):
             chunk = mine[at : at + CHUNK]
             rows = db.execute(
-                f"SELECT ref FROM messages WHERE agency = ? AND ref IN ({_marks(chunk)})",
+                f"SELECT {column} FROM {table} WHERE agency = ? AND {column} IN ({_marks(chunk)})",
                 [agency, *chunk],
             )
             found.update((agency, r[0]) for r in rows)
@@ -638,109 +542,13 @@ def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: f
             if o.state != "queued"
         ],
     )
-    keys = [k for p in parts for k in p.keys]
-    if not keys:
-        return
     # Receipts that overtook their submit_sm_resp can be applied now.
-    early = db.execute(
-        f"""SELECT key, rid, state, error FROM early_receipts
-            WHERE rid IN (SELECT rid FROM early_receipts WHERE key IN ({_marks(keys)}))
-            ORDER BY rowid""",
-        keys,
-    ).fetchall()
-    if not early:
-        return
-    by_rid: dict[str, tuple[set[str], str, str | None]] = {}
-    for key, rid, state, error in early:
-        by_rid.setdefault(rid, (set(), state, error))[0].add(key)
-    db.executemany("DELETE FROM early_receipts WHERE rid = ?", [(rid,) for rid in by_rid])
-    _apply_receipts(db, [(frozenset(k), st, err) for k, st, err in by_rid.values()], now)
+    store_receipts.apply_early_receipts(db, [k for p in parts for k in p.keys], now)
 
 
-def _record_receipts(db: sqlite3.Connection, receipts: Sequence[ReceiptUpdate], now: float) -> None:
-    unmatched = _apply_receipts(db, receipts, now)
-    db.executemany(
-        "INSERT INTO early_receipts VALUES (?, ?, ?, ?, ?)",
-        [(k, min(keys), state, error, now) for keys, state, error in unmatched for k in keys],
-    )
-
-
-def _apply_receipts(
-    db: sqlite3.Connection, receipts: Sequence[ReceiptUpdate], now: float
-) -> list[ReceiptUpdate]:
-    """Set-based: a handful of statements per batch, whatever its size. Returns the
-    receipts that match no known part."""
-    keys = sorted({k for ks, _, _ in receipts for k in ks})
-    where: dict[str, set[tuple[int, int]]] = {}
-    for key, message_id, seq in db.execute(
-        f"SELECT key, message_id, seq FROM part_keys WHERE key IN ({_marks(keys)})", keys
-    ):
-        where.setdefault(key, set()).add((message_id, seq))
-    unmatched: list[ReceiptUpdate] = []
-    part_state: dict[tuple[int, int], str] = {}
-    errors: dict[int, str] = {}
-    for ks, state, error in receipts:
-        hits = {part for k in ks for part in where.get(k, ())}
-        if not hits:
-            unmatched.append((ks, state, error))
-        for part in hits:
-            if state == "enroute" and part_state.get(part, "enroute") != "enroute":
-                continue  # a late "still trying" never undoes a final answer
-            part_state[part] = state
-            if error:
-                errors[part[0]] = error
-    if not part_state:
-        return unmatched
-    db.executemany(
-        "UPDATE parts SET state = ? WHERE message_id = ? AND seq = ?",
-        [(st, mid, seq) for (mid, seq), st in part_state.items() if st != "enroute"],
-    )
-    db.executemany(
-        """UPDATE parts SET state = ? WHERE message_id = ? AND seq = ?
-           AND state IN ('submitted', 'enroute')""",
-        [(st, mid, seq) for (mid, seq), st in part_state.items() if st == "enroute"],
-    )
-    _settle(db, sorted({mid for mid, _ in part_state}), errors, now)
-    return unmatched
-
-
-def _settle(
-    db: sqlite3.Connection, ids: Sequence[int], errors: Mapping[int, str], now: float
-) -> None:
-    """A message is delivered when all its parts are; any final failure decides it."""
-    rows = db.execute(
-        f"""SELECT m.id, m.state, m.segments, m.agency, m.ref, m.event_id, m.receipt_no,
-                   m.kind, m.phone, group_concat(p.state, ',')
-            FROM messages m JOIN parts p ON p.message_id = m.id
-            WHERE m.id IN ({_marks(ids)}) GROUP BY m.id""",
-        ids,
-    ).fetchall()
-    settled: list[tuple[str, str | None, float, int]] = []
-    statuses: list[tuple[str, str]] = []
-    for mid, state, segments, agency, ref, event_id, receipt_no, kind, phone, states in rows:
-        if state != "submitted":
-            continue
-        final = _final_state(states.split(","), segments)
-        if final is None:
-            continue
-        reason = None if final == "delivered" else (errors.get(mid) or final)
-        settled.append((final, reason, now, mid))
-        event = status_event(
-            ref=ref,
-            event_id=event_id,
-            receipt_no=receipt_no,
-            kind=kind,
-            phone=phone,
-            state=final,
-            reason=reason,
-            segments=segments,
-            at=now,
-        )
-        statuses.append((agency, _json(event)))
-    db.executemany(
-        "UPDATE messages SET state = ?, reason = ?, updated_at = ? WHERE id = ?", settled
-    )
-    db.executemany("INSERT INTO status_out (agency, payload) VALUES (?, ?)", statuses)
+def _sweep_receipts(db: sqlite3.Connection, timeout: float, limit: int, now: float) -> int:
+    store_receipts.forget_early_receipts(db, now)
+    return store_receipts.expire_unreceipted(db, now - timeout, now, limit)
 
 
 def _record_mos(
@@ -791,7 +599,7 @@ def _record_apology_run(
     messages: Sequence[NewMessage],
     now: float,
 ) -> int:
-    existing = _existing_refs(db, [(m.agency, m.ref) for m in messages])
+    existing = _existing(db, "messages", "ref", [(m.agency, m.ref) for m in messages])
     fresh = [m for m in messages if (m.agency, m.ref) not in existing]
     _record_intake(db, [], [], fresh, [], now)
     db.execute(
@@ -815,20 +623,6 @@ def _status_of(
         segments=segments or 0,
         at=at,
     )
-
-
-def _final_state(part_states: Sequence[str], segments: int) -> str | None:
-    final = None
-    for bad in ("undeliverable", "expired", "failed"):
-        if bad in part_states:
-            final = bad
-    if (
-        final is None
-        and len(part_states) >= segments
-        and all(s == "delivered" for s in part_states)
-    ):
-        final = "delivered"
-    return final
 
 
 def _marks(items: Sequence[Any]) -> str:

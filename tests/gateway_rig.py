@@ -146,9 +146,12 @@ def write_daemon_config(
     agencies: str = "  SCT:\n    name: Sở Công Thương\n",
     admin_port: int | None = None,
     mqtt_extra: str = "",
+    smpp: str = "",
 ) -> None:
     """A configuration file for a daemon run as a subprocess, as systemd would run it.
-    `mqtt_extra` is more of the mqtt section (indented lines: TLS, a login)."""
+    `mqtt_extra` is more of the mqtt section (indented lines: TLS, a login); `smpp` adds
+    lines to its smpp section (e.g. "  receipt_timeout: 2
+")."""
     admin = f"admin:\n  port: {admin_port}\n" if admin_port else "admin:\n  enabled: false\n"
     path.write_text(
         f"""
@@ -161,7 +164,7 @@ smpp:
   response_timeout: 2
   reconnect_min: 0.05
   reconnect_max: 0.5
-mqtt:
+{smpp}mqtt:
   port: {broker_port}
   client_id: daemon-{path.parent.name}
 {mqtt_extra}store:

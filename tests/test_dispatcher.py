@@ -211,6 +211,52 @@ async def test_finished_on_time_stays_on_time_after_the_due_date(rig):
     assert (await rig.reply()).text.endswith("Dung han.")
 
 
+async def test_reopened_dossier_is_judged_by_today_again(rig):
+    """Finished on time, then reopened (back to processing) past its due date: late."""
+    await with_dossiers(
+        rig, dossier(status="processing", due="2026-11-10", finished_on="2026-11-09")
+    )
+
+    await rig.mo("MCKH 0101701234")
+
+    assert (await rig.reply()).text.endswith("Tre han.")
+
+
+async def test_number_held_by_several_agencies_is_answered_for_each_naming_it(rig):
+    """Receipt numbers are unique within one agency only: both dossiers, one line each."""
+    await with_dossiers(
+        rig,
+        dossier("000123", agency="SCT", step="Thẩm định"),
+        dossier("000123", agency="STP", step="Trả kết quả", due="2026-11-01"),
+    )
+
+    await rig.mo("MCKH 000123")
+    await asyncio.sleep(0.2)
+
+    (reply,) = rig.smsc.records
+    assert reply.text == (
+        "HS 000123 (So Cong Thuong): Tham dinh, Dung han. "
+        "HS 000123 (So Tu phap): Tra ket qua, Tre han."
+    )
+
+
+async def test_answer_for_several_agencies_shortens_steps_to_one_segment(rig):
+    long_step = "Chuyển hồ sơ sang Phòng Hộ tịch - Quốc tịch - Chứng thực để thẩm định"
+    await with_dossiers(
+        rig,
+        dossier("000123", agency="SCT", step=long_step),
+        dossier("000123", agency="STP", step=long_step),
+    )
+
+    await rig.mo("MCKH 000123")
+    await asyncio.sleep(0.2)
+
+    (reply,) = rig.smsc.records
+    assert segment_count(reply.text) == 1
+    assert reply.text.startswith("HS 000123 (So Cong Thuong): Chuyen ho so sang")
+    assert "..., Dung han. HS 000123 (So Tu phap): Chuyen" in reply.text
+
+
 async def test_national_receipt_form_is_found_in_any_case(rig):
     await with_dossiers(rig, dossier(NATIONAL))
 

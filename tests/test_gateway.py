@@ -234,3 +234,62 @@ async def test_mckh_lookup_of_a_dossier_from_mqtt_is_answered_from_the_shortcode
     )
     assert rig.watch.topics[-1] == "motcua/SCT/status"
     assert [e["receipt_no"] for e in replied if e["kind"] == "mo_reply"][-1] == "0101700050"
+
+
+async def test_same_receipt_number_at_two_agencies_stays_two_dossiers(rig):
+    """STP's 000123 neither replaces SCT's 000123 nor borrows its citizen's phone: STP's
+    result notice has no number to go to, and a lookup answers for both agencies."""
+    await rig.send(
+        (
+            "motcua/SCT/dossier",
+            dossier_event(
+                60,
+                status="processing",
+                receipt_no="000123",
+                step="Thẩm định hồ sơ",
+                due_date="2099-12-31",
+            ),
+        ),
+        ("motcua/STP/dossier", dossier_event(60, agency="STP", receipt_no="000123", phone=None)),
+    )
+    events = await rig.watch.wait_for(final("STP-60-result_ready:result"))
+
+    (stp,) = [e for e in events if e["id"] == "STP-60-result_ready:result"]
+    assert (stp["state"], stp["reason"]) == ("rejected", "phone: missing (missing)")
+    await rig.smsc.inject_mo("84905123456", "8083", "MCKH 000123")
+    await eventually(lambda: len(rig.smsc.records) == 1)
+    assert rig.smsc.records[0].text == (
+        "HS 000123 (So Cong Thuong): Tham dinh ho so, Dung han. "
+        "HS 000123 (So Tu phap): Tra ket qua, Dung han."
+    )
+
+
+async def test_same_event_id_at_two_agencies_is_two_events(rig):
+    """Event ids identify events within their agency: STP's event "7" is not a repeat of
+    SCT's event "7"; both dossiers change and both notices go."""
+    await rig.send(
+        ("motcua/SCT/dossier", dossier_event(63, event_id="7")),
+        ("motcua/STP/dossier", dossier_event(64, agency="STP", event_id="7")),
+    )
+
+    await rig.watch.wait_for(
+        lambda ev: sum(e["id"] == "7:result" and e["state"] == "delivered" for e in ev) == 2
+    )
+
+    sent = "".join(rig.texts())
+    assert "(0101700063)" in sent
+    assert "(0101700064)" in sent
+
+
+async def test_dossier_returned_before_its_due_date_stays_on_time_after_it(rig):
+    """Straight to `returned` (no result_ready event) five days early: on time, however
+    long after the due date the citizen asks."""
+    early = dossier_event(
+        61, status="returned", due_date="2020-01-10", occurred_at="2020-01-05T10:00:00+07:00"
+    )
+    await rig.send(("motcua/SCT/dossier", early), ("motcua/SCT/dossier", dossier_event(62)))
+    await rig.watch.wait_for(final("SCT-62-result_ready:result"))  # committed after 61
+    await rig.smsc.inject_mo("84905123456", "8083", "MCKH 0101700061")
+
+    await eventually(lambda: len(rig.smsc.records) == 2)
+    assert rig.smsc.records[-1].text.endswith("trang thai ho so: Dung han.")

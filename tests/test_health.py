@@ -81,7 +81,7 @@ class TestHealthQueries:
         db.executescript(
             "DROP TRIGGER message_states_insert; DROP TRIGGER message_states_update;"
             "DROP TRIGGER message_states_delete; DROP TABLE message_states;"
-            "DROP INDEX messages_state; PRAGMA user_version = 2;"
+            "DROP INDEX messages_state; PRAGMA user_version = 6;"
         )
         db.close()
         async with Store.open(path) as store:

@@ -56,6 +56,7 @@ class Burst:
         db: Path | None = None,
         daemon_broker_port: int | None = None,
         mqtt_extra: str = "",
+        smpp: str = "",
     ) -> None:
         self.broker_port = broker_port
         self.smsc = smsc
@@ -73,6 +74,7 @@ class Burst:
             smsc_port=smsc.port,
             db=self.db,
             mqtt_extra=mqtt_extra,
+            smpp=smpp,
         )
 
     async def __aenter__(self) -> Burst:

@@ -1,0 +1,273 @@
+"""The store's file: its schema, its migrations, and the checks before it is used.
+
+A store that cannot be used is refused at start-up with one message naming the file
+(`StoreUnusable`), never with a traceback and a restart loop: not a database, damaged
+(`PRAGMA quick_check`, about 0.5 s for a 400 MB store with a million dossiers), or
+written by a newer version whose schema this one does not know. A new database file is
+created readable by its owner only; SQLite gives its -wal and -shm files the database
+file's permissions, so personal data never lands in a world-readable file, with or
+without systemd's UMask.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+
+class StoreError(Exception):
+    """The store cannot be used by this process; the message says why and names the file."""
+
+
+class StoreUnusable(StoreError):
+    """Not a database, damaged, unreadable, or of a newer schema."""
+
+    def __init__(self, path: str | Path, why: str) -> None:
+        super().__init__(f"store {path}: {why}")
+        self.path = str(path)
+
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the mirror, the messages, their parts and the status outbox.
+    """
+    CREATE TABLE dossiers (
+        receipt_key TEXT PRIMARY KEY,
+        receipt_no TEXT NOT NULL,
+        agency TEXT NOT NULL,
+        procedure TEXT NOT NULL,
+        procedure_code TEXT,
+        phone TEXT,
+        step TEXT NOT NULL,
+        status TEXT NOT NULL,
+        due_date TEXT,
+        same_day INTEGER NOT NULL DEFAULT 0,
+        occurred_at TEXT NOT NULL,
+        finished_on TEXT
+    );
+    CREATE INDEX dossiers_due ON dossiers (due_date);
+    CREATE TABLE events (
+        event_id TEXT PRIMARY KEY,
+        agency TEXT NOT NULL,
+        receipt_key TEXT NOT NULL,
+        applied INTEGER NOT NULL,
+        received_at REAL NOT NULL
+    );
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        agency TEXT NOT NULL,
+        ref TEXT NOT NULL,
+        event_id TEXT,
+        receipt_no TEXT,
+        kind TEXT NOT NULL,
+        procedure TEXT,
+        phone TEXT,
+        source TEXT NOT NULL,
+        text TEXT,
+        priority INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        reason TEXT,
+        segments INTEGER NOT NULL DEFAULT 0,
+        concat_ref INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        UNIQUE (agency, ref)
+    );
+    CREATE INDEX messages_queue ON messages (priority, not_before) WHERE state = 'queued';
+    CREATE TABLE parts (
+        message_id INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        smsc_id TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'submitted',
+        PRIMARY KEY (message_id, seq)
+    );
+    CREATE TABLE part_keys (
+        key TEXT NOT NULL,
+        message_id INTEGER NOT NULL,
+        seq INTEGER NOT NULL
+    );
+    CREATE INDEX part_keys_key ON part_keys (key);
+    CREATE TABLE early_receipts (
+        key TEXT NOT NULL,
+        rid TEXT NOT NULL,
+        state TEXT NOT NULL,
+        error TEXT,
+        at REAL NOT NULL
+    );
+    CREATE INDEX early_receipts_key ON early_receipts (key);
+    CREATE TABLE status_out (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        agency TEXT NOT NULL,
+        payload TEXT NOT NULL
+    );
+    CREATE TABLE apology_runs (
+        run_day TEXT PRIMARY KEY,
+        due_date TEXT NOT NULL,
+        queued INTEGER NOT NULL,
+        at REAL NOT NULL
+    );
+    """,
+    # 2: every MO, stored before its deliver_sm_resp, with what became of it.
+    """
+    CREATE TABLE mo_log (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        sender TEXT NOT NULL,
+        shortcode TEXT NOT NULL,
+        text TEXT NOT NULL,
+        keyword TEXT,
+        outcome TEXT NOT NULL,
+        reply_ref TEXT
+    );
+    CREATE INDEX mo_log_at ON mo_log (at);
+    """,
+    # 3: a finished dossier is judged by the day it first finished, whatever the finish
+    # (returned, rejected, withdrawn as well as result_ready). Rows finished before this
+    # version without a day get the day of the event that holds them: the latest, so
+    # never earlier than the true day.
+    """
+    UPDATE dossiers SET finished_on = substr(occurred_at, 1, 10)
+    WHERE finished_on IS NULL
+      AND status IN ('result_ready', 'returned', 'rejected', 'withdrawn');
+    """,
+    # 4: receipt numbers are unique within one agency only, so the mirror holds each
+    # dossier under (receipt number, agency); the order serves lookups by number alone
+    # (MCKH) and by both (intake).
+    """
+    CREATE TABLE dossiers_v4 (
+        receipt_key TEXT NOT NULL,
+        receipt_no TEXT NOT NULL,
+        agency TEXT NOT NULL,
+        procedure TEXT NOT NULL,
+        procedure_code TEXT,
+        phone TEXT,
+        step TEXT NOT NULL,
+        status TEXT NOT NULL,
+        due_date TEXT,
+        same_day INTEGER NOT NULL DEFAULT 0,
+        occurred_at TEXT NOT NULL,
+        finished_on TEXT,
+        PRIMARY KEY (receipt_key, agency)
+    );
+    INSERT INTO dossiers_v4 SELECT * FROM dossiers;
+    DROP TABLE dossiers;
+    ALTER TABLE dossiers_v4 RENAME TO dossiers;
+    CREATE INDEX dossiers_due ON dossiers (due_date);
+    """,
+    # 5: the receipt sweep finds messages still waiting for a receipt, and receipts
+    # that matched nothing for minutes, by index.
+    """
+    CREATE INDEX messages_submitted ON messages (updated_at) WHERE state = 'submitted';
+    CREATE INDEX early_receipts_at ON early_receipts (at);
+    """,
+    # 6: an event id identifies an event within its agency, as a job id does: two
+    # agencies' software numbering events alike must not make one's events repeats of
+    # the other's.
+    """
+    CREATE TABLE events_v6 (
+        event_id TEXT NOT NULL,
+        agency TEXT NOT NULL,
+        receipt_key TEXT NOT NULL,
+        applied INTEGER NOT NULL,
+        received_at REAL NOT NULL,
+        PRIMARY KEY (agency, event_id)
+    );
+    INSERT INTO events_v6 SELECT * FROM events;
+    DROP TABLE events;
+    ALTER TABLE events_v6 RENAME TO events;
+    """,
+    # 7: health without scanning the messages: messages by state kept by triggers in the
+    # same transaction as every change, and the oldest waiting one found by an index.
+    """
+    CREATE INDEX messages_state ON messages (state, created_at);
+    CREATE TABLE message_states (state TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+    INSERT INTO message_states SELECT state, COUNT(*) FROM messages GROUP BY state;
+    CREATE TRIGGER message_states_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO message_states VALUES (NEW.state, 1)
+            ON CONFLICT (state) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER message_states_update AFTER UPDATE OF state ON messages
+        WHEN OLD.state IS NOT NEW.state BEGIN
+        UPDATE message_states SET n = n - 1 WHERE state = OLD.state;
+        INSERT INTO message_states VALUES (NEW.state, 1)
+            ON CONFLICT (state) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER message_states_delete AFTER DELETE ON messages BEGIN
+        UPDATE message_states SET n = n - 1 WHERE state = OLD.state;
+    END;
+    """,
+)
+
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# Owner only: phone numbers and texts are personal data.
+FILE_MODE = 0o600
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """Open the store at `path` (":memory:" for none), checked and migrated.
+
+    Raises StoreUnusable for anything that makes it unusable, before changing anything
+    in it: a damaged file is not migrated further into damage.
+    """
+    if path != ":memory:":
+        _create_private(Path(path))
+    try:
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise StoreUnusable(path, f"cannot be opened ({exc})") from None
+    try:
+        _check(db, path)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA busy_timeout=5000")
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        for number, script in enumerate(MIGRATIONS, start=1):
+            if number > version:
+                db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+    except sqlite3.Error as exc:
+        db.close()
+        raise StoreUnusable(path, _describe(exc)) from None
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _check(db: sqlite3.Connection, path: str) -> None:
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    if version > SCHEMA_VERSION:
+        raise StoreUnusable(
+            path,
+            f"written by a newer version of motcua-sms (schema {version}; this version "
+            f"knows schemas up to {SCHEMA_VERSION}); run that version or a newer one",
+        )
+    problems = [row[0] for row in db.execute("PRAGMA quick_check(1)")]
+    if problems != ["ok"]:
+        first = " ".join(problems[0].split())  # one line: SQLite's may hold several
+        raise StoreUnusable(path, f"damaged ({first}); restore it from a backup")
+
+
+def _describe(exc: sqlite3.Error) -> str:
+    text = " ".join(str(exc).split())
+    if "not a database" in text:
+        return "not a database (file is not a database)"
+    if "malformed" in text:
+        return f"damaged ({text}); restore it from a backup"
+    return f"cannot be used ({text})"
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file (and its directory) for the owner alone, if missing."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreUnusable(path, f"cannot be created ({exc.strerror})") from None
+    os.close(fd)

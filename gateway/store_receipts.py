@@ -1,0 +1,257 @@
+"""Delivery receipts in the store: parts, the receipts that overtook them, and expiry.
+
+Three rules live here, each once:
+
+- **More final wins.** A part's state only moves towards the final (`PartState.finality`):
+  a late ENROUTE never undoes DELIVRD, and of two receipts for one id that arrive before
+  its submit_sm_resp is committed (ACCEPTD, then DELIVRD), the DELIVRD is applied.
+- **Early receipts are short-lived.** A receipt that matches no part is kept
+  `EARLY_RECEIPT_TTL` seconds for its submit outcome to commit, then forgotten: carriers
+  reuse ids, and a months-old UNDELIV for id `1234` must not settle a new message that
+  happens to get id `1234`.
+- **No receipt for ever is an answer too.** A message still `submitted` after
+  `smpp.receipt_timeout` becomes `expired`, "no delivery receipt", and says so on its
+  status topic (`expire_unreceipted`, an indexed query run by a periodic sweep).
+
+Every function runs inside the caller's transaction, in the store's thread.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+
+from gateway.status import status_event
+
+# A delivery receipt as the store applies it: the part's message-id keys, the part's new
+# state, the error to report if it fails the message.
+ReceiptUpdate = tuple[frozenset[str], str, str | None]
+
+# Seconds a receipt that matches no part waits for its submit outcome to be committed.
+EARLY_RECEIPT_TTL = 600.0
+
+NO_RECEIPT = "no delivery receipt"
+
+# The sweep's query, held to the partial index messages_submitted: without the hint the
+# planner may take messages_state (state, created_at) and read every submitted message.
+SUBMITTED_BEFORE = """SELECT id, agency, ref, event_id, receipt_no, kind, phone, segments
+    FROM messages INDEXED BY messages_submitted
+    WHERE state = 'submitted' AND updated_at < ?
+    ORDER BY updated_at LIMIT ?"""
+
+
+class PartState(StrEnum):
+    """What is known of one submitted part; receipts move it towards the final."""
+
+    SUBMITTED = "submitted"  # accepted by the SMSC, no receipt yet
+    ENROUTE = "enroute"  # a receipt that settles nothing (ENROUTE, ACCEPTD, UNKNOWN)
+    DELIVERED = "delivered"
+    UNDELIVERABLE = "undeliverable"
+    EXPIRED = "expired"
+    FAILED = "failed"
+
+    @property
+    def finality(self) -> int:
+        """How final: a receipt is applied unless the part already has a more final state.
+        Among the final states none outranks another: the later receipt is believed."""
+        return _FINALITY.get(self, FINAL)
+
+    def outranked_by(self, new: PartState) -> bool:
+        """True when `new` may replace this state."""
+        return new.finality >= self.finality
+
+
+FINAL = 2
+_FINALITY = {PartState.SUBMITTED: 0, PartState.ENROUTE: 1}
+
+
+def record_receipts(db: sqlite3.Connection, receipts: Sequence[ReceiptUpdate], now: float) -> None:
+    """Apply receipts; keep the ones that match no part yet, for EARLY_RECEIPT_TTL."""
+    unmatched = apply_receipts(db, receipts, now)
+    db.executemany(
+        "INSERT INTO early_receipts VALUES (?, ?, ?, ?, ?)",
+        [(k, min(keys), state, error, now) for keys, state, error in unmatched for k in keys],
+    )
+
+
+def apply_early_receipts(db: sqlite3.Connection, keys: Sequence[str], now: float) -> None:
+    """Receipts that overtook the submit outcome now being recorded (under `keys`): the
+    most final one of each id is applied, and all of them are forgotten."""
+    if not keys:
+        return
+    early = db.execute(
+        f"""SELECT rid, state, error FROM early_receipts
+            WHERE rid IN (SELECT rid FROM early_receipts WHERE key IN ({_marks(keys)}))
+              AND at >= ?
+            ORDER BY rowid""",
+        [*keys, now - EARLY_RECEIPT_TTL],
+    ).fetchall()
+    if not early:
+        return
+    best: dict[str, tuple[str, str | None]] = {}
+    for rid, state, error in early:
+        held = best.get(rid)
+        if held is None or PartState(held[0]).outranked_by(PartState(state)):
+            best[rid] = (state, error)
+    keys_of: dict[str, set[str]] = {rid: set() for rid in best}
+    for key, rid in db.execute(
+        f"SELECT key, rid FROM early_receipts WHERE rid IN ({_marks(list(best))})", list(best)
+    ):
+        keys_of[rid].add(key)
+    db.executemany("DELETE FROM early_receipts WHERE rid = ?", [(rid,) for rid in best])
+    apply_receipts(db, [(frozenset(keys_of[rid]), st, err) for rid, (st, err) in best.items()], now)
+
+
+def apply_receipts(
+    db: sqlite3.Connection, receipts: Sequence[ReceiptUpdate], now: float
+) -> list[ReceiptUpdate]:
+    """Set-based: a handful of statements per batch, whatever its size. Returns the
+    receipts that match no known part.
+
+    A receipt is about one part: when its id matches several (the carrier reused an id,
+    or a restored backup still waits on an old part with it), the part submitted last
+    is the one, since a carrier reuses an id only long after its first message."""
+    keys = sorted({k for ks, _, _ in receipts for k in ks})
+    where: dict[str, list[tuple[int, tuple[int, int]]]] = {}
+    for key, order, message_id, seq in db.execute(
+        f"SELECT key, rowid, message_id, seq FROM part_keys WHERE key IN ({_marks(keys)})",
+        keys,
+    ):
+        where.setdefault(key, []).append((order, (message_id, seq)))
+    unmatched: list[ReceiptUpdate] = []
+    part_state: dict[tuple[int, int], PartState] = {}
+    errors: dict[int, str] = {}
+    for ks, state, error in receipts:
+        new = PartState(state)
+        hits = [hit for k in ks for hit in where.get(k, ())]
+        if not hits:
+            unmatched.append((ks, state, error))
+            continue
+        _, part = max(hits)
+        if not part_state.get(part, PartState.SUBMITTED).outranked_by(new):
+            continue  # a late "still trying" never undoes a final answer
+        part_state[part] = new
+        if error and new.finality == FINAL:
+            errors[part[0]] = error
+    if not part_state:
+        return unmatched
+    # The stored state is only replaced by one at least as final.
+    for new in {st for st in part_state.values()}:
+        weaker = [s.value for s in PartState if s.outranked_by(new)]
+        db.executemany(
+            f"""UPDATE parts SET state = ? WHERE message_id = ? AND seq = ?
+                AND state IN ({_marks(weaker)})""",
+            [(new.value, mid, seq, *weaker) for (mid, seq), st in part_state.items() if st is new],
+        )
+    settle(db, sorted({mid for mid, _ in part_state}), errors, now)
+    return unmatched
+
+
+def settle(
+    db: sqlite3.Connection, ids: Sequence[int], errors: Mapping[int, str], now: float
+) -> None:
+    """A message is delivered when all its parts are; any final failure decides it."""
+    rows = db.execute(
+        f"""SELECT m.id, m.state, m.segments, m.agency, m.ref, m.event_id, m.receipt_no,
+                   m.kind, m.phone, group_concat(p.state, ',')
+            FROM messages m JOIN parts p ON p.message_id = m.id
+            WHERE m.id IN ({_marks(ids)}) GROUP BY m.id""",
+        ids,
+    ).fetchall()
+    settled: list[tuple[str, str | None, float, int]] = []
+    statuses: list[tuple[str, str]] = []
+    for mid, state, segments, agency, ref, event_id, receipt_no, kind, phone, states in rows:
+        if state != "submitted":
+            continue
+        final = final_state(states.split(","), segments)
+        if final is None:
+            continue
+        reason = None if final == "delivered" else (errors.get(mid) or final)
+        settled.append((final, reason, now, mid))
+        statuses.append(
+            (agency, _status(ref, event_id, receipt_no, kind, phone, final, reason, segments, now))
+        )
+    db.executemany(
+        "UPDATE messages SET state = ?, reason = ?, updated_at = ? WHERE id = ?", settled
+    )
+    db.executemany("INSERT INTO status_out (agency, payload) VALUES (?, ?)", statuses)
+
+
+def final_state(part_states: Sequence[str], segments: int) -> str | None:
+    final = None
+    for bad in ("undeliverable", "expired", "failed"):
+        if bad in part_states:
+            final = bad
+    if (
+        final is None
+        and len(part_states) >= segments
+        and all(s == "delivered" for s in part_states)
+    ):
+        final = "delivered"
+    return final
+
+
+def expire_unreceipted(
+    db: sqlite3.Connection, submitted_before: float, now: float, limit: int
+) -> int:
+    """Messages submitted before `submitted_before` and still without a final receipt
+    become `expired`, "no delivery receipt", with their status; at most `limit` of them.
+
+    `updated_at` of a `submitted` message is when it became submitted: nothing else
+    writes a message in that state (receipts write its parts until one settles it).
+    """
+    rows = db.execute(SUBMITTED_BEFORE, (submitted_before, limit)).fetchall()
+    db.executemany(
+        "UPDATE messages SET state = 'expired', reason = ?, updated_at = ? WHERE id = ?",
+        [(NO_RECEIPT, now, r[0]) for r in rows],
+    )
+    db.executemany(
+        "INSERT INTO status_out (agency, payload) VALUES (?, ?)",
+        [
+            (
+                agency,
+                _status(ref, event_id, receipt_no, kind, phone, "expired", NO_RECEIPT, seg, now),
+            )
+            for _, agency, ref, event_id, receipt_no, kind, phone, seg in rows
+        ],
+    )
+    return len(rows)
+
+
+def forget_early_receipts(db: sqlite3.Connection, now: float) -> int:
+    """Drop receipts that matched nothing within EARLY_RECEIPT_TTL."""
+    return db.execute(
+        "DELETE FROM early_receipts WHERE at < ?", (now - EARLY_RECEIPT_TTL,)
+    ).rowcount
+
+
+def _status(
+    ref: str,
+    event_id: str | None,
+    receipt_no: str | None,
+    kind: str,
+    phone: str | None,
+    state: str,
+    reason: str | None,
+    segments: int,
+    at: float,
+) -> str:
+    event: dict[str, Any] = status_event(
+        ref=ref,
+        event_id=event_id,
+        receipt_no=receipt_no,
+        kind=kind,
+        phone=phone,
+        state=state,
+        reason=reason,
+        segments=segments,
+        at=at,
+    )
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+
+
+def _marks(items: Sequence[Any]) -> str:
+    return ",".join("?" * len(items))
