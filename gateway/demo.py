@@ -47,6 +47,10 @@ UNDELIVERABLE = "84912000009"  # the simulator says this phone is switched off f
 DASHED = AgencyConfig(code="LDTBXH", name="Sở Lao động – Thương binh và Xã hội")
 DASHED_PHONE = "84977333444"
 
+# A receipt number held by two agencies (unique only within each): one lookup answers both.
+SHARED_RECEIPT = "0107001201"
+SHARED_LOOKUP_PHONE = "84977000444"
+
 # (topic agency, payload, the final state its message must reach)
 SAMPLES: list[tuple[str, dict[str, Any], str]] = [
     ("SCT", {"event_id": "SCT-1", "receipt_no": "000.00.21.H34-261120-0001",
@@ -79,10 +83,16 @@ SAMPLES: list[tuple[str, dict[str, Any], str]] = [
              "step": "Trả kết quả", "status": "result_ready", "due_date": "2026-11-24",
              "occurred_at": "2026-11-23T09:05:00+07:00"},
      "undeliverable"),
-    ("LDTBXH", {"event_id": "LDTBXH-1", "receipt_no": "0107001201",
+    ("LDTBXH", {"event_id": "LDTBXH-1", "receipt_no": SHARED_RECEIPT,
                 "procedure": "Giải quyết chế độ trợ cấp thất nghiệp", "phone": "0977 333 444",
                 "step": "Trả kết quả", "status": "result_ready", "due_date": "2026-11-26",
                 "occurred_at": "2026-11-23T09:06:00+07:00"},
+     "delivered"),
+    # The same receipt number at another agency: a separate dossier and citizen.
+    ("STP", {"event_id": "STP-3", "receipt_no": SHARED_RECEIPT,
+             "procedure": "Đăng ký kết hôn", "phone": "0868 555 666",
+             "step": "Chờ bổ sung", "status": "needs_supplement", "due_date": "2026-11-27",
+             "occurred_at": "2026-11-23T09:07:00+07:00"},
      "delivered"),
 ]  # fmt: skip
 
@@ -93,6 +103,7 @@ LOOKUPS = [
     ("84977000222", "hd"),
     ("84977333444", "Cho em hỏi MCKH 0107 001 201 ạ"),
     ("84977000333", "MCKH 000.00.21.H34–261120–0002 sdt 0987 654 321"),
+    (SHARED_LOOKUP_PHONE, f"MCKH {SHARED_RECEIPT}"),
 ]
 
 
@@ -263,6 +274,13 @@ def _dashed_notice_parts(smsc: SmscSimulator) -> list[str]:
     ]
 
 
+def _shared_reply(smsc: SmscSimulator) -> str:
+    """The answer to the lookup of the receipt number two agencies hold."""
+    return " ".join(
+        r.text for r in smsc.records if r.source == "8083" and r.destination == SHARED_LOOKUP_PHONE
+    )
+
+
 async def _store_counts(config: Config) -> dict[str, int]:
     from gateway.store import Store
 
@@ -298,6 +316,15 @@ def _summary(
     print(
         f"  {DASHED.name} result notice: {len(dashed)} segment(s) {'/'.join(dashed)} "
         f"{'ok' if dashed == ['GSM-7'] else 'EXPECTED 1 GSM-7'}",
+        file=screen.out,
+    )
+    shared = _shared_reply(smsc)
+    names = ("So Lao dong - Thuong binh va Xa hoi", "So Tu phap")
+    both = all(name in shared for name in names)
+    ok &= both
+    print(
+        f"  MCKH {SHARED_RECEIPT}, held by LDTBXH and STP: "
+        f"{'both answered, each named' if both else 'EXPECTED both agencies named'}",
         file=screen.out,
     )
     by_state = ", ".join(f"{n} {state}" for state, n in sorted(Counter(counts).items()))

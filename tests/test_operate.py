@@ -62,7 +62,9 @@ def test_demo_runs_to_completion_with_every_sample_in_its_expected_state():
     assert "SCT-3:result               rejected       ok" in summary  # the landline
     assert "SCT-4:result               skipped        ok" in summary  # same-day procedure
     assert "STP-2:result               undeliverable  ok" in summary
-    assert "MO lookups answered: 6 of 6" in summary
+    assert "MO lookups answered: 7 of 7" in summary
+    # a receipt number two agencies hold: one lookup answers for both, naming each
+    assert "held by LDTBXH and STP: both answered, each named" in summary
     # the agency named with an en dash: its result notice is one GSM-7 segment
     assert "Sở Lao động – Thương binh và Xã hội result notice: 1 segment(s) GSM-7 ok" in summary
     assert summary.rstrip().endswith("demo passed")
