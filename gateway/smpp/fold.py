@@ -64,6 +64,19 @@ _PUNCTUATION: Final[dict[int, str]] = (
     | {0x2026: "..."}  # horizontal ellipsis
 )
 
+# Symbols outside GSM 03.38 that Vietnamese texts carry, written as Vietnamese SMS users
+# write them without the symbol: "50.000d", "25oC", "2x3", "No 12". Only when stripping:
+# MO parsing has no use for them, and an agency that keeps diacritics sends UCS-2 anyway.
+_SYMBOLS: Final[dict[int, str]] = {
+    0x20AB: "d",  # ₫ dong sign
+    0x00B0: "o",  # ° degree sign
+    0x00D7: "x",  # × multiplication sign
+    0x2022: "-",  # • bullet
+    0x00B7: ".",  # · middle dot
+    0x2116: "No",  # № numero sign
+    0x02BC: "'",  # ʼ modifier letter apostrophe (Vietnamese keyboards' apostrophe)
+}
+
 
 class _DropCombining(dict[int, int | None]):
     """A `str.translate` table that drops combining marks, filled on first sight of each
@@ -95,11 +108,12 @@ def strip_diacritics(text: str) -> str:
     67-70 characters against 153-160 for GSM-7, so stripping usually halves the cost.
     Steps: NFC, đ→d / Đ→D, NFD, drop every combining mark, NFC again, then – — → -,
     “ ” „ « » → ", ‘ ’ → ', … → ..., no-break and other spaces → space, invisible
-    characters (soft hyphen, zero-width space) dropped.
+    characters (soft hyphen, zero-width space) dropped; symbols (₫ ° × • · № ʼ) to their
+    usual SMS spelling.
     "Sở Lao động – Thương binh" -> "So Lao dong - Thuong binh".
     """
     if text.isascii():
         return fold_punctuation(text) if "\t" in text or "`" in text else text
     text = unicodedata.normalize("NFC", text).translate(_STROKE_D)
     kept = unicodedata.normalize("NFD", text).translate(_COMBINING)
-    return fold_punctuation(unicodedata.normalize("NFC", kept))
+    return fold_punctuation(unicodedata.normalize("NFC", kept).translate(_SYMBOLS))
