@@ -39,6 +39,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, NoReturn
 
@@ -553,8 +554,20 @@ def _params(obj: Mapping[str, Any]) -> Mapping[str, str]:
                     _fail("params", exc.reason)
             params[name] = item
         else:
-            params[name] = str(item)
+            params[name] = _number_text(name, item)
     return MappingProxyType(params)
+
+
+def _number_text(name: str, value: int | float) -> str:
+    """A JSON number as a citizen reads it: 50000.0 is "50000", 1e21 is all its digits,
+    1.5e-3 is "0.0015" (never Python's "50000.0" or "1e+21" in an SMS)."""
+    if isinstance(value, float):
+        text = str(int(value)) if value.is_integer() else format(Decimal(repr(value)), "f")
+    else:
+        text = str(value)
+    if len(text) > MAX_PARAM_VALUE:
+        _fail("params", f"{name}: a number of {len(text)} digits; at most {MAX_PARAM_VALUE}")
+    return text
 
 
 def _template(
