@@ -161,24 +161,40 @@ def timeliness(*, today: date, due_date: date | None, finished_on: date | None) 
 
 _FORMATTER = string.Formatter()
 
+MAX_PLACEHOLDER = 64  # characters in a placeholder's (and so a job param's) name
+
+
+def placeholder_name(name: str) -> str | None:
+    """`name` as a template placeholder and a job param know it (NFC), or None if it is no
+    plain name: the one rule for both, so that every placeholder configuration accepts can
+    be filled by a job. Unicode letters are names (`{số_tiền}`, as Vietnamese agencies
+    write them); NFC, so that a template typed on one keyboard and a param sent by
+    another program's decomposed text still name the same thing.
+    """
+    name = unicodedata.normalize("NFC", name)
+    return name if name.isidentifier() and len(name) <= MAX_PLACEHOLDER else None
+
 
 def template_fields(template: str) -> frozenset[str]:
-    """The field names `template` uses, for checking an override when configuration loads.
+    """The field names `template` uses (NFC), for checking an override when configuration loads.
 
     Only plain `{name}` fields are allowed: positional `{}`, attribute or index access,
     conversions and format specs have no use on text fields and would make an override's
     failure show up at the first SMS instead of at start-up.
     """
     try:
-        parsed = list(_FORMATTER.parse(template))
+        parsed = list(_FORMATTER.parse(unicodedata.normalize("NFC", template)))
     except ValueError as exc:
         raise TemplateError(f"malformed template: {exc}") from None
     names: set[str] = set()
     for _literal, name, spec, conversion in parsed:
         if name is None:
             continue
-        if not name.isidentifier():
-            raise TemplateError(f"template field {{{name}}} is not a plain {{name}} field")
+        if placeholder_name(name) is None:
+            raise TemplateError(
+                f"template field {{{name}}} is not a plain {{name}} field (letters, digits "
+                f"and _, not starting with a digit, at most {MAX_PLACEHOLDER})"
+            )
         if spec or conversion:
             raise TemplateError(f"template field {{{name}}} takes no conversion or format spec")
         names.add(name)
@@ -202,6 +218,7 @@ def render(template: str, fields: Mapping[str, str], *, strip: bool) -> str:
     not_text = sorted(name for name in used if not isinstance(fields[name], str))
     if not_text:
         raise TemplateError(f"template field(s) given a non-string value: {', '.join(not_text)}")
+    template = unicodedata.normalize("NFC", template)  # its names as template_fields has them
     text = unicodedata.normalize("NFC", template.format_map({name: fields[name] for name in used}))
     return strip_diacritics(text) if strip else text
 

@@ -43,7 +43,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, NoReturn
 
-from gateway.notices import parse_status
+from gateway.notices import MAX_PLACEHOLDER, parse_status, placeholder_name
 
 __all__ = [
     "KINDS",
@@ -81,7 +81,7 @@ MAX_STEP = 200
 MAX_PHONE = 32
 MAX_TEXT = 1600
 MAX_TEMPLATE = 64
-MAX_PARAM_NAME = 64
+MAX_PARAM_NAME = MAX_PLACEHOLDER
 MAX_PARAM_VALUE = 500
 
 # Dates outside these years are typing or conversion errors (a year 0001 or 9999 due date
@@ -96,7 +96,6 @@ _MAX_NUMBER_CHARS = 40
 _RECEIPT_NO_CHARS = re.compile(r"[A-Za-z0-9./_-]+")
 _RECEIPT_NO_BAD = re.compile(r"[^A-Za-z0-9./_-]")
 _TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_.-]+")  # as configuration names templates
-_PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # what a template's {field} can name
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # C0, DEL and C1 controls; in multi-line text, tab, line feed and carriage return are fine.
@@ -536,13 +535,16 @@ def _params(obj: Mapping[str, Any]) -> Mapping[str, str]:
     if not isinstance(value, dict):
         _fail("params", f"must be an object of names to values, got {_type_name(value)}")
     params: dict[str, str] = {}
-    for name, item in value.items():
-        if len(name) > MAX_PARAM_NAME or not _PARAM_NAME.fullmatch(name):
+    for sent, item in value.items():
+        name = placeholder_name(sent)
+        if name is None:
             _fail(
                 "params",
-                f"name {_shown(name)} is not a plain name (letters, digits and _, "
-                f"at most {MAX_PARAM_NAME})",
+                f"name {_shown(sent)} is not a plain name (letters, digits and _, not "
+                f"starting with a digit, at most {MAX_PARAM_NAME})",
             )
+        if name in params:
+            _fail("params", f"name {_shown(sent)} given twice (once composed, once decomposed)")
         if isinstance(item, bool) or not isinstance(item, str | int | float):
             _fail("params", f"{name}: must be a string or a number, got {_type_name(item)}")
         if isinstance(item, str):
