@@ -150,7 +150,7 @@ class Intake:
         if change.row is not None and change.notice is not None:
             message = self._notice(change.notice, change.row, item)
         seen.add((item.agency, item.event_id))
-        effects.events.append((item.event_id, item.agency, key[1], change.row is not None))
+        effects.events.append((item.event_id, item.agency, key[1], change.applied))
         if change.row is None:
             return
         held[key] = effects.dossiers[key] = change.row

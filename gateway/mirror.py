@@ -1,10 +1,12 @@
 """The dossier mirror's one rule: how an event changes what we hold about a dossier.
 
 Pure, so the ordering rules can be read and tested in one place: an event older than the
-state held is recorded but changes nothing; a status *entered* (not repeated) may call
+state held is recorded but changes nothing, except that a finish it reports earlier than
+the one held becomes the first finish; a status *entered* (not repeated) may call
 for a notice; the day a dossier first reached a finished status (`result_ready`,
-`returned`, `rejected`, `withdrawn`) is kept, because its timeliness is judged by that
-day however late the citizen asks.
+`returned`, `rejected`, `withdrawn`) is kept, the earliest of those seen in whatever
+order they arrive, because its timeliness is judged by that day however late the
+citizen asks.
 
 A dossier is one agency's: receipt numbers are unique within an agency only, so the
 mirror holds a dossier under (agency, receipt key), and an event applies only to the
@@ -13,7 +15,7 @@ same agency's dossier (it may keep that dossier's phone, never borrow another's)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -34,8 +36,18 @@ def dossier_key(event: DossierEvent) -> DossierKey:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    row: DossierRow | None  # the new state, or None when the event is too old to apply
+    row: DossierRow | None  # the new state, or None when the event changes nothing
     notice: str | None  # the notice kind the transition calls for, if any
+    applied: bool = True  # the event is now the dossier's state (not only its first finish)
+
+
+def first_finish(held: str | None, event: DossierEvent, tz: ZoneInfo) -> str | None:
+    """The first-finish day (ISO) once `event` is seen: the earlier of the day held and the
+    event's own day if it reports a finish."""
+    if event.status not in FINISHED_STATUSES:
+        return held
+    day = event.occurred_at.astimezone(tz).date().isoformat()
+    return day if held is None or day < held else held
 
 
 def apply_event(held: DossierRow | None, event: DossierEvent, tz: ZoneInfo) -> Change:
@@ -43,12 +55,12 @@ def apply_event(held: DossierRow | None, event: DossierEvent, tz: ZoneInfo) -> C
     if held is not None and held.key != dossier_key(event):
         raise ValueError(f"event for {dossier_key(event)} applied to dossier {held.key}")
     occurred = event.occurred_at
+    finished_on = first_finish(held.finished_on if held else None, event, tz)
     if held is not None and occurred < datetime.fromisoformat(held.occurred_at):
-        return Change(row=None, notice=None)
+        if finished_on == held.finished_on:
+            return Change(row=None, notice=None, applied=False)
+        return Change(row=replace(held, finished_on=finished_on), notice=None, applied=False)
     entered = held is None or held.status != event.status
-    finished_on = held.finished_on if held is not None else None
-    if finished_on is None and event.status in FINISHED_STATUSES:
-        finished_on = occurred.astimezone(tz).date().isoformat()
     row = DossierRow(
         receipt_key=receipt_key(event.receipt_no),
         receipt_no=event.receipt_no,

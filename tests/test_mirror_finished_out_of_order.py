@@ -3,6 +3,7 @@ due date (SPEC, Timeliness), whatever order the events arrive in."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -36,3 +37,25 @@ def test_result_ready_on_time_arriving_after_a_later_returned_keeps_the_dossier_
         finished_on=date.fromisoformat(row.finished_on),
     )
     assert verdict == ON_TIME, row.finished_on
+
+
+def test_an_older_finish_moves_only_the_first_finish_day():
+    returned = apply_event(None, event("e2", "returned", "2026-11-27T09:00:00+07:00"), TZ).row
+    assert returned is not None
+    change = apply_event(returned, event("e1", "result_ready", "2026-11-24T15:00:00+07:00"), TZ)
+    assert change.row == dataclasses.replace(returned, finished_on="2026-11-24")
+    assert change.notice is None and not change.applied
+
+
+def test_an_older_finish_after_the_first_finish_held_changes_nothing():
+    held = apply_event(None, event("e1", "result_ready", "2026-11-24T15:00:00+07:00"), TZ).row
+    held = apply_event(held, event("e3", "returned", "2026-11-28T09:00:00+07:00"), TZ).row
+    change = apply_event(held, event("e2", "withdrawn", "2026-11-26T09:00:00+07:00"), TZ)
+    assert change.row is None and not change.applied
+
+
+def test_a_later_finish_keeps_the_first_finish_day():
+    held = apply_event(None, event("e1", "result_ready", "2026-11-24T15:00:00+07:00"), TZ).row
+    change = apply_event(held, event("e2", "returned", "2026-11-27T09:00:00+07:00"), TZ)
+    assert change.row is not None and change.row.status == "returned"
+    assert change.row.finished_on == "2026-11-24"
