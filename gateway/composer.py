@@ -20,6 +20,15 @@ from gateway.phone import PhoneError, normalise_phone
 from gateway.smpp.text import MAX_PARTS, ReferenceAllocator, segment_count
 from gateway.store import DossierRow, NewMessage
 
+# How a refusal for want of a usable phone (none, landline, impossible) begins its reason.
+PHONE_REFUSED = "phone: "
+
+
+def refused_for_phone(message: NewMessage) -> bool:
+    """Whether `message` was refused only for its number: a notice that a later event of
+    the same status with a good number must still send (SPEC, "The MQTT contract")."""
+    return message.state == "rejected" and (message.reason or "").startswith(PHONE_REFUSED)
+
 
 class Priority(IntEnum):
     """Lower goes first: a citizen waiting for a reply, then notices, then apologies."""
@@ -143,7 +152,8 @@ class Composer:
             phone = normalise_phone(raw_phone)
         except PhoneError as exc:
             detail = str(exc).removeprefix("phone: ")
-            return self._final(base, "rejected", f"phone: {exc.reason} ({detail})", text=text)
+            reason = f"{PHONE_REFUSED}{exc.reason} ({detail})"
+            return self._final(base, "rejected", reason, text=text)
         segments = segment_count(text, ref16=self._config.smpp.ref16)
         if segments > MAX_PARTS:
             # Refused here, where the sender of the job hears why, not by the encoder in

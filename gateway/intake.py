@@ -21,9 +21,9 @@ from typing import Any
 import structlog
 
 from gateway.batch import Batcher
-from gateway.composer import Composer
+from gateway.composer import Composer, refused_for_phone
 from gateway.config import Config
-from gateway.mirror import apply_event, dossier_key
+from gateway.mirror import apply_event, dossier_key, notice_decided
 from gateway.mqtt import MqttLink
 from gateway.notices import TemplateError, job_template, render, template_fields
 from gateway.payloads import (
@@ -147,13 +147,16 @@ class Intake:
         key = dossier_key(item)
         change = apply_event(held.get(key), item, self._config.tz)
         message = None
-        if change.row is not None and change.notice is not None:
-            message = self._notice(change.notice, change.row, item)
+        row = change.row
+        if row is not None and change.notice is not None:
+            message = self._notice(change.notice, row, item)
+            wants_phone = message is not None and refused_for_phone(message)
+            row = notice_decided(row, change.notice, wants_phone=wants_phone)
         seen.add((item.agency, item.event_id))
         effects.events.append((item.event_id, item.agency, key[1], change.applied))
-        if change.row is None:
+        if row is None:
             return
-        held[key] = effects.dossiers[key] = change.row
+        held[key] = effects.dossiers[key] = row
         if message is not None:
             effects.messages.append(message)
 

@@ -3,10 +3,11 @@
 Pure, so the ordering rules can be read and tested in one place: an event older than the
 state held is recorded but changes nothing, except that a finish it reports earlier than
 the one held becomes the first finish; a status *entered* (not repeated) may call
-for a notice; the day a dossier first reached a finished status (`result_ready`,
-`returned`, `rejected`, `withdrawn`) is kept, the earliest of those seen in whatever
-order they arrive, because its timeliness is judged by that day however late the
-citizen asks.
+for a notice, and a repeated one calls again for the notice its entry owes when that was
+refused for want of a usable phone and the event brings a number; the day a dossier
+first reached a finished status (`result_ready`, `returned`, `rejected`, `withdrawn`) is
+kept, the earliest of those seen in whatever order they arrive, because its timeliness is
+judged by that day however late the citizen asks.
 
 A dossier is one agency's: receipt numbers are unique within an agency only, so the
 mirror holds a dossier under (agency, receipt key), and an event applies only to the
@@ -74,6 +75,19 @@ def apply_event(held: DossierRow | None, event: DossierEvent, tz: ZoneInfo) -> C
         same_day=event.same_day,
         occurred_at=occurred.isoformat(),
         finished_on=finished_on,
+        notice_owed=None if entered else held.notice_owed if held else None,
     )
-    notice = STATUS_TRIGGERS.get(event.status) if entered else None
+    if entered:
+        notice = STATUS_TRIGGERS.get(event.status)
+    elif event.phone is not None:
+        notice = row.notice_owed  # the desk may have fixed the number
+    else:
+        notice = None
     return Change(row=row, notice=notice)
+
+
+def notice_decided(row: DossierRow, kind: str, *, wants_phone: bool) -> DossierRow:
+    """`row` once the notice `kind` its change called for was decided: still owed if it was
+    refused for want of a usable phone, settled otherwise (queued, skipped, not sent by
+    this agency, refused for another reason), so that it is never sent twice."""
+    return replace(row, notice_owed=kind if wants_phone else None)

@@ -199,6 +199,13 @@ MIGRATIONS: tuple[str, ...] = (
         UPDATE message_states SET n = n - 1 WHERE state = OLD.state;
     END;
     """,
+    # 8: the notice a dossier still owes for its current status, because it was refused for
+    # want of a usable phone: a later event of the same status with a good number sends it.
+    # And MO replies found by the MO that asked, for the report's lookups answered.
+    """
+    ALTER TABLE dossiers ADD COLUMN notice_owed TEXT;
+    CREATE INDEX mo_log_reply ON mo_log (reply_ref) WHERE reply_ref IS NOT NULL;
+    """,
 )
 
 

@@ -81,6 +81,9 @@ class DossierRow:
     same_day: bool
     occurred_at: str
     finished_on: str | None  # the day it first reached a finished status
+    # The notice kind its current status called for that was refused for want of a usable
+    # phone (none, landline, impossible), sent once an event of that status brings one.
+    notice_owed: str | None = None
 
     @property
     def key(self) -> DossierKey:
@@ -439,7 +442,7 @@ def _record_intake(
         [(e, a, k, int(applied), now) for e, a, k, applied in events],
     )
     db.executemany(
-        "INSERT OR REPLACE INTO dossiers VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT OR REPLACE INTO dossiers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [_dossier_tuple(d) for d in dossiers],
     )
     db.executemany(
@@ -653,4 +656,5 @@ def _dossier_tuple(d: DossierRow) -> tuple[Any, ...]:
         int(d.same_day),
         d.occurred_at,
         d.finished_on,
+        d.notice_owed,
     )

@@ -58,6 +58,20 @@ async def test_store_written_by_the_previous_schema_opens_and_keeps_its_data(tmp
         assert await store.fetchall("PRAGMA user_version") == [(SCHEMA_VERSION,)]
 
 
+async def test_migrated_dossiers_owe_no_notice_and_keep_one_owed_once_written(tmp_path):
+    """Schema 8's `notice_owed`: nothing is owed for dossiers written before it, and what
+    intake writes there is read back."""
+    path = tmp_path / "gateway.db"
+    v2_store(path)
+
+    async with Store.open(path) as store:
+        sct = await store.dossier("SCT", "000123")
+        assert sct is not None and sct.notice_owed is None
+        await store.record_intake(dossiers=[dataclasses.replace(sct, notice_owed="result")])
+    async with Store.open(path) as store:
+        assert (await store.dossier("SCT", "000123")).notice_owed == "result"
+
+
 async def test_migrated_finished_dossier_without_a_finish_day_gets_its_events_day(tmp_path):
     """Before, only result_ready kept a day: a `returned` row gets the day of the event
     that put it there; a day already kept stays."""
