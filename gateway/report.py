@@ -2,7 +2,8 @@
 
 Per agency, procedure or day (in the configured time zone), over the messages created in
 [from, to]: notices queued, delivered, not delivered (by reason), rejected (by reason),
-skipped, SMS segments used, and MCKH lookups answered. The figures survive the retention
+skipped, SMS segments used, and MCKH lookups answered (replies a lookup handler gave: not
+the help text, not the answer to text that names no keyword). The figures survive the retention
 purge, which removes numbers and texts but not states, reasons or segments.
 """
 
@@ -23,6 +24,8 @@ By = Literal["agency", "procedure", "day"]
 Format = Literal["table", "csv", "json"]
 
 NOT_DELIVERED = ("undeliverable", "expired", "failed")
+# The MO outcome of a reply a lookup handler gave (dispatcher: not "help", "not_understood").
+LOOKUP_ANSWERED = "answered"
 # States in which the message's segments went to the SMSC (and are billed).
 SENT = ("submitted", "delivered", "undeliverable", "expired")
 
@@ -57,9 +60,11 @@ async def build(store: Store, tz: ZoneInfo, start: date, end: date, by: By) -> l
     since = datetime.combine(start, time(), tz).timestamp()
     until = datetime.combine(end + timedelta(days=1), time(), tz).timestamp()
     rows: dict[str, Row] = {}
-    for agency, procedure, kind, state, reason, segments, created in await store.fetchall(
-        """SELECT agency, procedure, kind, state, reason, segments, created_at
-           FROM messages WHERE created_at >= ? AND created_at < ?""",
+    for agency, procedure, kind, state, reason, segments, created, mo in await store.fetchall(
+        """SELECT m.agency, m.procedure, m.kind, m.state, m.reason, m.segments, m.created_at,
+                  mo_log.outcome
+           FROM messages AS m LEFT JOIN mo_log ON mo_log.reply_ref = m.ref
+           WHERE m.created_at >= ? AND m.created_at < ?""",
         [since, until],
     ):
         if by == "agency":
@@ -70,7 +75,8 @@ async def build(store: Store, tz: ZoneInfo, start: date, end: date, by: By) -> l
             key = datetime.fromtimestamp(created, tz).date().isoformat()
         row = rows.setdefault(key, Row(key))
         if kind == "mo_reply":
-            row.lookups_answered += 1
+            if mo == LOOKUP_ANSWERED:
+                row.lookups_answered += 1
         elif state == "rejected":
             row.rejected[_reason(reason)] += 1
         elif state == "skipped":
