@@ -117,6 +117,7 @@ class Observed:
         *,
         receipts: Counter[str],
         mo: Counter[tuple[str, str]],
+        repeated_ids: Counter[tuple[str, str]] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.smpp = smpp
@@ -124,6 +125,7 @@ class Observed:
         self.store = store
         self.receipts = receipts
         self.mo = mo
+        self.repeated_ids = repeated_ids if repeated_ids is not None else Counter()
         self._clock = clock
 
     async def snapshot(self) -> Snapshot:
@@ -165,6 +167,15 @@ class _Collector(Collector):
         for (keyword, outcome), n in sorted(o.mo.items()):
             mo.add_metric([keyword, outcome], n)
         yield mo
+        repeated = CounterMetricFamily(
+            "motcua_repeated_ids",
+            "event ids and job ids received again (nothing sent), by kind and by whether "
+            "the content matched the first",
+            labels=["kind", "content"],
+        )
+        for (kind, content), n in sorted(o.repeated_ids.items()):
+            repeated.add_metric([kind, content], n)
+        yield repeated
         for name, doc, value in (
             ("motcua_throttled", "ESME_RTHROTTLED answers (paused, resent)", stats.throttled),
             ("motcua_smpp_reconnects", "SMPP reconnections", stats.reconnects),

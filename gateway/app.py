@@ -166,15 +166,20 @@ class Gateway:
             link = await stack.enter_async_context(
                 MqttLink(mqtt_settings(config), [f"{prefix}/+/dossier", f"{prefix}/+/sms"])
             )
+            intake = Intake(store, composer, config)
             observed = Observed(
-                session, link, store, receipts=tracker.by_state, mo=dispatcher.outcomes
+                session,
+                link,
+                store,
+                receipts=tracker.by_state,
+                mo=dispatcher.outcomes,
+                repeated_ids=intake.repeats.counts,
             )
             if config.admin.enabled:
                 admin = await stack.enter_async_context(
                     Admin(observed, config.admin.host, config.admin.port)
                 )
                 self.admin_port = admin.port
-            intake = Intake(store, composer, config)
             apologies = Apologies(store, composer, config)
             self._reconfigurable = [composer, intake, dispatcher, apologies]
             sender = Sender(

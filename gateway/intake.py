@@ -3,13 +3,15 @@
 A batch of messages is decided in memory and committed in one transaction; only then
 are its MQTT messages acknowledged. Idempotency lives here: a repeated `event_id` or
 job `id` — a redelivery after a crash, or the agency sending twice — changes nothing
-and sends nothing. A payload that cannot be used is answered with a `rejected` status
+and sends nothing; it is counted, and logged when the id came back with other content
+(gateway/repeats.py). A payload that cannot be used is answered with a `rejected` status
 naming the field, and acknowledged: a poison message must not block the queue.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sqlite3
 import time
@@ -35,6 +37,7 @@ from gateway.payloads import (
     parse_sms,
     parse_topic,
 )
+from gateway.repeats import Repeats, digest
 from gateway.status import status_event
 from gateway.store import DossierKey, DossierRow, NewMessage, Store
 
@@ -52,7 +55,7 @@ Parsed = DossierEvent | SmsJob | Rejection | None
 class _Effects:
     """What one batch changes, as `Store.record_intake` takes it."""
 
-    events: list[tuple[str, str, str, bool]] = field(default_factory=list)
+    events: list[tuple[str, str, str, bool, str | None]] = field(default_factory=list)
     dossiers: dict[DossierKey, DossierRow] = field(default_factory=dict)
     messages: list[NewMessage] = field(default_factory=list)
     statuses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -78,6 +81,7 @@ class Intake:
         self._store = store
         self._composer = composer
         self._config = config
+        self.repeats = Repeats()  # repeated ids, for /metrics
 
     def reconfigure(self, config: Config) -> None:
         """Take a reloaded configuration (SIGHUP): agencies, templates, keywords."""
@@ -110,9 +114,9 @@ class Intake:
     async def _decide(self, parsed: Sequence[Parsed]) -> _Effects:
         events = [p for p in parsed if isinstance(p, DossierEvent)]
         jobs = [p for p in parsed if isinstance(p, SmsJob)]
-        seen = await self._store.seen_events([(e.agency, e.event_id) for e in events])
+        seen = await self._store.event_digests([(e.agency, e.event_id) for e in events])
         held = await self._store.dossiers(list({dossier_key(e) for e in events}))
-        refs = await self._store.existing_refs([(j.agency, j.id) for j in jobs])
+        refs = await self._store.ref_digests([(j.agency, j.id) for j in jobs])
 
         effects = _Effects()
         for item in parsed:
@@ -120,10 +124,12 @@ class Intake:
                 if isinstance(item, DossierEvent):
                     self._event(item, seen, held, effects)
                 elif isinstance(item, SmsJob):
+                    content = digest(item)
                     if (item.agency, item.id) in refs:
+                        self.repeats.seen("job", item.agency, refs[(item.agency, item.id)], content)
                         continue
-                    message = self._job(item)
-                    refs.add((item.agency, item.id))
+                    message = dataclasses.replace(self._job(item), digest=content)
+                    refs[(item.agency, item.id)] = content
                     effects.messages.append(message)
                 elif isinstance(item, Rejection):
                     effects.statuses.append(_rejection_status(item, self._config))
@@ -137,12 +143,14 @@ class Intake:
     def _event(
         self,
         item: DossierEvent,
-        seen: set[tuple[str, str]],
+        seen: dict[tuple[str, str], str | None],
         held: dict[DossierKey, DossierRow],
         effects: _Effects,
     ) -> None:
         """One dossier event's effects, added to `effects` only once all are decided."""
+        content = digest(item)
         if (item.agency, item.event_id) in seen:
+            self.repeats.seen("event", item.agency, seen[(item.agency, item.event_id)], content)
             return
         key = dossier_key(item)
         change = apply_event(held.get(key), item, self._config.tz)
@@ -152,8 +160,8 @@ class Intake:
             message = self._notice(change.notice, row, item)
             wants_phone = message is not None and refused_for_phone(message)
             row = notice_decided(row, change.notice, wants_phone=wants_phone)
-        seen.add((item.agency, item.event_id))
-        effects.events.append((item.event_id, item.agency, key[1], change.applied))
+        seen[(item.agency, item.event_id)] = content
+        effects.events.append((item.event_id, item.agency, key[1], change.applied, content))
         if row is None:
             return
         held[key] = effects.dossiers[key] = row

@@ -201,10 +201,16 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 8: the notice a dossier still owes for its current status, because it was refused for
     # want of a usable phone: a later event of the same status with a good number sends it.
-    # And MO replies found by the MO that asked, for the report's lookups answered.
+    # MO replies found by the MO that asked, for the report's lookups answered. A digest
+    # of each event's and job's content, to tell a repeated id's redelivery from its reuse
+    # for other content (gateway/repeats.py); personal data, cleared by the purge, which
+    # finds the events still holding one by their own index.
     """
     ALTER TABLE dossiers ADD COLUMN notice_owed TEXT;
     CREATE INDEX mo_log_reply ON mo_log (reply_ref) WHERE reply_ref IS NOT NULL;
+    ALTER TABLE events ADD COLUMN digest TEXT;
+    CREATE INDEX events_digest ON events (received_at) WHERE digest IS NOT NULL;
+    ALTER TABLE messages ADD COLUMN digest TEXT;
     """,
 )
 

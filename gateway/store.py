@@ -110,6 +110,7 @@ class NewMessage:
     event_id: str | None = None
     receipt_no: str | None = None
     procedure: str | None = None
+    digest: str | None = None  # an SMS job's content (gateway/repeats.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +218,14 @@ class Store:
 
     async def seen_events(self, events: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which (agency, event id) pairs were already recorded."""
-        return await self._call(_existing, self._db, "events", "event_id", events)
+        return set(await self.event_digests(events))
+
+    async def event_digests(
+        self, events: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], str | None]:
+        """The content digest of each (agency, event id) already recorded (None once
+        purged, or for an event recorded before digests were kept)."""
+        return await self._call(_digests, self._db, "events", "event_id", events)
 
     async def dossiers(self, keys: Sequence[DossierKey]) -> dict[DossierKey, DossierRow]:
         """The mirror's rows under (agency, receipt key): a receipt number is unique
@@ -245,12 +253,19 @@ class Store:
 
     async def existing_refs(self, refs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which (agency, ref) idempotency keys already have a message."""
-        return await self._call(_existing, self._db, "messages", "ref", refs)
+        return set(await self.ref_digests(refs))
+
+    async def ref_digests(
+        self, refs: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], str | None]:
+        """The content digest of the job behind each (agency, ref) that has a message
+        (None for a message that is no job, or once purged)."""
+        return await self._call(_digests, self._db, "messages", "ref", refs)
 
     async def record_intake(
         self,
         *,
-        events: Iterable[tuple[str, str, str, bool]] = (),
+        events: Iterable[tuple[str, str, str, bool, str | None]] = (),
         dossiers: Iterable[DossierRow] = (),
         messages: Iterable[NewMessage] = (),
         statuses: Iterable[tuple[str, dict[str, Any]]] = (),
@@ -412,34 +427,37 @@ def _execute(db: sqlite3.Connection, sql: str, params: Sequence[Any]) -> None:
     db.execute(sql, params)
 
 
-def _existing(
+def _digests(
     db: sqlite3.Connection, table: str, column: str, keys: Sequence[tuple[str, str]]
-) -> set[tuple[str, str]]:
-    """Which (agency, key) idempotency keys `table` holds (its index leads with agency)."""
-    found: set[tuple[str, str]] = set()
+) -> dict[tuple[str, str], str | None]:
+    """The (agency, key) idempotency keys `table` holds, with their content digest (its
+    index leads with agency)."""
+    found: dict[tuple[str, str], str | None] = {}
     for agency in {a for a, _ in keys}:
         mine = [k for a, k in keys if a == agency]
         for at in range(0, len(mine), CHUNK):
             chunk = mine[at : at + CHUNK]
             rows = db.execute(
-                f"SELECT {column} FROM {table} WHERE agency = ? AND {column} IN ({_marks(chunk)})",
+                f"""SELECT {column}, digest FROM {table}
+                    WHERE agency = ? AND {column} IN ({_marks(chunk)})""",
                 [agency, *chunk],
             )
-            found.update((agency, r[0]) for r in rows)
+            found.update(((agency, r[0]), r[1]) for r in rows)
     return found
 
 
 def _record_intake(
     db: sqlite3.Connection,
-    events: Sequence[tuple[str, str, str, bool]],
+    events: Sequence[tuple[str, str, str, bool, str | None]],
     dossiers: Sequence[DossierRow],
     messages: Sequence[NewMessage],
     statuses: Sequence[tuple[str, dict[str, Any]]],
     now: float,
 ) -> None:
     db.executemany(
-        "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?)",
-        [(e, a, k, int(applied), now) for e, a, k, applied in events],
+        """INSERT OR IGNORE INTO events (event_id, agency, receipt_key, applied, received_at,
+           digest) VALUES (?, ?, ?, ?, ?, ?)""",
+        [(e, a, k, int(applied), now, d) for e, a, k, applied, d in events],
     )
     db.executemany(
         "INSERT OR REPLACE INTO dossiers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -448,8 +466,8 @@ def _record_intake(
     db.executemany(
         """INSERT OR IGNORE INTO messages (agency, ref, event_id, receipt_no, kind,
            procedure, phone, source, text, priority, state, reason, segments,
-           concat_ref, not_before, expires_at, created_at, updated_at)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+           concat_ref, not_before, expires_at, created_at, updated_at, digest)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
         [
             (
                 m.agency,
@@ -470,6 +488,7 @@ def _record_intake(
                 m.expires_at,
                 now,
                 now,
+                m.digest,
             )
             for m in messages
         ],
@@ -574,11 +593,15 @@ def _record_mos(
 def _purge(db: sqlite3.Connection, before: float) -> dict[str, int]:
     finals = ", ".join(f"'{s}'" for s in sorted(FINAL_STATES))
     messages = db.execute(
-        f"""UPDATE messages SET phone = NULL, text = NULL
+        f"""UPDATE messages SET phone = NULL, text = NULL, digest = NULL
             WHERE updated_at < ? AND state IN ({finals})
-              AND (phone IS NOT NULL OR text IS NOT NULL)""",
+              AND (phone IS NOT NULL OR text IS NOT NULL OR digest IS NOT NULL)""",
         (before,),
     ).rowcount
+    db.execute(
+        "UPDATE events SET digest = NULL WHERE received_at < ? AND digest IS NOT NULL",
+        (before,),
+    )
     db.execute(
         f"""DELETE FROM part_keys WHERE message_id IN
             (SELECT id FROM messages WHERE updated_at < ? AND state IN ({finals}))""",
@@ -602,7 +625,7 @@ def _record_apology_run(
     messages: Sequence[NewMessage],
     now: float,
 ) -> int:
-    existing = _existing(db, "messages", "ref", [(m.agency, m.ref) for m in messages])
+    existing = _digests(db, "messages", "ref", [(m.agency, m.ref) for m in messages])
     fresh = [m for m in messages if (m.agency, m.ref) not in existing]
     _record_intake(db, [], [], fresh, [], now)
     db.execute(
