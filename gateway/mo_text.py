@@ -31,6 +31,20 @@ _NATIONAL_SPACED = re.compile(
     r"\b([0-9A-Za-z]+(?:\.[0-9A-Za-z]+)+)\s*-\s*(\d{6})\s*-\s*(\d{1,6})\b"
 )
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+# Between the values taken from a URL: not a space, so that its path `/2026/11/` never
+# joins into one number as digit groups typed with spaces do.
+_URL_SEPARATOR = " ; "
+# Query keys whose values are never receipts: times and trackers added by the apps a link
+# went through (`?t=1700000000`, `fbclid=…`, `utm_source=zalo`).
+_URL_NOISE_KEYS = re.compile(r"(?:_|t|ts|time|timestamp|v|fbclid|gclid|zarsrc|utm_\w*)", re.I)
+# A word for "number" or "dossier" glued to the digits it introduces (`HS0101701234`,
+# `so0101701234`, `MaHS0101701234`); the diacritics-free spellings, since `số`, `mã`
+# already split on their accented letter.
+_GLUED_PREFIX = re.compile(r"(?:MA|SO|HS|MS|MHS|MAHS|SOHS|MASO|BN|SBN)(?=[0-9]+$)", re.I)
+# Digit groups joined by dashes (`0101-701-234`), not the national form (which has dots).
+_DASHED_GROUPS = re.compile(r"[0-9]{2,7}(?:-[0-9]{2,7})+")
+# A web page's name in a URL's last segment (`/tra-cuu/0101701234.html`).
+_PAGE_SUFFIX = re.compile(r"\.(?:html?|php|aspx?|jsp)$", re.I)
 # Dates and times are not receipts (`hẹn trả 25/11/2026`, `lúc 10h30`); standing alone,
 # never inside a longer token such as the national form's `000.00.06`.
 _DATE_OR_TIME = re.compile(
@@ -85,11 +99,13 @@ def receipt_numbers(argument: str, limit: int) -> tuple[list[str], int]:
     """The receipt numbers in `argument` (at most `limit`) and how many were left out.
 
     Words (`ạ`, `cho em hỏi`, `Mã hồ sơ:`), dates, times and tokens of fewer than
-    `MIN_DIGITS` digits are dropped; digit groups
-    separated by spaces are joined (`0101 701 234`); Unicode dashes and invisible spaces
-    are folded; a URL gives its path and query values. Telephone numbers are kept, after
-    the others, because only the mirror can tell whether a dossier has that number as its
-    receipt: the MCKH handler drops the ones it does not find (`is_phone_number`).
+    `MIN_DIGITS` digits are dropped, and so is a word glued before the digits
+    (`HS0101701234`); digit groups separated by spaces or dashes are joined
+    (`0101 701 234`, `0101-701-234`); Unicode dashes and invisible spaces are folded; a
+    URL gives those of its path and query values that look like receipt numbers.
+    Telephone numbers are kept, after the others, because only the mirror can tell
+    whether a dossier has that number as its receipt: the MCKH handler drops the ones it
+    does not find (`is_phone_number`).
     """
     numbers: list[str] = []
     phones: list[str] = []
@@ -112,12 +128,23 @@ def _normalise(text: str) -> str:
 
 
 def _url_parts(url: str) -> str:
-    """` path segments and query values ` of a URL: where a receipt's QR code puts the number."""
+    """The query values and path segments of a URL that look like receipt numbers: where a
+    receipt's QR code puts the number. Apps that pass a link on add times and trackers
+    (`?t=1700000000&fbclid=…`) and sites put dates in paths (`/2026/11/`); none of them
+    may become a receipt number or push the real one out of the lookup limit."""
     parts = urlsplit(url if "://" in url else "http://" + url)
-    values = [unquote(v) for _, v in parse_qsl(parts.query)]
-    values += [unquote(s) for s in parts.path.split("/")]
-    values += [unquote(v) for _, v in parse_qsl(parts.fragment)]
-    return " " + " ".join(values) + " "
+    pairs = parse_qsl(parts.query) + parse_qsl(parts.fragment)
+    values = [unquote(v) for k, v in pairs if not _URL_NOISE_KEYS.fullmatch(k)]
+    values += [_PAGE_SUFFIX.sub("", unquote(s)) for s in parts.path.split("/")]
+    kept = [v for v in values if _receipt_shaped(v)]
+    return _URL_SEPARATOR + _URL_SEPARATOR.join(kept) + _URL_SEPARATOR
+
+
+def _receipt_shaped(value: str) -> bool:
+    """One receipt-shaped token with enough digits, mostly digits (not a random id)."""
+    if not _TOKEN.fullmatch(value) or _digits(value) < MIN_DIGITS:
+        return False
+    return _digits(value) >= sum(ch.isalpha() for ch in value)
 
 
 def _tokens(text: str) -> list[str]:
@@ -125,7 +152,9 @@ def _tokens(text: str) -> list[str]:
     tokens: list[str] = []
     end = 0
     for match in _TOKEN.finditer(text):
-        token = match.group()
+        token = _GLUED_PREFIX.sub("", match.group())
+        if _DASHED_GROUPS.fullmatch(token):
+            token = token.replace("-", "")
         gap = text[end : match.start()]
         end = match.end()
         if tokens and _joins(tokens[-1], gap, token):

@@ -98,6 +98,28 @@ LOOKUPS = [
     ("MCKH Ma ho so: 000.00.06.H56-231027-0361 Ngay hen tra: 25/11/2026", N),
     (f"MCKH {QR_URL}", N),
     ("MCKH http://motcua.khanhhoa.gov.vn/tracuu/0101701234", A),
+    # ... with what apps and sites add to a link: times, trackers, dates in the path
+    (
+        "MCKH https://motcua.khanhhoa.gov.vn/2026/11/tracuu?t=1700000000"
+        "&fbclid=IwAR3xYz_9aBcD&so=0101701234",
+        A,
+    ),
+    ("MCKH https://khanhhoa.gov.vn/tin/2026/11/25/0101701234.html?t=1700000000", A),
+    (
+        f"MCKH 0101701239 0101701238 {QR_URL}&t=1700000000&utm_source=zalo",
+        "HS 0101701239: khong tim thay. HS 0101701238: khong tim thay. "
+        f"HS {NATIONAL}: Cho bo sung, Dung han.",
+    ),
+    # a word glued before the number
+    ("MCKH HS0101701234", A),
+    ("MCKH so0101701234", A),
+    ("MCKH Số0101701234", A),
+    ("MCKH MS:0101701234", A),
+    ("MCKH MaHS0101701234", A),
+    # digit groups joined by dashes
+    ("MCKH 0101-701-234", A),
+    ("MCKH 010-170-1234", A),
+    ("MCKH 0101-701-239", not_found("0101701239")),
     # a phone number in the text is not a receipt number
     ("MCKH 0101701234 sdt 0905123456", A),
     ("MCKH 0101701234 SĐT: 0905 123 456", A),
