@@ -16,7 +16,7 @@ import json
 import sqlite3
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,12 +27,21 @@ from gateway.composer import Composer, refused_for_phone
 from gateway.config import Config
 from gateway.mirror import apply_event, dossier_key, notice_decided
 from gateway.mqtt import MqttLink
-from gateway.notices import TemplateError, job_template, render, template_fields
+from gateway.notices import (
+    FILLED_FOR_JOBS,
+    TemplateError,
+    job_template,
+    names_notice_kind,
+    notice_job_fields,
+    render,
+    template_fields,
+)
 from gateway.payloads import (
     MAX_ID,
     DossierEvent,
     Rejection,
     SmsJob,
+    TemplateParams,
     parse_dossier,
     parse_sms,
     parse_topic,
@@ -219,10 +228,12 @@ class Intake:
         text = job.text
         if text is None:
             agency = self._config.agencies[job.agency]
+            name = job.template or ""
             try:
-                text = render(
-                    job_template(job.template or "", agency.templates), job.params, strip=False
-                )
+                fields: Mapping[str, str] = job.params
+                if names_notice_kind(name):
+                    fields = notice_job_fields(job.params, agency_name=agency.name)
+                text = render(job_template(name, agency.templates), fields, strip=False)
             except TemplateError as exc:
                 return self._composer.rejected(
                     job.agency, ref=job.id, kind="sms", reason=f"params: {exc}"
@@ -230,12 +241,16 @@ class Intake:
         return self._composer.text(job.agency, ref=job.id, kind="sms", to=job.to, text=text)
 
 
-def _placeholders(config: Config, agency: str, name: str) -> frozenset[str] | None:
-    """The placeholders of the agency's template `name` for an SMS job, None if it has none."""
+def _placeholders(config: Config, agency: str, name: str) -> TemplateParams | None:
+    """The params an SMS job gives the agency's template `name`, None if it has none: all
+    its placeholders, but those of a notice kind that the gateway fills itself."""
     try:
-        return template_fields(job_template(name, config.agencies[agency].templates))
+        fields = template_fields(job_template(name, config.agencies[agency].templates))
     except (TemplateError, KeyError):
         return None
+    if names_notice_kind(name):
+        return TemplateParams(fields - FILLED_FOR_JOBS, filled=FILLED_FOR_JOBS)
+    return TemplateParams(fields)
 
 
 def _log_unexpected(exc: BaseException) -> None:

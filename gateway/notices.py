@@ -7,6 +7,7 @@ error, never a half-rendered SMS that a citizen pays attention to (or pays for, 
 
 from __future__ import annotations
 
+import re
 import string
 import unicodedata
 from collections.abc import Mapping
@@ -256,3 +257,29 @@ def job_template(name: str, templates: Mapping[str, str]) -> str:
 
 
 _KIND_NAMES = frozenset(k.value for k in NoticeKind)
+
+# What a job naming a notice kind does not give: the gateway fills it from the agency's
+# configuration, as it does for the notice itself, so a caller cannot misname the office.
+FILLED_FOR_JOBS = frozenset({"agency_name"})
+
+
+def names_notice_kind(name: str) -> bool:
+    """Whether the template an SMS job names is a notice kind's (not the agency's own)."""
+    return name in _KIND_NAMES
+
+
+def notice_job_fields(params: Mapping[str, str], *, agency_name: str) -> dict[str, str]:
+    """A job's params for a notice-kind template, made the fields a notice has: the agency
+    name from configuration, and a `due_date` given as YYYY-MM-DD (the contract's form for
+    dates) written dd/mm/yyyy as notices write it. Any other due date text is kept."""
+    fields = {**params, "agency_name": agency_name}
+    due = fields.get("due_date", "").strip()
+    if _ISO_DATE.fullmatch(due):
+        try:
+            fields["due_date"] = format_date(date.fromisoformat(due))
+        except ValueError:
+            raise TemplateError("due_date: not a date (give YYYY-MM-DD)") from None
+    return fields
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

@@ -53,6 +53,7 @@ __all__ = [
     "Placeholders",
     "Rejection",
     "SmsJob",
+    "TemplateParams",
     "parse_dossier",
     "parse_sms",
     "parse_topic",
@@ -113,8 +114,19 @@ _MAX_CHARS_SHOWN = 40
 
 # --------------------------------------------------------------------------- results
 
-# The placeholders of an agency's template by name; None for a name it does not have.
-Placeholders = Callable[[str], frozenset[str] | None]
+
+@dataclass(frozen=True, slots=True)
+class TemplateParams:
+    """What a job's params must be for one template: exactly `given`, and none of `filled`,
+    which the gateway fills itself (a notice kind's agency name, from configuration)."""
+
+    given: frozenset[str]
+    filled: frozenset[str] = frozenset()
+
+
+# An agency's template by name: the params it takes (a bare set: all given by the job);
+# None for a name it does not have.
+Placeholders = Callable[[str], TemplateParams | frozenset[str] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -574,8 +586,8 @@ def _number_text(name: str, value: int | float) -> str:
 
 def _template(
     obj: Mapping[str, Any], placeholders: Placeholders | None, agency: str
-) -> tuple[str, frozenset[str] | None]:
-    """The template's name and its placeholders (None when no lookup was given)."""
+) -> tuple[str, TemplateParams | None]:
+    """The template's name and the params it takes (None when no lookup was given)."""
     name = _required(obj, "template", max_len=MAX_TEMPLATE)
     if not _TEMPLATE_NAME.fullmatch(name):
         _fail("template", "a template name has only letters, digits, '.', '-' and '_'")
@@ -584,11 +596,20 @@ def _template(
     fields = placeholders(name)
     if fields is None:
         _fail("template", f"unknown template {_shown(name)} for agency {_shown(agency)}")
-    return name, fields
+    return name, fields if isinstance(fields, TemplateParams) else TemplateParams(fields)
 
 
-def _check_params(name: str, params: Mapping[str, str], fields: frozenset[str]) -> None:
-    """`params` fill exactly the template's placeholders: none missing, none unknown."""
+def _check_params(name: str, params: Mapping[str, str], takes: TemplateParams) -> None:
+    """`params` fill exactly the template's placeholders the job gives: none missing, none
+    unknown, none the gateway fills."""
+    filled = sorted(params.keys() & takes.filled)
+    if filled:
+        _fail(
+            "params",
+            f"{', '.join(filled)} of template {_shown(name)} is filled from the agency's "
+            "configuration; leave it out",
+        )
+    fields = takes.given
     missing = sorted(fields - params.keys())
     if missing:
         _fail(

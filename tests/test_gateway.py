@@ -173,7 +173,7 @@ async def test_sms_job_with_a_template(rig):
         "id": "tpl-1",
         "to": "0905123456",
         "template": "result",
-        "params": {"receipt_no": "0101701234", "agency_name": "Sở Công Thương"},
+        "params": {"receipt_no": "0101701234"},
     }
 
     await rig.send(("motcua/SCT/sms", job))

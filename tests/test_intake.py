@@ -105,7 +105,7 @@ class TestOneBadItem:
         """`strip` / `template` in params are not placeholders: that job is rejected, the
         good ones batched with it are queued (before: TypeError, the batch failed)."""
         batch = [job(n) for n in range(5)]
-        params = {"receipt_no": "1", "agency_name": "A", "strip": "x", "template": "y"}
+        params = {"receipt_no": "1", "strip": "x", "template": "y"}
         batch.insert(2, template_job("poison", "result", params))
 
         await rig.intake.process(batch)
@@ -168,7 +168,7 @@ class TestAgencyTemplates:
         )
 
     async def test_job_naming_a_notice_kind_uses_the_agency_wording(self, rig):
-        params = {"receipt_no": "0101701234", "agency_name": "Sở Công Thương"}
+        params = {"receipt_no": "0101701234"}
         await rig.intake.process([template_job(1, "result", params)])
 
         state, _reason, text = (await rig.messages())["job-1"]
@@ -277,7 +277,7 @@ def run_burst(bad: Sequence[bytes], good: int) -> tuple[set[str], int]:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(ARBITRARY_JOBS, min_size=1, max_size=8))
 @example([json.dumps({"id": "p", "to": "0905123456", "template": "result",
-                      "params": {"receipt_no": "1", "agency_name": "A",
+                      "params": {"receipt_no": "1",
                                  "strip": "x"}}).encode()])  # fmt: skip
 def test_arbitrary_jobs_never_hold_up_good_ones(bad: list[bytes]) -> None:
     """Every good job batched with any payloads at all is committed, and every message
@@ -303,7 +303,7 @@ async def test_arbitrary_jobs_over_mosquitto_are_all_acknowledged_and_good_ones_
         session_expiry=300, reconnect_min=0.05, reconnect_max=0.3,
     )  # fmt: skip
     poison = {"id": "poison", "to": "0905123456", "template": "result",
-              "params": {"receipt_no": "1", "agency_name": "A", "strip": "x"}}  # fmt: skip
+              "params": {"receipt_no": "1", "strip": "x"}}  # fmt: skip
     bad = [*generate(ARBITRARY_JOBS, 200), json.dumps(poison).encode()]
     items = [(f"{prefix}/SCT/sms", job(f"good-{n}").payload) for n in range(100)]
     for i, payload in enumerate(bad):
