@@ -251,10 +251,6 @@ class Store:
             found.setdefault(row[0], []).append(_dossier(row))
         return found
 
-    async def existing_refs(self, refs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Which (agency, ref) idempotency keys already have a message."""
-        return set(await self.ref_digests(refs))
-
     async def ref_digests(
         self, refs: Sequence[tuple[str, str]]
     ) -> dict[tuple[str, str], str | None]:
