@@ -14,10 +14,15 @@ from collections.abc import Mapping
 from enum import IntEnum, StrEnum
 from typing import Any
 
+import structlog
+from smpplib import command as _command
+from smpplib import consts as _consts
 from smpplib import smpp as _smpp
 
 from gateway.smpp.errors import FramingError, ProtocolError
-from gateway.smpp.layout import check_body
+from gateway.smpp.layout import Body, check_body
+
+log = structlog.get_logger("gateway.smpp.pdu")
 
 HEADER = struct.Struct(">IIII")
 HEADER_SIZE = HEADER.size
@@ -225,7 +230,9 @@ def decode(frame: bytes) -> Any:
             sequence=sequence,
             status=Status.ESME_RINVCMDID,
         ) from None
-    check_body(command_id, sequence, frame[16:])
+    body = check_body(command_id, sequence, frame[16:])
+    if body is not None:
+        frame = _readable(frame, command_id, body)
     try:
         pdu = _smpp.parse_pdu(frame, client=_NO_SEQUENCE, allow_unknown_opt_params=True)
     except Exception as exc:
@@ -238,6 +245,41 @@ def decode(frame: bytes) -> Any:
         raise ProtocolError("empty PDU", command_id=command_id, sequence=sequence)
     pdu.sequence = sequence
     return pdu
+
+
+# The commands whose TLVs are sorted before smpplib reads them, and its class for each.
+_TLV_CLASSES: Mapping[int, Any] = {
+    CommandId.SUBMIT_SM: _command.SubmitSM,
+    CommandId.DELIVER_SM: _command.DeliverSM,
+    CommandId.DATA_SM: _command.DataSM,
+}
+_TLV_NAMES: Mapping[int, str] = {tag: name for name, tag in _consts.OPTIONAL_PARAMS.items()}
+
+
+def _readable(frame: bytes, command_id: int, body: Body) -> bytes:
+    """The frame with only the TLVs smpplib can read, padding dropped.
+
+    smpplib skips an unknown tag, but raises KeyError on a standard tag its command table
+    lacks and reads an integer TLV by the size it expects, not the length on the wire
+    (one vendor's 4-octet message_state shifts every TLV after it). Such TLVs carry
+    nothing this gateway reads, so they are skipped here, by their own length.
+    """
+    params = _TLV_CLASSES[command_id].params
+    kept: list[bytes] = []
+    skipped: list[str] = []
+    for tag, value in body.tlvs:
+        name = _TLV_NAMES.get(tag)
+        param = params.get(name) if name else None
+        if param is None or (param.type is int and len(value) != param.size):
+            skipped.append(f"0x{tag:04X}")
+            continue
+        kept.append(tag.to_bytes(2, "big") + len(value).to_bytes(2, "big") + value)
+    if not skipped and not body.padding:
+        return frame
+    if skipped:
+        log.info("smpp_tlvs_skipped", command=command_name(command_id), tags=skipped)
+    new_body = body.mandatory + b"".join(kept)
+    return (HEADER_SIZE + len(new_body)).to_bytes(4, "big") + frame[4:HEADER_SIZE] + new_body
 
 
 def text_field(value: bytes | str | None) -> str:
