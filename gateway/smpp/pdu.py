@@ -135,17 +135,33 @@ class StatusClass(StrEnum):
     THROTTLE = "throttle"  # pause the link, resend, never count an attempt
     TRANSIENT = "transient"  # retry later with back-off
     PERMANENT = "permanent"  # fail now; retrying cannot help
+    REBIND = "rebind"  # the SMSC lost our bind: replace the link, resend, fail nothing
 
 
+# Checked against SMPP 3.4 (5.1.3) and what Kannel (smsc_smpp.c) and Jasmin (sm-listener
+# submit_error_retrial) do with each status. Anything not listed is permanent: the
+# message's own fields (addresses, flags, length, TLVs) are wrong, and resending the
+# same PDU cannot help. Operators can move any status in the configuration.
 DEFAULT_STATUS_CLASSES: Mapping[int, StatusClass] = {
     Status.ESME_ROK: StatusClass.OK,
+    # "Throttling error": the SMSC's rate limit, not the message's fault.
     Status.ESME_RTHROTTLED: StatusClass.THROTTLE,
-    Status.ESME_RMSGQFUL: StatusClass.TRANSIENT,
+    # "Incorrect BIND status for given command": the SMSC no longer counts this session
+    # as a bound transmitter (it restarted, or expired the session). Nothing is wrong
+    # with the message; a new bind is.
+    Status.ESME_RINVBNDSTS: StatusClass.REBIND,
+    # "System error" and "Message queue full": the SMSC's state, retried by Kannel
+    # and Jasmin alike.
     Status.ESME_RSYSERR: StatusClass.TRANSIENT,
+    Status.ESME_RMSGQFUL: StatusClass.TRANSIENT,
+    # "ESME receiver temporary app error": temporary by definition (Kannel retries it);
+    # an aggregator passes it on from the network behind it.
+    Status.ESME_RX_T_APPN: StatusClass.TRANSIENT,
 }
 
+# Bind refusals that are configuration errors (Kannel stops the link on these three).
 CREDENTIAL_STATUSES = frozenset(
-    {Status.ESME_RINVPASWD, Status.ESME_RINVSYSID, Status.ESME_RBINDFAIL}
+    {Status.ESME_RINVPASWD, Status.ESME_RINVSYSID, Status.ESME_RBINDFAIL, Status.ESME_RINVSYSTYP}
 )
 
 
@@ -289,3 +305,22 @@ def text_field(value: bytes | str | None) -> str:
     if isinstance(value, bytes):
         return value.split(b"\x00", 1)[0].decode("latin-1")
     return value.split("\x00", 1)[0]
+
+
+# SMPP 3.4 7.1.1: a relative time is "YYMMDDhhmmss000R"; days are not folded into
+# months or years, whose length would be ambiguous, so the longest is 99 days.
+_MAX_RELATIVE = 99 * 86400 + 86399
+
+
+def relative_validity(seconds: float) -> str:
+    """`seconds` from now as an SMPP relative time (validity_period).
+
+    Relative, not absolute: the SMSC counts from when it receives the PDU, so a skewed
+    clock on either side changes nothing. Rounded down (the SMSC gives up no later than
+    we do), at least one second, at most 99 days 23:59:59.
+    """
+    left = max(1, min(_MAX_RELATIVE, int(seconds)))
+    days, rest = divmod(left, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"0000{days:02d}{hours:02d}{minutes:02d}{secs:02d}000R"

@@ -243,6 +243,22 @@ class TestBodyLayout:
         assert got.command == "data_sm"
 
 
+class TestValidity:
+    @pytest.mark.parametrize(
+        ("seconds", "expected"),
+        [
+            (48 * 3600, "000002000000000R"),
+            (3661.9, "000000010101000R"),
+            (0, "000000000001000R"),
+            (-5, "000000000001000R"),
+            (10**9, "000099235959000R"),
+        ],
+    )
+    def test_relative_validity_format(self, seconds, expected):
+        """Days, hours, minutes, seconds left; rounded down; at least 1 s, at most 99 days."""
+        assert pdu.relative_validity(seconds) == expected
+
+
 class TestStatusTable:
     @pytest.mark.parametrize(
         ("status", "expected"),
@@ -251,13 +267,18 @@ class TestStatusTable:
             (Status.ESME_RTHROTTLED, StatusClass.THROTTLE),
             (Status.ESME_RMSGQFUL, StatusClass.TRANSIENT),
             (Status.ESME_RSYSERR, StatusClass.TRANSIENT),
+            (Status.ESME_RX_T_APPN, StatusClass.TRANSIENT),
+            (Status.ESME_RINVBNDSTS, StatusClass.REBIND),
+            (Status.ESME_RX_P_APPN, StatusClass.PERMANENT),
+            (Status.ESME_RINVEXPIRY, StatusClass.PERMANENT),
             (Status.ESME_RINVDSTADR, StatusClass.PERMANENT),
             (Status.ESME_RSUBMITFAIL, StatusClass.PERMANENT),
             (0x400, StatusClass.PERMANENT),
         ],
     )
     def test_default_classes(self, status, expected):
-        """Throttle, queue-full and system error are retried; the rest is permanent."""
+        """Throttle pauses; bind status rebinds; queue-full, system error and the
+        temporary app error are retried; the rest is permanent."""
         assert StatusTable().classify(status) is expected
 
     def test_overrides_replace_defaults(self):
