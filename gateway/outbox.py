@@ -163,8 +163,18 @@ class Sender:
     async def _attempt(self, m: Queued) -> Outcome | None:
         if self._clock() > m.expires_at:
             return Outcome(m, "expired", m.attempts, m.expires_at, reason="ttl ended unsent")
-        encoded = encode(m.text, reference=m.concat_ref, ref16=self._ref16)
         done: list[PartResult] = []
+        try:
+            return await self._submit_parts(m, done)
+        except Exception as exc:
+            # A bug or an answer nobody foresaw must not leave the message due at once
+            # with its attempts unchanged: that is a hot loop (thousands of tries a
+            # second). It is a failed attempt like any other, and backs off.
+            log.exception("message_attempt_failed", message=m.id, error=type(exc).__name__)
+            return self._retry_later(m, done, f"error: {type(exc).__name__}")
+
+    async def _submit_parts(self, m: Queued, done: list[PartResult]) -> Outcome:
+        encoded = encode(m.text, reference=m.concat_ref, ref16=self._ref16)
         digits = m.source.isdigit()
         for seq, body in enumerate(encoded.parts, start=1):
             if seq in m.done_parts:
@@ -177,6 +187,7 @@ class Sender:
                 short_message=body,
                 data_coding=encoded.data_coding,
                 esm_class=ESM_UDHI if encoded.udhi else 0,
+                expires_at=m.expires_at,
             )
             try:
                 smsc_id = await self._session.submit(submit)
@@ -192,7 +203,12 @@ class Sender:
                     reason=f"smsc: {exc.name}",
                 )
             except OutcomeUnknown:
-                return self._retry_later(m, done, "smsc: no response (outcome unknown)")
+                # The connection closed with this submit unanswered: it may have been
+                # accepted, but no answer can come now. Sent again, at most once per
+                # broken connection, counted so that it ends.
+                return self._retry_later(
+                    m, done, "smsc: link closed before the response (outcome unknown)"
+                )
             except ConnectError:
                 # Closing: nothing more was sent. Keep what was accepted, stay queued.
                 return Outcome(m, "queued", m.attempts, self._clock(), parts=done)
