@@ -21,6 +21,7 @@ import structlog
 
 from gateway.admin import Admin, Observed
 from gateway.apology import Apologies
+from gateway.calendar import QuietHours
 from gateway.composer import Composer
 from gateway.config import Config, ConfigError, SmppConfig, load_config
 from gateway.dispatcher import Dispatcher, HandlerError, load_handlers
@@ -165,7 +166,15 @@ class Gateway:
             intake = Intake(store, composer, config)
             apologies = Apologies(store, composer, config)
             self._reconfigurable = [composer, intake, dispatcher, apologies]
-            sender = Sender(store, session, config.retry, ref16=config.smpp.ref16)
+            quiet = config.schedule.quiet_hours
+            sender = Sender(
+                store,
+                session,
+                config.retry,
+                ref16=config.smpp.ref16,
+                quiet=QuietHours(*quiet) if quiet else None,
+                tz=config.tz,
+            )
 
             intake_task = _supervised("intake", lambda: serve_intake(link, intake))
             others = [
