@@ -22,6 +22,7 @@ import structlog
 
 from gateway.admin import Admin, Observed
 from gateway.apology import Apologies
+from gateway.calendar import QuietHours
 from gateway.composer import Composer
 from gateway.config import Config, ConfigError, SmppConfig, load_config
 from gateway.dispatcher import Dispatcher, HandlerError, load_handlers
@@ -54,6 +55,9 @@ def session_config(smpp: SmppConfig) -> SessionConfig:
         tps=smpp.tps,
         enquire_link_interval=smpp.enquire_link_interval,
         response_timeout=smpp.response_timeout,
+        relink_after=smpp.relink_after,
+        bind_stable_after=smpp.bind_stable_after,
+        validity_period=smpp.validity_period,
         connect_timeout=smpp.connect_timeout,
         reconnect_min=smpp.reconnect_min,
         reconnect_max=smpp.reconnect_max,
@@ -182,12 +186,15 @@ class Gateway:
                 self.admin_port = admin.port
             apologies = Apologies(store, composer, config)
             self._reconfigurable = [composer, intake, dispatcher, apologies]
+            quiet = config.schedule.quiet_hours
             sender = Sender(
                 store,
                 session,
                 config.retry,
                 ref16=config.smpp.ref16,
                 alphabet=config.smpp.default_alphabet,
+                quiet=QuietHours(*quiet) if quiet else None,
+                tz=config.tz,
             )
 
             intake_task = _supervised("intake", lambda: serve_intake(link, intake))

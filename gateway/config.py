@@ -129,6 +129,13 @@ class SmppConfig:
     response_timeout: float = 30.0
     # Submitted with no final receipt this long: expired, "no delivery receipt".
     receipt_timeout: float = 172800.0
+    # A submit unanswered this long retires its connection; when the file does not say,
+    # 4 × response_timeout (which is 120 for the default 30).
+    relink_after: float = 120.0
+    # A bind counts as having stayed up (the reconnect back-off resets) after this long.
+    bind_stable_after: float = 10.0
+    # Send the message's TTL as a relative validity_period on every submit_sm.
+    validity_period: bool = True
     connect_timeout: float = 10.0
     reconnect_min: float = 1.0
     reconnect_max: float = 60.0
@@ -696,6 +703,8 @@ def _smpp(r: _Reader, node: Node, base_dir: Path) -> SmppConfig:
         "enquire_link_interval",
         "response_timeout",
         "receipt_timeout",
+        "relink_after",
+        "bind_stable_after",
         "connect_timeout",
         "reconnect_min",
         "reconnect_max",
@@ -712,9 +721,20 @@ def _smpp(r: _Reader, node: Node, base_dir: Path) -> SmppConfig:
         kw["default_alphabet"] = r.choice(
             n["default_alphabet"], f"{key}.default_alphabet", ALPHABETS
         )
+    if "validity_period" in n:
+        kw["validity_period"] = r.boolean(n["validity_period"], f"{key}.validity_period")
     if "status_classes" in n:
         kw["status_classes"] = _status_classes(r, n["status_classes"], f"{key}.status_classes")
     config = SmppConfig(**kw)
+    if "relink_after" not in n:
+        config = dataclasses.replace(config, relink_after=4 * config.response_timeout)
+    if config.relink_after <= config.response_timeout:
+        r.fail(
+            n["relink_after"],
+            f"{key}.relink_after",
+            f"must be more than response_timeout ({config.response_timeout:g}): a late "
+            "answer is awaited from the timeout until then",
+        )
     if config.reconnect_max < config.reconnect_min:
         where = n.get("reconnect_max") or n.get("reconnect_min")
         r.fail(

@@ -1,11 +1,18 @@
 """The sender: takes due messages from the store, submits their parts, records the outcome.
 
-Retry policy in one place: transient SMSC answers and *outcome unknown* (no response)
-are retried with exponential back-off and jitter, each counting an attempt, until
-`max_attempts` or the message's TTL; permanent answers fail at once; throttling never
-reaches here (the session absorbs it). Parts already accepted are never sent again on a
-retry: only the missing ones go. Outcomes are written in groups (one transaction per
-batch) through a `Batcher`.
+Retry policy in one place: transient SMSC answers, *outcome unknown* and any unexpected
+error in an attempt are retried with exponential back-off and jitter, each counting an
+attempt, until `max_attempts` or the message's TTL; permanent answers fail at once;
+throttling and rebind answers never reach here (the session absorbs them). *Outcome
+unknown* now only means that the submit's connection closed before it was answered: a
+late answer on a live connection settles the message in the session, so a slow SMSC
+never makes a paid copy here. Parts already accepted are never sent again on a retry:
+only the missing ones go. Outcomes are written in groups (one transaction per batch)
+through a `Batcher`.
+
+Quiet hours hold at send time, not only at queueing: inside them only the MO-reply lane
+is fetched, and with nothing of it due the sender sleeps until the end of quiet hours
+(or new work), so a retry or a backlog left by an outage never goes out at night.
 
 At most `window` messages are between "taken from the store" and "outcome committed".
 That bounds what a crash can duplicate: a message the SMSC accepted but whose acceptance
@@ -21,10 +28,14 @@ import contextlib
 import random
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import structlog
 
 from gateway.batch import Batcher
+from gateway.calendar import QuietHours
+from gateway.composer import Priority
 from gateway.config import RetryConfig
 from gateway.smpp.errors import ConnectError, OutcomeUnknown, StatusError
 from gateway.smpp.pdu import StatusClass
@@ -40,6 +51,9 @@ ESM_UDHI = 0x40
 # Pause after the store could not be read for due messages, seconds.
 FETCH_RETRY = 1.0
 
+# Longest idle wait before the store is asked again, seconds.
+IDLE_MAX = 5.0
+
 
 class Sender:
     def __init__(
@@ -51,7 +65,13 @@ class Sender:
         ref16: bool = False,
         alphabet: Alphabet = "gsm7",
         clock: Callable[[], float] = time.time,
+        quiet: QuietHours | None = None,
+        tz: ZoneInfo | None = None,
     ) -> None:
+        if quiet is not None and tz is None:
+            raise ValueError("quiet hours need the time zone they are local to")
+        self._quiet = quiet
+        self._tz = tz
         self._store = store
         self._session = session
         self._retry = retry
@@ -100,6 +120,9 @@ class Sender:
         if self._stopping:
             await self._wake.wait()
             return
+        if self._ready and self._quiet_now():
+            # Fetched before quiet hours began: notices stay queued in the store.
+            self._ready = [m for m in self._ready if m.priority <= Priority.MO_REPLY]
         while self._ready and len(self._busy) < self._capacity:
             self._start(self._ready.pop(0))
         if self._fetch is None and len(self._ready) < self._capacity:
@@ -121,18 +144,38 @@ class Sender:
     async def _fetch_due(self) -> bool:
         self._store.queued_added.clear()
         skip = self._busy | {m.id for m in self._ready}
-        batch = await self._store.due(2 * self._capacity, exclude=skip)
+        batch = await self._store.due(
+            2 * self._capacity, exclude=skip, max_priority=self._lanes_now()
+        )
         skip = self._busy | {m.id for m in self._ready}  # moved on while we waited
         fresh = [m for m in batch if m.id not in skip]
         self._ready = sorted([*self._ready, *fresh], key=lambda m: (m.priority, m.id))
         return bool(fresh)
 
     async def _idle(self) -> None:
-        """Nothing due: wait for new work or the next retry time."""
-        next_at = await self._store.next_due_at()
-        wait = 5.0 if next_at is None else min(5.0, max(0.0, next_at - self._clock()))
+        """Nothing due: wait for new work, the next retry time or the end of quiet hours."""
+        now = self._clock()
+        lanes = self._lanes_now()
+        next_at = await self._store.next_due_at(max_priority=lanes)
+        if lanes is not None:
+            release = self._quiet_end(now)
+            next_at = release if next_at is None else min(next_at, release)
+        wait = IDLE_MAX if next_at is None else min(IDLE_MAX, max(0.0, next_at - now))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._store.queued_added.wait(), wait)
+
+    def _quiet_now(self) -> bool:
+        if self._quiet is None or self._tz is None:
+            return False
+        return self._quiet.is_quiet(datetime.fromtimestamp(self._clock(), UTC), self._tz)
+
+    def _lanes_now(self) -> int | None:
+        """The highest priority lane that may go now: MO replies only in quiet hours."""
+        return int(Priority.MO_REPLY) if self._quiet_now() else None
+
+    def _quiet_end(self, now: float) -> float:
+        assert self._quiet is not None and self._tz is not None
+        return self._quiet.release_at(datetime.fromtimestamp(now, UTC), self._tz).timestamp()
 
     def _start(self, message: Queued) -> None:
         self._busy.add(message.id)
@@ -165,8 +208,18 @@ class Sender:
     async def _attempt(self, m: Queued) -> Outcome | None:
         if self._clock() > m.expires_at:
             return Outcome(m, "expired", m.attempts, m.expires_at, reason="ttl ended unsent")
-        encoded = encode(m.text, reference=m.concat_ref, ref16=self._ref16, alphabet=self._alphabet)
         done: list[PartResult] = []
+        try:
+            return await self._submit_parts(m, done)
+        except Exception as exc:
+            # A bug or an answer nobody foresaw must not leave the message due at once
+            # with its attempts unchanged: that is a hot loop (thousands of tries a
+            # second). It is a failed attempt like any other, and backs off.
+            log.exception("message_attempt_failed", message=m.id, error=type(exc).__name__)
+            return self._retry_later(m, done, f"error: {type(exc).__name__}")
+
+    async def _submit_parts(self, m: Queued, done: list[PartResult]) -> Outcome:
+        encoded = encode(m.text, reference=m.concat_ref, ref16=self._ref16, alphabet=self._alphabet)
         digits = m.source.isdigit()
         for seq, body in enumerate(encoded.parts, start=1):
             if seq in m.done_parts:
@@ -179,6 +232,7 @@ class Sender:
                 short_message=body,
                 data_coding=encoded.data_coding,
                 esm_class=ESM_UDHI if encoded.udhi else 0,
+                expires_at=m.expires_at,
             )
             try:
                 smsc_id = await self._session.submit(submit)
@@ -194,7 +248,12 @@ class Sender:
                     reason=f"smsc: {exc.name}",
                 )
             except OutcomeUnknown:
-                return self._retry_later(m, done, "smsc: no response (outcome unknown)")
+                # The connection closed with this submit unanswered: it may have been
+                # accepted, but no answer can come now. Sent again, at most once per
+                # broken connection, counted so that it ends.
+                return self._retry_later(
+                    m, done, "smsc: link closed before the response (outcome unknown)"
+                )
             except ConnectError:
                 # Closing: nothing more was sent. Keep what was accepted, stay queued.
                 return Outcome(m, "queued", m.attempts, self._clock(), parts=done)

@@ -279,12 +279,19 @@ class Store:
 
     # -- sender ----------------------------------------------------------------------
 
-    async def due(self, limit: int, exclude: Iterable[int] = ()) -> list[Queued]:
-        """Queued messages whose time has come, most urgent first."""
-        return await self._call(_due, self._db, limit, list(exclude), self._clock())
+    async def due(
+        self, limit: int, exclude: Iterable[int] = (), *, max_priority: int | None = None
+    ) -> list[Queued]:
+        """Queued messages whose time has come, most urgent first; with `max_priority`,
+        only the lanes up to it (inside quiet hours the sender asks for MO replies only)."""
+        return await self._call(_due, self._db, limit, list(exclude), self._clock(), max_priority)
 
-    async def next_due_at(self) -> float | None:
-        rows = await self.fetchall("SELECT MIN(not_before) FROM messages WHERE state = 'queued'")
+    async def next_due_at(self, *, max_priority: int | None = None) -> float | None:
+        lanes = "" if max_priority is None else " AND priority <= ?"
+        rows = await self.fetchall(
+            f"SELECT MIN(not_before) FROM messages WHERE state = 'queued'{lanes}",
+            () if max_priority is None else (max_priority,),
+        )
         return rows[0][0] if rows else None
 
     async def record_outcomes(self, outcomes: Sequence[Outcome]) -> None:
@@ -512,15 +519,19 @@ def _record_intake(
     db.executemany("INSERT INTO status_out (agency, payload) VALUES (?, ?)", payloads)
 
 
-def _due(db: sqlite3.Connection, limit: int, skip: list[int], now: float) -> list[Queued]:
+def _due(
+    db: sqlite3.Connection, limit: int, skip: list[int], now: float, max_priority: int | None
+) -> list[Queued]:
+    lanes = [] if max_priority is None else [max_priority]
     rows = db.execute(
         f"""SELECT id, agency, ref, kind, phone, source, text, priority, attempts,
                    concat_ref, expires_at, event_id, receipt_no
             FROM messages
             WHERE state = 'queued' AND not_before <= ?
+            {"AND priority <= ?" if lanes else ""}
             {f"AND id NOT IN ({_marks(skip)})" if skip else ""}
             ORDER BY priority, not_before, id LIMIT ?""",
-        [now, *skip, limit],
+        [now, *lanes, *skip, limit],
     ).fetchall()
     if not rows:
         return []

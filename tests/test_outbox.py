@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -143,15 +144,67 @@ async def test_retries_end_after_max_attempts(rig):
     assert "retries exhausted (3)" in (await rig.statuses())[-1]["reason"]
 
 
-async def test_missing_response_is_resubmitted_and_counted(rig):
-    """No submit_sm_resp: outcome unknown, sent again, each time an attempt."""
+async def test_missing_response_ends_in_a_final_state(rig):
+    """Never answered on a connection that stays up: each time the connection is retired
+    (relink_after) and the submit sent again, each an attempt, failed at max_attempts."""
     rig.smsc.config.rules = (Rule("849051*", "no_response"),)
     await rig.queue()
 
-    await eventually_state(rig, "failed", timeout=10)
+    await eventually_state(rig, "failed", timeout=15)
 
     assert rig.smsc.stats.submits == 3
+    assert rig.smsc.stats.binds == 3
     assert "outcome unknown" in (await rig.statuses())[-1]["reason"]
+
+
+async def test_response_after_the_timeout_settles_without_a_paid_copy(rig):
+    """submit_sm_resp 0.2 s after response_timeout: one submit, delivered, no retry."""
+    rig.smsc.config.response_delay = 0.5
+    await rig.queue()
+
+    await eventually_state(rig, "delivered", timeout=10)
+
+    assert rig.smsc.stats.submits == 1
+    assert [s["state"] for s in await rig.statuses()] == ["queued", "submitted", "delivered"]
+
+
+async def test_generic_nack_saying_ok_is_a_failed_attempt_that_backs_off(rig):
+    """generic_nack status 0 to a submit: a transient failure counted and backed off
+    (it looped thousands of times a second, attempts unchanged, when taken for OK)."""
+    rig.smsc.config.rules = (Rule("849051*", "nack"),)
+    await rig.queue()
+
+    await eventually_state(rig, "failed")
+
+    assert rig.smsc.stats.submits == 3
+    assert "retries exhausted (3)" in (await rig.statuses())[-1]["reason"]
+
+
+async def test_text_that_cannot_be_encoded_fails_after_its_attempts(rig):
+    """More than 255 parts makes encode raise: each attempt counts and backs off, and the
+    message ends failed with the error named, instead of a hot loop."""
+    # Intake refuses such a text; one stored before that rule (or by a bug) must not loop.
+    message = rig.composer.text("SCT", ref="long", kind="sms", to="0905123456", text="a")
+    long = dataclasses.replace(message, text="a" * (153 * 256), state="queued", reason=None)
+    await rig.store.record_intake(messages=[long])
+
+    await eventually_state(rig, "failed")
+
+    assert rig.smsc.stats.submits == 0
+    assert "last: error: ValueError" in (await rig.statuses())[-1]["reason"]
+
+
+async def test_submit_carries_the_ttl_as_validity_period(rig):
+    """The SMSC is told when the notice stops being worth delivering: the TTL left."""
+    message = rig.composer.text("SCT", ref="v", kind="sms", to="0905123456", text="x")
+    expires = time.time() + 7200
+    await rig.store.record_intake(messages=[dataclasses.replace(message, expires_at=expires)])
+
+    await eventually_state(rig, "delivered")
+
+    period = rig.smsc.records[0].validity_period
+    left = int(period[6:8]) * 3600 + int(period[8:10]) * 60 + int(period[10:12])
+    assert period.endswith("000R") and 7190 <= left <= 7200
 
 
 async def test_undeliverable_receipt_ends_undeliverable(rig):

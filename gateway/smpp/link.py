@@ -5,6 +5,13 @@ protocol itself asks (enquire_link, unbind, undecodable PDUs), hands every other
 (deliver_sm, data_sm) to the session, and matches responses to the requests it sent by
 sequence number. When the connection ends, every waiter fails at once with
 `ConnectError`: nobody waits for a response that can no longer come.
+
+A request sent with `send()` stays registered under its sequence number until its
+response comes or the connection ends, however long that takes: a response that arrives
+after the caller's own deadline still reaches it (`Session.submit` relies on this, so a
+slow SMSC's late submit_sm_resp settles the message instead of being dropped as
+unexpected). `request()` is the short form for bind, enquire_link and unbind, which give
+up at their timeout and forget the sequence.
 """
 
 from __future__ import annotations
@@ -13,7 +20,8 @@ import asyncio
 import contextlib
 import itertools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -35,6 +43,16 @@ _BODYLESS = {
 }
 
 
+@dataclass(slots=True)
+class Pending:
+    """A request written to the link, waiting for its response (or the link's end)."""
+
+    sequence: int
+    command: str
+    sent_at: float
+    future: asyncio.Future[Any]
+
+
 class Link:
     """A connected socket speaking SMPP; not yet bound when created."""
 
@@ -52,13 +70,19 @@ class Link:
         self._writer = writer
         self._on_request = on_request
         self._on_malformed = on_malformed
-        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._pending: dict[int, Pending] = {}
+        self._answered = asyncio.Event()
         self._sequence = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = asyncio.Event()
         self._close_reason: BaseException | None = None
         self.last_rx = time.monotonic()
         self.peer_unbound = False
+        # Set when the link takes no new submits and closes once the others are answered.
+        self.retiring = False
+        # Sequences whose submit waited so long that the link is being retired for them:
+        # retiring does not wait for their answers (it still takes them if they come).
+        self.expired: set[int] = set()
 
     # -- connection ------------------------------------------------------------------
 
@@ -106,9 +130,10 @@ class Link:
         self._close_reason = reason
         self._closed.set()
         err = ConnectError(f"link {self.name} closed" + (f": {reason}" if reason else ""))
-        for fut in self._pending.values():
-            if not fut.done():
-                fut.set_exception(err)
+        for pending in self._pending.values():
+            if not pending.future.done():
+                pending.future.set_exception(err)
+        self._answered.set()
         with contextlib.suppress(Exception):
             self._writer.close()
         for task in list(self._tasks):
@@ -138,11 +163,12 @@ class Link:
         with contextlib.suppress(ConnectError):
             self.write(data)
 
-    async def request(self, command: str, *, timeout: float, **fields: Any) -> Any:
-        """Send a request and return its response PDU (whatever its command_status).
+    def send(self, command: str, **fields: Any) -> Pending:
+        """Write a request; its `future` gets the response whenever it comes.
 
-        Raises `ConnectError` when nothing was written, `OutcomeUnknown` when the request
-        went out and no response came within `timeout` or the link ended first.
+        The sequence stays registered until `forget()`: a late response still settles
+        it, and the link's end fails it with `ConnectError`. Raises `ConnectError` (and
+        registers nothing) when nothing could be written.
         """
         seq = self.next_sequence()
         if command in _BODYLESS:
@@ -150,17 +176,42 @@ class Link:
         else:
             data = pdu.encode(command, seq, **fields)
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending[seq] = fut
+        pending = Pending(seq, command, time.monotonic(), fut)
+        self.write(data)
+        self._pending[seq] = pending
+        return pending
+
+    def forget(self, pending: Pending) -> None:
+        """The caller no longer waits: a response for this sequence is unexpected now."""
+        if self._pending.get(pending.sequence) is pending:
+            del self._pending[pending.sequence]
+        if pending.future.done() and not pending.future.cancelled():
+            pending.future.exception()  # retrieved: no "never retrieved" warning
+
+    async def request(self, command: str, *, timeout: float, **fields: Any) -> Any:
+        """Send a request and return its response PDU (whatever its command_status).
+
+        Raises `ConnectError` when nothing was written, `OutcomeUnknown` when the request
+        went out and no response came within `timeout` or the link ended first.
+        """
+        pending = self.send(command, **fields)
         try:
-            self.write(data)
             try:
-                return await asyncio.wait_for(fut, timeout)
+                return await asyncio.wait_for(asyncio.shield(pending.future), timeout)
             except TimeoutError as exc:
                 raise OutcomeUnknown(f"no {command}_resp within {timeout:g}s") from exc
             except ConnectError as exc:
                 raise OutcomeUnknown(f"link lost before {command}_resp") from exc
         finally:
-            del self._pending[seq]
+            self.forget(pending)
+
+    async def wait_answered(self, except_sequences: Collection[int] = ()) -> None:
+        """Until every request but `except_sequences` is answered, or the link ends."""
+        while not self._closed.is_set() and any(
+            seq not in except_sequences for seq in self._pending
+        ):
+            self._answered.clear()
+            await self._answered.wait()
 
     async def drain(self) -> None:
         with contextlib.suppress(Exception):
@@ -195,7 +246,8 @@ class Link:
     def _dispatch(self, frame: bytes) -> None:
         _length, command_id, status, sequence = pdu.header(frame)
         if command_id & pdu.RESPONSE_BIT:
-            fut = self._pending.get(sequence)
+            pending = self._pending.get(sequence)
+            fut = None if pending is None else pending.future
             if command_id == CommandId.GENERIC_NACK and fut is None:
                 log.warning("smpp_generic_nack", link=self.name, status=status, sequence=sequence)
                 return
@@ -214,6 +266,7 @@ class Link:
                 # A response we cannot read still tells us the status of the request.
                 response = _BareResponse(command_id, status, sequence)
             fut.set_result(response)
+            self._answered.set()
             return
         if command_id == CommandId.ENQUIRE_LINK:
             self.respond("enquire_link_resp", sequence)

@@ -14,10 +14,15 @@ from collections.abc import Mapping
 from enum import IntEnum, StrEnum
 from typing import Any
 
+import structlog
+from smpplib import command as _command
+from smpplib import consts as _consts
 from smpplib import smpp as _smpp
 
 from gateway.smpp.errors import FramingError, ProtocolError
-from gateway.smpp.layout import check_body
+from gateway.smpp.layout import Body, check_body
+
+log = structlog.get_logger("gateway.smpp.pdu")
 
 HEADER = struct.Struct(">IIII")
 HEADER_SIZE = HEADER.size
@@ -130,17 +135,33 @@ class StatusClass(StrEnum):
     THROTTLE = "throttle"  # pause the link, resend, never count an attempt
     TRANSIENT = "transient"  # retry later with back-off
     PERMANENT = "permanent"  # fail now; retrying cannot help
+    REBIND = "rebind"  # the SMSC lost our bind: replace the link, resend, fail nothing
 
 
+# Checked against SMPP 3.4 (5.1.3) and what Kannel (smsc_smpp.c) and Jasmin (sm-listener
+# submit_error_retrial) do with each status. Anything not listed is permanent: the
+# message's own fields (addresses, flags, length, TLVs) are wrong, and resending the
+# same PDU cannot help. Operators can move any status in the configuration.
 DEFAULT_STATUS_CLASSES: Mapping[int, StatusClass] = {
     Status.ESME_ROK: StatusClass.OK,
+    # "Throttling error": the SMSC's rate limit, not the message's fault.
     Status.ESME_RTHROTTLED: StatusClass.THROTTLE,
-    Status.ESME_RMSGQFUL: StatusClass.TRANSIENT,
+    # "Incorrect BIND status for given command": the SMSC no longer counts this session
+    # as a bound transmitter (it restarted, or expired the session). Nothing is wrong
+    # with the message; a new bind is.
+    Status.ESME_RINVBNDSTS: StatusClass.REBIND,
+    # "System error" and "Message queue full": the SMSC's state, retried by Kannel
+    # and Jasmin alike.
     Status.ESME_RSYSERR: StatusClass.TRANSIENT,
+    Status.ESME_RMSGQFUL: StatusClass.TRANSIENT,
+    # "ESME receiver temporary app error": temporary by definition (Kannel retries it);
+    # an aggregator passes it on from the network behind it.
+    Status.ESME_RX_T_APPN: StatusClass.TRANSIENT,
 }
 
+# Bind refusals that are configuration errors (Kannel stops the link on these three).
 CREDENTIAL_STATUSES = frozenset(
-    {Status.ESME_RINVPASWD, Status.ESME_RINVSYSID, Status.ESME_RBINDFAIL}
+    {Status.ESME_RINVPASWD, Status.ESME_RINVSYSID, Status.ESME_RBINDFAIL, Status.ESME_RINVSYSTYP}
 )
 
 
@@ -225,7 +246,9 @@ def decode(frame: bytes) -> Any:
             sequence=sequence,
             status=Status.ESME_RINVCMDID,
         ) from None
-    check_body(command_id, sequence, frame[16:])
+    body = check_body(command_id, sequence, frame[16:])
+    if body is not None:
+        frame = _readable(frame, command_id, body)
     try:
         pdu = _smpp.parse_pdu(frame, client=_NO_SEQUENCE, allow_unknown_opt_params=True)
     except Exception as exc:
@@ -240,6 +263,41 @@ def decode(frame: bytes) -> Any:
     return pdu
 
 
+# The commands whose TLVs are sorted before smpplib reads them, and its class for each.
+_TLV_CLASSES: Mapping[int, Any] = {
+    CommandId.SUBMIT_SM: _command.SubmitSM,
+    CommandId.DELIVER_SM: _command.DeliverSM,
+    CommandId.DATA_SM: _command.DataSM,
+}
+_TLV_NAMES: Mapping[int, str] = {tag: name for name, tag in _consts.OPTIONAL_PARAMS.items()}
+
+
+def _readable(frame: bytes, command_id: int, body: Body) -> bytes:
+    """The frame with only the TLVs smpplib can read, padding dropped.
+
+    smpplib skips an unknown tag, but raises KeyError on a standard tag its command table
+    lacks and reads an integer TLV by the size it expects, not the length on the wire
+    (one vendor's 4-octet message_state shifts every TLV after it). Such TLVs carry
+    nothing this gateway reads, so they are skipped here, by their own length.
+    """
+    params = _TLV_CLASSES[command_id].params
+    kept: list[bytes] = []
+    skipped: list[str] = []
+    for tag, value in body.tlvs:
+        name = _TLV_NAMES.get(tag)
+        param = params.get(name) if name else None
+        if param is None or (param.type is int and len(value) != param.size):
+            skipped.append(f"0x{tag:04X}")
+            continue
+        kept.append(tag.to_bytes(2, "big") + len(value).to_bytes(2, "big") + value)
+    if not skipped and not body.padding:
+        return frame
+    if skipped:
+        log.info("smpp_tlvs_skipped", command=command_name(command_id), tags=skipped)
+    new_body = body.mandatory + b"".join(kept)
+    return (HEADER_SIZE + len(new_body)).to_bytes(4, "big") + frame[4:HEADER_SIZE] + new_body
+
+
 def text_field(value: bytes | str | None) -> str:
     """smpplib returns C-strings as bytes (sometimes with a trailing NUL); we want text."""
     if value is None:
@@ -247,3 +305,22 @@ def text_field(value: bytes | str | None) -> str:
     if isinstance(value, bytes):
         return value.split(b"\x00", 1)[0].decode("latin-1")
     return value.split("\x00", 1)[0]
+
+
+# SMPP 3.4 7.1.1: a relative time is "YYMMDDhhmmss000R"; days are not folded into
+# months or years, whose length would be ambiguous, so the longest is 99 days.
+_MAX_RELATIVE = 99 * 86400 + 86399
+
+
+def relative_validity(seconds: float) -> str:
+    """`seconds` from now as an SMPP relative time (validity_period).
+
+    Relative, not absolute: the SMSC counts from when it receives the PDU, so a skewed
+    clock on either side changes nothing. Rounded down (the SMSC gives up no later than
+    we do), at least one second, at most 99 days 23:59:59.
+    """
+    left = max(1, min(_MAX_RELATIVE, int(seconds)))
+    days, rest = divmod(left, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"0000{days:02d}{hours:02d}{minutes:02d}{secs:02d}000R"

@@ -6,13 +6,21 @@
 One class for both bind modes: a transceiver is one `Link`, transmitter + receiver are
 two, each kept up by its own supervisor task (bind, serve, reconnect with capped
 exponential back-off and jitter; a credentials refusal waits much longer and is logged
-as an error, so a wrong password is loud and never a tight loop).
+as an error, so a wrong password is loud and never a tight loop). A bind counts as
+having stayed up only after `bind_stable_after` seconds: an SMSC that accepts the bind
+and drops it at once meets a growing back-off, not a reconnection every second.
 
 The window is a semaphore held from before the write until the response (or failure),
 so at most `window` submit_sm are ever unanswered. The throughput cap is a
 `RateLimiter` awaited right before each write. Inbound deliver_sm is answered only after
 `on_deliver` returns, so the caller can commit first; if it raises, the SMSC gets
 ESME_RX_T_APPN and delivers again.
+
+How long a submit's answer is awaited, and when a connection that keeps one waiting
+is replaced, is `gateway.smpp.response` (late answers settle; silence retires the
+connection; only a connection closed unanswered means `OutcomeUnknown`). A `rebind`
+status (ESME_RINVBNDSTS) retires the connection too and the same PDU goes on the next
+bind, failing nothing; after `REBIND_LIMIT` such answers in a row it is reported transient.
 """
 
 from __future__ import annotations
@@ -21,9 +29,8 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 
@@ -37,77 +44,32 @@ from gateway.smpp.errors import (
 )
 from gateway.smpp.inbound import Inbound, InboundDecoder, Mo
 from gateway.smpp.link import Link
-from gateway.smpp.pdu import CREDENTIAL_STATUSES, Status, StatusClass, StatusTable, text_field
+from gateway.smpp.model import SessionConfig, SessionStats, Submit, submit_fields
+from gateway.smpp.pdu import (
+    CREDENTIAL_STATUSES,
+    Status,
+    StatusClass,
+    StatusTable,
+    status_name,
+    text_field,
+)
 from gateway.smpp.ratelimit import RateLimiter, limiter_for
 from gateway.smpp.reassembly import Reassembler
+from gateway.smpp.response import ResponseWaiter, status_of, usable
 
 __all__ = ["Mo", "Session", "SessionConfig", "SessionStats", "Submit"]
 
 log = structlog.get_logger("gateway.smpp.session")
 
 DeliverHandler = Callable[[Inbound], Awaitable[None]]
-BindMode = Literal["transceiver", "transmitter_receiver"]
+
+# Rebind answers to one submit, on successive binds, before it is reported transient.
+REBIND_LIMIT = 3
 
 _ROLES: dict[str, tuple[tuple[str, str], ...]] = {
     "transceiver": (("trx", "bind_transceiver"),),
     "transmitter_receiver": (("tx", "bind_transmitter"), ("rx", "bind_receiver")),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class SessionConfig:
-    host: str
-    port: int
-    system_id: str
-    password: str
-    system_type: str = ""
-    bind: BindMode = "transceiver"
-    window: int = 10
-    tps: float = 0.0
-    enquire_link_interval: float = 30.0
-    response_timeout: float = 30.0
-    connect_timeout: float = 10.0
-    reconnect_min: float = 1.0
-    reconnect_max: float = 60.0
-    auth_backoff: float = 300.0
-    throttle_pause: float = 1.0
-    shutdown_timeout: float = 10.0
-    mo_reassembly_timeout: float = 60.0
-    status_classes: Mapping[int, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Submit:
-    """One submit_sm. `short_message` is final octets (UDH included for a part)."""
-
-    source: str
-    destination: str
-    short_message: bytes
-    data_coding: int = 0
-    source_ton: int = 5
-    source_npi: int = 0
-    dest_ton: int = 1
-    dest_npi: int = 1
-    esm_class: int = 0
-    registered_delivery: int = 1
-    priority_flag: int = 0
-
-
-@dataclass(slots=True)
-class SessionStats:
-    """Counters for health and metrics; plain ints, read at any time."""
-
-    binds: int = 0
-    bind_failures: int = 0
-    reconnects: int = 0
-    submits_ok: int = 0
-    submits_failed: int = 0
-    throttled: int = 0
-    outcome_unknown: int = 0
-    receipts: int = 0
-    mo: int = 0
-    deliver_errors: int = 0
-    malformed_pdus: int = 0
 
 
 class Session:
@@ -143,6 +105,7 @@ class Session:
         self._idle.set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._entered = False
+        self._responses = ResponseWaiter(config, self.stats, self._spawn)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -243,10 +206,10 @@ class Session:
                 delay = self._backoff(failures)
                 log.warning("smpp_connect_failed", link=role, error=str(exc), retry_in_s=delay)
             else:
-                failures = 0
                 self.last_bind_error = None
                 self.stats.binds += 1
                 log.info("smpp_bound", link=role, mode=command)
+                bound_at = time.monotonic()
                 await self._set_link(role, link)
                 try:
                     await self._serve(link)
@@ -255,8 +218,20 @@ class Session:
                 if self._closing:
                     return
                 self.stats.reconnects += 1
-                delay = self._backoff(1)
-                log.warning("smpp_link_lost", link=role, retry_in_s=round(delay, 3))
+                lasted = time.monotonic() - bound_at
+                # Only a bind that stayed up resets the back-off: one the SMSC drops at
+                # once is a failure like a refused one, or it would be retried every
+                # reconnect_min for ever.
+                if lasted >= self.config.bind_stable_after:
+                    failures = 0
+                failures += 1
+                delay = self._backoff(failures)
+                log.warning(
+                    "smpp_link_lost",
+                    link=role,
+                    lasted_s=round(lasted, 3),
+                    retry_in_s=round(delay, 3),
+                )
             await self._pause(delay)
 
     def _backoff(self, failures: int) -> float:
@@ -331,24 +306,24 @@ class Session:
         """Send one submit_sm and return the SMSC's message id.
 
         Waits for a bind if there is none. Throttling answers are absorbed here: the
-        link pauses and the same PDU goes again, never counted as a failure.
+        link pauses and the same PDU goes again, never counted as a failure; so are
+        rebind answers (the link is replaced and the PDU goes on the next bind).
         Raises `StatusError` (with `status_class` transient or permanent),
-        `OutcomeUnknown` (sent, no answer) or `ConnectError` (not sent: closing).
+        `OutcomeUnknown` (sent, and its connection closed unanswered) or `ConnectError`
+        (not sent: closing).
         """
+        rebinds = 0
         async with self._window:
             while True:
                 link = await self._transmitter()
                 await self._wait_throttle()
                 await self._limiter.wait()
-                if not link.is_open:
+                if not usable(link):
                     continue
                 self._begin()
+                fields = submit_fields(sm, validity=self.config.validity_period)
                 try:
-                    resp = await link.request(
-                        "submit_sm",
-                        timeout=self.config.response_timeout,
-                        **_submit_fields(sm),
-                    )
+                    resp = await self._responses.exchange(link, "submit_sm", fields)
                 except ConnectError:
                     continue  # never written: wait for the next bind and send it then
                 except OutcomeUnknown:
@@ -356,7 +331,8 @@ class Session:
                     raise
                 finally:
                     self._end()
-                cls = self._statuses.classify(resp.status)
+                status = status_of(resp)
+                cls = self._statuses.classify(status)
                 if cls is StatusClass.OK:
                     self.stats.submits_ok += 1
                     return text_field(resp.message_id)
@@ -365,9 +341,15 @@ class Session:
                     self._throttled_until = time.monotonic() + self.config.throttle_pause
                     log.info("smpp_throttled", pause_s=self.config.throttle_pause)
                     continue
+                if cls is StatusClass.REBIND:
+                    rebinds += 1
+                    self._responses.retire(link, f"submit_sm answered {status_name(status)}")
+                    if rebinds < REBIND_LIMIT:
+                        continue
+                    cls = StatusClass.TRANSIENT
                 self.stats.submits_failed += 1
                 raise StatusError(
-                    resp.status, sequence=resp.sequence, command="submit_sm", status_class=cls
+                    status, sequence=resp.sequence, command="submit_sm", status_class=cls
                 )
 
     async def _transmitter(self) -> Link:
@@ -379,7 +361,7 @@ class Session:
 
     def _tx_open(self) -> bool:
         link = self._links.get(self._tx_role)
-        return link is not None and link.is_open
+        return link is not None and usable(link)
 
     async def _wait_throttle(self) -> None:
         while (pause := self._throttled_until - time.monotonic()) > 0:
@@ -433,25 +415,3 @@ class Session:
 
     def _count_malformed(self, _exc: ProtocolError) -> None:
         self.stats.malformed_pdus += 1
-
-
-def _submit_fields(sm: Submit) -> dict[str, Any]:
-    return {
-        "service_type": "",
-        "source_addr_ton": sm.source_ton,
-        "source_addr_npi": sm.source_npi,
-        "source_addr": sm.source,
-        "dest_addr_ton": sm.dest_ton,
-        "dest_addr_npi": sm.dest_npi,
-        "destination_addr": sm.destination,
-        "esm_class": sm.esm_class,
-        "protocol_id": 0,
-        "priority_flag": sm.priority_flag,
-        "schedule_delivery_time": "",
-        "validity_period": "",
-        "registered_delivery": sm.registered_delivery,
-        "replace_if_present_flag": 0,
-        "data_coding": sm.data_coding,
-        "sm_default_msg_id": 0,
-        "short_message": sm.short_message,
-    }

@@ -3,7 +3,8 @@
 It speaks enough SMPP 3.4 to stand in for a carrier, and it can misbehave on purpose:
 scripted outcomes by destination, a TPS cap answered with ESME_RTHROTTLED, response and
 message ids in different formats (hex in submit_sm_resp, decimal in receipts: the usual
-carrier quirk), sessions dropped on command, a muted mode that stops answering. It
+carrier quirk), sessions dropped on command or a fixed time after each bind, responses
+delayed (past the ESME's timeout, if asked), a muted mode that stops answering. It
 counts what an ESME must get right: the largest window of unanswered submits it saw,
 the largest number of submits in any one second, and submits by status.
 
@@ -36,7 +37,16 @@ from gateway.smpp.text import GSM7, UCS2, decode, encode
 log = structlog.get_logger("gateway.smpp.sim")
 
 OUTCOMES = frozenset(
-    {"deliver", "reject", "undeliverable", "expired", "transient", "no_receipt", "no_response"}
+    {
+        "deliver",
+        "reject",
+        "undeliverable",
+        "expired",
+        "transient",
+        "no_receipt",
+        "no_response",
+        "nack",
+    }
 )
 ID_FORMATS = frozenset({"hex", "hex_padded", "decimal", "decimal_padded"})
 
@@ -58,6 +68,8 @@ class Rule:
       then delivered
     - ``no_receipt``: accepted, no receipt ever
     - ``no_response``: submit_sm never answered (the ESME sees a timeout)
+    - ``nack``: submit_sm answered with generic_nack carrying `status` (0 unless given,
+      as some SMSCs do)
     """
 
     pattern: str
@@ -83,6 +95,8 @@ class SimConfig:
     receipt_tlvs: bool = True
     tps: float = 0.0
     redelivery_delay: float = 0.5
+    # Close every session this many seconds after it binds (None: never).
+    bind_lifetime: float | None = None
     keep_records: bool = True
     rules: Sequence[Rule] = ()
 
@@ -107,6 +121,7 @@ class SubmitRecord:
     data_coding: int
     registered_delivery: int
     short_message: bytes
+    validity_period: str
     status: int
     message_id: str
     at: float
@@ -399,6 +414,14 @@ class SmscSimulator:
         self.stats.binds += 1
         conn.write(pdu.encode(resp, request.sequence, system_id="SIMSMSC"))
         self._update_receiver_ready()
+        if self.config.bind_lifetime is not None:
+            self._spawn(self._drop_later(conn, self.config.bind_lifetime))
+
+    async def _drop_later(self, conn: _Conn, after: float) -> None:
+        await asyncio.sleep(after)
+        if not conn.closed:
+            conn.close()
+            self.stats.dropped_sessions += 1
 
     def _update_receiver_ready(self) -> None:
         if any(c.receives for c in self._conns):
@@ -425,8 +448,9 @@ class SmscSimulator:
         destination = pdu.text_field(request.destination_addr)
         rule = self._rule_for(destination)
         status, receipt = self._decide(conn, destination, rule, now)
+        nack = rule is not None and rule.outcome == "nack"
         message_id = ""
-        if status == Status.ESME_ROK:
+        if status == Status.ESME_ROK and not nack:
             n = next(self._ids)
             message_id = _format_id(n, self.config.response_id_format)
             if receipt and (request.registered_delivery or 0) & 0x01:
@@ -436,6 +460,13 @@ class SmscSimulator:
             self.records.append(_record(conn, request, status, message_id, now))
         if rule is not None and rule.outcome == "no_response" and status == Status.ESME_ROK:
             return  # outstanding never decreases: the ESME must time out
+        if nack:
+            conn.outstanding -= 1
+            self.stats.generic_nacks_sent += 1
+            conn.write(
+                pdu.encode_header_only(CommandId.GENERIC_NACK, request.sequence, rule.status)
+            )
+            return
         if self.config.response_delay > 0:
             self._spawn(self._respond_later(conn, request.sequence, status, message_id))
         else:
@@ -466,6 +497,8 @@ class SmscSimulator:
             return Status.ESME_ROK, "deliver"
         if outcome in ("no_receipt", "no_response"):
             return Status.ESME_ROK, None
+        if outcome == "nack":
+            return rule.status, None
         return Status.ESME_ROK, outcome
 
     def _rule_for(self, destination: str) -> Rule | None:
@@ -580,6 +613,7 @@ def _record(conn: _Conn, request: Any, status: int, message_id: str, at: float) 
         data_coding=request.data_coding or 0,
         registered_delivery=request.registered_delivery or 0,
         short_message=bytes(request.short_message or b""),
+        validity_period=pdu.text_field(request.validity_period),
         status=status,
         message_id=message_id,
         at=at,

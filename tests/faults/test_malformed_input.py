@@ -191,13 +191,17 @@ KNOWN = {int(c) for c in CommandId}
 SEQUENCES = st.integers(1, 0x7FFFFFFF)
 
 
+STRAY = st.binary(min_size=1, max_size=3).filter(any)
+
+
 def _broken_deliver(head: bytes) -> st.SearchStrategy[bytes]:
     return st.one_of(
         st.binary(min_size=1, max_size=120).filter(lambda b: b"\0" not in b),
         st.integers(1, 255).flatmap(
             lambda n: st.binary(max_size=n - 1).map(lambda sm: head + bytes([n]) + sm)
         ),
-        st.binary(min_size=1, max_size=3).map(lambda tail: head + b"\0" + tail),
+        # Too short for a TLV and not zero padding (which carriers send, and is accepted).
+        STRAY.map(lambda tail: head + b"\0" + tail),
         st.integers(2, 300).map(lambda n: head + b"\0" + b"\x04\x24" + n.to_bytes(2, "big") + b"x"),
     )
 
@@ -218,7 +222,7 @@ REQUESTS = st.one_of(
         st.just(int(CommandId.DATA_SM)),
         st.one_of(
             st.binary(min_size=1, max_size=60).filter(lambda b: b"\0" not in b),
-            st.binary(min_size=1, max_size=3).map(lambda t: DATA_SM_HEAD + t),
+            STRAY.map(lambda t: DATA_SM_HEAD + t),
         ),
         SEQUENCES,
     ),

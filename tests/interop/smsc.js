@@ -194,6 +194,11 @@ function onSubmit(session, pdu) {
     short_message_hex: raw.toString('hex'),
     message_id: messageId,
     node_decoded: describeDecoded(pdu.short_message),
+    // validity_period as node-smpp reads it (a relative time becomes a Date from now):
+    // the seconds it leaves, or null when none was sent.
+    validity_s: pdu.validity_period instanceof Date
+      ? Math.round((pdu.validity_period.getTime() - Date.now()) / 1000)
+      : null,
   };
   if (payload.length) record.message_payload_hex = payload.toString('hex');
   emit('submit_sm', record);

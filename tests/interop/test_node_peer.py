@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -210,6 +211,18 @@ async def test_ucs2_multipart_vietnamese_notice_octets_reach_the_smsc_unchanged(
         assert sm["node_decoded"]["udh_hex"] == [f"00032a{total:02x}{index:02x}"]
     assert text == RESULT_NOTICE
     assert "".join(sm["node_decoded"]["message"] for sm in sms) == RESULT_NOTICE
+
+
+async def test_validity_period_is_read_by_node_smpp_as_the_ttl_left(
+    node_smsc: NodeSmsc,
+) -> None:
+    """A submit whose message expires in two hours carries a relative validity_period
+    that node-smpp reads as two hours from now."""
+    async with bound(node_smsc, Inbound()) as session:
+        submit = dataclasses.replace(notice(b"x"), expires_at=time.time() + 7200)
+        await session.submit(submit)
+    [sm] = await node_smsc.wait_for("submit_sm")
+    assert 7190 <= sm["validity_s"] <= 7200
 
 
 # -- delivery receipts ------------------------------------------------------------------

@@ -95,3 +95,21 @@ async def test_undecodable_request_is_answered_with_generic_nack(bound_session, 
     smsc.send_raw(bytes.fromhex("00000010000000ff0000000000000009"))
 
     await eventually(lambda: smsc.stats.generic_nacks_received == 1)
+
+
+async def test_deliver_sm_with_padding_and_vendor_tlvs_is_taken_not_nacked(
+    bound_session, smsc, inbox
+):
+    """What carriers send: a vendor TLV and NUL padding after the body. Answered OK and
+    handed over once, instead of generic_nack and the same PDU redelivered for ever."""
+    await bound_session()
+    head = b"\0" + b"\1\1" + b"84905123456\0" + b"\1\1" + b"8083\0" + bytes(3) + b"\0\0" + bytes(4)
+    body = head + b"\x0bMCKH 123456" + b"\x14\x01\x00\x02\x00\x01" + bytes(3)
+    frame = (16 + len(body)).to_bytes(4, "big") + (5).to_bytes(4, "big") + bytes(4)
+    smsc.send_raw(frame + (77).to_bytes(4, "big") + body)
+
+    (mo,) = await inbox.wait_for(1)
+    await eventually(lambda: smsc.stats.responses["deliver_sm_resp"] == 1)
+
+    assert (mo.source, mo.destination, mo.text) == ("84905123456", "8083", "MCKH 123456")
+    assert smsc.stats.generic_nacks_received == 0

@@ -201,9 +201,62 @@ class TestBodyLayout:
         assert got.short_message == b"hi"
         assert got.message_state == 2
 
+    @pytest.mark.parametrize("padding", [1, 3, 4, 9])
+    def test_zero_padding_after_the_mandatory_body_is_accepted(self, padding):
+        """Carriers pad deliver_sm with NULs; SMPP 3.4 has no TLV 0x0000, so it is padding."""
+        got = pdu.decode(frame(CommandId.DELIVER_SM, DELIVER_HEAD + b"\2hi" + bytes(padding)))
+        assert got.short_message == b"hi"
+
+    def test_zero_padding_after_the_last_tlv_is_accepted(self):
+        body = DELIVER_HEAD + b"\2hi\x04\x27\x00\x01\x02" + bytes(2)
+        got = pdu.decode(frame(CommandId.DELIVER_SM, body))
+        assert got.message_state == 2
+
+    def test_vendor_tlvs_are_skipped_and_the_known_ones_kept(self):
+        """Vendor tags (0x1400-0x3FFF) anywhere among the TLVs are skipped by their length."""
+        body = (
+            DELIVER_HEAD + b"\2hi" + b"\x14\x01\x00\x03abc" + b"\x04\x27\x00\x01\x02"
+            + b"\x00\x1e\x00\x0312\x00" + b"\x30\x00\x00\x00"
+        )  # fmt: skip
+        got = pdu.decode(frame(CommandId.DELIVER_SM, body))
+        assert (got.short_message, got.message_state) == (b"hi", 2)
+        assert pdu.text_field(got.receipted_message_id) == "12"
+
+    def test_standard_tlv_smpplib_cannot_read_is_skipped(self):
+        """A tag smpplib's deliver_sm table lacks (dest_addr_subunit) and an integer TLV of
+        the wrong length (a 4-octet user_message_reference) would raise or shift the rest:
+        skipped, the others read."""
+        body = (
+            DELIVER_HEAD + b"\2hi" + b"\x00\x05\x00\x01\x01"
+            + b"\x02\x04\x00\x04\x00\x00\x00\x01" + b"\x04\x27\x00\x01\x02"
+        )  # fmt: skip
+        got = pdu.decode(frame(CommandId.DELIVER_SM, body))
+        assert got.message_state == 2
+
+    @pytest.mark.parametrize("tail", [b"\x00\x01", b"\x00\x00\x07", b"\x04\x27\x00"])
+    def test_non_zero_bytes_too_short_for_a_tlv_are_still_refused(self, tail):
+        with pytest.raises(ProtocolError, match="stray bytes"):
+            pdu.decode(frame(CommandId.DELIVER_SM, DELIVER_HEAD + b"\2hi" + tail))
+
     def test_data_sm_with_its_payload_in_a_tlv_decodes(self):
         got = pdu.decode(frame(CommandId.DATA_SM, DATA_SM_HEAD + b"\x04\x24\x00\x02hi"))
         assert got.command == "data_sm"
+
+
+class TestValidity:
+    @pytest.mark.parametrize(
+        ("seconds", "expected"),
+        [
+            (48 * 3600, "000002000000000R"),
+            (3661.9, "000000010101000R"),
+            (0, "000000000001000R"),
+            (-5, "000000000001000R"),
+            (10**9, "000099235959000R"),
+        ],
+    )
+    def test_relative_validity_format(self, seconds, expected):
+        """Days, hours, minutes, seconds left; rounded down; at least 1 s, at most 99 days."""
+        assert pdu.relative_validity(seconds) == expected
 
 
 class TestStatusTable:
@@ -214,13 +267,18 @@ class TestStatusTable:
             (Status.ESME_RTHROTTLED, StatusClass.THROTTLE),
             (Status.ESME_RMSGQFUL, StatusClass.TRANSIENT),
             (Status.ESME_RSYSERR, StatusClass.TRANSIENT),
+            (Status.ESME_RX_T_APPN, StatusClass.TRANSIENT),
+            (Status.ESME_RINVBNDSTS, StatusClass.REBIND),
+            (Status.ESME_RX_P_APPN, StatusClass.PERMANENT),
+            (Status.ESME_RINVEXPIRY, StatusClass.PERMANENT),
             (Status.ESME_RINVDSTADR, StatusClass.PERMANENT),
             (Status.ESME_RSUBMITFAIL, StatusClass.PERMANENT),
             (0x400, StatusClass.PERMANENT),
         ],
     )
     def test_default_classes(self, status, expected):
-        """Throttle, queue-full and system error are retried; the rest is permanent."""
+        """Throttle pauses; bind status rebinds; queue-full, system error and the
+        temporary app error are retried; the rest is permanent."""
         assert StatusTable().classify(status) is expected
 
     def test_overrides_replace_defaults(self):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import time
 
 import pytest
 
@@ -160,15 +162,26 @@ class TestSubmit:
 
         assert err.value.status_class == StatusClass.TRANSIENT
 
-    async def test_missing_response_is_outcome_unknown(self, bound_session, smsc):
-        """No submit_sm_resp within response_timeout: OutcomeUnknown, never a silent drop."""
-        smsc.config.rules = (Rule("84977*", "no_response"),)
-        session = await bound_session(response_timeout=0.2)
+    async def test_validity_period_is_the_time_left_before_expiry(self, bound_session, smsc):
+        """expires_at one hour ahead: validity_period says so, relative (YYMMDDhhmmss000R),
+        so the SMSC counts from its own receipt and clock skew changes nothing."""
+        session = await bound_session()
+        expires = time.time() + 3600
 
-        with pytest.raises(OutcomeUnknown):
-            await session.submit(sm("84977000000"))
+        await session.submit(dataclasses.replace(sm(), expires_at=expires))
 
-        assert session.stats.outcome_unknown == 1
+        period = smsc.records[0].validity_period
+        assert period.endswith("000R") and period.startswith("000000")
+        hours, minutes, seconds = int(period[6:8]), int(period[8:10]), int(period[10:12])
+        assert 3590 <= hours * 3600 + minutes * 60 + seconds <= 3600
+
+    async def test_validity_period_can_be_turned_off(self, bound_session, smsc):
+        """For an SMSC that refuses relative times (ESME_RINVEXPIRY): none is sent."""
+        session = await bound_session(validity_period=False)
+
+        await session.submit(dataclasses.replace(sm(), expires_at=time.time() + 3600))
+
+        assert smsc.records[0].validity_period == ""
 
     async def test_link_lost_after_write_is_outcome_unknown(self, bound_session, smsc):
         """A submit written before the link dropped may have been accepted: unknown."""
