@@ -16,7 +16,7 @@ POISON = {
     "id": "job-poison",
     "to": "0905123456",
     "template": "result",
-    "params": {"receipt_no": "0101701234", "agency_name": "SCT", "strip": "x", "template": "y"},
+    "params": {"receipt_no": "0101701234", "strip": "x", "template": "y"},
 }
 
 
