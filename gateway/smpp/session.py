@@ -320,8 +320,8 @@ class Session:
                 await self._limiter.wait()
                 if not usable(link):
                     continue
-                self._begin()
                 fields = submit_fields(sm, validity=self.config.validity_period)
+                self._begin()
                 try:
                     resp = await self._responses.exchange(link, "submit_sm", fields)
                 except ConnectError:
