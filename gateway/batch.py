@@ -112,7 +112,10 @@ class Batcher(Generic[T]):
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancel that
+            # lands in the step where the item arrives, and close() then waits for ever.
             try:
-                batch.append(await asyncio.wait_for(self._queue.get(), remaining))
+                async with asyncio.timeout(remaining):
+                    batch.append(await self._queue.get())
             except TimeoutError:
                 return

@@ -94,3 +94,22 @@ async def test_put_after_close_is_refused():
         pass
     with pytest.raises(ConnectionAbortedError):
         await asyncio.wait_for(batcher.put_until_stored(1, event="test_commit_failed"), 5)
+
+
+@pytest.mark.timeout(10)
+async def test_close_while_an_item_arrives_mid_batch_still_ends():
+    """An item that completes the batcher's wait in the same loop step as the close's
+    cancel: the batcher still stops (Python 3.11's wait_for swallowed that cancel, and
+    closing waited for ever: a daemon deaf to SIGTERM)."""
+    batcher = Batcher(Disk().commit, max_items=10, max_wait=5.0)
+    async with batcher:
+        first = asyncio.create_task(batcher.put(1))
+        await asyncio.sleep(0.05)  # the batch is open, waiting for more
+        batcher._queue.put_nowait((2, asyncio.get_running_loop().create_future()))
+        assert batcher._task is not None
+        batcher._task.cancel()
+        await asyncio.wait({batcher._task}, timeout=2)
+
+        assert batcher._task.done()
+    with pytest.raises(ConnectionAbortedError):
+        await first
