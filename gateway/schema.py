@@ -215,7 +215,7 @@ def connect(path: str) -> sqlite3.Connection:
     in it: a damaged file is not migrated further into damage.
     """
     if path != ":memory:":
-        _create_private(Path(path))
+        create_private(Path(path))
     try:
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
@@ -261,7 +261,7 @@ def _describe(exc: sqlite3.Error) -> str:
     return f"cannot be used ({text})"
 
 
-def _create_private(path: Path) -> None:
+def create_private(path: Path) -> None:
     """Create the database file (and its directory) for the owner alone, if missing."""
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
