@@ -43,7 +43,7 @@ import asyncio
 import random
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, TypeVar
@@ -251,46 +251,93 @@ class MqttLink:
     async def publish(
         self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False
     ) -> None:
-        """Publish and, for QoS 1, return once the broker has accepted it.
+        """Publish and, for QoS 1, return once the broker has accepted it (`publish_all`
+        of one)."""
+        await self.publish_all(topic, [payload], qos=qos, retain=retain)
 
-        Waits for a connection if there is none. If the connection drops before the
-        broker's acknowledgement, publishes again on the next one: at least once, so
-        possibly twice. A publish the broker refuses (an MQTT 5 PUBACK reason code such as
-        0x87 Not authorized) is never taken as done: it is logged and tried again with
-        back-off until accepted, and counted in `refused_publishes` meanwhile. Raises
-        LinkClosedError only when the link closes.
+    async def publish_all(
+        self,
+        topic: str,
+        payloads: Sequence[bytes],
+        *,
+        qos: int = 1,
+        retain: bool = False,
+        accepted: Callable[[int], None] | None = None,
+    ) -> None:
+        """Publish `payloads` to `topic` in this order; return once the broker has
+        accepted every one. `accepted(n)` is told each time the first n are accepted.
+
+        Pipelined, up to PUBLISH_CONCURRENCY awaiting their PUBACK on one connection:
+        MQTT keeps the order of QoS 1 publishes on one connection. Waits for a connection
+        if there is none. When one is not accepted (the connection drops before its
+        PUBACK, or the broker refuses it: an MQTT 5 reason code such as 0x87 Not
+        authorized), it and everything after it are published again from there, so the
+        broker never has a newer one before an older one (the ones after it possibly
+        twice: at least once). While the broker refuses, only the oldest is tried, with
+        back-off, so none of the rest gets ahead of it once it is allowed; the episode is
+        counted in `refused_publishes` and logged once when it starts and once when it
+        ends. Raises LinkClosedError only when the link closes.
         """
+        done = 0
         refusals = 0
         try:
-            while True:
+            while done < len(payloads):
                 connection = await self._live_connection()
-                try:
-                    await self._on(
-                        connection, connection.publish(topic, payload, qos=qos, retain=retain)
-                    )
-                    return
-                except RefusedError as exc:
-                    if refusals == 0:
-                        self._refusing += 1
+                size = 1 if refusals else PUBLISH_CONCURRENCY
+                window = payloads[done : done + size]
+                taken, failure = await self._in_order(connection, topic, window, qos, retain)
+                if taken:
+                    done += taken
+                    if accepted is not None:
+                        accepted(done)
+                    if refusals:
+                        log.info("mqtt_publish_allowed", **self._ident, topic=topic,
+                                 refused=refusals)  # fmt: skip
+                        self._refusing -= 1
+                        refusals = 0
+                if isinstance(failure, RefusedError):
                     self.publish_refusals += 1
                     delay = self._backoff(refusals)
+                    if not refusals:
+                        self._refusing += 1
+                        log.error("mqtt_publish_refused", **self._ident, topic=topic,
+                                  reason=failure.reason, waiting=len(payloads) - done,
+                                  retry_in=round(delay, 2))  # fmt: skip
                     refusals += 1
-                    log.error(
-                        "mqtt_publish_refused",
-                        **self._ident,
-                        topic=topic,
-                        reason=exc.reason,
-                        attempt=refusals,
-                        retry_in=round(delay, 2),
-                    )
                     await self._wait_any(self._closed, timeout=delay)
-                except aiomqtt.MqttError:
+                elif failure is not None:
                     # The connection is going; wait for the next one, or retry shortly if
                     # paho refused while the connection still looked alive.
                     await self._wait_any(self._closed, connection.lost, timeout=self._backoff(0))
         finally:
             if refusals:
                 self._refusing -= 1
+
+    async def _in_order(
+        self, connection: Connection, topic: str, payloads: Sequence[bytes], qos: int,
+        retain: bool,
+    ) -> tuple[int, Exception | None]:  # fmt: skip
+        """Send `payloads` on `connection` in order; how many leading ones the broker
+        accepted, and what stopped the next one (None if none did)."""
+        answers: list[asyncio.Future[None]] = []
+        failure: Exception | None = None
+        try:
+            for payload in payloads:
+                answers.append(connection.send(topic, payload, qos=qos, retain=retain))
+        except aiomqtt.MqttError as exc:
+            failure = exc
+        taken = 0
+        try:
+            for answer in answers:
+                await self._on(connection, answer)
+                taken += 1
+        except (RefusedError, aiomqtt.MqttError) as exc:
+            failure = exc
+        finally:
+            for answer in answers[taken:]:
+                answer.cancel()
+            await asyncio.gather(*answers[taken:], return_exceptions=True)
+        return taken, failure if taken < len(payloads) else None
 
     # -- connection task -------------------------------------------------------------
 
