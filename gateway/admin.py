@@ -55,7 +55,10 @@ class Queue(Protocol):
 class Snapshot:
     smsc_bound: bool
     broker_connected: bool
+    # Waiting to be sent (state `queued`), and sent, waiting for the delivery receipt
+    # (`submitted`): the two halves of what is not yet final.
     queued: int
+    # The oldest message not yet final, in either of those states.
     oldest_queued_age: float | None
     window_in_use: int
     messages: dict[str, int]
@@ -63,6 +66,12 @@ class Snapshot:
     # again, and subscriptions not granted. Either makes the gateway unhealthy.
     refused_publishes: int = 0
     refused_subscriptions: tuple[str, ...] = ()
+    awaiting_receipt: int = 0
+
+    @property
+    def not_final(self) -> int:
+        """`motcua_queue_depth`: queued or awaiting a receipt."""
+        return self.queued + self.awaiting_receipt
 
     @property
     def broker_degraded(self) -> bool:
@@ -90,6 +99,7 @@ class Snapshot:
             "refused_publishes": self.refused_publishes,
             "refused_subscriptions": list(self.refused_subscriptions),
             "queued": self.queued,
+            "awaiting_receipt": self.awaiting_receipt,
             "oldest_queued_age_seconds": (
                 None if self.oldest_queued_age is None else round(self.oldest_queued_age, 1)
             ),
@@ -103,7 +113,10 @@ class Snapshot:
             broker = "BROKER DOWN"
         else:
             broker = "BROKER REFUSING" if self.broker_degraded else "broker ok"
-        return f"{smsc}, {broker}, {self.queued} queued, window {self.window_in_use}"
+        return (
+            f"{smsc}, {broker}, {self.queued} queued, {self.awaiting_receipt} awaiting "
+            f"receipt, window {self.window_in_use}"
+        )
 
 
 class Observed:
@@ -127,14 +140,16 @@ class Observed:
         self._clock = clock
 
     async def snapshot(self) -> Snapshot:
-        depth, oldest = await self.store.queue()
+        _, oldest = await self.store.queue()
+        messages = await self.store.counts()
         return Snapshot(
             smsc_bound=self.smpp.bound,
             broker_connected=self.broker.connected,
-            queued=depth,
+            queued=messages.get("queued", 0),
+            awaiting_receipt=messages.get("submitted", 0),
             oldest_queued_age=None if oldest is None else max(0.0, self._clock() - oldest),
             window_in_use=self.smpp.window_in_use,
-            messages=await self.store.counts(),
+            messages=messages,
             refused_publishes=self.broker.refused_publishes,
             refused_subscriptions=self.broker.refused_subscriptions,
         )
@@ -190,7 +205,11 @@ class _Collector(Collector):
         refused.add_metric(["publish"], snap.refused_publishes)
         refused.add_metric(["subscribe"], len(snap.refused_subscriptions))
         yield refused
-        yield GaugeMetricFamily("motcua_queue_depth", "messages not yet final", value=snap.queued)
+        yield GaugeMetricFamily(
+            "motcua_queue_depth",
+            "messages not yet final: queued, or submitted and awaiting a receipt",
+            value=snap.not_final,
+        )
         yield GaugeMetricFamily(
             "motcua_oldest_queued_seconds",
             "age of the oldest message not yet final",

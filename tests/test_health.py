@@ -157,3 +157,34 @@ def test_broker_refusing_makes_health_degraded_and_503():
         "degraded",
     )
     assert "BROKER REFUSING" in snap.summary()
+
+
+class TestWhatIsWaiting:
+    """`queued` is what waits to be sent; what was sent and waits for its receipt is
+    `awaiting_receipt` (before: /healthz said 5 queued while none was, 5 submitted)."""
+
+    async def _snapshot(self, tmp_path: Path) -> Snapshot:
+        async with Store.open(tmp_path / "g.db") as store:
+            await store.record_intake(
+                messages=[message(f"m{n}") for n in range(5)] + [message("r", state="rejected")]
+            )
+            await store.fetchall(
+                "UPDATE messages SET state = 'submitted' WHERE ref IN ('m0', 'm1', 'm2')"
+            )
+            observed = Observed(_Smpp(), _Broker(), store, receipts=Counter(), mo=Counter())
+            return await observed.snapshot()
+
+    async def test_healthz_tells_queued_from_awaiting_receipt(self, tmp_path: Path):
+        health = (await self._snapshot(tmp_path)).as_dict()
+
+        assert (health["queued"], health["awaiting_receipt"]) == (2, 3)
+
+    async def test_status_line_tells_queued_from_awaiting_receipt(self, tmp_path: Path):
+        summary = (await self._snapshot(tmp_path)).summary()
+
+        assert "2 queued, 3 awaiting receipt" in summary
+
+    async def test_queue_depth_metric_counts_every_message_not_yet_final(self, tmp_path: Path):
+        snap = await self._snapshot(tmp_path)
+
+        assert snap.not_final == 5
