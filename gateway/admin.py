@@ -8,6 +8,7 @@ prometheus-client, on a registry of our own (nothing global).
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -230,22 +231,52 @@ class _Collector(Collector):
         yield messages
 
 
-class Admin:
-    """`async with Admin(observed, host, port):` serves until the block ends."""
+class AdminUnavailable(Exception):
+    """The admin address cannot be listened on (another service holds the port)."""
 
-    def __init__(self, observed: Observed, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, why: str) -> None:
+        super().__init__(
+            f"admin endpoint {host}:{port} cannot be opened ({why}); free the port or "
+            "set admin.port"
+        )
+        self.port = port
+
+
+class Admin:
+    """`async with Admin(observed, host, port):` serves until the block ends.
+
+    The port is bound on entry, so the daemon can take it first, before it holds a bind
+    or a broker session: `observed` may come later (`observe`); until then /healthz
+    answers 503 `starting`. A port that cannot be bound is AdminUnavailable."""
+
+    def __init__(self, observed: Observed | None, host: str, port: int) -> None:
+        self._observed = observed
+        self._collector = _Collector(observed) if observed is not None else None
+        self._registry = CollectorRegistry(auto_describe=False)
+        if self._collector is not None:
+            self._registry.register(self._collector)
+        self._host, self._port = host, port
+        self._http = HttpServer(self._route, host, port)
+
+    def observe(self, observed: Observed) -> None:
+        """What the endpoint reports, once the parts it reads from exist."""
+        if self._collector is not None:
+            self._registry.unregister(self._collector)
         self._observed = observed
         self._collector = _Collector(observed)
-        self._registry = CollectorRegistry(auto_describe=False)
         self._registry.register(self._collector)
-        self._http = HttpServer(self._route, host, port)
 
     @property
     def port(self) -> int:
         return self._http.port
 
     async def __aenter__(self) -> Admin:
-        await self._http.__aenter__()
+        try:
+            await self._http.__aenter__()
+        except OSError as exc:
+            # asyncio's strerror repeats the address: the errno's own words are enough.
+            why = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+            raise AdminUnavailable(self._host, self._port, why) from None
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -254,6 +285,8 @@ class Admin:
     async def _route(self, method: str, path: str, _body: bytes) -> Response:
         if method != "GET":
             return Response.json(405, {"error": "use GET"})
+        if self._observed is None or self._collector is None:
+            return Response.json(503, {"status": "starting"})
         if path == "/healthz":
             snap = await self._observed.snapshot()
             return Response.json(200 if snap.healthy else 503, snap.as_dict())

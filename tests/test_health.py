@@ -4,15 +4,19 @@ that refuses shown as such."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections import Counter
 from pathlib import Path
 
-from gateway.admin import Observed, Snapshot
+import pytest
+
+from gateway.admin import Admin, AdminUnavailable, Observed, Snapshot
 from gateway.app import Gateway, _status_line
 from gateway.config import default_config
 from gateway.store import NewMessage, Store
 from gateway.systemd import Notifier
+from tests.gateway_rig import http_get
 
 
 def message(ref: str, state: str = "queued", created: float = 0.0) -> NewMessage:
@@ -188,3 +192,19 @@ class TestWhatIsWaiting:
         snap = await self._snapshot(tmp_path)
 
         assert snap.not_final == 5
+
+
+async def test_admin_bound_before_the_parts_exist_answers_503_starting():
+    """The daemon takes its admin port first; until the parts it reports on exist, it
+    says it is starting rather than failing the request."""
+    async with Admin(None, "127.0.0.1", 0) as admin:
+        status, body = await http_get(admin.port, "/healthz")
+
+    assert (status, json.loads(body)) == (503, {"status": "starting"})
+
+
+async def test_a_taken_admin_port_is_a_refusal_naming_it():
+    async with Admin(None, "127.0.0.1", 0) as first:
+        with pytest.raises(AdminUnavailable, match=f"127.0.0.1:{first.port} cannot be opened"):
+            async with Admin(None, "127.0.0.1", first.port):
+                pass

@@ -92,3 +92,42 @@ async def test_daemon_whose_admin_port_is_taken_ends_at_once_with_one_line(broke
     text = err.decode("utf-8", errors="replace")
     assert str(port) in text
     assert "Traceback" not in text
+
+
+async def test_a_taken_admin_port_is_refused_before_the_smsc_is_bound_or_the_store_opened(
+    broker, tmp_path
+):
+    """The admin port is the first thing the daemon takes after the store lock: a taken
+    one is exit 3 and one line naming it, with no bind made and no store migrated."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    db = tmp_path / "gateway.db"
+    try:
+        async with SmscSimulator(SimConfig()) as smsc:
+            config = tmp_path / "gateway.yaml"
+            write_daemon_config(
+                config, broker_port=broker.port, smsc_port=smsc.port, db=db, admin_port=port,
+            )  # fmt: skip
+            daemon = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "gateway.cli", "run", "-c", str(config),
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+                env={**os.environ, "MOTCUA_SMS_LOG_FORMAT": "json"},
+            )  # fmt: skip
+            try:
+                async with asyncio.timeout(15):
+                    _, err = await daemon.communicate()
+            finally:
+                if daemon.returncode is None:
+                    daemon.kill()
+                    await daemon.wait()
+            binds = smsc.stats.binds
+    finally:
+        taken.close()
+
+    assert daemon.returncode == STARTUP_FAILURE
+    (line,) = err.decode("utf-8", errors="replace").splitlines()
+    assert f"admin endpoint 127.0.0.1:{port} cannot be opened" in line
+    assert binds == 0
+    assert db.stat().st_size == 0  # created empty by the lock, never migrated
