@@ -227,13 +227,17 @@ def connect(path: str) -> sqlite3.Connection:
     """
     if path != ":memory:":
         create_private(Path(path))
-        make_private(Path(path))
     try:
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
         raise StoreUnusable(path, f"cannot be opened ({exc})") from None
     try:
         _check(db, path)
+        if path != ":memory:":
+            # Once it is known to be a store we use (a refused file is left as it is);
+            # -wal and -shm the check opened took the database's mode, and are made
+            # private with it.
+            make_private(Path(path))
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA busy_timeout=5000")

@@ -7,8 +7,10 @@ from __future__ import annotations
 import sqlite3
 import stat
 
+import pytest
 import structlog.testing
 
+from gateway.schema import SCHEMA_VERSION, StoreUnusable
 from gateway.store import Store
 
 
@@ -63,3 +65,17 @@ async def test_an_owner_only_store_is_left_as_it_is(tmp_path):
             pass
 
     assert [e for e in logs if e["event"] == "store_files_made_private"] == []
+
+
+async def test_a_store_refused_at_start_up_is_left_as_it_is(tmp_path):
+    """A store of a newer version is not ours to change, its mode included."""
+    db = tmp_path / "gateway.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.chmod(0o644)
+
+    with pytest.raises(StoreUnusable, match="newer version"):
+        async with Store.open(db):
+            pass
+
+    assert stat.S_IMODE(db.stat().st_mode) == 0o644
