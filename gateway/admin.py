@@ -8,6 +8,7 @@ prometheus-client, on a registry of our own (nothing global).
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -55,7 +56,10 @@ class Queue(Protocol):
 class Snapshot:
     smsc_bound: bool
     broker_connected: bool
+    # Waiting to be sent (state `queued`), and sent, waiting for the delivery receipt
+    # (`submitted`): the two halves of what is not yet final.
     queued: int
+    # The oldest message not yet final, in either of those states.
     oldest_queued_age: float | None
     window_in_use: int
     messages: dict[str, int]
@@ -63,6 +67,12 @@ class Snapshot:
     # again, and subscriptions not granted. Either makes the gateway unhealthy.
     refused_publishes: int = 0
     refused_subscriptions: tuple[str, ...] = ()
+    awaiting_receipt: int = 0
+
+    @property
+    def not_final(self) -> int:
+        """`motcua_queue_depth`: queued or awaiting a receipt."""
+        return self.queued + self.awaiting_receipt
 
     @property
     def broker_degraded(self) -> bool:
@@ -90,6 +100,7 @@ class Snapshot:
             "refused_publishes": self.refused_publishes,
             "refused_subscriptions": list(self.refused_subscriptions),
             "queued": self.queued,
+            "awaiting_receipt": self.awaiting_receipt,
             "oldest_queued_age_seconds": (
                 None if self.oldest_queued_age is None else round(self.oldest_queued_age, 1)
             ),
@@ -103,7 +114,10 @@ class Snapshot:
             broker = "BROKER DOWN"
         else:
             broker = "BROKER REFUSING" if self.broker_degraded else "broker ok"
-        return f"{smsc}, {broker}, {self.queued} queued, window {self.window_in_use}"
+        return (
+            f"{smsc}, {broker}, {self.queued} queued, {self.awaiting_receipt} awaiting "
+            f"receipt, window {self.window_in_use}"
+        )
 
 
 class Observed:
@@ -129,14 +143,16 @@ class Observed:
         self._clock = clock
 
     async def snapshot(self) -> Snapshot:
-        depth, oldest = await self.store.queue()
+        _, oldest = await self.store.queue()
+        messages = await self.store.counts()
         return Snapshot(
             smsc_bound=self.smpp.bound,
             broker_connected=self.broker.connected,
-            queued=depth,
+            queued=messages.get("queued", 0),
+            awaiting_receipt=messages.get("submitted", 0),
             oldest_queued_age=None if oldest is None else max(0.0, self._clock() - oldest),
             window_in_use=self.smpp.window_in_use,
-            messages=await self.store.counts(),
+            messages=messages,
             refused_publishes=self.broker.refused_publishes,
             refused_subscriptions=self.broker.refused_subscriptions,
         )
@@ -201,7 +217,11 @@ class _Collector(Collector):
         refused.add_metric(["publish"], snap.refused_publishes)
         refused.add_metric(["subscribe"], len(snap.refused_subscriptions))
         yield refused
-        yield GaugeMetricFamily("motcua_queue_depth", "messages not yet final", value=snap.queued)
+        yield GaugeMetricFamily(
+            "motcua_queue_depth",
+            "messages not yet final: queued, or submitted and awaiting a receipt",
+            value=snap.not_final,
+        )
         yield GaugeMetricFamily(
             "motcua_oldest_queued_seconds",
             "age of the oldest message not yet final",
@@ -222,22 +242,52 @@ class _Collector(Collector):
         yield messages
 
 
-class Admin:
-    """`async with Admin(observed, host, port):` serves until the block ends."""
+class AdminUnavailable(Exception):
+    """The admin address cannot be listened on (another service holds the port)."""
 
-    def __init__(self, observed: Observed, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, why: str) -> None:
+        super().__init__(
+            f"admin endpoint {host}:{port} cannot be opened ({why}); free the port or "
+            "set admin.port"
+        )
+        self.port = port
+
+
+class Admin:
+    """`async with Admin(observed, host, port):` serves until the block ends.
+
+    The port is bound on entry, so the daemon can take it first, before it holds a bind
+    or a broker session: `observed` may come later (`observe`); until then /healthz
+    answers 503 `starting`. A port that cannot be bound is AdminUnavailable."""
+
+    def __init__(self, observed: Observed | None, host: str, port: int) -> None:
+        self._observed = observed
+        self._collector = _Collector(observed) if observed is not None else None
+        self._registry = CollectorRegistry(auto_describe=False)
+        if self._collector is not None:
+            self._registry.register(self._collector)
+        self._host, self._port = host, port
+        self._http = HttpServer(self._route, host, port)
+
+    def observe(self, observed: Observed) -> None:
+        """What the endpoint reports, once the parts it reads from exist."""
+        if self._collector is not None:
+            self._registry.unregister(self._collector)
         self._observed = observed
         self._collector = _Collector(observed)
-        self._registry = CollectorRegistry(auto_describe=False)
         self._registry.register(self._collector)
-        self._http = HttpServer(self._route, host, port)
 
     @property
     def port(self) -> int:
         return self._http.port
 
     async def __aenter__(self) -> Admin:
-        await self._http.__aenter__()
+        try:
+            await self._http.__aenter__()
+        except OSError as exc:
+            # asyncio's strerror repeats the address: the errno's own words are enough.
+            why = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+            raise AdminUnavailable(self._host, self._port, why) from None
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -246,6 +296,8 @@ class Admin:
     async def _route(self, method: str, path: str, _body: bytes) -> Response:
         if method != "GET":
             return Response.json(405, {"error": "use GET"})
+        if self._observed is None or self._collector is None:
+            return Response.json(503, {"status": "starting"})
         if path == "/healthz":
             snap = await self._observed.snapshot()
             return Response.json(200 if snap.healthy else 503, snap.as_dict())

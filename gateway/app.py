@@ -1,7 +1,7 @@
 """Composition root: builds the parts from the configuration and runs them in order.
 
-    hold the store (one daemon per store) → open store → receipts tracker, MO
-    dispatcher → SMPP session → MQTT link → admin HTTP → intake, sender, status
+    hold the store (one daemon per store) → admin port → open store → receipts tracker,
+    MO dispatcher → SMPP session → MQTT link → admin reports them → intake, sender, status
     publisher, apology schedule, retention, receipt expiry, heartbeat → READY=1 → wait
     for stop → STOPPING=1 → stop intake → drain the sender (bounded) → stop the rest
     → close admin, MQTT, unbind SMPP, close the store, release it (reverse order).
@@ -154,6 +154,14 @@ class Gateway:
             # Before the store is touched: a second daemon is refused (StoreHeld) before it
             # migrates, sends or connects to the broker under the same client id.
             stack.enter_context(hold(config.store.path))
+            # The admin port next: taken by another service, it is a start-up refusal
+            # (AdminUnavailable, exit 3) before the store is migrated or anything is bound.
+            admin: Admin | None = None
+            if config.admin.enabled:
+                admin = await stack.enter_async_context(
+                    Admin(None, config.admin.host, config.admin.port)
+                )
+                self.admin_port = admin.port
             store = await stack.enter_async_context(Store.open(config.store.path))
             tracker = await stack.enter_async_context(Tracker(store))
             dispatcher = await stack.enter_async_context(Dispatcher(store, composer, config))
@@ -179,11 +187,8 @@ class Gateway:
                 mo=dispatcher.outcomes,
                 repeated_ids=intake.repeats.counts,
             )
-            if config.admin.enabled:
-                admin = await stack.enter_async_context(
-                    Admin(observed, config.admin.host, config.admin.port)
-                )
-                self.admin_port = admin.port
+            if admin is not None:
+                admin.observe(observed)
             apologies = Apologies(store, composer, config)
             self._reconfigurable = [composer, intake, dispatcher, apologies]
             quiet = config.schedule.quiet_hours

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from gateway.admin import AdminUnavailable
 from gateway.config import (
     MQTT_PASSWORD_ENV,
     SMPP_PASSWORD_ENV,
@@ -162,8 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             sys.stdout.write(asyncio.run(_report(config, args)))
             return 0
-    except StoreError as exc:
-        # Held by another daemon, not a database, damaged, newer: one line, no traceback.
+    except (StoreError, AdminUnavailable) as exc:
+        # Held by another daemon, not a database, damaged, newer; the admin port taken:
+        # one line, no traceback.
         print(f"motcua-sms: {exc}", file=sys.stderr)
         return STARTUP_FAILURE
     raise AssertionError(args.command)
@@ -238,7 +240,7 @@ async def _report(config: Config, args: argparse.Namespace) -> str:
     from gateway import report
     from gateway.store import Store
 
-    async with Store.open(config.store.path) as store:
+    async with Store.open(config.store.path, readonly=True) as store:
         rows = await report.build(store, config.tz, args.start, args.end, args.by)
     return report.render(rows, args.format)
 

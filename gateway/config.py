@@ -803,12 +803,16 @@ def _tls(r: _Reader, node: Node, key: str, base_dir: Path) -> TlsConfig:
     return TlsConfig(**files)
 
 
-def _store(r: _Reader, node: Node) -> StoreConfig:
+def _store(r: _Reader, node: Node, base_dir: Path) -> StoreConfig:
+    """A relative `path` is the config file's directory's, as `password_file` and the TLS
+    files are: not the directory the daemon (or `report`) happens to start in."""
     key = "store"
     n = r.section(node, key, [f.name for f in dataclasses.fields(StoreConfig)])
     kw: dict[str, Any] = {}
     if "path" in n:
-        kw["path"] = r.text(n["path"], f"{key}.path")
+        text = r.text(n["path"], f"{key}.path")
+        path = Path(text).expanduser()
+        kw["path"] = text if text == ":memory:" or path.is_absolute() else str(base_dir / path)
     if "retention_days" in n:
         kw["retention_days"] = r.integer(n["retention_days"], f"{key}.retention_days", minimum=1)
     return StoreConfig(**kw)
@@ -1193,7 +1197,7 @@ def parse_config(
     kw["smpp"] = _smpp(r, n.get("smpp", _EMPTY), base_dir)
     kw["mqtt"] = _mqtt(r, n.get("mqtt", _EMPTY), base_dir)
     if "store" in n:
-        kw["store"] = _store(r, n["store"])
+        kw["store"] = _store(r, n["store"], base_dir)
     if "schedule" in n:
         kw["schedule"] = _schedule(r, n["schedule"])
     if "retry" in n:

@@ -56,6 +56,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from gateway.mqtt_connection import Connection, Inbound, RefusedError
+from gateway.mqtt_publish import PUBLISH_CONCURRENCY, OrderedPublishing
 
 __all__ = [
     "PUBLISH_CONCURRENCY",
@@ -75,11 +76,6 @@ T = TypeVar("T")
 # again; one that drops sooner (a broker refusing us right after CONNACK, two daemons
 # sharing a client id and taking the session from each other) keeps climbing.
 STABLE_AFTER = 30.0
-
-# QoS 1 publishes awaiting their PUBACK at once, at most, for whoever publishes in bulk.
-# aiomqtt counts its pending calls on every PUBACK, so the cost grows with the square of
-# this number: 100 keeps the round trip overlapped without that cost showing.
-PUBLISH_CONCURRENCY = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +119,7 @@ class LinkClosedError(Exception):
     """The link is closed (or was never opened): nothing more can be published."""
 
 
-class MqttLink:
+class MqttLink(OrderedPublishing):
     """One persistent MQTT 5 session (clean_start=False + session expiry), manual acks,
     reconnects.
 
@@ -247,50 +243,6 @@ class MqttLink:
     def degraded(self) -> bool:
         """Connected, but the broker refuses some of what we must do (ACL, quota)."""
         return bool(self._refusing or self.refused_subscriptions)
-
-    async def publish(
-        self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False
-    ) -> None:
-        """Publish and, for QoS 1, return once the broker has accepted it.
-
-        Waits for a connection if there is none. If the connection drops before the
-        broker's acknowledgement, publishes again on the next one: at least once, so
-        possibly twice. A publish the broker refuses (an MQTT 5 PUBACK reason code such as
-        0x87 Not authorized) is never taken as done: it is logged and tried again with
-        back-off until accepted, and counted in `refused_publishes` meanwhile. Raises
-        LinkClosedError only when the link closes.
-        """
-        refusals = 0
-        try:
-            while True:
-                connection = await self._live_connection()
-                try:
-                    await self._on(
-                        connection, connection.publish(topic, payload, qos=qos, retain=retain)
-                    )
-                    return
-                except RefusedError as exc:
-                    if refusals == 0:
-                        self._refusing += 1
-                    self.publish_refusals += 1
-                    delay = self._backoff(refusals)
-                    refusals += 1
-                    log.error(
-                        "mqtt_publish_refused",
-                        **self._ident,
-                        topic=topic,
-                        reason=exc.reason,
-                        attempt=refusals,
-                        retry_in=round(delay, 2),
-                    )
-                    await self._wait_any(self._closed, timeout=delay)
-                except aiomqtt.MqttError:
-                    # The connection is going; wait for the next one, or retry shortly if
-                    # paho refused while the connection still looked alive.
-                    await self._wait_any(self._closed, connection.lost, timeout=self._backoff(0))
-        finally:
-            if refusals:
-                self._refusing -= 1
 
     # -- connection task -------------------------------------------------------------
 

@@ -87,7 +87,12 @@ class Connection:
             self._resume()
 
     async def publish(self, topic: str, payload: bytes, *, qos: int, retain: bool) -> None:
-        """Publish and, for QoS 1, wait for the PUBACK; RefusedError if it is a refusal.
+        """Publish and, for QoS 1, wait for the PUBACK; RefusedError if it is a refusal."""
+        await self.send(topic, payload, qos=qos, retain=retain)
+
+    def send(self, topic: str, payload: bytes, *, qos: int, retain: bool) -> asyncio.Future[None]:
+        """Hand the publish to paho now, so publishes go out in the order of these calls;
+        the future is its PUBACK (RefusedError if it is a refusal), cancellable.
 
         Through paho rather than aiomqtt's `publish`, which throws the reason code away.
         MQTT 3.1.1 has no reason codes: every PUBACK is an acceptance there.
@@ -96,13 +101,21 @@ class Connection:
         if info.rc != MQTT_ERR_SUCCESS:
             raise aiomqtt.MqttCodeError(info.rc, "Could not publish message")
         if qos == 0:
-            return
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
         answer: asyncio.Future[ReasonCode | None] = asyncio.get_running_loop().create_future()
         self._pubacks[info.mid] = answer
+        return asyncio.ensure_future(self._answered(topic, info.mid, answer))
+
+    async def _answered(
+        self, topic: str, mid: int, answer: asyncio.Future[ReasonCode | None]
+    ) -> None:
         try:
             code = await answer
         finally:
-            self._pubacks.pop(info.mid, None)
+            if self._pubacks.get(mid) is answer:
+                del self._pubacks[mid]
         if code is not None and code.is_failure:
             raise RefusedError(topic, str(code))
 

@@ -6,14 +6,25 @@ A store that cannot be used is refused at start-up with one message naming the f
 written by a newer version whose schema this one does not know. A new database file is
 created readable by its owner only; SQLite gives its -wal and -shm files the database
 file's permissions, so personal data never lands in a world-readable file, with or
-without systemd's UMask.
+without systemd's UMask. A store the daemon did not create (a `.backup` restore, the
+previous release's, made under umask 022) is made owner-only when the daemon opens it.
+
+Readers beside the daemon (`report`) open the store read-only (`read_only`): they never
+migrate it (a migration under a running daemon of the previous release made its
+receipts match nothing), never change a mode, never create a file.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import stat
+import urllib.parse
 from pathlib import Path
+
+import structlog
+
+log = structlog.get_logger("gateway.store")
 
 
 class StoreError(Exception):
@@ -228,13 +239,18 @@ def connect(path: str) -> sqlite3.Connection:
     in it: a damaged file is not migrated further into damage.
     """
     if path != ":memory:":
-        _create_private(Path(path))
+        create_private(Path(path))
     try:
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
         raise StoreUnusable(path, f"cannot be opened ({exc})") from None
     try:
         _check(db, path)
+        if path != ":memory:":
+            # Once it is known to be a store we use (a refused file is left as it is);
+            # -wal and -shm the check opened took the database's mode, and are made
+            # private with it.
+            make_private(Path(path))
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA busy_timeout=5000")
@@ -249,6 +265,70 @@ def connect(path: str) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+class StoreOutdated(StoreUnusable):
+    """A store of an older schema whose contents a reader of this version cannot read."""
+
+    def __init__(self, path: str | Path, version: int, cause: sqlite3.Error) -> None:
+        super().__init__(
+            path,
+            f"schema {version} is older than this version's {SCHEMA_VERSION} and cannot "
+            f"be read by it ({' '.join(str(cause).split())}); the daemon upgrades it when "
+            "it starts",
+        )
+        self.version = version
+
+
+def read_only(path: str) -> tuple[sqlite3.Connection, int]:
+    """Open the store at `path` for reading only, checked, never migrated: the
+    connection and the store's schema version (older ones are read as they are).
+
+    A store with a -wal or -shm file may have a daemon writing it: `mode=ro`, which uses
+    them as they are. Without either, nobody has it open and the database file holds
+    everything committed: `immutable`, because `mode=ro` would create both files. (A
+    daemon starting during the read could checkpoint under it; a report takes seconds.)
+    """
+    real = os.path.realpath(path)
+    if not os.path.isfile(real):
+        raise StoreUnusable(path, "no such file")
+    live = any(os.path.exists(f"{real}{suffix}") for suffix in ("-wal", "-shm"))
+    uri = f"file:{urllib.parse.quote(real)}?{'mode=ro' if live else 'immutable=1'}"
+    try:
+        db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise StoreUnusable(path, f"cannot be opened ({exc})") from None
+    try:
+        _check(db, path)
+        db.execute("PRAGMA busy_timeout=5000")
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+    except sqlite3.Error as exc:
+        db.close()
+        raise StoreUnusable(path, _describe(exc)) from None
+    except BaseException:
+        db.close()
+        raise
+    return db, version
+
+
+def make_private(path: Path) -> None:
+    """Take group and other permissions off the database, its -wal and its -shm, if
+    they are ours: SQLite gives new -wal and -shm files the database file's mode."""
+    real = os.path.realpath(path)
+    tightened: dict[str, str] = {}
+    for name in (real, f"{real}-wal", f"{real}-shm"):
+        try:
+            info = os.stat(name)
+            if info.st_uid != os.geteuid() or not stat.S_IMODE(info.st_mode) & 0o077:
+                continue
+            os.chmod(name, FILE_MODE)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise StoreUnusable(path, f"{name} cannot be made private ({exc.strerror})") from None
+        tightened[Path(name).name] = oct(stat.S_IMODE(info.st_mode))
+    if tightened:
+        log.warning("store_files_made_private", path=str(path), files=tightened, mode="0o600")
 
 
 def _check(db: sqlite3.Connection, path: str) -> None:
@@ -274,7 +354,7 @@ def _describe(exc: sqlite3.Error) -> str:
     return f"cannot be used ({text})"
 
 
-def _create_private(path: Path) -> None:
+def create_private(path: Path) -> None:
     """Create the database file (and its directory) for the owner alone, if missing."""
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

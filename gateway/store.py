@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gateway import store_receipts
-from gateway.schema import connect
+from gateway.schema import SCHEMA_VERSION, StoreOutdated, connect, read_only
 from gateway.status import status_event
 from gateway.store_receipts import ReceiptUpdate
 
@@ -179,9 +179,17 @@ class Store:
     """
 
     def __init__(
-        self, db: sqlite3.Connection, thread: ThreadPoolExecutor, clock: Any = time.time
+        self,
+        db: sqlite3.Connection,
+        thread: ThreadPoolExecutor,
+        clock: Any = time.time,
+        *,
+        path: str = ":memory:",
+        version: int = SCHEMA_VERSION,
     ) -> None:
         self._db = db
+        self._path = path
+        self._version = version
         self._thread = thread
         self._clock = clock
         # Change notifications, so the sender and the status publisher wait, not poll.
@@ -190,15 +198,25 @@ class Store:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, path: str | Path, *, clock: Any = time.time) -> AsyncIterator[Store]:
+    async def open(
+        cls, path: str | Path, *, clock: Any = time.time, readonly: bool = False
+    ) -> AsyncIterator[Store]:
         """Open, check and migrate the store; StoreUnusable (naming the file) if it cannot
-        be used. Holding it against other daemons is `store_lock.hold`, the daemon's part."""
+        be used. Holding it against other daemons is `store_lock.hold`, the daemon's part.
+
+        `readonly` is for readers beside the daemon (`report`): the store is read as it
+        is, at its own schema version, and a query its older schema cannot answer is
+        StoreOutdated."""
         thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         loop = asyncio.get_running_loop()
         try:
-            db = await loop.run_in_executor(thread, connect, str(path))
+            version = SCHEMA_VERSION  # connect migrates to it
+            if readonly:
+                db, version = await loop.run_in_executor(thread, read_only, str(path))
+            else:
+                db = await loop.run_in_executor(thread, connect, str(path))
             try:
-                yield cls(db, thread, clock)
+                yield cls(db, thread, clock, path=str(path), version=version)
             finally:
                 await loop.run_in_executor(thread, db.close)
         finally:
@@ -212,7 +230,12 @@ class Store:
         return await self._call(_transaction, self._db, fn, args)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        return await self._call(_fetch, self._db, sql, params)
+        try:
+            return await self._call(_fetch, self._db, sql, params)
+        except sqlite3.OperationalError as exc:
+            if self._version >= SCHEMA_VERSION:
+                raise
+            raise StoreOutdated(self._path, self._version, exc) from None
 
     # -- intake ----------------------------------------------------------------------
 

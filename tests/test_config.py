@@ -559,6 +559,32 @@ class TestValues:
         assert config.agencies["STP"].name == "Sở Tư pháp"
 
 
+class TestStorePath:
+    def test_relative_store_path_is_beside_the_config_file(self, tmp_path: Path, monkeypatch):
+        """As password_file and the TLS files are: not the directory the daemon (or a
+        report) happens to start in."""
+        (tmp_path / "etc").mkdir()
+        path = tmp_path / "etc" / "gateway.yaml"
+        path.write_text("store:\n  path: state/gateway.db\n" + AGENCY, encoding="utf-8")
+        monkeypatch.chdir(tmp_path)
+
+        config = load_config(path, env={})
+
+        assert config.store.path == str(tmp_path / "etc" / "state" / "gateway.db")
+
+    def test_absolute_store_path_is_kept_as_written(self, tmp_path: Path):
+        path = tmp_path / "gateway.yaml"
+        path.write_text("store:\n  path: /srv/sms/gateway.db\n" + AGENCY, encoding="utf-8")
+
+        assert load_config(path, env={}).store.path == "/srv/sms/gateway.db"
+
+    def test_an_in_memory_store_stays_in_memory(self, tmp_path: Path):
+        path = tmp_path / "gateway.yaml"
+        path.write_text('store:\n  path: ":memory:"\n' + AGENCY, encoding="utf-8")
+
+        assert load_config(path, env={}).store.path == ":memory:"
+
+
 class TestSecrets:
     def test_yaml_password_is_used_alone(self):
         """With no environment and no file, the YAML value is the password."""

@@ -4,16 +4,20 @@ that refuses shown as such."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections import Counter
 from pathlib import Path
 
-from gateway.admin import Observed, Snapshot
+import pytest
+
+from gateway.admin import Admin, AdminUnavailable, Observed, Snapshot
 from gateway.app import Gateway, _status_line
 from gateway.config import default_config
 from gateway.schema import MIGRATIONS
 from gateway.store import NewMessage, Store
 from gateway.systemd import Notifier
+from tests.gateway_rig import http_get
 
 
 def message(ref: str, state: str = "queued", created: float = 0.0) -> NewMessage:
@@ -160,3 +164,50 @@ def test_broker_refusing_makes_health_degraded_and_503():
         "degraded",
     )
     assert "BROKER REFUSING" in snap.summary()
+
+
+class TestWhatIsWaiting:
+    """`queued` is what waits to be sent; what was sent and waits for its receipt is
+    `awaiting_receipt` (before: /healthz said 5 queued while none was, 5 submitted)."""
+
+    async def _snapshot(self, tmp_path: Path) -> Snapshot:
+        async with Store.open(tmp_path / "g.db") as store:
+            await store.record_intake(
+                messages=[message(f"m{n}") for n in range(5)] + [message("r", state="rejected")]
+            )
+            await store.fetchall(
+                "UPDATE messages SET state = 'submitted' WHERE ref IN ('m0', 'm1', 'm2')"
+            )
+            observed = Observed(_Smpp(), _Broker(), store, receipts=Counter(), mo=Counter())
+            return await observed.snapshot()
+
+    async def test_healthz_tells_queued_from_awaiting_receipt(self, tmp_path: Path):
+        health = (await self._snapshot(tmp_path)).as_dict()
+
+        assert (health["queued"], health["awaiting_receipt"]) == (2, 3)
+
+    async def test_status_line_tells_queued_from_awaiting_receipt(self, tmp_path: Path):
+        summary = (await self._snapshot(tmp_path)).summary()
+
+        assert "2 queued, 3 awaiting receipt" in summary
+
+    async def test_queue_depth_metric_counts_every_message_not_yet_final(self, tmp_path: Path):
+        snap = await self._snapshot(tmp_path)
+
+        assert snap.not_final == 5
+
+
+async def test_admin_bound_before_the_parts_exist_answers_503_starting():
+    """The daemon takes its admin port first; until the parts it reports on exist, it
+    says it is starting rather than failing the request."""
+    async with Admin(None, "127.0.0.1", 0) as admin:
+        status, body = await http_get(admin.port, "/healthz")
+
+    assert (status, json.loads(body)) == (503, {"status": "starting"})
+
+
+async def test_a_taken_admin_port_is_a_refusal_naming_it():
+    async with Admin(None, "127.0.0.1", 0) as first:
+        with pytest.raises(AdminUnavailable, match=f"127.0.0.1:{first.port} cannot be opened"):
+            async with Admin(None, "127.0.0.1", first.port):
+                pass

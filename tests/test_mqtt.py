@@ -262,6 +262,39 @@ class TestPublish:
                 message = await anext(aiter(other.messages))
         assert message.payload == b"late"
 
+    async def test_publishes_interrupted_by_a_lost_connection_resume_from_the_oldest(self, broker):
+        """The connection is taken away mid-stream (another client with our id): what
+        was not acknowledged is published again from the oldest on, so the last copy of
+        each arrives in order (the ones after it possibly twice)."""
+        topic = f"{unique('t')}/SCT/status"
+        client_id = unique("c")
+        payloads = [f"{n:05d}".encode() for n in range(3000)]
+        received: list[bytes] = []
+        async with aiomqtt.Client(broker.host, port=broker.port) as other:
+            await other.subscribe(topic, qos=1)
+
+            async def watch() -> None:
+                async for message in other.messages:
+                    received.append(bytes(message.payload))  # type: ignore[arg-type]
+
+            watcher = asyncio.create_task(watch())
+            async with MqttLink(settings_for(broker, client_id), []) as link:
+                await link.wait_connected(WAIT)
+                counted: list[int] = []
+                sending = asyncio.create_task(
+                    link.publish_all(topic, payloads, accepted=counted.append)
+                )
+                await eventually(lambda: bool(counted))
+                async with aiomqtt.Client(broker.host, port=broker.port, identifier=client_id):
+                    pass  # takes the session, and our connection with it
+                await asyncio.wait_for(sending, 4 * WAIT)
+            await eventually(lambda: set(received) == set(payloads))
+            watcher.cancel()
+
+        last = {payload: at for at, payload in enumerate(received)}
+        assert sorted(last, key=last.__getitem__) == payloads
+        assert counted == sorted(counted) and counted[-1] == len(payloads)
+
     async def test_publish_raises_when_the_link_closes(self, fresh_broker):
         """A publish still waiting for a connection fails when the link closes."""
         async with MqttLink(settings_for(fresh_broker, unique("c")), []) as link:

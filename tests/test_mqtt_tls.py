@@ -19,6 +19,7 @@ from pathlib import Path
 
 import aiomqtt
 import pytest
+import structlog.testing
 from aiomqtt import ProtocolVersion
 
 from gateway.mqtt import MqttLink, MqttSettings, TlsSettings
@@ -155,6 +156,57 @@ class TestRefusedPublish:
             assert (link.refused_publishes, link.degraded) == (0, False)
         watcher.cancel()
         assert received == [b'{"id": "s"}']
+
+    async def test_statuses_held_by_a_refusal_go_out_in_order_once_allowed(
+        self, tls_broker, certificates
+    ):
+        """The refused topic is one stream: only its oldest is tried while refused, so
+        none of the rest gets ahead of it when the broker starts accepting."""
+        received, watcher = await _watching(tls_broker)
+        payloads = [f"{n:03d}".encode() for n in range(25)]
+        async with MqttLink(tls_settings(tls_broker, certificates), []) as link:
+            await link.wait_connected(WAIT)
+            publish = asyncio.create_task(link.publish_all("motcua/SCT/status", payloads))
+            await until(lambda: link.publish_refusals >= 3)
+            tls_broker.set_acl(ACL_ALLOWING)
+            tls_broker.reload()
+            await asyncio.wait_for(publish, 4 * WAIT)
+            await until(lambda: len(received) >= len(payloads))
+        watcher.cancel()
+        assert received == payloads
+
+    async def test_a_refusal_episode_is_logged_once_when_it_starts_and_once_when_it_ends(
+        self, tls_broker, certificates
+    ):
+        """(before: one error line per attempt of each held publish, 153 for 25)"""
+        payloads = [f"{n:03d}".encode() for n in range(25)]
+        with structlog.testing.capture_logs() as logs:
+            async with MqttLink(tls_settings(tls_broker, certificates), []) as link:
+                await link.wait_connected(WAIT)
+                publish = asyncio.create_task(link.publish_all("motcua/SCT/status", payloads))
+                await until(lambda: link.publish_refusals >= 3)
+                tls_broker.set_acl(ACL_ALLOWING)
+                tls_broker.reload()
+                await asyncio.wait_for(publish, 4 * WAIT)
+        events = [(e["event"], e["log_level"]) for e in logs if "publish" in e["event"]]
+        assert events == [("mqtt_publish_refused", "error"), ("mqtt_publish_allowed", "info")]
+
+
+async def _watching(broker: Broker) -> tuple[list[bytes], asyncio.Task[None]]:
+    """Everything published to the status topics, as an agency's software sees it."""
+    received: list[bytes] = []
+    ready = asyncio.Event()
+
+    async def watch() -> None:
+        async with aiomqtt.Client(broker.host, port=broker.port) as client:
+            await client.subscribe("motcua/+/status", qos=1)
+            ready.set()
+            async for message in client.messages:
+                received.append(bytes(message.payload))  # type: ignore[arg-type]
+
+    watcher = asyncio.create_task(watch())
+    await asyncio.wait_for(ready.wait(), WAIT)
+    return received, watcher
 
 
 DYNSEC_ANON_ROLE = "anon-role"

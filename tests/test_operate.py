@@ -110,6 +110,7 @@ async def test_healthz_is_200_while_bound_and_connected(gateway_with_admin):
         "refused_publishes": 0,
         "refused_subscriptions": [],
         "queued": 0,
+        "awaiting_receipt": 0,
         "oldest_queued_age_seconds": None,
         "window_in_use": 0,
     }

@@ -24,6 +24,37 @@ def test_second_holder_is_refused_naming_the_first(tmp_path):
     assert f"on host {socket.gethostname()}" in message
 
 
+def test_a_symlink_to_a_held_store_is_the_same_store(tmp_path):
+    db = tmp_path / "gateway.db"
+    link = tmp_path / "current.db"
+    link.symlink_to(db)
+    with hold(db), pytest.raises(StoreHeld, match="pid"), hold(link):
+        pass
+
+
+def test_a_hard_link_to_a_held_store_is_the_same_store(tmp_path):
+    """A hard link has its own name, so its own lock file: the file's own lock sees it."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    db = tmp_path / "a" / "gateway.db"
+    db.touch(mode=0o600)
+    other = tmp_path / "b" / "gateway.db"
+    os.link(db, other)
+    with hold(db), pytest.raises(StoreHeld, match="another name of this file"), hold(other):
+        pass
+
+
+def test_a_store_held_through_a_link_is_free_again_when_let_go(tmp_path):
+    db = tmp_path / "gateway.db"
+    link = tmp_path / "current.db"
+    link.symlink_to(db)
+    with hold(link):
+        pass
+
+    with hold(db) as path:
+        assert path == lock_path(link)
+
+
 def test_store_is_free_again_when_its_holder_lets_go(tmp_path):
     db = tmp_path / "gateway.db"
     with hold(db):
