@@ -195,7 +195,26 @@ class _Collector(Collector):
         for name, doc, value in (
             ("motcua_throttled", "ESME_RTHROTTLED answers (paused, resent)", stats.throttled),
             ("motcua_smpp_reconnects", "SMPP reconnections", stats.reconnects),
-            ("motcua_ambiguous_resubmits", "submits without an answer", stats.outcome_unknown),
+            (
+                "motcua_ambiguous_resubmits",
+                "submits whose connection closed unanswered (sent again)",
+                stats.outcome_unknown,
+            ),
+            (
+                "motcua_smpp_responses_overdue",
+                "submits unanswered at response_timeout (still awaited)",
+                stats.responses_overdue,
+            ),
+            (
+                "motcua_smpp_late_responses",
+                "submit_sm_resp after response_timeout, settled all the same",
+                stats.late_responses,
+            ),
+            (
+                "motcua_smpp_relinks",
+                "connections retired for an unanswered submit or a rebind answer",
+                stats.relinks,
+            ),
             ("motcua_malformed_pdus", "undecodable PDUs from the SMSC", stats.malformed_pdus),
         ):
             yield CounterMetricFamily(name, doc, value=value)

@@ -7,11 +7,13 @@ that is never answered must still reach a final state, in bounded time.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
 from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
 from tests.faults.rig import Burst
+from tests.gateway_rig import http_get
 
 COUNT = 200
 RESPONSE_TIMEOUT = 1.0
@@ -41,12 +43,15 @@ async def test_smsc_answering_after_the_timeout_gets_no_copies(broker, tmp_path)
             delivered = await burst.all_delivered(timeout=180)
             states = Counter(e["state"] for e in burst.watch.events)
             events = burst.log_events()
+            _status, metrics = await http_get(burst.admin_port, "/metrics")
 
     assert burst.check(delivered) == 0, "no duplicate submits at the SMSC"
     assert smsc.stats.submits == COUNT
     assert states["failed"] == 0 and states["expired"] == 0
     assert events["smpp_late_response"] >= COUNT
     assert events["smpp_relink"] == 0
+    late = re.search(r"^motcua_smpp_late_responses_total (\S+)$", metrics, re.M)
+    assert late is not None and float(late.group(1)) >= COUNT, "operators see late answers"
 
 
 async def test_submit_never_answered_reaches_a_final_state(broker, tmp_path):
