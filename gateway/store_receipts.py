@@ -2,9 +2,10 @@
 
 Three rules live here, each once:
 
-- **More final wins.** A part's state only moves towards the final (`PartState.finality`):
-  a late ENROUTE never undoes DELIVRD, and of two receipts for one id that arrive before
-  its submit_sm_resp is committed (ACCEPTD, then DELIVRD), the DELIVRD is applied.
+- **More final wins, and the first final answer stays.** A part's state only moves
+  towards the final (`PartState.outranked_by`): a late ENROUTE never undoes DELIVRD, and
+  of ACCEPTD, DELIVRD, UNDELIV for one id the DELIVRD stands, whether they came after the
+  submit outcome was committed or overtook it.
 - **Early receipts are short-lived.** A receipt that matches no part is kept
   `EARLY_RECEIPT_TTL` seconds for its submit outcome to commit, then forgotten: carriers
   reuse ids, and a months-old UNDELIV for id `1234` must not settle a new message that
@@ -55,13 +56,25 @@ class PartState(StrEnum):
 
     @property
     def finality(self) -> int:
-        """How final: a receipt is applied unless the part already has a more final state.
-        Among the final states none outranks another: the later receipt is believed."""
+        """How final: a receipt is applied unless the part already has a more final state."""
         return _FINALITY.get(self, FINAL)
 
+    @property
+    def is_final(self) -> bool:
+        return self.finality == FINAL
+
     def outranked_by(self, new: PartState) -> bool:
-        """True when `new` may replace this state."""
-        return new.finality >= self.finality
+        """True when `new` may replace this state: a not-yet-final state gives way to one
+        at least as final; a final state to nothing.
+
+        The first final answer stays because it is the one already given: the message
+        was settled on it and its status published, and a status topic does not take a
+        final state back. A second final receipt for the same id is a carrier's
+        duplicate or contradiction, and applying the same rule to receipts that overtook
+        their submit outcome makes the answer the same whichever side of the commit they
+        fell on.
+        """
+        return not self.is_final and new.finality >= self.finality
 
 
 FINAL = 2
@@ -132,13 +145,13 @@ def apply_receipts(
             continue
         _, part = max(hits)
         if not part_state.get(part, PartState.SUBMITTED).outranked_by(new):
-            continue  # a late "still trying" never undoes a final answer
+            continue  # a late "still trying", or a second final answer
         part_state[part] = new
-        if error and new.finality == FINAL:
+        if error and new.is_final:
             errors[part[0]] = error
     if not part_state:
         return unmatched
-    # The stored state is only replaced by one at least as final.
+    # The stored state is only replaced by one it gives way to.
     for new in {st for st in part_state.values()}:
         weaker = [s.value for s in PartState if s.outranked_by(new)]
         db.executemany(

@@ -54,6 +54,11 @@ async def submit(store: Store, clock: Clock, ref: str = "job-1", keys=KEY) -> No
     )
 
 
+async def state_of(store: Store, ref: str) -> str:
+    ((state,),) = await store.fetchall("SELECT state FROM messages WHERE ref = ?", [ref])
+    return state
+
+
 async def statuses(store: Store) -> list[dict]:
     return [json.loads(p) for _, _, p in await store.pending_statuses(1000)]
 
@@ -65,7 +70,7 @@ def test_final_states_outrank_enroute_which_outranks_submitted():
     assert PartState.SUBMITTED.outranked_by(PartState.ENROUTE)
     assert not PartState.DELIVERED.outranked_by(PartState.ENROUTE)
     assert PartState.ENROUTE.outranked_by(PartState.UNDELIVERABLE)
-    assert PartState.DELIVERED.outranked_by(PartState.UNDELIVERABLE)  # the later one
+    assert not PartState.DELIVERED.outranked_by(PartState.UNDELIVERABLE)  # the first stays
 
 
 # -- receipts before their submit outcome -----------------------------------------------
@@ -199,3 +204,22 @@ async def test_receipt_for_a_reused_id_settles_the_latest_message_with_it(store,
         ("new", "delivered"),
         ("old", "submitted"),
     ]
+
+
+# -- several final receipts for one id --------------------------------------------------
+
+
+@pytest.mark.parametrize("early", [False, True], ids=["after-the-outcome", "overtaking-it"])
+async def test_first_final_receipt_stays_whether_or_not_it_overtook_the_submit(store, clock, early):
+    """ACCEPTD, DELIVRD, UNDELIV for one id: delivered, on either side of the commit of
+    the submit outcome (the answer already published is not taken back)."""
+    await queue(store, clock)
+    if not early:
+        await submit(store, clock)
+    for state, error in (("enroute", None), ("delivered", None), ("undeliverable", "UNDELIV")):
+        await store.record_receipts([(KEY, state, error)])
+    if early:
+        await submit(store, clock)
+
+    assert await state_of(store, "job-1") == "delivered"
+    assert await store.fetchall("SELECT state FROM parts") == [("delivered",)]
