@@ -99,6 +99,9 @@ class SimConfig:
     bind_lifetime: float | None = None
     keep_records: bool = True
     rules: Sequence[Rule] = ()
+    # The first message id it hands out (None: a random one). Small ids written in hex
+    # are the collisions a carrier's counter produces: "A" and "10" both read as 10.
+    first_id: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("response_id_format", "receipt_id_format"):
@@ -219,7 +222,10 @@ class SmscSimulator:
         self.mute = False
         self._conns: set[_Conn] = set()
         self._server: asyncio.Server | None = None
-        self._ids = itertools.count(random.randint(0x10000000, 0x7FFFFFFF))
+        first = self.config.first_id
+        self._ids = itertools.count(
+            random.randint(0x10000000, 0x7FFFFFFF) if first is None else first
+        )
         self._transient_left: dict[tuple[str, str], int] = {}
         self._arrivals: deque[float] = deque()
         self._accepted: deque[float] = deque()
