@@ -223,6 +223,18 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX events_digest ON events (received_at) WHERE digest IS NOT NULL;
     ALTER TABLE messages ADD COLUMN digest TEXT;
     """,
+    # 9: every part is also keyed by its id as written (`s:` without leading zeros), so a
+    # receipt prefers the part with the same id string over one whose id only reads as
+    # the same number in the other base. Ids keyed only by number until now (all hex or
+    # all decimal digits, within the lengths `message_id_keys` reads) get that key.
+    """
+    INSERT INTO part_keys (key, message_id, seq)
+    SELECT 's:' || ltrim(id, '0'), message_id, seq
+    FROM (SELECT lower(trim(trim(trim(smsc_id), char(0)))) AS id, message_id, seq FROM parts)
+    WHERE id != ''
+      AND ((length(id) <= 32 AND id NOT GLOB '*[^0-9a-f]*')
+        OR (length(id) <= 40 AND id NOT GLOB '*[^0-9]*'));
+    """,
 )
 
 

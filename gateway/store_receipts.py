@@ -1,15 +1,18 @@
 """Delivery receipts in the store: parts, the receipts that overtook them, and expiry.
 
-Three rules live here, each once:
+Four rules live here, each once:
 
 - **More final wins, and the first final answer stays.** A part's state only moves
   towards the final (`PartState.outranked_by`): a late ENROUTE never undoes DELIVRD, and
   of ACCEPTD, DELIVRD, UNDELIV for one id the DELIVRD stands, whether they came after the
   submit outcome was committed or overtook it.
-- **Early receipts are short-lived.** A receipt that matches no part is kept
-  `EARLY_RECEIPT_TTL` seconds for its submit outcome to commit, then forgotten: carriers
-  reuse ids, and a months-old UNDELIV for id `1234` must not settle a new message that
-  happens to get id `1234`.
+- **One receipt, the best candidate.** A receipt's id can match several parts (a hex
+  counter's `0A` and `10` both read as 10; carriers reuse ids):
+  `best_candidate` picks one.
+- **Early receipts are short-lived.** A receipt that matches no part, or only parts
+  final for longer than `EARLY_RECEIPT_TTL`, is kept that long for its submit outcome to
+  commit, then forgotten: carriers reuse ids, and a months-old UNDELIV for id `1234` must
+  not settle a new message that happens to get id `1234`.
 - **No receipt for ever is an answer too.** A message still `submitted` after
   `smpp.receipt_timeout` becomes `expired`, "no delivery receipt", and says so on its
   status topic (`expire_unreceipted`, an indexed query run by a periodic sweep).
@@ -23,8 +26,9 @@ import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
+from gateway.smpp.receipt import exact_key
 from gateway.status import status_event
 
 # A delivery receipt as the store applies it: the part's message-id keys, the part's new
@@ -42,6 +46,14 @@ SUBMITTED_BEFORE = """SELECT id, agency, ref, event_id, receipt_no, kind, phone,
     FROM messages INDEXED BY messages_submitted
     WHERE state = 'submitted' AND updated_at < ?
     ORDER BY updated_at LIMIT ?"""
+
+# The parts a batch of receipts' keys find, by index: part_keys by key, then each part
+# and its message by primary key.
+CANDIDATES = """SELECT k.key, k.rowid, k.message_id, k.seq, p.state, m.updated_at
+    FROM part_keys k INDEXED BY part_keys_key
+    JOIN parts p ON p.message_id = k.message_id AND p.seq = k.seq
+    JOIN messages m ON m.id = k.message_id
+    WHERE k.key IN ({marks})"""
 
 
 class PartState(StrEnum):
@@ -122,29 +134,27 @@ def apply_receipts(
     db: sqlite3.Connection, receipts: Sequence[ReceiptUpdate], now: float
 ) -> list[ReceiptUpdate]:
     """Set-based: a handful of statements per batch, whatever its size. Returns the
-    receipts that match no known part.
-
-    A receipt is about one part: when its id matches several (the carrier reused an id,
-    or a restored backup still waits on an old part with it), the part submitted last
-    is the one, since a carrier reuses an id only long after its first message."""
+    receipts that match no part, or only parts final for longer than EARLY_RECEIPT_TTL:
+    the caller keeps them for a submit outcome still to be committed under their id."""
     keys = sorted({k for ks, _, _ in receipts for k in ks})
-    where: dict[str, list[tuple[int, tuple[int, int]]]] = {}
-    for key, order, message_id, seq in db.execute(
-        f"SELECT key, rowid, message_id, seq FROM part_keys WHERE key IN ({_marks(keys)})",
-        keys,
+    where: dict[str, list[Candidate]] = {}
+    for key, order, message_id, seq, state, updated_at in db.execute(
+        CANDIDATES.format(marks=_marks(keys)), keys
     ):
-        where.setdefault(key, []).append((order, (message_id, seq)))
+        where.setdefault(key, []).append(
+            Candidate(order, (message_id, seq), PartState(state), updated_at)
+        )
     unmatched: list[ReceiptUpdate] = []
     part_state: dict[tuple[int, int], PartState] = {}
     errors: dict[int, str] = {}
     for ks, state, error in receipts:
         new = PartState(state)
-        hits = [hit for k in ks for hit in where.get(k, ())]
-        if not hits:
+        found = best_candidate(ks, where, part_state, now - EARLY_RECEIPT_TTL)
+        if found is None:
             unmatched.append((ks, state, error))
             continue
-        _, part = max(hits)
-        if not part_state.get(part, PartState.SUBMITTED).outranked_by(new):
+        part, current = found
+        if not current.outranked_by(new):
             continue  # a late "still trying", or a second final answer
         part_state[part] = new
         if error and new.is_final:
@@ -152,7 +162,7 @@ def apply_receipts(
     if not part_state:
         return unmatched
     # The stored state is only replaced by one it gives way to.
-    for new in {st for st in part_state.values()}:
+    for new in set(part_state.values()):
         weaker = [s.value for s in PartState if s.outranked_by(new)]
         db.executemany(
             f"""UPDATE parts SET state = ? WHERE message_id = ? AND seq = ?
@@ -161,6 +171,44 @@ def apply_receipts(
         )
     settle(db, sorted({mid for mid, _ in part_state}), errors, now)
     return unmatched
+
+
+class Candidate(NamedTuple):
+    """A part a receipt's keys found: `order` is when its key was stored (later: newer)."""
+
+    order: int
+    part: tuple[int, int]
+    state: PartState
+    updated_at: float  # of its message: when it was submitted, or settled
+
+
+def best_candidate(
+    keys: frozenset[str],
+    where: Mapping[str, Sequence[Candidate]],
+    changed: Mapping[tuple[int, int], PartState],
+    final_since: float,
+) -> tuple[tuple[int, int], PartState] | None:
+    """The part a receipt under `keys` is about, with its current state; None when there
+    is none to credit.
+
+    In order: a part whose id is the same string (`exact_key`) before one found only by
+    another hex/decimal reading of it; a part still waiting for its receipt before one
+    already final; the part submitted last. Parts final since before `final_since` are no
+    candidates at all: a receipt for a reused id can overtake the new message's submit
+    outcome, and must wait for it as an early receipt rather than be spent on the old
+    message. `changed` holds the states this batch gave parts, which count as just settled.
+    """
+    exact = exact_key(keys)
+    best: tuple[tuple[bool, bool, int], tuple[int, int], PartState] | None = None
+    for key in keys:
+        for order, part, stored, updated_at in where.get(key, ()):
+            current = changed.get(part, stored)
+            if current.is_final and part not in changed and updated_at < final_since:
+                continue
+            rank = (key == exact, not current.is_final, order)
+            if best is None or rank > best[0]:
+                best = (rank, part, current)
+    return None if best is None else (best[1], best[2])
 
 
 def settle(

@@ -1,9 +1,11 @@
-"""Receipts in the store: the most final wins, early receipts are short-lived, and a
-message whose receipt never comes expires."""
+"""Receipts in the store: the most final wins and the first final answer stays, each
+receipt settles its best candidate, early receipts are short-lived, and a message whose
+receipt never comes expires."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -11,8 +13,16 @@ import pytest
 
 from gateway.composer import Composer
 from gateway.config import default_config
+from gateway.schema import MIGRATIONS
+from gateway.smpp.receipt import message_id_keys
 from gateway.store import Outcome, PartResult, Store
-from gateway.store_receipts import EARLY_RECEIPT_TTL, NO_RECEIPT, SUBMITTED_BEFORE, PartState
+from gateway.store_receipts import (
+    CANDIDATES,
+    EARLY_RECEIPT_TTL,
+    NO_RECEIPT,
+    SUBMITTED_BEFORE,
+    PartState,
+)
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=TZ).timestamp()
@@ -206,6 +216,95 @@ async def test_receipt_for_a_reused_id_settles_the_latest_message_with_it(store,
     ]
 
 
+# -- which part a receipt is about ------------------------------------------------------
+
+
+async def test_hex_counter_ids_each_receipt_settles_its_own_message(store, clock):
+    """The carrier numbers messages with a hex counter and writes the same hex in the
+    receipt. Id 0000000A (10) and id 00000010 (16, but all decimal digits, so also read
+    as 10) are both outstanding: 0000000A's UNDELIV fails job-a, not job-b."""
+    for ref, smsc_id in (("job-a", "0000000A"), ("job-b", "00000010")):
+        await queue(store, clock, ref)
+        await submit(store, clock, ref, keys=message_id_keys(smsc_id))
+
+    await store.record_receipts(
+        [(message_id_keys("0000000a"), "undeliverable", "receipt: UNDELIV")]
+    )
+    await store.record_receipts([(message_id_keys("10"), "delivered", None)])
+
+    assert (await state_of(store, "job-a"), await state_of(store, "job-b")) == (
+        "undeliverable",
+        "delivered",
+    )
+
+
+async def test_receipt_with_the_id_in_the_other_base_still_settles_its_message(store, clock):
+    """submit_sm_resp said 4D2 (hex), the receipt says 1234 (decimal): the same message."""
+    await queue(store, clock)
+    await submit(store, clock, keys=message_id_keys("4D2"))
+
+    await store.record_receipts([(message_id_keys("1234"), "delivered", None)])
+
+    assert await state_of(store, "job-1") == "delivered"
+
+
+async def test_receipt_goes_to_the_part_still_waiting_rather_than_one_just_settled(store, clock):
+    """Two parts with id 1234 and the newer already delivered: the next receipt for 1234
+    is the older one's (a restored store still waiting on it), not a repeat for the newer."""
+    await queue(store, clock, "waiting")
+    await submit(store, clock, "waiting")
+    await queue(store, clock, "settled")
+    await submit(store, clock, "settled")
+    await store.record_receipts([(KEY, "delivered", None)])
+    assert await state_of(store, "settled") == "delivered"
+
+    await store.record_receipts([(KEY, "undeliverable", "receipt: UNDELIV")])
+
+    assert await state_of(store, "waiting") == "undeliverable"
+
+
+async def test_repeated_receipt_for_a_just_settled_message_is_not_kept_for_later(store, clock):
+    """The carrier repeats a DELIVRD minutes after the first: it is the same message's, so
+    it is not kept as an early receipt that could settle the next message with that id."""
+    await queue(store, clock)
+    await submit(store, clock)
+    await store.record_receipts([(KEY, "delivered", None)])
+    clock.now += EARLY_RECEIPT_TTL / 2
+
+    await store.record_receipts([(KEY, "undeliverable", "receipt: UNDELIV")])
+
+    assert await store.fetchall("SELECT * FROM early_receipts") == []
+    assert await state_of(store, "job-1") == "delivered"
+
+
+async def test_receipt_for_a_reused_id_overtaking_the_new_submit_settles_the_new_message(
+    store, clock
+):
+    """Day 0: job-old gets id 1234 and is delivered. Day 3 the carrier reuses 1234 for
+    job-new, and its DELIVRD overtakes the submit outcome: it waits as an early receipt
+    and settles job-new, instead of being spent on job-old's long-final part."""
+    await queue(store, clock, "job-old")
+    await submit(store, clock, "job-old")
+    await store.record_receipts([(KEY, "delivered", None)])
+    clock.now += 3 * DAY
+    await queue(store, clock, "job-new")
+
+    await store.record_receipts([(KEY, "delivered", None)])  # before the outcome commits
+    await submit(store, clock, "job-new")
+
+    assert await state_of(store, "job-new") == "delivered"
+
+
+async def test_receipts_find_their_parts_by_index(store):
+    plan = await store.fetchall(
+        f"EXPLAIN QUERY PLAN {CANDIDATES.format(marks='?,?')}", ["n:1", "s:1"]
+    )
+
+    details = [row[-1] for row in plan]
+    assert any("part_keys_key" in d for d in details), details
+    assert not any(d.startswith("SCAN") for d in details), details
+
+
 # -- several final receipts for one id --------------------------------------------------
 
 
@@ -223,3 +322,26 @@ async def test_first_final_receipt_stays_whether_or_not_it_overtook_the_submit(s
 
     assert await state_of(store, "job-1") == "delivered"
     assert await store.fetchall("SELECT state FROM parts") == [("delivered",)]
+
+
+async def test_store_of_the_previous_release_gets_the_exact_key_of_its_numeric_ids(tmp_path):
+    """Parts stored before every id also had its `s:` key: an all-hex or all-decimal id
+    gets it on upgrade, so its receipt still prefers it; other ids had it already."""
+    db = tmp_path / "gateway.db"
+    with sqlite3.connect(db, isolation_level=None) as conn:
+        for number, script in enumerate(MIGRATIONS[:8], start=1):
+            conn.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+        for seq, smsc_id in enumerate(("00000010", "0000000A", "Msg-7"), start=1):
+            conn.execute(
+                "INSERT INTO parts (message_id, seq, smsc_id) VALUES (1, ?, ?)", (seq, smsc_id)
+            )
+            conn.executemany(
+                "INSERT INTO part_keys VALUES (?, 1, ?)",
+                [(k, seq) for k in message_id_keys(smsc_id) if not k.startswith("s:") or seq == 3],
+            )
+
+    async with Store.open(db, clock=Clock()) as store:
+        keys = await store.fetchall("SELECT seq, key FROM part_keys ORDER BY seq, key")
+
+    assert keys == [(seq, k) for seq, i in ((1, "00000010"), (2, "0000000A"), (3, "Msg-7"))
+                    for k in sorted(message_id_keys(i))]  # fmt: skip

@@ -190,28 +190,34 @@ def message_id_keys(message_id: str) -> frozenset[str]:
     other way round), with or without leading zeros, in either case. So, on the trimmed,
     lower-cased id:
 
-    - all hex digits (at most 32, i.e. 128 bits): ``n:<its value read as hex>``;
-    - all decimal digits (at most 40): also ``n:<its value read as decimal>``;
-    - anything else: ``s:<the id without leading zeros>``.
+    - always ``s:<the id without leading zeros>`` (`exact_key`): the id as written;
+    - all hex digits (at most 32, i.e. 128 bits): also ``n:<its value read as hex>``;
+    - all decimal digits (at most 40): also ``n:<its value read as decimal>``.
 
-    An all-digit id gets two keys because nothing says which base it is in. The price is
-    that two different ids can share a key: decimal "16" and hex "10" are both 16. That
-    needs two messages outstanding at once whose ids are such a pair; carrier ids are long
-    counters or random 64-bit values, for which this is rare, and the accepted cost is one
-    receipt credited to the wrong part. A caller holding several candidates should prefer
-    the one whose id is the same string.
+    An all-digit id gets two numeric keys because nothing says which base it is in. The
+    price is that two different ids can share a key: decimal "16" and hex "10" are both
+    16, and a carrier counting in hex has "0A" and "10" outstanding at once. So a caller
+    holding several candidates prefers the one sharing the ``s:`` key, the same string
+    (`gateway.store_receipts.apply_receipts` does); the numeric keys find the part when
+    the carrier wrote the id in the other base.
     """
     s = message_id.strip().strip("\x00").strip().lower() if isinstance(message_id, str) else ""
     if not s:
         return frozenset()
-    keys: set[str] = set()
+    keys = {f"{EXACT}{s.lstrip('0')}"}
     if len(s) <= 32 and _HEX.fullmatch(s):
         keys.add(f"n:{int(s, 16)}")
     if len(s) <= 40 and _DECIMAL.fullmatch(s):
         keys.add(f"n:{int(s, 10)}")
-    if not keys:
-        keys.add(f"s:{s.lstrip('0')}")
     return frozenset(keys)
+
+
+EXACT = "s:"
+
+
+def exact_key(keys: frozenset[str]) -> str | None:
+    """The key of `message_id_keys` that only the same id string has; None if there is none."""
+    return next((k for k in keys if k.startswith(EXACT)), None)
 
 
 _HEX = re.compile(r"[0-9a-f]+")

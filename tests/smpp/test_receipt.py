@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.smpp.receipt import Receipt, ReceiptState, message_id_keys, parse_receipt
+from gateway.smpp.receipt import (
+    Receipt,
+    ReceiptState,
+    exact_key,
+    message_id_keys,
+    parse_receipt,
+)
 
 
 def same_message(a: str, b: str) -> bool:
@@ -382,7 +388,15 @@ def test_decimal_and_hex_reading_of_digits_can_collide():
 
 def test_all_digit_id_has_both_readings():
     """An all-digit id could be hex or decimal, so it carries both keys."""
-    assert message_id_keys("0010") == frozenset({"n:16", "n:10"})
+    assert message_id_keys("0010") == frozenset({"n:16", "n:10", "s:10"})
+
+
+@pytest.mark.parametrize("written", ["0000000A", "a", "0000000a "])
+def test_an_id_is_also_keyed_as_written_case_and_leading_zeros_aside(written: str):
+    """The key only the same id string has, so a receipt can prefer the part whose id it
+    repeats over one that only reads as the same number ("A" and "10" are both 10)."""
+    assert exact_key(message_id_keys(written)) == "s:a"
+    assert exact_key(message_id_keys("00000010")) == "s:10"
 
 
 def test_id_with_other_characters_is_matched_as_a_string_without_leading_zeros():
