@@ -33,11 +33,13 @@ async def test_started_while_the_smsc_is_down_then_it_comes_up(broker, tmp_path,
             s.accepted.append((p, mid))
             await asyncio.sleep(0.05)
             conn.receipt(mid, "DELIVRD")
+
         return go()
 
     async with Smsc(policy, bind_policy=bind_policy) as smsc:
         smsc.id_format = "{:08X}" if hex_ids else "M{:08d}"
-        async with ScriptedDaemon(broker.port, smsc.port, tmp_path, smpp="  reconnect_max: 1\n") as d:
+        smpp = "  reconnect_max: 1\n"
+        async with ScriptedDaemon(broker.port, smsc.port, tmp_path, smpp=smpp) as d:
             await asyncio.sleep(1)
             await d.publish([job(n) for n in range(30)])
             await asyncio.sleep(3)
@@ -52,7 +54,6 @@ async def test_started_while_the_smsc_is_down_then_it_comes_up(broker, tmp_path,
             rc = await stop_daemon(d.proc, timeout=30)
             took = time.monotonic() - t
     paid = Counter(p.destination_addr for p, _ in smsc.accepted)
-    print("finals", Counter(tuple(v) for v in finals.values()), "paid", Counter(paid.values()), "rc", rc, "took", round(took, 2))
     assert len(finals) == 30 and all(v == ["delivered"] for v in finals.values())
     assert set(paid.values()) == {1}
     assert rc == 0 and took < 15
