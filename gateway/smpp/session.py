@@ -37,6 +37,7 @@ import structlog
 from gateway.smpp.errors import (
     BindError,
     ConnectError,
+    Expired,
     OutcomeUnknown,
     ProtocolError,
     SmppError,
@@ -342,7 +343,7 @@ class Session:
         rebinds = 0
         async with self._window:
             while True:
-                link = await self._transmitter()
+                link = await self._transmitter(sm)
                 await self._wait_throttle()
                 await self._limiter.wait()
                 if not usable(link):
@@ -380,9 +381,15 @@ class Session:
                     status, sequence=resp.sequence, command="submit_sm", status_class=cls
                 )
 
-    async def _transmitter(self) -> Link:
+    async def _transmitter(self, sm: Submit) -> Link:
+        """The link to write `sm` on, once there is one; no longer than its TTL."""
+        left = None if sm.expires_at is None else max(0.0, sm.expires_at - sm.clock())
         async with self._changed:
-            await self._changed.wait_for(lambda: self._closing or self._tx_open())
+            try:
+                async with asyncio.timeout(left):
+                    await self._changed.wait_for(lambda: self._closing or self._tx_open())
+            except TimeoutError:
+                raise Expired("the message's TTL passed while no bind was up") from None
             if self._closing:
                 raise ConnectError("session is closing")
             return self._links[self._tx_role]

@@ -160,3 +160,21 @@ async def test_a_bind_answered_while_the_session_closes_is_unbound_at_once_not_s
             assert await submit == smsc.accepted[0][1]
         finally:
             await session.close()
+
+
+async def test_a_submit_waiting_for_a_bind_ends_unwritten_when_its_ttl_passes():
+    """Every bind dropped at once: the submit does not wait for a bind beyond its TTL."""
+
+    def drop(_s: Smsc, conn: Conn) -> None:
+        conn.close()
+
+    async with (
+        Smsc(lambda s, c, p: s.accept(c, p), bind_policy=drop) as smsc,
+        Session(session_config(smsc.port), Inbox()) as session,
+    ):
+        with pytest.raises(Expired):
+            async with asyncio.timeout(5):
+                await session.submit(sm(expires_at=time.time() + 0.5))
+        assert session.window_in_use == 0
+    assert smsc.binds >= 1
+    assert smsc.submits == []
