@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
+import structlog
 import yaml
 
 from gateway.admin import AdminUnavailable
@@ -33,6 +34,10 @@ from gateway.smpp.text import fits_gsm7, strip_diacritics
 
 # Start-up refusals that a restart cannot fix: systemd's RestartPreventExitStatus.
 STARTUP_FAILURE = 3
+# Any other failure that ends the daemon: systemd restarts it.
+RUNTIME_FAILURE = 1
+
+log = structlog.get_logger("gateway.cli")
 CALENDAR_YEARS = (1901, 2100)
 
 
@@ -168,6 +173,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # one line, no traceback.
         print(f"motcua-sms: {exc}", file=sys.stderr)
         return STARTUP_FAILURE
+    except Exception as exc:
+        # Anything else that ends the daemon (a start-up step failing while the bind is
+        # still under way, say): one line naming it and status 1, so systemd restarts it;
+        # the traceback goes to the log at debug level, not onto the operator's screen.
+        log.debug("gateway_failed", exc_info=True)
+        print(f"motcua-sms: {args.command} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return RUNTIME_FAILURE
     raise AssertionError(args.command)
 
 

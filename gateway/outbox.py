@@ -13,6 +13,9 @@ through a `Batcher`.
 Quiet hours hold at send time, not only at queueing: inside them only the MO-reply lane
 is fetched, and with nothing of it due the sender sleeps until the end of quiet hours
 (or new work), so a retry or a backlog left by an outage never goes out at night.
+A notice already taken before quiet hours began is asked again right before its write
+(`Submit.may_write`): one that waited into them (for a bind, a throttle pause) is put
+back, unwritten and with no attempt counted, until they end. MO replies never wait.
 
 At most `window` messages are between "taken from the store" and "outcome committed".
 That bounds what a crash can duplicate: a message the SMSC accepted but whose acceptance
@@ -37,7 +40,7 @@ from gateway.batch import Batcher
 from gateway.calendar import QuietHours
 from gateway.composer import Priority
 from gateway.config import RetryConfig
-from gateway.smpp.errors import ConnectError, OutcomeUnknown, StatusError
+from gateway.smpp.errors import ConnectError, Expired, OutcomeUnknown, StatusError, Withheld
 from gateway.smpp.pdu import StatusClass
 from gateway.smpp.receipt import message_id_keys
 from gateway.smpp.session import Session, Submit
@@ -173,6 +176,10 @@ class Sender:
         """The highest priority lane that may go now: MO replies only in quiet hours."""
         return int(Priority.MO_REPLY) if self._quiet_now() else None
 
+    def _may_notify(self) -> bool:
+        """Asked by the session right before a notice is written."""
+        return not self._quiet_now()
+
     def _quiet_end(self, now: float) -> float:
         assert self._quiet is not None and self._tz is not None
         return self._quiet.release_at(datetime.fromtimestamp(now, UTC), self._tz).timestamp()
@@ -233,6 +240,8 @@ class Sender:
                 data_coding=encoded.data_coding,
                 esm_class=ESM_UDHI if encoded.udhi else 0,
                 expires_at=m.expires_at,
+                clock=self._clock,
+                may_write=None if m.priority <= Priority.MO_REPLY else self._may_notify,
             )
             try:
                 smsc_id = await self._session.submit(submit)
@@ -254,6 +263,15 @@ class Sender:
                 return self._retry_later(
                     m, done, "smsc: link closed before the response (outcome unknown)"
                 )
+            except Expired:
+                # Waited (throttled, unbound) past its TTL: this part was never written.
+                return Outcome(
+                    m, "expired", m.attempts, self._clock(), parts=done, reason="ttl ended unsent"
+                )
+            except Withheld:
+                # Quiet hours began while it waited: back in the store, no attempt spent.
+                at = self._quiet_end(self._clock())
+                return Outcome(m, "queued", m.attempts, at, parts=done, reason="quiet hours")
             except ConnectError:
                 # Closing: nothing more was sent. Keep what was accepted, stay queued.
                 return Outcome(m, "queued", m.attempts, self._clock(), parts=done)

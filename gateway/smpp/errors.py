@@ -28,6 +28,15 @@ class OutcomeUnknown(SmppError):
     """
 
 
+class Expired(SmppError):
+    """Not written: the submit's `expires_at` passed while it waited (throttled, unbound)."""
+
+
+class Withheld(SmppError):
+    """Not written: the submit's `may_write` said no right before the write (quiet hours
+    began while it waited for a bind or a throttle pause). It may go later."""
+
+
 class ProtocolError(SmppError):
     """A PDU could not be decoded. The session answers generic_nack and lives on."""
 

@@ -64,6 +64,7 @@ class Link:
         name: str,
         on_request: RequestHandler,
         on_malformed: Callable[[ProtocolError], None] | None = None,
+        sequence: Sequence | None = None,
     ) -> None:
         self.name = name
         self._reader = reader
@@ -72,7 +73,9 @@ class Link:
         self._on_malformed = on_malformed
         self._pending: dict[int, Pending] = {}
         self._answered = asyncio.Event()
-        self._sequence = itertools.count(1)
+        # Shared by every link of a session: a late response from a closed connection
+        # carries a number no request on this one has, so it settles nothing here.
+        self._sequence = sequence if sequence is not None else Sequence()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = asyncio.Event()
         self._close_reason: BaseException | None = None
@@ -96,14 +99,23 @@ class Link:
         name: str,
         on_request: RequestHandler,
         on_malformed: Callable[[ProtocolError], None] | None = None,
+        sequence: Sequence | None = None,
     ) -> Link:
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(host, port), timeout=timeout
-            )
+            # asyncio.timeout, not wait_for: on 3.11 wait_for loses a cancellation that
+            # arrives as the connect completes, and a closing session would bind again.
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_connection(host, port)
         except (OSError, TimeoutError) as exc:
             raise ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
-        return cls(reader, writer, name=name, on_request=on_request, on_malformed=on_malformed)
+        return cls(
+            reader,
+            writer,
+            name=name,
+            on_request=on_request,
+            on_malformed=on_malformed,
+            sequence=sequence,
+        )
 
     @property
     def is_open(self) -> bool:
@@ -116,12 +128,7 @@ class Link:
         return len(self._pending)
 
     def next_sequence(self) -> int:
-        # SMPP sequence numbers run 1..0x7FFFFFFF.
-        seq = next(self._sequence)
-        if seq > 0x7FFFFFFF:
-            self._sequence = itertools.count(2)
-            seq = 1
-        return seq
+        return self._sequence.next()
 
     def close(self, reason: BaseException | None = None) -> None:
         """Close the socket and fail every waiter; safe to call more than once."""
@@ -197,7 +204,10 @@ class Link:
         pending = self.send(command, **fields)
         try:
             try:
-                return await asyncio.wait_for(asyncio.shield(pending.future), timeout)
+                # asyncio.timeout, not wait_for: a cancellation that arrives with the
+                # response must still cancel (3.11's wait_for returns the result instead).
+                async with asyncio.timeout(timeout):
+                    return await asyncio.shield(pending.future)
             except TimeoutError as exc:
                 raise OutcomeUnknown(f"no {command}_resp within {timeout:g}s") from exc
             except ConnectError as exc:
@@ -247,6 +257,10 @@ class Link:
         _length, command_id, status, sequence = pdu.header(frame)
         if command_id & pdu.RESPONSE_BIT:
             pending = self._pending.get(sequence)
+            if pending is not None and not _answers(command_id, pending.command):
+                # A response of another command under this sequence (a sloppy SMSC
+                # echoing the wrong counter) is not this request's answer: it waits on.
+                pending = None
             fut = None if pending is None else pending.future
             if command_id == CommandId.GENERIC_NACK and fut is None:
                 log.warning("smpp_generic_nack", link=self.name, status=status, sequence=sequence)
@@ -299,6 +313,31 @@ class Link:
         if exc.command_id & pdu.RESPONSE_BIT:
             return  # never answer a response, even a broken one
         self.respond("generic_nack", exc.sequence, exc.status)
+
+
+class Sequence:
+    """SMPP sequence numbers, 1..0x7FFFFFFF and round again.
+
+    One per session, across its links, so that numbers do not restart at 1 on a new
+    connection: a stale response from the last one cannot match a new request.
+    """
+
+    def __init__(self) -> None:
+        self._counter = itertools.count(1)
+
+    def next(self) -> int:
+        seq = next(self._counter)
+        if seq > 0x7FFFFFFF:
+            self._counter = itertools.count(2)
+            seq = 1
+        return seq
+
+
+def _answers(command_id: int, command: str) -> bool:
+    """Whether a response with `command_id` answers a request named `command`."""
+    if command_id == CommandId.GENERIC_NACK:
+        return True
+    return pdu.command_name(command_id) == f"{command}_resp"
 
 
 class _BareResponse:

@@ -7,10 +7,11 @@ Plain data, apart from the session's behaviour, so that the session, the respons
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from gateway.smpp.errors import Expired, Withheld
 from gateway.smpp.pdu import relative_validity
 
 BindMode = Literal["transceiver", "transmitter_receiver"]
@@ -66,6 +67,11 @@ class Submit:
     # When the message stops being worth delivering (epoch seconds): sent as a relative
     # validity_period, computed at each write, so the SMSC drops it then too.
     expires_at: float | None = None
+    # The clock `expires_at` is read with: the sender's, so both agree on "now".
+    clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)
+    # Asked right before each write (not when the submit began: it may wait for a bind
+    # or a throttle pause): False withholds it, unwritten. None: always allowed.
+    may_write: Callable[[], bool] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -88,11 +94,25 @@ class SessionStats:
     malformed_pdus: int = 0
 
 
-def submit_fields(sm: Submit, *, validity: bool = True, clock: Any = time.time) -> dict[str, Any]:
+def check_writable(sm: Submit) -> None:
+    """The decision to write, taken right before the write: a submit may have waited
+    (for a bind, a throttle pause, a rebind) past its TTL or into quiet hours.
+
+    Raises `Expired` or `Withheld`; either way nothing was written.
+    """
+    if sm.expires_at is not None and sm.clock() >= sm.expires_at:
+        raise Expired("the message's TTL passed before it could be written")
+    if sm.may_write is not None and not sm.may_write():
+        raise Withheld("not to be written now")
+
+
+def submit_fields(
+    sm: Submit, *, validity: bool = True, clock: Callable[[], float] | None = None
+) -> dict[str, Any]:
     """The submit_sm fields for `sm`; validity_period is the time left now, if asked."""
     period = ""
     if validity and sm.expires_at is not None:
-        period = relative_validity(sm.expires_at - clock())
+        period = relative_validity(sm.expires_at - (clock or sm.clock)())
     return {
         "service_type": "",
         "source_addr_ton": sm.source_ton,

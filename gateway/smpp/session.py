@@ -37,14 +37,21 @@ import structlog
 from gateway.smpp.errors import (
     BindError,
     ConnectError,
+    Expired,
     OutcomeUnknown,
     ProtocolError,
     SmppError,
     StatusError,
 )
 from gateway.smpp.inbound import Inbound, InboundDecoder, Mo
-from gateway.smpp.link import Link
-from gateway.smpp.model import SessionConfig, SessionStats, Submit, submit_fields
+from gateway.smpp.link import Link, Sequence
+from gateway.smpp.model import (
+    SessionConfig,
+    SessionStats,
+    Submit,
+    check_writable,
+    submit_fields,
+)
 from gateway.smpp.pdu import (
     CREDENTIAL_STATUSES,
     Status,
@@ -97,6 +104,9 @@ class Session:
         self._window = asyncio.Semaphore(config.window)
         self._decoder = InboundDecoder(Reassembler(timeout=config.mo_reassembly_timeout))
         self._links: dict[str, Link] = {}
+        # One numbering across every link: a stale answer from a closed connection can
+        # never carry the number of a request on the next one.
+        self._sequence = Sequence()
         self._changed = asyncio.Condition()
         self._closing = False
         self._throttled_until = 0.0
@@ -130,19 +140,30 @@ class Session:
             self._closing = True
             self._changed.notify_all()
         try:
-            await asyncio.wait_for(self._idle.wait(), self.config.shutdown_timeout)
+            async with asyncio.timeout(self.config.shutdown_timeout):
+                await self._idle.wait()
         except TimeoutError:
             log.warning("smpp_shutdown_unanswered", outstanding=self._in_flight)
         for link in list(self._links.values()):
-            if link.is_open:
-                with contextlib.suppress(SmppError):
-                    await link.request("unbind", timeout=min(5.0, self.config.response_timeout))
+            await self._unbind(link)
+        # Until none is left: a task may spawn another (a bind completing as it is
+        # cancelled starts a reader), and one snapshot would leave that one running.
+        while self._tasks:
+            tasks = list(self._tasks)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for link in list(self._links.values()):
             link.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
         self._links.clear()
         self._entered = False
+
+    async def _unbind(self, link: Link) -> None:
+        """Unbind politely (bounded), then close."""
+        if link.is_open:
+            with contextlib.suppress(SmppError):
+                await link.request("unbind", timeout=min(5.0, self.config.response_timeout))
+        link.close()
 
     def _spawn(self, coro: Awaitable[Any], *, name: str) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
@@ -206,6 +227,11 @@ class Session:
                 delay = self._backoff(failures)
                 log.warning("smpp_connect_failed", link=role, error=str(exc), retry_in_s=delay)
             else:
+                if self._closing:
+                    # Bound as the session began closing: never served, or close() (past
+                    # its sweep of the links) would wait on it for ever.
+                    await self._unbind(link)
+                    return
                 self.last_bind_error = None
                 self.stats.binds += 1
                 log.info("smpp_bound", link=role, mode=command)
@@ -254,6 +280,7 @@ class Session:
             name=role,
             on_request=self._on_request,
             on_malformed=self._count_malformed,
+            sequence=self._sequence,
         )
         reader = self._spawn(link.read_loop(), name=f"smpp[{role}].reader")
         try:
@@ -309,17 +336,19 @@ class Session:
         link pauses and the same PDU goes again, never counted as a failure; so are
         rebind answers (the link is replaced and the PDU goes on the next bind).
         Raises `StatusError` (with `status_class` transient or permanent),
-        `OutcomeUnknown` (sent, and its connection closed unanswered) or `ConnectError`
-        (not sent: closing).
+        `OutcomeUnknown` (sent, and its connection closed unanswered), `ConnectError`
+        (not sent: closing), `Expired` (not sent: `expires_at` passed while it waited) or
+        `Withheld` (not sent: `may_write` said no right before the write).
         """
         rebinds = 0
         async with self._window:
             while True:
-                link = await self._transmitter()
+                link = await self._transmitter(sm)
                 await self._wait_throttle()
                 await self._limiter.wait()
                 if not usable(link):
                     continue
+                check_writable(sm)
                 fields = submit_fields(sm, validity=self.config.validity_period)
                 self._begin()
                 try:
@@ -352,9 +381,15 @@ class Session:
                     status, sequence=resp.sequence, command="submit_sm", status_class=cls
                 )
 
-    async def _transmitter(self) -> Link:
+    async def _transmitter(self, sm: Submit) -> Link:
+        """The link to write `sm` on, once there is one; no longer than its TTL."""
+        left = None if sm.expires_at is None else max(0.0, sm.expires_at - sm.clock())
         async with self._changed:
-            await self._changed.wait_for(lambda: self._closing or self._tx_open())
+            try:
+                async with asyncio.timeout(left):
+                    await self._changed.wait_for(lambda: self._closing or self._tx_open())
+            except TimeoutError:
+                raise Expired("the message's TTL passed while no bind was up") from None
             if self._closing:
                 raise ConnectError("session is closing")
             return self._links[self._tx_role]

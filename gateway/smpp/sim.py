@@ -567,7 +567,9 @@ class SmscSimulator:
         """
         if system_id is None:
             try:
-                conn = await asyncio.wait_for(self._receiver(None), timeout)
+                # asyncio.timeout, not wait_for: 3.11's wait_for can lose a cancellation.
+                async with asyncio.timeout(timeout):
+                    conn = await self._receiver(None)
             except TimeoutError:
                 raise LookupError("no receiver or transceiver is bound") from None
         else:
@@ -579,7 +581,8 @@ class SmscSimulator:
         if fields.get("esm_class", 0) & 0x04:
             self.stats.receipts_sent += 1
         try:
-            status = await asyncio.wait_for(fut, timeout)
+            async with asyncio.timeout(timeout):
+                status = await fut
         except (TimeoutError, ConnectionError):
             status = -1
         finally:
