@@ -239,10 +239,6 @@ class Store:
 
     # -- intake ----------------------------------------------------------------------
 
-    async def seen_events(self, events: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Which (agency, event id) pairs were already recorded."""
-        return set(await self.event_digests(events))
-
     async def event_digests(
         self, events: Sequence[tuple[str, str]]
     ) -> dict[tuple[str, str], str | None]:

@@ -221,6 +221,27 @@ async def stop_daemon(daemon: asyncio.subprocess.Process, timeout: float = 30) -
     return daemon.returncode
 
 
+async def run_refused(
+    config: Path, timeout: float = 30, command: tuple[str, ...] = ("run",)
+) -> tuple[int, list[str]]:
+    """`motcua-sms <command> -c config`, expected to refuse at once: its exit status and
+    the lines it wrote on stderr. One that keeps running is killed and the test fails."""
+    daemon = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gateway.cli", *command, "-c", str(config),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "MOTCUA_SMS_LOG_FORMAT": "json"},
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(timeout):
+            _, err = await daemon.communicate()
+    except TimeoutError:
+        daemon.kill()
+        await daemon.wait()
+        raise AssertionError(f"still running after {timeout:g} s: not refused") from None
+    assert daemon.returncode is not None
+    return daemon.returncode, err.decode("utf-8", errors="replace").splitlines()
+
+
 __all__ = [
     "DAEMON_LOGS",
     "SmscSimulator",
@@ -229,6 +250,7 @@ __all__ = [
     "gateway_config",
     "http_get",
     "publish",
+    "run_refused",
     "running_gateway",
     "start_daemon",
     "stop_daemon",

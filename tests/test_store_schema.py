@@ -54,7 +54,7 @@ async def test_store_written_by_the_previous_schema_opens_and_keeps_its_data(tmp
         await store.record_intake(dossiers=[dataclasses.replace(sct, agency="STP", phone=None)])
         rows = (await store.lookup(["000123"]))["000123"]
         assert [(r.agency, r.phone) for r in rows] == [("SCT", "84905123456"), ("STP", None)]
-        assert await store.seen_events([("SCT", "7"), ("STP", "7")]) == {("SCT", "7")}
+        assert set(await store.event_digests([("SCT", "7"), ("STP", "7")])) == {("SCT", "7")}
         assert await store.fetchall("PRAGMA user_version") == [(SCHEMA_VERSION,)]
 
 

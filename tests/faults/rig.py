@@ -144,6 +144,27 @@ class Burst:
                     return delivered
                 await asyncio.sleep(0.2)
 
+    async def all_held_unpublished(self, timeout: float = 120) -> None:
+        """Until every job is delivered per the store while all three statuses of each
+        (queued, submitted, delivered) still wait in the outbox: the broker refuses them."""
+        async with asyncio.timeout(timeout):
+            while True:
+                states, unpublished = await asyncio.to_thread(self._stored)
+                done = sum(state == "delivered" for state in states.values())
+                if done == self.count and unpublished >= 3 * self.count:
+                    return
+                await asyncio.sleep(0.2)
+
+    async def all_final(
+        self, finals: tuple[str, ...] = ("delivered", "expired"), timeout: float = 60
+    ) -> dict[str, dict[str, Any]]:
+        """Until every job has a status in `finals`; the last such status of each, by id."""
+        events = await self.watch.wait_for(
+            lambda ev: len({e["id"] for e in ev if e["state"] in finals}) >= self.count,
+            timeout=timeout,
+        )
+        return {e["id"]: e for e in events if e["state"] in finals}
+
     def _stored(self) -> tuple[dict[str, str], int]:
         with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=5) as db:
             states = dict(db.execute("SELECT ref, state FROM messages WHERE kind = 'sms'"))

@@ -7,7 +7,6 @@ it), and `/healthz` must say 503 / degraded meanwhile.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,13 +61,7 @@ async def test_statuses_refused_by_the_acl_are_all_published_once_it_allows_them
         async with burst:
             await burst.publish()
             # Every job is delivered per the store, and every status waits in the outbox.
-            async with asyncio.timeout(120):
-                while True:
-                    states, unpublished = await asyncio.to_thread(burst._stored)
-                    done = sum(state == "delivered" for state in states.values())
-                    if done == COUNT and unpublished >= 3 * COUNT:
-                        break
-                    await asyncio.sleep(0.2)
+            await burst.all_held_unpublished(timeout=120)
             status, body = await http_get(burst.admin_port, "/healthz")
             health = json.loads(body)
             _, metrics = await http_get(burst.admin_port, "/metrics")

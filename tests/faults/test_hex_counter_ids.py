@@ -29,14 +29,8 @@ async def test_carrier_counting_in_hex_from_one_has_every_receipt_settle_its_own
         Burst(broker.port, smsc, tmp_path, COUNT, smpp=f"  receipt_timeout: {TIMEOUT}\n") as burst,
     ):
         await burst.publish()
-        events = await burst.watch.wait_for(
-            lambda ev: (
-                len({e["id"] for e in ev if e["state"] in ("delivered", "expired")}) >= COUNT
-            ),
-            timeout=60,
-        )
+        final = {ref: e["state"] for ref, e in (await burst.all_final()).items()}
 
-    final = {e["id"]: e["state"] for e in events if e["state"] in ("delivered", "expired")}
     assert Counter(final.values()) == {"delivered": COUNT}
     assert {r.message_id for r in smsc.records} >= {"A", "10", "16"}
     assert smsc.stats.submits == COUNT

@@ -3,17 +3,13 @@ be refused or end promptly, never send twice or hang."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import socket
-import sys
 
 from gateway.cli import STARTUP_FAILURE
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from tests.broker import free_port
 from tests.faults.rig import Burst
-from tests.faults.test_store_faults import run_refused
-from tests.gateway_rig import write_daemon_config
+from tests.gateway_rig import run_refused, write_daemon_config
 
 COUNT = 300
 
@@ -63,33 +59,12 @@ async def test_daemon_whose_admin_port_is_taken_ends_at_once_with_one_line(broke
                 config, broker_port=broker.port, smsc_port=smsc.port,
                 db=tmp_path / "gateway.db", admin_port=port,
             )  # fmt: skip
-            daemon = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "gateway.cli", "run", "-c", str(config),
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-                env={**os.environ, "MOTCUA_SMS_LOG_FORMAT": "json"},
-            )  # fmt: skip
-            try:
-                async with asyncio.timeout(15):
-                    _, err = await daemon.communicate()
-            except TimeoutError:
-                daemon.terminate()
-                try:
-                    async with asyncio.timeout(5):
-                        await daemon.wait()
-                    deaf = False
-                except TimeoutError:
-                    daemon.kill()
-                    await daemon.wait()
-                    deaf = True
-                raise AssertionError(
-                    f"still running 15 s after start with admin port {port} taken"
-                    + (" and deaf to SIGTERM" if deaf else "")
-                ) from None
+            code, lines = await run_refused(config, timeout=15)
     finally:
         taken.close()
 
-    assert daemon.returncode != 0
-    text = err.decode("utf-8", errors="replace")
+    assert code != 0
+    text = "\n".join(lines)
     assert str(port) in text
     assert "Traceback" not in text
 
@@ -110,24 +85,13 @@ async def test_a_taken_admin_port_is_refused_before_the_smsc_is_bound_or_the_sto
             write_daemon_config(
                 config, broker_port=broker.port, smsc_port=smsc.port, db=db, admin_port=port,
             )  # fmt: skip
-            daemon = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "gateway.cli", "run", "-c", str(config),
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-                env={**os.environ, "MOTCUA_SMS_LOG_FORMAT": "json"},
-            )  # fmt: skip
-            try:
-                async with asyncio.timeout(15):
-                    _, err = await daemon.communicate()
-            finally:
-                if daemon.returncode is None:
-                    daemon.kill()
-                    await daemon.wait()
+            code, lines = await run_refused(config, timeout=15)
             binds = smsc.stats.binds
     finally:
         taken.close()
 
-    assert daemon.returncode == STARTUP_FAILURE
-    (line,) = err.decode("utf-8", errors="replace").splitlines()
+    assert code == STARTUP_FAILURE
+    (line,) = lines
     assert f"admin endpoint 127.0.0.1:{port} cannot be opened" in line
     assert binds == 0
     assert db.stat().st_size == 0  # created empty by the lock, never migrated

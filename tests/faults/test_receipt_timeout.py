@@ -22,14 +22,8 @@ async def test_messages_whose_receipt_never_comes_expire_and_the_rest_are_delive
         Burst(broker.port, smsc, tmp_path, COUNT, smpp=f"  receipt_timeout: {TIMEOUT}\n") as burst,
     ):
         await burst.publish()
-        events = await burst.watch.wait_for(
-            lambda ev: (
-                len({e["id"] for e in ev if e["state"] in ("delivered", "expired")}) >= COUNT
-            ),
-            timeout=60,
-        )
+        final = await burst.all_final(("delivered", "expired", "failed"))
 
-    final = {e["id"]: e for e in events if e["state"] in ("delivered", "expired", "failed")}
     expired = {ref for ref, e in final.items() if e["state"] == "expired"}
     assert expired == silent
     assert {final[ref]["reason"] for ref in expired} == {NO_RECEIPT}

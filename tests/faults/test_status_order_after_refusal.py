@@ -5,7 +5,6 @@ the agency cannot put them back in order itself.)"""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -36,13 +35,7 @@ async def test_statuses_held_by_a_refusing_acl_are_published_in_order(acl_broker
         burst = Burst(acl_broker.port, smsc, tmp_path, COUNT, mqtt_extra=mqtt)
         async with burst:
             await burst.publish()
-            async with asyncio.timeout(60):
-                while True:
-                    states, unpublished = await asyncio.to_thread(burst._stored)
-                    done = sum(state == "delivered" for state in states.values())
-                    if done == COUNT and unpublished >= 3 * COUNT:
-                        break
-                    await asyncio.sleep(0.2)
+            await burst.all_held_unpublished(timeout=60)
             acl_broker.set_acl(ACL_ALLOWING)
             acl_broker.reload()
             await burst.all_delivered(timeout=120)

@@ -4,11 +4,9 @@ does not restart) and one line naming the cause; nothing else is touched."""
 
 from __future__ import annotations
 
-import asyncio
 import configparser
 import os
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,31 +17,11 @@ from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.store import DossierRow, Store
 from tests.broker import free_port
 from tests.faults.rig import Burst
-from tests.gateway_rig import write_daemon_config
+from tests.gateway_rig import run_refused, write_daemon_config
 
 UNIT = Path(__file__).parents[2] / "systemd" / "motcua-sms.service"
 COUNT = 600
 
-
-async def run_refused(
-    config: Path, timeout: float = 30, command: tuple[str, ...] = ("run",)
-) -> tuple[int, list[str]]:
-    """`motcua-sms <command> -c config`, expected to refuse at once: its exit status and
-    the lines it wrote on stderr. One that keeps running is killed and the test fails."""
-    daemon = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway.cli", *command, "-c", str(config),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "MOTCUA_SMS_LOG_FORMAT": "json"},
-    )  # fmt: skip
-    try:
-        async with asyncio.timeout(timeout):
-            _, err = await daemon.communicate()
-    except TimeoutError:
-        daemon.kill()
-        await daemon.wait()
-        raise AssertionError(f"still running after {timeout:g} s: not refused") from None
-    assert daemon.returncode is not None
-    return daemon.returncode, err.decode("utf-8", errors="replace").splitlines()
 
 
 async def test_second_instance_on_the_same_store_is_refused_and_the_first_keeps_delivering(

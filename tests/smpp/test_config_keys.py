@@ -49,3 +49,25 @@ def test_relink_after_not_beyond_the_response_timeout_is_refused():
 def test_bind_stable_after_must_be_a_positive_number(value):
     with pytest.raises(ConfigError, match=r"smpp\.bind_stable_after"):
         parse(f"  bind_stable_after: {value}\n")
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two days"])
+def test_receipt_timeout_must_be_a_positive_number(value):
+    with pytest.raises(ConfigError, match=r"smpp\.receipt_timeout"):
+        parse(f"  receipt_timeout: {value}\n")
+
+
+def test_receipt_timeout_defaults_to_two_days():
+    assert parse("").smpp.receipt_timeout == 172800
+
+
+@pytest.mark.parametrize("value", ["sometimes", "2"])
+def test_validity_period_must_be_true_or_false(value):
+    with pytest.raises(ConfigError, match=r"smpp\.validity_period"):
+        parse(f"  validity_period: {value}\n")
+
+
+@pytest.mark.parametrize("value", ["ucs2", "latin-1", "0"])
+def test_default_alphabet_outside_gsm7_and_latin1_is_refused(value):
+    with pytest.raises(ConfigError, match=r"smpp\.default_alphabet"):
+        parse(f"  default_alphabet: {value}\n")
