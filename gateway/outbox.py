@@ -228,6 +228,9 @@ class Sender:
     async def _submit_parts(self, m: Queued, done: list[PartResult]) -> Outcome:
         encoded = encode(m.text, reference=m.concat_ref, ref16=self._ref16, alphabet=self._alphabet)
         digits = m.source.isdigit()
+        # Quiet hours are asked before a message's first part only: once one part is out,
+        # the rest follow at once, since a phone cannot join parts sent hours apart.
+        ask = m.priority > Priority.MO_REPLY and not m.done_parts
         for seq, body in enumerate(encoded.parts, start=1):
             if seq in m.done_parts:
                 continue
@@ -241,7 +244,7 @@ class Sender:
                 esm_class=ESM_UDHI if encoded.udhi else 0,
                 expires_at=m.expires_at,
                 clock=self._clock,
-                may_write=None if m.priority <= Priority.MO_REPLY else self._may_notify,
+                may_write=self._may_notify if ask and not done else None,
             )
             try:
                 smsc_id = await self._session.submit(submit)

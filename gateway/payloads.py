@@ -36,6 +36,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
@@ -378,11 +379,20 @@ def _char_name(char: str) -> str:
     return f"U+{ord(char):04X}"
 
 
+def _visible(char: str) -> bool:
+    """Whether `char` shows: not white space, a format character (Cf) or a mark alone."""
+    return not char.isspace() and unicodedata.category(char) not in ("Cf", "Mn", "Me")
+
+
 def _check_text(field: str, value: str, *, max_len: int, multiline: bool = False) -> str:
     """`value` trimmed, or _Invalid when it is blank, too long, or cannot be stored or sent."""
     trimmed = value.strip()
     if not trimmed:
         _fail(field, "empty")
+    if not any(_visible(char) for char in trimmed):
+        # Zero-width spaces, soft hyphens, a BOM, lone accents: nothing a reader sees, and
+        # stripping would send an empty SMS the province still pays for.
+        _fail(field, "empty: only invisible characters")
     if len(trimmed) > max_len:
         _fail(field, f"longer than {max_len} characters ({len(trimmed)})")
     if _SURROGATE.search(value):

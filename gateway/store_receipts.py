@@ -98,13 +98,19 @@ def record_receipts(db: sqlite3.Connection, receipts: Sequence[ReceiptUpdate], n
     unmatched = apply_receipts(db, receipts, now)
     db.executemany(
         "INSERT INTO early_receipts VALUES (?, ?, ?, ?, ?)",
-        [(k, min(keys), state, error, now) for keys, state, error in unmatched for k in keys],
+        [(k, _rid(keys), state, error, now) for keys, state, error in unmatched for k in keys],
     )
+
+
+def _rid(keys: frozenset[str]) -> str:
+    """What groups the receipts of one id: its id string as written. (The smallest key
+    would join "0000000A" and "00000010", which share the reading n:10.)"""
+    return exact_key(keys) or min(keys)
 
 
 def apply_early_receipts(db: sqlite3.Connection, keys: Sequence[str], now: float) -> None:
     """Receipts that overtook the submit outcome now being recorded (under `keys`): the
-    most final one of each id is applied, and all of them are forgotten."""
+    most final one of each id is applied, and forgotten once it settled a part."""
     if not keys:
         return
     early = db.execute(
@@ -126,16 +132,31 @@ def apply_early_receipts(db: sqlite3.Connection, keys: Sequence[str], now: float
         f"SELECT key, rid FROM early_receipts WHERE rid IN ({_marks(list(best))})", list(best)
     ):
         keys_of[rid].add(key)
-    db.executemany("DELETE FROM early_receipts WHERE rid = ?", [(rid,) for rid in best])
-    apply_receipts(db, [(frozenset(keys_of[rid]), st, err) for rid, (st, err) in best.items()], now)
+    updates = {rid: (frozenset(keys_of[rid]), st, err) for rid, (st, err) in best.items()}
+    # The same id string first: under a hex counter "0000000A" and "00000010" share a
+    # reading, and each receipt belongs to the part written as it is.
+    recorded = set(keys)
+    exact = [rid for rid, (ks, _, _) in updates.items() if exact_key(ks) in recorded]
+    apply_receipts(db, [updates[rid] for rid in exact], now)
+    # The others only onto a part still waiting; one that settles nothing is kept for the
+    # submit it belongs to (until EARLY_RECEIPT_TTL), not forgotten.
+    others = [updates[rid] for rid in updates if rid not in exact]
+    kept = {ks for ks, _, _ in apply_receipts(db, others, now, waiting_only=True)}
+    done = [rid for rid, (ks, _, _) in updates.items() if ks not in kept]
+    db.executemany("DELETE FROM early_receipts WHERE rid = ?", [(rid,) for rid in done])
 
 
 def apply_receipts(
-    db: sqlite3.Connection, receipts: Sequence[ReceiptUpdate], now: float
+    db: sqlite3.Connection,
+    receipts: Sequence[ReceiptUpdate],
+    now: float,
+    *,
+    waiting_only: bool = False,
 ) -> list[ReceiptUpdate]:
     """Set-based: a handful of statements per batch, whatever its size. Returns the
-    receipts that match no part, or only parts final for longer than EARLY_RECEIPT_TTL:
-    the caller keeps them for a submit outcome still to be committed under their id."""
+    receipts that match no part, or only parts final for longer than EARLY_RECEIPT_TTL
+    (with `waiting_only`, any final part): the caller keeps them for a submit outcome
+    still to be committed under their id."""
     keys = sorted({k for ks, _, _ in receipts for k in ks})
     where: dict[str, list[Candidate]] = {}
     for key, order, message_id, seq, state, updated_at in db.execute(
@@ -154,6 +175,9 @@ def apply_receipts(
             unmatched.append((ks, state, error))
             continue
         part, current = found
+        if waiting_only and part_state.get(part, current).is_final:
+            unmatched.append((ks, state, error))
+            continue
         if not current.outranked_by(new):
             continue  # a late "still trying", or a second final answer
         part_state[part] = new

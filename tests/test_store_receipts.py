@@ -345,3 +345,23 @@ async def test_store_of_the_previous_release_gets_the_exact_key_of_its_numeric_i
 
     assert keys == [(seq, k) for seq, i in ((1, "00000010"), (2, "0000000A"), (3, "Msg-7"))
                     for k in sorted(message_id_keys(i))]  # fmt: skip
+
+
+async def test_early_hex_receipts_each_settle_their_own_message(store, clock):
+    """Under a hex counter the receipts for 0000000A (job-a) and 00000010 (job-b) both
+    overtake their submits: each settles its own message, 00000010's UNDELIV waits for
+    job-b instead of being spent on job-a or forgotten."""
+    await queue(store, clock, "job-a")
+    await queue(store, clock, "job-b")
+    await store.record_receipts(
+        [(message_id_keys("00000010"), "undeliverable", "receipt: UNDELIV")]
+    )
+    await store.record_receipts([(message_id_keys("0000000A"), "delivered", None)])
+
+    await submit(store, clock, "job-a", keys=message_id_keys("0000000A"))
+    await submit(store, clock, "job-b", keys=message_id_keys("00000010"))
+
+    assert (await state_of(store, "job-a"), await state_of(store, "job-b")) == (
+        "delivered",
+        "undeliverable",
+    )
