@@ -38,13 +38,13 @@ from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gateway.apology import Apologies
-from gateway.calendar import WorkCalendar
-from gateway.composer import Composer
-from gateway.config import parse_config
-from gateway.logs import configure_logging
-from gateway.notices import STATUSES
-from gateway.store import Store
+from gateway.calendar.workdays import WorkCalendar
+from gateway.compose.apology import Apologies
+from gateway.compose.composer import Composer
+from gateway.domain.notices import STATUSES
+from gateway.ops.logs import configure_logging
+from gateway.settings.config import parse_config
+from gateway.store.store import Store
 
 T = TypeVar("T")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import aiomqtt
 
-from tests.broker import INSTALL_HINT, Broker, find_mosquitto
+from tests.support.broker import INSTALL_HINT, Broker, find_mosquitto
 
 
 def start_broker() -> Broker:

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common import start_broker, start_simulator, stop_processes
 
-from tests.broker import free_port
+from tests.support.broker import free_port
 
 # 111 characters with diacritics: two UCS-2 parts (67 + 44).
 UCS2_TEXT = (

@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common import start_simulator
 
-from tests.broker import free_port
+from tests.support.broker import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = Path(__file__).with_name("kannel")

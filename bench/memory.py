@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common import publish_jobs, start_broker, start_simulator, stop_processes
 
-from tests.broker import free_port
+from tests.support.broker import free_port
 
 TEXT = (
     "Hồ sơ {n:010d} đã có kết quả. Mời ông/bà đến Bộ phận Một cửa Sở Công Thương "

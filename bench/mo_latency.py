@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import start_broker
 
 from gateway.smpp.sim import SimConfig, SmscSimulator
-from gateway.store import Store
+from gateway.store.store import Store
 
 
 def receipt(n: int) -> str:

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 
-from gateway.logs import configure_logging
+from gateway.ops.logs import configure_logging
 from gateway.smpp.inbound import Inbound
 from gateway.smpp.receipt import Receipt
 from gateway.smpp.session import Session, SessionConfig, Submit

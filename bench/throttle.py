@@ -46,10 +46,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common import publish_jobs, start_broker
 
-from gateway.logs import configure_logging
+from gateway.ops.logs import configure_logging
 from gateway.smpp.pdu import Status, status_name
 from gateway.smpp.sim import SimConfig, SmscSimulator
-from tests.broker import free_port
+from tests.support.broker import free_port
 
 THROTTLED = status_name(Status.ESME_RTHROTTLED)
 OK = status_name(Status.ESME_ROK)

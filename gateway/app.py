@@ -20,25 +20,25 @@ from typing import Any
 
 import structlog
 
-from gateway.admin import Admin, Observed
-from gateway.apology import Apologies
-from gateway.calendar import QuietHours
-from gateway.composer import Composer
-from gateway.config import Config, ConfigError, SmppConfig, load_config
-from gateway.dispatcher import Dispatcher, HandlerError, load_handlers
-from gateway.intake import Intake
-from gateway.intake import serve as serve_intake
-from gateway.mqtt import MqttLink, MqttSettings, TlsSettings
-from gateway.outbox import Sender
-from gateway.payloads import MAX_PAYLOAD
-from gateway.publisher import publish_statuses
-from gateway.retention import purge_daily
+from gateway.calendar.workdays import QuietHours
+from gateway.compose.apology import Apologies
+from gateway.compose.composer import Composer
+from gateway.intake.consumer import Intake
+from gateway.intake.consumer import serve as serve_intake
+from gateway.intake.payloads import MAX_PAYLOAD
+from gateway.mo.dispatcher import Dispatcher, HandlerError, load_handlers
+from gateway.mqtt.link import MqttLink, MqttSettings, TlsSettings
+from gateway.ops.admin import Admin, Observed
+from gateway.ops.systemd import Notifier
+from gateway.outbound.publisher import publish_statuses
+from gateway.outbound.sender import Sender
+from gateway.outbound.tracker import Tracker, expire_unreceipted
+from gateway.settings.config import Config, ConfigError, SmppConfig, load_config
 from gateway.smpp.inbound import Inbound, Mo
 from gateway.smpp.session import Session, SessionConfig
-from gateway.store import Store
-from gateway.store_lock import hold
-from gateway.systemd import Notifier
-from gateway.tracker import Tracker, expire_unreceipted
+from gateway.store.lock import hold
+from gateway.store.retention import purge_daily
+from gateway.store.store import Store
 
 log = structlog.get_logger("gateway.app")
 

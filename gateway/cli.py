@@ -16,8 +16,9 @@ from pathlib import Path
 import structlog
 import yaml
 
-from gateway.admin import AdminUnavailable
-from gateway.config import (
+from gateway.ops.admin import AdminUnavailable
+from gateway.ops.logs import configure_logging
+from gateway.settings.config import (
     MQTT_PASSWORD_ENV,
     SMPP_PASSWORD_ENV,
     Config,
@@ -26,11 +27,10 @@ from gateway.config import (
     load_config,
     redacted,
 )
-from gateway.logs import configure_logging
-from gateway.schema import StoreError
-from gateway.simctl import SimControl
 from gateway.smpp.sim import ID_FORMATS, OUTCOMES, Rule, SimConfig, SmscSimulator
+from gateway.smpp.simctl import SimControl
 from gateway.smpp.text import fits_gsm7, strip_diacritics
+from gateway.store.schema import StoreError
 
 # Start-up refusals that a restart cannot fix: systemd's RestartPreventExitStatus.
 STARTUP_FAILURE = 3
@@ -142,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "smsc-sim":
         return asyncio.run(_smsc_sim(args))
     if args.command == "demo":
-        from gateway.demo import run_demo
+        from gateway.ops.demo import run_demo
 
         configure_logging(logging.WARNING)
         return asyncio.run(run_demo())
@@ -184,8 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _calendar(args: argparse.Namespace) -> int:
-    from gateway.calendar import WorkCalendar
-    from gateway.calendar_view import render
+    from gateway.calendar.view import render
+    from gateway.calendar.workdays import WorkCalendar
 
     # The listing needs no secret: stand-ins in the environment (which comes first) keep an
     # operator who may not read the password files from being refused.
@@ -232,7 +232,7 @@ def gsm7_warnings(config: Config) -> list[str]:
 async def _run(config: Config) -> int:
     # The daemon's imports are not needed by the other commands.
     from gateway.app import Gateway
-    from gateway.systemd import Notifier
+    from gateway.ops.systemd import Notifier
 
     stop = asyncio.Event()
     notifier = Notifier()
@@ -249,8 +249,8 @@ async def _run(config: Config) -> int:
 
 
 async def _report(config: Config, args: argparse.Namespace) -> str:
-    from gateway import report
-    from gateway.store import Store
+    from gateway.ops import report
+    from gateway.store.store import Store
 
     async with Store.open(config.store.path, readonly=True) as store:
         rows = await report.build(store, config.tz, args.start, args.end, args.by)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.dispatcher import Context, Reply, Request
+from gateway.mo.dispatcher import Context, Reply, Request
 
 SYNTAX = "HD"
 PURPOSE = "hướng dẫn"

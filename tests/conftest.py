@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from gateway.logs import configure_logging
-from tests.broker import INSTALL_HINT, Broker, find_mosquitto
-from tests.gateway_rig import DAEMON_LOGS
-from tests.logscan import leaks_in
+from gateway.ops.logs import configure_logging
+from tests.support.broker import INSTALL_HINT, Broker, find_mosquitto
+from tests.support.daemon import DAEMON_LOGS
+from tests.support.logscan import leaks_in
 
 
 def _started_broker() -> Broker:

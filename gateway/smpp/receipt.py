@@ -198,7 +198,7 @@ def message_id_keys(message_id: str) -> frozenset[str]:
     price is that two different ids can share a key: decimal "16" and hex "10" are both
     16, and a carrier counting in hex has "0A" and "10" outstanding at once. So a caller
     holding several candidates prefers the one sharing the ``s:`` key, the same string
-    (`gateway.store_receipts.apply_receipts` does); the numeric keys find the part when
+    (`gateway.store.receipts.apply_receipts` does); the numeric keys find the part when
     the carrier wrote the id in the other base.
     """
     s = message_id.strip().strip("\x00").strip().lower() if isinstance(message_id, str) else ""

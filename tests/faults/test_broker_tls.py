@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from gateway.smpp.sim import SimConfig, SmscSimulator
-from tests.broker import Broker, Certificates, find_mosquitto, make_certificates
-from tests.faults.rig import Burst
-from tests.gateway_rig import http_get
+from tests.support.broker import Broker, Certificates, find_mosquitto, make_certificates
+from tests.support.burst import Burst
+from tests.support.daemon import http_get
 
 COUNT = 300
 USER, PASSWORD = "motcua-sms", "s3cret-mqtt"

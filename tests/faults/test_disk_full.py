@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gateway.smpp.sim import SimConfig, SmscSimulator
-from tests.faults.rig import Burst
+from tests.support.burst import Burst
 
 COUNT = 2000
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 from gateway.smpp.sim import SimConfig, SmscSimulator
-from tests.faults.rig import Burst
+from tests.support.burst import Burst
 
 COUNT = 40  # ids 1..28 in hex: "A".."F" collide with "10".."15", "10".."19" with "16".."25"
 TIMEOUT = 3  # smpp.receipt_timeout, seconds: a message whose receipt went elsewhere expires

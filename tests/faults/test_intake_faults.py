@@ -8,8 +8,8 @@ retried for ever, and the jobs batched with it were never stored nor acknowledge
 from __future__ import annotations
 
 from gateway.smpp.sim import SimConfig, SmscSimulator
-from tests.faults.rig import Burst, jobs
-from tests.gateway_rig import publish
+from tests.support.burst import Burst, jobs
+from tests.support.daemon import publish
 
 COUNT = 2_000
 POISON = {

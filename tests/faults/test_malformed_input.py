@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from gateway.payloads import MAX_PAYLOAD, Rejection, parse_dossier, parse_sms
+from gateway.intake.payloads import MAX_PAYLOAD, Rejection, parse_dossier, parse_sms
 from gateway.smpp.pdu import RESPONSE_BIT, CommandId
 from gateway.smpp.sim import SimConfig, SmscSimulator
-from tests.faults.rig import Burst, rss_kb
-from tests.gateway_rig import http_get, publish
 from tests.smpp.test_pdu import DATA_SM_HEAD, DELIVER_HEAD, frame
+from tests.support.burst import Burst, rss_kb
+from tests.support.daemon import http_get, publish
 
 COUNT = 10_000
 BATCH = 50

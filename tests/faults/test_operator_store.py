@@ -7,9 +7,9 @@ import socket
 
 from gateway.cli import STARTUP_FAILURE
 from gateway.smpp.sim import SimConfig, SmscSimulator
-from tests.broker import free_port
-from tests.faults.rig import Burst
-from tests.gateway_rig import run_refused, write_daemon_config
+from tests.support.broker import free_port
+from tests.support.burst import Burst
+from tests.support.daemon import run_refused, write_daemon_config
 
 COUNT = 300
 

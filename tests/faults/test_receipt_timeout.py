@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
-from gateway.store_receipts import NO_RECEIPT
-from tests.faults.rig import Burst
+from gateway.store.receipts import NO_RECEIPT
+from tests.support.burst import Burst
 
 COUNT = 300
 TIMEOUT = 2  # smpp.receipt_timeout, seconds

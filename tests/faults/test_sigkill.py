@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 
 from gateway.smpp.sim import SimConfig, SmscSimulator
-from tests.faults.rig import Burst
+from tests.support.burst import Burst
 
 COUNT = 2000
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from gateway.smpp import pdu as P
 from gateway.smpp.pdu import CommandId, Status
-from tests.faults.scripted_daemon import ScriptedDaemon, job
-from tests.gateway_rig import stop_daemon
-from tests.smpp.scripted_smsc import Conn, Smsc
+from tests.support.daemon import stop_daemon
+from tests.support.scripted_daemon import ScriptedDaemon, job
+from tests.support.scripted_smsc import Conn, Smsc
 
 LONG_UCS2 = "Thông báo: hồ sơ của ông/bà đã có kết quả, mời đến nhận tại bộ phận một cửa. " * 4
 

@@ -12,8 +12,8 @@ from collections import Counter
 from pathlib import Path
 
 from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
-from tests.faults.rig import Burst
-from tests.gateway_rig import http_get
+from tests.support.burst import Burst
+from tests.support.daemon import http_get
 
 COUNT = 200
 RESPONSE_TIMEOUT = 1.0

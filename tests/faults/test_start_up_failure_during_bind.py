@@ -16,8 +16,8 @@ import gateway.app
 from gateway import cli
 from gateway.app import serve
 from gateway.cli import RUNTIME_FAILURE, STARTUP_FAILURE
-from tests.gateway_rig import gateway_config, start_daemon, stop_daemon, write_daemon_config
-from tests.smpp.scripted_smsc import Conn, Smsc
+from tests.support.daemon import gateway_config, start_daemon, stop_daemon, write_daemon_config
+from tests.support.scripted_smsc import Conn, Smsc
 
 
 def _bind_answered_after(delay: float | None):

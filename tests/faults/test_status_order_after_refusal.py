@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 from gateway.smpp.sim import SimConfig, SmscSimulator
-from tests.broker import Broker, find_mosquitto
-from tests.faults.rig import Burst
 from tests.faults.test_broker_tls import ACL_ALLOWING, ACL_REFUSING, PASSWORD, USER
+from tests.support.broker import Broker, find_mosquitto
+from tests.support.burst import Burst
 
 COUNT = 100
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import STARTUP_FAILURE
-from gateway.schema import SCHEMA_VERSION
 from gateway.smpp.sim import SimConfig, SmscSimulator
-from gateway.store import DossierRow, Store
-from tests.broker import free_port
-from tests.faults.rig import Burst
-from tests.gateway_rig import run_refused, write_daemon_config
+from gateway.store.schema import SCHEMA_VERSION
+from gateway.store.store import DossierRow, Store
+from tests.support.broker import free_port
+from tests.support.burst import Burst
+from tests.support.daemon import run_refused, write_daemon_config
 
 UNIT = Path(__file__).parents[2] / "systemd" / "motcua-sms.service"
 COUNT = 600

@@ -8,8 +8,8 @@ import sqlite3
 from pathlib import Path
 
 from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
-from gateway.store_receipts import NO_RECEIPT
-from tests.faults.rig import Burst
+from gateway.store.receipts import NO_RECEIPT
+from tests.support.burst import Burst
 
 TIMEOUT = 2  # smpp.receipt_timeout, seconds
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.app import session_config
-from gateway.config import Config, ConfigError, parse_config
+from gateway.settings.config import Config, ConfigError, parse_config
 
 AGENCY = "agencies:\n  SCT:\n    name: Sở Công Thương\n"
 

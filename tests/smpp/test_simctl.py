@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from gateway.cli import _rule
-from gateway.simctl import SimControl
 from gateway.smpp.inbound import Mo
 from gateway.smpp.sim import Rule
+from gateway.smpp.simctl import SimControl
 
 from .conftest import eventually
 

@@ -13,7 +13,7 @@ from gateway.smpp.errors import Expired, Withheld
 from gateway.smpp.pdu import CommandId, Status
 from gateway.smpp.session import Session, Submit
 from tests.smpp.conftest import Inbox, session_config
-from tests.smpp.scripted_smsc import Conn, Smsc
+from tests.support.scripted_smsc import Conn, Smsc
 
 
 def sm(**kw: object) -> Submit:

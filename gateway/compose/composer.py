@@ -1,0 +1,196 @@
+"""Turns a dossier transition, an SMS job or an apology into a `NewMessage` row.
+
+Everything about a message that does not depend on the SMSC is decided here, once, at
+intake: the number (validated and normalised, or a precise rejection), the text from the
+agency's template with diacritics kept or stripped, the number of segments, the priority
+lane, when it may go (quiet hours) and when it stops being worth sending (TTL).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from enum import IntEnum
+
+from gateway.calendar.workdays import QuietHours
+from gateway.domain.notices import TemplateError, format_date, render, template_for
+from gateway.phone.numbers import PhoneError, normalise_phone
+from gateway.settings.config import AgencyConfig, Config
+from gateway.smpp.text import MAX_PARTS, ReferenceAllocator, segment_count
+from gateway.store.store import DossierRow, NewMessage
+
+# How a refusal for want of a usable phone (none, landline, impossible) begins its reason.
+PHONE_REFUSED = "phone: "
+
+
+def refused_for_phone(message: NewMessage) -> bool:
+    """Whether `message` was refused only for its number: a notice that a later event of
+    the same status with a good number must still send (SPEC, "The MQTT contract")."""
+    return message.state == "rejected" and (message.reason or "").startswith(PHONE_REFUSED)
+
+
+class Priority(IntEnum):
+    """Lower goes first: a citizen waiting for a reply, then notices, then apologies."""
+
+    MO_REPLY = 0
+    NOTICE = 1
+    APOLOGY = 2
+
+
+class Composer:
+    def __init__(self, config: Config, *, clock: Callable[[], float] = time.time) -> None:
+        self._config = config
+        self._clock = clock
+        self._refs = ReferenceAllocator(ref16=config.smpp.ref16)
+        quiet = config.schedule.quiet_hours
+        self._quiet = QuietHours(*quiet) if quiet else None
+
+    def reconfigure(self, config: Config) -> None:
+        """Take a reloaded configuration (SIGHUP): agencies, templates, keywords."""
+        self._config = config
+
+    def notice(
+        self,
+        kind: str,
+        dossier: DossierRow,
+        *,
+        event_id: str | None,
+        ref: str,
+        priority: Priority = Priority.NOTICE,
+    ) -> NewMessage:
+        agency = self._config.agencies[dossier.agency]
+        due = date.fromisoformat(dossier.due_date) if dossier.due_date else None
+        fields = {
+            "receipt_no": dossier.receipt_no,
+            "agency_name": agency.name,
+            "step": dossier.step,
+            "procedure": dossier.procedure,
+        }
+        if due is not None:
+            fields["due_date"] = format_date(due)
+        base = {
+            "agency": dossier.agency,
+            "ref": ref,
+            "kind": kind,
+            "event_id": event_id,
+            "receipt_no": dossier.receipt_no,
+            "procedure": dossier.procedure,
+        }
+        try:
+            text = render(
+                template_for(kind, agency.templates), fields, strip=agency.diacritics == "strip"
+            )
+        except TemplateError as exc:
+            return self._final(base, "rejected", f"template: {exc}")
+        return self._message(base, dossier.phone, text, agency, priority)
+
+    def text(
+        self,
+        agency_code: str,
+        *,
+        ref: str,
+        kind: str,
+        to: str | None,
+        text: str,
+        priority: Priority = Priority.NOTICE,
+        receipt_no: str | None = None,
+        source: str | None = None,
+    ) -> NewMessage:
+        """A ready text (SMS job, MO reply): only the agency's diacritics policy applies."""
+        agency = self._config.agencies.get(agency_code)
+        base = {
+            "agency": agency_code,
+            "ref": ref,
+            "kind": kind,
+            "event_id": None,
+            "receipt_no": receipt_no,
+            "procedure": None,
+        }
+        strip = agency is None or agency.diacritics == "strip"
+        return self._message(
+            base, to, render("{t}", {"t": text}, strip=strip), agency, priority, source=source
+        )
+
+    def skipped(
+        self, kind: str, dossier: DossierRow, *, event_id: str, ref: str, reason: str
+    ) -> NewMessage:
+        base = {
+            "agency": dossier.agency,
+            "ref": ref,
+            "kind": kind,
+            "event_id": event_id,
+            "receipt_no": dossier.receipt_no,
+            "procedure": dossier.procedure,
+        }
+        return self._final(base, "skipped", reason)
+
+    def rejected(self, agency: str, *, ref: str, kind: str, reason: str) -> NewMessage:
+        """Kept as a row (not only a status) so that a repeated job id stays answered."""
+        base = {
+            "agency": agency,
+            "ref": ref,
+            "kind": kind,
+            "event_id": None,
+            "receipt_no": None,
+            "procedure": None,
+        }
+        return self._final(base, "rejected", reason)
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _message(
+        self,
+        base: dict,
+        raw_phone: str | None,
+        text: str,
+        agency: AgencyConfig | None,
+        priority: Priority,
+        source: str | None = None,
+    ) -> NewMessage:
+        try:
+            phone = normalise_phone(raw_phone)
+        except PhoneError as exc:
+            detail = str(exc).removeprefix("phone: ")
+            reason = f"{PHONE_REFUSED}{exc.reason} ({detail})"
+            return self._final(base, "rejected", reason, text=text)
+        segments = segment_count(text, ref16=self._config.smpp.ref16)
+        if segments > MAX_PARTS:
+            # Refused here, where the sender of the job hears why, not by the encoder in
+            # the sender long after the job was acknowledged.
+            return self._final(
+                base,
+                "rejected",
+                f"text: needs {segments} SMS parts; concatenation allows at most {MAX_PARTS}",
+            )
+        now = self._clock()
+        not_before = now
+        if priority is not Priority.MO_REPLY and self._quiet is not None:
+            at = datetime.fromtimestamp(now, UTC)
+            not_before = self._quiet.release_at(at, self._config.tz).timestamp()
+        return NewMessage(
+            **base,
+            source=source or self._config.smpp.source_addr,
+            priority=int(priority),
+            state="queued",
+            not_before=not_before,
+            expires_at=not_before + self._config.retry.ttl,
+            phone=phone,
+            text=text,
+            segments=segments,
+            concat_ref=self._refs.next(phone),
+        )
+
+    def _final(self, base: dict, state: str, reason: str, text: str | None = None) -> NewMessage:
+        now = self._clock()
+        return NewMessage(
+            **base,
+            source=self._config.smpp.source_addr,
+            priority=int(Priority.NOTICE),
+            state=state,
+            reason=reason,
+            not_before=now,
+            expires_at=now,
+            text=text,
+            segments=segment_count(text) if text else 0,
+        )

@@ -1,0 +1,346 @@
+"""MQTT work → store: dossier events into the mirror (and notices), SMS jobs into the outbox.
+
+A batch of messages is decided in memory and committed in one transaction; only then
+are its MQTT messages acknowledged. Idempotency lives here: a repeated `event_id` or
+job `id` — a redelivery after a crash, or the agency sending twice — changes nothing
+and sends nothing; it is counted, and logged when the id came back with other content
+(gateway/repeats.py). A payload that cannot be used is answered with a `rejected` status
+naming the field, and acknowledged: a poison message must not block the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import sqlite3
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from gateway.compose.composer import Composer, refused_for_phone
+from gateway.domain.mirror import apply_event, dossier_key, notice_decided
+from gateway.domain.notices import (
+    FILLED_FOR_JOBS,
+    TemplateError,
+    job_template,
+    names_notice_kind,
+    notice_job_fields,
+    render,
+    template_fields,
+)
+from gateway.domain.status_event import status_event
+from gateway.intake.payloads import (
+    MAX_ID,
+    DossierEvent,
+    Rejection,
+    SmsJob,
+    TemplateParams,
+    parse_dossier,
+    parse_sms,
+    parse_topic,
+)
+from gateway.intake.repeats import Repeats, digest
+from gateway.mqtt.link import MqttLink
+from gateway.settings.config import Config
+from gateway.store.batch import Batcher
+from gateway.store.store import DossierKey, DossierRow, NewMessage, Store
+
+log = structlog.get_logger("gateway.intake.consumer")
+
+
+# Errors that mean the store cannot write at all (a full disk, a read-only file system,
+# a locked database), as opposed to one item it cannot take: the batch is retried whole.
+STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (sqlite3.OperationalError, OSError)
+
+Parsed = DossierEvent | SmsJob | Rejection | None
+
+
+@dataclass(slots=True)
+class _Effects:
+    """What one batch changes, as `Store.record_intake` takes it."""
+
+    events: list[tuple[str, str, str, bool, str | None]] = field(default_factory=list)
+    dossiers: dict[DossierKey, DossierRow] = field(default_factory=dict)
+    messages: list[NewMessage] = field(default_factory=list)
+    statuses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {
+            "events": self.events,
+            "dossiers": list(self.dossiers.values()),
+            "messages": self.messages,
+            "statuses": self.statuses,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    topic: str
+    payload: bytes
+    dropped: int = 0  # payload bytes not kept on arrival (oversize); see MqttLink
+
+
+class Intake:
+    def __init__(self, store: Store, composer: Composer, config: Config) -> None:
+        self._store = store
+        self._composer = composer
+        self._config = config
+        self.repeats = Repeats()  # repeated ids, for /metrics
+
+    def reconfigure(self, config: Config) -> None:
+        """Take a reloaded configuration (SIGHUP): agencies, templates, keywords."""
+        self._config = config
+
+    async def process(self, batch: Sequence[Received]) -> None:
+        """Decide and commit one batch (the `Batcher` commit function).
+
+        One bad item never holds up the others. An unexpected error while deciding an
+        item refuses that item alone. A commit that fails for a reason other than the
+        store being unavailable (a value the database cannot take) is tried again item
+        by item, so that only the item that cannot be stored is refused. A store that
+        cannot write at all (disk full) raises, and the caller retries the whole batch.
+        """
+        parsed = [self._parse_safely(item) for item in batch]
+        effects = await self._decide(parsed)
+        try:
+            await self._store.record_intake(**effects.as_kwargs())
+        except STORE_UNAVAILABLE:
+            raise
+        except Exception as exc:
+            if len(batch) > 1:
+                log.error("intake_batch_refused", error=type(exc).__name__, items=len(batch))
+                for item in batch:
+                    await self.process([item])
+                return
+            refused = _unexpected(parsed[0], batch[0], exc)
+            await self._store.record_intake(statuses=[_rejection_status(refused, self._config)])
+
+    async def _decide(self, parsed: Sequence[Parsed]) -> _Effects:
+        events = [p for p in parsed if isinstance(p, DossierEvent)]
+        jobs = [p for p in parsed if isinstance(p, SmsJob)]
+        seen = await self._store.event_digests([(e.agency, e.event_id) for e in events])
+        held = await self._store.dossiers(list({dossier_key(e) for e in events}))
+        refs = await self._store.ref_digests([(j.agency, j.id) for j in jobs])
+
+        effects = _Effects()
+        for item in parsed:
+            try:
+                if isinstance(item, DossierEvent):
+                    self._event(item, seen, held, effects)
+                elif isinstance(item, SmsJob):
+                    content = digest(item)
+                    if (item.agency, item.id) in refs:
+                        self.repeats.seen("job", item.agency, refs[(item.agency, item.id)], content)
+                        continue
+                    message = dataclasses.replace(self._job(item), digest=content)
+                    refs[(item.agency, item.id)] = content
+                    effects.messages.append(message)
+                elif isinstance(item, Rejection):
+                    effects.statuses.append(_rejection_status(item, self._config))
+            except Exception as exc:
+                # A bug met by one payload: that payload is refused, the batch goes on.
+                _log_unexpected(exc)
+                refused = _unexpected(item, None, exc)
+                effects.statuses.append(_rejection_status(refused, self._config))
+        return effects
+
+    def _event(
+        self,
+        item: DossierEvent,
+        seen: dict[tuple[str, str], str | None],
+        held: dict[DossierKey, DossierRow],
+        effects: _Effects,
+    ) -> None:
+        """One dossier event's effects, added to `effects` only once all are decided."""
+        content = digest(item)
+        if (item.agency, item.event_id) in seen:
+            self.repeats.seen("event", item.agency, seen[(item.agency, item.event_id)], content)
+            return
+        key = dossier_key(item)
+        change = apply_event(held.get(key), item, self._config.tz)
+        message = None
+        row = change.row
+        if row is not None and change.notice is not None:
+            message = self._notice(change.notice, row, item)
+            wants_phone = message is not None and refused_for_phone(message)
+            row = notice_decided(row, change.notice, wants_phone=wants_phone)
+        seen[(item.agency, item.event_id)] = content
+        effects.events.append((item.event_id, item.agency, key[1], change.applied, content))
+        if row is None:
+            return
+        held[key] = effects.dossiers[key] = row
+        if message is not None:
+            effects.messages.append(message)
+
+    def _parse_safely(self, item: Received) -> Parsed:
+        """`_parse`, and a refusal of this item alone should it raise (a bug: the parsers
+        are written never to)."""
+        try:
+            return self._parse(item)
+        except Exception as exc:
+            _log_unexpected(exc)
+            return _unexpected(None, item, exc)
+
+    def _parse(self, item: Received) -> DossierEvent | SmsJob | Rejection | None:
+        where = parse_topic(item.topic, self._config.mqtt.topic_prefix)
+        if where is None:
+            return None
+        agency, kind = where
+        known = self._config.agencies
+        size = len(item.payload) + item.dropped
+        if kind == "dossier":
+            return parse_dossier(
+                item.payload,
+                topic_agency=agency,
+                agencies=known,
+                tz=self._config.tz,
+                size=size,
+            )
+        return parse_sms(
+            item.payload,
+            size=size,
+            topic_agency=agency,
+            agencies=known,
+            templates=lambda name: _placeholders(self._config, agency, name),
+        )
+
+    def _notice(self, kind: str, row: DossierRow, event: DossierEvent) -> NewMessage | None:
+        agency = self._config.agencies[row.agency]
+        if kind not in agency.notices:
+            return None
+        ref = f"{event.event_id}:{kind}"
+        if event.same_day and agency.skip_same_day:
+            return self._composer.skipped(
+                kind,
+                row,
+                event_id=event.event_id,
+                ref=ref,
+                reason="same_day: procedure resolved the same day; agency skips these",
+            )
+        return self._composer.notice(kind, row, event_id=event.event_id, ref=ref)
+
+    def _job(self, job: SmsJob) -> NewMessage:
+        text = job.text
+        if text is None:
+            agency = self._config.agencies[job.agency]
+            name = job.template or ""
+            try:
+                fields: Mapping[str, str] = job.params
+                if names_notice_kind(name):
+                    fields = notice_job_fields(job.params, agency_name=agency.name)
+                text = render(job_template(name, agency.templates), fields, strip=False)
+            except TemplateError as exc:
+                return self._composer.rejected(
+                    job.agency, ref=job.id, kind="sms", reason=f"params: {exc}"
+                )
+        return self._composer.text(job.agency, ref=job.id, kind="sms", to=job.to, text=text)
+
+
+def _placeholders(config: Config, agency: str, name: str) -> TemplateParams | None:
+    """The params an SMS job gives the agency's template `name`, None if it has none: all
+    its placeholders, but those of a notice kind that the gateway fills itself."""
+    try:
+        fields = template_fields(job_template(name, config.agencies[agency].templates))
+    except (TemplateError, KeyError):
+        return None
+    if names_notice_kind(name):
+        return TemplateParams(fields - FILLED_FOR_JOBS, filled=FILLED_FOR_JOBS)
+    return TemplateParams(fields)
+
+
+def _log_unexpected(exc: BaseException) -> None:
+    """The error's type and where it was raised, not its text nor the traceback's lines,
+    which may quote a payload (phone numbers, message bodies)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else None
+    log.error("intake_item_failed", error=type(exc).__name__, where=where)
+
+
+def _unexpected(item: Parsed, received: Received | None, exc: BaseException) -> Rejection:
+    """A refusal for an item that met an unexpected error: the error's type only (its
+    text might quote the payload, which may hold a phone number)."""
+    reason = f"payload: could not be processed ({type(exc).__name__}); nothing was queued"
+    if isinstance(item, DossierEvent):
+        return Rejection(
+            kind="dossier", agency=item.agency, ref=item.event_id,
+            receipt_no=item.receipt_no, field="payload", reason=reason,
+        )  # fmt: skip
+    if isinstance(item, SmsJob):
+        return Rejection(
+            kind="sms", agency=item.agency, ref=item.id, receipt_no=None,
+            field="payload", reason=reason,
+        )  # fmt: skip
+    if isinstance(item, Rejection):
+        return item
+    agency, kind, ref = None, "sms", None
+    if received is not None:
+        where = received.topic.split("/")
+        agency, kind = (where[-2], where[-1]) if len(where) >= 2 else (None, kind)
+        ref = _peek_ref(received.payload, "event_id" if kind == "dossier" else "id")
+    return Rejection(
+        kind=kind, agency=agency, ref=ref, receipt_no=None, field="payload", reason=reason
+    )
+
+
+def _peek_ref(payload: bytes, key: str) -> str | None:
+    """The payload's id, if it can be read at all, so that its sender can tell which
+    message was refused."""
+    try:
+        value = json.loads(payload).get(key)
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return value if isinstance(value, str) and len(value) <= MAX_ID else None
+
+
+def _rejection_status(rej: Rejection, config: Config) -> tuple[str, dict[str, Any]]:
+    event = status_event(
+        ref=rej.ref,
+        event_id=rej.ref if rej.kind == "dossier" else None,
+        receipt_no=rej.receipt_no,
+        kind=rej.kind,
+        phone=None,
+        state="rejected",
+        reason=rej.reason,
+        segments=0,
+        at=time.time(),
+        tz=config.tz,
+    )
+    return rej.agency or "", event
+
+
+async def serve(link: MqttLink, intake: Intake) -> None:
+    """Read MQTT messages until cancelled; ack each one after its batch is committed."""
+    # The link stops reading at this many unacknowledged; this bounds intake's own tasks
+    # even so, should the link ever hand over more.
+    room = asyncio.Semaphore(link.settings.receive_maximum)
+    tasks: set[asyncio.Task[None]] = set()
+    async with Batcher(intake.process) as batcher:
+
+        async def one(message: Any) -> None:
+            try:
+                # Not committed, not acknowledged: tried again rather than left to the
+                # broker, which redelivers only after a reconnect. Intake stalls while
+                # the disk refuses writes; nothing is lost.
+                await batcher.put_until_stored(
+                    Received(message.topic, message.payload, message.dropped),
+                    event="intake_commit_failed",
+                    topic=message.topic,
+                )
+                await link.ack(message)
+            finally:
+                room.release()
+
+        try:
+            async for message in link.messages():
+                await room.acquire()
+                task = asyncio.create_task(one(message))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+        finally:
+            for task in list(tasks):
+                task.cancel()

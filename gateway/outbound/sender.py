@@ -1,0 +1,309 @@
+"""The sender: takes due messages from the store, submits their parts, records the outcome.
+
+Retry policy in one place: transient SMSC answers, *outcome unknown* and any unexpected
+error in an attempt are retried with exponential back-off and jitter, each counting an
+attempt, until `max_attempts` or the message's TTL; permanent answers fail at once;
+throttling and rebind answers never reach here (the session absorbs them). *Outcome
+unknown* now only means that the submit's connection closed before it was answered: a
+late answer on a live connection settles the message in the session, so a slow SMSC
+never makes a paid copy here. Parts already accepted are never sent again on a retry:
+only the missing ones go. Outcomes are written in groups (one transaction per batch)
+through a `Batcher`.
+
+Quiet hours hold at send time, not only at queueing: inside them only the MO-reply lane
+is fetched, and with nothing of it due the sender sleeps until the end of quiet hours
+(or new work), so a retry or a backlog left by an outage never goes out at night.
+A notice already taken before quiet hours began is asked again right before its write
+(`Submit.may_write`): one that waited into them (for a bind, a throttle pause) is put
+back, unwritten and with no attempt counted, until they end. MO replies never wait.
+
+At most `window` messages are between "taken from the store" and "outcome committed".
+That bounds what a crash can duplicate: a message the SMSC accepted but whose acceptance
+was not yet committed is sent again after a restart, so a SIGKILL duplicates at most a
+window of messages. The outcome batch closes as soon as every one of them is waiting for
+it, so holding the slot through the commit costs a fraction of a millisecond.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from gateway.calendar.workdays import QuietHours
+from gateway.compose.composer import Priority
+from gateway.settings.config import RetryConfig
+from gateway.smpp.errors import ConnectError, Expired, OutcomeUnknown, StatusError, Withheld
+from gateway.smpp.pdu import StatusClass
+from gateway.smpp.receipt import message_id_keys
+from gateway.smpp.session import Session, Submit
+from gateway.smpp.text import Alphabet, encode
+from gateway.store.batch import Batcher
+from gateway.store.store import Outcome, PartResult, Queued, Store
+
+log = structlog.get_logger("gateway.outbound.sender")
+
+ESM_UDHI = 0x40
+
+# Pause after the store could not be read for due messages, seconds.
+FETCH_RETRY = 1.0
+
+# Longest idle wait before the store is asked again, seconds.
+IDLE_MAX = 5.0
+
+
+class Sender:
+    def __init__(
+        self,
+        store: Store,
+        session: Session,
+        retry: RetryConfig,
+        *,
+        ref16: bool = False,
+        alphabet: Alphabet = "gsm7",
+        clock: Callable[[], float] = time.time,
+        quiet: QuietHours | None = None,
+        tz: ZoneInfo | None = None,
+    ) -> None:
+        if quiet is not None and tz is None:
+            raise ValueError("quiet hours need the time zone they are local to")
+        self._quiet = quiet
+        self._tz = tz
+        self._store = store
+        self._session = session
+        self._retry = retry
+        self._ref16 = ref16
+        self._alphabet = alphabet
+        self._clock = clock
+        self._capacity = session.config.window
+        # Fetched ahead, not sent yet (so a crash loses nothing from here), most urgent
+        # first: the next window's worth is ready when a slot frees, without a query.
+        self._ready: list[Queued] = []
+        self._fetch: asyncio.Task[bool] | None = None
+        self._busy: set[int] = set()
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+
+    async def run(self) -> None:
+        """Feed the session until cancelled."""
+        writer: Batcher[Outcome] = Batcher(
+            self._store.record_outcomes, max_items=self._capacity, max_wait=0.005
+        )
+        async with writer:
+            self._writer = writer
+            try:
+                while True:
+                    await self._fill()
+            finally:
+                self._stopping = True
+                pending = [*self._tasks, *([self._fetch] if self._fetch else [])]
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                self._fetch = None
+                self._ready.clear()
+                self._stopping = False
+
+    async def drain(self, timeout: float) -> None:
+        """Stop taking new messages; let the ones being sent finish (bounded)."""
+        self._stopping = True
+        self._wake.set()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
+
+    async def _fill(self) -> None:
+        self._wake.clear()
+        if self._stopping:
+            await self._wake.wait()
+            return
+        if self._ready and self._quiet_now():
+            # Fetched before quiet hours began: notices stay queued in the store.
+            self._ready = [m for m in self._ready if m.priority <= Priority.MO_REPLY]
+        while self._ready and len(self._busy) < self._capacity:
+            self._start(self._ready.pop(0))
+        if self._fetch is None and len(self._ready) < self._capacity:
+            self._fetch = asyncio.create_task(self._fetch_due(), name="outbox.fetch")
+            self._fetch.add_done_callback(lambda _t: self._wake.set())
+        elif self._fetch is not None and self._fetch.done():
+            fetch, self._fetch = self._fetch, None
+            try:
+                found = fetch.result()
+                if not found and not self._ready and not self._busy:
+                    await self._idle()
+            except Exception as exc:
+                # The store cannot be read; the sends under way carry on.
+                log.error("outbox_fetch_failed", error=str(exc), retry_in=FETCH_RETRY)
+                await asyncio.sleep(FETCH_RETRY)
+            return
+        await self._wake.wait()
+
+    async def _fetch_due(self) -> bool:
+        self._store.queued_added.clear()
+        skip = self._busy | {m.id for m in self._ready}
+        batch = await self._store.due(
+            2 * self._capacity, exclude=skip, max_priority=self._lanes_now()
+        )
+        skip = self._busy | {m.id for m in self._ready}  # moved on while we waited
+        fresh = [m for m in batch if m.id not in skip]
+        self._ready = sorted([*self._ready, *fresh], key=lambda m: (m.priority, m.id))
+        return bool(fresh)
+
+    async def _idle(self) -> None:
+        """Nothing due: wait for new work, the next retry time or the end of quiet hours."""
+        now = self._clock()
+        lanes = self._lanes_now()
+        next_at = await self._store.next_due_at(max_priority=lanes)
+        if lanes is not None:
+            release = self._quiet_end(now)
+            next_at = release if next_at is None else min(next_at, release)
+        wait = IDLE_MAX if next_at is None else min(IDLE_MAX, max(0.0, next_at - now))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._store.queued_added.wait(), wait)
+
+    def _quiet_now(self) -> bool:
+        if self._quiet is None or self._tz is None:
+            return False
+        return self._quiet.is_quiet(datetime.fromtimestamp(self._clock(), UTC), self._tz)
+
+    def _lanes_now(self) -> int | None:
+        """The highest priority lane that may go now: MO replies only in quiet hours."""
+        return int(Priority.MO_REPLY) if self._quiet_now() else None
+
+    def _may_notify(self) -> bool:
+        """Asked by the session right before a notice is written."""
+        return not self._quiet_now()
+
+    def _quiet_end(self, now: float) -> float:
+        assert self._quiet is not None and self._tz is not None
+        return self._quiet.release_at(datetime.fromtimestamp(now, UTC), self._tz).timestamp()
+
+    def _start(self, message: Queued) -> None:
+        self._busy.add(message.id)
+        task = asyncio.create_task(self._send(message), name=f"outbox.send[{message.id}]")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, m: Queued) -> None:
+        try:
+            outcome = await self._attempt(m)
+            if outcome is not None:
+                # Held, with its slot, until committed: a message whose acceptance is not
+                # yet on disk must not be taken from the store and sent a second time.
+                await self._writer.put_until_stored(
+                    outcome, event="outcome_commit_failed", message=m.id
+                )
+                log.info(
+                    "message_outcome",
+                    message=m.id,
+                    kind=m.kind,
+                    state=outcome.state,
+                    reason=outcome.reason,
+                )
+        except Exception:
+            log.exception("message_send_failed", message=m.id)
+        finally:
+            self._busy.discard(m.id)
+            self._wake.set()
+
+    async def _attempt(self, m: Queued) -> Outcome | None:
+        if self._clock() > m.expires_at:
+            return Outcome(m, "expired", m.attempts, m.expires_at, reason="ttl ended unsent")
+        done: list[PartResult] = []
+        try:
+            return await self._submit_parts(m, done)
+        except Exception as exc:
+            # A bug or an answer nobody foresaw must not leave the message due at once
+            # with its attempts unchanged: that is a hot loop (thousands of tries a
+            # second). It is a failed attempt like any other, and backs off.
+            log.exception("message_attempt_failed", message=m.id, error=type(exc).__name__)
+            return self._retry_later(m, done, f"error: {type(exc).__name__}")
+
+    async def _submit_parts(self, m: Queued, done: list[PartResult]) -> Outcome:
+        encoded = encode(m.text, reference=m.concat_ref, ref16=self._ref16, alphabet=self._alphabet)
+        digits = m.source.isdigit()
+        # Quiet hours are asked before a message's first part only: once one part is out,
+        # the rest follow at once, since a phone cannot join parts sent hours apart.
+        ask = m.priority > Priority.MO_REPLY and not m.done_parts
+        for seq, body in enumerate(encoded.parts, start=1):
+            if seq in m.done_parts:
+                continue
+            submit = Submit(
+                source=m.source,
+                source_ton=3 if digits else 5,
+                source_npi=0,
+                destination=m.phone,
+                short_message=body,
+                data_coding=encoded.data_coding,
+                esm_class=ESM_UDHI if encoded.udhi else 0,
+                expires_at=m.expires_at,
+                clock=self._clock,
+                may_write=self._may_notify if ask and not done else None,
+            )
+            try:
+                smsc_id = await self._session.submit(submit)
+            except StatusError as exc:
+                if exc.status_class == StatusClass.TRANSIENT:
+                    return self._retry_later(m, done, f"smsc: {exc.name}")
+                return Outcome(
+                    m,
+                    "failed",
+                    m.attempts + 1,
+                    self._clock(),
+                    parts=done,
+                    reason=f"smsc: {exc.name}",
+                )
+            except OutcomeUnknown:
+                # The connection closed with this submit unanswered: it may have been
+                # accepted, but no answer can come now. Sent again, at most once per
+                # broken connection, counted so that it ends.
+                return self._retry_later(
+                    m, done, "smsc: link closed before the response (outcome unknown)"
+                )
+            except Expired:
+                # Waited (throttled, unbound) past its TTL: this part was never written.
+                return Outcome(
+                    m, "expired", m.attempts, self._clock(), parts=done, reason="ttl ended unsent"
+                )
+            except Withheld:
+                # Quiet hours began while it waited: back in the store, no attempt spent.
+                at = self._quiet_end(self._clock())
+                return Outcome(m, "queued", m.attempts, at, parts=done, reason="quiet hours")
+            except ConnectError:
+                # Closing: nothing more was sent. Keep what was accepted, stay queued.
+                return Outcome(m, "queued", m.attempts, self._clock(), parts=done)
+            done.append(PartResult(m.id, seq, smsc_id, message_id_keys(smsc_id)))
+        return Outcome(
+            m, "submitted", m.attempts + 1, self._clock(), parts=done, segments=encoded.segments
+        )
+
+    def _retry_later(self, m: Queued, done: list[PartResult], reason: str) -> Outcome:
+        attempts = m.attempts + 1
+        now = self._clock()
+        if attempts >= self._retry.max_attempts:
+            return Outcome(
+                m,
+                "failed",
+                attempts,
+                now,
+                parts=done,
+                reason=f"retries exhausted ({attempts}), last: {reason}",
+            )
+        delay = min(self._retry.max_delay, self._retry.base_delay * 2 ** (attempts - 1))
+        at = now + delay * random.uniform(0.5, 1.0)
+        if at > m.expires_at:
+            return Outcome(
+                m,
+                "expired",
+                attempts,
+                now,
+                parts=done,
+                reason=f"ttl ends before next retry, last: {reason}",
+            )
+        return Outcome(m, "queued", attempts, at, parts=done, reason=reason)

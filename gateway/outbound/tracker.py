@@ -1,0 +1,98 @@
+"""Delivery receipts → the parts they report on → the message's final state.
+
+Receipts are committed in groups; `record` returns only after the commit, so the session
+answers deliver_sm_resp only for what is safely stored. A message whose final receipt
+never comes is expired by `expire_unreceipted`, a sweep every `sweep_interval` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+
+import structlog
+
+from gateway.smpp.receipt import Receipt, ReceiptState, message_id_keys
+from gateway.store.batch import Batcher
+from gateway.store.receipts import EARLY_RECEIPT_TTL, PartState
+from gateway.store.store import Store
+
+log = structlog.get_logger("gateway.outbound.tracker")
+
+# The expiry sweep runs this often, seconds: an expiry is late by at most a tenth of the
+# timeout, never more than a minute, and never polls faster than ten times a second.
+SWEEP_MIN = 0.1
+SWEEP_MAX = 60.0
+
+# Receipt state → part state. Not-yet-final states (ENROUTE, ACCEPTD, UNKNOWN) are kept
+# on the part but settle nothing.
+PART_STATES: Mapping[ReceiptState, PartState] = MappingProxyType(
+    {
+        ReceiptState.DELIVERED: PartState.DELIVERED,
+        ReceiptState.UNDELIVERABLE: PartState.UNDELIVERABLE,
+        ReceiptState.EXPIRED: PartState.EXPIRED,
+        ReceiptState.REJECTED: PartState.FAILED,
+        ReceiptState.DELETED: PartState.FAILED,
+        ReceiptState.ENROUTE: PartState.ENROUTE,
+        ReceiptState.ACCEPTED: PartState.ENROUTE,
+        ReceiptState.UNKNOWN: PartState.ENROUTE,
+    }
+)
+
+
+class Tracker:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._batcher: Batcher[tuple[frozenset[str], str, str | None]] = Batcher(self._commit)
+        self.by_state: Counter[str] = Counter()  # receipts stored, by receipt state
+
+    async def __aenter__(self) -> Tracker:
+        await self._batcher.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._batcher.__aexit__(*exc)
+
+    async def record(self, receipt: Receipt) -> None:
+        state = PART_STATES[receipt.state]
+        error = None if state is PartState.DELIVERED else _reason(receipt)
+        await self._batcher.put((message_id_keys(receipt.message_id), state.value, error))
+        self.by_state[receipt.state.value] += 1
+
+    async def _commit(self, items: Sequence[tuple[frozenset[str], str, str | None]]) -> None:
+        await self._store.record_receipts(items)
+
+
+def _reason(receipt: Receipt) -> str:
+    reason = f"receipt: {receipt.state.value}"
+    if receipt.error and receipt.error.strip("0"):
+        reason += f" err:{receipt.error}"
+    return reason
+
+
+def sweep_interval(receipt_timeout: float) -> float:
+    return min(SWEEP_MAX, max(SWEEP_MIN, receipt_timeout / 10))
+
+
+async def expire_unreceipted(
+    store: Store, receipt_timeout: float, *, receiving: Callable[[], bool] = lambda: True
+) -> None:
+    """Until cancelled: messages submitted `receipt_timeout` seconds ago without a final
+    receipt become `expired` ("no delivery receipt"), receipts that matched nothing for
+    EARLY_RECEIPT_TTL are forgotten. A backlog goes in transactions of a thousand.
+
+    Only while receipts can come (`receiving`: the bind is up) and have been able to for
+    a whole interval: after a bind, an SMSC first delivers the receipts it kept while the
+    gateway was away, and those settle their messages before the sweep gives up on them.
+    """
+    interval = min(sweep_interval(receipt_timeout), EARLY_RECEIPT_TTL)
+    was_receiving = False
+    while True:
+        await asyncio.sleep(interval)
+        now_receiving = receiving()
+        if now_receiving and was_receiving:
+            while expired := await store.expire_unreceipted(receipt_timeout):
+                log.warning("receipts_never_came", expired=expired, timeout=receipt_timeout)
+        was_receiving = now_receiving

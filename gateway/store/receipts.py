@@ -1,0 +1,342 @@
+"""Delivery receipts in the store: parts, the receipts that overtook them, and expiry.
+
+Four rules live here, each once:
+
+- **More final wins, and the first final answer stays.** A part's state only moves
+  towards the final (`PartState.outranked_by`): a late ENROUTE never undoes DELIVRD, and
+  of ACCEPTD, DELIVRD, UNDELIV for one id the DELIVRD stands, whether they came after the
+  submit outcome was committed or overtook it.
+- **One receipt, the best candidate.** A receipt's id can match several parts (a hex
+  counter's `0A` and `10` both read as 10; carriers reuse ids):
+  `best_candidate` picks one.
+- **Early receipts are short-lived.** A receipt that matches no part, or only parts
+  final for longer than `EARLY_RECEIPT_TTL`, is kept that long for its submit outcome to
+  commit, then forgotten: carriers reuse ids, and a months-old UNDELIV for id `1234` must
+  not settle a new message that happens to get id `1234`.
+- **No receipt for ever is an answer too.** A message still `submitted` after
+  `smpp.receipt_timeout` becomes `expired`, "no delivery receipt", and says so on its
+  status topic (`expire_unreceipted`, an indexed query run by a periodic sweep).
+
+Every function runs inside the caller's transaction, in the store's thread.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+from gateway.domain.status_event import status_event
+from gateway.smpp.receipt import exact_key
+
+# A delivery receipt as the store applies it: the part's message-id keys, the part's new
+# state, the error to report if it fails the message.
+ReceiptUpdate = tuple[frozenset[str], str, str | None]
+
+# Seconds a receipt that matches no part waits for its submit outcome to be committed.
+EARLY_RECEIPT_TTL = 600.0
+
+NO_RECEIPT = "no delivery receipt"
+
+# The sweep's query, held to the partial index messages_submitted: without the hint the
+# planner may take messages_state (state, created_at) and read every submitted message.
+SUBMITTED_BEFORE = """SELECT id, agency, ref, event_id, receipt_no, kind, phone, segments
+    FROM messages INDEXED BY messages_submitted
+    WHERE state = 'submitted' AND updated_at < ?
+    ORDER BY updated_at LIMIT ?"""
+
+# The parts a batch of receipts' keys find, by index: part_keys by key, then each part
+# and its message by primary key.
+CANDIDATES = """SELECT k.key, k.rowid, k.message_id, k.seq, p.state, m.updated_at
+    FROM part_keys k INDEXED BY part_keys_key
+    JOIN parts p ON p.message_id = k.message_id AND p.seq = k.seq
+    JOIN messages m ON m.id = k.message_id
+    WHERE k.key IN ({marks})"""
+
+
+class PartState(StrEnum):
+    """What is known of one submitted part; receipts move it towards the final."""
+
+    SUBMITTED = "submitted"  # accepted by the SMSC, no receipt yet
+    ENROUTE = "enroute"  # a receipt that settles nothing (ENROUTE, ACCEPTD, UNKNOWN)
+    DELIVERED = "delivered"
+    UNDELIVERABLE = "undeliverable"
+    EXPIRED = "expired"
+    FAILED = "failed"
+
+    @property
+    def finality(self) -> int:
+        """How final: a receipt is applied unless the part already has a more final state."""
+        return _FINALITY.get(self, FINAL)
+
+    @property
+    def is_final(self) -> bool:
+        return self.finality == FINAL
+
+    def outranked_by(self, new: PartState) -> bool:
+        """True when `new` may replace this state: a not-yet-final state gives way to one
+        at least as final; a final state to nothing.
+
+        The first final answer stays because it is the one already given: the message
+        was settled on it and its status published, and a status topic does not take a
+        final state back. A second final receipt for the same id is a carrier's
+        duplicate or contradiction, and applying the same rule to receipts that overtook
+        their submit outcome makes the answer the same whichever side of the commit they
+        fell on.
+        """
+        return not self.is_final and new.finality >= self.finality
+
+
+FINAL = 2
+_FINALITY = {PartState.SUBMITTED: 0, PartState.ENROUTE: 1}
+
+
+def record_receipts(db: sqlite3.Connection, receipts: Sequence[ReceiptUpdate], now: float) -> None:
+    """Apply receipts; keep the ones that match no part yet, for EARLY_RECEIPT_TTL."""
+    unmatched = apply_receipts(db, receipts, now)
+    db.executemany(
+        "INSERT INTO early_receipts VALUES (?, ?, ?, ?, ?)",
+        [(k, _rid(keys), state, error, now) for keys, state, error in unmatched for k in keys],
+    )
+
+
+def _rid(keys: frozenset[str]) -> str:
+    """What groups the receipts of one id: its id string as written. (The smallest key
+    would join "0000000A" and "00000010", which share the reading n:10.)"""
+    return exact_key(keys) or min(keys)
+
+
+def apply_early_receipts(db: sqlite3.Connection, keys: Sequence[str], now: float) -> None:
+    """Receipts that overtook the submit outcome now being recorded (under `keys`): the
+    most final one of each id is applied, and forgotten once it settled a part."""
+    if not keys:
+        return
+    early = db.execute(
+        f"""SELECT rid, state, error FROM early_receipts
+            WHERE rid IN (SELECT rid FROM early_receipts WHERE key IN ({_marks(keys)}))
+              AND at >= ?
+            ORDER BY rowid""",
+        [*keys, now - EARLY_RECEIPT_TTL],
+    ).fetchall()
+    if not early:
+        return
+    best: dict[str, tuple[str, str | None]] = {}
+    for rid, state, error in early:
+        held = best.get(rid)
+        if held is None or PartState(held[0]).outranked_by(PartState(state)):
+            best[rid] = (state, error)
+    keys_of: dict[str, set[str]] = {rid: set() for rid in best}
+    for key, rid in db.execute(
+        f"SELECT key, rid FROM early_receipts WHERE rid IN ({_marks(list(best))})", list(best)
+    ):
+        keys_of[rid].add(key)
+    updates = {rid: (frozenset(keys_of[rid]), st, err) for rid, (st, err) in best.items()}
+    # The same id string first: under a hex counter "0000000A" and "00000010" share a
+    # reading, and each receipt belongs to the part written as it is.
+    recorded = set(keys)
+    exact = [rid for rid, (ks, _, _) in updates.items() if exact_key(ks) in recorded]
+    apply_receipts(db, [updates[rid] for rid in exact], now)
+    # The others only onto a part still waiting; one that settles nothing is kept for the
+    # submit it belongs to (until EARLY_RECEIPT_TTL), not forgotten.
+    others = [updates[rid] for rid in updates if rid not in exact]
+    kept = {ks for ks, _, _ in apply_receipts(db, others, now, waiting_only=True)}
+    done = [rid for rid, (ks, _, _) in updates.items() if ks not in kept]
+    db.executemany("DELETE FROM early_receipts WHERE rid = ?", [(rid,) for rid in done])
+
+
+def apply_receipts(
+    db: sqlite3.Connection,
+    receipts: Sequence[ReceiptUpdate],
+    now: float,
+    *,
+    waiting_only: bool = False,
+) -> list[ReceiptUpdate]:
+    """Set-based: a handful of statements per batch, whatever its size. Returns the
+    receipts that match no part, or only parts final for longer than EARLY_RECEIPT_TTL
+    (with `waiting_only`, any final part): the caller keeps them for a submit outcome
+    still to be committed under their id."""
+    keys = sorted({k for ks, _, _ in receipts for k in ks})
+    where: dict[str, list[Candidate]] = {}
+    for key, order, message_id, seq, state, updated_at in db.execute(
+        CANDIDATES.format(marks=_marks(keys)), keys
+    ):
+        where.setdefault(key, []).append(
+            Candidate(order, (message_id, seq), PartState(state), updated_at)
+        )
+    unmatched: list[ReceiptUpdate] = []
+    part_state: dict[tuple[int, int], PartState] = {}
+    errors: dict[int, str] = {}
+    for ks, state, error in receipts:
+        new = PartState(state)
+        found = best_candidate(ks, where, part_state, now - EARLY_RECEIPT_TTL)
+        if found is None:
+            unmatched.append((ks, state, error))
+            continue
+        part, current = found
+        if waiting_only and part_state.get(part, current).is_final:
+            unmatched.append((ks, state, error))
+            continue
+        if not current.outranked_by(new):
+            continue  # a late "still trying", or a second final answer
+        part_state[part] = new
+        if error and new.is_final:
+            errors[part[0]] = error
+    if not part_state:
+        return unmatched
+    # The stored state is only replaced by one it gives way to.
+    for new in set(part_state.values()):
+        weaker = [s.value for s in PartState if s.outranked_by(new)]
+        db.executemany(
+            f"""UPDATE parts SET state = ? WHERE message_id = ? AND seq = ?
+                AND state IN ({_marks(weaker)})""",
+            [(new.value, mid, seq, *weaker) for (mid, seq), st in part_state.items() if st is new],
+        )
+    settle(db, sorted({mid for mid, _ in part_state}), errors, now)
+    return unmatched
+
+
+class Candidate(NamedTuple):
+    """A part a receipt's keys found: `order` is when its key was stored (later: newer)."""
+
+    order: int
+    part: tuple[int, int]
+    state: PartState
+    updated_at: float  # of its message: when it was submitted, or settled
+
+
+def best_candidate(
+    keys: frozenset[str],
+    where: Mapping[str, Sequence[Candidate]],
+    changed: Mapping[tuple[int, int], PartState],
+    final_since: float,
+) -> tuple[tuple[int, int], PartState] | None:
+    """The part a receipt under `keys` is about, with its current state; None when there
+    is none to credit.
+
+    In order: a part whose id is the same string (`exact_key`) before one found only by
+    another hex/decimal reading of it; a part still waiting for its receipt before one
+    already final; the part submitted last. Parts final since before `final_since` are no
+    candidates at all: a receipt for a reused id can overtake the new message's submit
+    outcome, and must wait for it as an early receipt rather than be spent on the old
+    message. `changed` holds the states this batch gave parts, which count as just settled.
+    """
+    exact = exact_key(keys)
+    best: tuple[tuple[bool, bool, int], tuple[int, int], PartState] | None = None
+    for key in keys:
+        for order, part, stored, updated_at in where.get(key, ()):
+            current = changed.get(part, stored)
+            if current.is_final and part not in changed and updated_at < final_since:
+                continue
+            rank = (key == exact, not current.is_final, order)
+            if best is None or rank > best[0]:
+                best = (rank, part, current)
+    return None if best is None else (best[1], best[2])
+
+
+def settle(
+    db: sqlite3.Connection, ids: Sequence[int], errors: Mapping[int, str], now: float
+) -> None:
+    """A message is delivered when all its parts are; any final failure decides it."""
+    rows = db.execute(
+        f"""SELECT m.id, m.state, m.segments, m.agency, m.ref, m.event_id, m.receipt_no,
+                   m.kind, m.phone, group_concat(p.state, ',')
+            FROM messages m JOIN parts p ON p.message_id = m.id
+            WHERE m.id IN ({_marks(ids)}) GROUP BY m.id""",
+        ids,
+    ).fetchall()
+    settled: list[tuple[str, str | None, float, int]] = []
+    statuses: list[tuple[str, str]] = []
+    for mid, state, segments, agency, ref, event_id, receipt_no, kind, phone, states in rows:
+        if state != "submitted":
+            continue
+        final = final_state(states.split(","), segments)
+        if final is None:
+            continue
+        reason = None if final == "delivered" else (errors.get(mid) or final)
+        settled.append((final, reason, now, mid))
+        statuses.append(
+            (agency, _status(ref, event_id, receipt_no, kind, phone, final, reason, segments, now))
+        )
+    db.executemany(
+        "UPDATE messages SET state = ?, reason = ?, updated_at = ? WHERE id = ?", settled
+    )
+    db.executemany("INSERT INTO status_out (agency, payload) VALUES (?, ?)", statuses)
+
+
+def final_state(part_states: Sequence[str], segments: int) -> str | None:
+    final = None
+    for bad in ("undeliverable", "expired", "failed"):
+        if bad in part_states:
+            final = bad
+    if (
+        final is None
+        and len(part_states) >= segments
+        and all(s == "delivered" for s in part_states)
+    ):
+        final = "delivered"
+    return final
+
+
+def expire_unreceipted(
+    db: sqlite3.Connection, submitted_before: float, now: float, limit: int
+) -> int:
+    """Messages submitted before `submitted_before` and still without a final receipt
+    become `expired`, "no delivery receipt", with their status; at most `limit` of them.
+
+    `updated_at` of a `submitted` message is when it became submitted: nothing else
+    writes a message in that state (receipts write its parts until one settles it).
+    """
+    rows = db.execute(SUBMITTED_BEFORE, (submitted_before, limit)).fetchall()
+    db.executemany(
+        "UPDATE messages SET state = 'expired', reason = ?, updated_at = ? WHERE id = ?",
+        [(NO_RECEIPT, now, r[0]) for r in rows],
+    )
+    db.executemany(
+        "INSERT INTO status_out (agency, payload) VALUES (?, ?)",
+        [
+            (
+                agency,
+                _status(ref, event_id, receipt_no, kind, phone, "expired", NO_RECEIPT, seg, now),
+            )
+            for _, agency, ref, event_id, receipt_no, kind, phone, seg in rows
+        ],
+    )
+    return len(rows)
+
+
+def forget_early_receipts(db: sqlite3.Connection, now: float) -> int:
+    """Drop receipts that matched nothing within EARLY_RECEIPT_TTL."""
+    return db.execute(
+        "DELETE FROM early_receipts WHERE at < ?", (now - EARLY_RECEIPT_TTL,)
+    ).rowcount
+
+
+def _status(
+    ref: str,
+    event_id: str | None,
+    receipt_no: str | None,
+    kind: str,
+    phone: str | None,
+    state: str,
+    reason: str | None,
+    segments: int,
+    at: float,
+) -> str:
+    event: dict[str, Any] = status_event(
+        ref=ref,
+        event_id=event_id,
+        receipt_no=receipt_no,
+        kind=kind,
+        phone=phone,
+        state=state,
+        reason=reason,
+        segments=segments,
+        at=at,
+    )
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+
+
+def _marks(items: Sequence[Any]) -> str:
+    return ",".join("?" * len(items))

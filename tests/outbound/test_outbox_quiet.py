@@ -1,0 +1,169 @@
+"""Quiet hours at send time: notices wait them out however they became due; MO replies go.
+
+A fixed, settable clock stands for the time of day, so these run at any hour: the
+store, the composer and the sender all read it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from gateway.calendar.workdays import QuietHours
+from gateway.compose.composer import Composer, Priority
+from gateway.outbound.sender import Sender
+from gateway.settings.config import RetryConfig, default_config
+from gateway.smpp.session import Session
+from gateway.smpp.sim import SimConfig, SmscSimulator
+from gateway.store.store import Queued, Store
+from tests.smpp.conftest import eventually, session_config
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+QUIET = QuietHours(time(21, 0), time(7, 0))
+
+
+def at(hour: int, minute: int = 0, day: int = 23) -> float:
+    return datetime(2026, 11, day, hour, minute, tzinfo=TZ).timestamp()
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class CountingStore(Store):
+    """The real store, counting how often the sender asks it for due messages."""
+
+    due_calls = 0
+
+    async def due(
+        self, limit: int, exclude: Iterable[int] = (), *, max_priority: int | None = None
+    ) -> list[Queued]:
+        type(self).due_calls += 1
+        return await super().due(limit, exclude, max_priority=max_priority)
+
+
+class QuietRig:
+    def __init__(self, store: Store, smsc: SmscSimulator, clock: Clock) -> None:
+        self.store, self.smsc, self.clock = store, smsc, clock
+        base = default_config()
+        # Queued with quiet hours off: the message is due at once, as a retry or a
+        # backlog is; only the sender's own rule can hold it.
+        self.composer = Composer(
+            dataclasses.replace(
+                base, schedule=dataclasses.replace(base.schedule, quiet_hours=None)
+            ),
+            clock=clock,
+        )
+
+    async def queue(self, ref: str, priority: Priority = Priority.NOTICE) -> None:
+        message = self.composer.text(
+            "SCT", ref=ref, kind="sms", to="0905123456", text="Thong bao", priority=priority
+        )
+        await self.store.record_intake(messages=[message])
+
+    async def state(self, ref: str) -> str:
+        ((state,),) = await self.store.fetchall("SELECT state FROM messages WHERE ref = ?", [ref])
+        return state
+
+
+@pytest.fixture
+def window() -> int:
+    return 10
+
+
+@pytest.fixture
+async def quiet_rig(tmp_path: Path, window: int) -> AsyncIterator[QuietRig]:
+    clock = Clock(at(22))
+    CountingStore.due_calls = 0
+    async with (
+        SmscSimulator(SimConfig(receipt_delay=0.01)) as smsc,
+        CountingStore.open(tmp_path / "gateway.db", clock=clock) as store,
+        Session(session_config(smsc.port, window=window), _ignore) as session,
+    ):
+        retry = dataclasses.replace(RetryConfig(), base_delay=0.05, max_delay=0.1)
+        sender = Sender(store, session, retry, clock=clock, quiet=QUIET, tz=TZ)
+        task = asyncio.create_task(sender.run())
+        yield QuietRig(store, smsc, clock)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def _ignore(_item: object) -> None:
+    return None
+
+
+async def test_notice_due_at_night_waits_for_the_end_of_quiet_hours(quiet_rig):
+    """Due at 22:00 (a retry, a backlog): not sent during quiet hours, sent after 07:00."""
+    await quiet_rig.queue("notice")
+    await asyncio.sleep(0.5)
+    held = quiet_rig.smsc.stats.submits
+
+    assert held == 0
+    quiet_rig.clock.now = at(7, 0, day=24)
+    quiet_rig.store.queued_added.set()  # or the sender's own wake-up, at most 5 s later
+    await eventually(lambda: quiet_rig.smsc.stats.submits >= 1)
+
+    assert await quiet_rig.state("notice") == "submitted"
+
+
+async def test_mo_reply_goes_during_quiet_hours(quiet_rig):
+    """A citizen who texted MCKH at 22:00 gets the answer now; a notice beside it waits."""
+    await quiet_rig.queue("notice")
+    await quiet_rig.queue("reply", priority=Priority.MO_REPLY)
+
+    await eventually(lambda: quiet_rig.smsc.stats.submits >= 1)
+    await asyncio.sleep(0.3)
+
+    assert quiet_rig.smsc.stats.submits == 1
+    assert await quiet_rig.state("reply") == "submitted"
+    assert await quiet_rig.state("notice") == "queued"
+
+
+async def test_sender_does_not_poll_the_store_during_quiet_hours(quiet_rig):
+    """With only notices due at night the sender sleeps: a couple of look-ups in 1.5 s,
+    not a loop (it sleeps until the end of quiet hours, or 5 s, or new work)."""
+    for n in range(20):
+        await quiet_rig.queue(f"notice-{n}")
+    await asyncio.sleep(0.2)
+    before = CountingStore.due_calls
+
+    await asyncio.sleep(1.5)
+
+    assert CountingStore.due_calls - before <= 1
+    assert quiet_rig.smsc.stats.submits == 0
+
+
+async def test_notices_go_by_day(quiet_rig):
+    """At 10:00 nothing holds a notice back."""
+    quiet_rig.clock.now = at(10)
+
+    await quiet_rig.queue("notice")
+
+    await eventually(lambda: quiet_rig.smsc.stats.submits == 1)
+
+
+@pytest.mark.parametrize("window", [1])
+async def test_notice_fetched_before_quiet_hours_waits_if_not_yet_sent(quiet_rig):
+    """Window 1: the second notice was fetched ahead at 20:59 while the first was out;
+    quiet hours begin before its turn comes, so it stays queued."""
+    quiet_rig.clock.now = at(20, 59)
+    quiet_rig.smsc.config.response_delay = 0.3
+    await quiet_rig.queue("first")
+    await quiet_rig.queue("second")
+    await eventually(lambda: quiet_rig.smsc.stats.submits >= 1)
+
+    quiet_rig.clock.now = at(21, 0)
+    await asyncio.sleep(1.0)
+
+    assert quiet_rig.smsc.stats.submits == 1
+    assert await quiet_rig.state("second") == "queued"

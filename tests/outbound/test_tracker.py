@@ -1,0 +1,52 @@
+"""The receipt-expiry sweep as the daemon runs it: on a real store, with a fixed clock."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from gateway.compose.composer import Composer
+from gateway.outbound.tracker import expire_unreceipted, sweep_interval
+from gateway.settings.config import default_config
+from gateway.store.store import Outcome, PartResult, Store
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+NOON = datetime(2026, 11, 23, 12, 0, tzinfo=TZ).timestamp()
+TIMEOUT = 1.0  # receipt_timeout: a sweep every 0.1 s
+
+
+async def old_submitted(store: Store) -> None:
+    composer = Composer(default_config(), clock=lambda: NOON)
+    await store.record_intake(
+        messages=[composer.text("SCT", ref="r", kind="sms", to="0905123456", text="x")]
+    )
+    (queued,) = await store.due(10)
+    part = PartResult(queued.id, 1, "1", frozenset({"n:1"}))
+    await store.record_outcomes([Outcome(queued, "submitted", 1, NOON, segments=1, parts=[part])])
+
+
+def test_sweep_interval_is_a_tenth_of_the_timeout_within_bounds():
+    assert [sweep_interval(t) for t in (0.5, 2.0, 172800.0)] == [0.1, 0.2, 60.0]
+
+
+async def test_sweep_expires_nothing_while_unbound_and_expires_once_bound(tmp_path):
+    """Unbound, receipts cannot come, so nothing expires however old; bound, it does."""
+    bound = False
+    now = NOON
+    async with Store.open(tmp_path / "g.db", clock=lambda: now) as store:
+        await old_submitted(store)
+        now += 10 * TIMEOUT
+        sweep = asyncio.create_task(expire_unreceipted(store, TIMEOUT, receiving=lambda: bound))
+        try:
+            await asyncio.sleep(5 * sweep_interval(TIMEOUT))
+            unbound = await store.counts()
+            bound = True
+            async with asyncio.timeout(5):
+                while await store.counts() != {"expired": 1}:
+                    await asyncio.sleep(0.01)
+        finally:
+            sweep.cancel()
+            await asyncio.gather(sweep, return_exceptions=True)
+
+    assert unbound == {"submitted": 1}

@@ -1,0 +1,1 @@
+"""Rigs shared by the tests: broker, daemon, SMSC scripts, bursts, the log scan."""
