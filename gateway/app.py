@@ -20,6 +20,7 @@ from typing import Any
 
 import structlog
 
+from gateway.backoff import Backoff
 from gateway.calendar.workdays import QuietHours
 from gateway.compose.apology import Apologies
 from gateway.compose.composer import Composer
@@ -284,18 +285,21 @@ def _supervised(name: str, run: Callable[[], Awaitable[None]]) -> asyncio.Task[N
     and start it again after a pause rather than take the daemon down with it."""
 
     async def loop() -> None:
-        delay = RESTART_MIN
+        restarts = Backoff(RESTART_MIN, RESTART_MAX, jitter=False)
+        failures = 0
         while True:
             started = asyncio.get_running_loop().time()
             try:
                 await run()
                 return
             except Exception:
+                # A part that ran longer than the longest pause starts from the shortest.
+                if asyncio.get_running_loop().time() - started > RESTART_MAX:
+                    failures = 0
+                delay = restarts.delay(failures)
+                failures += 1
                 log.exception("gateway_part_failed", part=name, restart_in=delay)
-            if asyncio.get_running_loop().time() - started > RESTART_MAX:
-                delay = RESTART_MIN
             await asyncio.sleep(delay)
-            delay = min(RESTART_MAX, delay * 2)
 
     return asyncio.create_task(loop(), name=name)
 

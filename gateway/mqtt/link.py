@@ -40,7 +40,6 @@ acknowledge it.
 from __future__ import annotations
 
 import asyncio
-import random
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Sequence
@@ -55,6 +54,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from gateway.backoff import Backoff
 from gateway.mqtt.connection import Connection, Inbound, RefusedError
 from gateway.mqtt.publish import PUBLISH_CONCURRENCY, OrderedPublishing
 
@@ -425,11 +425,8 @@ class MqttLink(OrderedPublishing):
                 waiter.cancel()
 
     def _backoff(self, failures: int) -> float:
-        """Capped exponential, jittered over its upper half: never zero, never a storm."""
-        ceiling = min(
-            self.settings.reconnect_max, self.settings.reconnect_min * 2 ** min(failures, 30)
-        )
-        return random.uniform(ceiling / 2, ceiling)
+        settings = self.settings
+        return Backoff(settings.reconnect_min, settings.reconnect_max).delay(failures)
 
 
 def _reason(exc: BaseException) -> str:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -36,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from gateway.backoff import Backoff
 from gateway.calendar.workdays import QuietHours
 from gateway.compose.composer import Priority
 from gateway.settings.config import RetryConfig
@@ -295,8 +295,7 @@ class Sender:
                 parts=done,
                 reason=f"retries exhausted ({attempts}), last: {reason}",
             )
-        delay = min(self._retry.max_delay, self._retry.base_delay * 2 ** (attempts - 1))
-        at = now + delay * random.uniform(0.5, 1.0)
+        at = now + Backoff(self._retry.base_delay, self._retry.max_delay).delay(attempts - 1)
         if at > m.expires_at:
             return Outcome(
                 m,

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
 
+from gateway.backoff import Backoff
 from gateway.smpp.errors import (
     BindError,
     ConnectError,
@@ -262,8 +262,7 @@ class Session:
 
     def _backoff(self, failures: int) -> float:
         cfg = self.config
-        base = min(cfg.reconnect_max, cfg.reconnect_min * 2 ** max(0, failures - 1))
-        return base * random.uniform(0.5, 1.0)
+        return Backoff(cfg.reconnect_min, cfg.reconnect_max).delay(failures - 1)
 
     async def _pause(self, delay: float) -> None:
         """Sleep `delay` seconds, or less if the session starts closing."""

@@ -15,6 +15,8 @@ from typing import Any, Generic, TypeVar
 
 import structlog
 
+from gateway.backoff import Backoff
+
 T = TypeVar("T")
 
 log = structlog.get_logger("gateway.store.batch")
@@ -66,7 +68,8 @@ class Batcher(Generic[T]):
         read-only file system). The caller keeps hold of `item` meanwhile: an MQTT message
         stays unacknowledged, a sent message keeps its window slot so it is not sent again.
         """
-        delay = RETRY_MIN
+        retries = Backoff(RETRY_MIN, RETRY_MAX, jitter=False)
+        failures = 0
         while True:
             try:
                 await self.put(item)
@@ -74,9 +77,10 @@ class Batcher(Generic[T]):
             except ConnectionAbortedError:
                 raise  # closing: there is no store to wait for any more
             except Exception as exc:
+                delay = retries.delay(failures)
+                failures += 1
                 log.error(event, error=str(exc), retry_in=delay, **fields)
                 await asyncio.sleep(delay)
-                delay = min(RETRY_MAX, delay * 2)
 
     async def _run(self) -> None:
         while True:
