@@ -2,7 +2,9 @@
 
 Phone numbers are personal data: a processor masks every run of 9 or more digits in every
 event value (keys named like a secret or a message body are dropped outright), so that a
-careless `log.info(..., to=number)` cannot leak one into the journal.
+careless `log.info(..., to=number)` cannot leak one into the journal. The mask is the
+phone package's `mask_phone`, the one statuses carry, so a number reads the same in a log
+line and in the status an agency received.
 """
 
 from __future__ import annotations
@@ -16,18 +18,22 @@ from typing import Any, TextIO
 
 import structlog
 
+from gateway.phone.numbers import mask_phone
+
 _DIGITS = re.compile(r"\+?\d[\d .-]{7,}\d")
 _SECRET_KEYS = frozenset({"password", "passwd", "secret", "text", "body", "short_message"})
 
 
 def _mask_digits(match: re.Match[str]) -> str:
+    """A run of digits (with its layout) long enough to be a phone number, masked."""
     digits = re.sub(r"\D", "", match.group(0))
     if len(digits) < 9:
         return match.group(0)
-    return digits[:4] + "*" * (len(digits) - 6) + digits[-2:]
+    return mask_phone(digits)
 
 
 def mask_value(value: Any) -> Any:
+    """`value` with every number in it masked; values of other types as they are."""
     if isinstance(value, str):
         return _DIGITS.sub(_mask_digits, value)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 100_000_000:

@@ -1,0 +1,49 @@
+"""Log lines mask numbers the one way the phone package does (gateway.ops.logs)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+import structlog
+
+from gateway.ops.logs import configure_logging, mask_value
+from gateway.phone.numbers import mask_phone
+
+
+@pytest.mark.parametrize("number", ["84905123456", "0905123456", "905123456", "+84905123456"])
+def test_a_number_in_a_log_value_is_masked_as_statuses_mask_it(number: str):
+    digits = number.lstrip("+")
+
+    assert mask_value(f"sent to {number} ok") == f"sent to {mask_phone(digits)} ok"
+
+
+def test_a_nine_digit_number_keeps_only_its_last_two_digits():
+    """A national number typed without its 0 (before: `9051***56`, six digits of nine)."""
+    assert mask_value("905123456") == "*******56"
+
+
+def test_a_number_written_with_spaces_and_dots_is_masked_by_its_digits():
+    assert mask_value("0905 123.456") == mask_phone("0905123456")
+
+
+def test_an_integer_that_can_be_a_number_is_masked():
+    assert mask_value(84905123456) == "8490*****56"
+
+
+def test_runs_shorter_than_a_phone_number_stay_readable():
+    assert mask_value("window 10, 12345678 bytes") == "window 10, 12345678 bytes"
+
+
+def test_an_event_carries_the_mask_and_never_a_body_or_password():
+    out = io.StringIO()
+    configure_logging(json=True, file=out)  # the session's own set-up comes back after
+    structlog.get_logger("t").info("x", to="84905123456", text="MCKH 0101701234", password="s3")
+    line = json.loads(out.getvalue().splitlines()[-1])
+
+    assert (line["to"], line["text"], line["password"]) == (
+        "8490*****56",
+        "[redacted]",
+        "[redacted]",
+    )
