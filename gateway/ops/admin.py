@@ -3,7 +3,8 @@
 `/healthz` answers 200 only while the gateway can do its job (SMPP bound and the broker
 connected) and 503 otherwise, with the facts in JSON either way: an operator's first
 `curl` should say what is wrong. `/metrics` is the Prometheus text format from
-prometheus-client, on a registry of our own (nothing global).
+prometheus-client, on a registry of our own (nothing global). Served on aiohttp through
+gateway.web (read timeout, JSON errors); GET and HEAD only.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from gateway.ops.http import HttpServer, Response
 from gateway.smpp.session import SessionStats
+from gateway.web import LocalServer, json_response
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -286,7 +288,12 @@ class Admin:
         if self._collector is not None:
             self._registry.register(self._collector)
         self._host, self._port = host, port
-        self._http = HttpServer(self._route, host, port)
+        self._http = LocalServer(
+            [web.get("/healthz", self._healthz), web.get("/metrics", self._metrics)],
+            host,
+            port,
+            not_found="unknown path; try /healthz or /metrics",
+        )
 
     def observe(self, observed: Observed) -> None:
         """What the endpoint reports, once the parts it reads from exist."""
@@ -312,15 +319,22 @@ class Admin:
     async def __aexit__(self, *exc: object) -> None:
         await self._http.__aexit__(*exc)
 
-    async def _route(self, method: str, path: str, _body: bytes) -> Response:
-        if method != "GET":
-            return Response.json(405, {"error": "use GET"})
+    async def _healthz(self, _request: web.Request) -> web.Response:
+        if self._observed is None:
+            return _starting()
+        snap = await self._observed.snapshot()
+        return json_response(200 if snap.healthy else 503, snap.as_dict())
+
+    async def _metrics(self, _request: web.Request) -> web.Response:
         if self._observed is None or self._collector is None:
-            return Response.json(503, {"status": "starting"})
-        if path == "/healthz":
-            snap = await self._observed.snapshot()
-            return Response.json(200 if snap.healthy else 503, snap.as_dict())
-        if path == "/metrics":
-            self._collector.snapshot = await self._observed.snapshot()
-            return Response(200, generate_latest(self._registry), PROMETHEUS_TEXT)
-        return Response.json(404, {"error": "unknown path; try /healthz or /metrics"})
+            return _starting()
+        self._collector.snapshot = await self._observed.snapshot()
+        # Set as a header: aiohttp's content_type= refuses parameters such as version=.
+        return web.Response(
+            body=generate_latest(self._registry), headers={"Content-Type": PROMETHEUS_TEXT}
+        )
+
+
+def _starting() -> web.Response:
+    """Before the parts exist: not healthy, and saying why rather than failing."""
+    return json_response(503, {"status": "starting"})

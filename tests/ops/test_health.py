@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from gateway.app import Gateway, _status_line
-from gateway.ops.admin import Admin, AdminUnavailable, Observed, Snapshot
+from gateway.ops.admin import PROMETHEUS_TEXT, Admin, AdminUnavailable, Observed, Snapshot
 from gateway.ops.systemd import Notifier
 from gateway.settings.config import default_config
+from gateway.smpp.session import SessionStats
 from gateway.store.schema import MIGRATIONS
 from gateway.store.store import NewMessage, Store
 from tests.support.daemon import http_get
@@ -211,3 +212,87 @@ async def test_a_taken_admin_port_is_a_refusal_naming_it():
         with pytest.raises(AdminUnavailable, match=f"127.0.0.1:{first.port} cannot be opened"):
             async with Admin(None, "127.0.0.1", first.port):
                 pass
+
+
+class TestAdminOverHttp:
+    """What supervisors and Prometheus read, byte for byte where they depend on it."""
+
+    @staticmethod
+    def _observed(*, bound: bool = True) -> Observed:
+        smpp = _Smpp()
+        smpp.bound = bound
+        smpp.stats = SessionStats()
+        return Observed(smpp, _Broker(), _EmptyStore(), receipts=Counter(), mo=Counter())
+
+    @staticmethod
+    async def _raw(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(request)
+        async with asyncio.timeout(5):
+            answer = await reader.read()
+        writer.close()
+        head, _, body = answer.partition(b"\r\n\r\n")
+        status, *lines = head.decode().split("\r\n")
+        headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+        return int(status.split()[1]), headers, body
+
+    async def test_healthz_is_200_json_while_bound_and_connected(self):
+        async with Admin(self._observed(), "127.0.0.1", 0) as admin:
+            status, headers, body = await self._raw(
+                admin.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            )
+
+        assert (status, headers["content-type"]) == (200, "application/json")
+        assert json.loads(body) == {
+            "status": "ok", "smsc": "bound", "broker": "connected", "refused_publishes": 0,
+            "refused_subscriptions": [], "queued": 0, "awaiting_receipt": 0,
+            "oldest_queued_age_seconds": None, "window_in_use": 0,
+        }  # fmt: skip
+
+    async def test_healthz_is_503_while_the_smsc_is_down(self):
+        async with Admin(self._observed(bound=False), "127.0.0.1", 0) as admin:
+            status, body = await http_get(admin.port, "/healthz")
+
+        assert (status, json.loads(body)["status"]) == (503, "unavailable")
+
+    async def test_metrics_are_prometheus_text(self):
+        async with Admin(self._observed(), "127.0.0.1", 0) as admin:
+            status, headers, body = await self._raw(
+                admin.port, b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+            )
+
+        assert (status, headers["content-type"]) == (200, PROMETHEUS_TEXT)
+        assert b"\nmotcua_queue_depth 0.0\n" in body
+
+    async def test_head_healthz_gives_the_status_without_a_body(self):
+        async with Admin(self._observed(bound=False), "127.0.0.1", 0) as admin:
+            status, _, body = await self._raw(
+                admin.port, b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            )
+
+        assert (status, body) == (503, b"")
+
+    async def test_other_methods_are_refused_with_405(self):
+        async with Admin(self._observed(), "127.0.0.1", 0) as admin:
+            status, _, body = await self._raw(
+                admin.port, b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+            )
+
+        assert (status, json.loads(body)) == (405, {"error": "use GET"})
+
+    async def test_an_unknown_path_names_the_two_that_exist(self):
+        async with Admin(self._observed(), "127.0.0.1", 0) as admin:
+            status, body = await http_get(admin.port, "/status")
+
+        assert (status, json.loads(body)) == (
+            404,
+            {"error": "unknown path; try /healthz or /metrics"},
+        )
+
+
+class _EmptyStore:
+    async def queue(self) -> tuple[int, float | None]:
+        return 0, None
+
+    async def counts(self) -> dict[str, int]:
+        return {}

@@ -1,42 +1,184 @@
-"""The admin HTTP server: idle or trickling clients cannot pin its tasks and descriptors."""
+"""The local HTTP endpoints (gateway.web, on aiohttp): a client that is slow or silent is
+dropped after the read timeout, bad requests are answered, and errors come back as JSON."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import AsyncIterator
 
-from gateway.ops.http import HttpServer, Response
+import pytest
+from aiohttp import web
+
+from gateway.web import MAX_BODY, LocalServer, json_response, read_body
+
+# Every wait below is bounded by this, far above the read timeouts the tests set.
+BOUND = 5.0
 
 
-class TestAdminServer:
-    async def test_idle_connection_is_closed_after_the_read_timeout(self):
-        async def route(_m: str, _p: str, _b: bytes) -> Response:
-            return Response.json(200, {})
+async def _hello(_request: web.Request) -> web.Response:
+    return json_response(200, {"hello": "xin chào"})
 
-        async with HttpServer(route, read_timeout=0.2) as server:
-            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-            writer.write(b"GET /healthz HTTP/1.1\r\n")  # and then nothing more
-            async with asyncio.timeout(5):
+
+async def _echo(request: web.Request) -> web.Response:
+    return json_response(200, {"length": len(await read_body(request))})
+
+
+async def _broken(_request: web.Request) -> web.Response:
+    raise RuntimeError("store gone away, last number 84905123456")
+
+
+ROUTES = [web.get("/hello", _hello), web.post("/echo", _echo), web.get("/broken", _broken)]
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[LocalServer]:
+    async with LocalServer(ROUTES, read_timeout=0.3, not_found="try /hello") as running:
+        yield running
+
+
+async def exchange(port: int, request: bytes) -> bytes:
+    """Send `request` raw and read until the server closes the connection."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request)
+    async with asyncio.timeout(BOUND):
+        answer = await reader.read()
+    writer.close()
+    return answer
+
+
+def parse(answer: bytes) -> tuple[int, dict[str, str], bytes]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+class TestReadTimeout:
+    async def test_a_silent_client_is_dropped_after_the_read_timeout(self, server):
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        async with asyncio.timeout(BOUND):
+            assert await reader.read() == b""  # closed by the server, nothing sent
+        writer.close()
+
+    async def test_a_client_trickling_its_headers_is_dropped_after_the_read_timeout(self, server):
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"GET /hello HTTP/1.1\r\nHost: x\r\n")
+
+        async def trickle() -> None:
+            while True:
+                writer.write(b"X-Slow: 1\r\n")  # a header now and then, never the end
+                await asyncio.sleep(0.05)
+
+        trickling = asyncio.create_task(trickle())
+        try:
+            async with asyncio.timeout(BOUND):
                 assert await reader.read() == b""
+        finally:
+            trickling.cancel()
             writer.close()
-            assert server.open_connections == 0
 
-    async def test_connections_past_the_cap_are_closed_and_the_rest_served(self):
-        async def route(_m: str, _p: str, _b: bytes) -> Response:
-            return Response.json(200, {"ok": True})
+    async def test_a_body_that_never_comes_is_answered_408(self, server):
+        answer = await exchange(
+            server.port, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"
+        )
+        status, _, body = parse(answer)
 
-        async with HttpServer(route, read_timeout=30, max_connections=2) as server:
-            idle = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(2)]
-            async with asyncio.timeout(5):
-                while server.open_connections < 2:
-                    await asyncio.sleep(0.01)
-                reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-                assert await reader.read() == b""  # refused: two are already held
-                writer.close()
-                for _r, w in idle:
-                    w.close()
-                while server.open_connections:
-                    await asyncio.sleep(0.01)
-                reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-                writer.write(b"GET / HTTP/1.1\r\n\r\n")
-                assert (await reader.read()).startswith(b"HTTP/1.1 200")
-                writer.close()
+        assert (status, json.loads(body)) == (408, {"error": "request body not received in time"})
+
+    async def test_a_client_that_answers_in_time_is_served(self, server):
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"GET /hello HTTP/1.1\r\n")
+        await asyncio.sleep(0.1)  # well inside the 0.3 s
+        writer.write(b"Host: x\r\n\r\n")
+        async with asyncio.timeout(BOUND):
+            status, _, body = parse(await reader.read())
+        writer.close()
+
+        assert (status, json.loads(body)) == (200, {"hello": "xin chào"})
+
+
+class TestAnswers:
+    async def test_get_answers_json_and_closes_the_connection(self, server):
+        status, headers, body = parse(
+            await exchange(server.port, b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        )
+
+        assert (status, headers["content-type"], headers["connection"]) == (
+            200,
+            "application/json",
+            "close",
+        )
+        assert body == '{"hello": "xin chào"}\n'.encode()
+
+    async def test_head_answers_the_headers_of_get_without_the_body(self, server):
+        get = parse(await exchange(server.port, b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"))
+        status, headers, body = parse(
+            await exchange(server.port, b"HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        )
+
+        assert (status, headers["content-length"], body) == (200, get[1]["content-length"], b"")
+
+    async def test_an_unknown_path_is_404_saying_what_exists(self, server):
+        status, _, body = parse(
+            await exchange(server.port, b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
+        )
+
+        assert (status, json.loads(body)) == (404, {"error": "try /hello"})
+
+    async def test_a_wrong_method_is_405_naming_the_right_one(self, server):
+        status, headers, body = parse(
+            await exchange(server.port, b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+        )
+
+        assert (status, json.loads(body), headers["allow"]) == (405, {"error": "use POST"}, "POST")
+
+    @pytest.mark.parametrize(
+        "request_bytes",
+        [
+            b"garbage\r\n\r\n",
+            b"GET /hello HTTP/1.1\r\n\r\n",  # HTTP/1.1 without Host
+            b"GET /hello HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+            b"GET /hello HTTP/1.1\r\nHost: x\r\n" + b"X-Many: 1\r\n" * 200 + b"\r\n",
+        ],
+        ids=["not-http", "no-host", "negative-length", "too-many-headers"],
+    )
+    async def test_a_malformed_request_is_answered_400(self, server, request_bytes):
+        status, _, _ = parse(await exchange(server.port, request_bytes))
+
+        assert status == 400
+
+    async def test_a_body_over_the_limit_is_answered_413(self, server):
+        body = b"x" * (MAX_BODY + 1)
+        answer = await exchange(
+            server.port,
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body,
+        )
+
+        assert parse(answer)[0] == 413
+
+    async def test_a_body_within_the_limit_is_read_whole(self, server):
+        body = b"x" * MAX_BODY
+        answer = await exchange(
+            server.port,
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body,
+        )
+
+        assert json.loads(parse(answer)[2]) == {"length": MAX_BODY}
+
+    async def test_a_failing_handler_is_a_500_whose_body_tells_nothing(self, server):
+        status, _, body = parse(
+            await exchange(server.port, b"GET /broken HTTP/1.1\r\nHost: x\r\n\r\n")
+        )
+
+        assert (status, json.loads(body)) == (500, {"error": "internal error"})
+
+
+async def test_the_server_keeps_serving_after_bad_and_silent_clients(server):
+    silent = await asyncio.open_connection("127.0.0.1", server.port)
+    await exchange(server.port, b"garbage\r\n\r\n")
+
+    status, _, _ = parse(await exchange(server.port, b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"))
+    silent[1].close()
+
+    assert status == 200

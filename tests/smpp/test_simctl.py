@@ -75,6 +75,7 @@ async def test_mo_without_a_bound_receiver_is_a_conflict(control):
         (b"{not json", "Expecting"),
         ({"destination": "8083", "text": "x"}, "source"),
         ({"source": "84905123456", "destination": 8083, "text": "x"}, "destination"),
+        ([1, 2], "JSON object"),
     ],
 )
 async def test_bad_mo_request_is_refused_with_the_reason(control, body, fragment):
