@@ -10,6 +10,19 @@ and `hook()`:
 - `client._disconnected` (aiomqtt's future), failed when our own reader fails, as
   aiomqtt's reader does;
 - the event loop reader of the paho socket, removed and added again for flow control.
+
+This is the only module of the gateway that reaches into any library's internals
+(tests/mqtt/test_fence.py fails on a private attribute used anywhere else, and on one
+used here that `FENCED` does not name). Fenced rather than replaced by our own asyncio
+adapter on paho: aiomqtt's connect, TLS, subscribe and SUBACK handling, keep-alive and
+disconnect detection are all used as they are, and what we change is four callbacks
+and one reader; an adapter of our own would re-implement all of that to remove two
+attribute reads. The price is that an aiomqtt release may move them, so the
+behaviours relied on are pinned by tests against a real mosquitto for the versions in
+`CHECKED_WITH` (tests/mqtt/test_fence.py): manual acknowledgements switched on before
+CONNECT, flow control by the socket reader, a failed read of our reader ending
+`client.messages`, PUBACK reason codes, CONNACK's session-present flag. Upgrading
+either library means running those tests and changing `CHECKED_WITH` with the pin.
 """
 
 from __future__ import annotations
@@ -23,7 +36,12 @@ import aiomqtt
 from paho.mqtt.client import MQTT_ERR_SUCCESS
 from paho.mqtt.reasoncodes import ReasonCode
 
-__all__ = ["Connection", "Inbound", "RefusedError"]
+__all__ = ["CHECKED_WITH", "FENCED", "Connection", "Inbound", "RefusedError"]
+
+# The releases the behaviours above were checked on (pyproject.toml pins the same).
+CHECKED_WITH = {"aiomqtt": "2.5.1", "paho-mqtt": "2.2.0"}
+# The private attributes of aiomqtt's client used here, and nowhere else.
+FENCED = frozenset({"_client", "_disconnected"})
 
 
 class RefusedError(aiomqtt.MqttError):
