@@ -47,3 +47,19 @@ def test_an_event_carries_the_mask_and_never_a_body_or_password():
         "[redacted]",
         "[redacted]",
     )
+
+
+def test_a_logger_cached_before_a_second_set_up_takes_its_processors():
+    """structlog keeps the processor list a cached logger was made with; configure_logging
+    changes that list in place, so a command run in-process changes every logger."""
+    out = io.StringIO()
+    configure_logging(json=True, file=out)
+    cached = structlog.get_logger("cached")
+    cached.info("first")
+    configure_logging(json=False, file=io.StringIO())
+    cached.info("second", to="84905123456")
+    first, second = out.getvalue().splitlines()[-2:]
+
+    assert json.loads(first)["event"] == "first"
+    assert not second.startswith("{")
+    assert "second" in second and "8490*****56" in second
