@@ -25,6 +25,7 @@ from typing import Any
 
 import structlog
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 __all__ = ["MAX_BODY", "READ_TIMEOUT", "LocalServer", "json_response", "read_body"]
 
@@ -34,6 +35,9 @@ MAX_BODY = 64 * 1024
 READ_TIMEOUT = 10.0
 
 log = structlog.get_logger("gateway.web")
+
+# Where a handler finds its server's read timeout.
+_READ_TIMEOUT = web.AppKey("read_timeout", float)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -58,9 +62,6 @@ async def read_body(request: web.Request) -> bytes:
         raise web.HTTPRequestTimeout(text="request body not received in time") from None
 
 
-_READ_TIMEOUT = web.AppKey("read_timeout", float)
-
-
 class _ToStructlog(logging.Handler):
     """aiohttp's protocol log (a malformed request, a client gone mid-answer) as structlog
     events, so the processors mask what a request line may carry (a number in a query)."""
@@ -78,7 +79,7 @@ _PROTOCOL_LOG.propagate = False
 _PROTOCOL_LOG.addHandler(_ToStructlog())
 
 
-def _errors(not_found: str) -> Any:
+def _errors(not_found: str) -> Middleware:
     @web.middleware
     async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         """aiohttp's own answers (404, 405, 408, 413) in the endpoints' JSON shape, and a

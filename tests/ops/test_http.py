@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
+import structlog
 from aiohttp import web
 
 from gateway.web import MAX_BODY, LocalServer, json_response, read_body
@@ -182,3 +184,24 @@ async def test_the_server_keeps_serving_after_bad_and_silent_clients(server):
     silent[1].close()
 
     assert status == 200
+
+
+async def test_a_malformed_request_is_a_structlog_event_with_numbers_masked(server):
+    # Seen as rendered: after the masking processor, just before the renderer. (The module's
+    # logger is cached with its output, not its processors: those are changed in place.)
+    seen: list[dict[str, Any]] = []
+
+    def keep(_logger: Any, _method: str, event: Any) -> Any:
+        seen.append(dict(event))
+        return event
+
+    processors = structlog.get_config()["processors"]
+    processors.insert(len(processors) - 1, keep)
+    try:
+        await exchange(server.port, b"GET /84905123456 HTTP/1.1 junk\r\n\r\n")
+    finally:
+        processors.remove(keep)
+
+    assert [e["event"] for e in seen] == ["http_request_refused"]
+    assert "8490*****56" in seen[0]["detail"]
+    assert "84905123456" not in repr(seen)
