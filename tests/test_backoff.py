@@ -49,7 +49,10 @@ def test_no_retry_loop_computes_a_back_off_of_its_own():
     """Doubling a delay or drawing a jitter happens in gateway/backoff.py alone: the
     restart of a part, the store commit, the MQTT and SMPP reconnects and the resend of
     a message all wait by `Backoff`."""
-    own = re.compile(r"\b2(\.0)?\s*\*\*|\*\s*2\b|\*=\s*2\b|\buniform\(")
+    # Powers of two, jitter draws, a delay doubled in place.
+    own = re.compile(
+        r"\b2(\.0)?\s*\*\*|\buniform\(|(delay|pause|wait|backoff|interval)\w*\s*\*=?\s*2\b"
+    )
     offenders = [
         f"{path.relative_to(GATEWAY)}:{number}: {line.strip()}"
         for path in sorted(GATEWAY.rglob("*.py"))
