@@ -40,10 +40,8 @@ acknowledge it.
 from __future__ import annotations
 
 import asyncio
-import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Sequence
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -57,6 +55,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from gateway.backoff import Backoff
 from gateway.mqtt.connection import Connection, Inbound, RefusedError
 from gateway.mqtt.publish import PUBLISH_CONCURRENCY, OrderedPublishing
+from gateway.mqtt.settings import MqttSettings, TlsSettings
 
 __all__ = [
     "PUBLISH_CONCURRENCY",
@@ -76,43 +75,6 @@ T = TypeVar("T")
 # again; one that drops sooner (a broker refusing us right after CONNACK, two daemons
 # sharing a client id and taking the session from each other) keeps climbing.
 STABLE_AFTER = 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class TlsSettings:
-    """TLS to the broker: its CA, and our client certificate when the broker asks for one."""
-
-    ca_file: str
-    cert_file: str | None = None
-    key_file: str | None = None
-
-    def context(self) -> ssl.SSLContext:
-        """Verifies the broker's certificate and its name against the host we dial."""
-        context = ssl.create_default_context(cafile=self.ca_file)
-        if self.cert_file is not None:
-            context.load_cert_chain(self.cert_file, self.key_file)
-        return context
-
-
-@dataclass(frozen=True, slots=True)
-class MqttSettings:
-    """The broker and our session with it. Times in seconds."""
-
-    host: str
-    port: int
-    client_id: str
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    keepalive: int = 30
-    session_expiry: int = 7 * 86400
-    receive_maximum: int = 1000
-    # Payloads larger than this are not kept (only their size), so a window of oversize
-    # messages cannot fill memory; None keeps everything.
-    max_payload: int | None = None
-    protocol: str = "5"  # or "3.1.1": clean_session=False instead of an expiring session
-    reconnect_min: float = 0.5
-    reconnect_max: float = 30.0
-    tls: TlsSettings | None = None
 
 
 class LinkClosedError(Exception):
