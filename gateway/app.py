@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import structlog
 
@@ -28,64 +26,21 @@ from gateway.intake.consumer import Intake
 from gateway.intake.consumer import serve as serve_intake
 from gateway.intake.payloads import MAX_PAYLOAD
 from gateway.mo.dispatcher import Dispatcher, HandlerError, load_handlers
-from gateway.mqtt.link import MqttLink, MqttSettings, TlsSettings
+from gateway.mqtt.link import MqttLink
 from gateway.ops.admin import Admin, Observed
 from gateway.ops.systemd import Notifier
 from gateway.outbound.publisher import publish_statuses
 from gateway.outbound.sender import Sender
 from gateway.outbound.tracker import Tracker, expire_unreceipted
-from gateway.settings.config import Config, ConfigError, SmppConfig, load_config
+from gateway.settings.config import Config, ConfigError, load_config
+from gateway.settings.reload import Reconfigurable, Reload
 from gateway.smpp.inbound import Inbound, Mo
-from gateway.smpp.session import Session, SessionConfig
+from gateway.smpp.session import Session
 from gateway.store.lock import hold
 from gateway.store.retention import purge_daily
 from gateway.store.store import Store
 
 log = structlog.get_logger("gateway.app")
-
-
-def session_config(smpp: SmppConfig) -> SessionConfig:
-    return SessionConfig(
-        host=smpp.host,
-        port=smpp.port,
-        system_id=smpp.system_id,
-        password=smpp.password,
-        system_type=smpp.system_type,
-        bind=smpp.bind,
-        window=smpp.window,
-        tps=smpp.tps,
-        enquire_link_interval=smpp.enquire_link_interval,
-        response_timeout=smpp.response_timeout,
-        relink_after=smpp.relink_after,
-        bind_stable_after=smpp.bind_stable_after,
-        validity_period=smpp.validity_period,
-        connect_timeout=smpp.connect_timeout,
-        reconnect_min=smpp.reconnect_min,
-        reconnect_max=smpp.reconnect_max,
-        auth_backoff=smpp.auth_backoff,
-        throttle_pause=smpp.throttle_pause,
-        shutdown_timeout=smpp.shutdown_timeout,
-        mo_reassembly_timeout=smpp.mo_reassembly_timeout,
-        status_classes=smpp.status_classes,
-    )
-
-
-def mqtt_settings(config: Config) -> MqttSettings:
-    m = config.mqtt
-    return MqttSettings(
-        host=m.host,
-        port=m.port,
-        client_id=m.client_id,
-        username=m.username,
-        password=m.password,
-        keepalive=m.keepalive,
-        session_expiry=m.session_expiry,
-        protocol=m.protocol,
-        max_payload=MAX_PAYLOAD,
-        tls=None
-        if m.tls is None
-        else TlsSettings(ca_file=m.tls.ca_file, cert_file=m.tls.cert_file, key_file=m.tls.key_file),
-    )
 
 
 # Seconds start-up waits for the SMPP bind and the broker before READY=1.
@@ -97,11 +52,6 @@ STATUS_WAIT = 2.0
 RESTART_MIN = 0.5
 RESTART_MAX = 30.0
 
-# Sections a SIGHUP applies; the others (connections, store) need a restart.
-RELOADABLE = ("agencies", "keywords", "mo")
-# Keys of `schedule` a SIGHUP applies: the working-day calendar. The times need a restart.
-RELOADABLE_SCHEDULE = ("holidays", "working_days", "weekend")
-
 
 class Gateway:
     """The daemon: `await Gateway(config).run(stop)`; `reload()` on SIGHUP."""
@@ -110,7 +60,8 @@ class Gateway:
         self.config = config
         self.notifier = notifier or Notifier(environ={})
         self.admin_port: int | None = None
-        self._reconfigurable: list[Any] = []
+        # The parts that take a SIGHUP's settings (gateway.settings.reload says which).
+        self._reconfigurable: list[Reconfigurable] = []
 
     def reload(self, new: Config | None = None) -> bool:
         """Apply the configuration file again (or `new`); on any error keep the old one."""
@@ -120,28 +71,18 @@ class Gateway:
                 if self.config.source_path is None:
                     raise ConfigError("no configuration file to reload")
                 new = load_config(self.config.source_path)
-            schedule = dataclasses.replace(
-                self.config.schedule,
-                **{name: getattr(new.schedule, name) for name in RELOADABLE_SCHEDULE},
-            )
-            merged = dataclasses.replace(
-                self.config, **{name: getattr(new, name) for name in RELOADABLE}, schedule=schedule
-            )
-            ignored = [
-                f.name
-                for f in dataclasses.fields(Config)
-                if f.name != "source_path" and getattr(new, f.name) != getattr(merged, f.name)
-            ]
-            load_handlers(merged.keywords)  # refuse before anything changes
+            change = Reload.of(self.config, new)
+            load_handlers(change.config.keywords)  # refuse before anything changes
         except (ConfigError, HandlerError) as exc:
             log.error("reload_refused", error=str(exc), kept="the running configuration")
             self.notifier.ready()
             return False
+        merged = change.config
         for part in self._reconfigurable:
             part.reconfigure(merged)
         self.config = merged
-        if ignored:
-            log.warning("reload_needs_restart", sections=ignored)
+        if change.needs_restart:
+            log.warning("reload_needs_restart", sections=list(change.needs_restart))
         log.info("reload_done", agencies=sorted(merged.agencies), keywords=sorted(merged.keywords))
         self.notifier.ready()
         return True
@@ -173,11 +114,12 @@ class Gateway:
                 else:
                     await tracker.record(item)
 
-            session = await stack.enter_async_context(
-                Session(session_config(config.smpp), on_deliver)
-            )
+            session = await stack.enter_async_context(Session(config.smpp, on_deliver))
             link = await stack.enter_async_context(
-                MqttLink(mqtt_settings(config), [f"{prefix}/+/dossier", f"{prefix}/+/sms"])
+                MqttLink(
+                    config.mqtt.link_settings(max_payload=MAX_PAYLOAD),
+                    [f"{prefix}/+/dossier", f"{prefix}/+/sms"],
+                )
             )
             intake = Intake(store, composer, config)
             observed = Observed(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.app import session_config
 from gateway.settings.config import Config, ConfigError, parse_config
+from gateway.smpp.model import SessionConfig
 
 AGENCY = "agencies:\n  SCT:\n    name: Sở Công Thương\n"
 
@@ -17,8 +17,9 @@ def parse(smpp: str) -> Config:
 def test_defaults_wait_four_response_timeouts_before_a_relink():
     """Unset: relink after 4 × response_timeout (120 s for the default 30 s, Kannel's
     wait-ack is 60 s), a bind is stable after 10 s, validity_period is sent."""
-    config = session_config(parse("  port: 2775\n").smpp)
+    config = parse("  port: 2775\n").smpp
 
+    assert isinstance(config, SessionConfig)  # what the session is started with
     assert config.relink_timeout == 120.0
     assert config.bind_stable_after == 10.0
     assert config.validity_period is True
@@ -29,9 +30,7 @@ def test_keys_reach_the_session():
         "  response_timeout: 5\n  relink_after: 12\n  bind_stable_after: 3\n"
         "  validity_period: false\n"
     ).smpp
-    config = session_config(smpp)
-
-    assert (config.relink_timeout, config.bind_stable_after, config.validity_period) == (
+    assert (smpp.relink_timeout, smpp.bind_stable_after, smpp.validity_period) == (
         12.0,
         3.0,
         False,

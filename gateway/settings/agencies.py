@@ -1,0 +1,133 @@
+"""The `agencies:` section: each agency whose one-stop software publishes under its code.
+
+An agency's `templates` map a notice kind (or `mckh_reply`) to the agency's own wording,
+checked against the dossier fields a notice has, and any other name to a template that
+SMS jobs can name with their own parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal, get_args
+
+from pydantic import ConfigDict
+
+from gateway.domain.notices import TEMPLATE_FIELDS, NoticeKind, TemplateError, template_fields
+from gateway.settings.loader import file_keys
+from gateway.settings.values import (
+    below,
+    boolean,
+    entries,
+    items,
+    not_text,
+    one_of,
+    refuse,
+    rule,
+    text,
+    unknown_key,
+)
+
+Diacritics = Literal["strip", "keep"]
+
+# Kinds an agency can switch on; the MCKH reply is not a notice (it answers an MO), but its
+# wording can be overridden like theirs.
+TEMPLATE_KINDS = frozenset(kind.value for kind in NoticeKind)
+NOTICE_KINDS = TEMPLATE_KINDS - {NoticeKind.MCKH_REPLY.value}
+
+_AGENCY_CODE = re.compile(r"[A-Za-z0-9_.-]+")
+_TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def _notices(value: Any) -> frozenset[str]:
+    check = one_of(sorted(NOTICE_KINDS))
+    return frozenset(below(check, item, i) for i, item in enumerate(items(value, "notice kinds")))
+
+
+def _template(name: Any, value: Any) -> str:
+    if not isinstance(name, str) or not _TEMPLATE_NAME.fullmatch(name):
+        refuse(
+            "a template name must be letters, digits, '_', '.' or '-' "
+            f"(a notice kind: {', '.join(sorted(TEMPLATE_KINDS))}; or your own name)"
+        )
+    wording: str = text()(value)
+    try:
+        fields = template_fields(wording)
+    except TemplateError as exc:
+        refuse(str(exc))
+    unknown = sorted(fields - TEMPLATE_FIELDS) if name in TEMPLATE_KINDS else []
+    if unknown:
+        placeholders = ", ".join(f"{{{f}}}" for f in unknown)
+        allowed = ", ".join(f"{{{f}}}" for f in sorted(TEMPLATE_FIELDS))
+        refuse(f"unknown placeholder {placeholders}; a {name} template may use {allowed}")
+    return wording
+
+
+def _templates(value: Any) -> Mapping[str, str]:
+    return MappingProxyType(
+        {
+            name: below(lambda v, n=name: _template(n, v), wording, name)
+            for name, wording in entries(value).items()
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyConfig:
+    """One agency (Sở, UBND, …): its code (the key it is written under), its name, and
+    which notices it sends in which wording."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
+    NOT_IN_FILE: ClassVar[tuple[str, ...]] = ("code",)
+
+    code: str
+    name: str
+    skip_same_day: bool = True
+    diacritics: Diacritics = "strip"
+    notices: frozenset[str] = frozenset({"result", "supplement", "apology"})
+    templates: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    _name = rule("code", "name", check=text())
+    _skip = rule("skip_same_day", check=boolean)
+    _diacritics = rule("diacritics", check=one_of(get_args(Diacritics)))
+    _notices = rule("notices", check=_notices)
+    _templates = rule("templates", check=_templates)
+
+
+_FILE_KEYS = frozenset(file_keys(AgencyConfig))
+
+
+def _code(code: Any) -> str:
+    if not isinstance(code, str):
+        not_text("an agency code (text)")
+    if not _AGENCY_CODE.fullmatch(code):
+        refuse(
+            "an agency code is letters, digits, '_', '.' or '-' only "
+            f"(it is part of MQTT topics), got {code!r}"
+        )
+    return code
+
+
+def agencies(value: Any) -> dict[str, dict[str, Any]]:
+    """The agencies as written, each given its code; refused when there are none.
+
+    Runs before the agencies are validated, so the code, which is the key in the file, is
+    the model's field, and not a key an agency may write.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for code, body in entries(value, "a mapping of agency codes").items():
+        below(_code, code, code, "[key]")
+        if body is None:
+            refuse("missing: every agency needs a name", code, "name")
+        fields = below(entries, body, code)
+        for key in fields:
+            if key not in _FILE_KEYS:
+                unknown_key(code, key)
+        if "name" not in fields:
+            refuse("missing: every agency needs a name", code, "name")
+        out[code] = {**fields, "code": code}
+    if not out:
+        refuse("at least one agency is needed")
+    return out

@@ -1,0 +1,73 @@
+"""The effective configuration as `check-config` prints it: shaped like the file, secrets
+as `***`, so the output can be read back as a configuration."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import time
+from typing import TYPE_CHECKING, Any
+
+from gateway.settings import smpp as smpp_section
+
+if TYPE_CHECKING:
+    from gateway.settings.config import Config
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+
+def _hhmm(t: time) -> str:
+    return f"{t.hour:02d}:{t.minute:02d}"
+
+
+def _secret_shown(value: str | None) -> str | None:
+    return "***" if value else None
+
+
+def redacted(config: Config) -> dict[str, Any]:
+    """The effective configuration as plain data for `check-config`, passwords as `***`.
+
+    Shaped like the YAML file (times as "HH:MM", dates as "YYYY-MM-DD", status codes as
+    "0x…"), so the output can be read back; an unset password is None. `source_path` is
+    left out: it is not a key of the file.
+    """
+    smpp = config.smpp
+    schedule = config.schedule
+    quiet = schedule.quiet_hours
+    return {
+        "timezone": config.timezone,
+        "smpp": {
+            **{name: getattr(smpp, name) for name in smpp_section.SHOWN},
+            "password": _secret_shown(smpp.password),
+            "shortcodes": list(smpp.shortcodes),
+            "status_classes": {f"0x{code:08X}": cls for code, cls in smpp.status_classes.items()},
+        },
+        "mqtt": {
+            **_plain(config.mqtt),
+            "password": _secret_shown(config.mqtt.password),
+            "tls": None if config.mqtt.tls is None else _plain(config.mqtt.tls),
+        },
+        "store": _plain(config.store),
+        "schedule": {
+            "apology_at": _hhmm(schedule.apology_at),
+            "quiet_hours": None if quiet is None else f"{_hhmm(quiet[0])}-{_hhmm(quiet[1])}",
+            "holidays": [d.isoformat() for d in sorted(schedule.holidays)],
+            "working_days": [d.isoformat() for d in sorted(schedule.working_days)],
+            "weekend": sorted(schedule.weekend),
+        },
+        "retry": _plain(config.retry),
+        "agencies": {
+            code: {
+                "name": agency.name,
+                "skip_same_day": agency.skip_same_day,
+                "diacritics": agency.diacritics,
+                "notices": sorted(agency.notices),
+                "templates": dict(agency.templates),
+            }
+            for code, agency in config.agencies.items()
+        },
+        "keywords": dict(config.keywords),
+        "mo": _plain(config.mo),
+        "admin": _plain(config.admin),
+    }

@@ -1,0 +1,49 @@
+"""The `store:` and `admin:` sections: where the gateway keeps its state, and its local
+health and metrics endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ConfigDict, ValidationInfo, field_validator
+
+from gateway.settings.secrets import beside, source_of
+from gateway.settings.values import boolean, integer, rule, text
+
+
+@dataclass(frozen=True, slots=True)
+class StoreConfig:
+    """The SQLite file, and how long phone numbers and texts are kept in it.
+
+    A relative `path` is the config file's directory's, as `password_file` and the TLS
+    files are: not the directory the daemon (or `report`) happens to start in.
+    """
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    path: str = "/var/lib/motcua-sms/gateway.db"
+    retention_days: int = 365
+
+    _retention = rule("retention_days", check=integer(minimum=1))
+
+    @field_validator("path", mode="plain")
+    @staticmethod
+    def _path(value: Any, info: ValidationInfo) -> str:
+        written: str = text()(value)
+        return written if written == ":memory:" else str(beside(source_of(info), written))
+
+
+@dataclass(frozen=True, slots=True)
+class AdminConfig:
+    """The local health and metrics endpoint."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = 9108
+    enabled: bool = True
+
+    _host = rule("host", check=text())
+    _port = rule("port", check=integer(1, 65535))
+    _enabled = rule("enabled", check=boolean)
