@@ -161,3 +161,7 @@ class StatusTable:
 
     def classify(self, status: int) -> StatusClass:
         return self._table.get(status, StatusClass.PERMANENT)
+
+
+ESM_UDHI = 0x40
+"""esm_class bit: the short_message starts with a User Data Header (a part's UDH)."""

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.smpp.codes import ESM_UDHI
 from gateway.smpp.pdu import text_field
 from gateway.smpp.reassembly import Assembled, Fragment, Reassembler
 from gateway.smpp.receipt import Receipt, parse_receipt
 from gateway.smpp.text import decode, split_udh
 
-ESM_UDHI = 0x40
 # esm_class bits 2-5 (mask 0x3C): 0x04 SMSC delivery receipt, 0x08 SME delivery ack,
 # 0x10 SME manual/user ack, 0x20 intermediate delivery notification.
 _ESM_TYPE_MASK = 0x3C
