@@ -20,7 +20,7 @@ from gateway.mo.registry import HandlerError, load_handlers
 from gateway.settings.config import Config, default_config
 from tests.mo.test_dispatcher import running
 
-GUIDE = '''
+GUIDE = """
 from gateway.mo.api import Context, Outcome, Reply, Request
 
 SYNTAX = "HUONGDAN"
@@ -30,9 +30,9 @@ OUTCOME = Outcome.HELP
 
 async def handle(request: Request, context: Context) -> Reply:
     return Reply("Dich vu: " + "; ".join(s.syntax for s in context.services))
-'''
+"""
 
-HOURS = '''
+HOURS = """
 from gateway.mo.api import Context, Reply, Request
 
 SYNTAX = "GIO"
@@ -41,7 +41,7 @@ PURPOSE = "gio lam viec"
 
 async def handle(request: Request, context: Context) -> Reply:
     return Reply("Lam viec tu 7h30 den 17h00.")
-'''
+"""
 
 
 @pytest.fixture
