@@ -165,3 +165,6 @@ class StatusTable:
 
 ESM_UDHI = 0x40
 """esm_class bit: the short_message starts with a User Data Header (a part's UDH)."""
+
+ESM_DELIVERY_RECEIPT = 0x04
+"""esm_class message type: SMSC delivery receipt (SMPP 3.4 5.2.12)."""

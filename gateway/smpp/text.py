@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from gateway.smpp.concat import Concat, ReferenceAllocator, split_udh
+from gateway.smpp.concat import Concat, ReferenceAllocator, concat_udh, split_udh
 from gateway.smpp.fold import strip_diacritics
 from gateway.smpp.gsm7 import (
     ESC,
@@ -156,14 +156,6 @@ def _utf16(text: str) -> bytes:
         return _LONE_SURROGATE.sub("\ufffd", text).encode("utf-16-be")
 
 
-def _udh(index: int, total: int, reference: int, ref16: bool) -> bytes:
-    if ref16:
-        # UDHL 6, IEI 08 (16-bit reference concatenation), IEDL 4, ref hi, ref lo, total, seq
-        return bytes((0x06, 0x08, 0x04, reference >> 8, reference & 0xFF, total, index))
-    # UDHL 5, IEI 00 (8-bit reference concatenation), IEDL 3, ref, total, seq
-    return bytes((0x05, 0x00, 0x03, reference, total, index))
-
-
 def _too_many(parts: int) -> ValueError:
     return ValueError(
         f"text needs {parts} SMS parts; concatenation allows at most {_MAX_PARTS}"
@@ -210,7 +202,7 @@ def encode(
     if total > _MAX_PARTS:
         raise _too_many(total)
     ref = reference % (0x10000 if ref16 else 0x100)
-    parts = tuple(_udh(i, total, ref, ref16) + chunk for i, chunk in enumerate(chunks, 1))
+    parts = tuple(concat_udh(i, total, ref, ref16) + chunk for i, chunk in enumerate(chunks, 1))
     return Encoded(data_coding, parts, True)
 
 

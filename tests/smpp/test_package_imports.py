@@ -96,3 +96,24 @@ def test_status_codes_are_declared_once_in_codes():
                     declared.append(f"{path.name}: {name}")
 
     assert declared == []
+
+
+def test_only_the_framing_module_reads_frames_off_a_stream():
+    """The link and the simulator share one frame reader (gateway/smpp/framing.py)."""
+    readers = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if "readexactly" in path.read_text(encoding="utf-8")
+    )
+
+    assert readers == ["framing.py"]
+
+
+def test_no_module_of_the_smpp_package_is_over_400_lines():
+    long = {
+        str(path.relative_to(PACKAGE)): n
+        for path in PACKAGE.rglob("*.py")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > 400
+    }
+
+    assert long == {}
