@@ -18,7 +18,7 @@ import pytest
 import handlers
 from gateway.mo.registry import HandlerError, load_handlers
 from gateway.settings.config import Config, default_config
-from tests.mo.test_dispatcher import running
+from tests.mo.test_dispatcher import dossier, running
 
 GUIDE = """
 from gateway.mo.api import Context, Outcome, Reply, Request
@@ -138,3 +138,29 @@ def test_services_are_each_handler_once_with_all_its_keywords():
     assert [(s.syntax, s.keywords) for s in services] == [
         ("MCKH <Mã số biên nhận>", ("MCKH", "TRACUU"))
     ]
+
+
+async def test_the_mckh_reply_is_fitted_with_the_sender_s_encoding(tmp_path):
+    """With 16-bit references a part holds 152 septets, not 153: a 305-septet reply is
+    three SMS there, so the step is shortened until it is two, as the composer counts."""
+    base = default_config()
+    # 199 fixed characters: one segment is out of reach, two are not.
+    template = "Thong tin ho so {receipt_no}: " + "x" * 172 + " {step}"
+    sct = dataclasses.replace(
+        base.agencies["SCT"], templates=MappingProxyType({"mckh_reply": template})
+    )
+    cfg = dataclasses.replace(
+        base,
+        smpp=dataclasses.replace(base.smpp, ref16=True),
+        agencies=MappingProxyType({**base.agencies, "SCT": sct}),
+    )
+    step = "Tham dinh " * 10 + "hoso"
+
+    # No sender: the segments are the composer's count, as queued.
+    async with running(tmp_path / "g.db", cfg, send=False) as rig:
+        await rig.store.record_intake(dossiers=[dossier(step=step)])
+        await rig.mo("MCKH 0101701234")  # answered once the reply is committed
+        rows = await rig.store.fetchall("SELECT segments FROM messages WHERE kind = 'mo_reply'")
+
+    assert len(template.format(receipt_no="0101701234", step=step)) == 305
+    assert rows == [(2,)]
