@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from gateway.mo.dispatcher import Context, Reply, Request
+from gateway.mo.api import Context, Outcome, Reply, Request
 
 SYNTAX = "HD"
 PURPOSE = "hướng dẫn"
+# A guide to the other handlers: not itself listed, nor offered as the syntax to use.
+OUTCOME = Outcome.HELP
 
 
 async def handle(request: Request, context: Context) -> Reply:
     services = "; ".join(
-        f"{syntax} gửi {request.shortcode}: {purpose}"
-        for syntax, purpose in context.services
-        if syntax != SYNTAX
+        f"{service.syntax} gửi {request.shortcode}: {service.purpose}"
+        for service in context.services
     )
     return Reply(f"Dịch vụ Một cửa: {services}.")

@@ -14,15 +14,16 @@ way.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
-from gateway.domain.mirror import receipt_key
-from gateway.domain.notices import FINISHED_STATUSES, format_date, render, template_for, timeliness
-from gateway.mo.dispatcher import Context, Reply, Request
-from gateway.mo.text import receipt_numbers
-from gateway.phone.numbers import is_phone_number
-from gateway.smpp.text import segment_count
-from gateway.store.store import DossierRow
+from gateway.mo.api import (
+    Context,
+    Dossier,
+    Reply,
+    Request,
+    format_date,
+    is_phone_number,
+    receipt_numbers,
+)
 
 SYNTAX = "MCKH <Mã số biên nhận>"
 PURPOSE = "tra cứu tình trạng hồ sơ"
@@ -48,31 +49,32 @@ ELLIPSIS = "..."
 
 
 async def handle(request: Request, context: Context) -> Reply:
-    limit = context.config.mo.max_lookups
+    limit = context.max_lookups
     numbers, left_out = receipt_numbers(request.argument, limit)
     if not numbers:
         return Reply(MISSING.format(syntax=SYNTAX, shortcode=request.shortcode))
-    found = await context.dossiers.lookup([receipt_key(n) for n in numbers])
+    found = await context.find(numbers)
     # A telephone number in the text is not a receipt, unless a dossier has it as one.
-    numbers = [n for n in numbers if found.get(receipt_key(n)) or not is_phone_number(n)]
-    if not numbers:
+    kept = [
+        (n, rows) for n, rows in zip(numbers, found, strict=True) if rows or not is_phone_number(n)
+    ]
+    if not kept:
         return Reply(MISSING.format(syntax=SYNTAX, shortcode=request.shortcode))
-    matches = [found.get(receipt_key(n), []) for n in numbers]
-    first = next((rows[0] for rows in matches if rows), None)
-    if len(numbers) == 1 and not left_out:
-        (rows,) = matches
+    first = next((rows[0] for _, rows in kept if rows), None)
+    if len(kept) == 1 and not left_out:
+        ((number, rows),) = kept
         if not rows:
-            return Reply(not_found(numbers[0], request.shortcode))
+            return Reply(not_found(number, request.shortcode))
         if len(rows) == 1:
             return Reply(
                 one(rows[0], context), agency=rows[0].agency, receipt_no=rows[0].receipt_no
             )
-    steps = [row.step for rows in matches for row in rows]
-    strip = _strips(first.agency if first else None, context)
+    steps = [row.step for _, rows in kept for row in rows]
+    agency = first.agency if first else None
 
     def make(keep: int | None) -> str:
         lines = []
-        for number, rows in zip(numbers, matches, strict=True):
+        for number, rows in kept:
             if not rows:
                 lines.append(LINE_NOT_FOUND.format(number=_echo(number)))
             for row in rows:
@@ -80,84 +82,65 @@ async def handle(request: Request, context: Context) -> Reply:
                 lines.append(
                     line.format(
                         receipt_no=row.receipt_no,
-                        agency_name=_agency_name(row, context),
+                        agency_name=row.agency_name,
                         step=_cut(row.step, keep),
-                        timeliness=_timeliness(row, context.today),
+                        timeliness=row.timeliness,
                     )
                 )
         if left_out:
             lines.append(TOO_MANY.format(limit=limit))
         # As the composer will send it, so that segments are counted right.
-        return render("{text}", {"text": " ".join(lines)}, strip=strip)
+        return context.render("{text}", {"text": " ".join(lines)}, agency=agency)
 
-    text = _fit(make, max(map(len, steps), default=0))
-    receipt_no = first.receipt_no if first is not None and len(numbers) == 1 else None
-    return Reply(text, agency=first.agency if first else None, receipt_no=receipt_no)
+    text = _fit(make, max(map(len, steps), default=0), context)
+    receipt_no = first.receipt_no if first is not None and len(kept) == 1 else None
+    return Reply(text, agency=agency, receipt_no=receipt_no)
 
 
-def one(row: DossierRow, context: Context) -> str:
-    agency = context.config.agencies.get(row.agency)
-    template = template_for("mckh_reply", agency.templates if agency else {})
-    strip = _strips(row.agency, context)
+def one(row: Dossier, context: Context) -> str:
+    template = context.template("mckh_reply", row.agency)
     fields = {
         "receipt_no": row.receipt_no,
-        "agency_name": _agency_name(row, context),
+        "agency_name": row.agency_name,
         "procedure": row.procedure,
-        "timeliness": _timeliness(row, context.today),
-        "due_date": format_date(date.fromisoformat(row.due_date)) if row.due_date else "",
+        "timeliness": row.timeliness,
+        "due_date": format_date(row.due_date) if row.due_date else "",
     }
-    return fit(lambda step: render(template, {**fields, "step": step}, strip=strip), row.step)
+    return fit(
+        lambda step: context.render(template, {**fields, "step": step}, agency=row.agency),
+        row.step,
+        context,
+    )
 
 
-def fit(make: Callable[[str], str], step: str) -> str:
+def fit(make: Callable[[str], str], step: str, context: Context) -> str:
     """`make(step)`, in one segment if shortening the step a little gets there, else in
     two, shortening it as far as that takes; never more segments than the full text."""
-    return _fit(lambda keep: make(_cut(step, keep)), len(step))
+    return _fit(lambda keep: make(_cut(step, keep)), len(step), context)
 
 
-def _fit(make: Callable[[int | None], str], longest: int) -> str:
+def _fit(make: Callable[[int | None], str], longest: int, context: Context) -> str:
     """`make(None)` is the full text, `make(keep)` the text with every step name cut to
     `keep` characters; the shortest cut that fits, as `fit` says."""
+    segments = context.segments
     text = make(None)
-    if segment_count(text) == 1:
+    if segments(text) == 1:
         return text
     for keep in range(longest - 1, STEP_KEEP - 1, -1):
         shorter = make(keep)
-        if segment_count(shorter) == 1:
+        if segments(shorter) == 1:
             return shorter
-    if segment_count(text) <= 2:
+    if segments(text) <= 2:
         return text
     for keep in range(longest - 1, 0, -1):
         shorter = make(keep)
-        if segment_count(shorter) <= 2:
+        if segments(shorter) <= 2:
             return shorter
     return text
 
 
 def not_found(number: str, shortcode: str) -> str:
     return NOT_FOUND.format(number=_echo(number), syntax=SYNTAX, shortcode=shortcode)
-
-
-def _timeliness(row: DossierRow, today: date) -> str:
-    """A finished dossier by the day it first finished; an open one (also one reopened
-    after finishing) by today."""
-    finished = row.status in FINISHED_STATUSES and row.finished_on is not None
-    return timeliness(
-        today=today,
-        due_date=date.fromisoformat(row.due_date) if row.due_date else None,
-        finished_on=date.fromisoformat(row.finished_on) if finished and row.finished_on else None,
-    )
-
-
-def _strips(code: str | None, context: Context) -> bool:
-    """The reply goes with this agency's diacritics policy (the composer's rule)."""
-    agency = context.config.agencies.get(code) if code else None
-    return agency is None or agency.diacritics == "strip"
-
-
-def _agency_name(row: DossierRow, context: Context) -> str:
-    agency = context.config.agencies.get(row.agency)
-    return agency.name if agency else row.agency
 
 
 def _cut(step: str, keep: int | None) -> str:

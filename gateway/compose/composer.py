@@ -17,7 +17,7 @@ from gateway.calendar.workdays import QuietHours
 from gateway.domain.notices import TemplateError, format_date, render, template_for
 from gateway.phone.numbers import PhoneError, normalise_phone
 from gateway.settings.config import AgencyConfig, Config
-from gateway.smpp.text import MAX_PARTS, ReferenceAllocator, segment_count
+from gateway.smpp.text import MAX_PARTS, Encoding, ReferenceAllocator
 from gateway.store.store import DossierRow, NewMessage
 
 # How a refusal for want of a usable phone (none, landline, impossible) begins its reason.
@@ -43,6 +43,8 @@ class Composer:
         self._config = config
         self._clock = clock
         self._refs = ReferenceAllocator(ref16=config.smpp.ref16)
+        # The sender's encoding: the segments counted here are the parts it will send.
+        self._encoding = Encoding(config.smpp.ref16, config.smpp.default_alphabet)
         quiet = config.schedule.quiet_hours
         self._quiet = QuietHours(*quiet) if quiet else None
 
@@ -154,7 +156,7 @@ class Composer:
             detail = str(exc).removeprefix("phone: ")
             reason = f"{PHONE_REFUSED}{exc.reason} ({detail})"
             return self._final(base, "rejected", reason, text=text)
-        segments = segment_count(text, ref16=self._config.smpp.ref16)
+        segments = self._encoding.segments(text)
         if segments > MAX_PARTS:
             # Refused here, where the sender of the job hears why, not by the encoder in
             # the sender long after the job was acknowledged.
@@ -192,5 +194,5 @@ class Composer:
             not_before=now,
             expires_at=now,
             text=text,
-            segments=segment_count(text) if text else 0,
+            segments=self._encoding.segments(text) if text else 0,
         )

@@ -6,98 +6,45 @@ afterwards loses nothing: the reply waits in the outbox, at the front of the que
 (the MO-reply lane), and goes out after a restart. A crash before the commit means no
 deliver_sm_resp, and the SMSC delivers the MO again.
 
-A handler is a module in `handlers/` with
-
-    SYNTAX = "MCKH <Mã số biên nhận>"       # how to use it, for the help reply
-    PURPOSE = "tra cứu tình trạng hồ sơ"    # what it is for
-    async def handle(request: Request, context: Context) -> Reply: ...
-
-named by the `keywords:` section; several keywords may share one. Nothing here knows any
-particular keyword. Whatever the text, `receive` stores the MO and decides an outcome:
-a handler's exception becomes a logged, counted `handler_error` with an apology sent,
-never an exception to the session (which would make the SMSC redeliver it forever).
+Handlers are modules in `handlers/` named by the `keywords:` section (see
+`gateway.mo.api`, the only thing a handler imports). Nothing here knows any particular
+keyword: the syntax offered when no keyword matched and the outcome a reply is logged
+with come from the handlers' own metadata (`gateway.mo.registry`). Whatever the text,
+`receive` stores the MO and decides an outcome: a handler's exception becomes a logged,
+counted `handler_error` with an apology sent, never an exception to the session (which
+would make the SMSC redeliver it forever).
 """
 
 from __future__ import annotations
 
-import importlib
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
-from types import ModuleType
-from typing import Protocol
+from collections.abc import Callable
+from datetime import datetime
 
 import structlog
 
 from gateway.compose.composer import Composer, Priority
+from gateway.mo.api import Reply, Request
+from gateway.mo.context import MoContext
 from gateway.mo.guard import MoGuard
+from gateway.mo.incoming import Incoming, Mo, incoming
+from gateway.mo.registry import HandlerError, Handlers, load_handlers
 from gateway.mo.text import parse_mo
 from gateway.phone.numbers import PhoneError, mask_phone, normalise_phone
 from gateway.settings.config import Config
-from gateway.smpp.inbound import Mo
 from gateway.store.batch import Batcher
-from gateway.store.store import DossierRow, MoRecord, NewMessage, Store
+from gateway.store.store import MoRecord, NewMessage, Store
+
+__all__ = ["Dispatcher", "HandlerError", "load_handlers"]
 
 log = structlog.get_logger("gateway.mo.dispatcher")
 
 NOT_UNDERSTOOD = "Tin nhắn chưa đúng cú pháp. Soạn: {syntax} gửi {shortcode}"
-HELP_MODULE = "handlers.help"  # lists the others; not itself offered as the syntax
+# With no keyword configured at all there is no syntax to offer.
+NOT_UNDERSTOOD_BARE = "Tin nhắn chưa đúng cú pháp."
 HANDLER_FAILED = "Hệ thống đang bận, quý Ông/Bà vui lòng gửi lại sau ít phút."
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    keyword: str  # the configured keyword that matched, upper case
-    argument: str  # the rest of the text, trimmed of separators and trailing punctuation
-    shortcode: str  # the number the citizen wrote to, and the reply's sender
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    text: str
-    agency: str | None = None  # whose diacritics policy and status topic apply
-    receipt_no: str | None = None
-
-
-class Dossiers(Protocol):
-    async def lookup(self, receipt_keys: Sequence[str]) -> dict[str, list[DossierRow]]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    """What a handler may use: the dossier mirror, the configuration, today's date."""
-
-    dossiers: Dossiers
-    config: Config
-    today: date
-    services: Sequence[tuple[str, str]]  # (syntax, purpose) of every configured handler
-
-
-Handle = Callable[[Request, Context], Awaitable[Reply]]
-
-
-class HandlerError(Exception):
-    """A `keywords:` entry names a module that is not a usable handler."""
-
-
-def load_handlers(keywords: Mapping[str, str]) -> dict[str, ModuleType]:
-    """keyword → handler module, imported once at start-up (and on reload)."""
-    modules: dict[str, ModuleType] = {}
-    for keyword, name in keywords.items():
-        try:
-            module = importlib.import_module(f"handlers.{name}")
-        except ImportError as exc:
-            raise HandlerError(f"keywords.{keyword}: no handler module handlers/{name}.py") from exc
-        for attribute in ("handle", "SYNTAX", "PURPOSE"):
-            if not hasattr(module, attribute):
-                raise HandlerError(
-                    f"keywords.{keyword}: handlers/{name}.py does not define {attribute}"
-                )
-        modules[keyword.upper()] = module
-    return modules
 
 
 class Dispatcher:
@@ -113,7 +60,7 @@ class Dispatcher:
         self._composer = composer
         self._config = config
         self._clock = clock
-        self._handlers = load_handlers(config.keywords)
+        self._handlers: Handlers = load_handlers(config.keywords)
         self._guard = MoGuard(
             rate_limit=config.mo.rate_limit,
             rate_window=config.mo.rate_window,
@@ -139,21 +86,18 @@ class Dispatcher:
         self._handlers = load_handlers(config.keywords)
         self._config = config
 
-    def services(self) -> list[tuple[str, str]]:
-        seen: dict[str, tuple[str, str]] = {}
-        for module in self._handlers.values():
-            seen.setdefault(module.__name__, (module.SYNTAX, module.PURPOSE))
-        return list(seen.values())
-
     async def receive(self, mo: Mo) -> None:
         """Decide, then commit the MO with its reply; returns once both are stored."""
+        await self._receive(incoming(mo))
+
+    async def _receive(self, mo: Incoming) -> None:
         now = self._clock()
-        parsed = parse_mo(mo.text, self._handlers)
+        parsed = parse_mo(mo.text, self._handlers.keywords)
         shortcode = self._shortcode(mo.destination)
         outcome, reply = await self._decide(mo, parsed.keyword, parsed.argument, shortcode, now)
         record = MoRecord(
             at=now,
-            sender=mo.source,
+            sender=mo.sender,
             shortcode=shortcode,
             text=parsed.text,
             keyword=parsed.keyword,
@@ -164,7 +108,7 @@ class Dispatcher:
         self.outcomes[(parsed.keyword or "-", record.outcome)] += 1
         log.info(
             "mo_handled",
-            sender=mask_phone(mo.source) if mo.source.isdigit() else "alphanumeric",
+            sender=mask_phone(mo.sender) if mo.sender.isdigit() else "alphanumeric",
             shortcode=shortcode,
             keyword=parsed.keyword,
             outcome=record.outcome,
@@ -173,10 +117,10 @@ class Dispatcher:
         )
 
     async def _decide(
-        self, mo: Mo, keyword: str | None, argument: str, shortcode: str, now: float
+        self, mo: Incoming, keyword: str | None, argument: str, shortcode: str, now: float
     ) -> tuple[str, NewMessage | None]:
         try:
-            phone = normalise_phone(mo.source)
+            phone = normalise_phone(mo.sender)
         except PhoneError:
             # Alphanumeric senders, short codes, landlines: a reply would go nowhere, or
             # to another machine that answers back (a loop that costs on both sides).
@@ -189,19 +133,18 @@ class Dispatcher:
             text = self._not_understood(shortcode)
             return "not_understood", self._reply(Reply(text), phone, shortcode, ref)
         handler = self._handlers[keyword]
-        context = Context(
+        context = MoContext(
             dossiers=self._store,
             config=self._config,
             today=datetime.fromtimestamp(now, self._config.tz).date(),
-            services=self.services(),
+            services=self._handlers.services(),
         )
         try:
             reply = await handler.handle(Request(keyword, argument, shortcode), context)
         except Exception:
-            log.exception("mo_handler_failed", keyword=keyword, handler=handler.__name__)
+            log.exception("mo_handler_failed", keyword=keyword, handler=handler.name)
             return "handler_error", self._reply(Reply(HANDLER_FAILED), phone, shortcode, ref)
-        outcome = "help" if handler.__name__ == HELP_MODULE else "answered"
-        return outcome, self._reply(reply, phone, shortcode, ref)
+        return handler.outcome.value, self._reply(reply, phone, shortcode, ref)
 
     def _reply(self, reply: Reply, phone: str, shortcode: str, ref: str) -> NewMessage:
         return self._composer.text(
@@ -216,11 +159,10 @@ class Dispatcher:
         )
 
     def _not_understood(self, shortcode: str) -> str:
-        syntaxes = [
-            module.SYNTAX for module in self._handlers.values() if module.__name__ != HELP_MODULE
-        ]
-        syntax = " hoặc ".join(dict.fromkeys(syntaxes)) or "MCKH <Mã số biên nhận>"
-        return NOT_UNDERSTOOD.format(syntax=syntax, shortcode=shortcode)
+        syntaxes = self._handlers.syntaxes()
+        if not syntaxes:
+            return NOT_UNDERSTOOD_BARE
+        return NOT_UNDERSTOOD.format(syntax=" hoặc ".join(syntaxes), shortcode=shortcode)
 
     def _shortcode(self, destination: str) -> str:
         """The configured shortcode the MO was sent to (carriers add prefixes: 848083)."""

@@ -40,16 +40,15 @@ from gateway.calendar.workdays import QuietHours
 from gateway.compose.composer import Priority
 from gateway.settings.config import RetryConfig
 from gateway.smpp.errors import ConnectError, Expired, OutcomeUnknown, StatusError, Withheld
+from gateway.smpp.outgoing import Outgoing
 from gateway.smpp.pdu import StatusClass
 from gateway.smpp.receipt import message_id_keys
-from gateway.smpp.session import Session, Submit
-from gateway.smpp.text import Alphabet, encode
+from gateway.smpp.session import Session
+from gateway.smpp.text import Alphabet, Encoding
 from gateway.store.batch import Batcher
 from gateway.store.store import Outcome, PartResult, Queued, Store
 
 log = structlog.get_logger("gateway.outbound.sender")
-
-ESM_UDHI = 0x40
 
 # Pause after the store could not be read for due messages, seconds.
 FETCH_RETRY = 1.0
@@ -78,8 +77,9 @@ class Sender:
         self._store = store
         self._session = session
         self._retry = retry
-        self._ref16 = ref16
-        self._alphabet = alphabet
+        # The composer counted the segments with the same encoding (smpp.ref16,
+        # smpp.default_alphabet): the parts sent are the parts counted.
+        self._encoding = Encoding(ref16=ref16, alphabet=alphabet)
         self._clock = clock
         self._capacity = session.config.window
         # Fetched ahead, not sent yet (so a crash loses nothing from here), most urgent
@@ -226,26 +226,22 @@ class Sender:
             return self._retry_later(m, done, f"error: {type(exc).__name__}")
 
     async def _submit_parts(self, m: Queued, done: list[PartResult]) -> Outcome:
-        encoded = encode(m.text, reference=m.concat_ref, ref16=self._ref16, alphabet=self._alphabet)
-        digits = m.source.isdigit()
+        outgoing = Outgoing.of(
+            m.text,
+            source=m.source,
+            destination=m.phone,
+            reference=m.concat_ref,
+            encoding=self._encoding,
+            expires_at=m.expires_at,
+            clock=self._clock,
+        )
         # Quiet hours are asked before a message's first part only: once one part is out,
         # the rest follow at once, since a phone cannot join parts sent hours apart.
         ask = m.priority > Priority.MO_REPLY and not m.done_parts
-        for seq, body in enumerate(encoded.parts, start=1):
+        for seq in range(1, outgoing.segments + 1):
             if seq in m.done_parts:
                 continue
-            submit = Submit(
-                source=m.source,
-                source_ton=3 if digits else 5,
-                source_npi=0,
-                destination=m.phone,
-                short_message=body,
-                data_coding=encoded.data_coding,
-                esm_class=ESM_UDHI if encoded.udhi else 0,
-                expires_at=m.expires_at,
-                clock=self._clock,
-                may_write=self._may_notify if ask and not done else None,
-            )
+            submit = outgoing.submit(seq, may_write=self._may_notify if ask and not done else None)
             try:
                 smsc_id = await self._session.submit(submit)
             except StatusError as exc:
@@ -280,7 +276,7 @@ class Sender:
                 return Outcome(m, "queued", m.attempts, self._clock(), parts=done)
             done.append(PartResult(m.id, seq, smsc_id, message_id_keys(smsc_id)))
         return Outcome(
-            m, "submitted", m.attempts + 1, self._clock(), parts=done, segments=encoded.segments
+            m, "submitted", m.attempts + 1, self._clock(), parts=done, segments=outgoing.segments
         )
 
     def _retry_later(self, m: Queued, done: list[PartResult], reason: str) -> Outcome:

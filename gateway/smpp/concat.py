@@ -1,4 +1,4 @@
-"""SMS concatenation: the UDH of inbound parts, and references for outbound ones.
+"""SMS concatenation: the UDH of a part (read and written), and references for outbound ones.
 
 Apart from the text encoding (gateway/smpp/text.py, which re-exports these) because
 neither depends on the alphabet: a part's UDH and its reference are the same whether the
@@ -11,7 +11,7 @@ import random
 from collections import OrderedDict
 from dataclasses import dataclass
 
-__all__ = ["Concat", "ReferenceAllocator", "split_udh"]
+__all__ = ["Concat", "ReferenceAllocator", "concat_udh", "split_udh"]
 
 
 # --- inbound UDH ----------------------------------------------------------------------
@@ -66,6 +66,16 @@ def split_udh(short_message: bytes) -> tuple[Concat | None, bytes]:
             concat = Concat(reference, total, seqnum)
         i = end
     return concat, short_message[1 + udhl :]
+
+
+def concat_udh(index: int, total: int, reference: int, ref16: bool) -> bytes:
+    """The UDH of part `index` of `total` (1-based) under `reference`: what `split_udh`
+    reads back. The encoder writes it for outbound parts, the simulator for MO parts."""
+    if ref16:
+        # UDHL 6, IEI 08 (16-bit reference concatenation), IEDL 4, ref hi, ref lo, total, seq
+        return bytes((0x06, 0x08, 0x04, (reference >> 8) & 0xFF, reference & 0xFF, total, index))
+    # UDHL 5, IEI 00 (8-bit reference concatenation), IEDL 3, ref, total, seq
+    return bytes((0x05, 0x00, 0x03, reference & 0xFF, total, index))
 
 
 # --- concatenation references ---------------------------------------------------------

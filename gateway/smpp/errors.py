@@ -9,6 +9,8 @@ caller has to decide (and count the possible duplicate).
 
 from __future__ import annotations
 
+from gateway.smpp.codes import Status, status_name
+
 
 class SmppError(Exception):
     """Root of every error raised by `gateway.smpp`."""
@@ -41,7 +43,12 @@ class ProtocolError(SmppError):
     """A PDU could not be decoded. The session answers generic_nack and lives on."""
 
     def __init__(
-        self, message: str, *, command_id: int = 0, sequence: int = 0, status: int = 0x08
+        self,
+        message: str,
+        *,
+        command_id: int = 0,
+        sequence: int = 0,
+        status: int = Status.ESME_RSYSERR,
     ) -> None:
         super().__init__(message)
         self.command_id = command_id
@@ -59,12 +66,10 @@ class StatusError(SmppError):
     def __init__(
         self, status: int, *, sequence: int = 0, command: str = "", status_class: str = ""
     ) -> None:
-        from gateway.smpp.pdu import status_name
-
         self.status = status
         self.sequence = sequence
         self.command = command
-        self.status_class = status_class  # a gateway.smpp.pdu.StatusClass value, when known
+        self.status_class = status_class  # a gateway.smpp.codes.StatusClass value, when known
         self.name = status_name(status)
         super().__init__(f"{command or 'request'} answered {self.name} (0x{status:08X})")
 

@@ -9,19 +9,27 @@ and are put back together here before anyone sees them.
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
+
+from gateway.smpp.codes import ESM_DELIVERY_RECEIPT, ESM_UDHI, Status
+from gateway.smpp.errors import ProtocolError
+from gateway.smpp.link import Link
+from gateway.smpp.model import SessionStats
 from gateway.smpp.pdu import text_field
 from gateway.smpp.reassembly import Assembled, Fragment, Reassembler
 from gateway.smpp.receipt import Receipt, parse_receipt
 from gateway.smpp.text import decode, split_udh
 
-ESM_UDHI = 0x40
 # esm_class bits 2-5 (mask 0x3C): 0x04 SMSC delivery receipt, 0x08 SME delivery ack,
 # 0x10 SME manual/user ack, 0x20 intermediate delivery notification.
 _ESM_TYPE_MASK = 0x3C
-_RECEIPT_TYPES = frozenset({0x04, 0x08, 0x20})
+_RECEIPT_TYPES = frozenset({ESM_DELIVERY_RECEIPT, 0x08, 0x20})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +44,9 @@ class Mo:
 
 
 Inbound = Mo | Receipt
+DeliverHandler = Callable[[Inbound], Awaitable[None]]
+
+log = structlog.get_logger("gateway.smpp.session")
 
 
 def is_receipt(request: Any) -> bool:
@@ -100,6 +111,60 @@ class InboundDecoder:
 
     def next_deadline(self) -> float | None:
         return self._parts.next_deadline()
+
+
+class Deliveries:
+    """What the SMSC delivers, on any link, handed to `on_deliver` one item at a time.
+
+    deliver_sm / data_sm is answered only after `on_deliver` returns, so the caller can
+    commit first; if it raises, the SMSC gets ESME_RX_T_APPN and delivers again. Other
+    requests get generic_nack (alert_notification needs no answer).
+    """
+
+    def __init__(
+        self, decoder: InboundDecoder, on_deliver: DeliverHandler, stats: SessionStats
+    ) -> None:
+        self._decoder = decoder
+        self._on_deliver = on_deliver
+        self._stats = stats
+
+    async def on_request(self, link: Link, request: Any) -> None:
+        command = request.command
+        if command not in ("deliver_sm", "data_sm"):
+            if command != "alert_notification":
+                link.respond("generic_nack", request.sequence, Status.ESME_RINVCMDID)
+            return
+        status = Status.ESME_ROK
+        try:
+            item = self._decoder.decode(request)
+            if item is not None:
+                if isinstance(item, Mo):
+                    self._stats.mo += 1
+                else:
+                    self._stats.receipts += 1
+                await self._on_deliver(item)
+        except Exception:
+            self._stats.deliver_errors += 1
+            log.exception("smpp_deliver_handler_failed", link=link.name, command=command)
+            status = Status.ESME_RX_T_APPN
+        link.respond(f"{command}_resp", request.sequence, status)
+
+    async def expire_parts(self) -> None:
+        """Hand over long MOs whose missing parts never came, rather than lose them."""
+        while True:
+            deadline = self._decoder.next_deadline()
+            wait = 1.0 if deadline is None else min(1.0, max(0.0, deadline - time.monotonic()))
+            await asyncio.sleep(wait)
+            for mo in self._decoder.expired():
+                self._stats.mo += 1
+                try:
+                    await self._on_deliver(mo)
+                except Exception:
+                    self._stats.deliver_errors += 1
+                    log.exception("smpp_deliver_handler_failed", partial=True)
+
+    def count_malformed(self, _exc: ProtocolError) -> None:
+        self._stats.malformed_pdus += 1
 
 
 def mo_from(assembled: Assembled) -> Mo:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from gateway.smpp.codes import Status
 from gateway.smpp.errors import ProtocolError
 
 # The fixed part of each body, in order: "c" a C-octet string, "1" one octet,
@@ -28,11 +29,6 @@ _LAYOUTS = {
     0x00000005: "c11c11c111cc1111m",  # deliver_sm
     0x00000103: "c11c11c111",  # data_sm
 }
-
-# Statuses for the generic_nack, as SMPP 3.4 names the faults.
-_INVMSGLEN = 0x01
-_INVPARLEN = 0xC2
-_SYSERR = 0x08
 
 
 class Body(NamedTuple):
@@ -60,19 +56,19 @@ def check_body(command_id: int, sequence: int, body: bytes) -> Body | None:
         if kind == "c":
             end = body.find(b"\x00", at)
             if end < 0:
-                raise fail(f"field {n + 1}: C-string without its NUL", _SYSERR)
+                raise fail(f"field {n + 1}: C-string without its NUL", Status.ESME_RSYSERR)
             at = end + 1
         elif kind == "1":
             if at >= size:
-                raise fail(f"body ends at field {n + 1}", _SYSERR)
+                raise fail(f"body ends at field {n + 1}", Status.ESME_RSYSERR)
             at += 1
         else:
             if at >= size:
-                raise fail("body ends before sm_length", _INVMSGLEN)
+                raise fail("body ends before sm_length", Status.ESME_RINVMSGLEN)
             length = body[at]
             at += 1
             if at + length > size:
-                raise fail(f"sm_length {length} > {size - at} bytes left", _INVMSGLEN)
+                raise fail(f"sm_length {length} > {size - at} bytes left", Status.ESME_RINVMSGLEN)
             at += length
     mandatory = body[:at]
     tlvs: list[tuple[int, bytes]] = []
@@ -80,12 +76,14 @@ def check_body(command_id: int, sequence: int, body: bytes) -> Body | None:
         if not any(body[at:]):
             return Body(mandatory, tlvs, size - at)
         if at + 4 > size:
-            raise fail(f"{size - at} stray bytes after the last TLV", _INVPARLEN)
+            raise fail(f"{size - at} stray bytes after the last TLV", Status.ESME_RINVPARLEN)
         tag = int.from_bytes(body[at : at + 2], "big")
         length = int.from_bytes(body[at + 2 : at + 4], "big")
         at += 4
         if at + length > size:
-            raise fail(f"TLV 0x{tag:04X}: length {length} > {size - at} bytes left", _INVPARLEN)
+            raise fail(
+                f"TLV 0x{tag:04X}: length {length} > {size - at} bytes left", Status.ESME_RINVPARLEN
+            )
         tlvs.append((tag, body[at : at + length]))
         at += length
     return Body(mandatory, tlvs, 0)

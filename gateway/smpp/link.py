@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
@@ -28,19 +27,14 @@ import structlog
 
 from gateway.smpp import pdu
 from gateway.smpp.errors import ConnectError, FramingError, OutcomeUnknown, ProtocolError
+from gateway.smpp.framing import Sequence, frame, read_frame
 from gateway.smpp.pdu import CommandId
+
+__all__ = ["Link", "Pending", "RequestHandler", "Sequence"]
 
 log = structlog.get_logger("gateway.smpp.link")
 
 RequestHandler = Callable[["Link", Any], Awaitable[None]]
-
-_BODYLESS = {
-    "enquire_link": CommandId.ENQUIRE_LINK,
-    "enquire_link_resp": CommandId.ENQUIRE_LINK_RESP,
-    "unbind": CommandId.UNBIND,
-    "unbind_resp": CommandId.UNBIND_RESP,
-    "generic_nack": CommandId.GENERIC_NACK,
-}
 
 
 @dataclass(slots=True)
@@ -163,12 +157,8 @@ class Link:
 
     def respond(self, command: str, sequence: int, status: int = 0, **fields: Any) -> None:
         """Send a response; a closed link drops it (the SMSC will redeliver the request)."""
-        if command in _BODYLESS:
-            data = pdu.encode_header_only(_BODYLESS[command], sequence, status)
-        else:
-            data = pdu.encode(command, sequence, status, **fields)
         with contextlib.suppress(ConnectError):
-            self.write(data)
+            self.write(frame(command, sequence, status, **fields))
 
     def send(self, command: str, **fields: Any) -> Pending:
         """Write a request; its `future` gets the response whenever it comes.
@@ -178,10 +168,7 @@ class Link:
         registers nothing) when nothing could be written.
         """
         seq = self.next_sequence()
-        if command in _BODYLESS:
-            data = pdu.encode_header_only(_BODYLESS[command], seq)
-        else:
-            data = pdu.encode(command, seq, **fields)
+        data = frame(command, seq, **fields)
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         pending = Pending(seq, command, time.monotonic(), fut)
         self.write(data)
@@ -233,9 +220,9 @@ class Link:
         """Read frames until the connection ends; returns normally on EOF or close()."""
         try:
             while True:
-                frame = await self._read_frame()
+                data = await read_frame(self._reader)
                 self.last_rx = time.monotonic()
-                self._dispatch(frame)
+                self._dispatch(data)
         except (asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
             self.close(exc)
         except FramingError as exc:
@@ -247,14 +234,8 @@ class Link:
         finally:
             self.close()
 
-    async def _read_frame(self) -> bytes:
-        head = await self._reader.readexactly(4)
-        length = int.from_bytes(head, "big")
-        pdu.check_length(length)
-        return head + await self._reader.readexactly(length - 4)
-
-    def _dispatch(self, frame: bytes) -> None:
-        _length, command_id, status, sequence = pdu.header(frame)
+    def _dispatch(self, data: bytes) -> None:
+        _length, command_id, status, sequence = pdu.header(data)
         if command_id & pdu.RESPONSE_BIT:
             pending = self._pending.get(sequence)
             if pending is not None and not _answers(command_id, pending.command):
@@ -274,7 +255,7 @@ class Link:
                 )
                 return
             try:
-                response = pdu.decode(frame)
+                response = pdu.decode(data)
             except ProtocolError as exc:
                 self._malformed(exc)
                 # A response we cannot read still tells us the status of the request.
@@ -292,7 +273,7 @@ class Link:
             self.close(ConnectError("SMSC unbound"))
             return
         try:
-            request = pdu.decode(frame)
+            request = pdu.decode(data)
         except ProtocolError as exc:
             self._malformed(exc)
             return
@@ -313,24 +294,6 @@ class Link:
         if exc.command_id & pdu.RESPONSE_BIT:
             return  # never answer a response, even a broken one
         self.respond("generic_nack", exc.sequence, exc.status)
-
-
-class Sequence:
-    """SMPP sequence numbers, 1..0x7FFFFFFF and round again.
-
-    One per session, across its links, so that numbers do not restart at 1 on a new
-    connection: a stale response from the last one cannot match a new request.
-    """
-
-    def __init__(self) -> None:
-        self._counter = itertools.count(1)
-
-    def next(self) -> int:
-        seq = next(self._counter)
-        if seq > 0x7FFFFFFF:
-            self._counter = itertools.count(2)
-            seq = 1
-        return seq
 
 
 def _answers(command_id: int, command: str) -> bool:

@@ -12,9 +12,10 @@ and drops it at once meets a growing back-off, not a reconnection every second.
 
 The window is a semaphore held from before the write until the response (or failure),
 so at most `window` submit_sm are ever unanswered. The throughput cap is a
-`RateLimiter` awaited right before each write. Inbound deliver_sm is answered only after
-`on_deliver` returns, so the caller can commit first; if it raises, the SMSC gets
-ESME_RX_T_APPN and delivers again.
+`RateLimiter` awaited right before each write. What one connection does (connect, bind,
+enquire_link) is `gateway.smpp.binding`; what the SMSC delivers goes through
+`gateway.smpp.inbound.Deliveries`, answered only after `on_deliver` returns, so the
+caller can commit first; if it raises, the SMSC gets ESME_RX_T_APPN and delivers again.
 
 How long a submit's answer is awaited, and when a connection that keeps one waiting
 is replaced, is `gateway.smpp.response` (late answers settle; silence retires the
@@ -28,23 +29,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
 import structlog
 
 from gateway.backoff import Backoff
+from gateway.smpp.binding import ROLES, bind, serve, unbind
 from gateway.smpp.errors import (
     BindError,
     ConnectError,
     Expired,
     OutcomeUnknown,
-    ProtocolError,
-    SmppError,
     StatusError,
 )
-from gateway.smpp.inbound import Inbound, InboundDecoder, Mo
-from gateway.smpp.link import Link, Sequence
+from gateway.smpp.framing import Sequence
+from gateway.smpp.inbound import DeliverHandler, Deliveries, InboundDecoder, Mo
+from gateway.smpp.link import Link
 from gateway.smpp.model import (
     SessionConfig,
     SessionStats,
@@ -54,7 +55,6 @@ from gateway.smpp.model import (
 )
 from gateway.smpp.pdu import (
     CREDENTIAL_STATUSES,
-    Status,
     StatusClass,
     StatusTable,
     status_name,
@@ -68,15 +68,8 @@ __all__ = ["Mo", "Session", "SessionConfig", "SessionStats", "Submit"]
 
 log = structlog.get_logger("gateway.smpp.session")
 
-DeliverHandler = Callable[[Inbound], Awaitable[None]]
-
 # Rebind answers to one submit, on successive binds, before it is reported transient.
 REBIND_LIMIT = 3
-
-_ROLES: dict[str, tuple[tuple[str, str], ...]] = {
-    "transceiver": (("trx", "bind_transceiver"),),
-    "transmitter_receiver": (("tx", "bind_transmitter"), ("rx", "bind_receiver")),
-}
 
 
 class Session:
@@ -89,20 +82,23 @@ class Session:
         *,
         limiter: RateLimiter | None = None,
     ) -> None:
-        if config.bind not in _ROLES:
+        if config.bind not in ROLES:
             raise ValueError(f"unknown bind mode {config.bind!r}")
         if config.window < 1:
             raise ValueError("window must be at least 1")
         self.config = config
         self.stats = SessionStats()
         self.last_bind_error: BindError | None = None
-        self._on_deliver = on_deliver
         self._limiter = limiter if limiter is not None else limiter_for(config.tps)
         self._statuses = StatusTable(config.status_classes)
-        self._roles = _ROLES[config.bind]
+        self._roles = ROLES[config.bind]
         self._tx_role = self._roles[0][0]
         self._window = asyncio.Semaphore(config.window)
-        self._decoder = InboundDecoder(Reassembler(timeout=config.mo_reassembly_timeout))
+        self._deliveries = Deliveries(
+            InboundDecoder(Reassembler(timeout=config.mo_reassembly_timeout)),
+            on_deliver,
+            self.stats,
+        )
         self._links: dict[str, Link] = {}
         # One numbering across every link: a stale answer from a closed connection can
         # never carry the number of a request on the next one.
@@ -126,7 +122,7 @@ class Session:
         self._closing = False
         for role, command in self._roles:
             self._spawn(self._maintain(role, command), name=f"smpp[{role}].supervisor")
-        self._spawn(self._expire_mo_parts(), name="smpp.mo_reassembly")
+        self._spawn(self._deliveries.expire_parts(), name="smpp.mo_reassembly")
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -159,11 +155,7 @@ class Session:
         self._entered = False
 
     async def _unbind(self, link: Link) -> None:
-        """Unbind politely (bounded), then close."""
-        if link.is_open:
-            with contextlib.suppress(SmppError):
-                await link.request("unbind", timeout=min(5.0, self.config.response_timeout))
-        link.close()
+        await unbind(link, min(5.0, self.config.response_timeout))
 
     def _spawn(self, coro: Awaitable[Any], *, name: str) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
@@ -271,60 +263,18 @@ class Session:
                 await self._changed.wait_for(lambda: self._closing)
 
     async def _bind(self, role: str, command: str) -> Link:
-        cfg = self.config
-        link = await Link.open(
-            cfg.host,
-            cfg.port,
-            timeout=cfg.connect_timeout,
-            name=role,
-            on_request=self._on_request,
-            on_malformed=self._count_malformed,
+        return await bind(
+            self.config,
+            role,
+            command,
+            on_request=self._deliveries.on_request,
+            on_malformed=self._deliveries.count_malformed,
             sequence=self._sequence,
+            spawn=self._spawn,
         )
-        reader = self._spawn(link.read_loop(), name=f"smpp[{role}].reader")
-        try:
-            resp = await link.request(
-                command,
-                timeout=cfg.response_timeout,
-                system_id=cfg.system_id,
-                password=cfg.password,
-                system_type=cfg.system_type,
-                addr_ton=0,
-                addr_npi=0,
-                address_range="",
-            )
-        except BaseException:
-            link.close()
-            reader.cancel()
-            raise
-        if resp.status != Status.ESME_ROK:
-            link.close()
-            raise BindError(resp.status, sequence=resp.sequence, command=command)
-        return link
 
     async def _serve(self, link: Link) -> None:
-        keepalive = self._spawn(self._keepalive(link), name=f"smpp[{link.name}].keepalive")
-        try:
-            await link.wait_closed()
-        finally:
-            keepalive.cancel()
-
-    async def _keepalive(self, link: Link) -> None:
-        """enquire_link every interval; nothing heard for two intervals means a dead link."""
-        interval = self.config.enquire_link_interval
-        while link.is_open:
-            await asyncio.sleep(interval)
-            silent = time.monotonic() - link.last_rx
-            if silent >= 2 * interval:
-                log.warning("smpp_link_dead", link=link.name, silent_s=round(silent, 1))
-                link.close(ConnectError("no answer to enquire_link"))
-                return
-            self._spawn(self._ping(link, 2 * interval), name=f"smpp[{link.name}].enquire_link")
-
-    @staticmethod
-    async def _ping(link: Link, timeout: float) -> None:
-        with contextlib.suppress(SmppError):
-            await link.request("enquire_link", timeout=timeout)
+        await serve(link, self.config.enquire_link_interval, self._spawn)
 
     # -- submit ----------------------------------------------------------------------
 
@@ -409,43 +359,3 @@ class Session:
         self._in_flight -= 1
         if self._in_flight == 0:
             self._idle.set()
-
-    # -- inbound ---------------------------------------------------------------------
-
-    async def _on_request(self, link: Link, request: Any) -> None:
-        command = request.command
-        if command not in ("deliver_sm", "data_sm"):
-            if command != "alert_notification":
-                link.respond("generic_nack", request.sequence, Status.ESME_RINVCMDID)
-            return
-        status = Status.ESME_ROK
-        try:
-            item = self._decoder.decode(request)
-            if item is not None:
-                if isinstance(item, Mo):
-                    self.stats.mo += 1
-                else:
-                    self.stats.receipts += 1
-                await self._on_deliver(item)
-        except Exception:
-            self.stats.deliver_errors += 1
-            log.exception("smpp_deliver_handler_failed", link=link.name, command=command)
-            status = Status.ESME_RX_T_APPN
-        link.respond(f"{command}_resp", request.sequence, status)
-
-    async def _expire_mo_parts(self) -> None:
-        """Hand over long MOs whose missing parts never came, rather than lose them."""
-        while True:
-            deadline = self._decoder.next_deadline()
-            wait = 1.0 if deadline is None else min(1.0, max(0.0, deadline - time.monotonic()))
-            await asyncio.sleep(wait)
-            for mo in self._decoder.expired():
-                self.stats.mo += 1
-                try:
-                    await self._on_deliver(mo)
-                except Exception:
-                    self.stats.deliver_errors += 1
-                    log.exception("smpp_deliver_handler_failed", partial=True)
-
-    def _count_malformed(self, _exc: ProtocolError) -> None:
-        self.stats.malformed_pdus += 1

@@ -1,8 +1,13 @@
 """SMS text: GSM 03.38 / UCS-2 encoding, splitting into concatenated parts, MO decoding.
 
-Pure functions; no I/O. The UDH reader and the concatenation references live in
-gateway/smpp/concat.py and diacritics stripping in gateway/smpp/fold.py; both are
-re-exported here.
+Pure functions; no I/O. The GSM 03.38 table is gateway/smpp/gsm7.py, the UDH reader and
+the concatenation references gateway/smpp/concat.py, diacritics stripping
+gateway/smpp/fold.py; all are re-exported here.
+
+One cut of a text into parts exists, `_cut`: `encode` builds the parts from it and
+`segment_count` counts them, so the number the composer stores when it queues a message
+is the number of submit_sm the sender writes for it. `Encoding` carries the two settings
+both must use (16-bit references, what the SMSC reads data_coding 0 as).
 
 Why our own splitter instead of ``smpplib.gsm.make_parts``: that one splits a GSM-7
 escape pair (0x1B + character) and UTF-16 surrogate pairs across parts, maps the backtick
@@ -30,8 +35,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from gateway.smpp.concat import Concat, ReferenceAllocator, split_udh
+from gateway.smpp.concat import Concat, ReferenceAllocator, concat_udh, split_udh
 from gateway.smpp.fold import strip_diacritics
+from gateway.smpp.gsm7 import (
+    ESC,
+    GSM_CHARS,
+    decode_gsm7,
+    fits_gsm7,
+    gsm7_length,
+    to_septets,
+)
 
 __all__ = [
     "ALPHABETS",
@@ -41,6 +54,7 @@ __all__ = [
     "Alphabet",
     "Concat",
     "Encoded",
+    "Encoding",
     "ReferenceAllocator",
     "decode",
     "encode",
@@ -60,64 +74,12 @@ GSM7: Final[int] = 0x00
 UCS2: Final[int] = 0x08
 """data_coding for UCS-2; we send UTF-16BE so characters beyond the BMP survive."""
 
-# --- GSM 03.38 tables (3GPP TS 23.038, section 6.2.1) ---------------------------------
-
-_ESC: Final[int] = 0x1B
-
-# Index = septet value. 0x1B is the escape to the extension table, not a character:
-# a literal U+001B in the text is *not* GSM-encodable (it would be read as an escape).
-_BASIC: Final[str] = (
-    # 0x00-0x0F
-    "@£$¥èéùìòÇ\nØø\rÅå"
-    # 0x10-0x1F (0x1B = ESC)
-    "Δ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ"
-    # 0x20-0x2F (0x24 is the currency sign, not the dollar)
-    " !\"#¤%&'()*+,-./"
-    # 0x30-0x3F
-    "0123456789:;<=>?"
-    # 0x40-0x4F (0x40 is the inverted exclamation mark, not "@")
-    "¡ABCDEFGHIJKLMNO"
-    # 0x50-0x5F (0x5F is the section sign, not "_")
-    "PQRSTUVWXYZÄÖÑÜ§"
-    # 0x60-0x6F (0x60 is the inverted question mark, not the backtick)
-    "¿abcdefghijklmno"
-    # 0x70-0x7F
-    "pqrstuvwxyzäöñüà"
-)
-assert len(_BASIC) == 128
-
-# Extension table: septet after ESC -> character. Each costs two septets.
-_EXTENSION: Final[dict[int, str]] = {
-    0x0A: "\x0c",  # form feed (page break)
-    0x14: "^",
-    0x28: "{",
-    0x29: "}",
-    0x2F: "\\",
-    0x3C: "[",
-    0x3D: "~",
-    0x3E: "]",
-    0x40: "|",
-    0x65: "€",
-}
-
-# Built once: encode() is on the send hot path, so encoding is one C-level str.translate
-# (each character -> its septet(s) as code points < 0x80) followed by .encode("latin-1").
-_TRANSLATE: Final[dict[int, str]] = {
-    ord(ch): chr(code) for code, ch in enumerate(_BASIC) if code != _ESC
-} | {ord(ch): chr(_ESC) + chr(code) for code, ch in _EXTENSION.items()}
-_GSM_CHARS: Final[frozenset[str]] = frozenset(chr(c) for c in _TRANSLATE)
 # What goes as data_coding 0 to an SMSC that reads it as Latin-1: GSM-7 characters that
 # Latin-1 has (not €, not the Greek capitals; those texts go as UCS-2).
 _REPERTOIRE: Final[dict[str, frozenset[str]]] = {
-    "gsm7": _GSM_CHARS,
-    "latin1": frozenset(ch for ch in _GSM_CHARS if ord(ch) < 0x100),
+    "gsm7": GSM_CHARS,
+    "latin1": frozenset(ch for ch in GSM_CHARS if ord(ch) < 0x100),
 }
-_EXTENSION_CHARS: Final[frozenset[str]] = frozenset(_EXTENSION.values())
-
-# Decoding: septet -> character, and ESC + septet -> character.
-_DECODE_BASIC: Final[tuple[str, ...]] = tuple(
-    " " if i == _ESC else ch for i, ch in enumerate(_BASIC)
-)
 
 # --- limits (3GPP TS 23.040 9.2.3.24.1 / 9.2.3.24.8) ----------------------------------
 
@@ -131,29 +93,6 @@ _MAX_PARTS: Final[int] = 255  # the total/seq fields of the UDH are one octet
 MAX_PARTS: Final[int] = _MAX_PARTS  # for callers that refuse such texts before encoding
 
 _LONE_SURROGATE: Final[re.Pattern[str]] = re.compile("[\ud800-\udfff]")
-
-
-# --- GSM-7 predicates -----------------------------------------------------------------
-
-
-def fits_gsm7(text: str) -> bool:
-    """True when every character (after NFC) is in the GSM 03.38 default or extension table.
-
-    NFC first because a decomposed "é" (e + U+0301) is GSM-encodable once composed.
-    """
-    return _GSM_CHARS.issuperset(unicodedata.normalize("NFC", text))
-
-
-def gsm7_length(text: str) -> int:
-    """Septets the text costs in GSM-7 (after NFC): extension characters cost two.
-
-    Why it matters: "€" or "[" takes two septets, so 160 visible characters with one of
-    them no longer fit one SMS. Raises ValueError when the text does not fit GSM-7.
-    """
-    text = unicodedata.normalize("NFC", text)
-    if not _GSM_CHARS.issuperset(text):
-        raise ValueError("text contains characters outside the GSM 03.38 alphabet")
-    return len(text) + sum(1 for ch in text if ch in _EXTENSION_CHARS)
 
 
 # --- encoding -------------------------------------------------------------------------
@@ -201,7 +140,7 @@ def _split(
 def _splits_escape(payload: bytes, cut: int) -> bool:
     # In our own output every 0x1B is an escape prefix (a literal ESC never gets through
     # fits_gsm7 and no extension code is 0x1B), so a chunk ending in 0x1B cuts a pair.
-    return payload[cut - 1] == _ESC
+    return payload[cut - 1] == ESC
 
 
 def _splits_surrogate(payload: bytes, cut: int) -> bool:
@@ -217,14 +156,6 @@ def _utf16(text: str) -> bytes:
         return _LONE_SURROGATE.sub("\ufffd", text).encode("utf-16-be")
 
 
-def _udh(index: int, total: int, reference: int, ref16: bool) -> bytes:
-    if ref16:
-        # UDHL 6, IEI 08 (16-bit reference concatenation), IEDL 4, ref hi, ref lo, total, seq
-        return bytes((0x06, 0x08, 0x04, reference >> 8, reference & 0xFF, total, index))
-    # UDHL 5, IEI 00 (8-bit reference concatenation), IEDL 3, ref, total, seq
-    return bytes((0x05, 0x00, 0x03, reference, total, index))
-
-
 def _too_many(parts: int) -> ValueError:
     return ValueError(
         f"text needs {parts} SMS parts; concatenation allows at most {_MAX_PARTS}"
@@ -232,111 +163,83 @@ def _too_many(parts: int) -> ValueError:
     )
 
 
+def _cut(text: str, ref16: bool, alphabet: Alphabet) -> tuple[int, list[bytes], bool]:
+    """(data_coding, the body of each part, whether the parts are concatenated).
+
+    The one place the rules live: NFC, GSM-7 when the alphabet has every character,
+    else UCS-2; one part up to 160 septets / 70 units, else parts of 153/67 (152/66 with
+    ``ref16``) that never cut a GSM escape pair or a surrogate pair.
+    """
+    text = unicodedata.normalize("NFC", text)
+    if _REPERTOIRE[alphabet].issuperset(text):
+        payload = to_septets(text)
+        if len(payload) <= _GSM7_SINGLE:
+            return GSM7, [_as_alphabet(payload, alphabet)], False
+        chunks = _split(payload, _GSM7_PART[ref16], 1, _splits_escape)
+        return GSM7, [_as_alphabet(chunk, alphabet) for chunk in chunks], True
+    payload = _utf16(text)
+    if len(payload) <= 2 * _UCS2_SINGLE:
+        return UCS2, [payload], False
+    return UCS2, _split(payload, _UCS2_PART[ref16], 2, _splits_surrogate), True
+
+
 def encode(
     text: str, *, reference: int = 0, ref16: bool = False, alphabet: Alphabet = "gsm7"
 ) -> Encoded:
     """Encode ``text`` for submit_sm, splitting it into concatenated parts when needed.
 
-    NFC first (an NFD Vietnamese text would cost more parts for the same message). GSM-7
-    (unpacked) when every character is in GSM 03.38, else UCS-2 as UTF-16BE. One part up
-    to 160 septets / 70 code units; otherwise parts of 153/67 (152/66 with ``ref16``),
-    each starting with a concatenation UDH carrying ``reference`` (mod 256, or 65536
-    with ``ref16``). A GSM escape pair or a surrogate pair is never cut: the whole
-    character moves to the next part, so every part decodes on its own. The text is never
-    truncated; more than 255 parts raise ValueError.
+    The cut is `_cut`'s; each part of a long text starts with a concatenation UDH
+    carrying ``reference`` (mod 256, or 65536 with ``ref16``), so every part decodes on
+    its own. The text is never truncated; more than 255 parts raise ValueError.
 
     ``alphabet="latin1"``: for an SMSC that reads data_coding 0 as Latin-1, the GSM-7
     parts (same cuts, same limits) are written as Latin-1 octets, one per character.
     """
-    text = unicodedata.normalize("NFC", text)
-    if _REPERTOIRE[alphabet].issuperset(text):
-        data_coding = GSM7
-        payload = text.translate(_TRANSLATE).encode("latin-1")
-        if len(payload) <= _GSM7_SINGLE:
-            return Encoded(GSM7, (_as_alphabet(payload, alphabet),), False)
-        chunks = _split(payload, _GSM7_PART[ref16], 1, _splits_escape)
-        chunks = [_as_alphabet(chunk, alphabet) for chunk in chunks]
-    else:
-        data_coding = UCS2
-        payload = _utf16(text)
-        if len(payload) <= 2 * _UCS2_SINGLE:
-            return Encoded(UCS2, (payload,), False)
-        chunks = _split(payload, _UCS2_PART[ref16], 2, _splits_surrogate)
-
+    data_coding, chunks, concatenated = _cut(text, ref16, alphabet)
+    if not concatenated:
+        return Encoded(data_coding, tuple(chunks), False)
     total = len(chunks)
     if total > _MAX_PARTS:
         raise _too_many(total)
     ref = reference % (0x10000 if ref16 else 0x100)
-    parts = tuple(_udh(i, total, ref, ref16) + chunk for i, chunk in enumerate(chunks, 1))
+    parts = tuple(concat_udh(i, total, ref, ref16) + chunk for i, chunk in enumerate(chunks, 1))
     return Encoded(data_coding, parts, True)
+
+
+def segment_count(text: str, *, ref16: bool = False, alphabet: Alphabet = "gsm7") -> int:
+    """Number of SMS ``encode(text, ...)`` produces: the same cut, counted.
+
+    Unlike encode(), it does not raise past 255 parts: it just returns the count, so the
+    composer can refuse such a text with the number in its reason.
+    """
+    return len(_cut(text, ref16, alphabet)[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Encoding:
+    """How this gateway's SMSC takes text, for everyone who encodes or counts it.
+
+    The composer counts a message's segments and the sender cuts its parts with the same
+    `Encoding` (built from `smpp.ref16` and `smpp.default_alphabet`): a text with "€" for
+    a Latin-1 SMSC goes as UCS-2, and is counted so.
+    """
+
+    ref16: bool = False
+    alphabet: Alphabet = "gsm7"
+
+    def encode(self, text: str, *, reference: int = 0) -> Encoded:
+        return encode(text, reference=reference, ref16=self.ref16, alphabet=self.alphabet)
+
+    def segments(self, text: str) -> int:
+        return segment_count(text, ref16=self.ref16, alphabet=self.alphabet)
 
 
 def _as_alphabet(septets: bytes, alphabet: Alphabet) -> bytes:
     """Unpacked GSM-7 as the SMSC reads data_coding 0: unchanged, or as Latin-1 octets."""
-    return septets if alphabet == "gsm7" else _decode_gsm7(septets).encode("latin-1")
-
-
-def segment_count(text: str, *, ref16: bool = False, alphabet: Alphabet = "gsm7") -> int:
-    """Number of SMS ``encode(text, ...)`` would produce, without building bytes.
-
-    Why: reports and cost previews need the count for many texts; this skips the byte
-    work but follows exactly the same rules (NFC, escape/surrogate pairs never split).
-    Unlike encode(), it does not raise past 255 parts: it just returns the count.
-    """
-    text = unicodedata.normalize("NFC", text)
-    if _REPERTOIRE[alphabet].issuperset(text):
-        costs = [2 if ch in _EXTENSION_CHARS else 1 for ch in text]
-        single, per_part = _GSM7_SINGLE, _GSM7_PART[ref16]
-    else:
-        costs = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
-        single, per_part = _UCS2_SINGLE, _UCS2_PART[ref16]
-    length = sum(costs)
-    if length <= single:
-        return 1
-    if length == len(text):
-        return -(-length // per_part)  # no two-unit characters: a plain division
-    parts = 1
-    used = 0
-    for cost in costs:
-        if used + cost > per_part:
-            parts += 1
-            used = 0
-        used += cost
-    return parts
+    return septets if alphabet == "gsm7" else decode_gsm7(septets).encode("latin-1")
 
 
 # --- decoding (MO) --------------------------------------------------------------------
-
-
-def _decode_gsm7(payload: bytes) -> str:
-    """Unpacked GSM-7 to text, total over all byte strings.
-
-    3GPP TS 23.038: an escape followed by a septet with no extension character shows the
-    basic-table character; an escape at the very end or ESC ESC shows a space. Octets
-    with the high bit set cannot be septets and become U+FFFD.
-    """
-    out: list[str] = []
-    i = 0
-    n = len(payload)
-    while i < n:
-        octet = payload[i]
-        if octet == _ESC:
-            if i + 1 >= n:
-                out.append(" ")
-                break
-            nxt = payload[i + 1]
-            ext = _EXTENSION.get(nxt)
-            if ext is not None:
-                out.append(ext)
-            elif nxt < 0x80:
-                out.append(_DECODE_BASIC[nxt])
-            else:
-                out.append("\ufffd")
-            i += 2
-            continue
-        out.append(_DECODE_BASIC[octet] if octet < 0x80 else "\ufffd")
-        i += 1
-    return "".join(out)
 
 
 def _alphabet(data_coding: int) -> int | None:
@@ -376,7 +279,7 @@ def decode(data_coding: int, payload: bytes) -> str:
             return payload.decode("utf-8", errors="replace")
         data_coding = alphabet
     if data_coding == GSM7:
-        return _decode_gsm7(payload)
+        return decode_gsm7(payload)
     if data_coding == 0x01:
         return payload.decode("ascii", errors="replace")
     if data_coding in (0x02, 0x03, 0x04):

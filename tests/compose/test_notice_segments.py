@@ -14,7 +14,7 @@ from types import MappingProxyType
 import pytest
 
 from gateway.compose.composer import Composer
-from gateway.mo.dispatcher import Context
+from gateway.mo.context import MoContext
 from gateway.settings.config import AgencyConfig, Config, default_config
 from gateway.smpp.text import GSM7, encode
 from gateway.store.store import DossierRow
@@ -54,8 +54,8 @@ def texts(name: str, receipt_no: str, step: str) -> list[str]:
     composer = Composer(config, clock=lambda: 0.0)
     row = dossier(receipt_no, step)
     notices = [composer.notice(kind, row, event_id="e-1", ref="r-1").text for kind in KINDS]
-    context = Context(dossiers=None, config=config, today=MONDAY, services=())  # type: ignore[arg-type]
-    return [*notices, mckh.one(row, context)]
+    context = MoContext(dossiers=None, config=config, today=MONDAY)
+    return [*notices, mckh.one(context.view(row), context)]
 
 
 # (agency name, step, receipt number) -> segments of

@@ -448,7 +448,7 @@ async def test_a_new_handler_is_one_module(tmp_path, monkeypatch):
     extra.mkdir()
     (extra / "giogiac.py").write_text(
         """
-from gateway.mo.dispatcher import Context, Reply, Request
+from gateway.mo.api import Context, Reply, Request
 
 SYNTAX = "GIO"
 PURPOSE = "giờ làm việc"

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.compose.composer import Composer
-from gateway.mo.dispatcher import Context, Dispatcher
+from gateway.mo.context import MoContext
+from gateway.mo.dispatcher import Dispatcher
 from gateway.settings.config import MoConfig, default_config
 from gateway.smpp.inbound import Mo
 from gateway.smpp.text import segment_count
@@ -116,8 +117,9 @@ def test_any_text_is_stored_and_answered_or_refused(text, sender):
 def test_mckh_reply_never_takes_more_than_two_segments(step):
     """Whatever the step name, shortening keeps the reply within two segments."""
     config = default_config()
-    context = Context(dossiers=None, config=config, today=date(2026, 11, 23), services=[])  # type: ignore[arg-type]  # unused by `one`
+    context = MoContext(dossiers=None, config=config, today=date(2026, 11, 23))
     for agency in ("SCT", "STP"):
-        text = mckh.one(dataclasses.replace(row(), agency=agency, step=step), context)
+        dossier = context.view(dataclasses.replace(row(), agency=agency, step=step))
+        text = mckh.one(dossier, context)
 
         assert segment_count(text) <= 2
