@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import aiomqtt
 import pytest
@@ -14,6 +14,7 @@ import structlog
 
 from gateway.mqtt.link import Inbound, LinkClosedError, MqttLink, MqttSettings
 from tests.support.broker import Broker
+from tests.support.wait import eventually
 
 WAIT = 5.0  # seconds; generous for a local broker, short enough to fail fast
 
@@ -44,12 +45,6 @@ async def publish(broker: Broker, topic: str, *payloads: bytes, retain: bool = F
 async def receive(messages: AsyncIterator[Inbound], count: int = 1) -> list[Inbound]:
     async with asyncio.timeout(WAIT):
         return [await anext(messages) for _ in range(count)]
-
-
-async def eventually(condition: Callable[[], bool]) -> None:
-    async with asyncio.timeout(WAIT):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 async def subscribe_once(broker: Broker, client_id: str, topic: str) -> None:

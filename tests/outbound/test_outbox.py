@@ -8,33 +8,22 @@ import json
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from gateway.compose.composer import Composer, Priority
 from gateway.outbound.sender import Sender
 from gateway.outbound.tracker import Tracker
-from gateway.settings.config import Config, RetryConfig, default_config
+from gateway.settings.config import default_config
 from gateway.smpp.inbound import Inbound
 from gateway.smpp.receipt import Receipt
 from gateway.smpp.session import Session
 from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
 from gateway.store.store import Outcome, PartResult, Store
-from tests.smpp.conftest import eventually, session_config
-
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-NOON = datetime(2026, 11, 23, 12, 0, tzinfo=TZ).timestamp()
-
-
-def config(**retry: float) -> Config:
-    """Fast retries, and no quiet hours: a notice queued at night in a test goes at once."""
-    base = default_config()
-    return dataclasses.replace(
-        base,
-        retry=dataclasses.replace(RetryConfig(), base_delay=0.05, max_delay=0.1, **retry),
-        schedule=dataclasses.replace(base.schedule, quiet_hours=None),
-    )
+from tests.support.clock import NOON, TZ
+from tests.support.outbox import config
+from tests.support.session import session_config
+from tests.support.wait import eventually
 
 
 class Rig:
@@ -249,9 +238,10 @@ async def submitted(store: Store, ref: str, part_keys: list[frozenset[str]]) -> 
 
 
 async def eventually_state(rig: Rig, state: str, timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while (await rig.states()).get(state, 0) < 1:
-            await asyncio.sleep(0.02)
+    async def reached() -> bool:
+        return (await rig.states()).get(state, 0) >= 1
+
+    await eventually(reached, timeout, poll=0.02)
 
 
 class TestStore:

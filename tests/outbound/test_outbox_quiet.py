@@ -9,35 +9,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Iterable
-from datetime import datetime, time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway.calendar.workdays import QuietHours
 from gateway.compose.composer import Composer, Priority
 from gateway.outbound.sender import Sender
 from gateway.settings.config import RetryConfig, default_config
 from gateway.smpp.session import Session
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.store.store import Queued, Store
-from tests.smpp.conftest import eventually, session_config
-
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-QUIET = QuietHours(time(21, 0), time(7, 0))
-
-
-def at(hour: int, minute: int = 0, day: int = 23) -> float:
-    return datetime(2026, 11, day, hour, minute, tzinfo=TZ).timestamp()
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import QUIET, TZ, Clock, at
+from tests.support.session import session_config
+from tests.support.wait import eventually
 
 
 class CountingStore(Store):

@@ -19,7 +19,8 @@ from gateway.settings.config import RetryConfig, default_config
 from gateway.smpp.session import Session
 from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
 from gateway.store.store import Store
-from tests.smpp.conftest import eventually, session_config
+from tests.support.session import session_config
+from tests.support.wait import eventually
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 AT_2059 = datetime(2026, 11, 23, 20, 59, tzinfo=TZ).timestamp()

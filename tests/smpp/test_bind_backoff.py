@@ -6,8 +6,8 @@ import asyncio
 
 from gateway.smpp.session import Session
 from gateway.smpp.sim import SimConfig, SmscSimulator
-
-from .conftest import eventually, session_config
+from tests.support.session import session_config
+from tests.support.wait import eventually
 
 
 async def test_bind_dropped_at_once_meets_a_growing_backoff(inbox):

@@ -16,8 +16,7 @@ from gateway.smpp.errors import OutcomeUnknown, StatusError
 from gateway.smpp.pdu import Status, StatusClass
 from gateway.smpp.session import Submit
 from gateway.smpp.sim import Rule
-
-from .conftest import eventually
+from tests.support.wait import eventually
 
 SILENT = "84977000000"
 

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from gateway.smpp.pdu import CommandId
 from gateway.smpp.session import Session, Submit
 from gateway.smpp.sim import SimConfig, SmscSimulator
-
-from .conftest import Inbox, eventually, session_config
+from tests.support.session import Inbox, session_config
+from tests.support.wait import eventually
 
 # Request ids an SMSC may send, ids nobody defined, and responses to nothing we sent.
 _COMMAND_IDS = st.sampled_from(

@@ -14,8 +14,8 @@ from gateway.smpp.pdu import Status, StatusClass
 from gateway.smpp.receipt import Receipt, ReceiptState, message_id_keys
 from gateway.smpp.session import Session, Submit
 from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
-
-from .conftest import eventually, session_config
+from tests.support.session import session_config
+from tests.support.wait import eventually
 
 
 def sm(destination: str = "84905123456", text: bytes = b"Hello") -> Submit:

@@ -13,8 +13,7 @@ from gateway.cli import _rule
 from gateway.smpp.inbound import Mo
 from gateway.smpp.sim import Rule
 from gateway.smpp.simctl import SimControl
-
-from .conftest import eventually
+from tests.support.wait import eventually
 
 
 async def http(port: int, method: str, path: str, body: Any = None) -> tuple[int, Any]:

@@ -27,6 +27,7 @@ from tests.support.daemon import (
     stop_daemon,
     write_daemon_config,
 )
+from tests.support.wait import eventually
 
 WINDOW = 10
 
@@ -90,9 +91,7 @@ class Burst:
     async def start(self) -> None:
         binds = self.smsc.stats.binds
         self.daemon = await start_daemon(self.config)
-        async with asyncio.timeout(20):
-            while self.smsc.stats.binds <= binds:
-                await asyncio.sleep(0.02)
+        await eventually(lambda: self.smsc.stats.binds > binds, timeout=20)
         await asyncio.sleep(0.5)  # subscribed
 
     async def stop(self) -> None:
@@ -117,14 +116,13 @@ class Burst:
 
     async def until_healthy(self, timeout: float = 30) -> None:
         """Until the daemon reports itself bound and connected (its /healthz)."""
-        async with asyncio.timeout(timeout):
-            while (await self.health())["status"] != "ok":
-                await asyncio.sleep(0.05)
+        async def healthy() -> bool:
+            return (await self.health())["status"] == "ok"
+
+        await eventually(healthy, timeout, poll=0.05)
 
     async def submitted_at_least(self, n: int, timeout: float = 60) -> None:
-        async with asyncio.timeout(timeout):
-            while self.smsc.stats.submits < n:
-                await asyncio.sleep(0.005)
+        await eventually(lambda: self.smsc.stats.submits >= n, timeout, poll=0.005)
 
     async def all_delivered(self, timeout: float = 120) -> set[str]:
         events = await self.watch.wait_for(
