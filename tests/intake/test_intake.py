@@ -227,6 +227,7 @@ def run_burst(bad: Sequence[bytes], good: int) -> tuple[set[str], int]:
 @example([json.dumps({"id": "p", "to": "0905123456", "template": "result",
                       "params": {"receipt_no": "1",
                                  "strip": "x"}}).encode()])  # fmt: skip
+@pytest.mark.slow
 def test_arbitrary_jobs_never_hold_up_good_ones(bad: list[bytes]) -> None:
     """Every good job batched with any payloads at all is committed, and every message
     is answered (its put returns, so it is acknowledged)."""
@@ -236,6 +237,7 @@ def test_arbitrary_jobs_never_hold_up_good_ones(bad: list[bytes]) -> None:
     assert {f"job-good-{n}" for n in range(10)} <= queued
 
 
+@pytest.mark.slow
 async def test_arbitrary_jobs_over_mosquitto_are_all_acknowledged_and_good_ones_committed(
     broker, tmp_path: Path
 ):

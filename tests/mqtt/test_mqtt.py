@@ -257,6 +257,7 @@ class TestPublish:
                 message = await anext(aiter(other.messages))
         assert message.payload == b"late"
 
+    @pytest.mark.slow
     async def test_publishes_interrupted_by_a_lost_connection_resume_from_the_oldest(self, broker):
         """The connection is taken away mid-stream (another client with our id): what
         was not acknowledged is published again from the oldest on, so the last copy of
@@ -344,6 +345,7 @@ class TestFlowControl:
     """At most `receive_maximum` messages unacknowledged in the daemon, whatever the
     broker sends: the rest wait at the broker, not in our memory."""
 
+    @pytest.mark.slow
     async def test_reading_resumes_as_messages_are_acknowledged(self, broker):
         """mosquitto 2.0 sends beyond Receive Maximum once acknowledgements flow; the
         link never holds more than that, and every message still arrives, in order."""

@@ -89,12 +89,14 @@ class TestTls:
 
         assert (message.topic, message.payload) == ("motcua/SCT/sms", b'{"id": "1"}')
 
+    @pytest.mark.slow
     async def test_wrong_password_never_connects(self, tls_broker, certificates):
         settings = tls_settings(tls_broker, certificates, password="wrong")
         async with MqttLink(settings, ["motcua/+/sms"]) as link:
             with pytest.raises(TimeoutError):
                 await link.wait_connected(1.0)
 
+    @pytest.mark.slow
     async def test_broker_certificate_from_another_ca_is_refused(
         self, tls_broker, certificates, tmp_path
     ):

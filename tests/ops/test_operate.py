@@ -48,6 +48,7 @@ def delivered_ids(events: list[dict]) -> set[str]:
 # -- demo -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_demo_runs_to_completion_with_every_sample_in_its_expected_state():
     result = subprocess.run(
         [sys.executable, "-m", "gateway.cli", "demo"],

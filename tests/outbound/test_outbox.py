@@ -133,6 +133,7 @@ async def test_retries_end_after_max_attempts(rig):
     assert "retries exhausted (3)" in (await rig.statuses())[-1]["reason"]
 
 
+@pytest.mark.slow
 async def test_missing_response_ends_in_a_final_state(rig):
     """Never answered on a connection that stays up: each time the connection is retired
     (relink_after) and the submit sent again, each an attempt, failed at max_attempts."""

@@ -113,6 +113,7 @@ async def test_mo_reply_goes_during_quiet_hours(quiet_rig):
     assert await quiet_rig.state("notice") == "queued"
 
 
+@pytest.mark.slow
 async def test_sender_does_not_poll_the_store_during_quiet_hours(quiet_rig):
     """With only notices due at night the sender sleeps: a couple of look-ups in 1.5 s,
     not a loop (it sleeps until the end of quiet hours, or 5 s, or new work)."""
@@ -136,6 +137,7 @@ async def test_notices_go_by_day(quiet_rig):
     await eventually(lambda: quiet_rig.smsc.stats.submits == 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("window", [1])
 async def test_notice_fetched_before_quiet_hours_waits_if_not_yet_sent(quiet_rig):
     """Window 1: the second notice was fetched ahead at 20:59 while the first was out;

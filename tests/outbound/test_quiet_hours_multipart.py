@@ -9,6 +9,8 @@ import asyncio
 import dataclasses
 from pathlib import Path
 
+import pytest
+
 from gateway.compose.composer import Composer
 from gateway.outbound.sender import Sender
 from gateway.settings.config import RetryConfig, default_config
@@ -20,6 +22,7 @@ from tests.support.session import session_config
 from tests.support.wait import eventually
 
 
+@pytest.mark.slow
 async def test_parts_of_a_notice_begun_before_2100_all_go_together(tmp_path: Path) -> None:
     clock = Clock(at(20, 59))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -80,6 +81,7 @@ async def _scenario(batch: list[bytes]) -> None:
 _STRAY_RESPONSE = bytes.fromhex("00000010800000040000000100000002")  # submit_sm_resp, seq 2
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batch=st.lists(frames(), min_size=1, max_size=15))
 @example(batch=[bytes.fromhex("00000010000000050000000000000000")] * 6 + [_STRAY_RESPONSE])

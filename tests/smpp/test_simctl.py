@@ -58,6 +58,7 @@ async def test_mo_is_injected_to_the_bound_session(control, bound_session, inbox
     assert mo == Mo(source="84905123456", destination="8083", text="HD")
 
 
+@pytest.mark.slow
 async def test_mo_without_a_bound_receiver_is_a_conflict(control):
     """Nobody bound: 409 with the reason, rather than a request that hangs."""
     code, reply = await http(
