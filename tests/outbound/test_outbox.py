@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -21,41 +21,13 @@ from gateway.smpp.session import Session
 from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
 from gateway.store.store import Outcome, PartResult, Store
 from tests.support.clock import NOON, TZ
-from tests.support.outbox import config
+from tests.support.outbox import OutboxRig, config
 from tests.support.session import session_config
 from tests.support.wait import eventually
 
 
-class Rig:
-    """Store + simulator + session + sender + tracker, wired as the daemon wires them."""
-
-    def __init__(self, store: Store, smsc: SmscSimulator, composer: Composer) -> None:
-        self.store = store
-        self.smsc = smsc
-        self.composer = composer
-
-    async def queue(
-        self,
-        to: str = "0905123456",
-        text: str = "Thong bao",
-        *,
-        ref: str = "job-1",
-        priority: Priority = Priority.NOTICE,
-    ) -> None:
-        message = self.composer.text(
-            "SCT", ref=ref, kind="sms", to=to, text=text, priority=priority
-        )
-        await self.store.record_intake(messages=[message])
-
-    async def states(self) -> dict[str, int]:
-        return await self.store.counts()
-
-    async def statuses(self) -> list[dict]:
-        return [json.loads(p) for _, _, p in await self.store.pending_statuses(10_000)]
-
-
 @pytest.fixture
-async def rig(tmp_path) -> AsyncIterator[Rig]:
+async def rig(tmp_path) -> AsyncIterator[OutboxRig[SmscSimulator]]:
     cfg = config(max_attempts=3)
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01)) as smsc,
@@ -71,7 +43,7 @@ async def rig(tmp_path) -> AsyncIterator[Rig]:
         async with session:
             sender = Sender(store, session, cfg.retry)
             task = asyncio.create_task(sender.run())
-            yield Rig(store, smsc, Composer(cfg))
+            yield OutboxRig(store, smsc, Composer(cfg))
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
@@ -238,7 +210,7 @@ async def submitted(store: Store, ref: str, part_keys: list[frozenset[str]]) -> 
     )
 
 
-async def eventually_state(rig: Rig, state: str, timeout: float = 5.0) -> None:
+async def eventually_state(rig: OutboxRig[Any], state: str, timeout: float = 5.0) -> None:
     async def reached() -> bool:
         return (await rig.states()).get(state, 0) >= 1
 

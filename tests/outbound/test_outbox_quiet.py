@@ -15,11 +15,12 @@ import pytest
 
 from gateway.compose.composer import Composer, Priority
 from gateway.outbound.sender import Sender
-from gateway.settings.config import RetryConfig, default_config
+from gateway.settings.config import RetryConfig
 from gateway.smpp.session import Session
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.store.store import Queued, Store
 from tests.support.clock import QUIET, TZ, Clock, at
+from tests.support.outbox import OutboxRig, config
 from tests.support.session import session_config
 from tests.support.wait import eventually
 
@@ -36,28 +37,14 @@ class CountingStore(Store):
         return await super().due(limit, exclude, max_priority=max_priority)
 
 
-class QuietRig:
+class QuietRig(OutboxRig[SmscSimulator]):
+    """The outbox rig with a settable clock, which the store, composer and sender read."""
+
     def __init__(self, store: Store, smsc: SmscSimulator, clock: Clock) -> None:
-        self.store, self.smsc, self.clock = store, smsc, clock
-        base = default_config()
         # Queued with quiet hours off: the message is due at once, as a retry or a
         # backlog is; only the sender's own rule can hold it.
-        self.composer = Composer(
-            dataclasses.replace(
-                base, schedule=dataclasses.replace(base.schedule, quiet_hours=None)
-            ),
-            clock=clock,
-        )
-
-    async def queue(self, ref: str, priority: Priority = Priority.NOTICE) -> None:
-        message = self.composer.text(
-            "SCT", ref=ref, kind="sms", to="0905123456", text="Thong bao", priority=priority
-        )
-        await self.store.record_intake(messages=[message])
-
-    async def state(self, ref: str) -> str:
-        ((state,),) = await self.store.fetchall("SELECT state FROM messages WHERE ref = ?", [ref])
-        return state
+        super().__init__(store, smsc, Composer(config(), clock=clock))
+        self.clock = clock
 
 
 @pytest.fixture

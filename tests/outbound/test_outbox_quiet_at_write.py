@@ -22,6 +22,7 @@ from gateway.settings.config import RetryConfig, default_config
 from gateway.smpp.session import Session
 from gateway.store.store import Store
 from tests.support.clock import QUIET, TZ, Clock, at
+from tests.support.outbox import queue_text
 from tests.support.scripted_smsc import Conn, Smsc
 from tests.support.session import session_config
 from tests.support.wait import eventually
@@ -36,10 +37,7 @@ class Night:
     down: dict[str, bool]
 
     async def queue(self, ref: str, priority: Priority = Priority.NOTICE) -> None:
-        message = self.composer.text(
-            "SCT", ref=ref, kind="sms", to="0905123456", text="Thong bao", priority=priority
-        )
-        await self.store.record_intake(messages=[message])
+        await queue_text(self.store, self.composer, ref, priority=priority)
 
     async def row(self, ref: str) -> tuple[str, int, float]:
         ((state, attempts, not_before),) = await self.store.fetchall(
