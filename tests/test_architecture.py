@@ -399,3 +399,19 @@ def test_the_one_bounded_wait_is_not_redefined():
         and node.name in ("eventually", "until")
     ]
     assert copies == []
+
+
+# Test directories that are not a package's: rigs, data, and tests across packages.
+TESTS_OF_NO_PACKAGE = frozenset({"support", "data", "e2e", "faults", "interop"})
+
+
+def test_test_directories_mirror_the_packages():
+    """tests/<name>/ holds the tests of gateway/<name>/, and every package has one."""
+    packages = {p.parent.name for p in (ROOT / "gateway").glob("*/__init__.py")}
+    test_dirs = {
+        d.name
+        for d in (ROOT / "tests").iterdir()
+        if d.is_dir() and d.name not in _SKIPPED_DIRS and d.name not in TESTS_OF_NO_PACKAGE
+    }
+    assert test_dirs - packages == set(), "test directories of no package"
+    assert packages - test_dirs == set(), "packages without a test directory"
