@@ -116,6 +116,7 @@ class Burst:
 
     async def until_healthy(self, timeout: float = 30) -> None:
         """Until the daemon reports itself bound and connected (its /healthz)."""
+
         async def healthy() -> bool:
             return (await self.health())["status"] == "ok"
 
@@ -134,24 +135,27 @@ class Burst:
     async def all_delivered_in_store(self, timeout: float = 120) -> set[str]:
         """The daemon's own record, for faults that also lose status events in transit (a
         broker killed before it delivered them): every job delivered, every status out."""
-        async with asyncio.timeout(timeout):
-            while True:
-                states, unpublished = await asyncio.to_thread(self._stored)
-                delivered = {ref for ref, state in states.items() if state == "delivered"}
-                if len(delivered) >= self.count and unpublished == 0:
-                    return delivered
-                await asyncio.sleep(0.2)
+        delivered: set[str] = set()
+
+        async def all_out() -> bool:
+            nonlocal delivered
+            states, unpublished = await asyncio.to_thread(self._stored)
+            delivered = {ref for ref, state in states.items() if state == "delivered"}
+            return len(delivered) >= self.count and unpublished == 0
+
+        await eventually(all_out, timeout, poll=0.2)
+        return delivered
 
     async def all_held_unpublished(self, timeout: float = 120) -> None:
         """Until every job is delivered per the store while all three statuses of each
         (queued, submitted, delivered) still wait in the outbox: the broker refuses them."""
-        async with asyncio.timeout(timeout):
-            while True:
-                states, unpublished = await asyncio.to_thread(self._stored)
-                done = sum(state == "delivered" for state in states.values())
-                if done == self.count and unpublished >= 3 * self.count:
-                    return
-                await asyncio.sleep(0.2)
+
+        async def all_held() -> bool:
+            states, unpublished = await asyncio.to_thread(self._stored)
+            done = sum(state == "delivered" for state in states.values())
+            return done == self.count and unpublished >= 3 * self.count
+
+        await eventually(all_held, timeout, poll=0.2)
 
     async def all_final(
         self, finals: tuple[str, ...] = ("delivered", "expired"), timeout: float = 60
