@@ -27,6 +27,7 @@ from gateway.store.batch import Batcher
 from gateway.store.store import NewMessage, Store
 from tests.support.generated import generate
 from tests.support.intake import FEE_PARAMS, IntakeRig, config, job, template_job
+from tests.support.wait import eventually
 
 
 class Raising(Composer):
@@ -268,12 +269,12 @@ async def test_arbitrary_jobs_over_mosquitto_are_all_acknowledged_and_good_ones_
                 async with aiomqtt.Client(broker.host, port=broker.port) as agency:
                     for topic, payload in items:
                         await agency.publish(topic, payload, qos=1)
-                async with asyncio.timeout(30):
-                    while True:
-                        rows = await store.fetchall("SELECT ref FROM messages")
-                        if good <= {r for (r,) in rows} and link.unacknowledged == 0:
-                            break
-                        await asyncio.sleep(0.05)
+
+                async def all_committed_and_acknowledged() -> bool:
+                    rows = await store.fetchall("SELECT ref FROM messages")
+                    return good <= {r for (r,) in rows} and link.unacknowledged == 0
+
+                await eventually(all_committed_and_acknowledged, 30, poll=0.05)
             finally:
                 task.cancel()
         async with MqttLink(settings, [f"{prefix}/+/sms"]) as again:
