@@ -11,6 +11,7 @@ from gateway.ops.logs import configure_logging
 from tests.support.broker import INSTALL_HINT, Broker, find_mosquitto
 from tests.support.daemon import DAEMON_LOGS
 from tests.support.logscan import leaks_in
+from tests.support.slow import mark_slow
 
 
 def _started_broker() -> Broker:
@@ -62,6 +63,11 @@ def _logs_back_to_the_scan() -> Iterator[None]:
     if _LOG_STREAM is not None and structlog.get_config()["logger_factory"] is not _LOG_FACTORY:
         configure_logging(json=True, file=_LOG_STREAM)
         _LOG_FACTORY = structlog.get_config()["logger_factory"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the slow tests (tests/support/slow.py), for `-m "not slow"`."""
+    mark_slow(items)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -7,8 +7,8 @@ import signal
 from pathlib import Path
 
 from gateway.smpp.sim import SimConfig, SmscSimulator
-from tests.smpp.conftest import eventually
 from tests.support.daemon import DAEMON_LOGS, start_daemon, stop_daemon, write_daemon_config
+from tests.support.wait import eventually
 
 
 def daemon_events(config: Path) -> list[dict]:

@@ -15,7 +15,7 @@ from gateway.compose.apology import YIELD_EVERY, Apologies
 from gateway.compose.composer import Composer
 from gateway.settings.config import Config, default_config
 from gateway.store.store import DossierRow, Store
-from tests.smpp.conftest import eventually
+from tests.support.wait import eventually
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -23,9 +23,10 @@ from gateway.smpp.session import Session
 from gateway.smpp.sim import SimConfig, SmscSimulator, SubmitRecord
 from gateway.smpp.text import GSM7, UCS2, split_udh
 from gateway.store.store import Store
-from tests.outbound.test_outbox import NOON
-from tests.outbound.test_outbox import config as outbox_config
-from tests.smpp.conftest import eventually, session_config
+from tests.support.clock import NOON
+from tests.support.outbox import config as outbox_config
+from tests.support.session import session_config
+from tests.support.wait import eventually
 
 SYMBOLS = "Email: motcua@sct.gov.vn, phi $5 _ma_ £3 ¥ è é ù Ä Ö Ñ Ü § ¿ [x] {y} ~ ^ | \\"
 

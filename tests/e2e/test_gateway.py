@@ -9,7 +9,6 @@ import pytest
 
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.smpp.text import UCS2
-from tests.smpp.conftest import eventually
 from tests.support.daemon import (
     StatusWatch,
     dossier_event,
@@ -17,6 +16,7 @@ from tests.support.daemon import (
     publish,
     running_gateway,
 )
+from tests.support.wait import eventually
 
 _ids = itertools.count(1)
 

@@ -14,18 +14,12 @@ from pathlib import Path
 import pytest
 
 from gateway.smpp.sim import SimConfig, SmscSimulator
+from tests.support.acl import ACL_ALLOWING, ACL_REFUSING, PASSWORD, USER
 from tests.support.broker import Broker, Certificates, find_mosquitto, make_certificates
 from tests.support.burst import Burst
 from tests.support.daemon import http_get
 
 COUNT = 300
-USER, PASSWORD = "motcua-sms", "s3cret-mqtt"
-# Anonymous clients (the agencies and the status watcher, on the plain listener) may do
-# anything; the daemon may read its work and, once allowed, write statuses.
-ACL_REFUSING = (
-    f"topic readwrite #\nuser {USER}\ntopic read motcua/+/sms\ntopic read motcua/+/dossier\n"
-)
-ACL_ALLOWING = ACL_REFUSING + "topic write motcua/+/status\n"
 
 
 @pytest.fixture

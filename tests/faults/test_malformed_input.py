@@ -11,48 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from gateway.intake.payloads import MAX_PAYLOAD, Rejection, parse_dossier, parse_sms
 from gateway.smpp.pdu import RESPONSE_BIT, CommandId
 from gateway.smpp.sim import SimConfig, SmscSimulator
-from tests.smpp.test_pdu import DATA_SM_HEAD, DELIVER_HEAD, frame
 from tests.support.burst import Burst, rss_kb
 from tests.support.daemon import http_get, publish
+from tests.support.generated import generate
+from tests.support.pdu import DATA_SM_HEAD, DELIVER_HEAD, frame
+from tests.support.wait import eventually
 
 COUNT = 10_000
-BATCH = 50
 # RSS may grow this much between the first half of the inputs and the end: allocator
 # warm-up, not a leak (a leak of one payload each would be tens of MiB).
 RSS_SLACK_KB = 16 * 1024
-
-T = TypeVar("T")
-
-
-def generate(strategy: st.SearchStrategy[T], count: int) -> list[T]:
-    """`count` examples of `strategy`, drawn in batches through @given."""
-    out: list[T] = []
-
-    @settings(
-        max_examples=count // BATCH,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(st.lists(strategy, min_size=BATCH, max_size=BATCH))
-    def draw(batch: list[T]) -> None:
-        out.extend(batch)
-
-    draw()
-    return out[:count]
-
 
 # --------------------------------------------------------------------------- MQTT payloads
 
@@ -262,11 +238,11 @@ async def test_malformed_pdus_are_each_answered_and_the_bind_stays(broker, tmp_p
         assert burst.daemon is not None
         await send(smsc, inputs[: COUNT // 2])
         first = sum(1 for is_request, _ in inputs[: COUNT // 2] if is_request)
-        await until(lambda: smsc.stats.generic_nacks_received >= first)
+        await eventually(lambda: smsc.stats.generic_nacks_received >= first, timeout=60)
         rss_before = rss_kb(burst.daemon.pid)
 
         await send(smsc, inputs[COUNT // 2 :])
-        await until(lambda: smsc.stats.generic_nacks_received >= requests)
+        await eventually(lambda: smsc.stats.generic_nacks_received >= requests, timeout=60)
         await asyncio.sleep(0.5)  # nothing more trickles in
         rss_after = rss_kb(burst.daemon.pid)
         malformed = await metric(burst.admin_port, "motcua_malformed_pdus")
@@ -289,9 +265,3 @@ async def send(smsc: SmscSimulator, inputs: list[tuple[bool, bytes]]) -> None:
         assert smsc.send_raw(data) == 1
         if n % 100 == 99:
             await asyncio.sleep(0.001)  # let the socket drain
-
-
-async def until(condition: Callable[[], bool], timeout: float = 60) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)

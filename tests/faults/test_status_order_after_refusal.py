@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from gateway.smpp.sim import SimConfig, SmscSimulator
-from tests.faults.test_broker_tls import ACL_ALLOWING, ACL_REFUSING, PASSWORD, USER
+from tests.support.acl import ACL_ALLOWING, ACL_REFUSING, PASSWORD, USER
 from tests.support.broker import Broker, find_mosquitto
 from tests.support.burst import Burst
 

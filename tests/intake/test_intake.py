@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -23,62 +23,11 @@ from hypothesis import strategies as st
 from gateway.compose.composer import Composer
 from gateway.intake.consumer import Intake, Received, serve
 from gateway.mqtt.link import MqttLink, MqttSettings
-from gateway.settings.config import AgencyConfig, Config, ScheduleConfig, default_config
 from gateway.store.batch import Batcher
 from gateway.store.store import NewMessage, Store
-from tests.faults.test_malformed_input import generate
-
-FEE = "Hồ sơ {receipt_no}: lệ phí {amount} đồng, vui lòng nộp trước ngày {deadline}"
-FEE_PARAMS = {"receipt_no": "0101701234", "amount": 50000, "deadline": "30/11/2026"}
-
-
-def config(**templates: str) -> Config:
-    base = default_config()
-    sct = AgencyConfig(
-        code="SCT",
-        name="Sở Công Thương",
-        diacritics="keep",
-        templates=MappingProxyType({"fee_reminder": FEE, **templates}),
-    )
-    return dataclasses.replace(
-        base,
-        agencies=MappingProxyType({**base.agencies, "SCT": sct}),
-        schedule=dataclasses.replace(ScheduleConfig(), quiet_hours=None),
-    )
-
-
-def job(n: int | str, **fields: Any) -> Received:
-    body = {"id": f"job-{n}", "to": "0905123456", "text": f"Thông báo {n}", **fields}
-    return Received("motcua/SCT/sms", json.dumps(body, ensure_ascii=False).encode())
-
-
-def template_job(n: int | str, template: str, params: dict[str, Any]) -> Received:
-    body = {"id": f"job-{n}", "to": "0905123456", "template": template, "params": params}
-    return Received("motcua/SCT/sms", json.dumps(body, ensure_ascii=False).encode())
-
-
-class Rig:
-    def __init__(self, store: Store, intake: Intake) -> None:
-        self.store = store
-        self.intake = intake
-
-    async def messages(self) -> dict[str, tuple[str, str | None, str | None]]:
-        rows = await self.store.fetchall("SELECT ref, state, reason, text FROM messages")
-        return {ref: (state, reason, text) for ref, state, reason, text in rows}
-
-    async def statuses(self) -> list[dict[str, Any]]:
-        rows = await self.store.pending_statuses(10_000)
-        return [json.loads(payload) for _seq, _agency, payload in rows]
-
-    async def rejected(self) -> dict[str, str]:
-        return {s["id"]: s["reason"] for s in await self.statuses() if s["state"] == "rejected"}
-
-
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    async with Store.open(tmp_path / "gateway.db") as store:
-        cfg = config()
-        yield Rig(store, Intake(store, Composer(cfg), cfg))
+from tests.support.generated import generate
+from tests.support.intake import FEE_PARAMS, IntakeRig, config, job, template_job
+from tests.support.wait import eventually
 
 
 class Raising(Composer):
@@ -120,7 +69,7 @@ class TestOneBadItem:
     async def test_unexpected_error_in_one_item_refuses_it_and_commits_the_rest(self, tmp_path):
         async with Store.open(tmp_path / "g.db") as store:
             cfg = config()
-            rig = Rig(store, Intake(store, Raising(cfg), cfg))
+            rig = IntakeRig(store, Intake(store, Raising(cfg), cfg))
             await rig.intake.process([job(1), job("boom"), job(2)])
 
             assert {r for r, m in (await rig.messages()).items() if m[0] == "queued"} == {
@@ -135,7 +84,7 @@ class TestOneBadItem:
         """A commit failing for one item's value is retried item by item."""
         async with Store.open(tmp_path / "g.db") as store:
             cfg = config()
-            rig = Rig(store, Intake(store, Unstorable(cfg), cfg))
+            rig = IntakeRig(store, Intake(store, Unstorable(cfg), cfg))
             await rig.intake.process([job(1), job("unstorable"), job(2)])
 
             assert set(await rig.messages()) == {"job-1", "job-2"}
@@ -202,7 +151,7 @@ class TestTooManyParts:
         the encoder raised later in the sender)."""
         cfg = config(long="{x}" * 40)
         async with Store.open(tmp_path / "g.db") as store:
-            rig = Rig(store, Intake(store, Composer(cfg), cfg))
+            rig = IntakeRig(store, Intake(store, Composer(cfg), cfg))
             await rig.intake.process([template_job(1, "long", {"x": "ă" * 500})])
 
             state, reason, _text = (await rig.messages())["job-1"]
@@ -279,6 +228,7 @@ def run_burst(bad: Sequence[bytes], good: int) -> tuple[set[str], int]:
 @example([json.dumps({"id": "p", "to": "0905123456", "template": "result",
                       "params": {"receipt_no": "1",
                                  "strip": "x"}}).encode()])  # fmt: skip
+@pytest.mark.slow
 def test_arbitrary_jobs_never_hold_up_good_ones(bad: list[bytes]) -> None:
     """Every good job batched with any payloads at all is committed, and every message
     is answered (its put returns, so it is acknowledged)."""
@@ -288,6 +238,7 @@ def test_arbitrary_jobs_never_hold_up_good_ones(bad: list[bytes]) -> None:
     assert {f"job-good-{n}" for n in range(10)} <= queued
 
 
+@pytest.mark.slow
 async def test_arbitrary_jobs_over_mosquitto_are_all_acknowledged_and_good_ones_committed(
     broker, tmp_path: Path
 ):
@@ -318,12 +269,12 @@ async def test_arbitrary_jobs_over_mosquitto_are_all_acknowledged_and_good_ones_
                 async with aiomqtt.Client(broker.host, port=broker.port) as agency:
                     for topic, payload in items:
                         await agency.publish(topic, payload, qos=1)
-                async with asyncio.timeout(30):
-                    while True:
-                        rows = await store.fetchall("SELECT ref FROM messages")
-                        if good <= {r for (r,) in rows} and link.unacknowledged == 0:
-                            break
-                        await asyncio.sleep(0.05)
+
+                async def all_committed_and_acknowledged() -> bool:
+                    rows = await store.fetchall("SELECT ref FROM messages")
+                    return good <= {r for (r,) in rows} and link.unacknowledged == 0
+
+                await eventually(all_committed_and_acknowledged, 30, poll=0.05)
             finally:
                 task.cancel()
         async with MqttLink(settings, [f"{prefix}/+/sms"]) as again:

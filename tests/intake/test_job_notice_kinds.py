@@ -4,25 +4,10 @@ caller, and a due date given as YYYY-MM-DD (the contract's form) prints dd/mm/yy
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
-from gateway.compose.composer import Composer
-from gateway.intake.consumer import Intake
-from gateway.store.store import Store
-from tests.intake.test_intake import Rig, config, template_job
+from tests.support.intake import IntakeRig, template_job
 
 
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    async with Store.open(tmp_path / "gateway.db") as store:
-        cfg = config()
-        yield Rig(store, Intake(store, Composer(cfg), cfg))
-
-
-async def test_a_job_naming_a_notice_kind_gets_the_agency_name_from_configuration(rig: Rig):
+async def test_a_job_naming_a_notice_kind_gets_the_agency_name_from_configuration(rig: IntakeRig):
     await rig.intake.process([template_job(1, "result", {"receipt_no": "0101701234"})])
 
     state, _reason, text = (await rig.messages())["job-1"]
@@ -30,7 +15,7 @@ async def test_a_job_naming_a_notice_kind_gets_the_agency_name_from_configuratio
     assert text is not None and text.endswith("Bộ phận Một cửa Sở Công Thương để nhận kết quả")
 
 
-async def test_a_job_giving_the_agency_name_of_a_notice_kind_is_rejected_naming_it(rig: Rig):
+async def test_a_job_giving_the_agency_name_of_a_notice_kind_is_rejected_naming_it(rig: IntakeRig):
     params = {"receipt_no": "0101701234", "agency_name": "Sở Xây Dựng"}
     await rig.intake.process([template_job(1, "result", params)])
 
@@ -39,7 +24,7 @@ async def test_a_job_giving_the_agency_name_of_a_notice_kind_is_rejected_naming_
     assert await rig.messages() == {}
 
 
-async def test_a_due_date_in_iso_form_prints_as_notices_write_it(rig: Rig):
+async def test_a_due_date_in_iso_form_prints_as_notices_write_it(rig: IntakeRig):
     params = {"receipt_no": "0101701234", "due_date": "2026-11-25"}
     await rig.intake.process([template_job(1, "receipt", params)])
 
@@ -48,7 +33,7 @@ async def test_a_due_date_in_iso_form_prints_as_notices_write_it(rig: Rig):
     assert text.endswith("Ngày hẹn trả kết quả: 25/11/2026")
 
 
-async def test_a_due_date_already_written_dd_mm_yyyy_is_kept(rig: Rig):
+async def test_a_due_date_already_written_dd_mm_yyyy_is_kept(rig: IntakeRig):
     params = {"receipt_no": "0101701234", "due_date": "25/11/2026"}
     await rig.intake.process([template_job(1, "receipt", params)])
 
@@ -56,7 +41,7 @@ async def test_a_due_date_already_written_dd_mm_yyyy_is_kept(rig: Rig):
     assert text is not None and text.endswith("Ngày hẹn trả kết quả: 25/11/2026")
 
 
-async def test_an_impossible_iso_due_date_is_rejected_naming_due_date(rig: Rig):
+async def test_an_impossible_iso_due_date_is_rejected_naming_due_date(rig: IntakeRig):
     params = {"receipt_no": "0101701234", "due_date": "2026-13-45"}
     await rig.intake.process([template_job(1, "receipt", params)])
 
@@ -65,7 +50,7 @@ async def test_an_impossible_iso_due_date_is_rejected_naming_due_date(rig: Rig):
 
 
 async def test_an_agency_template_of_its_own_takes_every_placeholder_as_the_job_gives_it(
-    rig: Rig,
+    rig: IntakeRig,
 ):
     params = {"receipt_no": "0101701234", "amount": "50000", "deadline": "2026-11-30"}
     await rig.intake.process([template_job(1, "fee_reminder", params)])

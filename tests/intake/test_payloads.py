@@ -685,6 +685,7 @@ class TestNeverRaises:
         assert_well_formed(dossier(payload, agency))
         assert_well_formed(sms(payload, agency))
 
+    @pytest.mark.slow
     @settings(max_examples=300)
     @given(value=JSON_VALUES, agency=TOPIC_AGENCIES)
     def test_any_json(self, value, agency):
@@ -692,6 +693,7 @@ class TestNeverRaises:
         assert_well_formed(dossier(payload, agency))
         assert_well_formed(sms(payload, agency))
 
+    @pytest.mark.slow
     @settings(max_examples=300)
     @given(obj=NEAR_MISSES, agency=TOPIC_AGENCIES)
     def test_payloads_close_to_valid_ones(self, obj, agency):

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gateway.smpp.text import encode, split_udh
-from tests.interop.test_node_peer import ESM_UDHI, Inbound, bound, notice
+from tests.support.node_smsc import ESM_UDHI, Inbound, bound, notice
 
 if TYPE_CHECKING:
-    from tests.interop.conftest import NodeSmsc
+    from tests.support.node_smsc import NodeSmsc
 
 TEXT = "Lien he motcua@sct.gov.vn, phi $5, ma_so [0101701234] £ ~ ^ " * 3
 

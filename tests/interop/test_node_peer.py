@@ -9,23 +9,27 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from gateway.smpp.receipt import Receipt, ReceiptState, message_id_keys
-from gateway.smpp.session import Mo, Session, SessionConfig, Submit
+from gateway.smpp.session import Mo, Session
 from gateway.smpp.text import encode, strip_diacritics
+from tests.support.node_smsc import (
+    BRANDNAME,
+    ESM_UDHI,
+    PHONE,
+    SHORTCODE,
+    Inbound,
+    bound,
+    config,
+    notice,
+)
 
 if TYPE_CHECKING:
-    from tests.interop.conftest import NodeSmsc
+    from tests.support.node_smsc import NodeSmsc
 
-PHONE = "84905123456"
-SHORTCODE = "8083"
-BRANDNAME = "MotcuaSMS"
-ESM_UDHI = 0x40
 ESME_RINVPASWD = 0x0E
 ESME_RINVSYSID = 0x0F
 
@@ -33,64 +37,6 @@ RESULT_NOTICE = (
     "Thông báo: Hồ sơ của quý Ông/Bà (0101701234) đã được giải quyết xong. "
     "Mời Ông/Bà đến Bộ phận Một cửa Sở Công Thương để nhận kết quả"
 )
-
-
-class Inbound:
-    """What the session hands to on_deliver, in arrival order."""
-
-    def __init__(self) -> None:
-        self.items: list[Mo | Receipt] = []
-
-    async def __call__(self, item: Mo | Receipt) -> None:
-        self.items.append(item)
-
-    def of(self, kind: type) -> list[Any]:
-        return [item for item in self.items if isinstance(item, kind)]
-
-    async def wait_for(self, kind: type, count: int = 1, timeout: float = 10) -> list[Any]:
-        async with asyncio.timeout(timeout):
-            while len(self.of(kind)) < count:
-                await asyncio.sleep(0.02)
-        return self.of(kind)
-
-
-def config(smsc: NodeSmsc, **overrides: Any) -> SessionConfig:
-    base = SessionConfig(
-        host=smsc.host,
-        port=smsc.port,
-        system_id="motcua",
-        password="secret",
-        bind="transceiver",
-        window=10,
-        tps=0,
-        enquire_link_interval=30.0,
-        response_timeout=5.0,
-        reconnect_min=0.1,
-        reconnect_max=1.0,
-    )
-    return dataclasses.replace(base, **overrides)
-
-
-@asynccontextmanager
-async def bound(smsc: NodeSmsc, inbound: Inbound, **overrides: Any) -> AsyncIterator[Session]:
-    async with Session(config(smsc, **overrides), inbound) as session:
-        await session.wait_bound(timeout=5)
-        yield session
-
-
-def notice(short_message: bytes, *, data_coding: int = 0, udhi: bool = False) -> Submit:
-    return Submit(
-        source=BRANDNAME,
-        destination=PHONE,
-        short_message=short_message,
-        data_coding=data_coding,
-        source_ton=5,
-        source_npi=0,
-        dest_ton=1,
-        dest_npi=1,
-        esm_class=ESM_UDHI if udhi else 0,
-        registered_delivery=1,
-    )
 
 
 async def submit_text(session: Session, text: str, *, reference: int = 0) -> list[str]:

@@ -17,7 +17,8 @@ from gateway.compose.composer import Composer
 from gateway.mo.dispatcher import Dispatcher
 from gateway.smpp.inbound import Mo
 from gateway.store.store import Store
-from tests.mo.test_dispatcher import NATIONAL, NOON, config, dossier, running, with_dossiers
+from tests.support.clock import NOON
+from tests.support.mo import NATIONAL, config, dossier, running, with_dossiers
 
 PROVINCIAL = "0101701234"
 FINISHED = "0101701235"

@@ -8,6 +8,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -88,6 +89,7 @@ def teardown_module() -> None:
         HARNESS.close()
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=phone_text, sender=senders)
 def test_any_text_is_stored_and_answered_or_refused(text, sender):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import aiomqtt
 import pytest
@@ -14,6 +14,7 @@ import structlog
 
 from gateway.mqtt.link import Inbound, LinkClosedError, MqttLink, MqttSettings
 from tests.support.broker import Broker
+from tests.support.wait import eventually
 
 WAIT = 5.0  # seconds; generous for a local broker, short enough to fail fast
 
@@ -44,12 +45,6 @@ async def publish(broker: Broker, topic: str, *payloads: bytes, retain: bool = F
 async def receive(messages: AsyncIterator[Inbound], count: int = 1) -> list[Inbound]:
     async with asyncio.timeout(WAIT):
         return [await anext(messages) for _ in range(count)]
-
-
-async def eventually(condition: Callable[[], bool]) -> None:
-    async with asyncio.timeout(WAIT):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 async def subscribe_once(broker: Broker, client_id: str, topic: str) -> None:
@@ -262,6 +257,7 @@ class TestPublish:
                 message = await anext(aiter(other.messages))
         assert message.payload == b"late"
 
+    @pytest.mark.slow
     async def test_publishes_interrupted_by_a_lost_connection_resume_from_the_oldest(self, broker):
         """The connection is taken away mid-stream (another client with our id): what
         was not acknowledged is published again from the oldest on, so the last copy of
@@ -349,6 +345,7 @@ class TestFlowControl:
     """At most `receive_maximum` messages unacknowledged in the daemon, whatever the
     broker sends: the rest wait at the broker, not in our memory."""
 
+    @pytest.mark.slow
     async def test_reading_resumes_as_messages_are_acknowledged(self, broker):
         """mosquitto 2.0 sends beyond Receive Maximum once acknowledgements flow; the
         link never holds more than that, and every message still arrives, in order."""

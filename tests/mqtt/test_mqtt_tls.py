@@ -24,6 +24,7 @@ from aiomqtt import ProtocolVersion
 
 from gateway.mqtt.link import MqttLink, MqttSettings, TlsSettings
 from tests.support.broker import Broker, Certificates, find_mosquitto, make_certificates
+from tests.support.wait import eventually
 
 WAIT = 10.0
 USER, PASSWORD = "motcua-sms", "s3cret-mqtt"
@@ -78,12 +79,6 @@ async def agency_publish(broker: Broker, topic: str, payload: bytes) -> None:
         await client.publish(topic, payload, qos=1)
 
 
-async def until(condition, timeout: float = WAIT) -> None:  # type: ignore[no-untyped-def]
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.02)
-
-
 class TestTls:
     async def test_link_over_tls_with_a_login_receives_work(self, tls_broker, certificates):
         async with MqttLink(tls_settings(tls_broker, certificates), ["motcua/+/sms"]) as link:
@@ -94,12 +89,14 @@ class TestTls:
 
         assert (message.topic, message.payload) == ("motcua/SCT/sms", b'{"id": "1"}')
 
+    @pytest.mark.slow
     async def test_wrong_password_never_connects(self, tls_broker, certificates):
         settings = tls_settings(tls_broker, certificates, password="wrong")
         async with MqttLink(settings, ["motcua/+/sms"]) as link:
             with pytest.raises(TimeoutError):
                 await link.wait_connected(1.0)
 
+    @pytest.mark.slow
     async def test_broker_certificate_from_another_ca_is_refused(
         self, tls_broker, certificates, tmp_path
     ):
@@ -146,13 +143,13 @@ class TestRefusedPublish:
         async with MqttLink(tls_settings(tls_broker, certificates), []) as link:
             await link.wait_connected(WAIT)
             publish = asyncio.create_task(link.publish("motcua/SCT/status", b'{"id": "s"}'))
-            await until(lambda: link.publish_refusals >= 2)
+            await eventually(lambda: link.publish_refusals >= 2, timeout=WAIT)
             assert (publish.done(), link.refused_publishes, link.degraded) == (False, 1, True)
 
             tls_broker.set_acl(ACL_ALLOWING)
             tls_broker.reload()
             await asyncio.wait_for(publish, WAIT)
-            await until(lambda: bool(received))
+            await eventually(lambda: bool(received), timeout=WAIT)
             assert (link.refused_publishes, link.degraded) == (0, False)
         watcher.cancel()
         assert received == [b'{"id": "s"}']
@@ -167,11 +164,11 @@ class TestRefusedPublish:
         async with MqttLink(tls_settings(tls_broker, certificates), []) as link:
             await link.wait_connected(WAIT)
             publish = asyncio.create_task(link.publish_all("motcua/SCT/status", payloads))
-            await until(lambda: link.publish_refusals >= 3)
+            await eventually(lambda: link.publish_refusals >= 3, timeout=WAIT)
             tls_broker.set_acl(ACL_ALLOWING)
             tls_broker.reload()
             await asyncio.wait_for(publish, 4 * WAIT)
-            await until(lambda: len(received) >= len(payloads))
+            await eventually(lambda: len(received) >= len(payloads), timeout=WAIT)
         watcher.cancel()
         assert received == payloads
 
@@ -184,7 +181,7 @@ class TestRefusedPublish:
             async with MqttLink(tls_settings(tls_broker, certificates), []) as link:
                 await link.wait_connected(WAIT)
                 publish = asyncio.create_task(link.publish_all("motcua/SCT/status", payloads))
-                await until(lambda: link.publish_refusals >= 3)
+                await eventually(lambda: link.publish_refusals >= 3, timeout=WAIT)
                 tls_broker.set_acl(ACL_ALLOWING)
                 tls_broker.reload()
                 await asyncio.wait_for(publish, 4 * WAIT)
@@ -293,7 +290,7 @@ class TestRefusedSubscription:
                 assert link.refused_subscriptions == ("motcua/+/dossier",)
 
                 await allow_every_subscription(broker)
-                await until(lambda: not link.degraded)
+                await eventually(lambda: not link.degraded, timeout=WAIT)
                 assert link._connection is connection
                 await agency_publish(broker, "motcua/SCT/dossier", b"{}")
                 async with asyncio.timeout(WAIT):
@@ -323,7 +320,7 @@ class TestRefusedSubscription:
                 broker.stop()
                 broker.set_dynsec(dynsec(*topics))
                 broker.start()
-                await until(lambda: link.connected and not link.degraded)
+                await eventually(lambda: link.connected and not link.degraded, timeout=WAIT)
                 await agency_publish(broker, "motcua/SCT/dossier", b"{}")
                 async with asyncio.timeout(WAIT):
                     message = await anext(link.messages())

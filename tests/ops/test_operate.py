@@ -24,7 +24,6 @@ from gateway.settings.config import AdminConfig, default_config
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.store.retention import purge_once
 from gateway.store.store import Outcome, Store
-from tests.smpp.conftest import eventually
 from tests.support.broker import free_port
 from tests.support.daemon import (
     StatusWatch,
@@ -35,6 +34,7 @@ from tests.support.daemon import (
     stop_daemon,
     write_daemon_config,
 )
+from tests.support.wait import eventually
 
 
 def job(n: int, agency: str = "SCT") -> tuple[str, dict]:
@@ -48,6 +48,7 @@ def delivered_ids(events: list[dict]) -> set[str]:
 # -- demo -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_demo_runs_to_completion_with_every_sample_in_its_expected_state():
     result = subprocess.run(
         [sys.executable, "-m", "gateway.cli", "demo"],

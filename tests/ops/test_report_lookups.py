@@ -11,7 +11,8 @@ from gateway.mo.dispatcher import Dispatcher
 from gateway.ops import report
 from gateway.smpp.inbound import Mo
 from gateway.store.store import Store
-from tests.mo.test_dispatcher import NOON, config, dossier
+from tests.support.clock import NOON
+from tests.support.mo import config, dossier
 
 
 async def _lookups(tmp_path: Path, *texts: str, by: report.By = "agency") -> int:

@@ -4,69 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from typing import Any
 
 import pytest
 
 from gateway.compose.composer import Composer, Priority
 from gateway.outbound.sender import Sender
 from gateway.outbound.tracker import Tracker
-from gateway.settings.config import Config, RetryConfig, default_config
+from gateway.settings.config import default_config
 from gateway.smpp.inbound import Inbound
 from gateway.smpp.receipt import Receipt
 from gateway.smpp.session import Session
 from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
 from gateway.store.store import Outcome, PartResult, Store
-from tests.smpp.conftest import eventually, session_config
-
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-NOON = datetime(2026, 11, 23, 12, 0, tzinfo=TZ).timestamp()
-
-
-def config(**retry: float) -> Config:
-    """Fast retries, and no quiet hours: a notice queued at night in a test goes at once."""
-    base = default_config()
-    return dataclasses.replace(
-        base,
-        retry=dataclasses.replace(RetryConfig(), base_delay=0.05, max_delay=0.1, **retry),
-        schedule=dataclasses.replace(base.schedule, quiet_hours=None),
-    )
-
-
-class Rig:
-    """Store + simulator + session + sender + tracker, wired as the daemon wires them."""
-
-    def __init__(self, store: Store, smsc: SmscSimulator, composer: Composer) -> None:
-        self.store = store
-        self.smsc = smsc
-        self.composer = composer
-
-    async def queue(
-        self,
-        to: str = "0905123456",
-        text: str = "Thong bao",
-        *,
-        ref: str = "job-1",
-        priority: Priority = Priority.NOTICE,
-    ) -> None:
-        message = self.composer.text(
-            "SCT", ref=ref, kind="sms", to=to, text=text, priority=priority
-        )
-        await self.store.record_intake(messages=[message])
-
-    async def states(self) -> dict[str, int]:
-        return await self.store.counts()
-
-    async def statuses(self) -> list[dict]:
-        return [json.loads(p) for _, _, p in await self.store.pending_statuses(10_000)]
+from tests.support.clock import NOON, TZ
+from tests.support.outbox import OutboxRig, config
+from tests.support.session import session_config
+from tests.support.wait import eventually
 
 
 @pytest.fixture
-async def rig(tmp_path) -> AsyncIterator[Rig]:
+async def rig(tmp_path) -> AsyncIterator[OutboxRig[SmscSimulator]]:
     cfg = config(max_attempts=3)
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01)) as smsc,
@@ -82,7 +43,7 @@ async def rig(tmp_path) -> AsyncIterator[Rig]:
         async with session:
             sender = Sender(store, session, cfg.retry)
             task = asyncio.create_task(sender.run())
-            yield Rig(store, smsc, Composer(cfg))
+            yield OutboxRig(store, smsc, Composer(cfg))
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
@@ -144,6 +105,7 @@ async def test_retries_end_after_max_attempts(rig):
     assert "retries exhausted (3)" in (await rig.statuses())[-1]["reason"]
 
 
+@pytest.mark.slow
 async def test_missing_response_ends_in_a_final_state(rig):
     """Never answered on a connection that stays up: each time the connection is retired
     (relink_after) and the submit sent again, each an attempt, failed at max_attempts."""
@@ -248,10 +210,11 @@ async def submitted(store: Store, ref: str, part_keys: list[frozenset[str]]) -> 
     )
 
 
-async def eventually_state(rig: Rig, state: str, timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while (await rig.states()).get(state, 0) < 1:
-            await asyncio.sleep(0.02)
+async def eventually_state(rig: OutboxRig[Any], state: str, timeout: float = 5.0) -> None:
+    async def reached() -> bool:
+        return (await rig.states()).get(state, 0) >= 1
+
+    await eventually(reached, timeout, poll=0.02)
 
 
 class TestStore:

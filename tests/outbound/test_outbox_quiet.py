@@ -9,35 +9,20 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Iterable
-from datetime import datetime, time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway.calendar.workdays import QuietHours
 from gateway.compose.composer import Composer, Priority
 from gateway.outbound.sender import Sender
-from gateway.settings.config import RetryConfig, default_config
+from gateway.settings.config import RetryConfig
 from gateway.smpp.session import Session
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.store.store import Queued, Store
-from tests.smpp.conftest import eventually, session_config
-
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-QUIET = QuietHours(time(21, 0), time(7, 0))
-
-
-def at(hour: int, minute: int = 0, day: int = 23) -> float:
-    return datetime(2026, 11, day, hour, minute, tzinfo=TZ).timestamp()
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import QUIET, TZ, Clock, at
+from tests.support.outbox import OutboxRig, config
+from tests.support.session import session_config
+from tests.support.wait import eventually
 
 
 class CountingStore(Store):
@@ -52,28 +37,14 @@ class CountingStore(Store):
         return await super().due(limit, exclude, max_priority=max_priority)
 
 
-class QuietRig:
+class QuietRig(OutboxRig[SmscSimulator]):
+    """The outbox rig with a settable clock, which the store, composer and sender read."""
+
     def __init__(self, store: Store, smsc: SmscSimulator, clock: Clock) -> None:
-        self.store, self.smsc, self.clock = store, smsc, clock
-        base = default_config()
         # Queued with quiet hours off: the message is due at once, as a retry or a
         # backlog is; only the sender's own rule can hold it.
-        self.composer = Composer(
-            dataclasses.replace(
-                base, schedule=dataclasses.replace(base.schedule, quiet_hours=None)
-            ),
-            clock=clock,
-        )
-
-    async def queue(self, ref: str, priority: Priority = Priority.NOTICE) -> None:
-        message = self.composer.text(
-            "SCT", ref=ref, kind="sms", to="0905123456", text="Thong bao", priority=priority
-        )
-        await self.store.record_intake(messages=[message])
-
-    async def state(self, ref: str) -> str:
-        ((state,),) = await self.store.fetchall("SELECT state FROM messages WHERE ref = ?", [ref])
-        return state
+        super().__init__(store, smsc, Composer(config(), clock=clock))
+        self.clock = clock
 
 
 @pytest.fixture
@@ -129,6 +100,7 @@ async def test_mo_reply_goes_during_quiet_hours(quiet_rig):
     assert await quiet_rig.state("notice") == "queued"
 
 
+@pytest.mark.slow
 async def test_sender_does_not_poll_the_store_during_quiet_hours(quiet_rig):
     """With only notices due at night the sender sleeps: a couple of look-ups in 1.5 s,
     not a loop (it sleeps until the end of quiet hours, or 5 s, or new work)."""
@@ -152,6 +124,7 @@ async def test_notices_go_by_day(quiet_rig):
     await eventually(lambda: quiet_rig.smsc.stats.submits == 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("window", [1])
 async def test_notice_fetched_before_quiet_hours_waits_if_not_yet_sent(quiet_rig):
     """Window 1: the second notice was fetched ahead at 20:59 while the first was out;

@@ -21,9 +21,11 @@ from gateway.outbound.sender import Sender
 from gateway.settings.config import RetryConfig, default_config
 from gateway.smpp.session import Session
 from gateway.store.store import Store
-from tests.outbound.test_outbox_quiet import QUIET, TZ, Clock, at
-from tests.smpp.conftest import eventually, session_config
+from tests.support.clock import QUIET, TZ, Clock, at
+from tests.support.outbox import queue_text
 from tests.support.scripted_smsc import Conn, Smsc
+from tests.support.session import session_config
+from tests.support.wait import eventually
 
 
 @dataclass
@@ -35,10 +37,7 @@ class Night:
     down: dict[str, bool]
 
     async def queue(self, ref: str, priority: Priority = Priority.NOTICE) -> None:
-        message = self.composer.text(
-            "SCT", ref=ref, kind="sms", to="0905123456", text="Thong bao", priority=priority
-        )
-        await self.store.record_intake(messages=[message])
+        await queue_text(self.store, self.composer, ref, priority=priority)
 
     async def row(self, ref: str) -> tuple[str, int, float]:
         ((state, attempts, not_before),) = await self.store.fetchall(
@@ -102,9 +101,7 @@ async def test_a_notice_withheld_at_2105_waits_until_seven_with_no_attempt_count
         state, _attempts, not_before = await night.row("notice")
         return state == "queued" and not_before >= at(7, 0, day=24)
 
-    async with asyncio.timeout(10):
-        while not await put_back():
-            await asyncio.sleep(0.05)
+    await eventually(put_back, 10, poll=0.05)
     assert (await night.row("notice"))[:2] == ("queued", 0)
 
 

@@ -19,7 +19,8 @@ from gateway.settings.config import RetryConfig, default_config
 from gateway.smpp.session import Session
 from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
 from gateway.store.store import Store
-from tests.smpp.conftest import eventually, session_config
+from tests.support.session import session_config
+from tests.support.wait import eventually
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 AT_2059 = datetime(2026, 11, 23, 20, 59, tzinfo=TZ).timestamp()
@@ -72,6 +73,7 @@ async def night(tmp_path) -> AsyncIterator[tuple[Clock, Store, SmscSimulator, Co
                 await asyncio.gather(task, return_exceptions=True)
 
 
+@pytest.mark.slow
 async def test_a_notice_queued_at_2059_whose_turn_comes_at_2105_waits_for_seven(night):
     clock, store, smsc, composer = night
     message = composer.text("SCT", ref="n1", kind="sms", to="0905123456", text="x")
@@ -84,6 +86,7 @@ async def test_a_notice_queued_at_2059_whose_turn_comes_at_2105_waits_for_seven(
     await eventually(lambda: smsc.stats.submits == 1, timeout=10)
 
 
+@pytest.mark.slow
 async def test_a_retry_that_falls_after_2100_waits_for_seven(night):
     clock, store, smsc, composer = night
     smsc.config.rules = (Rule("84905*", "transient", count=1),)

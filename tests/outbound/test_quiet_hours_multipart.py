@@ -9,16 +9,20 @@ import asyncio
 import dataclasses
 from pathlib import Path
 
+import pytest
+
 from gateway.compose.composer import Composer
 from gateway.outbound.sender import Sender
 from gateway.settings.config import RetryConfig, default_config
 from gateway.smpp.session import Session
 from gateway.store.store import Store
-from tests.outbound.test_outbox_quiet import QUIET, TZ, Clock, at
-from tests.smpp.conftest import eventually, session_config
+from tests.support.clock import QUIET, TZ, Clock, at
 from tests.support.scripted_smsc import Smsc
+from tests.support.session import session_config
+from tests.support.wait import eventually
 
 
+@pytest.mark.slow
 async def test_parts_of_a_notice_begun_before_2100_all_go_together(tmp_path: Path) -> None:
     clock = Clock(at(20, 59))
 

@@ -238,6 +238,7 @@ class TestNormalisePhoneProperties:
             if len(digits) >= 9:
                 assert digits not in re.sub(r"[^0-9]", "", str(exc))
 
+    @pytest.mark.slow
     @settings(max_examples=200, deadline=None)
     @given(st.from_regex(r"0[35789][0-9]{8}", fullmatch=True))
     def test_accepted_numbers_are_stable(self, national: str):

@@ -750,6 +750,7 @@ class TestNeverCrashes:
         with contextlib.suppress(ConfigError):
             parse_config(text, env={})
 
+    @pytest.mark.slow
     @settings(max_examples=300, deadline=None)
     @given(_damaged_example())
     def test_damaged_example_is_a_config_or_a_config_error(self, text: str):

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from gateway.smpp.session import Session
 from gateway.smpp.sim import SimConfig, SmscSimulator
+from tests.support.session import session_config
+from tests.support.wait import eventually
 
-from .conftest import eventually, session_config
 
-
+@pytest.mark.slow
 async def test_bind_dropped_at_once_meets_a_growing_backoff(inbox):
     """Each bind closed by the SMSC right after it is made: the pause before the next
     one doubles (0.05, 0.1, 0.2, ... up to 0.8 s), so 2.5 s see a handful of binds, not
@@ -27,6 +30,7 @@ async def test_bind_dropped_at_once_meets_a_growing_backoff(inbox):
     assert 3 <= binds <= 12, binds
 
 
+@pytest.mark.slow
 async def test_bind_that_stayed_up_resets_the_backoff(inbox):
     """Sessions that last longer than bind_stable_after before the SMSC drops them are
     each followed by the shortest pause: 8 binds in well under 4.5 s (a back-off that

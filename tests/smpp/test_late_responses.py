@@ -16,8 +16,7 @@ from gateway.smpp.errors import OutcomeUnknown, StatusError
 from gateway.smpp.pdu import Status, StatusClass
 from gateway.smpp.session import Submit
 from gateway.smpp.sim import Rule
-
-from .conftest import eventually
+from tests.support.wait import eventually
 
 SILENT = "84977000000"
 
@@ -56,6 +55,7 @@ async def test_silent_submit_retires_its_connection_and_is_outcome_unknown(bound
     assert smsc.stats.unbinds == 1
 
 
+@pytest.mark.slow
 async def test_submits_out_when_a_connection_retires_still_get_their_answers(bound_session, smsc):
     """Retiring waits for the other submits on the connection: their late answers settle
     them, so a silent submit costs one resend, not a window of them."""

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gateway.smpp.pdu import CommandId
 from gateway.smpp.session import Session, Submit
 from gateway.smpp.sim import SimConfig, SmscSimulator
-
-from .conftest import Inbox, eventually, session_config
+from tests.support.session import Inbox, session_config
+from tests.support.wait import eventually
 
 # Request ids an SMSC may send, ids nobody defined, and responses to nothing we sent.
 _COMMAND_IDS = st.sampled_from(
@@ -80,6 +81,7 @@ async def _scenario(batch: list[bytes]) -> None:
 _STRAY_RESPONSE = bytes.fromhex("00000010800000040000000100000002")  # submit_sm_resp, seq 2
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batch=st.lists(frames(), min_size=1, max_size=15))
 @example(batch=[bytes.fromhex("00000010000000050000000000000000")] * 6 + [_STRAY_RESPONSE])

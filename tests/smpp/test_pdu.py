@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from gateway.smpp import pdu
 from gateway.smpp.errors import FramingError, ProtocolError
 from gateway.smpp.pdu import CommandId, Status, StatusClass, StatusTable
+from tests.support.pdu import DATA_SM_HEAD, DELIVER_HEAD, frame
 
 
 class TestEncode:
@@ -130,24 +131,6 @@ class TestDecode:
         frame += b"\x00\x00\x00\x00" + b"\x00\x00\x00\x01" + body
         with contextlib.suppress(ProtocolError):
             pdu.decode(frame)
-
-
-def frame(command_id: int, body: bytes, sequence: int = 7) -> bytes:
-    return (
-        (16 + len(body)).to_bytes(4, "big")
-        + command_id.to_bytes(4, "big")
-        + bytes(4)
-        + sequence.to_bytes(4, "big")
-        + body
-    )
-
-
-# deliver_sm up to sm_length: service_type, addresses, flags, empty times.
-DELIVER_HEAD = (
-    b"\0" + b"\1\1" + b"84905123456\0" + b"\0\0" + b"8083\0" + bytes(3) + b"\0\0" + bytes(4)
-)
-# data_sm: service_type, addresses, esm_class, registered_delivery, data_coding.
-DATA_SM_HEAD = b"\0" + b"\1\1" + b"84905123456\0" + b"\0\0" + b"8083\0" + bytes(3)
 
 
 class TestBodyLayout:

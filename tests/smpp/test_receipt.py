@@ -297,6 +297,7 @@ def test_state_values_are_appendix_b_spellings():
     message_state=st.none() | st.integers(),
     network_error_code=st.none() | st.binary(max_size=5),
 )
+@pytest.mark.slow
 def test_parse_receipt_never_raises_on_arbitrary_input(
     body: bytes,
     receipted_message_id: bytes | str | None,
@@ -323,6 +324,7 @@ _KEYS = ["id:", "sub:", "dlvrd:", "submit date:", "done_date:", "stat:", "err:",
         max_size=20,
     ).map("".join)
 )
+@pytest.mark.slow
 def test_parse_receipt_never_raises_on_receipt_shaped_noise(body: str):
     """Keys and values jumbled together (the likelier garbage) never raise either."""
     result = parse_receipt(body.encode())

@@ -7,8 +7,8 @@ import asyncio
 
 from gateway.smpp.errors import OutcomeUnknown
 from gateway.smpp.session import Session, Submit
-from tests.smpp.conftest import Inbox, session_config
 from tests.support.scripted_smsc import Conn, Smsc
+from tests.support.session import Inbox, session_config
 
 
 async def test_a_stale_response_from_a_closed_connection_settles_no_submit_on_the_next():

@@ -14,8 +14,8 @@ from gateway.smpp.pdu import Status, StatusClass
 from gateway.smpp.receipt import Receipt, ReceiptState, message_id_keys
 from gateway.smpp.session import Session, Submit
 from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
-
-from .conftest import eventually, session_config
+from tests.support.session import session_config
+from tests.support.wait import eventually
 
 
 def sm(destination: str = "84905123456", text: bytes = b"Hello") -> Submit:
@@ -106,6 +106,7 @@ class TestSubmit:
         assert smsc.stats.max_outstanding == 5
         assert smsc.stats.submits == 60
 
+    @pytest.mark.slow
     async def test_tps_cap_holds_in_every_second(self, bound_session, smsc):
         """With tps=40 no sliding second at the SMSC ever sees more than 40 submits."""
         session = await bound_session(tps=40, window=10)
@@ -116,6 +117,7 @@ class TestSubmit:
         assert max(smsc.stats.per_second.values()) <= 40
         assert smsc.stats.submits_by_status == {"ESME_ROK": 90}
 
+    @pytest.mark.slow
     async def test_throttling_pauses_and_resends_without_failing(self, bound_session, smsc):
         """ESME_RTHROTTLED: the same PDU goes again later; no submit fails."""
         smsc.config.tps = 20
@@ -369,6 +371,7 @@ class TestInbound:
         assert mo.text == text
         assert mo.complete and mo.parts == 4
 
+    @pytest.mark.slow
     async def test_long_mo_missing_a_part_is_handed_over_after_the_timeout(
         self, bound_session, smsc, inbox
     ):

@@ -13,8 +13,7 @@ from gateway.cli import _rule
 from gateway.smpp.inbound import Mo
 from gateway.smpp.sim import Rule
 from gateway.smpp.simctl import SimControl
-
-from .conftest import eventually
+from tests.support.wait import eventually
 
 
 async def http(port: int, method: str, path: str, body: Any = None) -> tuple[int, Any]:
@@ -59,6 +58,7 @@ async def test_mo_is_injected_to_the_bound_session(control, bound_session, inbox
     assert mo == Mo(source="84905123456", destination="8083", text="HD")
 
 
+@pytest.mark.slow
 async def test_mo_without_a_bound_receiver_is_a_conflict(control):
     """Nobody bound: 409 with the reason, rather than a request that hangs."""
     code, reply = await http(

@@ -12,8 +12,8 @@ from gateway.smpp import pdu as P
 from gateway.smpp.errors import Expired, Withheld
 from gateway.smpp.pdu import CommandId, Status
 from gateway.smpp.session import Session, Submit
-from tests.smpp.conftest import Inbox, session_config
 from tests.support.scripted_smsc import Conn, Smsc
+from tests.support.session import Inbox, session_config
 
 
 def sm(**kw: object) -> Submit:

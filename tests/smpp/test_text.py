@@ -515,6 +515,7 @@ class TestUdh:
 
 
 class TestRoundTrip:
+    @pytest.mark.slow
     @settings(max_examples=300)
     @given(text=any_text, reference=st.integers(0, 65535), ref16=st.booleans())
     def test_parts_reassemble_to_nfc_text(self, text: str, reference: int, ref16: bool) -> None:

@@ -27,6 +27,7 @@ from tests.support.daemon import (
     stop_daemon,
     write_daemon_config,
 )
+from tests.support.wait import eventually
 
 WINDOW = 10
 
@@ -90,9 +91,7 @@ class Burst:
     async def start(self) -> None:
         binds = self.smsc.stats.binds
         self.daemon = await start_daemon(self.config)
-        async with asyncio.timeout(20):
-            while self.smsc.stats.binds <= binds:
-                await asyncio.sleep(0.02)
+        await eventually(lambda: self.smsc.stats.binds > binds, timeout=20)
         await asyncio.sleep(0.5)  # subscribed
 
     async def stop(self) -> None:
@@ -117,14 +116,14 @@ class Burst:
 
     async def until_healthy(self, timeout: float = 30) -> None:
         """Until the daemon reports itself bound and connected (its /healthz)."""
-        async with asyncio.timeout(timeout):
-            while (await self.health())["status"] != "ok":
-                await asyncio.sleep(0.05)
+
+        async def healthy() -> bool:
+            return (await self.health())["status"] == "ok"
+
+        await eventually(healthy, timeout, poll=0.05)
 
     async def submitted_at_least(self, n: int, timeout: float = 60) -> None:
-        async with asyncio.timeout(timeout):
-            while self.smsc.stats.submits < n:
-                await asyncio.sleep(0.005)
+        await eventually(lambda: self.smsc.stats.submits >= n, timeout, poll=0.005)
 
     async def all_delivered(self, timeout: float = 120) -> set[str]:
         events = await self.watch.wait_for(
@@ -136,24 +135,27 @@ class Burst:
     async def all_delivered_in_store(self, timeout: float = 120) -> set[str]:
         """The daemon's own record, for faults that also lose status events in transit (a
         broker killed before it delivered them): every job delivered, every status out."""
-        async with asyncio.timeout(timeout):
-            while True:
-                states, unpublished = await asyncio.to_thread(self._stored)
-                delivered = {ref for ref, state in states.items() if state == "delivered"}
-                if len(delivered) >= self.count and unpublished == 0:
-                    return delivered
-                await asyncio.sleep(0.2)
+        delivered: set[str] = set()
+
+        async def all_out() -> bool:
+            nonlocal delivered
+            states, unpublished = await asyncio.to_thread(self._stored)
+            delivered = {ref for ref, state in states.items() if state == "delivered"}
+            return len(delivered) >= self.count and unpublished == 0
+
+        await eventually(all_out, timeout, poll=0.2)
+        return delivered
 
     async def all_held_unpublished(self, timeout: float = 120) -> None:
         """Until every job is delivered per the store while all three statuses of each
         (queued, submitted, delivered) still wait in the outbox: the broker refuses them."""
-        async with asyncio.timeout(timeout):
-            while True:
-                states, unpublished = await asyncio.to_thread(self._stored)
-                done = sum(state == "delivered" for state in states.values())
-                if done == self.count and unpublished >= 3 * self.count:
-                    return
-                await asyncio.sleep(0.2)
+
+        async def all_held() -> bool:
+            states, unpublished = await asyncio.to_thread(self._stored)
+            done = sum(state == "delivered" for state in states.values())
+            return done == self.count and unpublished >= 3 * self.count
+
+        await eventually(all_held, timeout, poll=0.2)
 
     async def all_final(
         self, finals: tuple[str, ...] = ("delivered", "expired"), timeout: float = 60

@@ -22,6 +22,7 @@ from tests.support.daemon import (
     stop_daemon,
     write_daemon_config,
 )
+from tests.support.wait import eventually
 
 Job = tuple[str, dict[str, Any]]
 
@@ -88,13 +89,14 @@ class ScriptedDaemon:
     async def _until_connected(self, timeout: float = 20) -> None:
         """Until the daemon reports its broker session up (its /healthz), whatever the
         SMSC is doing: a job published before it subscribes is not queued for it."""
-        async with asyncio.timeout(timeout):
-            while True:
-                with contextlib.suppress(OSError, ValueError, IndexError):
-                    _status, body = await http_get(self.admin_port, "/healthz")
-                    if json.loads(body).get("broker") == "connected":
-                        break
-                await asyncio.sleep(0.05)
+
+        async def connected() -> bool:
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                _status, body = await http_get(self.admin_port, "/healthz")
+                return json.loads(body).get("broker") == "connected"
+            return False
+
+        await eventually(connected, timeout, poll=0.05)
         await asyncio.sleep(0.5)  # subscribed, as tests.support.burst waits
 
     async def __aexit__(self, *exc: Any) -> None:
