@@ -25,8 +25,8 @@ from gateway.settings.config import (
     ConfigError,
     default_config,
     load_config,
-    redacted,
 )
+from gateway.settings.show import redacted
 from gateway.smpp.sim import ID_FORMATS, OUTCOMES, Rule, SimConfig, SmscSimulator
 from gateway.smpp.simctl import SimControl
 from gateway.smpp.text import fits_gsm7, strip_diacritics
@@ -142,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "smsc-sim":
         return asyncio.run(_smsc_sim(args))
     if args.command == "demo":
-        from gateway.ops.demo import run_demo
+        from gateway.demo import run_demo
 
         configure_logging(logging.WARNING)
         return asyncio.run(run_demo())

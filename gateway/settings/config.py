@@ -40,7 +40,6 @@ from gateway.settings.mqtt import MqttConfig
 from gateway.settings.retry import RetryConfig
 from gateway.settings.schedule import ScheduleConfig
 from gateway.settings.secrets import MQTT_PASSWORD_ENV, SMPP_PASSWORD_ENV
-from gateway.settings.show import redacted
 from gateway.settings.smpp import SmppConfig
 from gateway.settings.store import AdminConfig, StoreConfig
 from gateway.settings.values import refuse, rule, text, unknown_key
@@ -61,7 +60,6 @@ __all__ = [
     "default_config",
     "load_config",
     "parse_config",
-    "redacted",
 ]
 
 # The sections whose keys a key written at the top level may belong to.

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gateway.settings import smpp as smpp_section
-
-if TYPE_CHECKING:
-    from gateway.settings.config import Config
+from gateway.settings.config import Config
 
 
 def _plain(obj: Any) -> dict[str, Any]:

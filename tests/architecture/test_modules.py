@@ -20,6 +20,8 @@ MAX_LINES = 400
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset(
         {
+            "gateway.backoff",
+            "gateway.web",
             "gateway.settings",
             "gateway.domain",
             "gateway.phone",
@@ -31,7 +33,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"gateway.store"}),
     frozenset({"gateway.intake", "gateway.compose", "gateway.outbound", "gateway.mo"}),
     frozenset({"gateway.ops"}),
-    frozenset({"gateway.app", "gateway.cli"}),
+    frozenset({"gateway.app", "gateway.cli", "gateway.demo"}),
 )
 # Within the lowest layer the protocol parts stay protocol parts: SMPP and MQTT know
 # nothing of dossiers or messages.

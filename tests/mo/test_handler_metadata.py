@@ -18,7 +18,7 @@ import pytest
 import handlers
 from gateway.mo.registry import HandlerError, load_handlers
 from gateway.settings.config import Config, default_config
-from tests.mo.test_dispatcher import dossier, running
+from tests.support.mo import dossier, running
 
 GUIDE = """
 from gateway.mo.api import Context, Outcome, Reply, Request

@@ -16,7 +16,7 @@ import select
 import time
 import tomllib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiomqtt
@@ -29,6 +29,7 @@ from paho.mqtt.properties import Properties
 import gateway
 from gateway.mqtt.connection import CHECKED_WITH, FENCED, Connection, Inbound, RefusedError
 from tests.support.broker import INSTALL_HINT, Broker, find_mosquitto
+from tests.support.wait import eventually
 
 WAIT = 5.0  # seconds, for every wait below
 ROOT = Path(gateway.__file__).parent.parent
@@ -38,12 +39,6 @@ USER, PASSWORD = "fence", "fence-pw"
 
 def unique(name: str) -> str:
     return f"{name}-{uuid.uuid4().hex[:8]}"
-
-
-async def eventually(condition: Callable[[], bool]) -> None:
-    async with asyncio.timeout(WAIT):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 async def publish(broker: Broker, topic: str, *payloads: bytes) -> None:

@@ -19,7 +19,7 @@ from gateway.smpp.session import Session
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.smpp.text import GSM7, UCS2
 from gateway.store.store import Store
-from tests.smpp.conftest import session_config
+from tests.support.session import session_config
 
 # 9 × 13 septets (€ costs two) = 117: one GSM-7 SMS; 108 UCS-2 units: two parts.
 EURO_TEXT = "Le phi 50 € " * 9

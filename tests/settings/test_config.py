@@ -20,8 +20,8 @@ from gateway.settings.config import (
     default_config,
     load_config,
     parse_config,
-    redacted,
 )
+from gateway.settings.show import redacted
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "gateway.example.yaml"
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from gateway.mqtt.link import MqttSettings, TlsSettings
-from gateway.settings.config import Config, ConfigError, parse_config, redacted
+from gateway.settings.config import Config, ConfigError, parse_config
+from gateway.settings.show import redacted
 from gateway.smpp.model import SessionConfig
 
 AGENCY = "agencies:\n  SCT:\n    name: Sở Công Thương\n"
