@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gateway.calendar.workdays import WorkCalendar
 from gateway.compose.apology import Apologies
 from gateway.compose.composer import Composer
-from gateway.domain.notices import STATUSES
+from gateway.domain.dossier import STATUSES
 from gateway.ops.logs import configure_logging
 from gateway.settings.config import parse_config
 from gateway.store.store import Store

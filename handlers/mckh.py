@@ -16,13 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from gateway.compose.templates import format_date, render, template_for
+from gateway.domain.dossier import FINISHED_STATUSES, DossierRow
 from gateway.domain.mirror import receipt_key
-from gateway.domain.notices import FINISHED_STATUSES, format_date, render, template_for, timeliness
+from gateway.domain.timeliness import timeliness
 from gateway.mo.dispatcher import Context, Reply, Request
 from gateway.mo.text import receipt_numbers
 from gateway.phone.numbers import is_phone_number
 from gateway.smpp.text import segment_count
-from gateway.store.store import DossierRow
 
 SYNTAX = "MCKH <Mã số biên nhận>"
 PURPOSE = "tra cứu tình trạng hồ sơ"

@@ -20,9 +20,10 @@ from datetime import UTC, date, datetime
 import structlog
 
 from gateway.calendar.workdays import QuietHours, WorkCalendar
-from gateway.compose.composer import Composer, Priority
+from gateway.compose.composer import Composer
+from gateway.domain.message import NewMessage, Priority
 from gateway.settings.config import Config
-from gateway.store.store import NewMessage, Store
+from gateway.store.store import Store
 
 log = structlog.get_logger("gateway.compose.apology")
 

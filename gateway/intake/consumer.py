@@ -23,16 +23,18 @@ from typing import Any
 import structlog
 
 from gateway.compose.composer import Composer, refused_for_phone
-from gateway.domain.mirror import apply_event, dossier_key, notice_decided
-from gateway.domain.notices import (
+from gateway.compose.templates import (
     FILLED_FOR_JOBS,
-    TemplateError,
     job_template,
     names_notice_kind,
     notice_job_fields,
     render,
-    template_fields,
 )
+from gateway.domain.dossier import DossierKey, DossierRow
+from gateway.domain.message import NewMessage
+from gateway.domain.mirror import apply_event, dossier_key, notice_decided
+from gateway.domain.notice import TemplateError, template_fields
+from gateway.domain.states import MessageState
 from gateway.domain.status_event import status_event
 from gateway.intake.payloads import (
     MAX_ID,
@@ -48,7 +50,7 @@ from gateway.intake.repeats import Repeats, digest
 from gateway.mqtt.link import MqttLink
 from gateway.settings.config import Config
 from gateway.store.batch import Batcher
-from gateway.store.store import DossierKey, DossierRow, NewMessage, Store
+from gateway.store.store import Store
 
 log = structlog.get_logger("gateway.intake.consumer")
 
@@ -304,7 +306,7 @@ def _rejection_status(rej: Rejection, config: Config) -> tuple[str, dict[str, An
         receipt_no=rej.receipt_no,
         kind=rej.kind,
         phone=None,
-        state="rejected",
+        state=MessageState.REJECTED,
         reason=rej.reason,
         segments=0,
         at=time.time(),

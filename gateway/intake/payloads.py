@@ -44,7 +44,8 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, NoReturn
 
-from gateway.domain.notices import MAX_PLACEHOLDER, parse_status, placeholder_name
+from gateway.domain.dossier import parse_status
+from gateway.domain.notice import MAX_PLACEHOLDER, placeholder_name
 
 __all__ = [
     "KINDS",

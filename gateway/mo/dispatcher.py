@@ -32,14 +32,16 @@ from typing import Protocol
 
 import structlog
 
-from gateway.compose.composer import Composer, Priority
+from gateway.compose.composer import Composer
+from gateway.domain.dossier import DossierRow
+from gateway.domain.message import MoRecord, NewMessage, Priority
 from gateway.mo.guard import MoGuard
 from gateway.mo.text import parse_mo
 from gateway.phone.numbers import PhoneError, mask_phone, normalise_phone
 from gateway.settings.config import Config
 from gateway.smpp.inbound import Mo
 from gateway.store.batch import Batcher
-from gateway.store.store import DossierRow, MoRecord, NewMessage, Store
+from gateway.store.store import Store
 
 log = structlog.get_logger("gateway.mo.dispatcher")
 

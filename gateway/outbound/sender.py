@@ -37,7 +37,8 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from gateway.calendar.workdays import QuietHours
-from gateway.compose.composer import Priority
+from gateway.domain.message import Outcome, PartResult, Priority, Queued
+from gateway.domain.states import MessageState
 from gateway.settings.config import RetryConfig
 from gateway.smpp.errors import ConnectError, Expired, OutcomeUnknown, StatusError, Withheld
 from gateway.smpp.pdu import StatusClass
@@ -45,7 +46,7 @@ from gateway.smpp.receipt import message_id_keys
 from gateway.smpp.session import Session, Submit
 from gateway.smpp.text import Alphabet, encode
 from gateway.store.batch import Batcher
-from gateway.store.store import Outcome, PartResult, Queued, Store
+from gateway.store.store import Store
 
 log = structlog.get_logger("gateway.outbound.sender")
 
@@ -214,7 +215,9 @@ class Sender:
 
     async def _attempt(self, m: Queued) -> Outcome | None:
         if self._clock() > m.expires_at:
-            return Outcome(m, "expired", m.attempts, m.expires_at, reason="ttl ended unsent")
+            return Outcome(
+                m, MessageState.EXPIRED, m.attempts, m.expires_at, reason="ttl ended unsent"
+            )
         done: list[PartResult] = []
         try:
             return await self._submit_parts(m, done)
@@ -253,7 +256,7 @@ class Sender:
                     return self._retry_later(m, done, f"smsc: {exc.name}")
                 return Outcome(
                     m,
-                    "failed",
+                    MessageState.FAILED,
                     m.attempts + 1,
                     self._clock(),
                     parts=done,
@@ -269,18 +272,30 @@ class Sender:
             except Expired:
                 # Waited (throttled, unbound) past its TTL: this part was never written.
                 return Outcome(
-                    m, "expired", m.attempts, self._clock(), parts=done, reason="ttl ended unsent"
+                    m,
+                    MessageState.EXPIRED,
+                    m.attempts,
+                    self._clock(),
+                    parts=done,
+                    reason="ttl ended unsent",
                 )
             except Withheld:
                 # Quiet hours began while it waited: back in the store, no attempt spent.
                 at = self._quiet_end(self._clock())
-                return Outcome(m, "queued", m.attempts, at, parts=done, reason="quiet hours")
+                return Outcome(
+                    m, MessageState.QUEUED, m.attempts, at, parts=done, reason="quiet hours"
+                )
             except ConnectError:
                 # Closing: nothing more was sent. Keep what was accepted, stay queued.
-                return Outcome(m, "queued", m.attempts, self._clock(), parts=done)
+                return Outcome(m, MessageState.QUEUED, m.attempts, self._clock(), parts=done)
             done.append(PartResult(m.id, seq, smsc_id, message_id_keys(smsc_id)))
         return Outcome(
-            m, "submitted", m.attempts + 1, self._clock(), parts=done, segments=encoded.segments
+            m,
+            MessageState.SUBMITTED,
+            m.attempts + 1,
+            self._clock(),
+            parts=done,
+            segments=encoded.segments,
         )
 
     def _retry_later(self, m: Queued, done: list[PartResult], reason: str) -> Outcome:
@@ -289,7 +304,7 @@ class Sender:
         if attempts >= self._retry.max_attempts:
             return Outcome(
                 m,
-                "failed",
+                MessageState.FAILED,
                 attempts,
                 now,
                 parts=done,
@@ -300,10 +315,10 @@ class Sender:
         if at > m.expires_at:
             return Outcome(
                 m,
-                "expired",
+                MessageState.EXPIRED,
                 attempts,
                 now,
                 parts=done,
                 reason=f"ttl ends before next retry, last: {reason}",
             )
-        return Outcome(m, "queued", attempts, at, parts=done, reason=reason)
+        return Outcome(m, MessageState.QUEUED, attempts, at, parts=done, reason=reason)

@@ -14,9 +14,10 @@ from types import MappingProxyType
 
 import structlog
 
+from gateway.domain.states import PartState
 from gateway.smpp.receipt import Receipt, ReceiptState, message_id_keys
 from gateway.store.batch import Batcher
-from gateway.store.receipts import EARLY_RECEIPT_TTL, PartState
+from gateway.store.receipts import EARLY_RECEIPT_TTL
 from gateway.store.store import Store
 
 log = structlog.get_logger("gateway.outbound.tracker")

@@ -40,7 +40,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from gateway.domain.notices import TEMPLATE_FIELDS, NoticeKind, TemplateError, template_fields
+from gateway.domain.notice import TEMPLATE_FIELDS, NoticeKind, TemplateError, template_fields
 from gateway.smpp.pdu import Status, StatusClass
 from gateway.smpp.text import ALPHABETS, Alphabet
 

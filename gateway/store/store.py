@@ -22,20 +22,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gateway.domain.status_event import status_event
+from gateway.domain.dossier import FINISHED_STATUSES, DossierKey, DossierRow
+from gateway.domain.message import MoRecord, NewMessage, Outcome, Queued, ReceiptUpdate
+from gateway.domain.states import FINAL_STATES, MessageState
+from gateway.domain.status_event import encode, status_payload
 from gateway.store import receipts as store_receipts
-from gateway.store.receipts import ReceiptUpdate
 from gateway.store.schema import SCHEMA_VERSION, StoreOutdated, connect, read_only
 
 R = TypeVar("R")
@@ -56,117 +56,7 @@ OLDEST_WAITING_SQL = (
 )
 COUNTS_SQL = "SELECT state, n FROM message_states WHERE n > 0"
 
-# States after which a message never changes again.
-FINAL_STATES = frozenset({"delivered", "undeliverable", "expired", "failed", "rejected", "skipped"})
-
-
-# A dossier's identity in the mirror: (agency code, receipt key).
-DossierKey = tuple[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class DossierRow:
-    """One dossier as the mirror holds it; `receipt_key` is the receipt number folded for
-    matching (`mirror.receipt_key`), unique within the agency."""
-
-    receipt_key: str
-    receipt_no: str
-    agency: str
-    procedure: str
-    procedure_code: str | None
-    phone: str | None
-    step: str
-    status: str
-    due_date: str | None
-    same_day: bool
-    occurred_at: str
-    finished_on: str | None  # the day it first reached a finished status
-    # The notice kind its current status called for that was refused for want of a usable
-    # phone (none, landline, impossible), sent once an event of that status brings one.
-    notice_owed: str | None = None
-
-    @property
-    def key(self) -> DossierKey:
-        return (self.agency, self.receipt_key)
-
-
-@dataclass(frozen=True, slots=True)
-class NewMessage:
-    """A message about to enter the store: queued, or already final (rejected/skipped)."""
-
-    agency: str
-    ref: str
-    kind: str
-    source: str
-    priority: int
-    state: str
-    not_before: float
-    expires_at: float
-    phone: str | None = None
-    text: str | None = None
-    segments: int = 0
-    concat_ref: int = 0
-    reason: str | None = None
-    event_id: str | None = None
-    receipt_no: str | None = None
-    procedure: str | None = None
-    digest: str | None = None  # an SMS job's content (gateway/repeats.py)
-
-
-@dataclass(frozen=True, slots=True)
-class MoRecord:
-    """One MO as received and what the dispatcher decided (`outcome`)."""
-
-    at: float
-    sender: str
-    shortcode: str
-    text: str
-    keyword: str | None
-    outcome: str
-    reply_ref: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Queued:
-    """A queued message as the sender needs it."""
-
-    id: int
-    agency: str
-    ref: str
-    kind: str
-    phone: str
-    source: str
-    text: str
-    priority: int
-    attempts: int
-    concat_ref: int
-    expires_at: float
-    event_id: str | None
-    receipt_no: str | None
-    done_parts: frozenset[int]
-
-
-@dataclass(frozen=True, slots=True)
-class PartResult:
-    """One part accepted by the SMSC: its id and the keys a receipt will be matched by."""
-
-    message_id: int
-    seq: int
-    smsc_id: str
-    keys: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What became of one send attempt: `state` is submitted, queued (retry) or final."""
-
-    message: Queued
-    state: str
-    attempts: int
-    not_before: float
-    parts: Sequence[PartResult] = ()
-    reason: str | None = None
-    segments: int | None = None
+_FINISHED = ", ".join(f"'{status}'" for status in sorted(FINISHED_STATUSES))
 
 
 class Store:
@@ -293,7 +183,7 @@ class Store:
         )
         if messages or statuses:
             self.status_added.set()
-        if any(m.state == "queued" for m in messages):
+        if any(m.state is MessageState.QUEUED for m in messages):
             self.queued_added.set()
 
     # -- sender ----------------------------------------------------------------------
@@ -319,7 +209,7 @@ class Store:
             return
         await self._write(_record_outcomes, outcomes, self._clock())
         self.status_added.set()
-        if any(o.state == "queued" for o in outcomes):
+        if any(o.state is MessageState.QUEUED for o in outcomes):
             self.queued_added.set()
 
     # -- receipts --------------------------------------------------------------------
@@ -366,8 +256,7 @@ class Store:
     async def open_dossiers_due(self, due_date: str) -> list[DossierRow]:
         """Dossiers due on `due_date` that have not reached a finished status."""
         rows = await self.fetchall(
-            """SELECT * FROM dossiers WHERE due_date = ?
-               AND status NOT IN ('result_ready', 'returned', 'rejected', 'withdrawn')""",
+            f"SELECT * FROM dossiers WHERE due_date = ? AND status NOT IN ({_FINISHED})",
             [due_date],
         )
         return [_dossier(r) for r in rows]
@@ -502,7 +391,7 @@ def _record_intake(
                 m.source,
                 m.text,
                 m.priority,
-                m.state,
+                m.state.value,
                 m.reason,
                 m.segments,
                 m.concat_ref,
@@ -518,23 +407,21 @@ def _record_intake(
     payloads = [
         (
             m.agency,
-            _json(
-                status_event(
-                    ref=m.ref,
-                    event_id=m.event_id,
-                    receipt_no=m.receipt_no,
-                    kind=m.kind,
-                    phone=m.phone,
-                    state=m.state,
-                    reason=m.reason,
-                    segments=m.segments,
-                    at=now,
-                )
+            status_payload(
+                ref=m.ref,
+                event_id=m.event_id,
+                receipt_no=m.receipt_no,
+                kind=m.kind,
+                phone=m.phone,
+                state=m.state,
+                reason=m.reason,
+                segments=m.segments,
+                at=now,
             ),
         )
         for m in messages
     ]
-    payloads += [(agency, _json(event)) for agency, event in statuses]
+    payloads += [(agency, encode(event)) for agency, event in statuses]
     db.executemany("INSERT INTO status_out (agency, payload) VALUES (?, ?)", payloads)
 
 
@@ -578,16 +465,16 @@ def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: f
                segments = COALESCE(?, segments), attempts = ?, not_before = ?
            WHERE id = ?""",
         [
-            (o.state, o.reason, now, o.segments, o.attempts, o.not_before, o.message.id)
+            (o.state.value, o.reason, now, o.segments, o.attempts, o.not_before, o.message.id)
             for o in outcomes
         ],
     )
     db.executemany(
         "INSERT INTO status_out (agency, payload) VALUES (?, ?)",
         [
-            (o.message.agency, _json(_status_of(o.message, o.state, o.reason, o.segments, now)))
+            (o.message.agency, _status_of(o.message, o.state, o.reason, o.segments, now))
             for o in outcomes
-            if o.state != "queued"
+            if o.state is not MessageState.QUEUED
         ],
     )
     # Receipts that overtook their submit_sm_resp can be applied now.
@@ -662,9 +549,9 @@ def _record_apology_run(
 
 
 def _status_of(
-    m: Queued, state: str, reason: str | None, segments: int | None, at: float
-) -> dict[str, Any]:
-    return status_event(
+    m: Queued, state: MessageState, reason: str | None, segments: int | None, at: float
+) -> str:
+    return status_payload(
         ref=m.ref,
         event_id=m.event_id,
         receipt_no=m.receipt_no,
@@ -679,10 +566,6 @@ def _status_of(
 
 def _marks(items: Sequence[Any]) -> str:
     return ",".join("?" * len(items))
-
-
-def _json(event: dict[str, Any]) -> str:
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
 
 
 def _dossier(row: Sequence[Any]) -> DossierRow:

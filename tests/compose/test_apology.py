@@ -13,8 +13,9 @@ import pytest
 
 from gateway.compose.apology import YIELD_EVERY, Apologies
 from gateway.compose.composer import Composer
+from gateway.domain.dossier import DossierRow
 from gateway.settings.config import Config, default_config
-from gateway.store.store import DossierRow, Store
+from gateway.store.store import Store
 from tests.smpp.conftest import eventually
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

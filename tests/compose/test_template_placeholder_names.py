@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from gateway.compose.composer import Composer
-from gateway.domain.notices import TemplateError, render, template_fields
+from gateway.compose.templates import render
+from gateway.domain.notice import TemplateError, template_fields
 from gateway.intake.consumer import Intake, Received
 from gateway.intake.payloads import Rejection, SmsJob, parse_sms
 from gateway.settings.config import ScheduleConfig, parse_config

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import STARTUP_FAILURE
+from gateway.domain.dossier import DossierRow
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.store.schema import SCHEMA_VERSION
-from gateway.store.store import DossierRow, Store
+from gateway.store.store import Store
 from tests.support.broker import free_port
 from tests.support.burst import Burst
 from tests.support.daemon import run_refused, write_daemon_config

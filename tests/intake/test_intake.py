@@ -21,11 +21,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gateway.compose.composer import Composer
+from gateway.domain.message import NewMessage
 from gateway.intake.consumer import Intake, Received, serve
 from gateway.mqtt.link import MqttLink, MqttSettings
 from gateway.settings.config import AgencyConfig, Config, ScheduleConfig, default_config
 from gateway.store.batch import Batcher
-from gateway.store.store import NewMessage, Store
+from gateway.store.store import Store
 from tests.faults.test_malformed_input import generate
 
 FEE = "Hồ sơ {receipt_no}: lệ phí {amount} đồng, vui lòng nộp trước ngày {deadline}"

@@ -20,6 +20,7 @@ import pytest
 
 import handlers
 from gateway.compose.composer import Composer
+from gateway.domain.dossier import DossierRow
 from gateway.mo.dispatcher import Dispatcher
 from gateway.outbound.sender import Sender
 from gateway.outbound.tracker import Tracker
@@ -28,7 +29,7 @@ from gateway.smpp.inbound import Inbound, Mo
 from gateway.smpp.session import Session
 from gateway.smpp.sim import SimConfig, SmscSimulator, SubmitRecord
 from gateway.smpp.text import segment_count
-from gateway.store.store import DossierRow, Store
+from gateway.store.store import Store
 from tests.smpp.conftest import eventually, session_config
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

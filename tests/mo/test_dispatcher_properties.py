@@ -12,11 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.compose.composer import Composer
+from gateway.domain.dossier import DossierRow
 from gateway.mo.dispatcher import Context, Dispatcher
 from gateway.settings.config import MoConfig, default_config
 from gateway.smpp.inbound import Mo
 from gateway.smpp.text import segment_count
-from gateway.store.store import DossierRow, Store
+from gateway.store.store import Store
 from handlers import mckh
 
 OUTCOMES = {

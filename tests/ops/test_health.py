@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from gateway.app import Gateway, _status_line
+from gateway.domain.message import NewMessage
 from gateway.ops.admin import Admin, AdminUnavailable, Observed, Snapshot
 from gateway.ops.systemd import Notifier
 from gateway.settings.config import default_config
 from gateway.store.schema import MIGRATIONS
-from gateway.store.store import NewMessage, Store
+from gateway.store.store import Store
 from tests.support.daemon import http_get
 
 

@@ -19,11 +19,12 @@ import pytest
 
 from gateway.app import Gateway
 from gateway.compose.composer import Composer
+from gateway.domain.message import Outcome
 from gateway.ops.report import build, render
 from gateway.settings.config import AdminConfig, default_config
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.store.retention import purge_once
-from gateway.store.store import Outcome, Store
+from gateway.store.store import Store
 from tests.smpp.conftest import eventually
 from tests.support.broker import free_port
 from tests.support.daemon import (

@@ -12,8 +12,9 @@ import sys
 import pytest
 
 from gateway.cli import STARTUP_FAILURE
+from gateway.domain.message import NewMessage
 from gateway.store.schema import MIGRATIONS, SCHEMA_VERSION
-from gateway.store.store import NewMessage, Store
+from gateway.store.store import Store
 from tests.support.broker import free_port
 from tests.support.daemon import write_daemon_config
 

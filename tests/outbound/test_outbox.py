@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway.compose.composer import Composer, Priority
+from gateway.compose.composer import Composer
+from gateway.domain.message import Outcome, PartResult, Priority
 from gateway.outbound.sender import Sender
 from gateway.outbound.tracker import Tracker
 from gateway.settings.config import Config, RetryConfig, default_config
@@ -20,7 +21,7 @@ from gateway.smpp.inbound import Inbound
 from gateway.smpp.receipt import Receipt
 from gateway.smpp.session import Session
 from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
-from gateway.store.store import Outcome, PartResult, Store
+from gateway.store.store import Store
 from tests.smpp.conftest import eventually, session_config
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gateway.calendar.workdays import QuietHours
-from gateway.compose.composer import Composer, Priority
+from gateway.compose.composer import Composer
+from gateway.domain.message import Priority, Queued
 from gateway.outbound.sender import Sender
 from gateway.settings.config import RetryConfig, default_config
 from gateway.smpp.session import Session
 from gateway.smpp.sim import SimConfig, SmscSimulator
-from gateway.store.store import Queued, Store
+from gateway.store.store import Store
 from tests.smpp.conftest import eventually, session_config
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

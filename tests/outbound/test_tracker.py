@@ -7,9 +7,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from gateway.compose.composer import Composer
+from gateway.domain.message import Outcome, PartResult
 from gateway.outbound.tracker import expire_unreceipted, sweep_interval
 from gateway.settings.config import default_config
-from gateway.store.store import Outcome, PartResult, Store
+from gateway.store.store import Store
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=TZ).timestamp()

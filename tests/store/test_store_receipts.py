@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gateway.compose.composer import Composer
+from gateway.domain.message import Outcome, PartResult
+from gateway.domain.states import PartState
 from gateway.settings.config import default_config
 from gateway.smpp.receipt import message_id_keys
 from gateway.store.receipts import (
@@ -19,10 +21,9 @@ from gateway.store.receipts import (
     EARLY_RECEIPT_TTL,
     NO_RECEIPT,
     SUBMITTED_BEFORE,
-    PartState,
 )
 from gateway.store.schema import MIGRATIONS
-from gateway.store.store import Outcome, PartResult, Store
+from gateway.store.store import Store
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=TZ).timestamp()

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from gateway.domain.dossier import DossierRow
 from gateway.store.lock import hold, lock_path
 from gateway.store.schema import SCHEMA_VERSION, StoreUnusable
-from gateway.store.store import DossierRow, Store
+from gateway.store.store import Store
 
 SCHEMA_V2 = Path(__file__).parents[1] / "data" / "store_schema_v2.sql"
 
