@@ -110,7 +110,7 @@ class Intake:
         parsed = [self._parse_safely(item) for item in batch]
         effects = await self._decide(parsed)
         try:
-            await self._store.record_intake(**effects.as_kwargs())
+            await self._store.dossiers.record_intake(**effects.as_kwargs())
         except STORE_UNAVAILABLE:
             raise
         except Exception as exc:
@@ -120,14 +120,16 @@ class Intake:
                     await self.process([item])
                 return
             refused = _unexpected(parsed[0], batch[0], exc)
-            await self._store.record_intake(statuses=[_rejection_status(refused, self._config)])
+            await self._store.dossiers.record_intake(
+                statuses=[_rejection_status(refused, self._config)]
+            )
 
     async def _decide(self, parsed: Sequence[Parsed]) -> _Effects:
         events = [p for p in parsed if isinstance(p, DossierEvent)]
         jobs = [p for p in parsed if isinstance(p, SmsJob)]
-        seen = await self._store.event_digests([(e.agency, e.event_id) for e in events])
-        held = await self._store.dossiers(list({dossier_key(e) for e in events}))
-        refs = await self._store.ref_digests([(j.agency, j.id) for j in jobs])
+        seen = await self._store.dossiers.event_digests([(e.agency, e.event_id) for e in events])
+        held = await self._store.dossiers.dossiers(list({dossier_key(e) for e in events}))
+        refs = await self._store.outbox.ref_digests([(j.agency, j.id) for j in jobs])
 
         effects = _Effects()
         for item in parsed:

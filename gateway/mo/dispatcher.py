@@ -122,13 +122,13 @@ class Dispatcher:
             duplicate_window=config.mo.duplicate_window,
         )
         self._writer: Batcher[tuple[MoRecord, NewMessage | None]] = Batcher(
-            self._store.record_mos, max_wait=0.0
+            self._store.mo_log.record_mos, max_wait=0.0
         )
         self.outcomes: Counter[tuple[str, str]] = Counter()  # (keyword or "-", outcome)
 
     async def __aenter__(self) -> Dispatcher:
         since = self._clock() - max(self._config.mo.rate_window, self._config.mo.duplicate_window)
-        self._guard.prime(await self._store.recent_mos(since))
+        self._guard.prime(await self._store.mo_log.recent_mos(since))
         await self._writer.__aenter__()
         return self
 
@@ -192,7 +192,7 @@ class Dispatcher:
             return "not_understood", self._reply(Reply(text), phone, shortcode, ref)
         handler = self._handlers[keyword]
         context = Context(
-            dossiers=self._store,
+            dossiers=self._store.dossiers,
             config=self._config,
             today=datetime.fromtimestamp(now, self._config.tz).date(),
             services=self.services(),

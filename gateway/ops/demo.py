@@ -283,7 +283,7 @@ async def _store_counts(config: Config) -> dict[str, int]:
     from gateway.store.store import Store
 
     async with Store.open(config.store.path) as store:
-        return await store.counts()
+        return await store.outbox.counts()
 
 
 def _summary(

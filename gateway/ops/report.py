@@ -19,7 +19,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from gateway.domain.states import MessageState
-from gateway.store.store import Store
+from gateway.store.reporting import Reporting
 
 By = Literal["agency", "procedure", "day"]
 Format = Literal["table", "csv", "json"]
@@ -58,17 +58,12 @@ class Row:
         }
 
 
-async def build(store: Store, tz: ZoneInfo, start: date, end: date, by: By) -> list[Row]:
+async def build(reporting: Reporting, tz: ZoneInfo, start: date, end: date, by: By) -> list[Row]:
     since = datetime.combine(start, time(), tz).timestamp()
     until = datetime.combine(end + timedelta(days=1), time(), tz).timestamp()
     rows: dict[str, Row] = {}
-    for agency, procedure, kind, raw_state, reason, segments, created, mo in await store.fetchall(
-        """SELECT m.agency, m.procedure, m.kind, m.state, m.reason, m.segments, m.created_at,
-                  mo_log.outcome
-           FROM messages AS m LEFT JOIN mo_log ON mo_log.reply_ref = m.ref
-           WHERE m.created_at >= ? AND m.created_at < ?""",
-        [since, until],
-    ):
+    for message in await reporting.messages_created(since, until):
+        agency, procedure, kind, raw_state, reason, segments, created, mo = message
         state = MessageState(raw_state)
         if by == "agency":
             key = agency or "-"

@@ -95,7 +95,7 @@ class Sender:
     async def run(self) -> None:
         """Feed the session until cancelled."""
         writer: Batcher[Outcome] = Batcher(
-            self._store.record_outcomes, max_items=self._capacity, max_wait=0.005
+            self._store.outbox.record_outcomes, max_items=self._capacity, max_wait=0.005
         )
         async with writer:
             self._writer = writer
@@ -146,9 +146,9 @@ class Sender:
         await self._wake.wait()
 
     async def _fetch_due(self) -> bool:
-        self._store.queued_added.clear()
+        self._store.outbox.queued_added.clear()
         skip = self._busy | {m.id for m in self._ready}
-        batch = await self._store.due(
+        batch = await self._store.outbox.due(
             2 * self._capacity, exclude=skip, max_priority=self._lanes_now()
         )
         skip = self._busy | {m.id for m in self._ready}  # moved on while we waited
@@ -160,13 +160,13 @@ class Sender:
         """Nothing due: wait for new work, the next retry time or the end of quiet hours."""
         now = self._clock()
         lanes = self._lanes_now()
-        next_at = await self._store.next_due_at(max_priority=lanes)
+        next_at = await self._store.outbox.next_due_at(max_priority=lanes)
         if lanes is not None:
             release = self._quiet_end(now)
             next_at = release if next_at is None else min(next_at, release)
         wait = IDLE_MAX if next_at is None else min(IDLE_MAX, max(0.0, next_at - now))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._store.queued_added.wait(), wait)
+            await asyncio.wait_for(self._store.outbox.queued_added.wait(), wait)
 
     def _quiet_now(self) -> bool:
         if self._quiet is None or self._tz is None:

@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from gateway.domain.message import ReceiptUpdate
 from gateway.domain.states import MessageState, PartState, settled_by_parts
 from gateway.domain.status_event import status_payload
 from gateway.smpp.receipt import exact_key
+from gateway.store import statuses
+from gateway.store.database import Database
+from gateway.store.database import marks as _marks
 
 # Only a message sent whole and waiting for its receipts is settled by them, or expired
 # when they never come: a queued message with some parts out is still being sent.
@@ -226,7 +229,7 @@ def settle(
     db.executemany(
         "UPDATE messages SET state = ?, reason = ?, updated_at = ? WHERE id = ?", settled
     )
-    db.executemany("INSERT INTO status_out (agency, payload) VALUES (?, ?)", payloads)
+    statuses.insert(db, payloads)
 
 
 def expire_unreceipted(
@@ -243,8 +246,8 @@ def expire_unreceipted(
         f"UPDATE messages SET state = '{EXPIRED.value}', reason = ?, updated_at = ? WHERE id = ?",
         [(NO_RECEIPT, now, r[0]) for r in rows],
     )
-    db.executemany(
-        "INSERT INTO status_out (agency, payload) VALUES (?, ?)",
+    statuses.insert(
+        db,
         [
             (agency, _status(ref, event_id, receipt_no, kind, phone, EXPIRED, NO_RECEIPT, seg, now))
             for _, agency, ref, event_id, receipt_no, kind, phone, seg in rows
@@ -284,5 +287,31 @@ def _status(
     )
 
 
-def _marks(items: Sequence[Any]) -> str:
-    return ",".join("?" * len(items))
+class Receipts:
+    """What the receipt tracker asks of the store."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def record_receipts(self, receipts: Sequence[ReceiptUpdate]) -> None:
+        """Apply (keys, state, error) receipts; one whose part is not known yet is kept
+        until its submit_sm_resp has been recorded (receipts can overtake responses)."""
+        batch = [r for r in receipts if r[0]]
+        if not batch:
+            return
+        await self._db.write(record_receipts, batch, self._db.clock())
+        self._db.status_added.set()
+
+    async def expire_unreceipted(self, timeout: float, *, limit: int = 1000) -> int:
+        """Messages submitted over `timeout` seconds ago with no final receipt become
+        `expired` ("no delivery receipt"), at most `limit` in one transaction; receipts
+        that have waited too long for their part are forgotten. Returns how many expired."""
+        expired = await self._db.write(_sweep, timeout, limit, self._db.clock())
+        if expired:
+            self._db.status_added.set()
+        return expired
+
+
+def _sweep(db: sqlite3.Connection, timeout: float, limit: int, now: float) -> int:
+    forget_early_receipts(db, now)
+    return expire_unreceipted(db, now - timeout, now, limit)

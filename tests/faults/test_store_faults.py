@@ -124,7 +124,7 @@ def config_for(tmp_path: Path, db: Path) -> Path:
 async def written_store(db: Path) -> Path:
     """A store of a few hundred kilobytes, written and closed by the gateway."""
     async with Store.open(db) as store:
-        await store.record_intake(
+        await store.dossiers.record_intake(
             dossiers=[
                 DossierRow(f"{n:010d}", f"{n:010d}", "SCT", "Cấp phép " * 5, None,
                            "84905123456", "Thẩm định", "processing", "2026-11-25", False,

@@ -28,6 +28,7 @@ from gateway.settings.config import AgencyConfig, Config, ScheduleConfig, defaul
 from gateway.store.batch import Batcher
 from gateway.store.store import Store
 from tests.faults.test_malformed_input import generate
+from tests.support.store_reads import db_rows
 
 FEE = "Hồ sơ {receipt_no}: lệ phí {amount} đồng, vui lòng nộp trước ngày {deadline}"
 FEE_PARAMS = {"receipt_no": "0101701234", "amount": 50000, "deadline": "30/11/2026"}
@@ -64,11 +65,11 @@ class Rig:
         self.intake = intake
 
     async def messages(self) -> dict[str, tuple[str, str | None, str | None]]:
-        rows = await self.store.fetchall("SELECT ref, state, reason, text FROM messages")
+        rows = await db_rows(self.store, "SELECT ref, state, reason, text FROM messages")
         return {ref: (state, reason, text) for ref, state, reason, text in rows}
 
     async def statuses(self) -> list[dict[str, Any]]:
-        rows = await self.store.pending_statuses(10_000)
+        rows = await self.store.statuses.pending(10_000)
         return [json.loads(payload) for _seq, _agency, payload in rows]
 
     async def rejected(self) -> dict[str, str]:
@@ -269,7 +270,7 @@ def run_burst(bad: Sequence[bytes], good: int) -> tuple[set[str], int]:
                 results = await asyncio.wait_for(
                     asyncio.gather(*(batcher.put(i) for i in items), return_exceptions=True), 10
                 )
-            rows = await store.fetchall("SELECT ref FROM messages WHERE state = 'queued'")
+            rows = await db_rows(store, "SELECT ref FROM messages WHERE state = 'queued'")
             return {r for (r,) in rows}, sum(isinstance(r, BaseException) for r in results)
 
     return asyncio.run(main())
@@ -321,7 +322,7 @@ async def test_arbitrary_jobs_over_mosquitto_are_all_acknowledged_and_good_ones_
                         await agency.publish(topic, payload, qos=1)
                 async with asyncio.timeout(30):
                     while True:
-                        rows = await store.fetchall("SELECT ref FROM messages")
+                        rows = await db_rows(store, "SELECT ref FROM messages")
                         if good <= {r for (r,) in rows} and link.unacknowledged == 0:
                             break
                         await asyncio.sleep(0.05)

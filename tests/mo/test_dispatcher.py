@@ -31,6 +31,7 @@ from gateway.smpp.sim import SimConfig, SmscSimulator, SubmitRecord
 from gateway.smpp.text import segment_count
 from gateway.store.store import Store
 from tests.smpp.conftest import eventually, session_config
+from tests.support.store_reads import db_rows
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=TZ).timestamp()
@@ -78,11 +79,11 @@ class Rig:
 
     async def no_reply(self) -> None:
         """Nothing was queued for the MO (it is committed before its resp returns)."""
-        assert await self.store.counts() == {}
+        assert await self.store.outbox.counts() == {}
         assert self.smsc.records == []
 
     async def mo_log(self) -> list[tuple[str, str | None, str]]:
-        return await self.store.fetchall("SELECT sender, keyword, outcome FROM mo_log ORDER BY id")
+        return await db_rows(self.store, "SELECT sender, keyword, outcome FROM mo_log ORDER BY id")
 
 
 def config(**mo: float) -> Config:
@@ -112,7 +113,7 @@ class running:
             SmscSimulator(SimConfig(receipt_delay=0.01))
         )
         store = await contextlib_stack.enter_async_context(Store.open(self.db))
-        tracker = await contextlib_stack.enter_async_context(Tracker(store))
+        tracker = await contextlib_stack.enter_async_context(Tracker(store.receipts))
         composer = Composer(self.cfg, clock=lambda: NOON)
         dispatcher = await contextlib_stack.enter_async_context(
             Dispatcher(store, composer, self.cfg, clock=lambda: NOON)
@@ -143,7 +144,7 @@ class running:
 
 
 async def with_dossiers(rig: Rig, *rows: DossierRow) -> None:
-    await rig.store.record_intake(dossiers=rows)
+    await rig.store.dossiers.record_intake(dossiers=rows)
 
 
 # -- MCKH --------------------------------------------------------------------------------

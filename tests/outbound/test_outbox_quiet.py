@@ -22,8 +22,11 @@ from gateway.outbound.sender import Sender
 from gateway.settings.config import RetryConfig, default_config
 from gateway.smpp.session import Session
 from gateway.smpp.sim import SimConfig, SmscSimulator
+from gateway.store.database import Database
+from gateway.store.outbox import Outbox
 from gateway.store.store import Store
 from tests.smpp.conftest import eventually, session_config
+from tests.support.store_reads import db_rows
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 QUIET = QuietHours(time(21, 0), time(7, 0))
@@ -41,8 +44,8 @@ class Clock:
         return self.now
 
 
-class CountingStore(Store):
-    """The real store, counting how often the sender asks it for due messages."""
+class CountingOutbox(Outbox):
+    """The real outbox, counting how often the sender asks it for due messages."""
 
     due_calls = 0
 
@@ -51,6 +54,14 @@ class CountingStore(Store):
     ) -> list[Queued]:
         type(self).due_calls += 1
         return await super().due(limit, exclude, max_priority=max_priority)
+
+
+class CountingStore(Store):
+    """The real store, with the counting outbox."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(database)
+        self.outbox = CountingOutbox(database)
 
 
 class QuietRig:
@@ -70,10 +81,10 @@ class QuietRig:
         message = self.composer.text(
             "SCT", ref=ref, kind="sms", to="0905123456", text="Thong bao", priority=priority
         )
-        await self.store.record_intake(messages=[message])
+        await self.store.dossiers.record_intake(messages=[message])
 
     async def state(self, ref: str) -> str:
-        ((state,),) = await self.store.fetchall("SELECT state FROM messages WHERE ref = ?", [ref])
+        ((state,),) = await db_rows(self.store, "SELECT state FROM messages WHERE ref = ?", [ref])
         return state
 
 
@@ -85,7 +96,7 @@ def window() -> int:
 @pytest.fixture
 async def quiet_rig(tmp_path: Path, window: int) -> AsyncIterator[QuietRig]:
     clock = Clock(at(22))
-    CountingStore.due_calls = 0
+    CountingOutbox.due_calls = 0
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01)) as smsc,
         CountingStore.open(tmp_path / "gateway.db", clock=clock) as store,
@@ -111,7 +122,7 @@ async def test_notice_due_at_night_waits_for_the_end_of_quiet_hours(quiet_rig):
 
     assert held == 0
     quiet_rig.clock.now = at(7, 0, day=24)
-    quiet_rig.store.queued_added.set()  # or the sender's own wake-up, at most 5 s later
+    quiet_rig.store.outbox.queued_added.set()  # or the sender's own wake-up, at most 5 s later
     await eventually(lambda: quiet_rig.smsc.stats.submits >= 1)
 
     assert await quiet_rig.state("notice") == "submitted"
@@ -136,11 +147,11 @@ async def test_sender_does_not_poll_the_store_during_quiet_hours(quiet_rig):
     for n in range(20):
         await quiet_rig.queue(f"notice-{n}")
     await asyncio.sleep(0.2)
-    before = CountingStore.due_calls
+    before = CountingOutbox.due_calls
 
     await asyncio.sleep(1.5)
 
-    assert CountingStore.due_calls - before <= 1
+    assert CountingOutbox.due_calls - before <= 1
     assert quiet_rig.smsc.stats.submits == 0
 
 

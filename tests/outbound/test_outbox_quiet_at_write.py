@@ -25,6 +25,7 @@ from gateway.store.store import Store
 from tests.outbound.test_outbox_quiet import QUIET, TZ, Clock, at
 from tests.smpp.conftest import eventually, session_config
 from tests.support.scripted_smsc import Conn, Smsc
+from tests.support.store_reads import db_rows
 
 
 @dataclass
@@ -39,11 +40,11 @@ class Night:
         message = self.composer.text(
             "SCT", ref=ref, kind="sms", to="0905123456", text="Thong bao", priority=priority
         )
-        await self.store.record_intake(messages=[message])
+        await self.store.dossiers.record_intake(messages=[message])
 
     async def row(self, ref: str) -> tuple[str, int, float]:
-        ((state, attempts, not_before),) = await self.store.fetchall(
-            "SELECT state, attempts, not_before FROM messages WHERE ref = ?", [ref]
+        ((state, attempts, not_before),) = await db_rows(
+            self.store, "SELECT state, attempts, not_before FROM messages WHERE ref = ?", [ref]
         )
         return state, attempts, not_before
 

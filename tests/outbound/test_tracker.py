@@ -19,12 +19,14 @@ TIMEOUT = 1.0  # receipt_timeout: a sweep every 0.1 s
 
 async def old_submitted(store: Store) -> None:
     composer = Composer(default_config(), clock=lambda: NOON)
-    await store.record_intake(
+    await store.dossiers.record_intake(
         messages=[composer.text("SCT", ref="r", kind="sms", to="0905123456", text="x")]
     )
-    (queued,) = await store.due(10)
+    (queued,) = await store.outbox.due(10)
     part = PartResult(queued.id, 1, "1", frozenset({"n:1"}))
-    await store.record_outcomes([Outcome(queued, "submitted", 1, NOON, segments=1, parts=[part])])
+    await store.outbox.record_outcomes(
+        [Outcome(queued, "submitted", 1, NOON, segments=1, parts=[part])]
+    )
 
 
 def test_sweep_interval_is_a_tenth_of_the_timeout_within_bounds():
@@ -38,13 +40,15 @@ async def test_sweep_expires_nothing_while_unbound_and_expires_once_bound(tmp_pa
     async with Store.open(tmp_path / "g.db", clock=lambda: now) as store:
         await old_submitted(store)
         now += 10 * TIMEOUT
-        sweep = asyncio.create_task(expire_unreceipted(store, TIMEOUT, receiving=lambda: bound))
+        sweep = asyncio.create_task(
+            expire_unreceipted(store.receipts, TIMEOUT, receiving=lambda: bound)
+        )
         try:
             await asyncio.sleep(5 * sweep_interval(TIMEOUT))
-            unbound = await store.counts()
+            unbound = await store.outbox.counts()
             bound = True
             async with asyncio.timeout(5):
-                while await store.counts() != {"expired": 1}:
+                while await store.outbox.counts() != {"expired": 1}:
                     await asyncio.sleep(0.01)
         finally:
             sweep.cancel()
