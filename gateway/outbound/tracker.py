@@ -27,20 +27,23 @@ log = structlog.get_logger("gateway.outbound.tracker")
 SWEEP_MIN = 0.1
 SWEEP_MAX = 60.0
 
-# Receipt state → part state. Not-yet-final states (ENROUTE, ACCEPTD, UNKNOWN) are kept
-# on the part but settle nothing.
-PART_STATES: Mapping[ReceiptState, PartState] = MappingProxyType(
+# A final receipt state → the part's final state. Every receipt state that is not final
+# (`ReceiptState.final`: ENROUTE, ACCEPTD, UNKNOWN) is kept on the part as ENROUTE, and
+# settles nothing.
+FINAL_PART_STATES: Mapping[ReceiptState, PartState] = MappingProxyType(
     {
         ReceiptState.DELIVERED: PartState.DELIVERED,
         ReceiptState.UNDELIVERABLE: PartState.UNDELIVERABLE,
         ReceiptState.EXPIRED: PartState.EXPIRED,
         ReceiptState.REJECTED: PartState.FAILED,
         ReceiptState.DELETED: PartState.FAILED,
-        ReceiptState.ENROUTE: PartState.ENROUTE,
-        ReceiptState.ACCEPTED: PartState.ENROUTE,
-        ReceiptState.UNKNOWN: PartState.ENROUTE,
     }
 )
+
+
+def part_state(state: ReceiptState) -> PartState:
+    """The part state a receipt of `state` gives its part."""
+    return FINAL_PART_STATES[state] if state.final else PartState.ENROUTE
 
 
 class Tracker:
@@ -59,7 +62,7 @@ class Tracker:
         await self._batcher.__aexit__(*exc)
 
     async def record(self, receipt: Receipt) -> None:
-        state = PART_STATES[receipt.state]
+        state = part_state(receipt.state)
         error = None if state is PartState.DELIVERED else _reason(receipt)
         await self._batcher.put(
             ReceiptUpdate(message_id_keys(receipt.message_id), state.value, error)

@@ -6,10 +6,14 @@ import asyncio
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from gateway.compose.composer import Composer
 from gateway.domain.message import Outcome, PartResult
-from gateway.outbound.tracker import expire_unreceipted, sweep_interval
+from gateway.domain.states import PartState
+from gateway.outbound.tracker import expire_unreceipted, part_state, sweep_interval
 from gateway.settings.config import default_config
+from gateway.smpp.receipt import ReceiptState
 from gateway.store.store import Store
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -55,3 +59,21 @@ async def test_sweep_expires_nothing_while_unbound_and_expires_once_bound(tmp_pa
             await asyncio.gather(sweep, return_exceptions=True)
 
     assert unbound == {"submitted": 1}
+
+
+@pytest.mark.parametrize("state", [s for s in ReceiptState if not s.final])
+def test_a_receipt_that_is_not_final_keeps_its_part_enroute(state):
+    assert part_state(state) is PartState.ENROUTE
+
+
+@pytest.mark.parametrize("state", [s for s in ReceiptState if s.final])
+def test_a_final_receipt_gives_its_part_a_final_state(state):
+    assert part_state(state).is_final
+
+
+def test_rejected_and_deleted_receipts_fail_their_part():
+    assert part_state(ReceiptState.REJECTED) is PartState.FAILED
+    assert part_state(ReceiptState.DELETED) is PartState.FAILED
+    assert part_state(ReceiptState.DELIVERED) is PartState.DELIVERED
+    assert part_state(ReceiptState.UNDELIVERABLE) is PartState.UNDELIVERABLE
+    assert part_state(ReceiptState.EXPIRED) is PartState.EXPIRED
