@@ -17,7 +17,8 @@ Four rules live here, each once:
   `smpp.receipt_timeout` becomes `expired`, "no delivery receipt", and says so on its
   status topic (`expire_unreceipted`, an indexed query run by a periodic sweep).
 
-Every function runs inside the caller's transaction, in the store's thread.
+Every function runs inside the caller's transaction, in the store's thread; `Receipts`,
+at the end, is the repository the tracker calls.
 """
 
 from __future__ import annotations

@@ -13,12 +13,14 @@ import pytest
 
 from gateway.compose.composer import Composer
 from gateway.domain.message import Outcome, PartResult
-from gateway.domain.states import PartState
+from gateway.domain.states import MessageState, PartState
 from gateway.settings.config import default_config
 from gateway.smpp.receipt import message_id_keys
 from gateway.store.receipts import (
+    AWAITING_RECEIPT,
     CANDIDATES,
     EARLY_RECEIPT_TTL,
+    EXPIRED,
     NO_RECEIPT,
     SUBMITTED_BEFORE,
 )
@@ -367,3 +369,9 @@ async def test_early_hex_receipts_each_settle_their_own_message(store, clock):
         "delivered",
         "undeliverable",
     )
+
+
+def test_receipts_settle_and_expire_only_as_the_transition_table_allows():
+    assert AWAITING_RECEIPT is MessageState.SUBMITTED
+    assert AWAITING_RECEIPT.may_become(EXPIRED)
+    assert f"state = '{AWAITING_RECEIPT}'" in SUBMITTED_BEFORE  # the partial index's literal
