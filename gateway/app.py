@@ -105,7 +105,7 @@ class Gateway:
                 )
                 self.admin_port = admin.port
             store = await stack.enter_async_context(Store.open(config.store.path))
-            tracker = await stack.enter_async_context(Tracker(store))
+            tracker = await stack.enter_async_context(Tracker(store.receipts))
             dispatcher = await stack.enter_async_context(Dispatcher(store, composer, config))
 
             async def on_deliver(item: Inbound) -> None:
@@ -125,14 +125,14 @@ class Gateway:
             observed = Observed(
                 session,
                 link,
-                store,
+                store.outbox,
                 receipts=tracker.by_state,
                 mo=dispatcher.outcomes,
                 repeated_ids=intake.repeats.counts,
             )
             if admin is not None:
                 admin.observe(observed)
-            apologies = Apologies(store, composer, config)
+            apologies = Apologies(store.apologies, composer, config)
             self._reconfigurable = [composer, intake, dispatcher, apologies]
             quiet = config.schedule.quiet_hours
             sender = Sender(
@@ -150,11 +150,11 @@ class Gateway:
                 _supervised("sender", sender.run),
                 _supervised("publisher", lambda: publish_statuses(store, link, prefix, config.tz)),
                 _supervised("apology", apologies.run),
-                _supervised("retention", lambda: purge_daily(store, config.store)),
+                _supervised("retention", lambda: purge_daily(store.retention, config.store)),
                 _supervised(
                     "receipt_expiry",
                     lambda: expire_unreceipted(
-                        store, config.smpp.receipt_timeout, receiving=lambda: session.bound
+                        store.receipts, config.smpp.receipt_timeout, receiving=lambda: session.bound
                     ),
                 ),
                 _supervised("heartbeat", lambda: self._heartbeat(observed)),

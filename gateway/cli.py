@@ -253,7 +253,7 @@ async def _report(config: Config, args: argparse.Namespace) -> str:
     from gateway.store.store import Store
 
     async with Store.open(config.store.path, readonly=True) as store:
-        rows = await report.build(store, config.tz, args.start, args.end, args.by)
+        rows = await report.build(store.reporting, config.tz, args.start, args.end, args.by)
     return report.render(rows, args.format)
 
 

@@ -28,6 +28,7 @@ import aiomqtt
 from aiomqtt import ProtocolVersion
 
 from gateway.app import Gateway
+from gateway.domain.states import FINAL_STATES
 from gateway.phone.numbers import mask_phone
 from gateway.settings.config import (
     AdminConfig,
@@ -253,11 +254,8 @@ async def _wait(condition: Any, timeout: float) -> None:
                 await asyncio.sleep(0.1)
 
 
-FINAL = {"delivered", "undeliverable", "expired", "failed", "rejected", "skipped"}
-
-
 def _finished(statuses: list[dict[str, Any]]) -> int:
-    return len({s["id"] for s in statuses if s["state"] in FINAL})
+    return len({s["id"] for s in statuses if s["state"] in FINAL_STATES})
 
 
 def _replies(smsc: SmscSimulator) -> int:
@@ -285,7 +283,7 @@ async def _store_counts(config: Config) -> dict[str, int]:
     from gateway.store.store import Store
 
     async with Store.open(config.store.path) as store:
-        return await store.counts()
+        return await store.outbox.counts()
 
 
 def _summary(
@@ -294,7 +292,7 @@ def _summary(
     final = {
         s["id"]: s["state"]
         for s in statuses
-        if s["state"] in FINAL and not s["id"].startswith("mo:")
+        if s["state"] in FINAL_STATES and not s["id"].startswith("mo:")
     }
     expected = {f"{p['event_id']}": state for _, p, state in SAMPLES}
     ok = True

@@ -20,9 +20,10 @@ from datetime import UTC, date, datetime
 import structlog
 
 from gateway.calendar.workdays import QuietHours, WorkCalendar
-from gateway.compose.composer import Composer, Priority
+from gateway.compose.composer import Composer
+from gateway.domain.message import NewMessage, Priority
 from gateway.settings.config import Config
-from gateway.store.store import NewMessage, Store
+from gateway.store.apologies import ApologyRuns
 
 log = structlog.get_logger("gateway.compose.apology")
 
@@ -44,14 +45,14 @@ def covered_span(dates: tuple[date, ...]) -> str:
 class Apologies:
     def __init__(
         self,
-        store: Store,
+        runs: ApologyRuns,
         composer: Composer,
         config: Config,
         *,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
-        self._store = store
+        self._runs = runs
         self._composer = composer
         self._config = config
         self._clock = clock
@@ -87,7 +88,7 @@ class Apologies:
         messages: list[NewMessage] = []
         n = 0
         for due in covers:
-            for dossier in await self._store.open_dossiers_due(due.isoformat()):
+            for dossier in await self._runs.open_dossiers_due(due.isoformat()):
                 n += 1
                 if n % YIELD_EVERY == 0:
                     # Composing 100,000 texts takes seconds; meanwhile MO replies, receipts
@@ -106,7 +107,7 @@ class Apologies:
                     )
                 )
         span = covered_span(covers)
-        queued = await self._store.record_apology_run(day.isoformat(), span, messages)
+        queued = await self._runs.record_apology_run(day.isoformat(), span, messages)
         log.info(
             "apology_run",
             day=day.isoformat(),
@@ -121,7 +122,7 @@ class Apologies:
         cfg = self._config
         owed = self._calendar.missed_runs(self._now(), cfg.schedule.apology_at, cfg.tz, self._quiet)
         for day in owed:
-            if not await self._store.apology_ran(day.isoformat()):
+            if not await self._runs.apology_ran(day.isoformat()):
                 log.warning("apology_run_missed_catching_up", day=day.isoformat())
                 await self.run_day(day)
 
@@ -136,7 +137,7 @@ class Apologies:
             if not await self._wait_until(at):
                 continue  # the calendar changed: look again
             day = at.astimezone(cfg.tz).date()
-            if not await self._store.apology_ran(day.isoformat()):
+            if not await self._runs.apology_ran(day.isoformat()):
                 await self.run_day(day)
 
     async def _wait_until(self, at: datetime) -> bool:

@@ -11,14 +11,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from enum import IntEnum
 
 from gateway.calendar.workdays import QuietHours
-from gateway.domain.notices import TemplateError, format_date, render, template_for
+from gateway.compose.templates import format_date, render, template_for
+from gateway.domain.dossier import DossierRow
+from gateway.domain.message import NewMessage, Priority
+from gateway.domain.notice import TemplateError
+from gateway.domain.states import MessageState
 from gateway.phone.numbers import PhoneError, normalise_phone
 from gateway.settings.config import AgencyConfig, Config
 from gateway.smpp.text import MAX_PARTS, Encoding, ReferenceAllocator
-from gateway.store.store import DossierRow, NewMessage
 
 # How a refusal for want of a usable phone (none, landline, impossible) begins its reason.
 PHONE_REFUSED = "phone: "
@@ -27,15 +29,9 @@ PHONE_REFUSED = "phone: "
 def refused_for_phone(message: NewMessage) -> bool:
     """Whether `message` was refused only for its number: a notice that a later event of
     the same status with a good number must still send (SPEC, "The MQTT contract")."""
-    return message.state == "rejected" and (message.reason or "").startswith(PHONE_REFUSED)
-
-
-class Priority(IntEnum):
-    """Lower goes first: a citizen waiting for a reply, then notices, then apologies."""
-
-    MO_REPLY = 0
-    NOTICE = 1
-    APOLOGY = 2
+    return message.state is MessageState.REJECTED and (message.reason or "").startswith(
+        PHONE_REFUSED
+    )
 
 
 class Composer:
@@ -84,7 +80,7 @@ class Composer:
                 template_for(kind, agency.templates), fields, strip=agency.diacritics == "strip"
             )
         except TemplateError as exc:
-            return self._final(base, "rejected", f"template: {exc}")
+            return self._final(base, MessageState.REJECTED, f"template: {exc}")
         return self._message(base, dossier.phone, text, agency, priority)
 
     def text(
@@ -125,7 +121,7 @@ class Composer:
             "receipt_no": dossier.receipt_no,
             "procedure": dossier.procedure,
         }
-        return self._final(base, "skipped", reason)
+        return self._final(base, MessageState.SKIPPED, reason)
 
     def rejected(self, agency: str, *, ref: str, kind: str, reason: str) -> NewMessage:
         """Kept as a row (not only a status) so that a repeated job id stays answered."""
@@ -137,7 +133,7 @@ class Composer:
             "receipt_no": None,
             "procedure": None,
         }
-        return self._final(base, "rejected", reason)
+        return self._final(base, MessageState.REJECTED, reason)
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -155,14 +151,14 @@ class Composer:
         except PhoneError as exc:
             detail = str(exc).removeprefix("phone: ")
             reason = f"{PHONE_REFUSED}{exc.reason} ({detail})"
-            return self._final(base, "rejected", reason, text=text)
+            return self._final(base, MessageState.REJECTED, reason, text=text)
         segments = self._encoding.segments(text)
         if segments > MAX_PARTS:
             # Refused here, where the sender of the job hears why, not by the encoder in
             # the sender long after the job was acknowledged.
             return self._final(
                 base,
-                "rejected",
+                MessageState.REJECTED,
                 f"text: needs {segments} SMS parts; concatenation allows at most {MAX_PARTS}",
             )
         now = self._clock()
@@ -174,7 +170,7 @@ class Composer:
             **base,
             source=source or self._config.smpp.source_addr,
             priority=int(priority),
-            state="queued",
+            state=MessageState.QUEUED,
             not_before=not_before,
             expires_at=not_before + self._config.retry.ttl,
             phone=phone,
@@ -183,7 +179,9 @@ class Composer:
             concat_ref=self._refs.next(phone),
         )
 
-    def _final(self, base: dict, state: str, reason: str, text: str | None = None) -> NewMessage:
+    def _final(
+        self, base: dict, state: MessageState, reason: str, text: str | None = None
+    ) -> NewMessage:
         now = self._clock()
         return NewMessage(
             **base,

@@ -17,12 +17,37 @@ same agency's dossier (it may keep that dossier's phone, never borrow another's)
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from gateway.domain.notices import FINISHED_STATUSES, STATUS_TRIGGERS
-from gateway.intake.payloads import DossierEvent
-from gateway.store.store import DossierKey, DossierRow
+from gateway.domain.dossier import FINISHED_STATUSES, STATUS_TRIGGERS, DossierKey, DossierRow
+
+
+class DossierEvent(Protocol):
+    """What the mirror reads of a dossier event (intake's checked and typed payload):
+    the domain states the fields it needs and imports nothing from intake."""
+
+    @property
+    def receipt_no(self) -> str: ...
+    @property
+    def agency(self) -> str: ...
+    @property
+    def procedure(self) -> str: ...
+    @property
+    def procedure_code(self) -> str | None: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def step(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def due_date(self) -> date | None: ...
+    @property
+    def same_day(self) -> bool: ...
+    @property
+    def occurred_at(self) -> datetime: ...
 
 
 def receipt_key(receipt_no: str) -> str:

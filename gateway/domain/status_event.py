@@ -1,26 +1,22 @@
-"""The status event published on `{prefix}/{agency}/status`: one shape, phone masked."""
+"""The status event published on `{prefix}/{agency}/status`: one shape, phone masked.
+
+`status_event` is the one builder of the payload, and `encode` its one serialisation:
+intake's rejections, the store's new, sent, settled and expired messages all go through
+them, so a status looks the same whoever wrote it.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from gateway.domain.states import MessageState
 from gateway.phone.numbers import mask_phone
 
-STATES = frozenset(
-    {
-        "queued",
-        "rejected",
-        "skipped",
-        "submitted",
-        "delivered",
-        "undeliverable",
-        "expired",
-        "failed",
-    }
-)
+STATES = frozenset(s.value for s in MessageState)
 _TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
@@ -46,11 +42,44 @@ def status_event(
         "receipt_no": receipt_no,
         "kind": kind,
         "to": mask_phone(phone) if phone else None,
-        "state": state,
+        "state": MessageState(state).value,
         "reason": reason,
         "segments": segments,
         "at": datetime.fromtimestamp(at, UTC).astimezone(tz).isoformat(timespec="seconds"),
     }
+
+
+def encode(event: Mapping[str, Any]) -> str:
+    """A status as stored in the outbox and published: compact JSON, text as written."""
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+
+
+def status_payload(
+    *,
+    ref: str | None,
+    event_id: str | None,
+    receipt_no: str | None,
+    kind: str | None,
+    phone: str | None,
+    state: str,
+    reason: str | None,
+    segments: int,
+    at: float,
+) -> str:
+    """`status_event`, encoded: what the store writes into its status outbox."""
+    return encode(
+        status_event(
+            ref=ref,
+            event_id=event_id,
+            receipt_no=receipt_no,
+            kind=kind,
+            phone=phone,
+            state=state,
+            reason=reason,
+            segments=segments,
+            at=at,
+        )
+    )
 
 
 def localised(payload: str, tz: tzinfo) -> str:
@@ -64,4 +93,4 @@ def localised(payload: str, tz: tzinfo) -> str:
     if moved == at:
         return payload
     event["at"] = moved
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+    return encode(event)

@@ -23,16 +23,18 @@ from typing import Any
 import structlog
 
 from gateway.compose.composer import Composer, refused_for_phone
-from gateway.domain.mirror import apply_event, dossier_key, notice_decided
-from gateway.domain.notices import (
+from gateway.compose.templates import (
     FILLED_FOR_JOBS,
-    TemplateError,
     job_template,
     names_notice_kind,
     notice_job_fields,
     render,
-    template_fields,
 )
+from gateway.domain.dossier import DossierKey, DossierRow
+from gateway.domain.message import NewMessage
+from gateway.domain.mirror import apply_event, dossier_key, notice_decided
+from gateway.domain.notice import TemplateError, template_fields
+from gateway.domain.states import MessageState
 from gateway.domain.status_event import status_event
 from gateway.intake.payloads import (
     MAX_ID,
@@ -48,7 +50,7 @@ from gateway.intake.repeats import Repeats, digest
 from gateway.mqtt.link import MqttLink
 from gateway.settings.config import Config
 from gateway.store.batch import Batcher
-from gateway.store.store import DossierKey, DossierRow, NewMessage, Store
+from gateway.store.store import Store
 
 log = structlog.get_logger("gateway.intake.consumer")
 
@@ -108,7 +110,7 @@ class Intake:
         parsed = [self._parse_safely(item) for item in batch]
         effects = await self._decide(parsed)
         try:
-            await self._store.record_intake(**effects.as_kwargs())
+            await self._store.dossiers.record_intake(**effects.as_kwargs())
         except STORE_UNAVAILABLE:
             raise
         except Exception as exc:
@@ -118,14 +120,16 @@ class Intake:
                     await self.process([item])
                 return
             refused = _unexpected(parsed[0], batch[0], exc)
-            await self._store.record_intake(statuses=[_rejection_status(refused, self._config)])
+            await self._store.dossiers.record_intake(
+                statuses=[_rejection_status(refused, self._config)]
+            )
 
     async def _decide(self, parsed: Sequence[Parsed]) -> _Effects:
         events = [p for p in parsed if isinstance(p, DossierEvent)]
         jobs = [p for p in parsed if isinstance(p, SmsJob)]
-        seen = await self._store.event_digests([(e.agency, e.event_id) for e in events])
-        held = await self._store.dossiers(list({dossier_key(e) for e in events}))
-        refs = await self._store.ref_digests([(j.agency, j.id) for j in jobs])
+        seen = await self._store.dossiers.event_digests([(e.agency, e.event_id) for e in events])
+        held = await self._store.dossiers.dossiers(list({dossier_key(e) for e in events}))
+        refs = await self._store.outbox.ref_digests([(j.agency, j.id) for j in jobs])
 
         effects = _Effects()
         for item in parsed:
@@ -304,7 +308,7 @@ def _rejection_status(rej: Rejection, config: Config) -> tuple[str, dict[str, An
         receipt_no=rej.receipt_no,
         kind=rej.kind,
         phone=None,
-        state="rejected",
+        state=MessageState.REJECTED,
         reason=rej.reason,
         segments=0,
         at=time.time(),

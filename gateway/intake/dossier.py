@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from gateway.domain.notices import parse_status
+from gateway.domain.dossier import parse_status
 from gateway.intake import fields as f
 from gateway.intake.decoding import decode
 from gateway.intake.fields import Invalid, Rejection, fail, shown, type_name

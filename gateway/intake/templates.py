@@ -16,7 +16,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from gateway.domain.notices import MAX_PLACEHOLDER, placeholder_name
+from gateway.domain.notice import MAX_PLACEHOLDER, placeholder_name
 from gateway.intake.fields import Invalid, check_text, fail, required, shown, type_name
 
 MAX_TEMPLATE = 64

@@ -22,7 +22,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Protocol
 
-from gateway.domain.notices import format_date
+from gateway.compose.templates import format_date
 from gateway.mo.text import receipt_numbers
 from gateway.phone.numbers import is_phone_number
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
+from gateway.compose.templates import render, template_for
+from gateway.domain.dossier import FINISHED_STATUSES, DossierRow
 from gateway.domain.mirror import receipt_key
-from gateway.domain.notices import FINISHED_STATUSES, render, template_for, timeliness
+from gateway.domain.timeliness import timeliness
 from gateway.mo.api import Dossier, Service
 from gateway.settings.config import Config
 from gateway.smpp.text import Encoding
-from gateway.store.store import DossierRow
 
 
 class DossierSource(Protocol):

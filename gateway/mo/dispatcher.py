@@ -25,7 +25,8 @@ from datetime import datetime
 
 import structlog
 
-from gateway.compose.composer import Composer, Priority
+from gateway.compose.composer import Composer
+from gateway.domain.message import MoRecord, NewMessage, Priority
 from gateway.mo.api import Reply, Request
 from gateway.mo.context import MoContext
 from gateway.mo.guard import MoGuard
@@ -35,7 +36,7 @@ from gateway.mo.text import parse_mo
 from gateway.phone.numbers import PhoneError, mask_phone, normalise_phone
 from gateway.settings.config import Config
 from gateway.store.batch import Batcher
-from gateway.store.store import MoRecord, NewMessage, Store
+from gateway.store.store import Store
 
 __all__ = ["Dispatcher", "HandlerError", "load_handlers"]
 
@@ -67,13 +68,13 @@ class Dispatcher:
             duplicate_window=config.mo.duplicate_window,
         )
         self._writer: Batcher[tuple[MoRecord, NewMessage | None]] = Batcher(
-            self._store.record_mos, max_wait=0.0
+            self._store.mo_log.record_mos, max_wait=0.0
         )
         self.outcomes: Counter[tuple[str, str]] = Counter()  # (keyword or "-", outcome)
 
     async def __aenter__(self) -> Dispatcher:
         since = self._clock() - max(self._config.mo.rate_window, self._config.mo.duplicate_window)
-        self._guard.prime(await self._store.recent_mos(since))
+        self._guard.prime(await self._store.mo_log.recent_mos(since))
         await self._writer.__aenter__()
         return self
 
@@ -134,7 +135,7 @@ class Dispatcher:
             return "not_understood", self._reply(Reply(text), phone, shortcode, ref)
         handler = self._handlers[keyword]
         context = MoContext(
-            dossiers=self._store,
+            dossiers=self._store.dossiers,
             config=self._config,
             today=datetime.fromtimestamp(now, self._config.tz).date(),
             services=self._handlers.services(),

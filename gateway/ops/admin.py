@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from gateway.domain.states import MessageState
 from gateway.smpp.session import SessionStats
 from gateway.web import LocalServer, json_response
 
@@ -150,8 +151,8 @@ class Observed:
         return Snapshot(
             smsc_bound=self.smpp.bound,
             broker_connected=self.broker.connected,
-            queued=messages.get("queued", 0),
-            awaiting_receipt=messages.get("submitted", 0),
+            queued=messages.get(MessageState.QUEUED, 0),
+            awaiting_receipt=messages.get(MessageState.SUBMITTED, 0),
             oldest_queued_age=None if oldest is None else max(0.0, self._clock() - oldest),
             window_in_use=self.smpp.window_in_use,
             messages=messages,

@@ -18,16 +18,18 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from gateway.store.store import Store
+from gateway.domain.states import MessageState
+from gateway.store.reporting import Reporting
 
 By = Literal["agency", "procedure", "day"]
 Format = Literal["table", "csv", "json"]
 
-NOT_DELIVERED = ("undeliverable", "expired", "failed")
+_S = MessageState
+NOT_DELIVERED = frozenset({_S.UNDELIVERABLE, _S.EXPIRED, _S.FAILED})
 # The MO outcome of a reply a lookup handler gave (dispatcher: not "help", "not_understood").
 LOOKUP_ANSWERED = "answered"
 # States in which the message's segments went to the SMSC (and are billed).
-SENT = ("submitted", "delivered", "undeliverable", "expired")
+SENT = frozenset({_S.SUBMITTED, _S.DELIVERED, _S.UNDELIVERABLE, _S.EXPIRED})
 
 
 @dataclass(slots=True)
@@ -56,17 +58,13 @@ class Row:
         }
 
 
-async def build(store: Store, tz: ZoneInfo, start: date, end: date, by: By) -> list[Row]:
+async def build(reporting: Reporting, tz: ZoneInfo, start: date, end: date, by: By) -> list[Row]:
     since = datetime.combine(start, time(), tz).timestamp()
     until = datetime.combine(end + timedelta(days=1), time(), tz).timestamp()
     rows: dict[str, Row] = {}
-    for agency, procedure, kind, state, reason, segments, created, mo in await store.fetchall(
-        """SELECT m.agency, m.procedure, m.kind, m.state, m.reason, m.segments, m.created_at,
-                  mo_log.outcome
-           FROM messages AS m LEFT JOIN mo_log ON mo_log.reply_ref = m.ref
-           WHERE m.created_at >= ? AND m.created_at < ?""",
-        [since, until],
-    ):
+    for message in await reporting.messages_created(since, until):
+        agency, procedure, kind, raw_state, reason, segments, created, mo = message
+        state = MessageState(raw_state)
         if by == "agency":
             key = agency or "-"
         elif by == "procedure":
@@ -77,13 +75,13 @@ async def build(store: Store, tz: ZoneInfo, start: date, end: date, by: By) -> l
         if kind == "mo_reply":
             if mo == LOOKUP_ANSWERED:
                 row.lookups_answered += 1
-        elif state == "rejected":
+        elif state is MessageState.REJECTED:
             row.rejected[_reason(reason)] += 1
-        elif state == "skipped":
+        elif state is MessageState.SKIPPED:
             row.skipped += 1
         else:
             row.queued += 1
-            if state == "delivered":
+            if state is MessageState.DELIVERED:
                 row.delivered += 1
             elif state in NOT_DELIVERED:
                 row.not_delivered[_reason(reason)] += 1

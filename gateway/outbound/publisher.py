@@ -120,13 +120,13 @@ async def publish_statuses(
         while True:
             if progress.acked > deleted:
                 deleted = progress.acked
-                await store.statuses_published(deleted)
-            store.status_added.clear()
-            rows = await store.pending_statuses(PUBLISH_CONCURRENCY, after=after)
+                await store.statuses.published(deleted)
+            store.statuses.added.clear()
+            rows = await store.statuses.pending(PUBLISH_CONCURRENCY, after=after)
             if not rows:
                 with contextlib.suppress(TimeoutError):
                     wait = 0.05 if progress.waiting else 5.0
-                    await asyncio.wait_for(store.status_added.wait(), wait)
+                    await asyncio.wait_for(store.statuses.added.wait(), wait)
                 continue
             for seq, agency, payload in rows:
                 await room.acquire()

@@ -37,7 +37,8 @@ import structlog
 
 from gateway.backoff import Backoff
 from gateway.calendar.workdays import QuietHours
-from gateway.compose.composer import Priority
+from gateway.domain.message import Outcome, PartResult, Priority, Queued
+from gateway.domain.states import MessageState
 from gateway.settings.config import RetryConfig
 from gateway.smpp.errors import ConnectError, Expired, OutcomeUnknown, StatusError, Withheld
 from gateway.smpp.outgoing import Outgoing
@@ -46,7 +47,7 @@ from gateway.smpp.receipt import message_id_keys
 from gateway.smpp.session import Session
 from gateway.smpp.text import Alphabet, Encoding
 from gateway.store.batch import Batcher
-from gateway.store.store import Outcome, PartResult, Queued, Store
+from gateway.store.store import Store
 
 log = structlog.get_logger("gateway.outbound.sender")
 
@@ -94,7 +95,7 @@ class Sender:
     async def run(self) -> None:
         """Feed the session until cancelled."""
         writer: Batcher[Outcome] = Batcher(
-            self._store.record_outcomes, max_items=self._capacity, max_wait=0.005
+            self._store.outbox.record_outcomes, max_items=self._capacity, max_wait=0.005
         )
         async with writer:
             self._writer = writer
@@ -145,9 +146,9 @@ class Sender:
         await self._wake.wait()
 
     async def _fetch_due(self) -> bool:
-        self._store.queued_added.clear()
+        self._store.outbox.queued_added.clear()
         skip = self._busy | {m.id for m in self._ready}
-        batch = await self._store.due(
+        batch = await self._store.outbox.due(
             2 * self._capacity, exclude=skip, max_priority=self._lanes_now()
         )
         skip = self._busy | {m.id for m in self._ready}  # moved on while we waited
@@ -159,13 +160,13 @@ class Sender:
         """Nothing due: wait for new work, the next retry time or the end of quiet hours."""
         now = self._clock()
         lanes = self._lanes_now()
-        next_at = await self._store.next_due_at(max_priority=lanes)
+        next_at = await self._store.outbox.next_due_at(max_priority=lanes)
         if lanes is not None:
             release = self._quiet_end(now)
             next_at = release if next_at is None else min(next_at, release)
         wait = IDLE_MAX if next_at is None else min(IDLE_MAX, max(0.0, next_at - now))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._store.queued_added.wait(), wait)
+            await asyncio.wait_for(self._store.outbox.queued_added.wait(), wait)
 
     def _quiet_now(self) -> bool:
         if self._quiet is None or self._tz is None:
@@ -214,7 +215,9 @@ class Sender:
 
     async def _attempt(self, m: Queued) -> Outcome | None:
         if self._clock() > m.expires_at:
-            return Outcome(m, "expired", m.attempts, m.expires_at, reason="ttl ended unsent")
+            return Outcome(
+                m, MessageState.EXPIRED, m.attempts, m.expires_at, reason="ttl ended unsent"
+            )
         done: list[PartResult] = []
         try:
             return await self._submit_parts(m, done)
@@ -249,7 +252,7 @@ class Sender:
                     return self._retry_later(m, done, f"smsc: {exc.name}")
                 return Outcome(
                     m,
-                    "failed",
+                    MessageState.FAILED,
                     m.attempts + 1,
                     self._clock(),
                     parts=done,
@@ -265,18 +268,30 @@ class Sender:
             except Expired:
                 # Waited (throttled, unbound) past its TTL: this part was never written.
                 return Outcome(
-                    m, "expired", m.attempts, self._clock(), parts=done, reason="ttl ended unsent"
+                    m,
+                    MessageState.EXPIRED,
+                    m.attempts,
+                    self._clock(),
+                    parts=done,
+                    reason="ttl ended unsent",
                 )
             except Withheld:
                 # Quiet hours began while it waited: back in the store, no attempt spent.
                 at = self._quiet_end(self._clock())
-                return Outcome(m, "queued", m.attempts, at, parts=done, reason="quiet hours")
+                return Outcome(
+                    m, MessageState.QUEUED, m.attempts, at, parts=done, reason="quiet hours"
+                )
             except ConnectError:
                 # Closing: nothing more was sent. Keep what was accepted, stay queued.
-                return Outcome(m, "queued", m.attempts, self._clock(), parts=done)
+                return Outcome(m, MessageState.QUEUED, m.attempts, self._clock(), parts=done)
             done.append(PartResult(m.id, seq, smsc_id, message_id_keys(smsc_id)))
         return Outcome(
-            m, "submitted", m.attempts + 1, self._clock(), parts=done, segments=outgoing.segments
+            m,
+            MessageState.SUBMITTED,
+            m.attempts + 1,
+            self._clock(),
+            parts=done,
+            segments=outgoing.segments,
         )
 
     def _retry_later(self, m: Queued, done: list[PartResult], reason: str) -> Outcome:
@@ -285,7 +300,7 @@ class Sender:
         if attempts >= self._retry.max_attempts:
             return Outcome(
                 m,
-                "failed",
+                MessageState.FAILED,
                 attempts,
                 now,
                 parts=done,
@@ -295,10 +310,10 @@ class Sender:
         if at > m.expires_at:
             return Outcome(
                 m,
-                "expired",
+                MessageState.EXPIRED,
                 attempts,
                 now,
                 parts=done,
                 reason=f"ttl ends before next retry, last: {reason}",
             )
-        return Outcome(m, "queued", attempts, at, parts=done, reason=reason)
+        return Outcome(m, MessageState.QUEUED, attempts, at, parts=done, reason=reason)

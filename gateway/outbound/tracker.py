@@ -14,10 +14,11 @@ from types import MappingProxyType
 
 import structlog
 
+from gateway.domain.message import ReceiptUpdate
+from gateway.domain.states import PartState
 from gateway.smpp.receipt import Receipt, ReceiptState, message_id_keys
 from gateway.store.batch import Batcher
-from gateway.store.receipts import EARLY_RECEIPT_TTL, PartState
-from gateway.store.store import Store
+from gateway.store.receipts import EARLY_RECEIPT_TTL, Receipts
 
 log = structlog.get_logger("gateway.outbound.tracker")
 
@@ -26,26 +27,31 @@ log = structlog.get_logger("gateway.outbound.tracker")
 SWEEP_MIN = 0.1
 SWEEP_MAX = 60.0
 
-# Receipt state → part state. Not-yet-final states (ENROUTE, ACCEPTD, UNKNOWN) are kept
-# on the part but settle nothing.
-PART_STATES: Mapping[ReceiptState, PartState] = MappingProxyType(
+# A final receipt state → the part's final state. Every receipt state that is not final
+# (`ReceiptState.final`: ENROUTE, ACCEPTD, UNKNOWN) is kept on the part as ENROUTE, and
+# settles nothing.
+FINAL_PART_STATES: Mapping[ReceiptState, PartState] = MappingProxyType(
     {
         ReceiptState.DELIVERED: PartState.DELIVERED,
         ReceiptState.UNDELIVERABLE: PartState.UNDELIVERABLE,
         ReceiptState.EXPIRED: PartState.EXPIRED,
         ReceiptState.REJECTED: PartState.FAILED,
         ReceiptState.DELETED: PartState.FAILED,
-        ReceiptState.ENROUTE: PartState.ENROUTE,
-        ReceiptState.ACCEPTED: PartState.ENROUTE,
-        ReceiptState.UNKNOWN: PartState.ENROUTE,
     }
 )
 
 
+def part_state(state: ReceiptState) -> PartState:
+    """The part state a receipt of `state` gives its part."""
+    return FINAL_PART_STATES[state] if state.final else PartState.ENROUTE
+
+
 class Tracker:
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._batcher: Batcher[tuple[frozenset[str], str, str | None]] = Batcher(self._commit)
+    """Receipts in, committed in groups to the `Receipts` repository."""
+
+    def __init__(self, receipts: Receipts) -> None:
+        self._receipts = receipts
+        self._batcher: Batcher[ReceiptUpdate] = Batcher(self._commit)
         self.by_state: Counter[str] = Counter()  # receipts stored, by receipt state
 
     async def __aenter__(self) -> Tracker:
@@ -56,13 +62,15 @@ class Tracker:
         await self._batcher.__aexit__(*exc)
 
     async def record(self, receipt: Receipt) -> None:
-        state = PART_STATES[receipt.state]
+        state = part_state(receipt.state)
         error = None if state is PartState.DELIVERED else _reason(receipt)
-        await self._batcher.put((message_id_keys(receipt.message_id), state.value, error))
+        await self._batcher.put(
+            ReceiptUpdate(message_id_keys(receipt.message_id), state.value, error)
+        )
         self.by_state[receipt.state.value] += 1
 
-    async def _commit(self, items: Sequence[tuple[frozenset[str], str, str | None]]) -> None:
-        await self._store.record_receipts(items)
+    async def _commit(self, items: Sequence[ReceiptUpdate]) -> None:
+        await self._receipts.record_receipts(items)
 
 
 def _reason(receipt: Receipt) -> str:
@@ -77,7 +85,7 @@ def sweep_interval(receipt_timeout: float) -> float:
 
 
 async def expire_unreceipted(
-    store: Store, receipt_timeout: float, *, receiving: Callable[[], bool] = lambda: True
+    receipts: Receipts, receipt_timeout: float, *, receiving: Callable[[], bool] = lambda: True
 ) -> None:
     """Until cancelled: messages submitted `receipt_timeout` seconds ago without a final
     receipt become `expired` ("no delivery receipt"), receipts that matched nothing for
@@ -93,6 +101,6 @@ async def expire_unreceipted(
         await asyncio.sleep(interval)
         now_receiving = receiving()
         if now_receiving and was_receiving:
-            while expired := await store.expire_unreceipted(receipt_timeout):
+            while expired := await receipts.expire_unreceipted(receipt_timeout):
                 log.warning("receipts_never_came", expired=expired, timeout=receipt_timeout)
         was_receiving = now_receiving

@@ -3,7 +3,7 @@
 Four rules live here, each once:
 
 - **More final wins, and the first final answer stays.** A part's state only moves
-  towards the final (`PartState.outranked_by`): a late ENROUTE never undoes DELIVRD, and
+  towards the final (`domain.states.PART_FOLLOWS`): a late ENROUTE never undoes DELIVRD, and
   of ACCEPTD, DELIVRD, UNDELIV for one id the DELIVRD stands, whether they came after the
   submit outcome was committed or overtook it.
 - **One receipt, the best candidate.** A receipt's id can match several parts (a hex
@@ -17,23 +17,28 @@ Four rules live here, each once:
   `smpp.receipt_timeout` becomes `expired`, "no delivery receipt", and says so on its
   status topic (`expire_unreceipted`, an indexed query run by a periodic sweep).
 
-Every function runs inside the caller's transaction, in the store's thread.
+Every function runs inside the caller's transaction, in the store's thread; `Receipts`,
+at the end, is the repository the tracker calls.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Mapping, Sequence
-from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from gateway.domain.status_event import status_event
+from gateway.domain.message import ReceiptUpdate
+from gateway.domain.states import MessageState, PartState, settled_by_parts
+from gateway.domain.status_event import status_payload
 from gateway.smpp.receipt import exact_key
+from gateway.store import statuses
+from gateway.store.database import Database
+from gateway.store.database import marks as _marks
 
-# A delivery receipt as the store applies it: the part's message-id keys, the part's new
-# state, the error to report if it fails the message.
-ReceiptUpdate = tuple[frozenset[str], str, str | None]
+# Only a message sent whole and waiting for its receipts is settled by them, or expired
+# when they never come: a queued message with some parts out is still being sent.
+AWAITING_RECEIPT = MessageState.SUBMITTED
+EXPIRED = MessageState.EXPIRED
 
 # Seconds a receipt that matches no part waits for its submit outcome to be committed.
 EARLY_RECEIPT_TTL = 600.0
@@ -42,9 +47,9 @@ NO_RECEIPT = "no delivery receipt"
 
 # The sweep's query, held to the partial index messages_submitted: without the hint the
 # planner may take messages_state (state, created_at) and read every submitted message.
-SUBMITTED_BEFORE = """SELECT id, agency, ref, event_id, receipt_no, kind, phone, segments
+SUBMITTED_BEFORE = f"""SELECT id, agency, ref, event_id, receipt_no, kind, phone, segments
     FROM messages INDEXED BY messages_submitted
-    WHERE state = 'submitted' AND updated_at < ?
+    WHERE state = '{AWAITING_RECEIPT.value}' AND updated_at < ?
     ORDER BY updated_at LIMIT ?"""
 
 # The parts a batch of receipts' keys find, by index: part_keys by key, then each part
@@ -54,43 +59,6 @@ CANDIDATES = """SELECT k.key, k.rowid, k.message_id, k.seq, p.state, m.updated_a
     JOIN parts p ON p.message_id = k.message_id AND p.seq = k.seq
     JOIN messages m ON m.id = k.message_id
     WHERE k.key IN ({marks})"""
-
-
-class PartState(StrEnum):
-    """What is known of one submitted part; receipts move it towards the final."""
-
-    SUBMITTED = "submitted"  # accepted by the SMSC, no receipt yet
-    ENROUTE = "enroute"  # a receipt that settles nothing (ENROUTE, ACCEPTD, UNKNOWN)
-    DELIVERED = "delivered"
-    UNDELIVERABLE = "undeliverable"
-    EXPIRED = "expired"
-    FAILED = "failed"
-
-    @property
-    def finality(self) -> int:
-        """How final: a receipt is applied unless the part already has a more final state."""
-        return _FINALITY.get(self, FINAL)
-
-    @property
-    def is_final(self) -> bool:
-        return self.finality == FINAL
-
-    def outranked_by(self, new: PartState) -> bool:
-        """True when `new` may replace this state: a not-yet-final state gives way to one
-        at least as final; a final state to nothing.
-
-        The first final answer stays because it is the one already given: the message
-        was settled on it and its status published, and a status topic does not take a
-        final state back. A second final receipt for the same id is a carrier's
-        duplicate or contradiction, and applying the same rule to receipts that overtook
-        their submit outcome makes the answer the same whichever side of the commit they
-        fell on.
-        """
-        return not self.is_final and new.finality >= self.finality
-
-
-FINAL = 2
-_FINALITY = {PartState.SUBMITTED: 0, PartState.ENROUTE: 1}
 
 
 def record_receipts(db: sqlite3.Connection, receipts: Sequence[ReceiptUpdate], now: float) -> None:
@@ -247,36 +215,22 @@ def settle(
         ids,
     ).fetchall()
     settled: list[tuple[str, str | None, float, int]] = []
-    statuses: list[tuple[str, str]] = []
+    payloads: list[tuple[str, str]] = []
     for mid, state, segments, agency, ref, event_id, receipt_no, kind, phone, states in rows:
-        if state != "submitted":
+        if MessageState(state) is not AWAITING_RECEIPT:
             continue
-        final = final_state(states.split(","), segments)
+        final = settled_by_parts([PartState(p) for p in states.split(",")], segments)
         if final is None:
             continue
-        reason = None if final == "delivered" else (errors.get(mid) or final)
-        settled.append((final, reason, now, mid))
-        statuses.append(
+        reason = None if final is MessageState.DELIVERED else (errors.get(mid) or final.value)
+        settled.append((final.value, reason, now, mid))
+        payloads.append(
             (agency, _status(ref, event_id, receipt_no, kind, phone, final, reason, segments, now))
         )
     db.executemany(
         "UPDATE messages SET state = ?, reason = ?, updated_at = ? WHERE id = ?", settled
     )
-    db.executemany("INSERT INTO status_out (agency, payload) VALUES (?, ?)", statuses)
-
-
-def final_state(part_states: Sequence[str], segments: int) -> str | None:
-    final = None
-    for bad in ("undeliverable", "expired", "failed"):
-        if bad in part_states:
-            final = bad
-    if (
-        final is None
-        and len(part_states) >= segments
-        and all(s == "delivered" for s in part_states)
-    ):
-        final = "delivered"
-    return final
+    statuses.insert(db, payloads)
 
 
 def expire_unreceipted(
@@ -290,16 +244,13 @@ def expire_unreceipted(
     """
     rows = db.execute(SUBMITTED_BEFORE, (submitted_before, limit)).fetchall()
     db.executemany(
-        "UPDATE messages SET state = 'expired', reason = ?, updated_at = ? WHERE id = ?",
+        f"UPDATE messages SET state = '{EXPIRED.value}', reason = ?, updated_at = ? WHERE id = ?",
         [(NO_RECEIPT, now, r[0]) for r in rows],
     )
-    db.executemany(
-        "INSERT INTO status_out (agency, payload) VALUES (?, ?)",
+    statuses.insert(
+        db,
         [
-            (
-                agency,
-                _status(ref, event_id, receipt_no, kind, phone, "expired", NO_RECEIPT, seg, now),
-            )
+            (agency, _status(ref, event_id, receipt_no, kind, phone, EXPIRED, NO_RECEIPT, seg, now))
             for _, agency, ref, event_id, receipt_no, kind, phone, seg in rows
         ],
     )
@@ -319,12 +270,12 @@ def _status(
     receipt_no: str | None,
     kind: str,
     phone: str | None,
-    state: str,
+    state: MessageState,
     reason: str | None,
     segments: int,
     at: float,
 ) -> str:
-    event: dict[str, Any] = status_event(
+    return status_payload(
         ref=ref,
         event_id=event_id,
         receipt_no=receipt_no,
@@ -335,8 +286,33 @@ def _status(
         segments=segments,
         at=at,
     )
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
 
 
-def _marks(items: Sequence[Any]) -> str:
-    return ",".join("?" * len(items))
+class Receipts:
+    """What the receipt tracker asks of the store."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def record_receipts(self, receipts: Sequence[ReceiptUpdate]) -> None:
+        """Apply (keys, state, error) receipts; one whose part is not known yet is kept
+        until its submit_sm_resp has been recorded (receipts can overtake responses)."""
+        batch = [r for r in receipts if r[0]]
+        if not batch:
+            return
+        await self._db.write(record_receipts, batch, self._db.clock())
+        self._db.status_added.set()
+
+    async def expire_unreceipted(self, timeout: float, *, limit: int = 1000) -> int:
+        """Messages submitted over `timeout` seconds ago with no final receipt become
+        `expired` ("no delivery receipt"), at most `limit` in one transaction; receipts
+        that have waited too long for their part are forgotten. Returns how many expired."""
+        expired = await self._db.write(_sweep, timeout, limit, self._db.clock())
+        if expired:
+            self._db.status_added.set()
+        return expired
+
+
+def _sweep(db: sqlite3.Connection, timeout: float, limit: int, now: float) -> int:
+    forget_early_receipts(db, now)
+    return expire_unreceipted(db, now - timeout, now, limit)

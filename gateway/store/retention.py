@@ -9,32 +9,75 @@ for those days as before the purge.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import structlog
 
+from gateway.domain.states import FINAL_STATES
 from gateway.settings.config import StoreConfig
-from gateway.store.store import Store
+from gateway.store.database import Database
 
 log = structlog.get_logger("gateway.store.retention")
 
 DAY = 86400.0
 
+_FINALS = ", ".join(f"'{state}'" for state in sorted(FINAL_STATES))
+
+
+class Retention:
+    """The purge, as a repository of its own: it touches every table with personal data."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def purge_personal_data(self, before: float) -> dict[str, int]:
+        """Forget numbers and texts of what ended before `before`; keep the figures."""
+        return await self._db.write(_purge, before)
+
 
 async def purge_once(
-    store: Store, retention_days: int, *, now: float | None = None
+    retention: Retention, retention_days: int, *, now: float | None = None
 ) -> dict[str, int]:
     cutoff = (time.time() if now is None else now) - retention_days * DAY
-    purged = await store.purge_personal_data(cutoff)
+    purged = await retention.purge_personal_data(cutoff)
     log.info("retention_purge", retention_days=retention_days, **purged)
     return purged
 
 
 async def purge_daily(
-    store: Store, config: StoreConfig, *, clock: Callable[[], float] = time.time
+    retention: Retention, config: StoreConfig, *, clock: Callable[[], float] = time.time
 ) -> None:
     """At start-up, then every 24 hours, until cancelled."""
     while True:
-        await purge_once(store, config.retention_days, now=clock())
+        await purge_once(retention, config.retention_days, now=clock())
         await asyncio.sleep(DAY)
+
+
+def _purge(db: sqlite3.Connection, before: float) -> dict[str, int]:
+    messages = db.execute(
+        f"""UPDATE messages SET phone = NULL, text = NULL, digest = NULL
+            WHERE updated_at < ? AND state IN ({_FINALS})
+              AND (phone IS NOT NULL OR text IS NOT NULL OR digest IS NOT NULL)""",
+        (before,),
+    ).rowcount
+    db.execute(
+        "UPDATE events SET digest = NULL WHERE received_at < ? AND digest IS NOT NULL",
+        (before,),
+    )
+    db.execute(
+        f"""DELETE FROM part_keys WHERE message_id IN
+            (SELECT id FROM messages WHERE updated_at < ? AND state IN ({_FINALS}))""",
+        (before,),
+    )
+    mos = db.execute(
+        "UPDATE mo_log SET sender = '', text = '' WHERE at < ? AND sender != ''", (before,)
+    ).rowcount
+    cutoff_day = datetime.fromtimestamp(before, UTC).isoformat()
+    dossiers = db.execute(
+        "UPDATE dossiers SET phone = NULL WHERE occurred_at < ? AND phone IS NOT NULL",
+        (cutoff_day,),
+    ).rowcount
+    return {"messages": messages, "mo": mos, "dossiers": dossiers}

@@ -13,8 +13,10 @@ import pytest
 
 from gateway.compose.apology import YIELD_EVERY, Apologies
 from gateway.compose.composer import Composer
+from gateway.domain.dossier import DossierRow
 from gateway.settings.config import Config, default_config
-from gateway.store.store import DossierRow, Store
+from gateway.store.store import Store
+from tests.support.store_reads import db_rows
 from tests.support.wait import eventually
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -53,19 +55,19 @@ async def setup(tmp_path):
     clock = Clock(datetime(2026, 11, 27, 17, 30, tzinfo=TZ))  # a Friday
     config = default_config()
     async with Store.open(tmp_path / "g.db", clock=clock) as store:
-        apologies = Apologies(store, Composer(config, clock=clock), config, clock=clock)
+        apologies = Apologies(store.apologies, Composer(config, clock=clock), config, clock=clock)
         yield store, apologies, clock
 
 
 async def apology_texts(store: Store) -> list[str]:
-    rows = await store.fetchall("SELECT receipt_no, text FROM messages WHERE kind = 'apology'")
+    rows = await db_rows(store, "SELECT receipt_no, text FROM messages WHERE kind = 'apology'")
     return sorted(r[0] for r in rows)
 
 
 async def test_friday_run_covers_saturday_sunday_and_monday(setup):
     """Friday 27/11 apologises for dossiers due Saturday 28/11 to Monday 30/11, not after."""
     store, apologies, _ = setup
-    await store.record_intake(
+    await store.dossiers.record_intake(
         dossiers=[
             dossier("A27", "2026-11-27"),
             dossier("A28", "2026-11-28"),
@@ -84,11 +86,13 @@ async def test_friday_run_covers_saturday_sunday_and_monday(setup):
 async def test_each_covered_dossier_is_told_its_own_due_date(setup):
     """The ref and the text carry the dossier's due date, not the run's last date."""
     store, apologies, _ = setup
-    await store.record_intake(dossiers=[dossier("D1", "2026-11-28"), dossier("D2", "2026-11-30")])
+    await store.dossiers.record_intake(
+        dossiers=[dossier("D1", "2026-11-28"), dossier("D2", "2026-11-30")]
+    )
 
     await apologies.run_day(date(2026, 11, 27))
 
-    rows = await store.fetchall("SELECT ref, text FROM messages ORDER BY ref")
+    rows = await db_rows(store, "SELECT ref, text FROM messages ORDER BY ref")
     assert [r[0] for r in rows] == ["apology:D1:2026-11-28", "apology:D2:2026-11-30"]
     assert "28/11/2026" in rows[0][1] and "30/11/2026" in rows[1][1]
 
@@ -97,7 +101,7 @@ async def test_the_run_before_tet_covers_the_whole_break(setup):
     """Friday 13/2/2026: every dossier due 14/2 to Monday 23/2 is apologised for."""
     store, apologies, _ = setup
     due = [f"2026-02-{d}" for d in range(13, 25)]
-    await store.record_intake(dossiers=[dossier(f"T{d[-2:]}", d) for d in due])
+    await store.dossiers.record_intake(dossiers=[dossier(f"T{d[-2:]}", d) for d in due])
 
     await apologies.run_day(date(2026, 2, 13))
 
@@ -109,18 +113,18 @@ async def test_the_run_is_recorded_with_the_dates_it_covered(setup):
 
     await apologies.run_day(date(2026, 11, 27))
 
-    assert await store.fetchall("SELECT run_day, due_date FROM apology_runs") == [
+    assert await db_rows(store, "SELECT run_day, due_date FROM apology_runs") == [
         ("2026-11-27", "2026-11-28..2026-11-30")
     ]
 
 
 async def test_apology_text_is_the_seed_text_with_the_due_date(setup):
     store, apologies, _ = setup
-    await store.record_intake(dossiers=[dossier("0101701234", "2026-11-30")])
+    await store.dossiers.record_intake(dossiers=[dossier("0101701234", "2026-11-30")])
 
     await apologies.run_day(date(2026, 11, 27))
 
-    (text,) = (await store.fetchall("SELECT text FROM messages"))[0]
+    (text,) = (await db_rows(store, "SELECT text FROM messages"))[0]
     assert text == (
         "Thong bao: Ho so cua quy Ong/Ba (0101701234) chua co ket qua vao ngay 30/11/2026. "
         "So Cong Thuong chan thanh xin loi. Ong/Ba vui long den nhan ket qua khi co tin nhan "
@@ -131,7 +135,7 @@ async def test_apology_text_is_the_seed_text_with_the_due_date(setup):
 @pytest.mark.parametrize("status", ["result_ready", "returned", "rejected", "withdrawn"])
 async def test_finished_dossiers_get_no_apology(setup, status):
     store, apologies, _ = setup
-    await store.record_intake(dossiers=[dossier("F1", "2026-11-30", status=status)])
+    await store.dossiers.record_intake(dossiers=[dossier("F1", "2026-11-30", status=status)])
 
     assert await apologies.run_day(date(2026, 11, 27)) == 0
 
@@ -139,7 +143,7 @@ async def test_finished_dossiers_get_no_apology(setup, status):
 async def test_a_dossier_due_on_a_holiday_gets_its_apology(setup):
     """Friday 28/8/2026 covers 29/8 to Thursday 3/9, National Day and its days included."""
     store, apologies, _ = setup
-    await store.record_intake(
+    await store.dossiers.record_intake(
         dossiers=[
             dossier("H1", "2026-09-02"),
             dossier("H2", "2026-09-03"),
@@ -154,7 +158,7 @@ async def test_a_dossier_due_on_a_holiday_gets_its_apology(setup):
 
 async def test_no_run_on_a_weekend(setup):
     store, apologies, _ = setup
-    await store.record_intake(dossiers=[dossier("W1", "2026-11-30")])
+    await store.dossiers.record_intake(dossiers=[dossier("W1", "2026-11-30")])
 
     assert await apologies.run_day(date(2026, 11, 28)) == 0
 
@@ -162,7 +166,7 @@ async def test_no_run_on_a_weekend(setup):
 async def test_each_dossier_gets_one_apology_per_due_date(setup):
     """Running the same day twice queues nothing more."""
     store, apologies, _ = setup
-    await store.record_intake(dossiers=[dossier("O1", "2026-11-30")])
+    await store.dossiers.record_intake(dossiers=[dossier("O1", "2026-11-30")])
 
     first = await apologies.run_day(date(2026, 11, 27))
     second = await apologies.run_day(date(2026, 11, 27))
@@ -174,7 +178,7 @@ async def test_two_runs_covering_one_due_date_apologise_once(setup):
     """Saturday 28/11 made a working day after Friday's run: its run covers Sunday and
     Monday again, and Monday's dossier is not told twice."""
     store, apologies, _ = setup
-    await store.record_intake(dossiers=[dossier("O1", "2026-11-30")])
+    await store.dossiers.record_intake(dossiers=[dossier("O1", "2026-11-30")])
     await apologies.run_day(date(2026, 11, 27))
     apologies.reconfigure(with_schedule(working_days=frozenset({date(2026, 11, 28)})))
 
@@ -184,15 +188,15 @@ async def test_two_runs_covering_one_due_date_apologise_once(setup):
 
 async def test_agency_without_apologies_is_left_out(setup):
     store, apologies, _ = setup
-    await store.record_intake(dossiers=[dossier("X1", "2026-11-30", agency="NOPE")])
+    await store.dossiers.record_intake(dossiers=[dossier("X1", "2026-11-30", agency="NOPE")])
 
     assert await apologies.run_day(date(2026, 11, 27)) == 0
 
 
 async def queued_at(store: Store) -> dict[str, datetime]:
     """Each apology's receipt and when it may go (quiet hours), local time."""
-    rows = await store.fetchall(
-        "SELECT receipt_no, not_before FROM messages WHERE kind = 'apology'"
+    rows = await db_rows(
+        store, "SELECT receipt_no, not_before FROM messages WHERE kind = 'apology'"
     )
     return {r[0]: datetime.fromtimestamp(r[1], TZ) for r in rows}
 
@@ -217,13 +221,13 @@ async def test_a_missed_run_is_made_up_that_evening_or_when_quiet_hours_end(
     """Down at 17:30 on Tuesday: started the same evening it goes at once, started in the
     night it goes at 07:00, and either way it covers Tuesday's due dates, not Wednesday's."""
     store, apologies, clock = setup
-    await store.record_intake(dossiers=TUESDAY_DUE)
+    await store.dossiers.record_intake(dossiers=TUESDAY_DUE)
     clock.set(started)
 
     await apologies.catch_up()
 
     assert await queued_at(store) == {"D02": goes_at}
-    assert await store.fetchall("SELECT run_day FROM apology_runs") == [("2026-12-01",)]
+    assert await db_rows(store, "SELECT run_day FROM apology_runs") == [("2026-12-01",)]
 
 
 @pytest.mark.parametrize(
@@ -234,7 +238,7 @@ async def test_a_missed_run_is_made_up_that_evening_or_when_quiet_hours_end(
 async def test_no_make_up_before_the_run_time_or_once_the_next_day_has_begun(setup, started):
     """At 17:29 the scheduler will run it; at 07:00 the citizens are on their way."""
     store, apologies, clock = setup
-    await store.record_intake(dossiers=TUESDAY_DUE)
+    await store.dossiers.record_intake(dossiers=TUESDAY_DUE)
     clock.set(started)
 
     await apologies.catch_up()
@@ -245,25 +249,27 @@ async def test_no_make_up_before_the_run_time_or_once_the_next_day_has_begun(set
 async def test_a_made_up_run_is_not_sent_again_after_another_restart_or_the_next_run(setup):
     """Made up at 23:00, restarted at 02:00, then Wednesday's 17:30 run: one apology each."""
     store, apologies, clock = setup
-    await store.record_intake(dossiers=TUESDAY_DUE)
+    await store.dossiers.record_intake(dossiers=TUESDAY_DUE)
     clock.set(datetime(2026, 12, 1, 23, 0, tzinfo=TZ))
     await apologies.catch_up()
     clock.set(datetime(2026, 12, 2, 2, 0, tzinfo=TZ))
     config = default_config()
-    restarted = Apologies(store, Composer(config, clock=clock), config, clock=clock)
+    restarted = Apologies(store.apologies, Composer(config, clock=clock), config, clock=clock)
 
     await restarted.catch_up()
     clock.set(datetime(2026, 12, 2, 17, 30, tzinfo=TZ))
     await restarted.run_day(date(2026, 12, 2))
 
-    rows = await store.fetchall("SELECT ref FROM messages ORDER BY ref")
+    rows = await db_rows(store, "SELECT ref FROM messages ORDER BY ref")
     assert rows == [("apology:D02:2026-12-02",), ("apology:D03:2026-12-03",)]
 
 
 async def test_a_saturday_night_makes_up_fridays_run_at_seven(setup):
     """Started at 02:00 on Saturday: Friday's run, Saturday to Monday, goes at 07:00."""
     store, apologies, clock = setup
-    await store.record_intake(dossiers=[dossier("S28", "2026-11-28"), dossier("S30", "2026-11-30")])
+    await store.dossiers.record_intake(
+        dossiers=[dossier("S28", "2026-11-28"), dossier("S30", "2026-11-30")]
+    )
     clock.set(datetime(2026, 11, 28, 2, 0, tzinfo=TZ))
 
     await apologies.catch_up()
@@ -275,7 +281,7 @@ async def test_a_saturday_night_makes_up_fridays_run_at_seven(setup):
 async def test_a_saturday_evening_makes_up_nothing(setup):
     """Saturday has no run, and Friday's was owed only until 07:00."""
     store, apologies, clock = setup
-    await store.record_intake(dossiers=[dossier("S30", "2026-11-30")])
+    await store.dossiers.record_intake(dossiers=[dossier("S30", "2026-11-30")])
     clock.set(datetime(2026, 11, 28, 19, 0, tzinfo=TZ))
 
     await apologies.catch_up()
@@ -286,7 +292,7 @@ async def test_a_saturday_evening_makes_up_nothing(setup):
 async def test_a_start_on_the_night_of_tet_eve_makes_up_the_whole_break(setup):
     """Down on Friday 13/2/2026 at 17:30, up at 23:00: 14/2 to 23/2 go at 07:00 on 14/2."""
     store, apologies, clock = setup
-    await store.record_intake(
+    await store.dossiers.record_intake(
         dossiers=[
             dossier("T14", "2026-02-14"),
             dossier("T17", "2026-02-17"),
@@ -303,10 +309,10 @@ async def test_a_start_on_the_night_of_tet_eve_makes_up_the_whole_break(setup):
 
 async def test_make_up_does_not_repeat_a_run_that_happened(setup):
     store, apologies, clock = setup
-    await store.record_intake(dossiers=[dossier("M1", "2026-11-30")])
+    await store.dossiers.record_intake(dossiers=[dossier("M1", "2026-11-30")])
     await apologies.run_day(date(2026, 11, 27))
     clock.set(datetime(2026, 11, 27, 20, 0, tzinfo=TZ))
-    await store.record_intake(dossiers=[dossier("M2", "2026-11-30")])
+    await store.dossiers.record_intake(dossiers=[dossier("M2", "2026-11-30")])
 
     await apologies.catch_up()
 
@@ -342,7 +348,7 @@ async def scheduled(tmp_path):
     config = default_config()
     async with Store.open(tmp_path / "g.db", clock=clock) as store:
         apologies = Apologies(
-            store, Composer(config, clock=clock), config, clock=clock, sleep=timer.sleep
+            store.apologies, Composer(config, clock=clock), config, clock=clock, sleep=timer.sleep
         )
         task = asyncio.create_task(apologies.run())
         yield store, apologies, clock, timer
@@ -367,7 +373,7 @@ async def test_the_loop_runs_at_the_next_working_days_apology_time(scheduled):
     store, _apologies, clock, timer = scheduled
     monday = datetime(2026, 11, 30, 17, 30, tzinfo=TZ)
     assert await woken_at(timer, 1) == monday
-    await store.record_intake(dossiers=[dossier("N1", "2026-12-01")])
+    await store.dossiers.record_intake(dossiers=[dossier("N1", "2026-12-01")])
 
     clock.set(monday)
     timer.fire()
@@ -381,7 +387,7 @@ async def test_a_reloaded_working_saturday_gets_its_run(scheduled):
     wakes on Saturday at 17:30 and covers Sunday and Monday."""
     store, apologies, clock, timer = scheduled
     await woken_at(timer, 1)
-    await store.record_intake(dossiers=[dossier("L1", "2026-11-30")])  # after Friday's run
+    await store.dossiers.record_intake(dossiers=[dossier("L1", "2026-11-30")])  # after Friday's run
 
     apologies.reconfigure(with_schedule(working_days=frozenset({date(2026, 11, 28)})))
     saturday = await woken_at(timer, 2)
@@ -407,14 +413,14 @@ async def test_a_reload_that_makes_this_evening_a_working_one_makes_up_its_run(s
     """At 18:00 on Saturday 28/11, SIGHUP makes the day a working one: its run is owed."""
     store, apologies, clock, timer = scheduled
     await woken_at(timer, 1)
-    await store.record_intake(dossiers=[dossier("R1", "2026-11-30")])
+    await store.dossiers.record_intake(dossiers=[dossier("R1", "2026-11-30")])
     clock.set(datetime(2026, 11, 28, 18, 0, tzinfo=TZ))
-    await store.record_intake(dossiers=[dossier("R2", "2026-12-01")])
+    await store.dossiers.record_intake(dossiers=[dossier("R2", "2026-12-01")])
 
     apologies.reconfigure(with_schedule(working_days=frozenset({date(2026, 11, 28)})))
 
     assert await woken_at(timer, 2) == datetime(2026, 11, 30, 17, 30, tzinfo=TZ)
-    assert await store.fetchall("SELECT run_day, due_date FROM apology_runs ORDER BY 1") == [
+    assert await db_rows(store, "SELECT run_day, due_date FROM apology_runs ORDER BY 1") == [
         ("2026-11-27", "2026-11-28..2026-11-30"),
         ("2026-11-28", "2026-11-29..2026-11-30"),
     ]
@@ -434,11 +440,11 @@ async def test_a_reload_that_leaves_the_calendar_as_it_was_does_not_wake_the_loo
 
 async def test_apologies_go_in_the_lowest_priority_lane(setup):
     store, apologies, _ = setup
-    await store.record_intake(dossiers=[dossier("P1", "2026-11-30")])
+    await store.dossiers.record_intake(dossiers=[dossier("P1", "2026-11-30")])
 
     await apologies.run_day(date(2026, 11, 27))
 
-    assert await store.fetchall("SELECT DISTINCT priority FROM messages") == [(2,)]
+    assert await db_rows(store, "SELECT DISTINCT priority FROM messages") == [(2,)]
 
 
 async def test_a_large_run_lets_the_rest_of_the_daemon_work_meanwhile(setup):
@@ -446,7 +452,9 @@ async def test_a_large_run_lets_the_rest_of_the_daemon_work_meanwhile(setup):
     between them, not only once the whole run is composed."""
     store, apologies, _ = setup
     count = 5 * YIELD_EVERY
-    await store.record_intake(dossiers=[dossier(f"B{n}", "2026-11-30") for n in range(count)])
+    await store.dossiers.record_intake(
+        dossiers=[dossier(f"B{n}", "2026-11-30") for n in range(count)]
+    )
     turns = 0
     seen: list[int] = []  # how many turns the other task had, at each text composed
     compose = apologies._composer.notice

@@ -57,7 +57,7 @@ class Wire:
     async def send(self, text: str, count: int = 1) -> list[SubmitRecord]:
         # STP keeps diacritics: the symbols reach the encoder as written.
         message = self.composer.text("STP", ref="job-1", kind="sms", to="0905123456", text=text)
-        await self.store.record_intake(messages=[message])
+        await self.store.dossiers.record_intake(messages=[message])
         await eventually(lambda: len(self.smsc.records) >= count)
         await asyncio.sleep(0.05)  # nothing more than `count` parts follows
         return list(self.smsc.records)

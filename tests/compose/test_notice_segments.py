@@ -14,10 +14,10 @@ from types import MappingProxyType
 import pytest
 
 from gateway.compose.composer import Composer
+from gateway.domain.dossier import DossierRow
 from gateway.mo.context import MoContext
 from gateway.settings.config import AgencyConfig, Config, default_config
 from gateway.smpp.text import GSM7, encode
-from gateway.store.store import DossierRow
 from handlers import mckh
 
 KINDS = ("result", "supplement", "apology", "receipt", "payment")

@@ -7,20 +7,10 @@ from datetime import date
 
 import pytest
 
-from gateway.domain.notices import (
-    DEFAULT_TEMPLATES,
-    FINISHED_STATUSES,
-    STATUS_TRIGGERS,
-    STATUSES,
-    NoticeKind,
-    TemplateError,
-    format_date,
-    parse_status,
-    render,
-    template_fields,
-    template_for,
-    timeliness,
-)
+from gateway.compose.templates import DEFAULT_TEMPLATES, format_date, render, template_for
+from gateway.domain.dossier import FINISHED_STATUSES, STATUS_TRIGGERS, STATUSES, parse_status
+from gateway.domain.notice import NoticeKind, TemplateError, template_fields
+from gateway.domain.timeliness import timeliness
 from gateway.smpp.text import fits_gsm7
 
 FIELDS = {

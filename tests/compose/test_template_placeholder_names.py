@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 
 from gateway.compose.composer import Composer
-from gateway.domain.notices import TemplateError, render, template_fields
+from gateway.compose.templates import render
+from gateway.domain.notice import TemplateError, template_fields
 from gateway.intake.consumer import Intake, Received
 from gateway.intake.payloads import Rejection, SmsJob, parse_sms
 from gateway.settings.config import ScheduleConfig, parse_config
 from gateway.store.store import Store
+from tests.support.store_reads import db_rows
 
 YAML = """
 store:
@@ -43,8 +45,8 @@ async def test_a_template_with_vietnamese_placeholders_is_accepted_and_filled_by
         await intake.process(
             [Received("motcua/SCT/sms", json.dumps(job, ensure_ascii=False).encode())]
         )
-        rows = await store.fetchall("SELECT state, reason FROM messages")
-        statuses = [json.loads(p) for _s, _a, p in await store.pending_statuses(10)]
+        rows = await db_rows(store, "SELECT state, reason FROM messages")
+        statuses = [json.loads(p) for _s, _a, p in await store.statuses.pending(10)]
     assert rows == [("queued", None)], [s.get("reason") for s in statuses]
 
 

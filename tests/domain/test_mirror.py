@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from gateway.domain.dossier import DossierRow
 from gateway.domain.mirror import apply_event, dossier_key
 from gateway.intake.payloads import DossierEvent
-from gateway.store.store import DossierRow
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -9,7 +9,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from gateway.domain.mirror import apply_event
-from gateway.domain.notices import ON_TIME, timeliness
+from gateway.domain.timeliness import ON_TIME, timeliness
 from gateway.intake.payloads import DossierEvent, parse_dossier
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

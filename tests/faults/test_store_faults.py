@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import STARTUP_FAILURE
+from gateway.domain.dossier import DossierRow
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.store.schema import SCHEMA_VERSION
-from gateway.store.store import DossierRow, Store
+from gateway.store.store import Store
 from tests.support.broker import free_port
 from tests.support.burst import Burst
 from tests.support.daemon import run_refused, write_daemon_config
@@ -123,7 +124,7 @@ def config_for(tmp_path: Path, db: Path) -> Path:
 async def written_store(db: Path) -> Path:
     """A store of a few hundred kilobytes, written and closed by the gateway."""
     async with Store.open(db) as store:
-        await store.record_intake(
+        await store.dossiers.record_intake(
             dossiers=[
                 DossierRow(f"{n:010d}", f"{n:010d}", "SCT", "Cấp phép " * 5, None,
                            "84905123456", "Thẩm định", "processing", "2026-11-25", False,

@@ -21,12 +21,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gateway.compose.composer import Composer
+from gateway.domain.message import NewMessage
 from gateway.intake.consumer import Intake, Received, serve
 from gateway.mqtt.link import MqttLink, MqttSettings
 from gateway.store.batch import Batcher
-from gateway.store.store import NewMessage, Store
+from gateway.store.store import Store
 from tests.support.generated import generate
 from tests.support.intake import FEE_PARAMS, IntakeRig, config, job, template_job
+from tests.support.store_reads import db_rows
 from tests.support.wait import eventually
 
 
@@ -217,7 +219,7 @@ def run_burst(bad: Sequence[bytes], good: int) -> tuple[set[str], int]:
                 results = await asyncio.wait_for(
                     asyncio.gather(*(batcher.put(i) for i in items), return_exceptions=True), 10
                 )
-            rows = await store.fetchall("SELECT ref FROM messages WHERE state = 'queued'")
+            rows = await db_rows(store, "SELECT ref FROM messages WHERE state = 'queued'")
             return {r for (r,) in rows}, sum(isinstance(r, BaseException) for r in results)
 
     return asyncio.run(main())
@@ -271,7 +273,7 @@ async def test_arbitrary_jobs_over_mosquitto_are_all_acknowledged_and_good_ones_
                         await agency.publish(topic, payload, qos=1)
 
                 async def all_committed_and_acknowledged() -> bool:
-                    rows = await store.fetchall("SELECT ref FROM messages")
+                    rows = await db_rows(store, "SELECT ref FROM messages")
                     return good <= {r for (r,) in rows} and link.unacknowledged == 0
 
                 await eventually(all_committed_and_acknowledged, 30, poll=0.05)

@@ -12,6 +12,7 @@ from gateway.compose.composer import Composer
 from gateway.intake.consumer import Intake, Received
 from gateway.settings.config import ScheduleConfig, default_config
 from gateway.store.store import Store
+from tests.support.store_reads import db_rows
 
 GOOD = "0905 123 456"
 LANDLINE = "0258 3822 123"
@@ -37,7 +38,7 @@ async def _states_after(tmp_path: Path, *batches: list[Received]) -> dict[str, s
         async with Store.open(tmp_path / "g.db") as store:
             await Intake(store, Composer(cfg), cfg).process(batch)
     async with Store.open(tmp_path / "g.db") as store:
-        rows = await store.fetchall("SELECT ref, state FROM messages ORDER BY id")
+        rows = await db_rows(store, "SELECT ref, state FROM messages ORDER BY id")
     return dict(rows)
 
 

@@ -23,6 +23,7 @@ from gateway.settings.config import ScheduleConfig, default_config
 from gateway.smpp.session import SessionStats
 from gateway.store.store import Store
 from tests.support.daemon import http_get
+from tests.support.store_reads import db_rows
 
 PURGED_AT = 2_000_000.0  # the purge, after the store's fixed clock
 
@@ -58,15 +59,15 @@ async def _run(tmp_path: Path, *batches: list[Received], purge: bool = False) ->
     async with Store.open(tmp_path / "g.db", clock=lambda: 1_000_000.0) as store:
         intake = Intake(store, Composer(cfg), cfg)
         await intake.process(batches[0])
-        before = len(await store.pending_statuses(100))
+        before = len(await store.statuses.pending(100))
         if purge:
-            await store.purge_personal_data(PURGED_AT)
+            await store.retention.purge_personal_data(PURGED_AT)
         with structlog.testing.capture_logs() as logs:
             for batch in batches[1:]:
                 await intake.process(batch)
-        statuses = await store.pending_statuses(100)
-        messages = await store.fetchall("SELECT ref, phone FROM messages ORDER BY id")
-        receipts = [r for (r,) in await store.fetchall("SELECT receipt_no FROM dossiers")]
+        statuses = await store.statuses.pending(100)
+        messages = await db_rows(store, "SELECT ref, phone FROM messages ORDER BY id")
+        receipts = [r for (r,) in await db_rows(store, "SELECT receipt_no FROM dossiers")]
     return Outcome(
         repeats=intake.repeats.counts,
         new_statuses=[json.loads(p) for _s, _a, p in statuses[before:]],
@@ -147,7 +148,7 @@ async def test_repeated_ids_are_served_on_metrics_by_kind_and_content(tmp_path):
     repeats = Counter({("job", "different"): 2, ("event", "same"): 1})
     async with Store.open(tmp_path / "g.db") as store:
         observed = Observed(
-            _Smpp(), _Broker(), store, receipts=Counter(), mo=Counter(), repeated_ids=repeats
+            _Smpp(), _Broker(), store.outbox, receipts=Counter(), mo=Counter(), repeated_ids=repeats
         )
         async with Admin(observed, "127.0.0.1", 0) as admin:
             status, text = await http_get(admin.port, "/metrics")
@@ -163,7 +164,7 @@ async def test_the_purge_clears_the_content_digests_with_the_personal_data(tmp_p
         intake = Intake(store, Composer(cfg), cfg)
         await intake.process([event("7", "0101701234", "0258 3822 123"), job("j", "0")])
         digests = "SELECT COUNT(*) FROM {} WHERE digest IS NOT NULL"
-        kept = [await store.fetchall(digests.format(t)) for t in ("events", "messages")]
-        await store.purge_personal_data(PURGED_AT)
-        left = [await store.fetchall(digests.format(t)) for t in ("events", "messages")]
+        kept = [await db_rows(store, digests.format(t)) for t in ("events", "messages")]
+        await store.retention.purge_personal_data(PURGED_AT)
+        left = [await db_rows(store, digests.format(t)) for t in ("events", "messages")]
     assert kept == [[(1,)], [(1,)]] and left == [[(0,)], [(0,)]]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.domain.notices import render
+from gateway.compose.templates import render
 from gateway.smpp.fold import fold_punctuation, strip_diacritics
 from gateway.smpp.text import fits_gsm7
 

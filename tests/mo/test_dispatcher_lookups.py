@@ -19,6 +19,7 @@ from gateway.smpp.inbound import Mo
 from gateway.store.store import Store
 from tests.support.clock import NOON
 from tests.support.mo import NATIONAL, config, dossier, running, with_dossiers
+from tests.support.store_reads import db_rows
 
 PROVINCIAL = "0101701234"
 FINISHED = "0101701235"
@@ -157,7 +158,7 @@ _senders = (f"849051{n:05d}" for n in itertools.count())
 async def dispatcher(tmp_path: Path) -> AsyncIterator[tuple[Dispatcher, Store]]:
     cfg = config()
     async with Store.open(tmp_path / "gateway.db") as store:
-        await store.record_intake(dossiers=DOSSIERS)
+        await store.dossiers.record_intake(dossiers=DOSSIERS)
         composer = Composer(cfg, clock=lambda: NOON)
         async with Dispatcher(store, composer, cfg, clock=lambda: NOON) as dispatcher:
             yield dispatcher, store
@@ -165,7 +166,7 @@ async def dispatcher(tmp_path: Path) -> AsyncIterator[tuple[Dispatcher, Store]]:
 
 async def answer(dispatcher: Dispatcher, store: Store, text: str) -> tuple[str, int]:
     await dispatcher.receive(Mo(source=next(_senders), destination="8083", text=text))
-    rows = await store.fetchall("SELECT text, segments FROM messages ORDER BY id")
+    rows = await db_rows(store, "SELECT text, segments FROM messages ORDER BY id")
     assert len(rows) == 1
     return rows[0][0], rows[0][1]
 

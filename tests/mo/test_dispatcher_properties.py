@@ -13,13 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.compose.composer import Composer
+from gateway.domain.dossier import DossierRow
 from gateway.mo.context import MoContext
 from gateway.mo.dispatcher import Dispatcher
 from gateway.settings.config import MoConfig, default_config
 from gateway.smpp.inbound import Mo
 from gateway.smpp.text import segment_count
-from gateway.store.store import DossierRow, Store
+from gateway.store.store import Store
 from handlers import mckh
+from tests.support.store_reads import db_rows
 
 OUTCOMES = {
     "answered",
@@ -55,7 +57,7 @@ class Harness:
         )
         self.dispatcher = Dispatcher(self.store, Composer(config), config)
         await self.dispatcher.__aenter__()
-        await self.store.record_intake(dossiers=[row()])
+        await self.store.dossiers.record_intake(dossiers=[row()])
 
     def close(self) -> None:
         async def shut() -> None:
@@ -94,14 +96,14 @@ def teardown_module() -> None:
 @given(text=phone_text, sender=senders)
 def test_any_text_is_stored_and_answered_or_refused(text, sender):
     h = harness()
-    before = h.runner.run(h.store.fetchall("SELECT COUNT(*) FROM mo_log"))[0][0]
+    before = h.runner.run(db_rows(h.store, "SELECT COUNT(*) FROM mo_log"))[0][0]
 
     h.runner.run(h.dispatcher.receive(Mo(source=sender, destination="8083", text=text)))
 
     rows = h.runner.run(
-        h.store.fetchall("SELECT outcome, reply_ref FROM mo_log ORDER BY id DESC LIMIT 1")
+        db_rows(h.store, "SELECT outcome, reply_ref FROM mo_log ORDER BY id DESC LIMIT 1")
     )
-    after = h.runner.run(h.store.fetchall("SELECT COUNT(*) FROM mo_log"))[0][0]
+    after = h.runner.run(db_rows(h.store, "SELECT COUNT(*) FROM mo_log"))[0][0]
     assert after == before + 1
     outcome, reply_ref = rows[0]
     assert outcome in OUTCOMES
@@ -109,7 +111,7 @@ def test_any_text_is_stored_and_answered_or_refused(text, sender):
     assert (reply_ref is not None) == answered
     if reply_ref is not None:
         (reply,) = h.runner.run(
-            h.store.fetchall("SELECT state, text FROM messages WHERE ref = ?", [reply_ref])
+            db_rows(h.store, "SELECT state, text FROM messages WHERE ref = ?", [reply_ref])
         )
         assert reply[0] == "queued" and reply[1]
 

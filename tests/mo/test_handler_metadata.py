@@ -19,6 +19,7 @@ import handlers
 from gateway.mo.registry import HandlerError, load_handlers
 from gateway.settings.config import Config, default_config
 from tests.support.mo import dossier, running
+from tests.support.store_reads import db_rows
 
 GUIDE = """
 from gateway.mo.api import Context, Outcome, Reply, Request
@@ -158,9 +159,9 @@ async def test_the_mckh_reply_is_fitted_with_the_sender_s_encoding(tmp_path):
 
     # No sender: the segments are the composer's count, as queued.
     async with running(tmp_path / "g.db", cfg, send=False) as rig:
-        await rig.store.record_intake(dossiers=[dossier(step=step)])
+        await rig.store.dossiers.record_intake(dossiers=[dossier(step=step)])
         await rig.mo("MCKH 0101701234")  # answered once the reply is committed
-        rows = await rig.store.fetchall("SELECT segments FROM messages WHERE kind = 'mo_reply'")
+        rows = await db_rows(rig.store, "SELECT segments FROM messages WHERE kind = 'mo_reply'")
 
     assert len(template.format(receipt_no="0101701234", step=step)) == 305
     assert rows == [(2,)]

@@ -12,13 +12,15 @@ from pathlib import Path
 import pytest
 
 from gateway.app import Gateway, _status_line
+from gateway.domain.message import NewMessage
 from gateway.ops.admin import PROMETHEUS_TEXT, Admin, AdminUnavailable, Observed, Snapshot
 from gateway.ops.systemd import Notifier
 from gateway.settings.config import default_config
 from gateway.smpp.session import SessionStats
 from gateway.store.schema import MIGRATIONS
-from gateway.store.store import NewMessage, Store
+from gateway.store.store import Store
 from tests.support.daemon import http_get
+from tests.support.store_reads import db_rows, execute
 
 
 def message(ref: str, state: str = "queued", created: float = 0.0) -> NewMessage:
@@ -33,17 +35,17 @@ class TestHealthQueries:
         """Each statement `queue()` and `counts()` runs is planned on an index or on the
         small per-state counters (before: `SCAN messages`, 330 ms at 500,000 rows)."""
         async with Store.open(tmp_path / "g.db") as store:
-            await store.record_intake(messages=[message(f"m{n}") for n in range(50)])
+            await store.dossiers.record_intake(messages=[message(f"m{n}") for n in range(50)])
             statements: list[str] = []
-            store._db.set_trace_callback(statements.append)
-            await store.queue()
-            await store.counts()
-            store._db.set_trace_callback(None)
+            store.database.trace(statements.append)
+            await store.outbox.queue()
+            await store.outbox.counts()
+            store.database.trace(None)
 
             plans = [
                 detail
                 for sql in statements
-                for *_ids, detail in await store.fetchall(f"EXPLAIN QUERY PLAN {sql}")
+                for *_ids, detail in await db_rows(store, f"EXPLAIN QUERY PLAN {sql}")
             ]
         assert statements and plans
         assert not [p for p in plans if p.startswith("SCAN messages")], plans
@@ -51,32 +53,32 @@ class TestHealthQueries:
 
     async def test_queue_depth_and_oldest_come_from_the_waiting_messages(self, tmp_path: Path):
         async with Store.open(tmp_path / "g.db") as store:
-            await store.record_intake(
+            await store.dossiers.record_intake(
                 messages=[
                     message("a", created=100.0),
                     message("b", created=50.0),
                     message("c", state="rejected", created=10.0),
                 ]
             )
-            await store.fetchall("UPDATE messages SET state = 'submitted', created_at = 40 "
+            await execute(store, "UPDATE messages SET state = 'submitted', created_at = 40 "
                                  "WHERE ref = 'a'")  # fmt: skip
-            depth, oldest = await store.queue()
+            depth, oldest = await store.outbox.queue()
         assert (depth, oldest) == (2, 40.0)
 
     async def test_counts_follow_every_insert_change_and_delete(self, tmp_path: Path):
         async with Store.open(tmp_path / "g.db") as store:
-            await store.record_intake(
+            await store.dossiers.record_intake(
                 messages=[message(f"q{n}") for n in range(5)] + [message("r", state="rejected")]
             )
-            await store.fetchall(
-                "UPDATE messages SET state = 'delivered' WHERE ref IN ('q0', 'q1')"
+            await execute(
+                store, "UPDATE messages SET state = 'delivered' WHERE ref IN ('q0', 'q1')"
             )
-            await store.fetchall("UPDATE messages SET state = 'delivered' WHERE ref = 'q0'")
-            await store.fetchall("DELETE FROM messages WHERE ref = 'r'")
+            await execute(store, "UPDATE messages SET state = 'delivered' WHERE ref = 'q0'")
+            await execute(store, "DELETE FROM messages WHERE ref = 'r'")
             truth = dict(
-                await store.fetchall("SELECT state, COUNT(*) FROM messages GROUP BY state")
+                await db_rows(store, "SELECT state, COUNT(*) FROM messages GROUP BY state")
             )
-            assert await store.counts() == truth == {"queued": 3, "delivered": 2}
+            assert await store.outbox.counts() == truth == {"queued": 3, "delivered": 2}
 
     async def test_counters_start_from_the_rows_of_an_older_store(self, tmp_path: Path):
         """A store written before the counters existed is counted when it is migrated."""
@@ -93,7 +95,7 @@ class TestHealthQueries:
         )
         db.close()
         async with Store.open(path) as store:
-            assert await store.counts() == {"queued": 1, "rejected": 1}
+            assert await store.outbox.counts() == {"queued": 1, "rejected": 1}
 
 
 class _Smpp:
@@ -173,13 +175,13 @@ class TestWhatIsWaiting:
 
     async def _snapshot(self, tmp_path: Path) -> Snapshot:
         async with Store.open(tmp_path / "g.db") as store:
-            await store.record_intake(
+            await store.dossiers.record_intake(
                 messages=[message(f"m{n}") for n in range(5)] + [message("r", state="rejected")]
             )
-            await store.fetchall(
-                "UPDATE messages SET state = 'submitted' WHERE ref IN ('m0', 'm1', 'm2')"
+            await execute(
+                store, "UPDATE messages SET state = 'submitted' WHERE ref IN ('m0', 'm1', 'm2')"
             )
-            observed = Observed(_Smpp(), _Broker(), store, receipts=Counter(), mo=Counter())
+            observed = Observed(_Smpp(), _Broker(), store.outbox, receipts=Counter(), mo=Counter())
             return await observed.snapshot()
 
     async def test_healthz_tells_queued_from_awaiting_receipt(self, tmp_path: Path):

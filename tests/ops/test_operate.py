@@ -19,11 +19,12 @@ import pytest
 
 from gateway.app import Gateway
 from gateway.compose.composer import Composer
+from gateway.domain.message import Outcome
 from gateway.ops.report import build, render
 from gateway.settings.config import AdminConfig, default_config
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.store.retention import purge_once
-from gateway.store.store import Outcome, Store
+from gateway.store.store import Store
 from tests.support.broker import free_port
 from tests.support.daemon import (
     StatusWatch,
@@ -34,6 +35,7 @@ from tests.support.daemon import (
     stop_daemon,
     write_daemon_config,
 )
+from tests.support.store_reads import db_rows
 from tests.support.wait import eventually
 
 
@@ -320,7 +322,7 @@ def composer_without_quiet_hours() -> Composer:
 async def test_report_counts_by_agency_with_reasons(tmp_path):
     composer = composer_without_quiet_hours()
     async with Store.open(tmp_path / "g.db") as store:
-        await store.record_intake(
+        await store.dossiers.record_intake(
             messages=[
                 composer.text("SCT", ref="a", kind="sms", to="0905123456", text="x"),
                 composer.text("SCT", ref="b", kind="sms", to="0905123457", text="y"),
@@ -328,16 +330,16 @@ async def test_report_counts_by_agency_with_reasons(tmp_path):
                 composer.text("STP", ref="d", kind="sms", to="0905123458", text="é"),
             ]
         )
-        queued = {m.ref: m for m in await store.due(10)}
-        await store.record_outcomes(
+        queued = {m.ref: m for m in await store.outbox.due(10)}
+        await store.outbox.record_outcomes(
             [
                 Outcome(queued["a"], "submitted", 1, 0, segments=1),
                 Outcome(queued["b"], "failed", 1, 0, reason="smsc: ESME_RINVDSTADR"),
             ]
         )
-        await store.record_receipts([])
+        await store.receipts.record_receipts([])
         today = local_today()
-        rows = await build(store, default_config().tz, today, today, "agency")
+        rows = await build(store.reporting, default_config().tz, today, today, "agency")
 
     sct, stp = (r.as_dict() for r in rows)
     assert sct["group"] == "SCT" and stp["group"] == "STP"
@@ -358,7 +360,7 @@ def test_report_command_prints_csv(tmp_path):
     async def seed() -> None:
         composer = Composer(default_config())
         async with Store.open(db) as store:
-            await store.record_intake(
+            await store.dossiers.record_intake(
                 messages=[composer.text("SCT", ref="a", kind="sms", to="0905123456", text="x")]
             )
 
@@ -379,18 +381,22 @@ def test_report_command_prints_csv(tmp_path):
 async def test_retention_forgets_numbers_and_texts_but_keeps_the_figures(tmp_path):
     composer = composer_without_quiet_hours()
     async with Store.open(tmp_path / "g.db") as store:
-        await store.record_intake(
+        await store.dossiers.record_intake(
             messages=[composer.text("SCT", ref="a", kind="sms", to="0905123456", text="x")]
         )
-        (queued,) = await store.due(10)
-        await store.record_outcomes([Outcome(queued, "failed", 1, 0, reason="smsc: X")])
+        (queued,) = await store.outbox.due(10)
+        await store.outbox.record_outcomes([Outcome(queued, "failed", 1, 0, reason="smsc: X")])
         today = local_today()
-        before = render(await build(store, default_config().tz, today, today, "agency"), "json")
+        before = render(
+            await build(store.reporting, default_config().tz, today, today, "agency"), "json"
+        )
 
-        purged = await purge_once(store, retention_days=0, now=time.time() + 1)
+        purged = await purge_once(store.retention, retention_days=0, now=time.time() + 1)
 
-        after = render(await build(store, default_config().tz, today, today, "agency"), "json")
-        rows = await store.fetchall("SELECT phone, text, state, reason FROM messages")
+        after = render(
+            await build(store.reporting, default_config().tz, today, today, "agency"), "json"
+        )
+        rows = await db_rows(store, "SELECT phone, text, state, reason FROM messages")
     assert purged["messages"] == 1
     assert rows == [(None, None, "failed", "smsc: X")]
     assert after == before

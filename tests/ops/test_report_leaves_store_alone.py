@@ -12,8 +12,9 @@ import sys
 import pytest
 
 from gateway.cli import STARTUP_FAILURE
+from gateway.domain.message import NewMessage
 from gateway.store.schema import MIGRATIONS, SCHEMA_VERSION
-from gateway.store.store import NewMessage, Store
+from gateway.store.store import Store
 from tests.support.broker import free_port
 from tests.support.daemon import write_daemon_config
 
@@ -105,16 +106,16 @@ async def test_report_reads_a_store_a_daemon_has_open(tmp_path):
     committed, and leaves its files as they are."""
     db = tmp_path / "gateway.db"
     async with Store.open(db) as store:
-        await store.record_intake(messages=[NewMessage(
+        await store.dossiers.record_intake(messages=[NewMessage(
             agency="SCT", ref="j1", kind="sms", source="HCC", priority=1, state="queued",
             not_before=0.0, expires_at=0.0, phone="84905123456", text="x", segments=1,
         )])  # fmt: skip
         names = sorted(p.name for p in tmp_path.iterdir())
         async with Store.open(db, readonly=True) as reader:
-            rows = await reader.fetchall("SELECT ref, state FROM messages")
+            found = await reader.reporting.messages_created(0.0, float("inf"))
         assert sorted(p.name for p in tmp_path.iterdir()) == names
 
-    assert rows == [("j1", "queued")]
+    assert [(m.agency, m.kind, m.state) for m in found] == [("SCT", "sms", "queued")]
 
 
 async def test_a_read_only_store_cannot_be_written(tmp_path):
@@ -124,4 +125,4 @@ async def test_a_read_only_store_cannot_be_written(tmp_path):
 
     async with Store.open(db, readonly=True) as reader:
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
-            await reader.fetchall("DELETE FROM messages")
+            await reader.statuses.published(1)

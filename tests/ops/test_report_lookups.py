@@ -18,13 +18,13 @@ from tests.support.mo import config, dossier
 async def _lookups(tmp_path: Path, *texts: str, by: report.By = "agency") -> int:
     cfg = config()
     async with Store.open(tmp_path / "g.db") as store:
-        await store.record_intake(dossiers=[dossier()])
+        await store.dossiers.record_intake(dossiers=[dossier()])
         composer = Composer(cfg, clock=lambda: NOON)
         async with Dispatcher(store, composer, cfg, clock=lambda: NOON) as dispatcher:
             for n, text in enumerate(texts):
                 mo = Mo(source=f"8490512345{n}", destination="8083", text=text)
                 await dispatcher.receive(mo)
-        rows = await report.build(store, cfg.tz, date(2000, 1, 1), date(2199, 1, 1), by)
+        rows = await report.build(store.reporting, cfg.tz, date(2000, 1, 1), date(2199, 1, 1), by)
     return sum(r.lookups_answered for r in rows)
 
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from gateway.compose.composer import Composer, Priority
+from gateway.compose.composer import Composer
+from gateway.domain.message import Outcome, PartResult, Priority
 from gateway.outbound.sender import Sender
 from gateway.outbound.tracker import Tracker
 from gateway.settings.config import default_config
@@ -19,10 +20,11 @@ from gateway.smpp.inbound import Inbound
 from gateway.smpp.receipt import Receipt
 from gateway.smpp.session import Session
 from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
-from gateway.store.store import Outcome, PartResult, Store
+from gateway.store.store import Store
 from tests.support.clock import NOON, TZ
 from tests.support.outbox import OutboxRig, config
 from tests.support.session import session_config
+from tests.support.store_reads import db_rows
 from tests.support.wait import eventually
 
 
@@ -32,7 +34,7 @@ async def rig(tmp_path) -> AsyncIterator[OutboxRig[SmscSimulator]]:
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01)) as smsc,
         Store.open(tmp_path / "gateway.db") as store,
-        Tracker(store) as tracker,
+        Tracker(store.receipts) as tracker,
     ):
 
         async def on_deliver(item: Inbound) -> None:
@@ -148,7 +150,7 @@ async def test_text_that_cannot_be_encoded_fails_after_its_attempts(rig):
     # Intake refuses such a text; one stored before that rule (or by a bug) must not loop.
     message = rig.composer.text("SCT", ref="long", kind="sms", to="0905123456", text="a")
     long = dataclasses.replace(message, text="a" * (153 * 256), state="queued", reason=None)
-    await rig.store.record_intake(messages=[long])
+    await rig.store.dossiers.record_intake(messages=[long])
 
     await eventually_state(rig, "failed")
 
@@ -160,7 +162,9 @@ async def test_submit_carries_the_ttl_as_validity_period(rig):
     """The SMSC is told when the notice stops being worth delivering: the TTL left."""
     message = rig.composer.text("SCT", ref="v", kind="sms", to="0905123456", text="x")
     expires = time.time() + 7200
-    await rig.store.record_intake(messages=[dataclasses.replace(message, expires_at=expires)])
+    await rig.store.dossiers.record_intake(
+        messages=[dataclasses.replace(message, expires_at=expires)]
+    )
 
     await eventually_state(rig, "delivered")
 
@@ -181,7 +185,7 @@ async def test_undeliverable_receipt_ends_undeliverable(rig):
 async def test_message_past_its_ttl_expires_unsent(rig):
     """A message whose TTL ended before it could go is `expired`, never dropped."""
     message = rig.composer.text("SCT", ref="old", kind="sms", to="0905123456", text="x")
-    await rig.store.record_intake(messages=[dataclasses.replace(message, expires_at=0.0)])
+    await rig.store.dossiers.record_intake(messages=[dataclasses.replace(message, expires_at=0.0)])
 
     await eventually_state(rig, "expired")
 
@@ -202,10 +206,10 @@ async def submitted(store: Store, ref: str, part_keys: list[frozenset[str]]) -> 
     """One message, submitted with one part per key set."""
     composer = Composer(config(), clock=lambda: NOON)
     message = composer.text("SCT", ref=ref, kind="sms", to="0905123456", text="x")
-    await store.record_intake(messages=[message])
-    (queued,) = [m for m in await store.due(100) if m.ref == ref]
+    await store.dossiers.record_intake(messages=[message])
+    (queued,) = [m for m in await store.outbox.due(100) if m.ref == ref]
     parts = [PartResult(queued.id, n, f"id{n}", keys) for n, keys in enumerate(part_keys, 1)]
-    await store.record_outcomes(
+    await store.outbox.record_outcomes(
         [Outcome(queued, "submitted", 1, NOON, segments=len(parts), parts=parts)]
     )
 
@@ -223,11 +227,11 @@ class TestStore:
         composer = Composer(config(), clock=lambda: NOON)
         async with Store.open(tmp_path / "g.db", clock=lambda: NOON) as store:
             msg = composer.text("SCT", ref="r", kind="sms", to="0905123456", text="x")
-            await store.record_intake(messages=[msg])
-            (queued,) = await store.due(10)
+            await store.dossiers.record_intake(messages=[msg])
+            (queued,) = await store.outbox.due(10)
 
-            await store.record_receipts([(frozenset({"n:255"}), "delivered", None)])
-            await store.record_outcomes(
+            await store.receipts.record_receipts([(frozenset({"n:255"}), "delivered", None)])
+            await store.outbox.record_outcomes(
                 [
                     Outcome(
                         queued,
@@ -240,18 +244,18 @@ class TestStore:
                 ]
             )
 
-            assert await store.counts() == {"delivered": 1}
+            assert await store.outbox.counts() == {"delivered": 1}
 
     async def test_late_enroute_receipt_does_not_undo_delivered(self, tmp_path):
         """delivered then ENROUTE for the same part in one batch: still delivered."""
         async with Store.open(tmp_path / "g.db", clock=lambda: NOON) as store:
             await submitted(store, "r", [frozenset({"n:1"})])
 
-            await store.record_receipts(
+            await store.receipts.record_receipts(
                 [(frozenset({"n:1"}), "delivered", None), (frozenset({"n:1"}), "enroute", None)]
             )
 
-            assert await store.counts() == {"delivered": 1}
+            assert await store.outbox.counts() == {"delivered": 1}
 
     async def test_one_batch_settles_some_and_keeps_unknown_receipts(self, tmp_path):
         """A batch mixing known and not-yet-known ids: the known settle, the rest wait."""
@@ -259,37 +263,37 @@ class TestStore:
             await submitted(store, "a", [frozenset({"n:1"})])
             await submitted(store, "b", [frozenset({"n:2"})])
 
-            await store.record_receipts(
+            await store.receipts.record_receipts(
                 [
                     (frozenset({"n:1"}), "delivered", None),
                     (frozenset({"n:2"}), "undeliverable", "receipt: UNDELIV err:001"),
                     (frozenset({"n:3"}), "delivered", None),
                 ]
             )
-            early = await store.fetchall("SELECT key FROM early_receipts")
+            early = await db_rows(store, "SELECT key FROM early_receipts")
 
-            assert await store.counts() == {"delivered": 1, "undeliverable": 1}
+            assert await store.outbox.counts() == {"delivered": 1, "undeliverable": 1}
             assert early == [("n:3",)]
-            (reason,) = await store.fetchall("SELECT reason FROM messages WHERE ref = 'b'")
+            (reason,) = await db_rows(store, "SELECT reason FROM messages WHERE ref = 'b'")
             assert reason == ("receipt: UNDELIV err:001",)
 
     async def test_two_part_message_waits_for_both_receipts(self, tmp_path):
         async with Store.open(tmp_path / "g.db", clock=lambda: NOON) as store:
             await submitted(store, "r", [frozenset({"n:1"}), frozenset({"n:2"})])
 
-            await store.record_receipts([(frozenset({"n:1"}), "delivered", None)])
-            first = await store.counts()
-            await store.record_receipts([(frozenset({"n:2"}), "delivered", None)])
+            await store.receipts.record_receipts([(frozenset({"n:1"}), "delivered", None)])
+            first = await store.outbox.counts()
+            await store.receipts.record_receipts([(frozenset({"n:2"}), "delivered", None)])
 
             assert first == {"submitted": 1}
-            assert await store.counts() == {"delivered": 1}
+            assert await store.outbox.counts() == {"delivered": 1}
 
     async def test_mo_replies_go_before_notices_before_apologies(self, tmp_path):
         """The priority lanes: a citizen's reply is never behind a pile of apologies."""
         composer = Composer(config(), clock=lambda: NOON)
         async with Store.open(tmp_path / "g.db", clock=lambda: NOON) as store:
             lanes = [Priority.APOLOGY] * 5 + [Priority.NOTICE] * 2 + [Priority.MO_REPLY]
-            await store.record_intake(
+            await store.dossiers.record_intake(
                 messages=[
                     composer.text(
                         "SCT", ref=f"m{i}", kind="sms", to="0905123456", text="x", priority=p
@@ -298,7 +302,7 @@ class TestStore:
                 ]
             )
 
-            due = await store.due(3)
+            due = await store.outbox.due(3)
 
             assert [m.priority for m in due] == [0, 1, 1]
 
@@ -306,11 +310,11 @@ class TestStore:
         """Migrations run once; reopening keeps the data."""
         composer = Composer(config(), clock=lambda: NOON)
         async with Store.open(tmp_path / "g.db") as store:
-            await store.record_intake(
+            await store.dossiers.record_intake(
                 messages=[composer.text("SCT", ref="a", kind="sms", to="0905123456", text="x")]
             )
         async with Store.open(tmp_path / "g.db") as store:
-            assert await store.counts() == {"queued": 1}
+            assert await store.outbox.counts() == {"queued": 1}
 
 
 class TestComposer:

@@ -13,20 +13,23 @@ from pathlib import Path
 
 import pytest
 
-from gateway.compose.composer import Composer, Priority
+from gateway.compose.composer import Composer
+from gateway.domain.message import Priority, Queued
 from gateway.outbound.sender import Sender
 from gateway.settings.config import RetryConfig
 from gateway.smpp.session import Session
 from gateway.smpp.sim import SimConfig, SmscSimulator
-from gateway.store.store import Queued, Store
+from gateway.store.database import Database
+from gateway.store.outbox import Outbox
+from gateway.store.store import Store
 from tests.support.clock import QUIET, TZ, Clock, at
 from tests.support.outbox import OutboxRig, config
 from tests.support.session import session_config
 from tests.support.wait import eventually
 
 
-class CountingStore(Store):
-    """The real store, counting how often the sender asks it for due messages."""
+class CountingOutbox(Outbox):
+    """The real outbox, counting how often the sender asks it for due messages."""
 
     due_calls = 0
 
@@ -35,6 +38,14 @@ class CountingStore(Store):
     ) -> list[Queued]:
         type(self).due_calls += 1
         return await super().due(limit, exclude, max_priority=max_priority)
+
+
+class CountingStore(Store):
+    """The real store, with the counting outbox."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(database)
+        self.outbox = CountingOutbox(database)
 
 
 class QuietRig(OutboxRig[SmscSimulator]):
@@ -55,7 +66,7 @@ def window() -> int:
 @pytest.fixture
 async def quiet_rig(tmp_path: Path, window: int) -> AsyncIterator[QuietRig]:
     clock = Clock(at(22))
-    CountingStore.due_calls = 0
+    CountingOutbox.due_calls = 0
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01)) as smsc,
         CountingStore.open(tmp_path / "gateway.db", clock=clock) as store,
@@ -81,7 +92,7 @@ async def test_notice_due_at_night_waits_for_the_end_of_quiet_hours(quiet_rig):
 
     assert held == 0
     quiet_rig.clock.now = at(7, 0, day=24)
-    quiet_rig.store.queued_added.set()  # or the sender's own wake-up, at most 5 s later
+    quiet_rig.store.outbox.queued_added.set()  # or the sender's own wake-up, at most 5 s later
     await eventually(lambda: quiet_rig.smsc.stats.submits >= 1)
 
     assert await quiet_rig.state("notice") == "submitted"
@@ -107,11 +118,11 @@ async def test_sender_does_not_poll_the_store_during_quiet_hours(quiet_rig):
     for n in range(20):
         await quiet_rig.queue(f"notice-{n}")
     await asyncio.sleep(0.2)
-    before = CountingStore.due_calls
+    before = CountingOutbox.due_calls
 
     await asyncio.sleep(1.5)
 
-    assert CountingStore.due_calls - before <= 1
+    assert CountingOutbox.due_calls - before <= 1
     assert quiet_rig.smsc.stats.submits == 0
 
 

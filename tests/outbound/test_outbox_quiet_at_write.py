@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.compose.composer import Composer, Priority
+from gateway.compose.composer import Composer
+from gateway.domain.message import Priority
 from gateway.outbound.sender import Sender
 from gateway.settings.config import RetryConfig, default_config
 from gateway.smpp.session import Session
@@ -25,6 +26,7 @@ from tests.support.clock import QUIET, TZ, Clock, at
 from tests.support.outbox import queue_text
 from tests.support.scripted_smsc import Conn, Smsc
 from tests.support.session import session_config
+from tests.support.store_reads import db_rows
 from tests.support.wait import eventually
 
 
@@ -40,8 +42,8 @@ class Night:
         await queue_text(self.store, self.composer, ref, priority=priority)
 
     async def row(self, ref: str) -> tuple[str, int, float]:
-        ((state, attempts, not_before),) = await self.store.fetchall(
-            "SELECT state, attempts, not_before FROM messages WHERE ref = ?", [ref]
+        ((state, attempts, not_before),) = await db_rows(
+            self.store, "SELECT state, attempts, not_before FROM messages WHERE ref = ?", [ref]
         )
         return state, attempts, not_before
 

@@ -45,7 +45,7 @@ async def send(tmp_path, cfg: Config, text: str) -> tuple[int, SmscSimulator]:
             return None
 
         message = Composer(cfg).text("SCT", ref="job-1", kind="sms", to="0905123456", text=text)
-        await store.record_intake(messages=[message])
+        await store.dossiers.record_intake(messages=[message])
         async with Session(session_config(smsc.port), ignore) as session:
             sender = Sender(
                 store,
@@ -57,14 +57,14 @@ async def send(tmp_path, cfg: Config, text: str) -> tuple[int, SmscSimulator]:
             task = asyncio.create_task(sender.run())
             try:
                 async with asyncio.timeout(5.0):
-                    while (await store.counts()).get("submitted", 0) < 1:
+                    while (await store.outbox.counts()).get("submitted", 0) < 1:
                         await asyncio.sleep(0.02)
             finally:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         (queued,) = [
             json.loads(p)
-            for _, _, p in await store.pending_statuses(100)
+            for _, _, p in await store.statuses.pending(100)
             if json.loads(p)["state"] == "queued"
         ]
         return queued["segments"], smsc

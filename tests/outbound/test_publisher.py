@@ -44,7 +44,7 @@ async def test_statuses_go_out_with_at_in_the_configured_zone(broker, tmp_path):
         MqttLink(settings, []) as link,
     ):
         status = {"id": "r", "state": "queued", "at": "2026-11-18T18:06:40+07:00"}
-        await store.record_intake(statuses=[("SCT", status)])
+        await store.dossiers.record_intake(statuses=[("SCT", status)])
         task = asyncio.create_task(publish_statuses(store, link, prefix, ZoneInfo("Asia/Tokyo")))
         try:
             events = await watch.wait_for(lambda ev: bool(ev), timeout=10)

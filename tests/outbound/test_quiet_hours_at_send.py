@@ -78,7 +78,7 @@ async def test_a_notice_queued_at_2059_whose_turn_comes_at_2105_waits_for_seven(
     clock, store, smsc, composer = night
     message = composer.text("SCT", ref="n1", kind="sms", to="0905123456", text="x")
     clock.now = AT_2105  # the SMSC was down, or the queue was long
-    await store.record_intake(messages=[message])
+    await store.dossiers.record_intake(messages=[message])
     await asyncio.sleep(1.0)  # time for the sender to take it, were it going to
 
     assert smsc.stats.submits == 0, "a notice went out at 21:05"
@@ -90,7 +90,7 @@ async def test_a_notice_queued_at_2059_whose_turn_comes_at_2105_waits_for_seven(
 async def test_a_retry_that_falls_after_2100_waits_for_seven(night):
     clock, store, smsc, composer = night
     smsc.config.rules = (Rule("84905*", "transient", count=1),)
-    await store.record_intake(
+    await store.dossiers.record_intake(
         messages=[composer.text("SCT", ref="n1", kind="sms", to="0905123456", text="x")]
     )
     await eventually(lambda: smsc.stats.submits == 1, timeout=10)  # refused, 20:59

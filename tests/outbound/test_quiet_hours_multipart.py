@@ -19,6 +19,7 @@ from gateway.store.store import Store
 from tests.support.clock import QUIET, TZ, Clock, at
 from tests.support.scripted_smsc import Smsc
 from tests.support.session import session_config
+from tests.support.store_reads import db_rows
 from tests.support.wait import eventually
 
 
@@ -48,14 +49,14 @@ async def test_parts_of_a_notice_begun_before_2100_all_go_together(tmp_path: Pat
         message = composer.text(
             "SCT", ref="long", kind="sms", to="0905123456", text="Thong bao ho so " * 20
         )
-        await store.record_intake(messages=[message])
+        await store.dossiers.record_intake(messages=[message])
         sender = Sender(store, session, retry, clock=clock, quiet=QUIET, tz=TZ)
         task = asyncio.create_task(sender.run())
         try:
             await eventually(lambda: len(smsc.submits) >= 1)
             await asyncio.sleep(1.0)
-            ((state, not_before),) = await store.fetchall(
-                "SELECT state, not_before FROM messages WHERE ref = 'long'"
+            ((state, not_before),) = await db_rows(
+                store, "SELECT state, not_before FROM messages WHERE ref = 'long'"
             )
             parts = len(smsc.submits)
         finally:

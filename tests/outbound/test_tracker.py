@@ -6,10 +6,15 @@ import asyncio
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from gateway.compose.composer import Composer
-from gateway.outbound.tracker import expire_unreceipted, sweep_interval
+from gateway.domain.message import Outcome, PartResult
+from gateway.domain.states import PartState
+from gateway.outbound.tracker import expire_unreceipted, part_state, sweep_interval
 from gateway.settings.config import default_config
-from gateway.store.store import Outcome, PartResult, Store
+from gateway.smpp.receipt import ReceiptState
+from gateway.store.store import Store
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=TZ).timestamp()
@@ -18,12 +23,14 @@ TIMEOUT = 1.0  # receipt_timeout: a sweep every 0.1 s
 
 async def old_submitted(store: Store) -> None:
     composer = Composer(default_config(), clock=lambda: NOON)
-    await store.record_intake(
+    await store.dossiers.record_intake(
         messages=[composer.text("SCT", ref="r", kind="sms", to="0905123456", text="x")]
     )
-    (queued,) = await store.due(10)
+    (queued,) = await store.outbox.due(10)
     part = PartResult(queued.id, 1, "1", frozenset({"n:1"}))
-    await store.record_outcomes([Outcome(queued, "submitted", 1, NOON, segments=1, parts=[part])])
+    await store.outbox.record_outcomes(
+        [Outcome(queued, "submitted", 1, NOON, segments=1, parts=[part])]
+    )
 
 
 def test_sweep_interval_is_a_tenth_of_the_timeout_within_bounds():
@@ -37,16 +44,36 @@ async def test_sweep_expires_nothing_while_unbound_and_expires_once_bound(tmp_pa
     async with Store.open(tmp_path / "g.db", clock=lambda: now) as store:
         await old_submitted(store)
         now += 10 * TIMEOUT
-        sweep = asyncio.create_task(expire_unreceipted(store, TIMEOUT, receiving=lambda: bound))
+        sweep = asyncio.create_task(
+            expire_unreceipted(store.receipts, TIMEOUT, receiving=lambda: bound)
+        )
         try:
             await asyncio.sleep(5 * sweep_interval(TIMEOUT))
-            unbound = await store.counts()
+            unbound = await store.outbox.counts()
             bound = True
             async with asyncio.timeout(5):
-                while await store.counts() != {"expired": 1}:
+                while await store.outbox.counts() != {"expired": 1}:
                     await asyncio.sleep(0.01)
         finally:
             sweep.cancel()
             await asyncio.gather(sweep, return_exceptions=True)
 
     assert unbound == {"submitted": 1}
+
+
+@pytest.mark.parametrize("state", [s for s in ReceiptState if not s.final])
+def test_a_receipt_that_is_not_final_keeps_its_part_enroute(state):
+    assert part_state(state) is PartState.ENROUTE
+
+
+@pytest.mark.parametrize("state", [s for s in ReceiptState if s.final])
+def test_a_final_receipt_gives_its_part_a_final_state(state):
+    assert part_state(state).is_final
+
+
+def test_rejected_and_deleted_receipts_fail_their_part():
+    assert part_state(ReceiptState.REJECTED) is PartState.FAILED
+    assert part_state(ReceiptState.DELETED) is PartState.FAILED
+    assert part_state(ReceiptState.DELIVERED) is PartState.DELIVERED
+    assert part_state(ReceiptState.UNDELIVERABLE) is PartState.UNDELIVERABLE
+    assert part_state(ReceiptState.EXPIRED) is PartState.EXPIRED

@@ -12,17 +12,21 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gateway.compose.composer import Composer
+from gateway.domain.message import Outcome, PartResult
+from gateway.domain.states import MessageState, PartState
 from gateway.settings.config import default_config
 from gateway.smpp.receipt import message_id_keys
 from gateway.store.receipts import (
+    AWAITING_RECEIPT,
     CANDIDATES,
     EARLY_RECEIPT_TTL,
+    EXPIRED,
     NO_RECEIPT,
     SUBMITTED_BEFORE,
-    PartState,
 )
 from gateway.store.schema import MIGRATIONS
-from gateway.store.store import Outcome, PartResult, Store
+from gateway.store.store import Store
+from tests.support.store_reads import db_rows
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=TZ).timestamp()
@@ -52,25 +56,25 @@ async def store(tmp_path, clock):
 async def queue(store: Store, clock: Clock, ref: str = "job-1") -> None:
     composer = Composer(default_config(), clock=clock)
     message = composer.text("SCT", ref=ref, kind="sms", to="0905123456", text="x")
-    await store.record_intake(messages=[message])
+    await store.dossiers.record_intake(messages=[message])
 
 
 async def submit(store: Store, clock: Clock, ref: str = "job-1", keys=KEY) -> None:
     """The submit outcome of `ref` (queued before), with one part matched by `keys`."""
-    (queued,) = [m for m in await store.due(100) if m.ref == ref]
+    (queued,) = [m for m in await store.outbox.due(100) if m.ref == ref]
     part = PartResult(queued.id, 1, "4d2", keys)
-    await store.record_outcomes(
+    await store.outbox.record_outcomes(
         [Outcome(queued, "submitted", 1, clock(), segments=1, parts=[part])]
     )
 
 
 async def state_of(store: Store, ref: str) -> str:
-    ((state,),) = await store.fetchall("SELECT state FROM messages WHERE ref = ?", [ref])
+    ((state,),) = await db_rows(store, "SELECT state FROM messages WHERE ref = ?", [ref])
     return state
 
 
 async def statuses(store: Store) -> list[dict]:
-    return [json.loads(p) for _, _, p in await store.pending_statuses(1000)]
+    return [json.loads(p) for _, _, p in await store.statuses.pending(1000)]
 
 
 # -- the vocabulary ---------------------------------------------------------------------
@@ -95,47 +99,47 @@ async def test_most_final_of_two_early_receipts_settles_the_message(store, clock
     """ACCEPTD and DELIVRD both overtake the submit outcome: delivered, in either order."""
     await queue(store, clock)
     for state in arrivals:
-        await store.record_receipts([(KEY, state, None)])
+        await store.receipts.record_receipts([(KEY, state, None)])
 
     await submit(store, clock)
 
-    assert await store.counts() == {"delivered": 1}
-    assert await store.fetchall("SELECT * FROM early_receipts") == []
+    assert await store.outbox.counts() == {"delivered": 1}
+    assert await db_rows(store, "SELECT * FROM early_receipts") == []
 
 
 async def test_early_receipt_within_minutes_still_settles_its_message(store, clock):
     await queue(store, clock)
-    await store.record_receipts([(KEY, "delivered", None)])
+    await store.receipts.record_receipts([(KEY, "delivered", None)])
     clock.now += EARLY_RECEIPT_TTL - 1
 
     await submit(store, clock)
 
-    assert await store.counts() == {"delivered": 1}
+    assert await store.outbox.counts() == {"delivered": 1}
 
 
 async def test_old_unmatched_receipt_never_settles_a_new_message_with_its_id(store, clock):
     """Carriers reuse ids: a months-old UNDELIV for 1234 is not the new 1234's receipt."""
-    await store.record_receipts([(KEY, "undeliverable", "receipt: UNDELIV err:001")])
+    await store.receipts.record_receipts([(KEY, "undeliverable", "receipt: UNDELIV err:001")])
     clock.now += 90 * DAY
     await queue(store, clock)
 
     await submit(store, clock)
-    first = await store.counts()
-    await store.record_receipts([(KEY, "delivered", None)])
+    first = await store.outbox.counts()
+    await store.receipts.record_receipts([(KEY, "delivered", None)])
 
     assert first == {"submitted": 1}
-    assert await store.counts() == {"delivered": 1}
+    assert await store.outbox.counts() == {"delivered": 1}
 
 
 async def test_sweep_forgets_receipts_that_matched_nothing_for_minutes(store, clock):
-    await store.record_receipts([(frozenset({"n:1"}), "delivered", None)])
+    await store.receipts.record_receipts([(frozenset({"n:1"}), "delivered", None)])
     clock.now += EARLY_RECEIPT_TTL / 2
-    await store.record_receipts([(frozenset({"n:2"}), "delivered", None)])
+    await store.receipts.record_receipts([(frozenset({"n:2"}), "delivered", None)])
     clock.now += EARLY_RECEIPT_TTL / 2 + 1
 
-    await store.expire_unreceipted(2 * DAY)
+    await store.receipts.expire_unreceipted(2 * DAY)
 
-    assert await store.fetchall("SELECT key FROM early_receipts") == [("n:2",)]
+    assert await db_rows(store, "SELECT key FROM early_receipts") == [("n:2",)]
 
 
 # -- receipts that never come -----------------------------------------------------------
@@ -144,15 +148,15 @@ async def test_sweep_forgets_receipts_that_matched_nothing_for_minutes(store, cl
 async def test_submitted_without_a_final_receipt_expires_after_the_timeout(store, clock):
     await queue(store, clock)
     await submit(store, clock)
-    await store.record_receipts([(KEY, "enroute", "receipt: ENROUTE")])
+    await store.receipts.record_receipts([(KEY, "enroute", "receipt: ENROUTE")])
     clock.now += 2 * DAY - 1
-    early = await store.expire_unreceipted(2 * DAY)
+    early = await store.receipts.expire_unreceipted(2 * DAY)
     clock.now += 2
 
-    expired = await store.expire_unreceipted(2 * DAY)
+    expired = await store.receipts.expire_unreceipted(2 * DAY)
 
     assert (early, expired) == (0, 1)
-    assert await store.fetchall("SELECT state, reason FROM messages") == [("expired", NO_RECEIPT)]
+    assert await db_rows(store, "SELECT state, reason FROM messages") == [("expired", NO_RECEIPT)]
     last = (await statuses(store))[-1]
     assert (last["id"], last["state"], last["reason"]) == ("job-1", "expired", NO_RECEIPT)
     assert last["to"] == "8490*****56"
@@ -162,24 +166,24 @@ async def test_receipt_after_the_expiry_changes_nothing(store, clock):
     await queue(store, clock)
     await submit(store, clock)
     clock.now += 2 * DAY + 1
-    await store.expire_unreceipted(2 * DAY)
+    await store.receipts.expire_unreceipted(2 * DAY)
     published = len(await statuses(store))
 
-    await store.record_receipts([(KEY, "delivered", None)])
+    await store.receipts.record_receipts([(KEY, "delivered", None)])
 
-    assert await store.counts() == {"expired": 1}
+    assert await store.outbox.counts() == {"expired": 1}
     assert len(await statuses(store)) == published
 
 
 async def test_delivered_and_queued_messages_never_expire(store, clock):
     await queue(store, clock, "delivered")
     await submit(store, clock, "delivered")
-    await store.record_receipts([(KEY, "delivered", None)])
+    await store.receipts.record_receipts([(KEY, "delivered", None)])
     await queue(store, clock, "waiting")
     clock.now += 30 * DAY
 
-    assert await store.expire_unreceipted(2 * DAY) == 0
-    assert await store.counts() == {"delivered": 1, "queued": 1}
+    assert await store.receipts.expire_unreceipted(2 * DAY) == 0
+    assert await store.outbox.counts() == {"delivered": 1, "queued": 1}
 
 
 async def test_expiry_takes_a_backlog_a_bounded_transaction_at_a_time(store, clock):
@@ -188,13 +192,13 @@ async def test_expiry_takes_a_backlog_a_bounded_transaction_at_a_time(store, clo
         await submit(store, clock, f"job-{n}", frozenset({f"n:{n}"}))
     clock.now += 3 * DAY
 
-    assert await store.expire_unreceipted(2 * DAY, limit=3) == 3
-    assert await store.expire_unreceipted(2 * DAY, limit=3) == 2
-    assert await store.counts() == {"expired": 5}
+    assert await store.receipts.expire_unreceipted(2 * DAY, limit=3) == 3
+    assert await store.receipts.expire_unreceipted(2 * DAY, limit=3) == 2
+    assert await store.outbox.counts() == {"expired": 5}
 
 
 async def test_expiry_finds_submitted_messages_by_index(store):
-    plan = await store.fetchall(f"EXPLAIN QUERY PLAN {SUBMITTED_BEFORE}", [NOON, 10])
+    plan = await db_rows(store, f"EXPLAIN QUERY PLAN {SUBMITTED_BEFORE}", [NOON, 10])
 
     assert any("messages_submitted" in row[-1] for row in plan), plan
 
@@ -208,9 +212,9 @@ async def test_receipt_for_a_reused_id_settles_the_latest_message_with_it(store,
     await queue(store, clock, "new")
     await submit(store, clock, "new")
 
-    await store.record_receipts([(KEY, "delivered", None)])
+    await store.receipts.record_receipts([(KEY, "delivered", None)])
 
-    assert await store.fetchall("SELECT ref, state FROM messages ORDER BY ref") == [
+    assert await db_rows(store, "SELECT ref, state FROM messages ORDER BY ref") == [
         ("new", "delivered"),
         ("old", "submitted"),
     ]
@@ -227,10 +231,10 @@ async def test_hex_counter_ids_each_receipt_settles_its_own_message(store, clock
         await queue(store, clock, ref)
         await submit(store, clock, ref, keys=message_id_keys(smsc_id))
 
-    await store.record_receipts(
+    await store.receipts.record_receipts(
         [(message_id_keys("0000000a"), "undeliverable", "receipt: UNDELIV")]
     )
-    await store.record_receipts([(message_id_keys("10"), "delivered", None)])
+    await store.receipts.record_receipts([(message_id_keys("10"), "delivered", None)])
 
     assert (await state_of(store, "job-a"), await state_of(store, "job-b")) == (
         "undeliverable",
@@ -243,7 +247,7 @@ async def test_receipt_with_the_id_in_the_other_base_still_settles_its_message(s
     await queue(store, clock)
     await submit(store, clock, keys=message_id_keys("4D2"))
 
-    await store.record_receipts([(message_id_keys("1234"), "delivered", None)])
+    await store.receipts.record_receipts([(message_id_keys("1234"), "delivered", None)])
 
     assert await state_of(store, "job-1") == "delivered"
 
@@ -255,10 +259,10 @@ async def test_receipt_goes_to_the_part_still_waiting_rather_than_one_just_settl
     await submit(store, clock, "waiting")
     await queue(store, clock, "settled")
     await submit(store, clock, "settled")
-    await store.record_receipts([(KEY, "delivered", None)])
+    await store.receipts.record_receipts([(KEY, "delivered", None)])
     assert await state_of(store, "settled") == "delivered"
 
-    await store.record_receipts([(KEY, "undeliverable", "receipt: UNDELIV")])
+    await store.receipts.record_receipts([(KEY, "undeliverable", "receipt: UNDELIV")])
 
     assert await state_of(store, "waiting") == "undeliverable"
 
@@ -268,12 +272,12 @@ async def test_repeated_receipt_for_a_just_settled_message_is_not_kept_for_later
     it is not kept as an early receipt that could settle the next message with that id."""
     await queue(store, clock)
     await submit(store, clock)
-    await store.record_receipts([(KEY, "delivered", None)])
+    await store.receipts.record_receipts([(KEY, "delivered", None)])
     clock.now += EARLY_RECEIPT_TTL / 2
 
-    await store.record_receipts([(KEY, "undeliverable", "receipt: UNDELIV")])
+    await store.receipts.record_receipts([(KEY, "undeliverable", "receipt: UNDELIV")])
 
-    assert await store.fetchall("SELECT * FROM early_receipts") == []
+    assert await db_rows(store, "SELECT * FROM early_receipts") == []
     assert await state_of(store, "job-1") == "delivered"
 
 
@@ -285,19 +289,19 @@ async def test_receipt_for_a_reused_id_overtaking_the_new_submit_settles_the_new
     and settles job-new, instead of being spent on job-old's long-final part."""
     await queue(store, clock, "job-old")
     await submit(store, clock, "job-old")
-    await store.record_receipts([(KEY, "delivered", None)])
+    await store.receipts.record_receipts([(KEY, "delivered", None)])
     clock.now += 3 * DAY
     await queue(store, clock, "job-new")
 
-    await store.record_receipts([(KEY, "delivered", None)])  # before the outcome commits
+    await store.receipts.record_receipts([(KEY, "delivered", None)])  # before the outcome commits
     await submit(store, clock, "job-new")
 
     assert await state_of(store, "job-new") == "delivered"
 
 
 async def test_receipts_find_their_parts_by_index(store):
-    plan = await store.fetchall(
-        f"EXPLAIN QUERY PLAN {CANDIDATES.format(marks='?,?')}", ["n:1", "s:1"]
+    plan = await db_rows(
+        store, f"EXPLAIN QUERY PLAN {CANDIDATES.format(marks='?,?')}", ["n:1", "s:1"]
     )
 
     details = [row[-1] for row in plan]
@@ -316,12 +320,12 @@ async def test_first_final_receipt_stays_whether_or_not_it_overtook_the_submit(s
     if not early:
         await submit(store, clock)
     for state, error in (("enroute", None), ("delivered", None), ("undeliverable", "UNDELIV")):
-        await store.record_receipts([(KEY, state, error)])
+        await store.receipts.record_receipts([(KEY, state, error)])
     if early:
         await submit(store, clock)
 
     assert await state_of(store, "job-1") == "delivered"
-    assert await store.fetchall("SELECT state FROM parts") == [("delivered",)]
+    assert await db_rows(store, "SELECT state FROM parts") == [("delivered",)]
 
 
 async def test_store_of_the_previous_release_gets_the_exact_key_of_its_numeric_ids(tmp_path):
@@ -341,7 +345,7 @@ async def test_store_of_the_previous_release_gets_the_exact_key_of_its_numeric_i
             )
 
     async with Store.open(db, clock=Clock()) as store:
-        keys = await store.fetchall("SELECT seq, key FROM part_keys ORDER BY seq, key")
+        keys = await db_rows(store, "SELECT seq, key FROM part_keys ORDER BY seq, key")
 
     assert keys == [(seq, k) for seq, i in ((1, "00000010"), (2, "0000000A"), (3, "Msg-7"))
                     for k in sorted(message_id_keys(i))]  # fmt: skip
@@ -353,10 +357,10 @@ async def test_early_hex_receipts_each_settle_their_own_message(store, clock):
     job-b instead of being spent on job-a or forgotten."""
     await queue(store, clock, "job-a")
     await queue(store, clock, "job-b")
-    await store.record_receipts(
+    await store.receipts.record_receipts(
         [(message_id_keys("00000010"), "undeliverable", "receipt: UNDELIV")]
     )
-    await store.record_receipts([(message_id_keys("0000000A"), "delivered", None)])
+    await store.receipts.record_receipts([(message_id_keys("0000000A"), "delivered", None)])
 
     await submit(store, clock, "job-a", keys=message_id_keys("0000000A"))
     await submit(store, clock, "job-b", keys=message_id_keys("00000010"))
@@ -365,3 +369,9 @@ async def test_early_hex_receipts_each_settle_their_own_message(store, clock):
         "delivered",
         "undeliverable",
     )
+
+
+def test_receipts_settle_and_expire_only_as_the_transition_table_allows():
+    assert AWAITING_RECEIPT is MessageState.SUBMITTED
+    assert AWAITING_RECEIPT.may_become(EXPIRED)
+    assert f"state = '{AWAITING_RECEIPT}'" in SUBMITTED_BEFORE  # the partial index's literal

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from gateway.domain.dossier import DossierRow
 from gateway.store.lock import hold, lock_path
 from gateway.store.schema import SCHEMA_VERSION, StoreUnusable
-from gateway.store.store import DossierRow, Store
+from gateway.store.store import Store
+from tests.support.store_reads import db_rows
 
 SCHEMA_V2 = Path(__file__).parents[1] / "data" / "store_schema_v2.sql"
 
@@ -46,16 +48,20 @@ async def test_store_written_by_the_previous_schema_opens_and_keeps_its_data(tmp
     v2_store(path)
 
     async with Store.open(path) as store:
-        assert await store.counts() == {"queued": 1}
-        (sct,) = (await store.lookup(["000123"]))["000123"]
+        assert await store.outbox.counts() == {"queued": 1}
+        (sct,) = (await store.dossiers.lookup(["000123"]))["000123"]
         assert (sct.agency, sct.phone, sct.step) == ("SCT", "84905123456", "Thẩm định")
-        assert (await store.dossier("STP", "R-1")).receipt_no == "r-1"
+        assert (await store.dossiers.dossier("STP", "R-1")).receipt_no == "r-1"
         # The new key takes a second agency's dossier of the same number beside it.
-        await store.record_intake(dossiers=[dataclasses.replace(sct, agency="STP", phone=None)])
-        rows = (await store.lookup(["000123"]))["000123"]
+        await store.dossiers.record_intake(
+            dossiers=[dataclasses.replace(sct, agency="STP", phone=None)]
+        )
+        rows = (await store.dossiers.lookup(["000123"]))["000123"]
         assert [(r.agency, r.phone) for r in rows] == [("SCT", "84905123456"), ("STP", None)]
-        assert set(await store.event_digests([("SCT", "7"), ("STP", "7")])) == {("SCT", "7")}
-        assert await store.fetchall("PRAGMA user_version") == [(SCHEMA_VERSION,)]
+        assert set(await store.dossiers.event_digests([("SCT", "7"), ("STP", "7")])) == {
+            ("SCT", "7")
+        }
+        assert await db_rows(store, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
 
 
 async def test_migrated_dossiers_owe_no_notice_and_keep_one_owed_once_written(tmp_path):
@@ -65,11 +71,13 @@ async def test_migrated_dossiers_owe_no_notice_and_keep_one_owed_once_written(tm
     v2_store(path)
 
     async with Store.open(path) as store:
-        sct = await store.dossier("SCT", "000123")
+        sct = await store.dossiers.dossier("SCT", "000123")
         assert sct is not None and sct.notice_owed is None
-        await store.record_intake(dossiers=[dataclasses.replace(sct, notice_owed="result")])
+        await store.dossiers.record_intake(
+            dossiers=[dataclasses.replace(sct, notice_owed="result")]
+        )
     async with Store.open(path) as store:
-        assert (await store.dossier("SCT", "000123")).notice_owed == "result"
+        assert (await store.dossiers.dossier("SCT", "000123")).notice_owed == "result"
 
 
 async def test_migrated_finished_dossier_without_a_finish_day_gets_its_events_day(tmp_path):
@@ -79,9 +87,9 @@ async def test_migrated_finished_dossier_without_a_finish_day_gets_its_events_da
     v2_store(path)
 
     async with Store.open(path) as store:
-        assert (await store.dossier("STP", "R-1")).finished_on == "2026-11-24"
-        assert (await store.dossier("STP", "R-2")).finished_on == "2026-11-26"
-        assert (await store.dossier("SCT", "000123")).finished_on is None
+        assert (await store.dossiers.dossier("STP", "R-1")).finished_on == "2026-11-24"
+        assert (await store.dossiers.dossier("STP", "R-2")).finished_on == "2026-11-26"
+        assert (await store.dossiers.dossier("SCT", "000123")).finished_on is None
 
 
 async def test_store_of_a_newer_schema_is_refused_and_left_as_it_is(tmp_path):
@@ -138,7 +146,7 @@ async def test_new_store_files_are_readable_by_their_owner_only(tmp_path, loose_
 
     with hold(path):
         async with Store.open(path) as store:
-            await store.record_receipts([(frozenset({"n:1"}), "delivered", None)])
+            await store.receipts.record_receipts([(frozenset({"n:1"}), "delivered", None)])
             files = [path, Path(f"{path}-wal"), Path(f"{path}-shm"), lock_path(path)]
             modes = {f.name: stat.S_IMODE(f.stat().st_mode) for f in files}
 
@@ -164,7 +172,7 @@ async def real_store(tmp_path: Path) -> Path:
                        "2026-11-20T09:00:00+07:00", None)
             for n in range(3000)
         ]  # fmt: skip
-        await store.record_intake(dossiers=rows)
+        await store.dossiers.record_intake(dossiers=rows)
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return path

@@ -13,6 +13,7 @@ from typing import Any
 from gateway.intake.consumer import Intake, Received
 from gateway.settings.config import AgencyConfig, Config, ScheduleConfig, default_config
 from gateway.store.store import Store
+from tests.support.store_reads import db_rows
 
 FEE = "Hồ sơ {receipt_no}: lệ phí {amount} đồng, vui lòng nộp trước ngày {deadline}"
 FEE_PARAMS = {"receipt_no": "0101701234", "amount": 50000, "deadline": "30/11/2026"}
@@ -54,11 +55,11 @@ class IntakeRig:
         self.intake = intake
 
     async def messages(self) -> dict[str, tuple[str, str | None, str | None]]:
-        rows = await self.store.fetchall("SELECT ref, state, reason, text FROM messages")
+        rows = await db_rows(self.store, "SELECT ref, state, reason, text FROM messages")
         return {ref: (state, reason, text) for ref, state, reason, text in rows}
 
     async def statuses(self) -> list[dict[str, Any]]:
-        rows = await self.store.pending_statuses(10_000)
+        rows = await self.store.statuses.pending(10_000)
         return [json.loads(payload) for _seq, _agency, payload in rows]
 
     async def rejected(self) -> dict[str, str]:

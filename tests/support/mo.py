@@ -12,6 +12,7 @@ import dataclasses
 from pathlib import Path
 
 from gateway.compose.composer import Composer
+from gateway.domain.dossier import DossierRow
 from gateway.mo.dispatcher import Dispatcher
 from gateway.outbound.sender import Sender
 from gateway.outbound.tracker import Tracker
@@ -19,9 +20,10 @@ from gateway.settings.config import Config, MoConfig, default_config
 from gateway.smpp.inbound import Inbound, Mo
 from gateway.smpp.session import Session
 from gateway.smpp.sim import SimConfig, SmscSimulator, SubmitRecord
-from gateway.store.store import DossierRow, Store
+from gateway.store.store import Store
 from tests.support.clock import NOON
 from tests.support.session import session_config
+from tests.support.store_reads import db_rows
 from tests.support.wait import eventually
 
 CITIZEN = "84905123456"
@@ -71,11 +73,11 @@ class MoRig:
 
     async def no_reply(self) -> None:
         """Nothing was queued for the MO (it is committed before its resp returns)."""
-        assert await self.store.counts() == {}
+        assert await self.store.outbox.counts() == {}
         assert self.smsc.records == []
 
     async def mo_log(self) -> list[tuple[str, str | None, str]]:
-        return await self.store.fetchall("SELECT sender, keyword, outcome FROM mo_log ORDER BY id")
+        return await db_rows(self.store, "SELECT sender, keyword, outcome FROM mo_log ORDER BY id")
 
 
 def config(**mo: float) -> Config:
@@ -129,4 +131,4 @@ class running:
 
 async def with_dossiers(rig: MoRig, *rows: DossierRow) -> None:
     """Mirror `rows` in the rig's store, as intake would have."""
-    await rig.store.record_intake(dossiers=rows)
+    await rig.store.dossiers.record_intake(dossiers=rows)

@@ -10,9 +10,11 @@ import dataclasses
 import json
 from typing import Any, Generic, TypeVar
 
-from gateway.compose.composer import Composer, Priority
+from gateway.compose.composer import Composer
+from gateway.domain.message import Priority
 from gateway.settings.config import Config, RetryConfig, default_config
 from gateway.store.store import Store
+from tests.support.store_reads import db_rows
 
 S = TypeVar("S")  # the SMSC at the other end: the simulator, or a scripted one
 
@@ -38,7 +40,7 @@ async def queue_text(
 ) -> None:
     """SCT's SMS job `ref`, composed and recorded as intake records it: queued to send."""
     message = composer.text("SCT", ref=ref, kind="sms", to=to, text=text, priority=priority)
-    await store.record_intake(messages=[message])
+    await store.dossiers.record_intake(messages=[message])
 
 
 class OutboxRig(Generic[S]):
@@ -61,12 +63,12 @@ class OutboxRig(Generic[S]):
 
     async def states(self) -> dict[str, int]:
         """How many messages are in each state."""
-        return await self.store.counts()
+        return await self.store.outbox.counts()
 
     async def state(self, ref: str) -> str:
-        ((state,),) = await self.store.fetchall("SELECT state FROM messages WHERE ref = ?", [ref])
+        ((state,),) = await db_rows(self.store, "SELECT state FROM messages WHERE ref = ?", [ref])
         return state
 
     async def statuses(self) -> list[dict[str, Any]]:
         """The status events waiting to be published, oldest first."""
-        return [json.loads(p) for _, _, p in await self.store.pending_statuses(10_000)]
+        return [json.loads(p) for _, _, p in await self.store.statuses.pending(10_000)]

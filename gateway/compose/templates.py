@@ -3,35 +3,20 @@
 A notice is never edited by a person (SPEC, rules from the seeds), so the whole text comes
 from a template and the dossier's fields: a template that cannot be filled completely is an
 error, never a half-rendered SMS that a citizen pays attention to (or pays for, with MCKH).
+The template language itself (`template_fields`) is the domain's, `gateway.domain.notice`,
+because configuration checks overrides with it when it loads.
 """
 
 from __future__ import annotations
 
 import re
-import string
 import unicodedata
 from collections.abc import Mapping
 from datetime import date
-from enum import StrEnum
 from types import MappingProxyType
 
+from gateway.domain.notice import NoticeKind, TemplateError, template_fields
 from gateway.smpp.text import strip_diacritics
-
-
-class TemplateError(ValueError):
-    """A template that cannot produce a complete message: bad syntax, field or kind."""
-
-
-class NoticeKind(StrEnum):
-    """What a message tells the citizen; also the key of its template in configuration."""
-
-    RESULT = "result"
-    SUPPLEMENT = "supplement"
-    APOLOGY = "apology"
-    RECEIPT = "receipt"
-    PAYMENT = "payment"
-    MCKH_REPLY = "mckh_reply"
-
 
 # Word for word from SPEC.md "Notices". Agencies that want their own wording (seed 000's
 # "TB: …") override per kind in configuration rather than edit these.
@@ -65,141 +50,10 @@ DEFAULT_TEMPLATES: Mapping[str, str] = MappingProxyType(
     }
 )
 
-# The fields the gateway fills from a dossier; an override may use any of them.
-TEMPLATE_FIELDS = frozenset(
-    {"receipt_no", "agency_name", "due_date", "step", "timeliness", "procedure"}
-)
-
-STATUSES = frozenset(
-    {
-        "received",
-        "processing",
-        "needs_supplement",
-        "needs_payment",
-        "result_ready",
-        "returned",
-        "rejected",
-        "withdrawn",
-    }
-)
-
-# Entering one of these statuses is what sends a notice; the apology and the MCKH reply
-# are not tied to a transition.
-STATUS_TRIGGERS: Mapping[str, NoticeKind] = MappingProxyType(
-    {
-        "result_ready": NoticeKind.RESULT,
-        "needs_supplement": NoticeKind.SUPPLEMENT,
-        "received": NoticeKind.RECEIPT,
-        "needs_payment": NoticeKind.PAYMENT,
-    }
-)
-
-# The National Public Service Portal's codes, which some one-stop software sends as is.
-NATIONAL_STATUS_CODES: Mapping[int, str] = MappingProxyType(
-    {
-        1: "received",  # Mới đăng ký
-        2: "received",  # Được tiếp nhận
-        3: "rejected",  # Không được tiếp nhận
-        4: "processing",  # Đang xử lý
-        5: "needs_supplement",  # Yêu cầu bổ sung giấy tờ
-        6: "needs_payment",  # Yêu cầu thực hiện nghĩa vụ tài chính
-        7: "withdrawn",  # Công dân yêu cầu rút hồ sơ
-        8: "rejected",  # Dừng xử lý
-        9: "result_ready",  # Đã xử lý xong
-        10: "returned",  # Đã trả kết quả
-    }
-)
-
-# Past these there is nothing left to apologise for: the result exists or never will.
-FINISHED_STATUSES = frozenset({"result_ready", "returned", "rejected", "withdrawn"})
-
-ON_TIME = "Đúng hạn"
-LATE = "Trễ hạn"
-
-_ALLOWED_STATUSES = (
-    f"one of {', '.join(sorted(STATUSES))}, or a national status code "
-    f"{min(NATIONAL_STATUS_CODES)}-{max(NATIONAL_STATUS_CODES)}"
-)
-
-
-def parse_status(value: object) -> str:
-    """The status name for a name or a national code (int or numeric string).
-
-    The reason given names every allowed value, because it goes back to the one-stop
-    software's developers in a `rejected` status and must let them fix their side.
-    `True` is refused although Python counts it as 1: it is a JSON boolean, not a code.
-    """
-    code: int | None = None
-    if isinstance(value, str):
-        if value in STATUSES:
-            return value
-        if value.isascii() and value.isdigit() and len(value) <= 2:
-            code = int(value)
-    elif isinstance(value, int) and not isinstance(value, bool):
-        code = value
-    if code is not None and code in NATIONAL_STATUS_CODES:
-        return NATIONAL_STATUS_CODES[code]
-    raise ValueError(f"status must be {_ALLOWED_STATUSES}; got {value!r}")
-
 
 def format_date(d: date) -> str:
     """dd/mm/yyyy, the way Vietnamese offices and citizens write dates."""
     return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
-
-
-def timeliness(*, today: date, due_date: date | None, finished_on: date | None) -> str:
-    """`Đúng hạn` or `Trễ hạn`, as the MCKH reply states it.
-
-    An open dossier turns late only once its due date has passed, not on it; a finished one
-    keeps the verdict of the day it reached the result, however late the citizen asks. A
-    dossier without a due date cannot be late.
-    """
-    if due_date is None:
-        return ON_TIME
-    reference = today if finished_on is None else finished_on
-    return ON_TIME if reference <= due_date else LATE
-
-
-_FORMATTER = string.Formatter()
-
-MAX_PLACEHOLDER = 64  # characters in a placeholder's (and so a job param's) name
-
-
-def placeholder_name(name: str) -> str | None:
-    """`name` as a template placeholder and a job param know it (NFC), or None if it is no
-    plain name: the one rule for both, so that every placeholder configuration accepts can
-    be filled by a job. Unicode letters are names (`{số_tiền}`, as Vietnamese agencies
-    write them); NFC, so that a template typed on one keyboard and a param sent by
-    another program's decomposed text still name the same thing.
-    """
-    name = unicodedata.normalize("NFC", name)
-    return name if name.isidentifier() and len(name) <= MAX_PLACEHOLDER else None
-
-
-def template_fields(template: str) -> frozenset[str]:
-    """The field names `template` uses (NFC), for checking an override when configuration loads.
-
-    Only plain `{name}` fields are allowed: positional `{}`, attribute or index access,
-    conversions and format specs have no use on text fields and would make an override's
-    failure show up at the first SMS instead of at start-up.
-    """
-    try:
-        parsed = list(_FORMATTER.parse(unicodedata.normalize("NFC", template)))
-    except ValueError as exc:
-        raise TemplateError(f"malformed template: {exc}") from None
-    names: set[str] = set()
-    for _literal, name, spec, conversion in parsed:
-        if name is None:
-            continue
-        if placeholder_name(name) is None:
-            raise TemplateError(
-                f"template field {{{name}}} is not a plain {{name}} field (letters, digits "
-                f"and _, not starting with a digit, at most {MAX_PLACEHOLDER})"
-            )
-        if spec or conversion:
-            raise TemplateError(f"template field {{{name}}} takes no conversion or format spec")
-        names.add(name)
-    return frozenset(names)
 
 
 def render(template: str, fields: Mapping[str, str], *, strip: bool) -> str:

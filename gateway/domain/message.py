@@ -1,0 +1,133 @@
+"""Messages as the parts of the gateway hand them to each other: a new one for the store
+(`NewMessage`), a queued one for the sender (`Queued`), what a send attempt did
+(`Outcome`, `PartResult`), a receipt for the store (`ReceiptUpdate`), an MO (`MoRecord`).
+
+States are `MessageState` members, checked against the transition table when a value is
+made: a message is born queued or refused (`BORN`), and a send attempt leaves a queued
+message only in a state that may follow `queued`. A caller's mistake fails where it is
+made, not as a status no agency's software knows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import NamedTuple
+
+from gateway.domain.states import BORN, MessageState
+
+
+class Priority(IntEnum):
+    """Lower goes first: a citizen waiting for a reply, then notices, then apologies."""
+
+    MO_REPLY = 0
+    NOTICE = 1
+    APOLOGY = 2
+
+
+def _state(value: str, allowed: frozenset[MessageState], what: str) -> MessageState:
+    state = MessageState(value)
+    if state not in allowed:
+        names = ", ".join(sorted(allowed))
+        raise ValueError(f"{what} cannot be {state.value!r}; it is one of {names}")
+    return state
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message about to enter the store: queued, or already final (rejected/skipped)."""
+
+    agency: str
+    ref: str
+    kind: str
+    source: str
+    priority: int
+    state: MessageState
+    not_before: float
+    expires_at: float
+    phone: str | None = None
+    text: str | None = None
+    segments: int = 0
+    concat_ref: int = 0
+    reason: str | None = None
+    event_id: str | None = None
+    receipt_no: str | None = None
+    procedure: str | None = None
+    digest: str | None = None  # an SMS job's content (gateway/intake/repeats.py)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", _state(self.state, BORN, "a new message"))
+
+
+@dataclass(frozen=True, slots=True)
+class MoRecord:
+    """One MO as received and what the dispatcher decided (`outcome`)."""
+
+    at: float
+    sender: str
+    shortcode: str
+    text: str
+    keyword: str | None
+    outcome: str
+    reply_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A queued message as the sender needs it."""
+
+    id: int
+    agency: str
+    ref: str
+    kind: str
+    phone: str
+    source: str
+    text: str
+    priority: int
+    attempts: int
+    concat_ref: int
+    expires_at: float
+    event_id: str | None
+    receipt_no: str | None
+    done_parts: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class PartResult:
+    """One part accepted by the SMSC: its id and the keys a receipt will be matched by."""
+
+    message_id: int
+    seq: int
+    smsc_id: str
+    keys: frozenset[str]
+
+
+_AFTER_SENDING = frozenset(s for s in MessageState if MessageState.QUEUED.may_become(s))
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one send attempt: `state` is submitted, queued (retry) or final."""
+
+    message: Queued
+    state: MessageState
+    attempts: int
+    not_before: float
+    parts: Sequence[PartResult] = ()
+    reason: str | None = None
+    segments: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", _state(self.state, _AFTER_SENDING, "a send outcome"))
+
+
+class ReceiptUpdate(NamedTuple):
+    """A delivery receipt as the store applies it: the part's message-id keys
+    (`smpp.receipt.message_id_keys`), the part's new state (a `PartState` value), and the
+    error to report if it fails the message. A tuple, because the store groups and
+    compares receipts by value."""
+
+    keys: frozenset[str]
+    state: str
+    error: str | None

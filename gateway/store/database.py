@@ -1,0 +1,149 @@
+"""The database under the repositories: one SQLite connection on a thread of its own.
+
+SQLite in WAL mode, one connection, `synchronous=FULL`: an MQTT message is acknowledged
+and a deliver_sm answered only after what it caused is here. Callers hand over whole
+batches and each batch is one transaction of a few `executemany` calls (group commit);
+one transaction per message could not keep up with thousands per second.
+
+The connection lives on a thread of its own and each transaction runs there whole, in a
+single hand-off from the event loop. (With aiosqlite each statement was a round trip
+through the loop; under load a loop turn takes milliseconds, so a seven-statement
+transaction held the database for ~7 ms and everything queued behind it.)
+
+Only the repositories beside this module write SQL; everything above the store asks
+them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from gateway.store.schema import SCHEMA_VERSION, StoreOutdated, connect, read_only
+
+R = TypeVar("R")
+
+# Host parameters per statement, well under SQLite's limit (32,766).
+CHUNK = 10_000
+
+
+class Database:
+    """`async with Database.open(path) as db:`.
+
+    Every call is one hand-off to the connection's thread: a write runs its whole
+    transaction there (BEGIN … COMMIT) and comes back once, so no transaction is ever
+    interleaved with another and none waits on the event loop between its statements.
+    """
+
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        thread: ThreadPoolExecutor,
+        clock: Callable[[], float] = time.time,
+        *,
+        path: str = ":memory:",
+        version: int = SCHEMA_VERSION,
+    ) -> None:
+        self._db = db
+        self._thread = thread
+        self.clock = clock
+        self.path = path
+        self.version = version
+        # Change notifications, so the sender and the status publisher wait, not poll.
+        self.queued_added = asyncio.Event()
+        self.status_added = asyncio.Event()
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls, path: str | Path, *, clock: Callable[[], float] = time.time, readonly: bool = False
+    ) -> AsyncIterator[Database]:
+        """Open, check and migrate the store (`schema.connect`), or with `readonly` read
+        it as it is, at its own schema version (`schema.read_only`)."""
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        loop = asyncio.get_running_loop()
+        try:
+            version = SCHEMA_VERSION  # connect migrates to it
+            if readonly:
+                db, version = await loop.run_in_executor(thread, read_only, str(path))
+            else:
+                db = await loop.run_in_executor(thread, connect, str(path))
+            try:
+                yield cls(db, thread, clock, path=str(path), version=version)
+            finally:
+                await loop.run_in_executor(thread, db.close)
+        finally:
+            thread.shutdown(wait=True)
+
+    async def read(self, fn: Callable[..., R], *args: Any) -> R:
+        """`fn(connection, *args)` in the store's thread. On a store of an older schema
+        opened read-only, a query it cannot answer is StoreOutdated."""
+        try:
+            return await self._call(fn, self._db, *args)
+        except sqlite3.OperationalError as exc:
+            if self.version >= SCHEMA_VERSION:
+                raise
+            raise StoreOutdated(self.path, self.version, exc) from None
+
+    async def write(self, fn: Callable[..., R], *args: Any) -> R:
+        """`fn(connection, *args)` as one transaction, in the store's thread."""
+        return await self._call(_transaction, self._db, fn, args)
+
+    def trace(self, callback: Callable[[str], object] | None) -> None:
+        """Hand every statement the connection runs to `callback` (None: stop), to see
+        which queries a call makes and check their plans."""
+        self._db.set_trace_callback(callback)
+
+    async def _call(self, fn: Callable[..., R], *args: Any) -> R:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+
+
+def _transaction(db: sqlite3.Connection, fn: Callable[..., R], args: Sequence[Any]) -> R:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(db, *args)
+        db.execute("COMMIT")
+    except BaseException:
+        # A failed COMMIT (disk full) may leave the transaction open, or SQLite may have
+        # rolled it back already; either way the next BEGIN must find none open.
+        if db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+        raise
+    return result
+
+
+def rows(db: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    """Every row of one query."""
+    return db.execute(sql, params).fetchall()
+
+
+def marks(items: Sequence[Any]) -> str:
+    """As many `?` as `items`, for an `IN (...)`."""
+    return ",".join("?" * len(items))
+
+
+def digests(
+    db: sqlite3.Connection, table: str, column: str, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], str | None]:
+    """The (agency, key) idempotency keys `table` holds, with their content digest (its
+    index leads with agency)."""
+    found: dict[tuple[str, str], str | None] = {}
+    for agency in {a for a, _ in keys}:
+        mine = [k for a, k in keys if a == agency]
+        for at in range(0, len(mine), CHUNK):
+            chunk = mine[at : at + CHUNK]
+            result = db.execute(
+                f"""SELECT {column}, digest FROM {table}
+                    WHERE agency = ? AND {column} IN ({marks(chunk)})""",
+                [agency, *chunk],
+            )
+            found.update(((agency, r[0]), r[1]) for r in result)
+    return found

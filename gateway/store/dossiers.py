@@ -1,0 +1,126 @@
+"""The dossier mirror and intake's commits: events seen, dossiers as last reported, and
+the notices and statuses they caused, each batch in one transaction (group commit)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from gateway.domain.dossier import DossierKey, DossierRow
+from gateway.domain.message import NewMessage
+from gateway.domain.status_event import encode
+from gateway.store import statuses as status_outbox
+from gateway.store.database import Database, digests, marks, rows
+from gateway.store.outbox import insert_messages, queues_any
+
+# An event as intake records it: (event id, agency, receipt key, applied, digest).
+EventRecord = tuple[str, str, str, bool, str | None]
+
+
+class Dossiers:
+    """What intake and MCKH lookups ask of the mirror."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def event_digests(
+        self, events: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], str | None]:
+        """The content digest of each (agency, event id) already recorded (None once
+        purged, or for an event recorded before digests were kept)."""
+        return await self._db.read(digests, "events", "event_id", events)
+
+    async def dossiers(self, keys: Sequence[DossierKey]) -> dict[DossierKey, DossierRow]:
+        """The mirror's rows under (agency, receipt key): a receipt number is unique
+        within one agency only, so another agency's dossier of that number is not it."""
+        wanted = set(keys)
+        found = await self.lookup(sorted({receipt for _, receipt in wanted}))
+        return {row.key: row for held in found.values() for row in held if row.key in wanted}
+
+    async def dossier(self, agency: str, receipt_key: str) -> DossierRow | None:
+        return (await self.dossiers([(agency, receipt_key)])).get((agency, receipt_key))
+
+    async def lookup(self, receipt_keys: Sequence[str]) -> dict[str, list[DossierRow]]:
+        """Every agency's dossier under each receipt key, in agency order (MCKH)."""
+        if not receipt_keys:
+            return {}
+        held = await self._db.read(
+            rows,
+            f"""SELECT * FROM dossiers WHERE receipt_key IN ({marks(receipt_keys)})
+                ORDER BY receipt_key, agency""",
+            receipt_keys,
+        )
+        found: dict[str, list[DossierRow]] = {}
+        for row in held:
+            found.setdefault(row[0], []).append(dossier_row(row))
+        return found
+
+    async def record_intake(
+        self,
+        *,
+        events: Iterable[EventRecord] = (),
+        dossiers: Iterable[DossierRow] = (),
+        messages: Iterable[NewMessage] = (),
+        statuses: Iterable[tuple[str, Mapping[str, Any]]] = (),
+    ) -> None:
+        """Commit one batch of intake effects in one transaction (group commit):
+        `statuses` are (agency, `status_event`) of what was refused before it became a
+        message."""
+        messages = list(messages)
+        statuses = list(statuses)
+        await self._db.write(
+            record_intake, list(events), list(dossiers), messages, statuses, self._db.clock()
+        )
+        if messages or statuses:
+            self._db.status_added.set()
+        if queues_any(messages):
+            self._db.queued_added.set()
+
+
+def record_intake(
+    db: sqlite3.Connection,
+    events: Sequence[EventRecord],
+    dossiers: Sequence[DossierRow],
+    messages: Sequence[NewMessage],
+    statuses: Sequence[tuple[str, Mapping[str, Any]]],
+    now: float,
+) -> None:
+    """Intake's batch, inside the caller's transaction."""
+    db.executemany(
+        """INSERT OR IGNORE INTO events (event_id, agency, receipt_key, applied, received_at,
+           digest) VALUES (?, ?, ?, ?, ?, ?)""",
+        [(e, a, k, int(applied), now, d) for e, a, k, applied, d in events],
+    )
+    db.executemany(
+        "INSERT OR REPLACE INTO dossiers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [_dossier_tuple(d) for d in dossiers],
+    )
+    payloads = insert_messages(db, messages, now)
+    payloads += [(agency, encode(event)) for agency, event in statuses]
+    status_outbox.insert(db, payloads)
+
+
+def dossier_row(row: Sequence[Any]) -> DossierRow:
+    """A `SELECT * FROM dossiers` row as the domain's type."""
+    values = list(row)
+    values[9] = bool(values[9])
+    return DossierRow(*values)
+
+
+def _dossier_tuple(d: DossierRow) -> tuple[Any, ...]:
+    return (
+        d.receipt_key,
+        d.receipt_no,
+        d.agency,
+        d.procedure,
+        d.procedure_code,
+        d.phone,
+        d.step,
+        d.status,
+        d.due_date,
+        int(d.same_day),
+        d.occurred_at,
+        d.finished_on,
+        d.notice_owed,
+    )

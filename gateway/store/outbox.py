@@ -1,0 +1,222 @@
+"""The outbox: messages and their parts, from queued to sent.
+
+New messages go in with their first status (`insert_messages`, inside the caller's
+transaction: intake's, the MO log's, an apology run's); the sender takes the due ones
+(`due`) and commits what each attempt did (`record_outcomes`). Health reads the queue
+from counters the schema's triggers keep and an index (`queue`, `counts`), never the
+whole table.
+
+States in SQL are written from `MessageState`; they stay literals in the statement text
+because SQLite uses a partial index (`WHERE state = 'queued'`) only for a query that
+spells the same literal.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+
+from gateway.domain.message import NewMessage, Outcome, Queued
+from gateway.domain.states import WAITING, MessageState
+from gateway.domain.status_event import status_payload
+from gateway.store import receipts, statuses
+from gateway.store.database import Database, digests, marks, rows
+
+QUEUED = MessageState.QUEUED.value
+SUBMITTED = MessageState.SUBMITTED.value
+
+# The health queries: run every few seconds and on every scrape, on the store's only
+# thread, so each reads a handful of rows whatever the size of the table (a test holds
+# them to their query plans).
+_WAITING = ", ".join(f"'{state}'" for state in sorted(WAITING))
+QUEUE_DEPTH_SQL = f"SELECT COALESCE(SUM(n), 0) FROM message_states WHERE state IN ({_WAITING})"
+OLDEST_WAITING_SQL = (
+    "SELECT MIN(at) FROM ("
+    f"SELECT MIN(created_at) AS at FROM messages WHERE state = '{QUEUED}' UNION ALL "
+    f"SELECT MIN(created_at) FROM messages WHERE state = '{SUBMITTED}')"
+)
+COUNTS_SQL = "SELECT state, n FROM message_states WHERE n > 0"
+
+INSERT_MESSAGES = """INSERT OR IGNORE INTO messages (agency, ref, event_id, receipt_no, kind,
+           procedure, phone, source, text, priority, state, reason, segments,
+           concat_ref, not_before, expires_at, created_at, updated_at, digest)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
+
+
+class Outbox:
+    """What the sender and health ask of the messages."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self.queued_added = db.queued_added  # set by every write that queues a message
+
+    async def ref_digests(
+        self, refs: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], str | None]:
+        """The content digest of the job behind each (agency, ref) that has a message
+        (None for a message that is no job, or once purged)."""
+        return await self._db.read(digests, "messages", "ref", refs)
+
+    async def due(
+        self, limit: int, exclude: Iterable[int] = (), *, max_priority: int | None = None
+    ) -> list[Queued]:
+        """Queued messages whose time has come, most urgent first; with `max_priority`,
+        only the lanes up to it (inside quiet hours the sender asks for MO replies only)."""
+        return await self._db.read(_due, limit, list(exclude), self._db.clock(), max_priority)
+
+    async def next_due_at(self, *, max_priority: int | None = None) -> float | None:
+        lanes = "" if max_priority is None else " AND priority <= ?"
+        found = await self._db.read(
+            rows,
+            f"SELECT MIN(not_before) FROM messages WHERE state = '{QUEUED}'{lanes}",
+            () if max_priority is None else (max_priority,),
+        )
+        return found[0][0] if found else None
+
+    async def record_outcomes(self, outcomes: Sequence[Outcome]) -> None:
+        """Commit what the sender did with a batch of messages, in one transaction."""
+        if not outcomes:
+            return
+        await self._db.write(_record_outcomes, outcomes, self._db.clock())
+        self._db.status_added.set()
+        if any(o.state is MessageState.QUEUED for o in outcomes):
+            self._db.queued_added.set()
+
+    async def queue(self) -> tuple[int, float | None]:
+        """How many messages wait to be sent, and since when the oldest has (created_at)."""
+        return await self._db.read(_queue)
+
+    async def counts(self) -> dict[str, int]:
+        """Messages by state, from the counters the triggers keep."""
+        found = await self._db.read(rows, COUNTS_SQL)
+        return {state: n for state, n in found}
+
+
+def insert_messages(
+    db: sqlite3.Connection, messages: Sequence[NewMessage], now: float
+) -> list[tuple[str, str]]:
+    """Insert new messages (a ref already there is left alone) inside the caller's
+    transaction; returns their first statuses, for the caller to add to the outbox."""
+    db.executemany(
+        INSERT_MESSAGES,
+        [
+            (
+                m.agency,
+                m.ref,
+                m.event_id,
+                m.receipt_no,
+                m.kind,
+                m.procedure,
+                m.phone,
+                m.source,
+                m.text,
+                m.priority,
+                m.state.value,
+                m.reason,
+                m.segments,
+                m.concat_ref,
+                m.not_before,
+                m.expires_at,
+                now,
+                now,
+                m.digest,
+            )
+            for m in messages
+        ],
+    )
+    return [
+        (
+            m.agency,
+            status_payload(
+                ref=m.ref,
+                event_id=m.event_id,
+                receipt_no=m.receipt_no,
+                kind=m.kind,
+                phone=m.phone,
+                state=m.state,
+                reason=m.reason,
+                segments=m.segments,
+                at=now,
+            ),
+        )
+        for m in messages
+    ]
+
+
+def queues_any(messages: Iterable[NewMessage]) -> bool:
+    return any(m.state is MessageState.QUEUED for m in messages)
+
+
+def _queue(db: sqlite3.Connection) -> tuple[int, float | None]:
+    ((depth,),) = db.execute(QUEUE_DEPTH_SQL).fetchall()
+    ((oldest,),) = db.execute(OLDEST_WAITING_SQL).fetchall()
+    return depth, oldest
+
+
+def _due(
+    db: sqlite3.Connection, limit: int, skip: list[int], now: float, max_priority: int | None
+) -> list[Queued]:
+    lanes = [] if max_priority is None else [max_priority]
+    found = db.execute(
+        f"""SELECT id, agency, ref, kind, phone, source, text, priority, attempts,
+                   concat_ref, expires_at, event_id, receipt_no
+            FROM messages
+            WHERE state = '{QUEUED}' AND not_before <= ?
+            {"AND priority <= ?" if lanes else ""}
+            {f"AND id NOT IN ({marks(skip)})" if skip else ""}
+            ORDER BY priority, not_before, id LIMIT ?""",
+        [now, *lanes, *skip, limit],
+    ).fetchall()
+    if not found:
+        return []
+    ids = [r[0] for r in found]
+    done: dict[int, set[int]] = {}
+    for mid, seq in db.execute(
+        f"SELECT message_id, seq FROM parts WHERE message_id IN ({marks(ids)})", ids
+    ):
+        done.setdefault(mid, set()).add(seq)
+    return [Queued(*r[:13], done_parts=frozenset(done.get(r[0], ()))) for r in found]
+
+
+def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: float) -> None:
+    parts = [p for o in outcomes for p in o.parts]
+    db.executemany(
+        "INSERT OR REPLACE INTO parts (message_id, seq, smsc_id) VALUES (?, ?, ?)",
+        [(p.message_id, p.seq, p.smsc_id) for p in parts],
+    )
+    db.executemany(
+        "INSERT INTO part_keys VALUES (?, ?, ?)",
+        [(k, p.message_id, p.seq) for p in parts for k in p.keys],
+    )
+    db.executemany(
+        """UPDATE messages SET state = ?, reason = ?, updated_at = ?,
+               segments = COALESCE(?, segments), attempts = ?, not_before = ?
+           WHERE id = ?""",
+        [
+            (o.state.value, o.reason, now, o.segments, o.attempts, o.not_before, o.message.id)
+            for o in outcomes
+        ],
+    )
+    statuses.insert(
+        db,
+        [
+            (
+                o.message.agency,
+                status_payload(
+                    ref=o.message.ref,
+                    event_id=o.message.event_id,
+                    receipt_no=o.message.receipt_no,
+                    kind=o.message.kind,
+                    phone=o.message.phone,
+                    state=o.state,
+                    reason=o.reason,
+                    segments=o.segments or 0,
+                    at=now,
+                ),
+            )
+            for o in outcomes
+            if o.state is not MessageState.QUEUED
+        ],
+    )
+    # Receipts that overtook their submit_sm_resp can be applied now.
+    receipts.apply_early_receipts(db, [k for p in parts for k in p.keys], now)

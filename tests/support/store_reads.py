@@ -1,0 +1,39 @@
+"""Tests look into a store's database directly: the gateway itself has no SQL API above
+its repositories.
+
+`db_rows` runs one query on the store's thread, after whatever the store was handed
+before it (as the store's own reads do), with the connection made read-only for it
+(`PRAGMA query_only`), so a test sees what the store committed and cannot change it by
+accident. `execute` is for the few tests that set up a state no repository writes (a row
+moved to another state, to check the counters the schema's triggers keep).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from gateway.store.store import Store
+
+
+async def db_rows(store: Store, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Every row `sql` reads from the store (committed data only)."""
+    return await store.database.read(_query_only, sql, params)
+
+
+async def execute(store: Store, sql: str, params: Sequence[Any] = ()) -> None:
+    """Run one writing statement on the store, committed at once."""
+    await store.database.write(_execute, sql, params)
+
+
+def _query_only(db: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    db.execute("PRAGMA query_only = ON")
+    try:
+        return db.execute(sql, params).fetchall()
+    finally:
+        db.execute("PRAGMA query_only = OFF")
+
+
+def _execute(db: sqlite3.Connection, sql: str, params: Sequence[Any]) -> None:
+    db.execute(sql, params)
