@@ -16,6 +16,8 @@ from pathlib import Path
 import structlog
 import yaml
 
+from gateway.kit.schemas import NAMES as SCHEMA_NAMES
+from gateway.kit.schemas import schema_text
 from gateway.ops.admin import AdminUnavailable
 from gateway.ops.logs import configure_logging
 from gateway.settings.config import (
@@ -102,6 +104,17 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("-c", "--config", metavar="FILE", help="default: the embedded defaults")
     cal.add_argument("--year", type=_year, metavar="YYYY", help="default: this year")
 
+    schema = sub.add_parser("schema", help="print the JSON Schema of an MQTT payload")
+    schema.add_argument("name", choices=SCHEMA_NAMES)
+    check_payload = sub.add_parser(
+        "validate", help="what the daemon would answer to a payload (or a file of JSON lines)"
+    )
+    check_payload.add_argument("file", metavar="FILE|-")
+    check_payload.add_argument("-c", "--config", metavar="FILE", help="default: embedded defaults")
+    check_payload.add_argument("--kind", choices=["dossier", "sms"], help="default: from the keys")
+    check_payload.add_argument("--agency", help="the topic's agency; default: the payload's")
+    check_payload.add_argument("--json", action="store_true", help="one JSON object per payload")
+
     sim = sub.add_parser("smsc-sim", help="run the bundled SMSC simulator")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=2775)
@@ -138,6 +151,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "calendar":
         return _calendar(args)  # prints a listing, logs nothing
+    if args.command == "schema":
+        sys.stdout.write(schema_text(args.name))
+        return 0
+    if args.command == "validate":
+        configure_logging(logging.WARNING)
+        return _validate(args)
     configure_logging()
     if args.command == "smsc-sim":
         return asyncio.run(_smsc_sim(args))
@@ -183,15 +202,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     raise AssertionError(args.command)
 
 
+def _config_without_secrets(path: str | None) -> Config:
+    """The configuration at `path` (the embedded defaults without one) for a command that
+    needs no secret: stand-ins in the environment (which comes first) keep a user who may
+    not read the password files from being refused. Raises ConfigError."""
+    env = {**os.environ, **dict.fromkeys((SMPP_PASSWORD_ENV, MQTT_PASSWORD_ENV), "unused")}
+    return default_config() if path is None else load_config(path, env=env)
+
+
 def _calendar(args: argparse.Namespace) -> int:
     from gateway.calendar.view import render
     from gateway.calendar.workdays import WorkCalendar
 
-    # The listing needs no secret: stand-ins in the environment (which comes first) keep an
-    # operator who may not read the password files from being refused.
-    env = {**os.environ, **dict.fromkeys((SMPP_PASSWORD_ENV, MQTT_PASSWORD_ENV), "unused")}
     try:
-        config = default_config() if args.config is None else load_config(args.config, env=env)
+        config = _config_without_secrets(args.config)
     except ConfigError as exc:
         print(f"motcua-sms: configuration error: {exc}", file=sys.stderr)
         return STARTUP_FAILURE
@@ -199,6 +223,26 @@ def _calendar(args: argparse.Namespace) -> int:
     calendar = WorkCalendar.from_schedule(config.schedule)
     sys.stdout.write(render(calendar, year, config.schedule.apology_at))
     return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    """Exit 1 when the daemon would reject a payload (or could not be told its kind or
+    agency), 0 when it would take them all, 2 when the input cannot be read."""
+    from gateway.kit.validate import judge, render, split_payloads
+
+    try:
+        config = _config_without_secrets(args.config)
+    except ConfigError as exc:
+        print(f"motcua-sms: configuration error: {exc}", file=sys.stderr)
+        return STARTUP_FAILURE
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"motcua-sms: validate: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    verdicts = asyncio.run(judge(split_payloads(data), config, kind=args.kind, agency=args.agency))
+    sys.stdout.write(render(verdicts, as_json=args.json))
+    return 1 if any(v.refused for v in verdicts) else 0
 
 
 def gsm7_warnings(config: Config) -> list[str]:

@@ -8,6 +8,7 @@ import pytest
 import structlog
 
 from gateway.ops.logs import configure_logging
+from tests.kit.published import violations
 from tests.support.broker import INSTALL_HINT, Broker, find_mosquitto
 from tests.support.daemon import DAEMON_LOGS
 from tests.support.logscan import leaks_in
@@ -71,11 +72,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run if any log line carries a full phone number (SPEC: Personal data)."""
+    """Fail the run if any log line carries a full phone number (SPEC: Personal data), or
+    if any status a daemon published breaks the documented status schema (docs/)."""
     found = leaks_in(DAEMON_LOGS)
     if found:
         print("\nFull phone numbers in the logs of this run:", file=sys.stderr)
         for line in found[:20]:
+            print(f"  {line[:300]}", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        return
+    _, off_schema = violations(DAEMON_LOGS)
+    if off_schema:
+        print("\nStatuses published in this run that break docs/schema/status.json:",
+              file=sys.stderr)  # fmt: skip
+        for line in off_schema[:20]:
             print(f"  {line[:300]}", file=sys.stderr)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         return

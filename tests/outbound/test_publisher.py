@@ -43,7 +43,11 @@ async def test_statuses_go_out_with_at_in_the_configured_zone(broker, tmp_path):
         StatusWatch(broker.port, prefix) as watch,
         MqttLink(settings, []) as link,
     ):
-        status = {"id": "r", "state": "queued", "at": "2026-11-18T18:06:40+07:00"}
+        status = status_event(
+            ref="r", event_id=None, receipt_no=None, kind="sms", phone=None, state="queued",
+            reason=None, segments=1, at=1_795_000_000.0,
+        )  # fmt: skip
+        assert status["at"] == "2026-11-18T18:06:40+07:00"
         await store.dossiers.record_intake(statuses=[("SCT", status)])
         task = asyncio.create_task(publish_statuses(store, link, prefix, ZoneInfo("Asia/Tokyo")))
         try:

@@ -1,0 +1,155 @@
+"""`motcua-sms validate`: what the daemon would answer to a payload, before connecting.
+
+A vendor of one-stop software wants to know whether its output would be accepted without a
+broker, an SMSC or a province's server. Re-implementing the rules here would drift from
+them, so nothing is checked here at all: each payload goes through the daemon's own intake
+(`Intake.process`, the same reader, mirror, templates, phone checks and composer) on a
+throw-away store, and the statuses that intake commits are exactly the statuses the daemon
+would publish on `{prefix}/{agency}/status` (the `queued` ones stop there: nothing is sent).
+
+Payloads of one input are judged in order on one store, as the daemon would take them from
+one fresh start: a repeated `event_id` or `id` gets no status, a later event of the same
+dossier sees the earlier one's state.
+
+Only routing is decided here, which the daemon learns from the topic and a file does not
+carry: the kind (an object with `event_id` is a dossier event, one with `id` or `to` an SMS
+job, unless `kind` is given) and the agency (`agency` in the payload, unless given). A
+payload that is not a JSON object is judged as the kind and agency given, or as a dossier
+event of the first configured agency: both readers refuse it with the same reason.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gateway.compose.composer import Composer
+from gateway.domain.status_event import localised
+from gateway.intake.consumer import Intake, Received
+from gateway.settings.config import Config
+from gateway.store.store import Store
+
+KINDS = ("dossier", "sms")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the daemon would do with the payload on `line` of the input (1 for a whole
+    file): the statuses it would publish, or, when it would publish none, why not."""
+
+    line: int
+    kind: str | None
+    agency: str | None
+    statuses: list[dict[str, Any]] = field(default_factory=list)
+    note: str | None = None  # set when there is no status; "cannot ..." when not judged
+
+    @property
+    def refused(self) -> bool:
+        """Rejected by the daemon, or not even routable to it."""
+        return self.kind is None or any(s["state"] == "rejected" for s in self.statuses)
+
+
+def split_payloads(data: bytes) -> list[tuple[int, bytes]]:
+    """The payloads in `data` with their line numbers: one per non-blank line when the
+    input is JSON lines (more than one non-blank line, the first a JSON value of its own),
+    otherwise the whole input as one payload (a pretty-printed object, a single line,
+    something that is not JSON at all: the reader says what is wrong with it)."""
+    lines = [(n, line.rstrip(b"\r")) for n, line in enumerate(data.split(b"\n"), 1)]
+    filled = [(n, line) for n, line in lines if line.strip()]
+    if len(filled) > 1 and _json_value(filled[0][1]) is not _NOT_JSON:
+        return filled
+    return [(filled[0][0] if filled else 1, data)]
+
+
+_NOT_JSON = object()
+
+
+def _json_value(payload: bytes) -> Any:
+    try:
+        return json.loads(payload.decode("utf-8-sig"))
+    except (ValueError, RecursionError):
+        return _NOT_JSON
+
+
+def route(
+    payload: bytes, config: Config, *, kind: str | None = None, agency: str | None = None
+) -> tuple[str, str] | str:
+    """(kind, agency) under which the daemon would receive `payload`, or why it cannot
+    be told (a sentence naming the option to give)."""
+    value = _json_value(payload)
+    if not isinstance(value, dict):
+        return (kind or "dossier", agency or next(iter(config.agencies), "SCT"))
+    if kind is None:
+        if "event_id" in value:
+            kind = "dossier"
+        elif "id" in value or "to" in value:
+            kind = "sms"
+        else:
+            return "cannot tell a dossier event (event_id) from an SMS job (id): give --kind"
+    if agency is None:
+        named = value.get("agency")
+        if not isinstance(named, str) or not named.strip():
+            return "cannot tell the agency (no agency in the payload): give --agency"
+        agency = named.strip()
+    return kind, agency
+
+
+async def judge(
+    items: Sequence[tuple[int, bytes]],
+    config: Config,
+    *,
+    kind: str | None = None,
+    agency: str | None = None,
+) -> list[Verdict]:
+    """Each payload through the daemon's intake, in order, on a store of its own."""
+    verdicts: list[Verdict] = []
+    with tempfile.TemporaryDirectory(prefix="motcua-validate-") as work:
+        async with Store.open(Path(work) / "validate.db") as store:
+            intake = Intake(store, Composer(config), config)
+            after = 0
+            for line, payload in items:
+                where = route(payload, config, kind=kind, agency=agency)
+                if isinstance(where, str):
+                    verdicts.append(Verdict(line, None, None, note=where))
+                    continue
+                topic = f"{config.mqtt.topic_prefix}/{where[1]}/{where[0]}"
+                repeats = sum(intake.repeats.counts.values())
+                await intake.process([Received(topic, payload)])
+                rows = await store.pending_statuses(after=after)
+                if rows:
+                    after = rows[-1][0]
+                statuses = [json.loads(localised(row[2], config.tz)) for row in rows]
+                note = None
+                if not statuses:
+                    note = (
+                        "accepted; its id was seen before, so it changes nothing and sends nothing"
+                        if sum(intake.repeats.counts.values()) > repeats
+                        else "accepted; no message to send for it (its status calls for no "
+                        "notice this agency sends, or it is older than the state held)"
+                    )
+                verdicts.append(Verdict(line, where[0], where[1], statuses, note))
+    return verdicts
+
+
+def render(verdicts: Sequence[Verdict], *, as_json: bool = False) -> str:
+    """One line per status (or per payload without one); JSON lines with `as_json`."""
+    out: list[str] = []
+    for v in verdicts:
+        if as_json:
+            record = {"line": v.line, "kind": v.kind, "agency": v.agency}
+            record |= {"statuses": v.statuses, "note": v.note}
+            out.append(json.dumps(record, ensure_ascii=False))
+            continue
+        if not v.statuses:
+            out.append(f"line {v.line}: {v.note}")
+        for s in v.statuses:
+            text = f"line {v.line}: {s['state']}"
+            if s["reason"]:
+                text += f": {s['reason']}"
+            text += f"  [{v.agency} {s['kind']} {s['id']}, segments {s['segments']}]"
+            out.append(text)
+    return "".join(line + "\n" for line in out)
