@@ -8,10 +8,10 @@ import pytest
 import structlog
 
 from gateway.ops.logs import configure_logging
-from tests.kit.published import violations
 from tests.support.broker import INSTALL_HINT, Broker, find_mosquitto
 from tests.support.daemon import DAEMON_LOGS
 from tests.support.logscan import leaks_in
+from tests.support.published import violations
 from tests.support.slow import mark_slow
 
 

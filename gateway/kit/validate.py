@@ -119,7 +119,7 @@ async def judge(
                 topic = f"{config.mqtt.topic_prefix}/{where[1]}/{where[0]}"
                 repeats = sum(intake.repeats.counts.values())
                 await intake.process([Received(topic, payload)])
-                rows = await store.pending_statuses(after=after)
+                rows = await store.statuses.pending(after=after)
                 if rows:
                     after = rows[-1][0]
                 statuses = [json.loads(localised(row[2], config.tz)) for row in rows]

@@ -32,7 +32,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     ),
     frozenset({"gateway.store"}),
     frozenset({"gateway.intake", "gateway.compose", "gateway.outbound", "gateway.mo"}),
-    frozenset({"gateway.ops"}),
+    frozenset({"gateway.ops", "gateway.kit"}),
     frozenset({"gateway.app", "gateway.cli", "gateway.demo"}),
 )
 # Within the lowest layer the protocol parts stay protocol parts: SMPP and MQTT know

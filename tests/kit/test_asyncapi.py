@@ -18,7 +18,7 @@ from gateway.intake.payloads import Rejection, parse_dossier, parse_sms
 from gateway.kit.schemas import NAMES, schema, schema_text
 from gateway.kit.validate import judge
 from gateway.settings.config import default_config
-from tests.kit.document import (
+from tests.support.asyncapi_document import (
     ASYNCAPI,
     ASYNCAPI_SCHEMA,
     DOC_SCHEMAS,

@@ -20,7 +20,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from gateway.kit.schemas import schema
-from tests.kit.document import ROOT
+from tests.support.asyncapi_document import ROOT
 from tests.support.broker import Broker, find_mosquitto, free_port, make_certificates
 from tests.support.daemon import DAEMON_LOGS
 

@@ -19,8 +19,7 @@ from gateway.kit.validate import judge
 from gateway.ops.logs import mask_value
 from gateway.settings.config import AdminConfig
 from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
-from tests.kit.document import input_examples
-from tests.kit.published import published_statuses, violations
+from tests.support.asyncapi_document import input_examples
 from tests.support.daemon import (
     DAEMON_LOGS,
     StatusWatch,
@@ -28,6 +27,7 @@ from tests.support.daemon import (
     publish,
     running_gateway,
 )
+from tests.support.published import published_statuses, violations
 
 FINAL = {"delivered", "undeliverable", "expired", "failed", "rejected", "skipped"}
 # Numbers the simulator answers each way (84912... are mobile numbers).
