@@ -76,6 +76,12 @@ async def wait_port(port: int) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def sim_stats(port: int) -> dict[str, Any]:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=5) as answer:
         return json.loads(answer.read())
@@ -123,6 +129,7 @@ async def one_run(events: int, window: int, text: str) -> dict[str, Any]:
                             done.set()
 
             collector = asyncio.create_task(collect())
+            cpu_before = [cpu_seconds(p.pid) for p in procs]
             start = time.perf_counter()
             async with aiomqtt.Client("127.0.0.1", broker.port) as pub:
                 for topic, payload in messages:
@@ -138,6 +145,9 @@ async def one_run(events: int, window: int, text: str) -> dict[str, Any]:
                         file=sys.stderr,
                     )
             total = time.perf_counter() - start
+            sim_cpu, daemon_cpu = (
+                cpu_seconds(p.pid) - before for p, before in zip(procs, cpu_before, strict=True)
+            )
             collector.cancel()
         stats = sim_stats(control_port)
         return {
@@ -145,6 +155,8 @@ async def one_run(events: int, window: int, text: str) -> dict[str, Any]:
             "seconds": total,
             "published_in": published,
             "submits": stats["submits"],
+            "daemon_cpu": daemon_cpu,
+            "sim_cpu": sim_cpu,
         }
     finally:
         await stop_processes(procs)
@@ -162,6 +174,10 @@ async def measure(
         "window": window,
         "text": text,
         "parts_per_message": runs[-1]["submits"] / events,
+        # Per message, milliseconds: the daemon's CPU, and the simulator's (it must not be
+        # what limits the run: its share of one core is printed beside it).
+        "daemon_cpu_ms": statistics.median(1000 * r["daemon_cpu"] / events for r in runs),
+        "sim_cpu_share": statistics.median(r["sim_cpu"] / r["seconds"] for r in runs),
     }
 
 
@@ -177,7 +193,9 @@ async def main() -> None:
     print(
         f"{args.events} messages ({args.text}, {got['parts_per_message']:.2f} submit_sm each), "
         f"window {args.window}, {os.cpu_count()} cores: "
-        f"{got['rate']:,.0f} msg/s end-to-end (median of {args.repeat}: {got['rates']})"
+        f"{got['rate']:,.0f} msg/s end-to-end (median of {args.repeat}: {got['rates']}); "
+        f"daemon CPU {got['daemon_cpu_ms']:.2f} ms per message; "
+        f"simulator {got['sim_cpu_share']:.0%} of one core"
     )
 
 
