@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -44,6 +45,9 @@ def pytest_configure(config: pytest.Config) -> None:
     """Every log line of the run, in-process and daemons', goes where the final check
     reads it, through the same processors as in production."""
     DAEMON_LOGS.mkdir(exist_ok=True)
+    # At debug every daemon of the run logs each status it published (`status_published`),
+    # which the session's end holds to the status schema; subprocess daemons inherit it.
+    os.environ["MOTCUA_SMS_LOG_LEVEL"] = "debug"
     global _LOG_STREAM
     _LOG_STREAM = (DAEMON_LOGS / "in-process.log").open("a", encoding="utf-8")
     configure_logging(json=True, file=_LOG_STREAM)

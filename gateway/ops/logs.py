@@ -71,10 +71,32 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
+# `MOTCUA_SMS_LOG_LEVEL`: the level when the command does not set one. `debug` adds one
+# line per status the broker confirmed (`status_published`, with the payload): an audit
+# trail of what each agency was told, left out by default because it triples the lines
+# per message on the hot path.
+LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
+          "error": logging.ERROR}  # fmt: skip
+
+
+def _level_wanted() -> tuple[int, str | None]:
+    """The level from the environment, and the value given if it names no level."""
+    given = os.environ.get("MOTCUA_SMS_LOG_LEVEL", "").strip().lower()
+    if not given:
+        return logging.INFO, None
+    if given not in LEVELS:
+        return logging.INFO, given
+    return LEVELS[given], None
+
+
 def configure_logging(
-    level: int = logging.INFO, *, json: bool | None = None, file: TextIO | None = None
+    level: int | None = None, *, json: bool | None = None, file: TextIO | None = None
 ) -> None:
-    """Set up structlog once, at start-up, for the whole process (to stderr by default)."""
+    """Set up structlog once, at start-up, for the whole process (to stderr by default);
+    `level` None takes `MOTCUA_SMS_LOG_LEVEL`, else info."""
+    unknown: str | None = None
+    if level is None:
+        level, unknown = _level_wanted()
     as_json = _json_wanted() if json is None else json
     renderer: Any = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
@@ -98,3 +120,7 @@ def configure_logging(
         logger_factory=structlog.PrintLoggerFactory(file=file or _CurrentStderr()),
         cache_logger_on_first_use=True,
     )
+    if unknown is not None:
+        structlog.get_logger("gateway.logs").warning(
+            "log_level_unknown", given=unknown[:20], known=sorted(LEVELS), using="info"
+        )

@@ -85,10 +85,10 @@ class _Stream:
                         nonlocal told
                         for seq, payload in batch[told:n]:
                             self._confirmed(seq)
-                            # What the agency was told, once the broker has it: the record
-                            # an operator greps for when an agency says it never heard.
-                            # The number in it is masked; the log masks any other digits.
-                            log.info(
+                            # What the agency was told, once the broker has it: an audit
+                            # trail at debug level (MOTCUA_SMS_LOG_LEVEL=debug). The number
+                            # in it is masked; the log masks any other digits.
+                            log.debug(
                                 "status_published", topic=self._topic, payload=payload.decode()
                             )
                         told = n

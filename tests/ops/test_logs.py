@@ -63,3 +63,23 @@ def test_a_logger_cached_before_a_second_set_up_takes_its_processors():
     assert json.loads(first)["event"] == "first"
     assert not second.startswith("{")
     assert "second" in second and "8490*****56" in second
+
+
+def test_the_level_comes_from_the_environment_when_the_command_sets_none(monkeypatch):
+    out = io.StringIO()
+    monkeypatch.setenv("MOTCUA_SMS_LOG_LEVEL", "warning")
+    configure_logging(json=True, file=out)
+    log = structlog.get_logger("test")
+    log.info("not_shown")
+    log.warning("shown")
+    assert [json.loads(line)["event"] for line in out.getvalue().splitlines()] == ["shown"]
+
+
+def test_an_unknown_level_is_said_once_and_info_is_used(monkeypatch):
+    out = io.StringIO()
+    monkeypatch.setenv("MOTCUA_SMS_LOG_LEVEL", "loud")
+    configure_logging(json=True, file=out)
+    structlog.get_logger("test").info("shown")
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [e["event"] for e in events] == ["log_level_unknown", "shown"]
+    assert events[0]["given"] == "loud"
