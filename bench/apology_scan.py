@@ -38,6 +38,7 @@ from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from gateway.app import apology_settings, composer_settings
 from gateway.calendar.workdays import WorkCalendar
 from gateway.compose.apology import Apologies
 from gateway.compose.composer import Composer
@@ -154,7 +155,9 @@ async def measure(*, dossiers: int = 1_000_000, share: float = 0.10) -> dict[str
         built = await build_store(db, dossiers, due, due_date)
 
         async with Store.open(db) as store:
-            apologies = Apologies(store.apologies, Composer(config), config)
+            apologies = Apologies(
+                store.apologies, Composer(composer_settings(config)), apology_settings(config)
+            )
             select: list[float] = []
             write: list[float] = []
             # Instance attributes over the bound methods: the same calls, timed.

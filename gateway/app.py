@@ -8,6 +8,10 @@
 
 Data goes one way: MQTT → intake → store → sender → SMSC, and SMSC → tracker → store →
 publisher → MQTT. No part holds another; they meet in the store.
+
+This is the one place that reads the whole `Config`: each part is handed its own section,
+or the small settings type it declares (`*_settings` below build them), and only the store
+repositories it uses. A SIGHUP hands the same typed settings again (`_Reloaded`).
 """
 
 from __future__ import annotations
@@ -15,17 +19,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import structlog
 
 from gateway.backoff import Backoff
 from gateway.calendar.workdays import QuietHours
-from gateway.compose.apology import Apologies
-from gateway.compose.composer import Composer
-from gateway.intake.consumer import Intake
+from gateway.compose.apology import Apologies, ApologySettings
+from gateway.compose.composer import Composer, ComposerSettings
+from gateway.intake.consumer import Intake, IntakeSettings
 from gateway.intake.consumer import serve as serve_intake
 from gateway.intake.payloads import MAX_PAYLOAD
-from gateway.mo.dispatcher import Dispatcher, HandlerError, load_handlers
+from gateway.mo.dispatcher import Dispatcher, DispatcherSettings, HandlerError, load_handlers
 from gateway.mqtt.link import MqttLink
 from gateway.ops.admin import Admin, Observed
 from gateway.ops.systemd import Notifier
@@ -33,9 +38,10 @@ from gateway.outbound.publisher import publish_statuses
 from gateway.outbound.sender import Sender
 from gateway.outbound.tracker import Tracker, expire_unreceipted
 from gateway.settings.config import Config, ConfigError, load_config
-from gateway.settings.reload import Reconfigurable, Reload
+from gateway.settings.reload import Reload
 from gateway.smpp.inbound import Inbound, Mo
 from gateway.smpp.session import Session
+from gateway.smpp.text import Encoding
 from gateway.store.lock import hold
 from gateway.store.retention import purge_daily
 from gateway.store.store import Store
@@ -60,8 +66,8 @@ class Gateway:
         self.config = config
         self.notifier = notifier or Notifier(environ={})
         self.admin_port: int | None = None
-        # The parts that take a SIGHUP's settings (gateway.settings.reload says which).
-        self._reconfigurable: list[Reconfigurable] = []
+        # The parts that take a SIGHUP's settings, once they run.
+        self._running: _Reloaded | None = None
 
     def reload(self, new: Config | None = None) -> bool:
         """Apply the configuration file again (or `new`); on any error keep the old one."""
@@ -78,8 +84,8 @@ class Gateway:
             self.notifier.ready()
             return False
         merged = change.config
-        for part in self._reconfigurable:
-            part.reconfigure(merged)
+        if self._running is not None:
+            self._running.reconfigure(merged)
         self.config = merged
         if change.needs_restart:
             log.warning("reload_needs_restart", sections=list(change.needs_restart))
@@ -91,7 +97,7 @@ class Gateway:
         """Run until `stop` is set, then shut down in order."""
         config = self.config
         prefix = config.mqtt.topic_prefix
-        composer = Composer(config)
+        composer = Composer(composer_settings(config))
         async with contextlib.AsyncExitStack() as stack:
             # Before the store is touched: a second daemon is refused (StoreHeld) before it
             # migrates, sends or connects to the broker under the same client id.
@@ -106,7 +112,9 @@ class Gateway:
                 self.admin_port = admin.port
             store = await stack.enter_async_context(Store.open(config.store.path))
             tracker = await stack.enter_async_context(Tracker(store.receipts))
-            dispatcher = await stack.enter_async_context(Dispatcher(store, composer, config))
+            dispatcher = await stack.enter_async_context(
+                Dispatcher(store.mo_log, store.dossiers, composer, dispatcher_settings(config))
+            )
 
             async def on_deliver(item: Inbound) -> None:
                 if isinstance(item, Mo):
@@ -121,7 +129,7 @@ class Gateway:
                     [f"{prefix}/+/dossier", f"{prefix}/+/sms"],
                 )
             )
-            intake = Intake(store, composer, config)
+            intake = Intake(store.dossiers, store.outbox, composer, intake_settings(config))
             observed = Observed(
                 session,
                 link,
@@ -132,23 +140,23 @@ class Gateway:
             )
             if admin is not None:
                 admin.observe(observed)
-            apologies = Apologies(store.apologies, composer, config)
-            self._reconfigurable = [composer, intake, dispatcher, apologies]
-            quiet = config.schedule.quiet_hours
+            apologies = Apologies(store.apologies, composer, apology_settings(config))
+            self._running = _Reloaded(composer, intake, dispatcher, apologies)
             sender = Sender(
-                store,
+                store.outbox,
                 session,
                 config.retry,
-                ref16=config.smpp.ref16,
-                alphabet=config.smpp.default_alphabet,
-                quiet=QuietHours(*quiet) if quiet else None,
+                encoding=encoding(config),
+                quiet=quiet_hours(config),
                 tz=config.tz,
             )
 
             intake_task = _supervised("intake", lambda: serve_intake(link, intake))
             others = [
                 _supervised("sender", sender.run),
-                _supervised("publisher", lambda: publish_statuses(store, link, prefix, config.tz)),
+                _supervised(
+                    "publisher", lambda: publish_statuses(store.statuses, link, prefix, config.tz)
+                ),
                 _supervised("apology", apologies.run),
                 _supervised("retention", lambda: purge_daily(store.retention, config.store)),
                 _supervised(
@@ -198,6 +206,76 @@ class Gateway:
             if line is not None:
                 self.notifier.status(line)
             await asyncio.sleep(interval)
+
+
+# -- what each part is handed: built here, from the whole configuration, only --------
+
+
+def quiet_hours(config: Config) -> QuietHours | None:
+    """`schedule.quiet_hours`, for the composer (queueing) and the sender (sending)."""
+    quiet = config.schedule.quiet_hours
+    return QuietHours(*quiet) if quiet else None
+
+
+def encoding(config: Config) -> Encoding:
+    """The SMSC's encoding: whoever counts segments counts them as the sender cuts them."""
+    return Encoding(config.smpp.ref16, config.smpp.default_alphabet)
+
+
+def composer_settings(config: Config) -> ComposerSettings:
+    """The composer's: agencies, the zone and quiet hours it dates with, the brandname, the
+    SMSC's encoding, the TTL."""
+    return ComposerSettings(
+        agencies=config.agencies,
+        tz=config.tz,
+        source_addr=config.smpp.source_addr,
+        encoding=encoding(config),
+        quiet=quiet_hours(config),
+        ttl=config.retry.ttl,
+    )
+
+
+def intake_settings(config: Config) -> IntakeSettings:
+    """Intake's: the agencies it accepts, the topics it reads, the zone of its dates."""
+    return IntakeSettings(
+        agencies=config.agencies, topic_prefix=config.mqtt.topic_prefix, tz=config.tz
+    )
+
+
+def dispatcher_settings(config: Config) -> DispatcherSettings:
+    """The MO path's: keywords, MO limits, the shortcodes, and what handlers' replies are
+    rendered and counted with."""
+    return DispatcherSettings(
+        keywords=config.keywords,
+        mo=config.mo,
+        agencies=config.agencies,
+        shortcodes=config.smpp.shortcodes,
+        tz=config.tz,
+        encoding=encoding(config),
+    )
+
+
+def apology_settings(config: Config) -> ApologySettings:
+    """The apology run's: the agencies that send apologies, the working-day calendar and
+    `apology_at` in the office's zone."""
+    return ApologySettings(agencies=config.agencies, schedule=config.schedule, tz=config.tz)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reloaded:
+    """The running parts that take a SIGHUP's settings (`gateway.settings.reload` says
+    which settings those are), each handed its own again."""
+
+    composer: Composer
+    intake: Intake
+    dispatcher: Dispatcher
+    apologies: Apologies
+
+    def reconfigure(self, config: Config) -> None:
+        self.composer.reconfigure(composer_settings(config))
+        self.intake.reconfigure(intake_settings(config))
+        self.dispatcher.reconfigure(dispatcher_settings(config))
+        self.apologies.reconfigure(apology_settings(config))
 
 
 async def _status_line(observed: Observed, wait: float) -> str | None:

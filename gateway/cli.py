@@ -228,6 +228,7 @@ def _calendar(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     """Exit 1 when the daemon would reject a payload (or could not be told its kind or
     agency), 0 when it would take them all, 2 when the input cannot be read."""
+    from gateway.app import composer_settings, intake_settings
     from gateway.kit.validate import judge, render, split_payloads
 
     try:
@@ -240,7 +241,15 @@ def _validate(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"motcua-sms: validate: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
-    verdicts = asyncio.run(judge(split_payloads(data), config, kind=args.kind, agency=args.agency))
+    verdicts = asyncio.run(
+        judge(
+            split_payloads(data),
+            intake_settings(config),
+            composer_settings(config),
+            kind=args.kind,
+            agency=args.agency,
+        )
+    )
     sys.stdout.write(render(verdicts, as_json=args.json))
     return 1 if any(v.refused for v in verdicts) else 0
 

@@ -14,15 +14,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import structlog
 
 from gateway.calendar.workdays import QuietHours, WorkCalendar
 from gateway.compose.composer import Composer
 from gateway.domain.message import NewMessage, Priority
-from gateway.settings.config import Config
+from gateway.settings.agencies import AgencyConfig
+from gateway.settings.schedule import ScheduleConfig
 from gateway.store.apologies import ApologyRuns
 
 log = structlog.get_logger("gateway.compose.apology")
@@ -31,8 +34,17 @@ log = structlog.get_logger("gateway.compose.apology")
 YIELD_EVERY = 200
 
 
-def _quiet(config: Config) -> QuietHours | None:
-    quiet = config.schedule.quiet_hours
+@dataclass(frozen=True, slots=True)
+class ApologySettings:
+    """What the apology run reads of the configuration (built by the composition root)."""
+
+    agencies: Mapping[str, AgencyConfig]  # who sends apologies at all
+    schedule: ScheduleConfig  # the working-day calendar, `apology_at`, quiet hours
+    tz: ZoneInfo  # the office's local time, which `apology_at` is in
+
+
+def _quiet(schedule: ScheduleConfig) -> QuietHours | None:
+    quiet = schedule.quiet_hours
     return QuietHours(*quiet) if quiet else None
 
 
@@ -47,26 +59,26 @@ class Apologies:
         self,
         runs: ApologyRuns,
         composer: Composer,
-        config: Config,
+        settings: ApologySettings,
         *,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self._runs = runs
         self._composer = composer
-        self._config = config
+        self._settings = settings
         self._clock = clock
         self._sleep = sleep
-        self._calendar = WorkCalendar.from_schedule(config.schedule)
-        self._quiet = _quiet(config)
+        self._calendar = WorkCalendar.from_schedule(settings.schedule)
+        self._quiet = _quiet(settings.schedule)
         # Set by reconfigure: the run loop stops waiting and looks at the calendar again.
         self._changed = asyncio.Event()
 
-    def reconfigure(self, config: Config) -> None:
+    def reconfigure(self, settings: ApologySettings) -> None:
         """Take a reloaded configuration (SIGHUP): agencies, templates, and the calendar."""
-        calendar = WorkCalendar.from_schedule(config.schedule)
-        self._config = config
-        self._quiet = _quiet(config)
+        calendar = WorkCalendar.from_schedule(settings.schedule)
+        self._settings = settings
+        self._quiet = _quiet(settings.schedule)
         if calendar != self._calendar:
             self._calendar = calendar
             log.info(
@@ -94,7 +106,7 @@ class Apologies:
                     # Composing 100,000 texts takes seconds; meanwhile MO replies, receipts
                     # and enquire_link answers must go on.
                     await asyncio.sleep(0)
-                agency = self._config.agencies.get(dossier.agency)
+                agency = self._settings.agencies.get(dossier.agency)
                 if agency is None or "apology" not in agency.notices:
                     continue
                 messages.append(
@@ -119,7 +131,7 @@ class Apologies:
 
     async def catch_up(self) -> None:
         """Make up each run still owed (see WorkCalendar.missed_runs) that has not run."""
-        cfg = self._config
+        cfg = self._settings
         owed = self._calendar.missed_runs(self._now(), cfg.schedule.apology_at, cfg.tz, self._quiet)
         for day in owed:
             if not await self._runs.apology_ran(day.isoformat()):
@@ -132,7 +144,7 @@ class Apologies:
             # Cleared before the calendar is read: a reload from here on is not missed.
             self._changed.clear()
             await self.catch_up()
-            cfg = self._config
+            cfg = self._settings
             at = self._calendar.next_run(self._now(), cfg.schedule.apology_at, cfg.tz)
             if not await self._wait_until(at):
                 continue  # the calendar changed: look again

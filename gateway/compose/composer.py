@@ -9,8 +9,10 @@ lane, when it may go (quiet hours) and when it stops being worth sending (TTL).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from gateway.calendar.workdays import QuietHours
 from gateway.compose.templates import format_date, render, template_for
@@ -19,7 +21,7 @@ from gateway.domain.message import NewMessage, Priority
 from gateway.domain.notice import TemplateError
 from gateway.domain.states import MessageState
 from gateway.phone.numbers import PhoneError, normalise_phone
-from gateway.settings.config import AgencyConfig, Config
+from gateway.settings.agencies import AgencyConfig
 from gateway.smpp.text import MAX_PARTS, Encoding, ReferenceAllocator
 
 # How a refusal for want of a usable phone (none, landline, impossible) begins its reason.
@@ -34,19 +36,34 @@ def refused_for_phone(message: NewMessage) -> bool:
     )
 
 
-class Composer:
-    def __init__(self, config: Config, *, clock: Callable[[], float] = time.time) -> None:
-        self._config = config
-        self._clock = clock
-        self._refs = ReferenceAllocator(ref16=config.smpp.ref16)
-        # The sender's encoding: the segments counted here are the parts it will send.
-        self._encoding = Encoding(config.smpp.ref16, config.smpp.default_alphabet)
-        quiet = config.schedule.quiet_hours
-        self._quiet = QuietHours(*quiet) if quiet else None
+@dataclass(frozen=True, slots=True)
+class ComposerSettings:
+    """What the composer reads of the configuration (built by the composition root)."""
 
-    def reconfigure(self, config: Config) -> None:
-        """Take a reloaded configuration (SIGHUP): agencies, templates, keywords."""
-        self._config = config
+    agencies: Mapping[str, AgencyConfig]  # names, notices, templates, diacritics policy
+    tz: ZoneInfo  # quiet hours are local time
+    source_addr: str  # `smpp.source_addr`, the brandname notices go from
+    # The sender's encoding (`smpp.ref16`, `smpp.default_alphabet`): the segments
+    # counted here are the parts it will send.
+    encoding: Encoding
+    quiet: QuietHours | None  # `schedule.quiet_hours`
+    ttl: float  # `retry.ttl`, seconds a message stays worth sending
+
+
+class Composer:
+    def __init__(
+        self, settings: ComposerSettings, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._refs = ReferenceAllocator(ref16=settings.encoding.ref16)
+        self._encoding = settings.encoding
+        self._quiet = settings.quiet
+
+    def reconfigure(self, settings: ComposerSettings) -> None:
+        """Take a reloaded configuration (SIGHUP): the agencies and their templates. The
+        encoding and the quiet hours need a restart, so they stay as they were built."""
+        self._settings = settings
 
     def notice(
         self,
@@ -57,7 +74,7 @@ class Composer:
         ref: str,
         priority: Priority = Priority.NOTICE,
     ) -> NewMessage:
-        agency = self._config.agencies[dossier.agency]
+        agency = self._settings.agencies[dossier.agency]
         due = date.fromisoformat(dossier.due_date) if dossier.due_date else None
         fields = {
             "receipt_no": dossier.receipt_no,
@@ -96,7 +113,7 @@ class Composer:
         source: str | None = None,
     ) -> NewMessage:
         """A ready text (SMS job, MO reply): only the agency's diacritics policy applies."""
-        agency = self._config.agencies.get(agency_code)
+        agency = self._settings.agencies.get(agency_code)
         base = {
             "agency": agency_code,
             "ref": ref,
@@ -165,14 +182,14 @@ class Composer:
         not_before = now
         if priority is not Priority.MO_REPLY and self._quiet is not None:
             at = datetime.fromtimestamp(now, UTC)
-            not_before = self._quiet.release_at(at, self._config.tz).timestamp()
+            not_before = self._quiet.release_at(at, self._settings.tz).timestamp()
         return NewMessage(
             **base,
-            source=source or self._config.smpp.source_addr,
+            source=source or self._settings.source_addr,
             priority=int(priority),
             state=MessageState.QUEUED,
             not_before=not_before,
-            expires_at=not_before + self._config.retry.ttl,
+            expires_at=not_before + self._settings.ttl,
             phone=phone,
             text=text,
             segments=segments,
@@ -185,7 +202,7 @@ class Composer:
         now = self._clock()
         return NewMessage(
             **base,
-            source=self._config.smpp.source_addr,
+            source=self._settings.source_addr,
             priority=int(Priority.NOTICE),
             state=state,
             reason=reason,

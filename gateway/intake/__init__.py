@@ -1,0 +1,3 @@
+"""MQTT work into the store: payloads read strictly, repeated ids told apart, each batch
+committed before it is acknowledged.
+"""

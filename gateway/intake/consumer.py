@@ -18,7 +18,9 @@ import time
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 
@@ -48,9 +50,10 @@ from gateway.intake.payloads import (
 )
 from gateway.intake.repeats import Repeats, digest
 from gateway.mqtt.link import MqttLink
-from gateway.settings.config import Config
+from gateway.settings.agencies import AgencyConfig
 from gateway.store.batch import Batcher
-from gateway.store.store import Store
+from gateway.store.dossiers import Dossiers
+from gateway.store.outbox import Outbox
 
 log = structlog.get_logger("gateway.intake.consumer")
 
@@ -64,7 +67,7 @@ Parsed = DossierEvent | SmsJob | Rejection | None
 
 @dataclass(slots=True)
 class _Effects:
-    """What one batch changes, as `Store.record_intake` takes it."""
+    """What one batch changes, as `Dossiers.record_intake` takes it."""
 
     events: list[tuple[str, str, str, bool, str | None]] = field(default_factory=list)
     dossiers: dict[DossierKey, DossierRow] = field(default_factory=dict)
@@ -87,16 +90,31 @@ class Received:
     dropped: int = 0  # payload bytes not kept on arrival (oversize); see MqttLink
 
 
+@dataclass(frozen=True, slots=True)
+class IntakeSettings:
+    """What intake reads of the configuration (built by the composition root)."""
+
+    agencies: Mapping[str, AgencyConfig]  # who may send, their notices and templates
+    topic_prefix: str  # `mqtt.topic_prefix`: `{prefix}/{agency}/dossier|sms`
+    tz: ZoneInfo  # the office's zone: dates in payloads, `at` in rejections
+
+
 class Intake:
-    def __init__(self, store: Store, composer: Composer, config: Config) -> None:
-        self._store = store
+    """Reads the mirror's dossiers and events (`dossiers`) and the outbox's job ids
+    (`outbox`), and commits a batch's effects through `dossiers.record_intake`."""
+
+    def __init__(
+        self, dossiers: Dossiers, outbox: Outbox, composer: Composer, settings: IntakeSettings
+    ) -> None:
+        self._dossiers = dossiers
+        self._outbox = outbox
         self._composer = composer
-        self._config = config
+        self._settings = settings
         self.repeats = Repeats()  # repeated ids, for /metrics
 
-    def reconfigure(self, config: Config) -> None:
-        """Take a reloaded configuration (SIGHUP): agencies, templates, keywords."""
-        self._config = config
+    def reconfigure(self, settings: IntakeSettings) -> None:
+        """Take a reloaded configuration (SIGHUP): the agencies and their templates."""
+        self._settings = settings
 
     async def process(self, batch: Sequence[Received]) -> None:
         """Decide and commit one batch (the `Batcher` commit function).
@@ -110,7 +128,7 @@ class Intake:
         parsed = [self._parse_safely(item) for item in batch]
         effects = await self._decide(parsed)
         try:
-            await self._store.dossiers.record_intake(**effects.as_kwargs())
+            await self._dossiers.record_intake(**effects.as_kwargs())
         except STORE_UNAVAILABLE:
             raise
         except Exception as exc:
@@ -120,16 +138,16 @@ class Intake:
                     await self.process([item])
                 return
             refused = _unexpected(parsed[0], batch[0], exc)
-            await self._store.dossiers.record_intake(
-                statuses=[_rejection_status(refused, self._config)]
+            await self._dossiers.record_intake(
+                statuses=[_rejection_status(refused, self._settings.tz)]
             )
 
     async def _decide(self, parsed: Sequence[Parsed]) -> _Effects:
         events = [p for p in parsed if isinstance(p, DossierEvent)]
         jobs = [p for p in parsed if isinstance(p, SmsJob)]
-        seen = await self._store.dossiers.event_digests([(e.agency, e.event_id) for e in events])
-        held = await self._store.dossiers.dossiers(list({dossier_key(e) for e in events}))
-        refs = await self._store.outbox.ref_digests([(j.agency, j.id) for j in jobs])
+        seen = await self._dossiers.event_digests([(e.agency, e.event_id) for e in events])
+        held = await self._dossiers.dossiers(list({dossier_key(e) for e in events}))
+        refs = await self._outbox.ref_digests([(j.agency, j.id) for j in jobs])
 
         effects = _Effects()
         for item in parsed:
@@ -145,12 +163,12 @@ class Intake:
                     refs[(item.agency, item.id)] = content
                     effects.messages.append(message)
                 elif isinstance(item, Rejection):
-                    effects.statuses.append(_rejection_status(item, self._config))
+                    effects.statuses.append(_rejection_status(item, self._settings.tz))
             except Exception as exc:
                 # A bug met by one payload: that payload is refused, the batch goes on.
                 _log_unexpected(exc)
                 refused = _unexpected(item, None, exc)
-                effects.statuses.append(_rejection_status(refused, self._config))
+                effects.statuses.append(_rejection_status(refused, self._settings.tz))
         return effects
 
     def _event(
@@ -166,7 +184,7 @@ class Intake:
             self.repeats.seen("event", item.agency, seen[(item.agency, item.event_id)], content)
             return
         key = dossier_key(item)
-        change = apply_event(held.get(key), item, self._config.tz)
+        change = apply_event(held.get(key), item, self._settings.tz)
         message = None
         row = change.row
         if row is not None and change.notice is not None:
@@ -191,18 +209,18 @@ class Intake:
             return _unexpected(None, item, exc)
 
     def _parse(self, item: Received) -> DossierEvent | SmsJob | Rejection | None:
-        where = parse_topic(item.topic, self._config.mqtt.topic_prefix)
+        where = parse_topic(item.topic, self._settings.topic_prefix)
         if where is None:
             return None
         agency, kind = where
-        known = self._config.agencies
+        known = self._settings.agencies
         size = len(item.payload) + item.dropped
         if kind == "dossier":
             return parse_dossier(
                 item.payload,
                 topic_agency=agency,
                 agencies=known,
-                tz=self._config.tz,
+                tz=self._settings.tz,
                 size=size,
             )
         return parse_sms(
@@ -210,11 +228,11 @@ class Intake:
             size=size,
             topic_agency=agency,
             agencies=known,
-            templates=lambda name: _placeholders(self._config, agency, name),
+            templates=lambda name: _placeholders(known, agency, name),
         )
 
     def _notice(self, kind: str, row: DossierRow, event: DossierEvent) -> NewMessage | None:
-        agency = self._config.agencies[row.agency]
+        agency = self._settings.agencies[row.agency]
         if kind not in agency.notices:
             return None
         ref = f"{event.event_id}:{kind}"
@@ -231,7 +249,7 @@ class Intake:
     def _job(self, job: SmsJob) -> NewMessage:
         text = job.text
         if text is None:
-            agency = self._config.agencies[job.agency]
+            agency = self._settings.agencies[job.agency]
             name = job.template or ""
             try:
                 fields: Mapping[str, str] = job.params
@@ -245,11 +263,13 @@ class Intake:
         return self._composer.text(job.agency, ref=job.id, kind="sms", to=job.to, text=text)
 
 
-def _placeholders(config: Config, agency: str, name: str) -> TemplateParams | None:
+def _placeholders(
+    agencies: Mapping[str, AgencyConfig], agency: str, name: str
+) -> TemplateParams | None:
     """The params an SMS job gives the agency's template `name`, None if it has none: all
     its placeholders, but those of a notice kind that the gateway fills itself."""
     try:
-        fields = template_fields(job_template(name, config.agencies[agency].templates))
+        fields = template_fields(job_template(name, agencies[agency].templates))
     except (TemplateError, KeyError):
         return None
     if names_notice_kind(name):
@@ -301,7 +321,7 @@ def _peek_ref(payload: bytes, key: str) -> str | None:
     return value if isinstance(value, str) and len(value) <= MAX_ID else None
 
 
-def _rejection_status(rej: Rejection, config: Config) -> tuple[str, dict[str, Any]]:
+def _rejection_status(rej: Rejection, tz: tzinfo) -> tuple[str, dict[str, Any]]:
     event = status_event(
         ref=rej.ref,
         event_id=rej.ref if rej.kind == "dossier" else None,
@@ -312,7 +332,7 @@ def _rejection_status(rej: Rejection, config: Config) -> tuple[str, dict[str, An
         reason=rej.reason,
         segments=0,
         at=time.time(),
-        tz=config.tz,
+        tz=tz,
     )
     return rej.agency or "", event
 

@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gateway.compose.composer import Composer
+from gateway.compose.composer import Composer, ComposerSettings
 from gateway.domain.status_event import localised
-from gateway.intake.consumer import Intake, Received
-from gateway.settings.config import Config
+from gateway.intake.consumer import Intake, IntakeSettings, Received
+from gateway.settings.agencies import AgencyConfig
 from gateway.store.store import Store
 
 KINDS = ("dossier", "sms")
@@ -76,13 +76,17 @@ def _json_value(payload: bytes) -> Any:
 
 
 def route(
-    payload: bytes, config: Config, *, kind: str | None = None, agency: str | None = None
+    payload: bytes,
+    agencies: Mapping[str, AgencyConfig],
+    *,
+    kind: str | None = None,
+    agency: str | None = None,
 ) -> tuple[str, str] | str:
     """(kind, agency) under which the daemon would receive `payload`, or why it cannot
     be told (a sentence naming the option to give)."""
     value = _json_value(payload)
     if not isinstance(value, dict):
-        return (kind or "dossier", agency or next(iter(config.agencies), "SCT"))
+        return (kind or "dossier", agency or next(iter(agencies), "SCT"))
     if kind is None:
         if "event_id" in value:
             kind = "dossier"
@@ -100,29 +104,31 @@ def route(
 
 async def judge(
     items: Sequence[tuple[int, bytes]],
-    config: Config,
+    settings: IntakeSettings,
+    composer: ComposerSettings,
     *,
     kind: str | None = None,
     agency: str | None = None,
 ) -> list[Verdict]:
-    """Each payload through the daemon's intake, in order, on a store of its own."""
+    """Each payload through the daemon's intake, in order, on a store of its own, with
+    the daemon's own intake and composer settings (`gateway.app` builds them)."""
     verdicts: list[Verdict] = []
     with tempfile.TemporaryDirectory(prefix="motcua-validate-") as work:
         async with Store.open(Path(work) / "validate.db") as store:
-            intake = Intake(store, Composer(config), config)
+            intake = Intake(store.dossiers, store.outbox, Composer(composer), settings)
             after = 0
             for line, payload in items:
-                where = route(payload, config, kind=kind, agency=agency)
+                where = route(payload, settings.agencies, kind=kind, agency=agency)
                 if isinstance(where, str):
                     verdicts.append(Verdict(line, None, None, note=where))
                     continue
-                topic = f"{config.mqtt.topic_prefix}/{where[1]}/{where[0]}"
+                topic = f"{settings.topic_prefix}/{where[1]}/{where[0]}"
                 repeats = sum(intake.repeats.counts.values())
                 await intake.process([Received(topic, payload)])
                 rows = await store.statuses.pending(after=after)
                 if rows:
                     after = rows[-1][0]
-                statuses = [json.loads(localised(row[2], config.tz)) for row in rows]
+                statuses = [json.loads(localised(row[2], settings.tz)) for row in rows]
                 note = None
                 if not statuses:
                     note = (

@@ -2,13 +2,13 @@
 
 Here, not in the handlers, live the store's dossier rows, the agencies' configuration,
 the diacritics rule and the sender's encoding; a handler sees `Dossier` views and the
-methods of the API only.
+methods of the API only. The dispatcher hands it those pieces, never the configuration.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
@@ -17,7 +17,7 @@ from gateway.domain.dossier import FINISHED_STATUSES, DossierRow
 from gateway.domain.mirror import receipt_key
 from gateway.domain.timeliness import timeliness
 from gateway.mo.api import Dossier, Service
-from gateway.settings.config import Config
+from gateway.settings.agencies import AgencyConfig
 from gateway.smpp.text import Encoding
 
 
@@ -31,18 +31,11 @@ class MoContext:
     renders a reply for a known row)."""
 
     dossiers: DossierSource | None
-    config: Config
+    agencies: Mapping[str, AgencyConfig]  # names, templates, diacritics policy
+    encoding: Encoding  # the sender's: segments counted as it will cut them
+    max_lookups: int  # `mo.max_lookups`
     today: date
     services: Sequence[Service] = ()
-    encoding: Encoding = field(init=False)
-
-    def __post_init__(self) -> None:
-        smpp = self.config.smpp
-        object.__setattr__(self, "encoding", Encoding(smpp.ref16, smpp.default_alphabet))
-
-    @property
-    def max_lookups(self) -> int:
-        return self.config.mo.max_lookups
 
     async def find(self, numbers: Sequence[str]) -> list[list[Dossier]]:
         if self.dossiers is None:
@@ -53,7 +46,7 @@ class MoContext:
 
     def view(self, row: DossierRow) -> Dossier:
         """A stored dossier as a handler sees it, its timeliness as of `today`."""
-        agency = self.config.agencies.get(row.agency)
+        agency = self.agencies.get(row.agency)
         finished = row.status in FINISHED_STATUSES and row.finished_on is not None
         due = date.fromisoformat(row.due_date) if row.due_date else None
         return Dossier(
@@ -75,7 +68,7 @@ class MoContext:
         )
 
     def template(self, kind: str, agency: str | None) -> str:
-        config = self.config.agencies.get(agency) if agency else None
+        config = self.agencies.get(agency) if agency else None
         return template_for(kind, config.templates if config else {})
 
     def render(self, template: str, fields: Mapping[str, str], *, agency: str | None) -> str:
@@ -86,5 +79,5 @@ class MoContext:
 
     def _strips(self, agency: str | None) -> bool:
         """The composer's rule: the agency's diacritics policy; no agency, stripped."""
-        config = self.config.agencies.get(agency) if agency else None
+        config = self.agencies.get(agency) if agency else None
         return config is None or config.diacritics == "strip"

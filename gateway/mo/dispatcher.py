@@ -20,8 +20,10 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import structlog
 
@@ -34,11 +36,14 @@ from gateway.mo.incoming import Incoming, Mo, incoming
 from gateway.mo.registry import HandlerError, Handlers, load_handlers
 from gateway.mo.text import parse_mo
 from gateway.phone.numbers import PhoneError, mask_phone, normalise_phone
-from gateway.settings.config import Config
+from gateway.settings.agencies import AgencyConfig
+from gateway.settings.keywords import MoConfig
+from gateway.smpp.text import Encoding
 from gateway.store.batch import Batcher
-from gateway.store.store import Store
+from gateway.store.dossiers import Dossiers
+from gateway.store.mo_log import MoLog
 
-__all__ = ["Dispatcher", "HandlerError", "load_handlers"]
+__all__ = ["Dispatcher", "DispatcherSettings", "HandlerError", "load_handlers"]
 
 log = structlog.get_logger("gateway.mo.dispatcher")
 
@@ -48,44 +53,63 @@ NOT_UNDERSTOOD_BARE = "Tin nhắn chưa đúng cú pháp."
 HANDLER_FAILED = "Hệ thống đang bận, quý Ông/Bà vui lòng gửi lại sau ít phút."
 
 
+@dataclass(frozen=True, slots=True)
+class DispatcherSettings:
+    """What the MO path reads of the configuration (built by the composition root)."""
+
+    keywords: Mapping[str, str]  # keyword → handler module
+    mo: MoConfig  # the guard's limits, `max_lookups`
+    agencies: Mapping[str, AgencyConfig]  # what handlers' replies are rendered with
+    shortcodes: tuple[str, ...]  # `smpp.shortcodes`, the first the default
+    tz: ZoneInfo  # the office's date, which a lookup's timeliness is told by
+    encoding: Encoding  # the sender's, for handlers that count segments
+
+
 class Dispatcher:
+    """Reads recent MOs from and writes each MO with its reply to `mo_log`; handlers
+    look dossiers up in `dossiers`."""
+
     def __init__(
         self,
-        store: Store,
+        mo_log: MoLog,
+        dossiers: Dossiers,
         composer: Composer,
-        config: Config,
+        settings: DispatcherSettings,
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._store = store
+        self._mo_log = mo_log
+        self._dossiers = dossiers
         self._composer = composer
-        self._config = config
+        self._settings = settings
         self._clock = clock
-        self._handlers: Handlers = load_handlers(config.keywords)
+        self._handlers: Handlers = load_handlers(settings.keywords)
         self._guard = MoGuard(
-            rate_limit=config.mo.rate_limit,
-            rate_window=config.mo.rate_window,
-            duplicate_window=config.mo.duplicate_window,
+            rate_limit=settings.mo.rate_limit,
+            rate_window=settings.mo.rate_window,
+            duplicate_window=settings.mo.duplicate_window,
         )
         self._writer: Batcher[tuple[MoRecord, NewMessage | None]] = Batcher(
-            self._store.mo_log.record_mos, max_wait=0.0
+            self._mo_log.record_mos, max_wait=0.0
         )
         self.outcomes: Counter[tuple[str, str]] = Counter()  # (keyword or "-", outcome)
 
     async def __aenter__(self) -> Dispatcher:
-        since = self._clock() - max(self._config.mo.rate_window, self._config.mo.duplicate_window)
-        self._guard.prime(await self._store.mo_log.recent_mos(since))
+        mo = self._settings.mo
+        since = self._clock() - max(mo.rate_window, mo.duplicate_window)
+        self._guard.prime(await self._mo_log.recent_mos(since))
         await self._writer.__aenter__()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self._writer.__aexit__(*exc)
 
-    def reconfigure(self, config: Config) -> None:
-        """Take a reloaded configuration (SIGHUP). Raises HandlerError, changing nothing,
-        when a keyword names a module that is not a handler."""
-        self._handlers = load_handlers(config.keywords)
-        self._config = config
+    def reconfigure(self, settings: DispatcherSettings) -> None:
+        """Take a reloaded configuration (SIGHUP): keywords, MO limits, agencies. Raises
+        HandlerError, changing nothing, when a keyword names a module that is not a
+        handler."""
+        self._handlers = load_handlers(settings.keywords)
+        self._settings = settings
 
     async def receive(self, mo: Mo) -> None:
         """Decide, then commit the MO with its reply; returns once both are stored."""
@@ -134,10 +158,13 @@ class Dispatcher:
             text = self._not_understood(shortcode)
             return "not_understood", self._reply(Reply(text), phone, shortcode, ref)
         handler = self._handlers[keyword]
+        settings = self._settings
         context = MoContext(
-            dossiers=self._store.dossiers,
-            config=self._config,
-            today=datetime.fromtimestamp(now, self._config.tz).date(),
+            dossiers=self._dossiers,
+            agencies=settings.agencies,
+            encoding=settings.encoding,
+            max_lookups=settings.mo.max_lookups,
+            today=datetime.fromtimestamp(now, settings.tz).date(),
             services=self._handlers.services(),
         )
         try:
@@ -168,7 +195,7 @@ class Dispatcher:
     def _shortcode(self, destination: str) -> str:
         """The configured shortcode the MO was sent to (carriers add prefixes: 848083)."""
         digits = "".join(ch for ch in destination if ch.isdigit())
-        for code in self._config.smpp.shortcodes:
+        for code in self._settings.shortcodes:
             if digits.endswith(code):
                 return code
-        return self._config.smpp.shortcodes[0]
+        return self._settings.shortcodes[0]

@@ -1,0 +1,3 @@
+"""One persistent MQTT 5 session to the broker: acknowledgements after commit, flow control,
+ordered publishing.
+"""

@@ -1,0 +1,3 @@
+"""Out of the store: the sender (due messages to the SMSC), the receipt tracker, the status
+publisher.
+"""

@@ -25,7 +25,7 @@ import structlog
 
 from gateway.domain.status_event import localised
 from gateway.mqtt.link import PUBLISH_CONCURRENCY, LinkClosedError, MqttLink
-from gateway.store.store import Store
+from gateway.store.statuses import StatusOutbox
 
 log = structlog.get_logger("gateway.outbound.publisher")
 
@@ -101,7 +101,7 @@ class _Stream:
 
 
 async def publish_statuses(
-    store: Store, link: MqttLink, prefix: str, tz: tzinfo | None = None
+    statuses: StatusOutbox, link: MqttLink, prefix: str, tz: tzinfo | None = None
 ) -> None:
     """Run until cancelled. `at` goes out in `tz`, the configured zone, whichever zone
     the row was written in.
@@ -126,13 +126,13 @@ async def publish_statuses(
         while True:
             if progress.acked > deleted:
                 deleted = progress.acked
-                await store.statuses.published(deleted)
-            store.statuses.added.clear()
-            rows = await store.statuses.pending(PUBLISH_CONCURRENCY, after=after)
+                await statuses.published(deleted)
+            statuses.added.clear()
+            rows = await statuses.pending(PUBLISH_CONCURRENCY, after=after)
             if not rows:
                 with contextlib.suppress(TimeoutError):
                     wait = 0.05 if progress.waiting else 5.0
-                    await asyncio.wait_for(store.statuses.added.wait(), wait)
+                    await asyncio.wait_for(statuses.added.wait(), wait)
                 continue
             for seq, agency, payload in rows:
                 await room.acquire()

@@ -45,9 +45,9 @@ from gateway.smpp.outgoing import Outgoing
 from gateway.smpp.pdu import StatusClass
 from gateway.smpp.receipt import message_id_keys
 from gateway.smpp.session import Session
-from gateway.smpp.text import Alphabet, Encoding
+from gateway.smpp.text import Encoding
 from gateway.store.batch import Batcher
-from gateway.store.store import Store
+from gateway.store.outbox import Outbox
 
 log = structlog.get_logger("gateway.outbound.sender")
 
@@ -61,12 +61,11 @@ IDLE_MAX = 5.0
 class Sender:
     def __init__(
         self,
-        store: Store,
+        outbox: Outbox,
         session: Session,
         retry: RetryConfig,
         *,
-        ref16: bool = False,
-        alphabet: Alphabet = "gsm7",
+        encoding: Encoding | None = None,
         clock: Callable[[], float] = time.time,
         quiet: QuietHours | None = None,
         tz: ZoneInfo | None = None,
@@ -75,12 +74,13 @@ class Sender:
             raise ValueError("quiet hours need the time zone they are local to")
         self._quiet = quiet
         self._tz = tz
-        self._store = store
+        self._outbox = outbox
         self._session = session
         self._retry = retry
         # The composer counted the segments with the same encoding (smpp.ref16,
-        # smpp.default_alphabet): the parts sent are the parts counted.
-        self._encoding = Encoding(ref16=ref16, alphabet=alphabet)
+        # smpp.default_alphabet): the parts sent are the parts counted. None: GSM-7 with
+        # 8-bit references, the configuration's defaults.
+        self._encoding = encoding or Encoding()
         self._clock = clock
         self._capacity = session.config.window
         # Fetched ahead, not sent yet (so a crash loses nothing from here), most urgent
@@ -95,7 +95,7 @@ class Sender:
     async def run(self) -> None:
         """Feed the session until cancelled."""
         writer: Batcher[Outcome] = Batcher(
-            self._store.outbox.record_outcomes, max_items=self._capacity, max_wait=0.005
+            self._outbox.record_outcomes, max_items=self._capacity, max_wait=0.005
         )
         async with writer:
             self._writer = writer
@@ -146,9 +146,9 @@ class Sender:
         await self._wake.wait()
 
     async def _fetch_due(self) -> bool:
-        self._store.outbox.queued_added.clear()
+        self._outbox.queued_added.clear()
         skip = self._busy | {m.id for m in self._ready}
-        batch = await self._store.outbox.due(
+        batch = await self._outbox.due(
             2 * self._capacity, exclude=skip, max_priority=self._lanes_now()
         )
         skip = self._busy | {m.id for m in self._ready}  # moved on while we waited
@@ -160,13 +160,13 @@ class Sender:
         """Nothing due: wait for new work, the next retry time or the end of quiet hours."""
         now = self._clock()
         lanes = self._lanes_now()
-        next_at = await self._store.outbox.next_due_at(max_priority=lanes)
+        next_at = await self._outbox.next_due_at(max_priority=lanes)
         if lanes is not None:
             release = self._quiet_end(now)
             next_at = release if next_at is None else min(next_at, release)
         wait = IDLE_MAX if next_at is None else min(IDLE_MAX, max(0.0, next_at - now))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._store.outbox.queued_added.wait(), wait)
+            await asyncio.wait_for(self._outbox.queued_added.wait(), wait)
 
     def _quiet_now(self) -> bool:
         if self._quiet is None or self._tz is None:

@@ -12,17 +12,10 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
 
 from gateway.settings.agencies import AgencyConfig
 from gateway.settings.config import Config
 from gateway.settings.keywords import MoConfig
-
-
-class Reconfigurable(Protocol):
-    """A part that takes a reloaded configuration in place, between two of its steps."""
-
-    def reconfigure(self, config: Config) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from gateway.app import apology_settings, composer_settings
 from gateway.compose.apology import YIELD_EVERY, Apologies
 from gateway.compose.composer import Composer
 from gateway.domain.dossier import DossierRow
@@ -55,7 +56,12 @@ async def setup(tmp_path):
     clock = Clock(datetime(2026, 11, 27, 17, 30, tzinfo=TZ))  # a Friday
     config = default_config()
     async with Store.open(tmp_path / "g.db", clock=clock) as store:
-        apologies = Apologies(store.apologies, Composer(config, clock=clock), config, clock=clock)
+        apologies = Apologies(
+            store.apologies,
+            Composer(composer_settings(config), clock=clock),
+            apology_settings(config),
+            clock=clock,
+        )
         yield store, apologies, clock
 
 
@@ -180,7 +186,9 @@ async def test_two_runs_covering_one_due_date_apologise_once(setup):
     store, apologies, _ = setup
     await store.dossiers.record_intake(dossiers=[dossier("O1", "2026-11-30")])
     await apologies.run_day(date(2026, 11, 27))
-    apologies.reconfigure(with_schedule(working_days=frozenset({date(2026, 11, 28)})))
+    apologies.reconfigure(
+        apology_settings(with_schedule(working_days=frozenset({date(2026, 11, 28)})))
+    )
 
     assert await apologies.run_day(date(2026, 11, 28)) == 0
     assert await apology_texts(store) == ["O1"]
@@ -254,7 +262,12 @@ async def test_a_made_up_run_is_not_sent_again_after_another_restart_or_the_next
     await apologies.catch_up()
     clock.set(datetime(2026, 12, 2, 2, 0, tzinfo=TZ))
     config = default_config()
-    restarted = Apologies(store.apologies, Composer(config, clock=clock), config, clock=clock)
+    restarted = Apologies(
+        store.apologies,
+        Composer(composer_settings(config), clock=clock),
+        apology_settings(config),
+        clock=clock,
+    )
 
     await restarted.catch_up()
     clock.set(datetime(2026, 12, 2, 17, 30, tzinfo=TZ))
@@ -348,7 +361,11 @@ async def scheduled(tmp_path):
     config = default_config()
     async with Store.open(tmp_path / "g.db", clock=clock) as store:
         apologies = Apologies(
-            store.apologies, Composer(config, clock=clock), config, clock=clock, sleep=timer.sleep
+            store.apologies,
+            Composer(composer_settings(config), clock=clock),
+            apology_settings(config),
+            clock=clock,
+            sleep=timer.sleep,
         )
         task = asyncio.create_task(apologies.run())
         yield store, apologies, clock, timer
@@ -389,7 +406,9 @@ async def test_a_reloaded_working_saturday_gets_its_run(scheduled):
     await woken_at(timer, 1)
     await store.dossiers.record_intake(dossiers=[dossier("L1", "2026-11-30")])  # after Friday's run
 
-    apologies.reconfigure(with_schedule(working_days=frozenset({date(2026, 11, 28)})))
+    apologies.reconfigure(
+        apology_settings(with_schedule(working_days=frozenset({date(2026, 11, 28)})))
+    )
     saturday = await woken_at(timer, 2)
     clock.set(saturday)
     timer.fire()
@@ -404,7 +423,7 @@ async def test_a_reloaded_local_day_off_moves_the_next_run(scheduled):
     _store, apologies, _clock, timer = scheduled
     await woken_at(timer, 1)
 
-    apologies.reconfigure(with_schedule(holidays=frozenset({date(2026, 11, 30)})))
+    apologies.reconfigure(apology_settings(with_schedule(holidays=frozenset({date(2026, 11, 30)}))))
 
     assert await woken_at(timer, 2) == datetime(2026, 12, 1, 17, 30, tzinfo=TZ)
 
@@ -417,7 +436,9 @@ async def test_a_reload_that_makes_this_evening_a_working_one_makes_up_its_run(s
     clock.set(datetime(2026, 11, 28, 18, 0, tzinfo=TZ))
     await store.dossiers.record_intake(dossiers=[dossier("R2", "2026-12-01")])
 
-    apologies.reconfigure(with_schedule(working_days=frozenset({date(2026, 11, 28)})))
+    apologies.reconfigure(
+        apology_settings(with_schedule(working_days=frozenset({date(2026, 11, 28)})))
+    )
 
     assert await woken_at(timer, 2) == datetime(2026, 11, 30, 17, 30, tzinfo=TZ)
     assert await db_rows(store, "SELECT run_day, due_date FROM apology_runs ORDER BY 1") == [
@@ -432,7 +453,7 @@ async def test_a_reload_that_leaves_the_calendar_as_it_was_does_not_wake_the_loo
     _store, apologies, _clock, timer = scheduled
     await woken_at(timer, 1)
 
-    apologies.reconfigure(default_config())
+    apologies.reconfigure(apology_settings(default_config()))
     await asyncio.sleep(0.05)
 
     assert len(timer.wake_at) == 1

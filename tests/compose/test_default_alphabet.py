@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.app import composer_settings, encoding
 from gateway.compose.composer import Composer
 from gateway.outbound.sender import Sender
 from gateway.settings.config import ConfigError, default_config, parse_config
@@ -80,11 +81,18 @@ async def wire(request, tmp_path: Path) -> AsyncIterator[tuple[str, Wire]]:
         async with session:
             await eventually(lambda: smsc.stats.binds >= 1)
             sender = Sender(
-                store, session, cfg.retry, alphabet=cfg.smpp.default_alphabet, clock=lambda: NOON
+                store.outbox,
+                session,
+                cfg.retry,
+                encoding=encoding(cfg),
+                clock=lambda: NOON,
             )
             task = asyncio.create_task(sender.run())
             try:
-                yield alphabet, Wire(store, smsc, Composer(cfg, clock=lambda: NOON))
+                yield (
+                    alphabet,
+                    Wire(store, smsc, Composer(composer_settings(cfg), clock=lambda: NOON)),
+                )
             finally:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)

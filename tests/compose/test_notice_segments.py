@@ -13,12 +13,13 @@ from types import MappingProxyType
 
 import pytest
 
+from gateway.app import composer_settings
 from gateway.compose.composer import Composer
 from gateway.domain.dossier import DossierRow
-from gateway.mo.context import MoContext
 from gateway.settings.config import AgencyConfig, Config, default_config
 from gateway.smpp.text import GSM7, encode
 from handlers import mckh
+from tests.support.mo import handler_context
 
 KINDS = ("result", "supplement", "apology", "receipt", "payment")
 PROVINCIAL = "0101701234"
@@ -51,10 +52,10 @@ def dossier(receipt_no: str, step: str) -> DossierRow:
 def texts(name: str, receipt_no: str, step: str) -> list[str]:
     """The five notices and the MCKH reply for one dossier, as they would be sent."""
     config = stripping_agency(name)
-    composer = Composer(config, clock=lambda: 0.0)
+    composer = Composer(composer_settings(config), clock=lambda: 0.0)
     row = dossier(receipt_no, step)
     notices = [composer.notice(kind, row, event_id="e-1", ref="r-1").text for kind in KINDS]
-    context = MoContext(dossiers=None, config=config, today=MONDAY)
+    context = handler_context(config, MONDAY)
     return [*notices, mckh.one(context.view(row), context)]
 
 

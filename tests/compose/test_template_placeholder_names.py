@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from gateway.compose.composer import Composer
 from gateway.compose.templates import render
 from gateway.domain.notice import TemplateError, template_fields
-from gateway.intake.consumer import Intake, Received
+from gateway.intake.consumer import Received
 from gateway.intake.payloads import Rejection, SmsJob, parse_sms
 from gateway.settings.config import ScheduleConfig, parse_config
 from gateway.store.store import Store
+from tests.support.intake import intake_on
 from tests.support.store_reads import db_rows
 
 YAML = """
@@ -41,7 +41,7 @@ async def test_a_template_with_vietnamese_placeholders_is_accepted_and_filled_by
         "params": {"số_hồ_sơ": "0101701234", "số_tiền": "50.000"},
     }  # fmt: skip
     async with Store.open(tmp_path / "g.db") as store:
-        intake = Intake(store, Composer(cfg), cfg)
+        intake = intake_on(store, cfg)
         await intake.process(
             [Received("motcua/SCT/sms", json.dumps(job, ensure_ascii=False).encode())]
         )

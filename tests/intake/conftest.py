@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from gateway.compose.composer import Composer
-from gateway.intake.consumer import Intake
 from gateway.store.store import Store
-from tests.support.intake import IntakeRig, config
+from tests.support.intake import IntakeRig, config, intake_on
 
 
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[IntakeRig]:
     async with Store.open(tmp_path / "gateway.db") as store:
         cfg = config()
-        yield IntakeRig(store, Intake(store, Composer(cfg), cfg))
+        yield IntakeRig(store, intake_on(store, cfg))

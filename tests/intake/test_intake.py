@@ -20,14 +20,15 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from gateway.app import composer_settings, intake_settings
 from gateway.compose.composer import Composer
 from gateway.domain.message import NewMessage
-from gateway.intake.consumer import Intake, Received, serve
+from gateway.intake.consumer import Received, serve
 from gateway.mqtt.link import MqttLink, MqttSettings
 from gateway.store.batch import Batcher
 from gateway.store.store import Store
 from tests.support.generated import generate
-from tests.support.intake import FEE_PARAMS, IntakeRig, config, job, template_job
+from tests.support.intake import FEE_PARAMS, IntakeRig, config, intake_on, job, template_job
 from tests.support.store_reads import db_rows
 from tests.support.wait import eventually
 
@@ -71,7 +72,7 @@ class TestOneBadItem:
     async def test_unexpected_error_in_one_item_refuses_it_and_commits_the_rest(self, tmp_path):
         async with Store.open(tmp_path / "g.db") as store:
             cfg = config()
-            rig = IntakeRig(store, Intake(store, Raising(cfg), cfg))
+            rig = IntakeRig(store, intake_on(store, cfg, Raising(composer_settings(cfg))))
             await rig.intake.process([job(1), job("boom"), job(2)])
 
             assert {r for r, m in (await rig.messages()).items() if m[0] == "queued"} == {
@@ -86,7 +87,7 @@ class TestOneBadItem:
         """A commit failing for one item's value is retried item by item."""
         async with Store.open(tmp_path / "g.db") as store:
             cfg = config()
-            rig = IntakeRig(store, Intake(store, Unstorable(cfg), cfg))
+            rig = IntakeRig(store, intake_on(store, cfg, Unstorable(composer_settings(cfg))))
             await rig.intake.process([job(1), job("unstorable"), job(2)])
 
             assert set(await rig.messages()) == {"job-1", "job-2"}
@@ -94,10 +95,13 @@ class TestOneBadItem:
 
     async def test_item_whose_parsing_raises_is_refused_alone(self, rig):
         """A template lookup that raises (a configuration the parser did not expect)."""
-        agencies = dict(rig.intake._config.agencies)
+        cfg = config()
+        agencies = dict(cfg.agencies)
         broken = dataclasses.replace(agencies["SCT"], templates=None)  # type: ignore[arg-type]
-        rig.intake._config = dataclasses.replace(
-            rig.intake._config, agencies=MappingProxyType({**agencies, "SCT": broken})
+        rig.intake.reconfigure(
+            intake_settings(
+                dataclasses.replace(cfg, agencies=MappingProxyType({**agencies, "SCT": broken}))
+            )
         )
         await rig.intake.process([job(1), template_job("odd", "fee_reminder", FEE_PARAMS)])
 
@@ -153,7 +157,7 @@ class TestTooManyParts:
         the encoder raised later in the sender)."""
         cfg = config(long="{x}" * 40)
         async with Store.open(tmp_path / "g.db") as store:
-            rig = IntakeRig(store, Intake(store, Composer(cfg), cfg))
+            rig = IntakeRig(store, intake_on(store, cfg))
             await rig.intake.process([template_job(1, "long", {"x": "ă" * 500})])
 
             state, reason, _text = (await rig.messages())["job-1"]
@@ -163,13 +167,13 @@ class TestTooManyParts:
             )
 
     def test_text_of_255_parts_is_queued(self):
-        message = Composer(config()).text(
+        message = Composer(composer_settings(config())).text(
             "SCT", ref="r", kind="sms", to="0905123456", text="a" * (153 * 255)
         )
         assert (message.state, message.segments) == ("queued", 255)
 
     def test_text_of_256_parts_is_rejected(self):
-        message = Composer(config()).text(
+        message = Composer(composer_settings(config())).text(
             "SCT", ref="r", kind="sms", to="0905123456", text="a" * (153 * 255 + 1)
         )
         assert (message.state, message.reason) == (
@@ -211,7 +215,7 @@ def run_burst(bad: Sequence[bytes], good: int) -> tuple[set[str], int]:
     async def main() -> tuple[set[str], int]:
         async with Store.open(":memory:") as store:
             cfg = config()
-            intake = Intake(store, Composer(cfg), cfg)
+            intake = intake_on(store, cfg)
             items = [job(f"good-{n}") for n in range(good)]
             for i, payload in enumerate(bad):
                 items.insert((i * 3) % (len(items) + 1), Received("motcua/SCT/sms", payload))
@@ -266,7 +270,7 @@ async def test_arbitrary_jobs_over_mosquitto_are_all_acknowledged_and_good_ones_
     async with Store.open(tmp_path / "g.db") as store:
         async with MqttLink(settings, [f"{prefix}/+/sms"]) as link:
             await link.wait_connected(10)
-            task = asyncio.create_task(serve(link, Intake(store, Composer(cfg), cfg)))
+            task = asyncio.create_task(serve(link, intake_on(store, cfg)))
             try:
                 async with aiomqtt.Client(broker.host, port=broker.port) as agency:
                     for topic, payload in items:

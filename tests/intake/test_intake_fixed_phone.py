@@ -8,10 +8,10 @@ import dataclasses
 import json
 from pathlib import Path
 
-from gateway.compose.composer import Composer
-from gateway.intake.consumer import Intake, Received
+from gateway.intake.consumer import Received
 from gateway.settings.config import ScheduleConfig, default_config
 from gateway.store.store import Store
+from tests.support.intake import intake_on
 from tests.support.store_reads import db_rows
 
 GOOD = "0905 123 456"
@@ -36,7 +36,7 @@ async def _states_after(tmp_path: Path, *batches: list[Received]) -> dict[str, s
     )
     for batch in batches:
         async with Store.open(tmp_path / "g.db") as store:
-            await Intake(store, Composer(cfg), cfg).process(batch)
+            await intake_on(store, cfg).process(batch)
     async with Store.open(tmp_path / "g.db") as store:
         rows = await db_rows(store, "SELECT ref, state FROM messages ORDER BY id")
     return dict(rows)

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 import structlog
 
-from gateway.compose.composer import Composer
-from gateway.intake.consumer import Intake, Received
+from gateway.intake.consumer import Received
 from gateway.ops.admin import Admin, Observed
 from gateway.settings.config import ScheduleConfig, default_config
 from gateway.smpp.session import SessionStats
 from gateway.store.store import Store
 from tests.support.daemon import http_get
+from tests.support.intake import intake_on
 from tests.support.store_reads import db_rows
 
 PURGED_AT = 2_000_000.0  # the purge, after the store's fixed clock
@@ -57,7 +57,7 @@ async def _run(tmp_path: Path, *batches: list[Received], purge: bool = False) ->
         default_config(), schedule=dataclasses.replace(ScheduleConfig(), quiet_hours=None)
     )
     async with Store.open(tmp_path / "g.db", clock=lambda: 1_000_000.0) as store:
-        intake = Intake(store, Composer(cfg), cfg)
+        intake = intake_on(store, cfg)
         await intake.process(batches[0])
         before = len(await store.statuses.pending(100))
         if purge:
@@ -161,7 +161,7 @@ async def test_the_purge_clears_the_content_digests_with_the_personal_data(tmp_p
     """A digest covers the phone number: it goes with the numbers and texts."""
     cfg = default_config()
     async with Store.open(tmp_path / "g.db", clock=lambda: 1_000_000.0) as store:
-        intake = Intake(store, Composer(cfg), cfg)
+        intake = intake_on(store, cfg)
         await intake.process([event("7", "0101701234", "0258 3822 123"), job("j", "0")])
         digests = "SELECT COUNT(*) FROM {} WHERE digest IS NOT NULL"
         kept = [await db_rows(store, digests.format(t)) for t in ("events", "messages")]

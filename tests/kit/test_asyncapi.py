@@ -13,6 +13,7 @@ import json
 import pytest
 from jsonschema import Draft7Validator, Draft202012Validator
 
+from gateway.app import composer_settings, intake_settings
 from gateway.domain.status_event import STATES, status_event
 from gateway.intake.payloads import Rejection, parse_dossier, parse_sms
 from gateway.kit.schemas import NAMES, schema, schema_text
@@ -120,7 +121,13 @@ def test_every_input_example_is_read_by_the_daemons_reader_as_documented(example
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.name)
 async def test_every_input_example_gets_the_documented_status_from_the_daemons_intake(example):
-    [verdict] = await judge([(1, example.data)], CONFIG, kind=example.kind, agency=example.agency)
+    [verdict] = await judge(
+        [(1, example.data)],
+        intake_settings(CONFIG),
+        composer_settings(CONFIG),
+        kind=example.kind,
+        agency=example.agency,
+    )
 
     got = [{key: s[key] for key in ("id", "state", "reason")} for s in verdict.statuses]
     assert got == ([example.status] if example.status else [])

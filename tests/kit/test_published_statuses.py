@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from gateway.app import composer_settings, intake_settings
 from gateway.domain.status_event import STATES
 from gateway.kit.schemas import schema
 from gateway.kit.validate import judge
@@ -129,7 +130,13 @@ async def test_validate_answers_what_the_running_daemon_published(run):
     examples = input_examples()
     said: dict[str, tuple[str, str | None]] = {}
     for e in examples:
-        [verdict] = await judge([(1, e.data)], run.config, kind=e.kind, agency=e.agency)
+        [verdict] = await judge(
+            [(1, e.data)],
+            intake_settings(run.config),
+            composer_settings(run.config),
+            kind=e.kind,
+            agency=e.agency,
+        )
         said |= {s["id"]: (s["state"], s["reason"]) for s in verdict.statuses}
     published: dict[str, tuple[str, str | None]] = {}
     for status in run.statuses:

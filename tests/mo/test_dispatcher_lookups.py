@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.app import composer_settings, dispatcher_settings
 from gateway.compose.composer import Composer
 from gateway.mo.dispatcher import Dispatcher
 from gateway.smpp.inbound import Mo
@@ -159,8 +160,10 @@ async def dispatcher(tmp_path: Path) -> AsyncIterator[tuple[Dispatcher, Store]]:
     cfg = config()
     async with Store.open(tmp_path / "gateway.db") as store:
         await store.dossiers.record_intake(dossiers=DOSSIERS)
-        composer = Composer(cfg, clock=lambda: NOON)
-        async with Dispatcher(store, composer, cfg, clock=lambda: NOON) as dispatcher:
+        composer = Composer(composer_settings(cfg), clock=lambda: NOON)
+        async with Dispatcher(
+            store.mo_log, store.dossiers, composer, dispatcher_settings(cfg), clock=lambda: NOON
+        ) as dispatcher:
             yield dispatcher, store
 
 

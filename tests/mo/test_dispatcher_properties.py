@@ -12,15 +12,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway.app import composer_settings, dispatcher_settings
 from gateway.compose.composer import Composer
 from gateway.domain.dossier import DossierRow
-from gateway.mo.context import MoContext
 from gateway.mo.dispatcher import Dispatcher
 from gateway.settings.config import MoConfig, default_config
 from gateway.smpp.inbound import Mo
 from gateway.smpp.text import segment_count
 from gateway.store.store import Store
 from handlers import mckh
+from tests.support.mo import handler_context
 from tests.support.store_reads import db_rows
 
 OUTCOMES = {
@@ -55,7 +56,12 @@ class Harness:
         config = dataclasses.replace(
             default_config(), mo=MoConfig(rate_limit=10**9, duplicate_window=1e-9)
         )
-        self.dispatcher = Dispatcher(self.store, Composer(config), config)
+        self.dispatcher = Dispatcher(
+            self.store.mo_log,
+            self.store.dossiers,
+            Composer(composer_settings(config)),
+            dispatcher_settings(config),
+        )
         await self.dispatcher.__aenter__()
         await self.store.dossiers.record_intake(dossiers=[row()])
 
@@ -121,7 +127,7 @@ def test_any_text_is_stored_and_answered_or_refused(text, sender):
 def test_mckh_reply_never_takes_more_than_two_segments(step):
     """Whatever the step name, shortening keeps the reply within two segments."""
     config = default_config()
-    context = MoContext(dossiers=None, config=config, today=date(2026, 11, 23))
+    context = handler_context(config, date(2026, 11, 23))
     for agency in ("SCT", "STP"):
         dossier = context.view(dataclasses.replace(row(), agency=agency, step=step))
         text = mckh.one(dossier, context)

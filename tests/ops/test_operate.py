@@ -17,7 +17,7 @@ from datetime import date, datetime
 
 import pytest
 
-from gateway.app import Gateway
+from gateway.app import Gateway, composer_settings
 from gateway.compose.composer import Composer
 from gateway.domain.message import Outcome
 from gateway.ops.report import build, render
@@ -316,7 +316,7 @@ def composer_without_quiet_hours() -> Composer:
     """These tests are about figures, so a notice queued at night must still be due now."""
     config = default_config()
     schedule = dataclasses.replace(config.schedule, quiet_hours=None)
-    return Composer(dataclasses.replace(config, schedule=schedule))
+    return Composer(composer_settings(dataclasses.replace(config, schedule=schedule)))
 
 
 async def test_report_counts_by_agency_with_reasons(tmp_path):
@@ -358,7 +358,7 @@ def test_report_command_prints_csv(tmp_path):
     write_daemon_config(config, broker_port=1883, smsc_port=2775, db=db)
 
     async def seed() -> None:
-        composer = Composer(default_config())
+        composer = Composer(composer_settings(default_config()))
         async with Store.open(db) as store:
             await store.dossiers.record_intake(
                 messages=[composer.text("SCT", ref="a", kind="sms", to="0905123456", text="x")]

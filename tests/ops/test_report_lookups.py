@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from gateway.app import composer_settings, dispatcher_settings
 from gateway.compose.composer import Composer
 from gateway.mo.dispatcher import Dispatcher
 from gateway.ops import report
@@ -19,8 +20,10 @@ async def _lookups(tmp_path: Path, *texts: str, by: report.By = "agency") -> int
     cfg = config()
     async with Store.open(tmp_path / "g.db") as store:
         await store.dossiers.record_intake(dossiers=[dossier()])
-        composer = Composer(cfg, clock=lambda: NOON)
-        async with Dispatcher(store, composer, cfg, clock=lambda: NOON) as dispatcher:
+        composer = Composer(composer_settings(cfg), clock=lambda: NOON)
+        async with Dispatcher(
+            store.mo_log, store.dossiers, composer, dispatcher_settings(cfg), clock=lambda: NOON
+        ) as dispatcher:
             for n, text in enumerate(texts):
                 mo = Mo(source=f"8490512345{n}", destination="8083", text=text)
                 await dispatcher.receive(mo)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from gateway.app import composer_settings
 from gateway.compose.composer import Composer
 from gateway.domain.message import Outcome, PartResult, Priority
 from gateway.outbound.sender import Sender
@@ -43,9 +44,9 @@ async def rig(tmp_path) -> AsyncIterator[OutboxRig[SmscSimulator]]:
 
         session = Session(session_config(smsc.port, response_timeout=0.3), on_deliver)
         async with session:
-            sender = Sender(store, session, cfg.retry)
+            sender = Sender(store.outbox, session, cfg.retry)
             task = asyncio.create_task(sender.run())
-            yield OutboxRig(store, smsc, Composer(cfg))
+            yield OutboxRig(store, smsc, Composer(composer_settings(cfg)))
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
@@ -204,7 +205,7 @@ async def test_repeated_ref_is_stored_once(rig):
 
 async def submitted(store: Store, ref: str, part_keys: list[frozenset[str]]) -> None:
     """One message, submitted with one part per key set."""
-    composer = Composer(config(), clock=lambda: NOON)
+    composer = Composer(composer_settings(config()), clock=lambda: NOON)
     message = composer.text("SCT", ref=ref, kind="sms", to="0905123456", text="x")
     await store.dossiers.record_intake(messages=[message])
     (queued,) = [m for m in await store.outbox.due(100) if m.ref == ref]
@@ -224,7 +225,7 @@ async def eventually_state(rig: OutboxRig[Any], state: str, timeout: float = 5.0
 class TestStore:
     async def test_receipt_before_its_response_is_matched(self, tmp_path):
         """A receipt overtaking submit_sm_resp is kept and applied when the id is stored."""
-        composer = Composer(config(), clock=lambda: NOON)
+        composer = Composer(composer_settings(config()), clock=lambda: NOON)
         async with Store.open(tmp_path / "g.db", clock=lambda: NOON) as store:
             msg = composer.text("SCT", ref="r", kind="sms", to="0905123456", text="x")
             await store.dossiers.record_intake(messages=[msg])
@@ -290,7 +291,7 @@ class TestStore:
 
     async def test_mo_replies_go_before_notices_before_apologies(self, tmp_path):
         """The priority lanes: a citizen's reply is never behind a pile of apologies."""
-        composer = Composer(config(), clock=lambda: NOON)
+        composer = Composer(composer_settings(config()), clock=lambda: NOON)
         async with Store.open(tmp_path / "g.db", clock=lambda: NOON) as store:
             lanes = [Priority.APOLOGY] * 5 + [Priority.NOTICE] * 2 + [Priority.MO_REPLY]
             await store.dossiers.record_intake(
@@ -308,7 +309,7 @@ class TestStore:
 
     async def test_schema_survives_reopening(self, tmp_path):
         """Migrations run once; reopening keeps the data."""
-        composer = Composer(config(), clock=lambda: NOON)
+        composer = Composer(composer_settings(config()), clock=lambda: NOON)
         async with Store.open(tmp_path / "g.db") as store:
             await store.dossiers.record_intake(
                 messages=[composer.text("SCT", ref="a", kind="sms", to="0905123456", text="x")]
@@ -321,7 +322,7 @@ class TestComposer:
     def test_notice_at_night_waits_for_seven_in_the_morning(self):
         """Quiet hours 21:00-07:00: queued at 22:00, due at 07:00 next day."""
         ten_pm = datetime(2026, 11, 23, 22, 0, tzinfo=TZ).timestamp()
-        composer = Composer(default_config(), clock=lambda: ten_pm)
+        composer = Composer(composer_settings(default_config()), clock=lambda: ten_pm)
 
         message = composer.text("SCT", ref="n", kind="sms", to="0905123456", text="x")
 
@@ -331,7 +332,7 @@ class TestComposer:
 
     def test_mo_reply_does_not_wait_for_quiet_hours(self):
         ten_pm = datetime(2026, 11, 23, 22, 0, tzinfo=TZ).timestamp()
-        composer = Composer(default_config(), clock=lambda: ten_pm)
+        composer = Composer(composer_settings(default_config()), clock=lambda: ten_pm)
 
         message = composer.text(
             "SCT", ref="n", kind="mckh", to="0905123456", text="x", priority=Priority.MO_REPLY
@@ -348,7 +349,7 @@ class TestComposer:
         ],
     )
     def test_bad_number_is_rejected_with_a_precise_reason(self, phone, reason):
-        composer = Composer(config(), clock=lambda: NOON)
+        composer = Composer(composer_settings(config()), clock=lambda: NOON)
 
         message = composer.text("SCT", ref="n", kind="sms", to=phone, text="x")
 
@@ -356,7 +357,7 @@ class TestComposer:
         assert reason in message.reason
 
     def test_number_is_stored_in_international_form(self):
-        message = Composer(config(), clock=lambda: NOON).text(
+        message = Composer(composer_settings(config()), clock=lambda: NOON).text(
             "SCT", ref="n", kind="sms", to="0905 123 456", text="x"
         )
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.app import composer_settings
 from gateway.compose.composer import Composer
 from gateway.domain.message import Priority, Queued
 from gateway.outbound.sender import Sender
@@ -54,7 +55,7 @@ class QuietRig(OutboxRig[SmscSimulator]):
     def __init__(self, store: Store, smsc: SmscSimulator, clock: Clock) -> None:
         # Queued with quiet hours off: the message is due at once, as a retry or a
         # backlog is; only the sender's own rule can hold it.
-        super().__init__(store, smsc, Composer(config(), clock=clock))
+        super().__init__(store, smsc, Composer(composer_settings(config()), clock=clock))
         self.clock = clock
 
 
@@ -73,7 +74,7 @@ async def quiet_rig(tmp_path: Path, window: int) -> AsyncIterator[QuietRig]:
         Session(session_config(smsc.port, window=window), _ignore) as session,
     ):
         retry = dataclasses.replace(RetryConfig(), base_delay=0.05, max_delay=0.1)
-        sender = Sender(store, session, retry, clock=clock, quiet=QUIET, tz=TZ)
+        sender = Sender(store.outbox, session, retry, clock=clock, quiet=QUIET, tz=TZ)
         task = asyncio.create_task(sender.run())
         yield QuietRig(store, smsc, clock)
         task.cancel()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.app import composer_settings
 from gateway.compose.composer import Composer
 from gateway.domain.message import Priority
 from gateway.outbound.sender import Sender
@@ -62,7 +63,9 @@ async def night(tmp_path: Path) -> AsyncIterator[Night]:
 
     base = default_config()
     composer = Composer(
-        dataclasses.replace(base, schedule=dataclasses.replace(base.schedule, quiet_hours=None)),
+        composer_settings(
+            dataclasses.replace(base, schedule=dataclasses.replace(base.schedule, quiet_hours=None))
+        ),
         clock=clock,
     )
     retry = dataclasses.replace(RetryConfig(), base_delay=0.5, max_delay=1.0)
@@ -71,7 +74,7 @@ async def night(tmp_path: Path) -> AsyncIterator[Night]:
         Store.open(tmp_path / "gateway.db", clock=clock) as store,
         Session(session_config(smsc.port, reconnect_max=0.1), ignore) as session,
     ):
-        sender = Sender(store, session, retry, clock=clock, quiet=QUIET, tz=TZ)
+        sender = Sender(store.outbox, session, retry, clock=clock, quiet=QUIET, tz=TZ)
         task = asyncio.create_task(sender.run())
         try:
             yield Night(smsc, store, clock, composer, down)

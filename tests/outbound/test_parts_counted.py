@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import json
 
+from gateway.app import composer_settings, encoding
 from gateway.compose.composer import Composer
 from gateway.outbound.sender import Sender
 from gateway.settings.config import Config, default_config
@@ -44,15 +45,16 @@ async def send(tmp_path, cfg: Config, text: str) -> tuple[int, SmscSimulator]:
         async def ignore(_item: object) -> None:
             return None
 
-        message = Composer(cfg).text("SCT", ref="job-1", kind="sms", to="0905123456", text=text)
+        message = Composer(composer_settings(cfg)).text(
+            "SCT", ref="job-1", kind="sms", to="0905123456", text=text
+        )
         await store.dossiers.record_intake(messages=[message])
         async with Session(session_config(smsc.port), ignore) as session:
             sender = Sender(
-                store,
+                store.outbox,
                 session,
                 cfg.retry,
-                ref16=cfg.smpp.ref16,
-                alphabet=cfg.smpp.default_alphabet,
+                encoding=encoding(cfg),
             )
             task = asyncio.create_task(sender.run())
             try:

@@ -49,7 +49,9 @@ async def test_statuses_go_out_with_at_in_the_configured_zone(broker, tmp_path):
         )  # fmt: skip
         assert status["at"] == "2026-11-18T18:06:40+07:00"
         await store.dossiers.record_intake(statuses=[("SCT", status)])
-        task = asyncio.create_task(publish_statuses(store, link, prefix, ZoneInfo("Asia/Tokyo")))
+        task = asyncio.create_task(
+            publish_statuses(store.statuses, link, prefix, ZoneInfo("Asia/Tokyo"))
+        )
         try:
             events = await watch.wait_for(lambda ev: bool(ev), timeout=10)
         finally:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from gateway.app import composer_settings
 from gateway.calendar.workdays import QuietHours
 from gateway.compose.composer import Composer
 from gateway.outbound.sender import Sender
@@ -64,10 +65,10 @@ async def night(tmp_path) -> AsyncIterator[tuple[Clock, Store, SmscSimulator, Co
 
         async with Session(session_config(smsc.port), ignore) as session:
             quiet = QuietHours(*cfg.schedule.quiet_hours)
-            sender = Sender(store, session, cfg.retry, clock=clock, quiet=quiet, tz=cfg.tz)
+            sender = Sender(store.outbox, session, cfg.retry, clock=clock, quiet=quiet, tz=cfg.tz)
             task = asyncio.create_task(sender.run())
             try:
-                yield clock, store, smsc, Composer(cfg, clock=clock)
+                yield clock, store, smsc, Composer(composer_settings(cfg), clock=clock)
             finally:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.app import composer_settings
 from gateway.compose.composer import Composer
 from gateway.outbound.sender import Sender
 from gateway.settings.config import RetryConfig, default_config
@@ -37,7 +38,9 @@ async def test_parts_of_a_notice_begun_before_2100_all_go_together(tmp_path: Pat
 
     base = default_config()
     composer = Composer(
-        dataclasses.replace(base, schedule=dataclasses.replace(base.schedule, quiet_hours=None)),
+        composer_settings(
+            dataclasses.replace(base, schedule=dataclasses.replace(base.schedule, quiet_hours=None))
+        ),
         clock=clock,
     )
     retry = dataclasses.replace(RetryConfig(), base_delay=0.5, max_delay=1.0)
@@ -50,7 +53,7 @@ async def test_parts_of_a_notice_begun_before_2100_all_go_together(tmp_path: Pat
             "SCT", ref="long", kind="sms", to="0905123456", text="Thong bao ho so " * 20
         )
         await store.dossiers.record_intake(messages=[message])
-        sender = Sender(store, session, retry, clock=clock, quiet=QUIET, tz=TZ)
+        sender = Sender(store.outbox, session, retry, clock=clock, quiet=QUIET, tz=TZ)
         task = asyncio.create_task(sender.run())
         try:
             await eventually(lambda: len(smsc.submits) >= 1)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from gateway.app import composer_settings
 from gateway.compose.composer import Composer
 from gateway.domain.message import Outcome, PartResult
 from gateway.domain.states import PartState
@@ -22,7 +23,7 @@ TIMEOUT = 1.0  # receipt_timeout: a sweep every 0.1 s
 
 
 async def old_submitted(store: Store) -> None:
-    composer = Composer(default_config(), clock=lambda: NOON)
+    composer = Composer(composer_settings(default_config()), clock=lambda: NOON)
     await store.dossiers.record_intake(
         messages=[composer.text("SCT", ref="r", kind="sms", to="0905123456", text="x")]
     )

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from gateway.app import composer_settings
 from gateway.compose.composer import Composer
 from gateway.domain.message import Outcome, PartResult
 from gateway.domain.states import MessageState, PartState
@@ -54,7 +55,7 @@ async def store(tmp_path, clock):
 
 
 async def queue(store: Store, clock: Clock, ref: str = "job-1") -> None:
-    composer = Composer(default_config(), clock=clock)
+    composer = Composer(composer_settings(default_config()), clock=clock)
     message = composer.text("SCT", ref=ref, kind="sms", to="0905123456", text="x")
     await store.dossiers.record_intake(messages=[message])
 

@@ -10,6 +10,8 @@ import json
 from types import MappingProxyType
 from typing import Any
 
+from gateway.app import composer_settings, intake_settings
+from gateway.compose.composer import Composer
 from gateway.intake.consumer import Intake, Received
 from gateway.settings.config import AgencyConfig, Config, ScheduleConfig, default_config
 from gateway.store.store import Store
@@ -45,6 +47,17 @@ def template_job(n: int | str, template: str, params: dict[str, Any]) -> Receive
     """SMS job `job-{n}` naming `template` with `params`."""
     body = {"id": f"job-{n}", "to": "0905123456", "template": template, "params": params}
     return Received("motcua/SCT/sms", json.dumps(body, ensure_ascii=False).encode())
+
+
+def intake_on(store: Store, cfg: Config, composer: Composer | None = None) -> Intake:
+    """The daemon's intake on `store`, wired as `gateway.app` wires it: its repositories,
+    its settings from `cfg`, and `composer` (one built from `cfg` if not given)."""
+    return Intake(
+        store.dossiers,
+        store.outbox,
+        composer or Composer(composer_settings(cfg)),
+        intake_settings(cfg),
+    )
 
 
 class IntakeRig:

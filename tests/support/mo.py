@@ -9,10 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+from datetime import date
 from pathlib import Path
 
+from gateway.app import composer_settings, dispatcher_settings, encoding
 from gateway.compose.composer import Composer
 from gateway.domain.dossier import DossierRow
+from gateway.mo.context import MoContext
 from gateway.mo.dispatcher import Dispatcher
 from gateway.outbound.sender import Sender
 from gateway.outbound.tracker import Tracker
@@ -80,6 +83,18 @@ class MoRig:
         return await db_rows(self.store, "SELECT sender, keyword, outcome FROM mo_log ORDER BY id")
 
 
+def handler_context(cfg: Config, today: date) -> MoContext:
+    """The context a handler gets from the dispatcher under `cfg`, with no dossier store
+    (for rendering replies about rows a test holds)."""
+    return MoContext(
+        dossiers=None,
+        agencies=cfg.agencies,
+        encoding=encoding(cfg),
+        max_lookups=cfg.mo.max_lookups,
+        today=today,
+    )
+
+
 def config(**mo: float) -> Config:
     """The default configuration with `mo` settings changed."""
     return dataclasses.replace(default_config(), mo=dataclasses.replace(MoConfig(), **mo))
@@ -99,10 +114,16 @@ class running:
             SmscSimulator(SimConfig(receipt_delay=0.01))
         )
         store = await contextlib_stack.enter_async_context(Store.open(self.db))
-        tracker = await contextlib_stack.enter_async_context(Tracker(store))
-        composer = Composer(self.cfg, clock=lambda: NOON)
+        tracker = await contextlib_stack.enter_async_context(Tracker(store.receipts))
+        composer = Composer(composer_settings(self.cfg), clock=lambda: NOON)
         dispatcher = await contextlib_stack.enter_async_context(
-            Dispatcher(store, composer, self.cfg, clock=lambda: NOON)
+            Dispatcher(
+                store.mo_log,
+                store.dossiers,
+                composer,
+                dispatcher_settings(self.cfg),
+                clock=lambda: NOON,
+            )
         )
 
         async def on_deliver(item: Inbound) -> None:
@@ -115,7 +136,7 @@ class running:
         await contextlib_stack.enter_async_context(session)
         await eventually(lambda: smsc.stats.binds >= 1)
         if self.send:
-            sender = Sender(store, session, self.cfg.retry, clock=lambda: NOON)
+            sender = Sender(store.outbox, session, self.cfg.retry, clock=lambda: NOON)
             task = asyncio.create_task(sender.run())
 
             async def stop() -> None:
