@@ -53,12 +53,20 @@ def _rule(text: str) -> Rule:
         outcome, _, raw = outcome.partition("@")
         status = int(raw, 0)
     count = 1
-    if ":" in outcome:
+    counted = ":" in outcome
+    if counted:
         outcome, _, raw = outcome.partition(":")
         count = int(raw)
     if outcome not in OUTCOMES:
         raise argparse.ArgumentTypeError(
             f"rule {text!r}: unknown outcome {outcome!r}; one of {', '.join(sorted(OUTCOMES))}"
+        )
+    if counted and outcome != "transient":
+        # Only transient answers its first N submits so; any other outcome answers every
+        # submit to the number, and a count it ignored would read as "only N times".
+        raise argparse.ArgumentTypeError(
+            f"rule {text!r}: a count (:N) is for transient only; {outcome} answers every "
+            "submit to the number"
         )
     return Rule(pattern=pattern, outcome=outcome, status=status, count=count)
 
@@ -142,7 +150,9 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         help="PATTERN=OUTCOME[:N][@STATUS], first match wins; outcomes: "
-        + ", ".join(sorted(OUTCOMES)),
+        + ", ".join(sorted(OUTCOMES))
+        + "; :N (transient only) refuses the first N submits, every other outcome "
+        "answers every submit to the number (nack@0x58: throttled for ever)",
     )
     return parser
 

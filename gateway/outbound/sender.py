@@ -27,7 +27,6 @@ it, so holding the slot through the commit costs a fraction of a millisecond.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -136,7 +135,9 @@ class Sender:
             fetch, self._fetch = self._fetch, None
             try:
                 found = fetch.result()
-                if not found and not self._ready and not self._busy:
+                if not found and not self._ready:
+                    # Nothing more is due, also while sends are under way (one throttled
+                    # for as long as its TTL): asking the store again at once would spin.
                     await self._idle()
             except Exception as exc:
                 # The store cannot be read; the sends under way carry on.
@@ -157,16 +158,25 @@ class Sender:
         return bool(fresh)
 
     async def _idle(self) -> None:
-        """Nothing due: wait for new work, the next retry time or the end of quiet hours."""
+        """Nothing due: wait for new work, the next retry time, the end of quiet hours, or
+        a send under way to end (it may leave a retry due, or free the slot for drain)."""
+        self._wake.clear()  # set by what ended before this wait: the times below cover it
         now = self._clock()
         lanes = self._lanes_now()
-        next_at = await self._outbox.next_due_at(max_priority=lanes)
+        next_at = await self._outbox.next_due_at(max_priority=lanes, exclude=self._busy)
         if lanes is not None:
             release = self._quiet_end(now)
             next_at = release if next_at is None else min(next_at, release)
         wait = IDLE_MAX if next_at is None else min(IDLE_MAX, max(0.0, next_at - now))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._outbox.queued_added.wait(), wait)
+        waits = [
+            asyncio.ensure_future(self._outbox.queued_added.wait()),
+            asyncio.ensure_future(self._wake.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
 
     def _quiet_now(self) -> bool:
         if self._quiet is None or self._tz is None:

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Literal, get_args
 from pydantic import ConfigDict
 
 from gateway.domain.notice import TEMPLATE_FIELDS, NoticeKind, TemplateError, template_fields
-from gateway.settings.loader import file_keys
+from gateway.settings.explain import file_keys
 from gateway.settings.values import (
     below,
     boolean,

@@ -34,8 +34,9 @@ from zoneinfo import ZoneInfo
 from pydantic import ConfigDict, TypeAdapter, ValidationInfo, field_validator, model_validator
 
 from gateway.settings.agencies import AgencyConfig, agencies
+from gateway.settings.explain import file_keys, validate
 from gateway.settings.keywords import DEFAULT_KEYWORDS, MoConfig, keywords
-from gateway.settings.loader import ConfigError, Source, compose, file_keys, validate
+from gateway.settings.loader import ConfigError, Source, compose
 from gateway.settings.mqtt import MqttConfig
 from gateway.settings.retry import RetryConfig
 from gateway.settings.schedule import ScheduleConfig

@@ -5,49 +5,33 @@ place is remembered: its dotted key (`agencies.SCT.diacritics`) and the nodes it
 written at. What only YAML can get wrong is refused here, with its line: syntax, tags other
 than plain data, a key given twice, a self-referring alias, a value that cannot be read.
 Two YAML 1.1 readings are undone on the way, because nobody writing them means them: an
-unquoted `17:30` stays the text it was written as (not the base-60 number 1050), and an
-unquoted `010` is marked (`LeadingZero`) so that a count refuses it.
+unquoted `17:30` stays the text it was written as (`Sexagesimal`, not the base-60 number
+1050, which a number key refuses), and an unquoted `010` is marked (`LeadingZero`) so that
+a count refuses it.
 
-Then pydantic validates the data against the models; its errors carry a location, which
-the marks turn into the key and the line. A "must be text" refusal is explained from the
-node: YAML reads unquoted 0357123456 as the number 62695214, so "quote it".
+Then pydantic validates the data against the models (`gateway.settings.explain` turns its
+errors into ConfigError, with the key and the line these marks give).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
-import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import (
-    Annotated,
     Any,
     NoReturn,
-    TypeVar,
-    Union,
-    get_args,
-    get_origin,
-    get_type_hints,
 )
 
 import yaml
-from pydantic import TypeAdapter, ValidationError
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from gateway.settings.values import (
-    NOT_TEXT,
-    REFUSED,
-    UNKNOWN_KEY,
     LeadingZero,
-    close_match,
-    describe,
-    kind,
+    Sexagesimal,
 )
-
-T = TypeVar("T")
 
 _OCTAL_LOOKING = re.compile(r"[-+]?0[0-9_]+")
 _NULL_TAG = "tag:yaml.org,2002:null"
@@ -60,10 +44,6 @@ _ALLOWED_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}"
     for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "merge")
 )
-_MAPPING_ERRORS = frozenset(
-    {"dataclass_type", "dataclass_exact_type", "dict_type", "mapping_type", "model_type"}
-)
-_UNEXPECTED = frozenset({"unexpected_keyword_argument", "extra_forbidden", UNKNOWN_KEY})
 
 
 class ConfigError(Exception):
@@ -141,7 +121,8 @@ def _is_null(node: Node) -> bool:
     return isinstance(node, ScalarNode) and node.tag == _NULL_TAG
 
 
-def _shape(node: Node) -> str:
+def shape(node: Node) -> str:
+    """How a message names a non-scalar node: "a mapping" or "a list"."""
     return "a mapping" if isinstance(node, MappingNode) else "a list"
 
 
@@ -182,13 +163,14 @@ class _Tree:
             self._open.discard(id(node))
 
     def scalar(self, node: ScalarNode, key: str) -> Any:
-        if node.style is None and node.tag in (_INT_TAG, _FLOAT_TAG) and ":" in node.value:
-            return node.value  # YAML 1.1 base 60: 17:30 means the time, as written
         try:
             value = self._constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
             problem = getattr(exc, "problem", None) or str(exc)
             self.fail(node, key, f"cannot read {node.value!r}: {problem}")
+        if node.style is None and node.tag in (_INT_TAG, _FLOAT_TAG) and ":" in node.value:
+            # YAML 1.1 base 60: 17:30 means the time, as written; a number key refuses it
+            return Sexagesimal(node.value, value)
         if node.style is None and node.tag == _INT_TAG and _OCTAL_LOOKING.fullmatch(node.value):
             return LeadingZero(value, node.value)
         return value
@@ -247,7 +229,7 @@ def compose(text: str, path: str | None) -> tuple[Any, Marks]:
     if root is None:
         raise ConfigError("the file is empty: it needs at least an agencies: section", path=path)
     if not isinstance(root, MappingNode):
-        got = "a single value" if isinstance(root, ScalarNode) else _shape(root)
+        got = "a single value" if isinstance(root, ScalarNode) else shape(root)
         raise ConfigError(
             f"must be a mapping of sections (timezone:, smpp:, agencies:, …), got {got}",
             line=_line(root),
@@ -255,141 +237,3 @@ def compose(text: str, path: str | None) -> tuple[Any, Marks]:
         )
     tree = _Tree(path)
     return tree.data(root, (), "", None), tree.marks
-
-
-def validate(
-    adapter: TypeAdapter[T], model: type, data: Any, *, source: Source, path: str | None
-) -> T:
-    """`data` as the `model` that `adapter` validates, or the ConfigError of its first
-    problem in the file (the one on the lowest line)."""
-    try:
-        return adapter.validate_python(data, context=source)
-    except ValidationError as exc:
-        found = [_explain(error, model, source.marks, path) for error in exc.errors()]
-    raise min(found, key=lambda e: (e.line is None, e.line or 0)) from None
-
-
-def _explain(error: Any, model: type, marks: Marks, path: str | None) -> ConfigError:
-    ctx = error.get("ctx") or {}
-    written = (*error["loc"], *ctx.get("at", ()))
-    of_key = "[key]" in written  # pydantic's mark of a mapping's key, and ours
-    loc = tuple(part for part in written if part != "[key]")
-    kind_ = error["type"]
-    if kind_ in _UNEXPECTED:
-        of_key = True
-    key, line = _where(loc, marks, of_key=of_key)
-    if ctx.get("near") and (loc not in marks):
-        _, line = _where((*loc[:-1], *ctx["near"]), marks, of_key=of_key)
-    if kind_ == REFUSED:
-        message = ctx["message"]
-    elif kind_ == NOT_TEXT:
-        mark = marks.get(loc)
-        node = None if mark is None else (mark.key_node if of_key else mark.node)
-        message = _not_text(node, ctx["expected"], error.get("input"), secret=ctx["secret"])
-    elif kind_ in _UNEXPECTED:
-        message = "unknown key" + _hint(model, loc)
-    elif kind_ in _MAPPING_ERRORS:
-        message = f"must be a mapping (indented `key: value` lines), got {describe(error['input'])}"
-    elif kind_ == "missing":
-        message = "missing"
-    else:
-        message = error["msg"]
-    return ConfigError(message, key=key, line=line, path=path)
-
-
-def _where(loc: tuple[Any, ...], marks: Marks, *, of_key: bool) -> tuple[str, int | None]:
-    """The dotted key of `loc`, and the line of it or of its nearest written parent."""
-    for depth in range(len(loc), -1, -1):
-        mark = marks.get(loc[:depth])
-        if mark is None:
-            continue
-        rest = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[depth:])
-        key = (mark.key + rest).lstrip(".")
-        if depth == 0 and loc:
-            return key, None  # a section the file does not have
-        return key, mark.line(of_key=of_key or depth < len(loc))
-    return ".".join(str(p) for p in loc), None
-
-
-def _not_text(node: Node | None, expected: str, value: Any, *, secret: bool) -> str:
-    """The "must be text, got …" message, or why YAML did not read text where it was written."""
-    if node is not None and not isinstance(node, ScalarNode):
-        return f"must be {expected}, got {_shape(node)}"
-    if isinstance(node, ScalarNode):
-        read = SafeConstructor().construct_object(node, deep=True)
-        if node.style is None and read is not None and not isinstance(read, str):
-            if secret:
-                return (
-                    f"must be {expected}, but YAML reads the unquoted value as "
-                    f"{kind(read)}; quote it"
-                )
-            return (
-                f"must be {expected}, but YAML reads unquoted {node.value} as "
-                f'{describe(read)}; quote it: "{node.value}"'
-            )
-        value = read
-    return f"must be {expected}, got {kind(value) if secret else describe(value)}"
-
-
-def file_keys(cls: type) -> tuple[str, ...]:
-    """The keys a section of the file may hold: its fields, less those the loader fills
-    (`NOT_IN_FILE`), plus other spellings it reads (`ALSO_IN_FILE`)."""
-    hidden = getattr(cls, "NOT_IN_FILE", ())
-    fields = tuple(f.name for f in dataclasses.fields(cls) if f.name not in hidden)
-    return fields + tuple(getattr(cls, "ALSO_IN_FILE", ()))
-
-
-def _hint(model: type, loc: tuple[Any, ...]) -> str:
-    """The "; did you mean 'window'?" hint, or where a key put at the wrong level belongs."""
-    section = _section_at(model, loc[:-1])
-    if section is None or not loc:
-        return ""
-    name = str(loc[-1])
-    belongs: Mapping[str, str] = getattr(section, "BELONGS", {})
-    if name in belongs:
-        return f"; it belongs under {belongs[name]}: (check the indentation)"
-    allowed = file_keys(section)
-    close = close_match(name, allowed)
-    if close:
-        return f"; did you mean {close!r}?"
-    return f"; known keys: {', '.join(sorted(allowed))}"
-
-
-def _section_at(model: type, loc: tuple[Any, ...]) -> type | None:
-    """The settings class whose mapping is at `loc` below `model`."""
-    current: Any = model
-    parts = list(loc)
-    while True:
-        current = _unwrap(current)
-        if not parts:
-            return current if dataclasses.is_dataclass(current) else None
-        part = parts.pop(0)
-        if isinstance(current, type) and dataclasses.is_dataclass(current):
-            hints = get_type_hints(current, include_extras=True)
-            if part not in hints:
-                return None
-            current = hints[part]
-        elif get_origin(current) in (Mapping, dict) or _is_mapping(current):
-            current = get_args(current)[1]
-        else:
-            return None
-
-
-def _is_mapping(tp: Any) -> bool:
-    origin = get_origin(tp)
-    return isinstance(origin, type) and issubclass(origin, Mapping)
-
-
-def _unwrap(tp: Any) -> Any:
-    """Annotated[X, …] → X; X | None → X."""
-    while True:
-        origin = get_origin(tp)
-        if origin is Annotated:
-            tp = get_args(tp)[0]
-        elif origin in (Union, types.UnionType):
-            options = [a for a in get_args(tp) if a is not type(None)]
-            tp = options[0] if len(options) == 1 else tp
-            if len(options) != 1:
-                return tp
-        else:
-            return tp

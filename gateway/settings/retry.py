@@ -7,7 +7,19 @@ from typing import Any, ClassVar
 
 from pydantic import ConfigDict, model_validator
 
-from gateway.settings.values import below, entries, integer, number, refuse, rule
+from gateway.settings.values import (
+    MAX_NUMBER,
+    below,
+    entries,
+    integer,
+    number,
+    refuse,
+    rule,
+)
+
+_ATTEMPTS = integer(minimum=1)
+_TIME = number(exclusive=True)
+_HOURS = number(exclusive=True, maximum=MAX_NUMBER // 3600)  # ttl's bound, in hours
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +35,8 @@ class RetryConfig:
     max_delay: float = 1800.0
     ttl: float = 48 * 3600.0
 
-    _attempts = rule("max_attempts", check=integer(minimum=1))
-    _times = rule("base_delay", "max_delay", "ttl", check=number(exclusive=True))
+    _attempts = rule("max_attempts", check=_ATTEMPTS)
+    _times = rule("base_delay", "max_delay", "ttl", check=_TIME)
 
     @model_validator(mode="before")
     @classmethod
@@ -32,9 +44,15 @@ class RetryConfig:
         section = entries(data)
         if "ttl_hours" not in section:
             return section
+        # The keys written above ttl_hours are checked first, as the file reads: a
+        # refusal here would otherwise hide theirs.
+        for name in list(section)[: list(section).index("ttl_hours")]:
+            check = {"max_attempts": _ATTEMPTS, "base_delay": _TIME, "max_delay": _TIME}.get(name)
+            if check is not None:
+                below(check, section[name], name)
         if "ttl" in section:
             refuse("give ttl (seconds) or ttl_hours, not both", "ttl_hours")
-        hours = below(number(exclusive=True), section.pop("ttl_hours"), "ttl_hours")
+        hours = below(_HOURS, section.pop("ttl_hours"), "ttl_hours")
         section["ttl"] = hours * 3600.0
         return section
 

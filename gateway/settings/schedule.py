@@ -8,6 +8,7 @@ make-up working days (a Saturday worked), both winning over the national calenda
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -48,6 +49,8 @@ def _quiet_hours(value: Any) -> tuple[time, time] | None:
     if isinstance(value, str) and value.strip().lower() in _OFF_WORDS:
         return None
     expected = 'must be "HH:MM-HH:MM" (e.g. "21:00-07:00") or off'
+    if isinstance(value, Mapping | list):
+        refuse(f"must be a single value, got {describe(value)}")
     if not isinstance(value, str):
         refuse(f"{expected}, got {describe(value)}")
     match = _QUIET_HOURS.fullmatch(value)

@@ -48,6 +48,29 @@ class LeadingZero(int):
         return number
 
 
+class Sexagesimal(str):
+    """An unquoted `a:b` that YAML 1.1 reads as a base-60 number (46:15 is 2775).
+
+    The loader hands it over as the text written, so a time of day (17:30) reads as meant;
+    a rule expecting a number refuses it, saying what YAML would have made of it.
+    """
+
+    number: float
+
+    def __new__(cls, text: str, number: float) -> Sexagesimal:
+        written = super().__new__(cls, text)
+        written.number = number
+        return written
+
+
+def _base60_trap(value: object, expected: str) -> None:
+    if isinstance(value, Sexagesimal):
+        refuse(
+            f"must be {expected}, got {str(value)!r}, which YAML 1.1 reads as the base-60 "
+            f"number {value.number:g}; write the number itself"
+        )
+
+
 def refuse(message: str, *at: str | int, near: tuple[str | int, ...] = ()) -> NoReturn:
     """Refuse the value being checked.
 
@@ -161,8 +184,26 @@ def _octal_trap(value: object) -> None:
         )
 
 
+# The largest count a key without its own maximum takes (a C int): a 300-digit window or
+# retention would pass the check and overflow where it is used (a float, a date, SQLite).
+MAX_INTEGER = 2**31 - 1
+# The largest number (seconds, messages a second) a key takes: about 31 years. Finite
+# floats above it (1.0e+300) would overflow a date or a timer when used.
+MAX_NUMBER = 1e9
+
+
+def _written(value: float) -> str:
+    """A float as YAML writes it: .nan, .inf and -.inf, not Python's nan and inf."""
+    if math.isnan(value):
+        return ".nan"
+    if math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    return f"{value:g}"
+
+
 def integer(minimum: int | None = None, maximum: int | None = None) -> Check:
-    """A whole number in [minimum, maximum], not a boolean, not written as 5.0 or 010."""
+    """A whole number in [minimum, maximum], not a boolean, not written as 5.0 or 010.
+    Without a maximum: at most MAX_INTEGER."""
     if minimum == 1 and maximum is None:
         expected = "a positive integer"
     elif minimum == 0 and maximum is None:
@@ -173,37 +214,56 @@ def integer(minimum: int | None = None, maximum: int | None = None) -> Check:
         expected = "an integer"
 
     def check(value: Any) -> int:
+        _base60_trap(value, expected)
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
                 refuse(f"must be {expected}, got {value}: write it without '.'")
             refuse(f"must be {expected}, got {describe(value)}")
         _octal_trap(value)
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            refuse(f"must be {expected}, got {value}")
+            refuse(f"must be {expected}, got {_shown(value)}")
+        if maximum is None and value > MAX_INTEGER:
+            refuse(f"must be {expected}, at most {MAX_INTEGER}, got {_shown(value)}")
         return int(value)
 
     return check
 
 
-def number(minimum: float = 0.0, *, exclusive: bool = False) -> Check:
-    """A finite number ≥ minimum (> when `exclusive`), kept as a float."""
+def number(minimum: float = 0.0, *, exclusive: bool = False, maximum: float = MAX_NUMBER) -> Check:
+    """A finite number ≥ minimum (> when `exclusive`) and at most `maximum`, kept as a float."""
     if exclusive:
         expected = "a number greater than 0" if minimum == 0 else f"a number > {minimum:g}"
     else:
         expected = "a number, 0 or more" if minimum == 0 else f"a number ≥ {minimum:g}"
 
     def check(value: Any) -> float:
+        _base60_trap(value, expected)
         if isinstance(value, bool) or not isinstance(value, int | float):
             refuse(f"must be {expected}, got {describe(value)}")
         _octal_trap(value)
-        result = float(value)
-        if not math.isfinite(result):
-            refuse(f"must be {expected}, got {value}")
+        if isinstance(value, int) and abs(value) > MAX_INTEGER:
+            # float() of 300 digits overflows; any such count is out of range anyway
+            result, shown = (math.inf if value > 0 else -math.inf), _shown(value)
+        else:
+            result = float(value)
+            if not math.isfinite(result):
+                refuse(f"must be {expected}, got {_written(result)}")
+            shown = f"{result:g}"
         if result < minimum or (exclusive and result == minimum):
-            refuse(f"must be {expected}, got {result:g}")
+            refuse(f"must be {expected}, got {shown}")
+        if result > maximum:
+            refuse(f"must be {expected}, at most {maximum:g}, got {shown}")
         return result
 
     return check
+
+
+def _shown(value: int) -> str:
+    """An integer for a message: a long one by its length, not 300 digits."""
+    digits = str(abs(value))
+    if len(digits) <= 20:
+        return str(value)
+    return f"{'-' if value < 0 else ''}{digits[:6]}… ({len(digits)} digits)"
 
 
 def boolean(value: Any) -> bool:
@@ -237,7 +297,7 @@ def time_of_day(value: Any) -> time:
         return value
     if isinstance(value, Mapping | list):
         refuse(f'must be a time of day as "HH:MM", got {describe(value)}')
-    written = value if isinstance(value, str) else str(value)
+    written = "" if value is None else value if isinstance(value, str) else str(value)
     match = _TIME.fullmatch(written.strip())
     if match is None:
         refuse(f'must be a time of day as "HH:MM", got {written!r}')

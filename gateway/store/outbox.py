@@ -64,12 +64,18 @@ class Outbox:
         only the lanes up to it (inside quiet hours the sender asks for MO replies only)."""
         return await self._db.read(_due, limit, list(exclude), self._db.clock(), max_priority)
 
-    async def next_due_at(self, *, max_priority: int | None = None) -> float | None:
+    async def next_due_at(
+        self, *, max_priority: int | None = None, exclude: Iterable[int] = ()
+    ) -> float | None:
+        """When the next queued message falls due, leaving out `exclude` (those being sent
+        now, still queued in the store: their time has come already)."""
+        skip = list(exclude)
         lanes = "" if max_priority is None else " AND priority <= ?"
+        others = f" AND id NOT IN ({marks(skip)})" if skip else ""
         found = await self._db.read(
             rows,
-            f"SELECT MIN(not_before) FROM messages WHERE state = '{QUEUED}'{lanes}",
-            () if max_priority is None else (max_priority,),
+            f"SELECT MIN(not_before) FROM messages WHERE state = '{QUEUED}'{lanes}{others}",
+            [*(() if max_priority is None else (max_priority,)), *skip],
         )
         return found[0][0] if found else None
 

@@ -1,4 +1,5 @@
-"""`motcua-sms check-config` warns about text that stripping cannot bring to GSM-7."""
+"""`motcua-sms check-config`: warns about text that stripping cannot bring to GSM-7, and
+refuses a configuration error with exit 3."""
 
 from __future__ import annotations
 
@@ -58,3 +59,14 @@ def test_agency_keeping_diacritics_is_not_checked(tmp_path, capsys):
 
 def test_clean_configuration_prints_no_warning(tmp_path, capsys):
     assert check(tmp_path, capsys, "agencies:\n  SCT:\n    name: Sở Công Thương\n") == []
+
+
+def test_a_300_digit_response_timeout_is_a_configuration_error_exit_3(tmp_path, capsys):
+    path = tmp_path / "gateway.yaml"
+    path.write_text(
+        "smpp:\n  response_timeout: 1" + "0" * 300 + "\nagencies:\n  SCT:\n    name: Sở\n",
+        encoding="utf-8",
+    )
+
+    assert main(["check-config", "-c", str(path)]) == 3
+    assert f"{path}:2: smpp.response_timeout: must be a number" in capsys.readouterr().err

@@ -121,3 +121,9 @@ def test_cli_rules_parse(text, rule):
 def test_bad_cli_rules_are_refused(text):
     with pytest.raises(argparse.ArgumentTypeError):
         _rule(text)
+
+
+@pytest.mark.parametrize("text", ["849*=nack:1@0x58", "849*=reject:2", "849*=deliver:1"])
+def test_a_count_on_an_outcome_that_answers_every_submit_is_refused(text):
+    with pytest.raises(argparse.ArgumentTypeError, match=r"a count \(:N\) is for transient only"):
+        _rule(text)

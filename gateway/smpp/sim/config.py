@@ -31,8 +31,10 @@ class Rule:
       then delivered
     - ``no_receipt``: accepted, no receipt ever
     - ``no_response``: submit_sm never answered (the ESME sees a timeout)
-    - ``nack``: submit_sm answered with generic_nack carrying `status` (0 unless given,
-      as some SMSCs do)
+    - ``nack``: every submit_sm answered with generic_nack carrying `status` (0 unless
+      given, as some SMSCs do; 0x58 throttles the number for ever)
+
+    `count` is for ``transient`` only: every other outcome answers every submit.
     """
 
     pattern: str
