@@ -186,7 +186,7 @@ def _octal_trap(value: object) -> None:
 
 # The largest count a key without its own maximum takes (a C int): a 300-digit window or
 # retention would pass the check and overflow where it is used (a float, a date, SQLite).
-MAX_INTEGER = 2**31 - 1
+MAX_INTEGER = 2_147_483_647  # 2 ** 31 - 1
 # The largest number (seconds, messages a second) a key takes: about 31 years. Finite
 # floats above it (1.0e+300) would overflow a date or a timer when used.
 MAX_NUMBER = 1e9

@@ -20,6 +20,7 @@ from gateway.app import serve
 from gateway.settings.config import Config, MqttConfig, ScheduleConfig, SmppConfig, StoreConfig
 from gateway.settings.config import default_config as embedded_defaults
 from gateway.smpp.sim import SmscSimulator
+from tests.support.broker import free_port
 
 
 def gateway_config(
@@ -43,6 +44,8 @@ def gateway_config(
         store=StoreConfig(path=str(db)),
         schedule=dataclasses.replace(ScheduleConfig(), quiet_hours=None),
         retry=dataclasses.replace(base.retry, base_delay=0.05, max_delay=0.2),
+        # A port of its own: the default (9108) may be held by a daemon beside the run.
+        admin=dataclasses.replace(base.admin, port=free_port()),
     )
 
 
