@@ -143,6 +143,8 @@ def test_a_run_that_fails_for_another_reason_says_so_in_one_line_with_status_1(
         raise RuntimeError("intake cannot start")
 
     monkeypatch.setattr(gateway.app.Gateway, "run", failing_run)
+    # At the default level: at debug the traceback follows, as `gateway_failed`.
+    monkeypatch.setenv("MOTCUA_SMS_LOG_LEVEL", "info")
     config = tmp_path / "gateway.yaml"
     write_daemon_config(config, broker_port=1, smsc_port=1, db=tmp_path / "gateway.db")
     started = time.monotonic()
