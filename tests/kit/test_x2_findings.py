@@ -1,0 +1,112 @@
+"""Review X2 (integration kit): promises of validate, the schemas and the guide that do not
+hold. Each test names the correct behaviour and fails now."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jsonschema
+import pytest
+
+from gateway.cli import main
+from gateway.intake.payloads import Rejection, parse_dossier, parse_sms
+from gateway.kit.schemas import schema
+
+DOSSIER: dict[str, Any] = {
+    "event_id": "SCT-0101701234-8", "receipt_no": "0101701234", "agency": "SCT",
+    "procedure": "Cấp phép", "phone": "0905 123 456", "step": "Trả kết quả",
+    "status": "result_ready", "occurred_at": "2026-11-24T15:30:00+07:00",
+}  # fmt: skip
+JOB: dict[str, Any] = {"id": "fee-1", "to": "0905123456", "text": "Lệ phí 50.000 đồng"}
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def run_validate(tmp_path: Path, capsys, text: str, *opts: str):
+    path = tmp_path / "p.jsonl"
+    path.write_text(text, encoding="utf-8")
+    code = main(["validate", "--json", *opts, str(path)])
+    out, _ = capsys.readouterr()
+    return code, [json.loads(line) for line in out.splitlines()]
+
+
+# 1. validate says "accepted", exit 0, for a job the daemon rejects -------------------------
+@pytest.mark.parametrize("agency", ["SCT/x", "SCT/", "+", "#"])
+def test_validate_rejects_a_job_whose_agency_is_not_its_topics(tmp_path, capsys, agency):
+    code, out = run_validate(tmp_path, capsys, json.dumps(dict(JOB, agency=agency)) + "\n")
+    assert code == 1
+    assert out[0]["statuses"] and out[0]["statuses"][0]["reason"].startswith("agency: ")
+
+
+# 2. a phone field with a note or a tab rejects the whole event: the mirror and MCKH lose it
+@pytest.mark.parametrize("phone", ["0905 123 456 (nha rieng, goi toi)", "0905\t123456"])
+def test_an_unusable_phone_refuses_the_notice_never_the_event(tmp_path, capsys, phone):
+    _code, out = run_validate(tmp_path, capsys, json.dumps(dict(DOSSIER, phone=phone)) + "\n")
+    statuses = out[0]["statuses"]
+    assert [s["kind"] for s in statuses] == ["result"]  # not "dossier"
+    assert statuses[0]["reason"].startswith("phone: ")
+
+
+# 3. the JSON Schemas and the reader disagree ----------------------------------------------
+def _reader_rejects(kind: str, obj: dict[str, Any]) -> bool:
+    raw = json.dumps(obj, ensure_ascii=False).encode()
+    if kind == "dossier":
+        r = parse_dossier(raw, topic_agency="SCT", agencies={"SCT"}, tz=TZ)
+    else:
+        r = parse_sms(raw, topic_agency="SCT", agencies={"SCT"})
+    return isinstance(r, Rejection)
+
+
+CASES = [
+    ("dossier", dict(DOSSIER, status=9.0)),
+    ("dossier", dict(DOSSIER, event_id="\u200b")),
+    ("dossier", dict(DOSSIER, event_id="a\tb")),
+    ("dossier", dict(DOSSIER, event_id=" " * 10 + "x" * 60)),
+    ("dossier", dict(DOSSIER, due_date="2026-13-45")),
+    ("dossier", dict(DOSSIER, due_date="1999-01-01")),
+    ("dossier", dict(DOSSIER, occurred_at="2026-11-24T15garbage")),
+    ("dossier", dict(DOSSIER, occurred_at="20261124T153000+0700")),
+    ("dossier", dict(DOSSIER, step="\u00ad")),
+    ("sms", dict(JOB, params="")),
+    ("sms", dict(JOB, text="a\x00b")),
+    ("sms", {"id": "j", "to": "0905123456", "template": "t", "params": {"x" * 40: "1"}}),
+    ("sms", {"id": "j", "to": "0905123456", "template": "t", "params": {"n\n": "1"}}),
+]
+
+
+@pytest.mark.parametrize(("kind", "obj"), CASES)
+def test_the_schema_accepts_exactly_what_the_reader_accepts(kind, obj):
+    schema_rejects = bool(list(jsonschema.Draft202012Validator(schema(kind)).iter_errors(obj)))
+    assert schema_rejects == _reader_rejects(kind, obj)
+
+
+# 4. one bad first line hides every other line of a JSON-lines file -------------------------
+def test_json_lines_with_a_bad_first_line_are_still_judged_line_by_line(tmp_path, capsys):
+    text = "{truncated\n" + json.dumps(dict(JOB, agency="SCT")) + "\n" + json.dumps(
+        dict(JOB, id="fee-2", agency="SCT", to="024 3825 1234")) + "\n"  # fmt: skip
+    _code, out = run_validate(tmp_path, capsys, text)
+    assert [v["line"] for v in out] == [1, 2, 3]
+
+
+# 5. stdin closed: a traceback instead of "cannot read", exit 2 ------------------------------
+def test_validate_with_standard_input_closed_exits_2_without_a_traceback():
+    proc = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "validate", "-"],
+        capture_output=True, text=True, timeout=60, preexec_fn=lambda: os.close(0),
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+
+
+# 6. the guide's own SMS job example, with a one-agency configuration ------------------------
+def test_a_job_without_agency_validates_when_the_configuration_has_one_agency(tmp_path, capsys):
+    cfg = tmp_path / "gw.yaml"
+    cfg.write_text("smpp: {password: x}\nagencies:\n  SCT: {name: Sở Công Thương}\n", "utf-8")
+    code, out = run_validate(tmp_path, capsys, json.dumps(JOB) + "\n", "-c", str(cfg))
+    assert code == 0
+    assert out[0]["statuses"][0]["state"] == "queued"
