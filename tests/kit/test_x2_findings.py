@@ -97,7 +97,10 @@ def test_json_lines_with_a_bad_first_line_are_still_judged_line_by_line(tmp_path
 def test_validate_with_standard_input_closed_exits_2_without_a_traceback():
     proc = subprocess.run(
         [sys.executable, "-m", "gateway.cli", "validate", "-"],
-        capture_output=True, text=True, timeout=60, preexec_fn=lambda: os.close(0),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: os.close(0),
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
