@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import signal
@@ -112,7 +113,10 @@ def _parser() -> argparse.ArgumentParser:
     check_payload.add_argument("file", metavar="FILE|-")
     check_payload.add_argument("-c", "--config", metavar="FILE", help="default: embedded defaults")
     check_payload.add_argument("--kind", choices=["dossier", "sms"], help="default: from the keys")
-    check_payload.add_argument("--agency", help="the topic's agency; default: the payload's")
+    check_payload.add_argument(
+        "--agency",
+        help="the topic's agency; default: the only configured one, else the payload's",
+    )
     check_payload.add_argument("--json", action="store_true", help="one JSON object per payload")
 
     sim = sub.add_parser("smsc-sim", help="run the bundled SMSC simulator")
@@ -155,7 +159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(schema_text(args.name))
         return 0
     if args.command == "validate":
-        configure_logging(logging.WARNING)
+        # The daemon's own log lines (a reused id, say) are not validate's output: what
+        # they say is in the verdicts. Nothing in the gateway logs at CRITICAL.
+        configure_logging(logging.CRITICAL)
         return _validate(args)
     configure_logging()
     if args.command == "smsc-sim":
@@ -236,13 +242,23 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"motcua-sms: configuration error: {exc}", file=sys.stderr)
         return STARTUP_FAILURE
     try:
-        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+        data = _read_input(args.file)
     except OSError as exc:
         print(f"motcua-sms: validate: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
     verdicts = asyncio.run(judge(split_payloads(data), config, kind=args.kind, agency=args.agency))
     sys.stdout.write(render(verdicts, as_json=args.json))
     return 1 if any(v.refused for v in verdicts) else 0
+
+
+def _read_input(name: str) -> bytes:
+    """The bytes of file `name`, or of standard input for `-`. OSError when it cannot be
+    read, standard input closed included (Python then has no `sys.stdin` at all)."""
+    if name != "-":
+        return Path(name).read_bytes()
+    if sys.stdin is None:
+        raise OSError(errno.EBADF, "standard input is closed")
+    return sys.stdin.buffer.read()
 
 
 def gsm7_warnings(config: Config) -> list[str]:
