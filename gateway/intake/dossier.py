@@ -20,6 +20,9 @@ from gateway.intake.fields import Invalid, Rejection, fail, shown, type_name
 MAX_PROCEDURE = 500
 MAX_PROCEDURE_CODE = 64
 MAX_STEP = 200
+# The most of a dossier's phone text the mirror keeps: far more than any number the phone
+# module takes (64 characters), so that a cut text is still refused as too long.
+MAX_PHONE_KEPT = 256
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -28,10 +31,11 @@ _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 class DossierEvent:
     """A dossier's state changed (`{prefix}/{agency}/dossier`), checked and typed.
 
-    `phone` is the text as sent, or None when none was given: it is validated when a notice
-    is made, because a bad number must not stop the dossier mirror (and MCKH replies) from
-    following the dossier. `status` is the canonical name even when the national portal's
-    numeric code was sent. `occurred_at` is always aware.
+    `phone` is the text as sent (cut to MAX_PHONE_KEPT), or None when none was given: it is
+    validated when a notice is made, because a bad number (too long, a tab, a desk's note)
+    must not stop the dossier mirror (and MCKH replies) from following the dossier.
+    `status` is the canonical name even when the national portal's numeric code was sent.
+    `occurred_at` is always aware.
     """
 
     event_id: str
@@ -101,6 +105,22 @@ def _occurred_at(obj: Mapping[str, Any], tz: tzinfo) -> datetime:
     return parsed
 
 
+def _phone(obj: Mapping[str, Any]) -> str | None:
+    """The phone as sent, or None when absent, null or blank; never a reason to refuse the
+    event. Whether it is a number an SMS can go to (its length, its characters) is the
+    phone module's to say when a notice is made, and a bad one refuses that notice alone:
+    the mirror, and MCKH replies, must follow the dossier whatever the desk typed. Only
+    what the store cannot keep is changed here: unpaired surrogates become U+FFFD (still
+    no number), and text longer than MAX_PHONE_KEPT is cut to it (still too long for one)."""
+    value = obj.get("phone")
+    if not isinstance(value, str) or not value.strip():
+        # None for absent, null or blank; a JSON number or any other type is refused as
+        # every text field is ("quote it": a number has already lost its leading 0).
+        return f.string(obj, "phone", max_len=MAX_PHONE_KEPT, required=False)
+    text = f.SURROGATE.sub("\ufffd", value)
+    return text if len(text) <= MAX_PHONE_KEPT else text.strip()[:MAX_PHONE_KEPT]
+
+
 def _same_day(obj: Mapping[str, Any]) -> bool:
     value = obj.get("same_day")
     if value is None:
@@ -142,7 +162,7 @@ def parse_dossier(
             procedure_code=f.string(
                 obj, "procedure_code", max_len=MAX_PROCEDURE_CODE, required=False
             ),
-            phone=f.string(obj, "phone", max_len=f.MAX_PHONE, required=False, strip=False),
+            phone=_phone(obj),
             step=f.required(obj, "step", max_len=MAX_STEP),
             status=_status(obj),
             due_date=_due_date(obj),
