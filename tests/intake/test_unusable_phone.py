@@ -96,3 +96,11 @@ async def test_a_phone_longer_than_the_store_keeps_is_cut_and_still_refused(tmp_
 
     assert len(kept) == MAX_PHONE_KEPT
     assert state == "rejected" and reason.startswith("phone: too_long")
+
+
+async def test_a_notice_refused_for_its_phone_gives_the_segments_its_text_takes(tmp_path):
+    async with Store.open(tmp_path / "g.db") as store:
+        await take(store, event("e1", "0905\t123456", 10))
+        [(_, _, payload)] = await store.statuses.pending(10)
+
+    assert json.loads(payload)["segments"] == 1  # docs/schema/status.json: in every state
