@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import io
 import logging
 import os
 import signal
@@ -159,9 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(schema_text(args.name))
         return 0
     if args.command == "validate":
-        # The daemon's own log lines (a reused id, say) are not validate's output: what
-        # they say is in the verdicts. Nothing in the gateway logs at CRITICAL.
-        configure_logging(logging.CRITICAL)
+        configure_logging(logging.WARNING)
         return _validate(args)
     configure_logging()
     if args.command == "smsc-sim":
@@ -246,7 +245,13 @@ def _validate(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"motcua-sms: validate: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
-    verdicts = asyncio.run(judge(split_payloads(data), config, kind=args.kind, agency=args.agency))
+    # The daemon's own log lines (a reused id, say) are not validate's output: what they
+    # say is in the verdicts. Logs write to whatever sys.stderr is (ops/logs.py), so they
+    # are set aside here without touching the process's logging set-up.
+    with contextlib.redirect_stderr(io.StringIO()):
+        verdicts = asyncio.run(
+            judge(split_payloads(data), config, kind=args.kind, agency=args.agency)
+        )
     sys.stdout.write(render(verdicts, as_json=args.json))
     return 1 if any(v.refused for v in verdicts) else 0
 
