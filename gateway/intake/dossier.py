@@ -25,6 +25,14 @@ MAX_STEP = 200
 MAX_PHONE_KEPT = 256
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# The one shape of date and time taken (dossier.json holds the same): ISO 8601's extended
+# form, 'T' or a space between, minutes at least, an optional offset. fromisoformat alone
+# would also take week dates, the basic form and any character between date and time,
+# which the schema, and most other readers of the same payload, do not.
+_ISO_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,13 +100,15 @@ def _due_date(obj: Mapping[str, Any]) -> date | None:
 def _occurred_at(obj: Mapping[str, Any], tz: tzinfo) -> datetime:
     """When the change happened, aware; a time without an offset is local to `tz`."""
     text = f.required(obj, "occurred_at", max_len=64)
+    if _ISO_DATE.fullmatch(text):
+        # fromisoformat reads a bare date as its midnight; the order of events needs the time.
+        fail("occurred_at", "a date without a time; ISO 8601 date and time needed")
+    if not _ISO_DATE_TIME.fullmatch(text):
+        fail("occurred_at", "not an ISO 8601 date and time (e.g. 2026-11-22T10:00:00+07:00)")
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         fail("occurred_at", "not an ISO 8601 date and time (e.g. 2026-11-22T10:00:00+07:00)")
-    # fromisoformat reads a bare date as its midnight; the order of events needs the time.
-    if len(text) <= len("2026-11-22"):
-        fail("occurred_at", "a date without a time; ISO 8601 date and time needed")
     f.year_ok("occurred_at", parsed.year)
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         parsed = parsed.replace(tzinfo=tz)
