@@ -235,6 +235,10 @@ def inexpressible(payload: dict[str, Any]) -> str | None:
     status = payload.get("status")
     if isinstance(status, float) and status.is_integer():
         return "JSON Schema counts 9.0 an integer; the reader refuses a fraction (documented)"
+    if any(isinstance(v, str) and _ASTRAL_INVISIBLE.search(v) for v in payload.values()):
+        return (
+            "the patterns list the BMP's invisible characters only (\\u escapes reach no further)"
+        )
     params = payload.get("params")
     if isinstance(params, dict) and any(
         unicodedata.normalize("NFC", k) != k or k.isidentifier() != bool(_WORD.fullmatch(k))
@@ -247,6 +251,12 @@ def inexpressible(payload: dict[str, Any]) -> str | None:
 
 
 _WORD = re.compile(r"[^\W\d]\w*")
+_ASTRAL_INVISIBLE = re.compile(
+    "[" + "".join(
+        chr(c) for c in range(0x10000, 0x110000)
+        if unicodedata.category(chr(c)) in ("Cf", "Mn", "Me")
+    ) + "]"
+)  # fmt: skip
 
 
 @given(
@@ -275,6 +285,7 @@ def test_the_schema_accepts_exactly_what_the_reader_accepts(kind, changes):
     ("kind", "payload"),
     [
         ("dossier", dict(DOSSIER, status=9.0)),
+        ("dossier", dict(DOSSIER, step="\U000e0001")),  # LANGUAGE TAG alone: invisible
         ("sms", {"id": "j", "to": "0905123456", "template": "t", "params": {"e\u0323\u0302": "1"}}),
     ],
 )
