@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
+import io
 import logging
 import os
 import signal
@@ -120,7 +122,10 @@ def _parser() -> argparse.ArgumentParser:
     check_payload.add_argument("file", metavar="FILE|-")
     check_payload.add_argument("-c", "--config", metavar="FILE", help="default: embedded defaults")
     check_payload.add_argument("--kind", choices=["dossier", "sms"], help="default: from the keys")
-    check_payload.add_argument("--agency", help="the topic's agency; default: the payload's")
+    check_payload.add_argument(
+        "--agency",
+        help="the topic's agency; default: the only configured one, else the payload's",
+    )
     check_payload.add_argument("--json", action="store_true", help="one JSON object per payload")
 
     sim = sub.add_parser("smsc-sim", help="run the bundled SMSC simulator")
@@ -247,21 +252,35 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"motcua-sms: configuration error: {exc}", file=sys.stderr)
         return STARTUP_FAILURE
     try:
-        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+        data = _read_input(args.file)
     except OSError as exc:
         print(f"motcua-sms: validate: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
-    verdicts = asyncio.run(
-        judge(
-            split_payloads(data),
-            intake_settings(config),
-            composer_settings(config),
-            kind=args.kind,
-            agency=args.agency,
+    # The daemon's own log lines (a reused id, say) are not validate's output: what they
+    # say is in the verdicts. Logs write to whatever sys.stderr is (ops/logs.py), so they
+    # are set aside here without touching the process's logging set-up.
+    with contextlib.redirect_stderr(io.StringIO()):
+        verdicts = asyncio.run(
+            judge(
+                split_payloads(data),
+                intake_settings(config),
+                composer_settings(config),
+                kind=args.kind,
+                agency=args.agency,
+            )
         )
-    )
     sys.stdout.write(render(verdicts, as_json=args.json))
     return 1 if any(v.refused for v in verdicts) else 0
+
+
+def _read_input(name: str) -> bytes:
+    """The bytes of file `name`, or of standard input for `-`. OSError when it cannot be
+    read, standard input closed included (Python then has no `sys.stdin` at all)."""
+    if name != "-":
+        return Path(name).read_bytes()
+    if sys.stdin is None:
+        raise OSError(errno.EBADF, "standard input is closed")
+    return sys.stdin.buffer.read()
 
 
 def gsm7_warnings(config: Config) -> list[str]:

@@ -20,18 +20,32 @@ from gateway.intake.fields import Invalid, Rejection, fail, shown, type_name
 MAX_PROCEDURE = 500
 MAX_PROCEDURE_CODE = 64
 MAX_STEP = 200
+# The most of a dossier's phone text the mirror keeps: far more than any number the phone
+# module takes (64 characters), so that a cut text is still refused as too long.
+MAX_PHONE_KEPT = 256
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# The shape of date and time taken (dossier.json holds the same): ISO 8601's extended
+# form, 'T' (or 't', or a space) between, minutes at least, up to nine fraction digits
+# (.NET's round-trip format writes seven, Java's Instant up to nine), an optional offset
+# with or without its colon (Java's `Z` pattern writes +0700). fromisoformat alone would
+# also take week dates, the basic form and any character between date and time, which
+# the schema, and most other readers of the same payload, do not.
+_ISO_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
+    r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?"
+)
 
 
 @dataclass(frozen=True, slots=True)
 class DossierEvent:
     """A dossier's state changed (`{prefix}/{agency}/dossier`), checked and typed.
 
-    `phone` is the text as sent, or None when none was given: it is validated when a notice
-    is made, because a bad number must not stop the dossier mirror (and MCKH replies) from
-    following the dossier. `status` is the canonical name even when the national portal's
-    numeric code was sent. `occurred_at` is always aware.
+    `phone` is the text as sent (cut to MAX_PHONE_KEPT), or None when none was given: it is
+    validated when a notice is made, because a bad number (too long, a tab, a desk's note)
+    must not stop the dossier mirror (and MCKH replies) from following the dossier.
+    `status` is the canonical name even when the national portal's numeric code was sent.
+    `occurred_at` is always aware.
     """
 
     event_id: str
@@ -88,17 +102,35 @@ def _due_date(obj: Mapping[str, Any]) -> date | None:
 def _occurred_at(obj: Mapping[str, Any], tz: tzinfo) -> datetime:
     """When the change happened, aware; a time without an offset is local to `tz`."""
     text = f.required(obj, "occurred_at", max_len=64)
+    if _ISO_DATE.fullmatch(text):
+        # fromisoformat reads a bare date as its midnight; the order of events needs the time.
+        fail("occurred_at", "a date without a time; ISO 8601 date and time needed")
+    if not _ISO_DATE_TIME.fullmatch(text):
+        fail("occurred_at", "not an ISO 8601 date and time (e.g. 2026-11-22T10:00:00+07:00)")
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         fail("occurred_at", "not an ISO 8601 date and time (e.g. 2026-11-22T10:00:00+07:00)")
-    # fromisoformat reads a bare date as its midnight; the order of events needs the time.
-    if len(text) <= len("2026-11-22"):
-        fail("occurred_at", "a date without a time; ISO 8601 date and time needed")
     f.year_ok("occurred_at", parsed.year)
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed
+
+
+def _phone(obj: Mapping[str, Any]) -> str | None:
+    """The phone as sent, or None when absent, null or blank; never a reason to refuse the
+    event. Whether it is a number an SMS can go to (its length, its characters) is the
+    phone module's to say when a notice is made, and a bad one refuses that notice alone:
+    the mirror, and MCKH replies, must follow the dossier whatever the desk typed. Only
+    what the store cannot keep is changed here: unpaired surrogates become U+FFFD (still
+    no number), and text longer than MAX_PHONE_KEPT is cut to it (still too long for one)."""
+    value = obj.get("phone")
+    if not isinstance(value, str) or not value.strip():
+        # None for absent, null or blank; a JSON number or any other type is refused as
+        # every text field is ("quote it": a number has already lost its leading 0).
+        return f.string(obj, "phone", max_len=MAX_PHONE_KEPT, required=False)
+    text = f.SURROGATE.sub("\ufffd", value)
+    return text if len(text) <= MAX_PHONE_KEPT else text.strip()[:MAX_PHONE_KEPT]
 
 
 def _same_day(obj: Mapping[str, Any]) -> bool:
@@ -142,7 +174,7 @@ def parse_dossier(
             procedure_code=f.string(
                 obj, "procedure_code", max_len=MAX_PROCEDURE_CODE, required=False
             ),
-            phone=f.string(obj, "phone", max_len=f.MAX_PHONE, required=False, strip=False),
+            phone=_phone(obj),
             step=f.required(obj, "step", max_len=MAX_STEP),
             status=_status(obj),
             due_date=_due_date(obj),

@@ -57,7 +57,7 @@ def _read(obj: Mapping[str, Any], topic_agency: str, placeholders: Placeholders 
     params: Mapping[str, str] = MappingProxyType({})
     if has_text:
         text = f.required(obj, "text", max_len=MAX_TEXT, multiline=True, strip=False)
-        if obj.get("params"):
+        if obj.get("params") not in (None, {}):  # "" and [] too: not an empty object
             fail("params", "given with text; params go with a template")
     else:
         template, takes = templates.template(obj, placeholders, agency)

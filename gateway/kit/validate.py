@@ -13,9 +13,13 @@ dossier sees the earlier one's state.
 
 Only routing is decided here, which the daemon learns from the topic and a file does not
 carry: the kind (an object with `event_id` is a dossier event, one with `id` or `to` an SMS
-job, unless `kind` is given) and the agency (`agency` in the payload, unless given). A
-payload that is not a JSON object is judged as the kind and agency given, or as a dossier
-event of the first configured agency: both readers refuse it with the same reason.
+job, unless `kind` is given) and the agency (unless given: the only configured agency when
+there is one, else `agency` in the payload). A payload that is not a JSON object is judged
+as the kind and agency given, or as a dossier event of the first configured agency: both
+readers refuse it with the same reason. An agency in the payload that cannot be a topic
+level (`SCT/x`, `+`, `#`, empty) would reach the daemon on some agency's topic and never
+match it: it is judged on the first configured agency's topic, where the daemon refuses it.
+A topic the daemon would not read at all is reported as refused, never as accepted.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any
 from gateway.compose.composer import Composer, ComposerSettings
 from gateway.domain.status_event import localised
 from gateway.intake.consumer import Intake, IntakeSettings, Received
+from gateway.intake.payloads import parse_topic
 from gateway.settings.agencies import AgencyConfig
 from gateway.store.store import Store
 
@@ -54,13 +59,14 @@ class Verdict:
 
 
 def split_payloads(data: bytes) -> list[tuple[int, bytes]]:
-    """The payloads in `data` with their line numbers: one per non-blank line when the
-    input is JSON lines (more than one non-blank line, the first a JSON value of its own),
-    otherwise the whole input as one payload (a pretty-printed object, a single line,
-    something that is not JSON at all: the reader says what is wrong with it)."""
+    """The payloads in `data` with their line numbers: the whole input as one payload when
+    it is one JSON value (a pretty-printed object spanning lines, a single line), or when
+    it has at most one non-blank line (something that is not JSON at all: the reader says
+    what is wrong with it); otherwise JSON lines, one payload per non-blank line, each
+    judged on its own, so that one bad line hides no other."""
     lines = [(n, line.rstrip(b"\r")) for n, line in enumerate(data.split(b"\n"), 1)]
     filled = [(n, line) for n, line in lines if line.strip()]
-    if len(filled) > 1 and _json_value(filled[0][1]) is not _NOT_JSON:
+    if len(filled) > 1 and _json_value(data) is _NOT_JSON:
         return filled
     return [(filled[0][0] if filled else 1, data)]
 
@@ -77,7 +83,7 @@ def _json_value(payload: bytes) -> Any:
 
 def route(
     payload: bytes,
-    agencies: Mapping[str, AgencyConfig],
+    settings: IntakeSettings,
     *,
     kind: str | None = None,
     agency: str | None = None,
@@ -86,7 +92,7 @@ def route(
     be told (a sentence naming the option to give)."""
     value = _json_value(payload)
     if not isinstance(value, dict):
-        return (kind or "dossier", agency or next(iter(agencies), "SCT"))
+        return (kind or "dossier", agency or next(iter(settings.agencies), "SCT"))
     if kind is None:
         if "event_id" in value:
             kind = "dossier"
@@ -95,11 +101,28 @@ def route(
         else:
             return "cannot tell a dossier event (event_id) from an SMS job (id): give --kind"
     if agency is None:
-        named = value.get("agency")
-        if not isinstance(named, str) or not named.strip():
-            return "cannot tell the agency (no agency in the payload): give --agency"
-        agency = named.strip()
+        agency = _topic_agency(value.get("agency"), settings.agencies, settings.topic_prefix)
+    if agency is None:
+        return "cannot tell the agency (no agency in the payload): give --agency"
     return kind, agency
+
+
+def _topic_agency(
+    named: object, agencies: Mapping[str, AgencyConfig], prefix: str
+) -> str | None:
+    """The agency whose topic a payload naming `named` would come in on, None if unknown.
+
+    With one agency configured there is only one topic. Otherwise the payload's own
+    agency, as the daemon would see it on that agency's topic; one that cannot be a topic
+    level can match no topic, so the first configured agency's stands for them all."""
+    if len(agencies) == 1:
+        return next(iter(agencies))
+    if not isinstance(named, str) or not named.strip():
+        return None
+    level = named.strip()
+    if parse_topic(f"{prefix}/{level}/sms", prefix):
+        return level
+    return next(iter(agencies), None)
 
 
 async def judge(
@@ -118,11 +141,15 @@ async def judge(
             intake = Intake(store.dossiers, store.outbox, Composer(composer), settings)
             after = 0
             for line, payload in items:
-                where = route(payload, settings.agencies, kind=kind, agency=agency)
+                where = route(payload, settings, kind=kind, agency=agency)
                 if isinstance(where, str):
                     verdicts.append(Verdict(line, None, None, note=where))
                     continue
                 topic = f"{settings.topic_prefix}/{where[1]}/{where[0]}"
+                if parse_topic(topic, settings.topic_prefix) is None:
+                    note = f"cannot judge it: the daemon reads nothing on topic {topic!r}"
+                    verdicts.append(Verdict(line, None, None, note=note))
+                    continue
                 repeats = sum(intake.repeats.counts.values())
                 await intake.process([Received(topic, payload)])
                 rows = await store.statuses.pending(after=after)

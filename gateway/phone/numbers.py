@@ -119,8 +119,10 @@ _SERVICE_TYPES: Mapping[int, str] = MappingProxyType(
 )
 
 # Layout characters: digits, `+`, dots, parentheses, ASCII and typographic dashes (word
-# processors turn `-` into `–`), and any whitespace (no-break spaces from spreadsheets).
-_NOT_ALLOWED = re.compile(r"[^0-9+.()\-\u2010-\u2015\u2212\s]")
+# processors turn `-` into `–`), and spaces, the Unicode ones too (no-break spaces from
+# spreadsheets), but no control character: a tab or a line break is two fields of a form
+# run together, not one number.
+_NOT_ALLOWED = re.compile(r"[^0-9+.()\-\u2010-\u2015\u2212\s]|[\x00-\x1f\x7f-\x9f]")
 _NOT_DIGIT = re.compile(r"[^0-9]")
 _FIRST_DIGIT = re.compile(r"[0-9]")
 

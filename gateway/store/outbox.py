@@ -20,7 +20,7 @@ from gateway.domain.message import NewMessage, Outcome, Queued
 from gateway.domain.states import WAITING, MessageState
 from gateway.domain.status_event import status_payload
 from gateway.store import receipts, statuses
-from gateway.store.database import Database, digests, marks, rows
+from gateway.store.database import CHUNK, Database, digests, marks, rows
 
 QUEUED = MessageState.QUEUED.value
 SUBMITTED = MessageState.SUBMITTED.value
@@ -203,6 +203,10 @@ def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: f
             for o in outcomes
         ],
     )
+    published = [o for o in outcomes if o.state is not MessageState.QUEUED]
+    # A status's segments are those the text takes in every state (docs/schema/status.json),
+    # as stored at acceptance: an outcome that sent nothing (failed, expired) counts none.
+    held = _segments(db, [o.message.id for o in published])
     statuses.insert(
         db,
         [
@@ -216,13 +220,22 @@ def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: f
                     phone=o.message.phone,
                     state=o.state,
                     reason=o.reason,
-                    segments=o.segments or 0,
+                    segments=held.get(o.message.id, 0),
                     at=now,
                 ),
             )
-            for o in outcomes
-            if o.state is not MessageState.QUEUED
+            for o in published
         ],
     )
     # Receipts that overtook their submit_sm_resp can be applied now.
     receipts.apply_early_receipts(db, [k for p in parts for k in p.keys], now)
+
+
+def _segments(db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, int]:
+    """The stored segments of the messages `ids`."""
+    found: dict[int, int] = {}
+    for at in range(0, len(ids), CHUNK):
+        chunk = list(ids[at : at + CHUNK])
+        sql = f"SELECT id, segments FROM messages WHERE id IN ({marks(chunk)})"
+        found.update(rows(db, sql, chunk))
+    return found

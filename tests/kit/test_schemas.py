@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
+import unicodedata
 from typing import Any
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from gateway.intake import dossier, sms, templates
+from gateway.intake import fields as f
 from gateway.intake.payloads import DossierEvent, Rejection, SmsJob, parse_dossier, parse_sms
 from gateway.kit.schemas import schema
 from gateway.settings.config import default_config
@@ -75,19 +81,18 @@ def test_a_field_is_required_in_the_schema_exactly_when_the_reader_requires_it(k
         assert fits(kind, payload)
 
 
-def _long_fields(kind: str) -> list[tuple[str, str, int]]:
-    """(kind, field, maxLength) for every text field a long run of one letter may fill."""
-    props = schema(kind)["properties"]
-    return [
-        (kind, name, prop["maxLength"])
-        for name, prop in props.items()
-        if "maxLength" in prop and name not in ("occurred_at", "due_date")
-    ]
+# The reader's length limits (of the trimmed text); the schema states them in its patterns.
+LIMITS = [
+    ("dossier", "event_id", f.MAX_ID), ("dossier", "receipt_no", f.MAX_RECEIPT_NO),
+    ("dossier", "agency", f.MAX_AGENCY), ("dossier", "procedure", dossier.MAX_PROCEDURE),
+    ("dossier", "procedure_code", dossier.MAX_PROCEDURE_CODE),
+    ("dossier", "step", dossier.MAX_STEP),
+    ("sms", "id", f.MAX_ID), ("sms", "to", f.MAX_PHONE), ("sms", "text", sms.MAX_TEXT),
+    ("sms", "template", templates.MAX_TEMPLATE),
+]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("kind", "field", "longest"), _long_fields("dossier") + _long_fields("sms")
-)
+@pytest.mark.parametrize(("kind", "field", "longest"), LIMITS)
 def test_a_texts_longest_length_is_the_readers(kind, field, longest):
     def with_length(n: int) -> tuple[DossierEvent | SmsJob | Rejection, bool]:
         value = "A" * n
@@ -176,3 +181,138 @@ def test_unknown_fields_are_allowed_as_the_reader_ignores_them():
 
     assert fits("dossier", payload)
     assert not isinstance(read("dossier", payload), Rejection)
+
+
+# ----------------------------------------------------------- the schema judges as the reader
+# Characters that sit on the rules' edges: letters with and without diacritics, digits,
+# spaces (ASCII, no-break, ideographic, NEL), controls (tab, line feed, NUL, DEL, C1), the
+# invisible ones (zero-width space, soft hyphen, BOM, a combining accent alone), the date
+# and time punctuation.
+EDGE_CHARS = [
+    *"aĂệ09 -./_:+TZ",
+    "\t", "\n", "\x00", "\x7f", "\x85", "\u00a0", "\u3000",
+    "\u200b", "\u00ad", "\ufeff", "\u0301",
+]  # fmt: skip
+SHORT_TEXT = st.text(st.sampled_from(EDGE_CHARS), max_size=6)
+
+
+@st.composite
+def near_limit(draw: st.DrawFn) -> str:
+    """A text a character under, at or over a reader's limit, maybe padded."""
+    n = draw(st.sampled_from(sorted({lim for _, _, lim in LIMITS}))) + draw(st.integers(-1, 1))
+    pad = draw(st.sampled_from(["", " ", "\t", "  "]))
+    return pad + "x" * n + pad
+
+
+DATE_PART = st.sampled_from(
+    ["2026-11-24", "2026-02-29", "2028-02-29", "2100-02-29", "2000-02-29", "2026-13-45",
+     "1999-01-01", "2199-12-31", "2026-04-31", "20261124", "2026-W48-2"]
+)  # fmt: skip
+TIME_PART = st.sampled_from(
+    ["T15:30:00+07:00", " 15:30", "T15:30:00.123456Z", "T15:30:00.1234567", "T24:00",
+     "x15:30", "T15", "T15:30:00+07", "T15garbage", "", "T15:30-24:00"]
+)  # fmt: skip
+DATE_TEXT = st.builds(lambda d, t, pad: pad + d + t + pad, DATE_PART, TIME_PART,
+                      st.sampled_from(["", " "]))  # fmt: skip
+VALUE = st.one_of(
+    SHORT_TEXT, near_limit(), DATE_TEXT, st.none(), st.booleans(),
+    st.integers(-2, 12), st.sampled_from([9.0, 2.5, 1e21]),
+    st.dictionaries(SHORT_TEXT, st.one_of(SHORT_TEXT, st.integers()), max_size=2),
+)  # fmt: skip
+MISSING = object()
+# agency is not drawn: that it must be the topic's is a rule between payload and topic,
+# not a shape a schema of the payload can hold.
+DRAWN = {
+    "dossier": ["event_id", "receipt_no", "procedure", "procedure_code", "phone", "step",
+                "status", "due_date", "same_day", "occurred_at"],
+    "sms": ["id", "to", "text", "template", "params"],
+}  # fmt: skip
+
+
+def inexpressible(payload: dict[str, Any]) -> str | None:
+    """Why the schema cannot judge `payload` as the reader does, or None. The list is
+    kept short on purpose: everything else must agree."""
+    status = payload.get("status")
+    if isinstance(status, float) and status.is_integer():
+        return "JSON Schema counts 9.0 an integer; the reader refuses a fraction (documented)"
+    if any(isinstance(v, str) and _ASTRAL_INVISIBLE.search(v) for v in payload.values()):
+        return (
+            "the patterns list the BMP's invisible characters only (\\u escapes reach no further)"
+        )
+    params = payload.get("params")
+    if isinstance(params, dict) and any(
+        unicodedata.normalize("NFC", k) != k or k.isidentifier() != bool(_WORD.fullmatch(k))
+        for k in params
+    ):
+        return (
+            "a param name the reader takes after NFC, or whose Unicode identifier rules \\w misses"
+        )
+    return None
+
+
+_WORD = re.compile(r"[^\W\d]\w*")
+_ASTRAL_INVISIBLE = re.compile(
+    "[" + "".join(
+        chr(c) for c in range(0x10000, 0x110000)
+        if unicodedata.category(chr(c)) in ("Cf", "Mn", "Me")
+    ) + "]"
+)  # fmt: skip
+
+
+@given(
+    kind=st.sampled_from(["dossier", "sms"]),
+    changes=st.data(),
+)
+@settings(max_examples=600, deadline=None)
+def test_the_schema_accepts_exactly_what_the_reader_accepts(kind, changes):
+    payload = dict(BASES[kind])
+    for name in changes.draw(st.lists(st.sampled_from(DRAWN[kind]), min_size=1, max_size=3)):
+        value = changes.draw(st.one_of(VALUE, st.just(MISSING)), label=name)
+        if value is MISSING:
+            payload.pop(name, None)
+        else:
+            payload[name] = value
+    if kind == "sms" and "template" in payload and "text" in payload and payload["template"]:
+        payload.pop("text")  # a template job now and then, not only "both given"
+    assume(inexpressible(payload) is None)
+
+    accepted = not isinstance(read(kind, payload), Rejection)
+
+    assert fits(kind, payload) == accepted, (payload, read(kind, payload))
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload"),
+    [
+        ("dossier", dict(DOSSIER, status=9.0)),
+        ("dossier", dict(DOSSIER, step="\U000e0001")),  # LANGUAGE TAG alone: invisible
+        ("sms", {"id": "j", "to": "0905123456", "template": "t", "params": {"e\u0323\u0302": "1"}}),
+    ],
+)
+def test_the_inexpressible_cases_are_the_ones_listed(kind, payload):
+    # Each exclusion is real: schema and reader do disagree on it, and it is named.
+    assert inexpressible(payload) is not None
+    assert fits(kind, payload) != (not isinstance(read(kind, payload), Rejection))
+
+
+DOSSIER_REVIEWED = dict(DOSSIER, status="result_ready")
+# Cases where schema and reader once disagreed, each held here as well as by the property.
+DISAGREED = [
+    ("dossier", dict(DOSSIER_REVIEWED, event_id="\u200b")),
+    ("dossier", dict(DOSSIER_REVIEWED, event_id="a\tb")),
+    ("dossier", dict(DOSSIER_REVIEWED, event_id=" " * 10 + "x" * 60)),
+    ("dossier", dict(DOSSIER_REVIEWED, due_date="2026-13-45")),
+    ("dossier", dict(DOSSIER_REVIEWED, due_date="1999-01-01")),
+    ("dossier", dict(DOSSIER_REVIEWED, occurred_at="2026-11-24T15garbage")),
+    ("dossier", dict(DOSSIER_REVIEWED, occurred_at="20261124T153000+0700")),
+    ("dossier", dict(DOSSIER_REVIEWED, step="\u00ad")),
+    ("sms", dict(SMS, params="")),
+    ("sms", dict(SMS, text="a\x00b")),
+    ("sms", {"id": "j", "to": "0905123456", "template": "t", "params": {"x" * 40: "1"}}),
+    ("sms", {"id": "j", "to": "0905123456", "template": "t", "params": {"n\n": "1"}}),
+]
+
+
+@pytest.mark.parametrize(("kind", "payload"), DISAGREED)
+def test_a_case_once_judged_apart_is_judged_alike(kind, payload):
+    assert fits(kind, payload) == (not isinstance(read(kind, payload), Rejection))

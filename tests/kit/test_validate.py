@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -231,7 +233,76 @@ def test_the_output_never_shows_a_full_phone_number(tmp_path, capsys):
     assert "0905123456" not in "".join(out) and "84905123456" not in "".join(out)
 
 
-def test_input_is_json_lines_only_when_its_first_line_is_json_of_its_own():
-    assert split_payloads(b'{"a": 1}\n\n{"b": 2}\r\n') == [(1, b'{"a": 1}'), (3, b'{"b": 2}')]
+def test_input_that_is_one_json_value_is_one_payload_even_across_lines():
     assert split_payloads(b'{\n  "a": 1\n}\n') == [(1, b'{\n  "a": 1\n}\n')]
     assert split_payloads(b'\n\n{"a": 1}\n') == [(3, b'\n\n{"a": 1}\n')]
+
+
+def test_input_of_several_lines_that_is_not_one_json_value_is_json_lines():
+    assert split_payloads(b'{"a": 1}\n\n{"b": 2}\r\n') == [(1, b'{"a": 1}'), (3, b'{"b": 2}')]
+    assert split_payloads(b'{trunc\n{"b": 2}\n') == [(1, b"{trunc"), (2, b'{"b": 2}')]
+
+
+def test_json_lines_with_a_bad_first_line_are_still_judged_line_by_line(tmp_path, capsys):
+    landline = dict(JOB, id="fee-2", to="024 3825 1234")
+    code, out, _ = validate(tmp_path, capsys, lines("{truncated", dict(JOB), landline),
+                            "--agency", "SCT")  # fmt: skip
+
+    assert code == 1
+    assert out[0].startswith("line 1: rejected: payload: not valid JSON")
+    assert out[1] == "line 2: queued  [SCT sms fee-1, segments 1]"
+    assert out[2].startswith("line 3: rejected: phone: landline")
+
+
+@pytest.mark.parametrize("agency", ["SCT/x", "SCT/", "+", "#"])
+def test_a_job_whose_agency_cannot_be_a_topic_level_is_rejected_as_the_daemon_does(
+    tmp_path, capsys, agency
+):
+    code, out, _ = validate(tmp_path, capsys, lines(dict(JOB, agency=agency)))
+
+    assert code == 1
+    assert out == [
+        f"line 1: rejected: agency: payload says {agency!r} but topic is 'SCT'"
+        "  [SCT sms fee-1, segments 0]"
+    ]
+
+
+@pytest.mark.parametrize("agency", ["SCT/x", "+", "#"])
+def test_an_agency_given_that_no_topic_can_carry_is_refused_not_accepted(tmp_path, capsys, agency):
+    code, out, _ = validate(tmp_path, capsys, lines(dict(JOB)), "--agency", agency)
+
+    assert code == 1
+    topic = f"motcua/{agency}/sms"
+    assert out == [f"line 1: cannot judge it: the daemon reads nothing on topic {topic!r}"]
+
+
+def test_a_job_without_agency_takes_the_only_configured_agency(tmp_path, capsys):
+    config = tmp_path / "gateway.yaml"
+    config.write_text("smpp: {password: x}\nagencies:\n  SCT: {name: Sở Công Thương}\n", "utf-8")
+
+    code, out, _ = validate(tmp_path, capsys, lines(JOB), "-c", str(config))
+
+    assert code == 0
+    assert out == ["line 1: queued  [SCT sms fee-1, segments 1]"]
+
+
+def test_standard_input_closed_exits_2_with_one_line_and_no_traceback():
+    proc = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "validate", "-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: os.close(0),
+    )
+
+    assert proc.returncode == 2
+    assert proc.stderr == "motcua-sms: validate: cannot read -: standard input is closed\n"
+
+
+def test_the_daemons_log_lines_stay_out_of_validates_output(tmp_path, capsys):
+    # A reused id (same event_id, other content) makes the daemon log intake_id_reused.
+    code, out, err = validate(tmp_path, capsys, lines(DOSSIER, dict(DOSSIER, step="x")))
+
+    assert code == 0
+    assert err == ""
+    assert all(line.startswith("line ") for line in out)

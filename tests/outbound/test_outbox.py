@@ -193,6 +193,32 @@ async def test_message_past_its_ttl_expires_unsent(rig):
     assert rig.smsc.stats.submits == 0
 
 
+# `segments` is what the text takes in every state (docs/schema/status.json), sent or not.
+TWO_PARTS = "Thong bao " * 20  # 200 GSM-7 characters: two parts
+
+
+async def test_a_failed_message_reports_the_segments_its_text_takes(rig):
+    rig.smsc.config.rules = (Rule("849051*", "reject"),)
+    await rig.queue(text=TWO_PARTS)
+
+    await eventually_state(rig, "failed")
+
+    assert [(s["state"], s["segments"]) for s in await rig.statuses()] == [
+        ("queued", 2), ("failed", 2),
+    ]  # fmt: skip
+
+
+async def test_a_message_past_its_ttl_reports_the_segments_its_text_takes(rig):
+    message = rig.composer.text("SCT", ref="old", kind="sms", to="0905123456", text=TWO_PARTS)
+    await rig.store.dossiers.record_intake(messages=[dataclasses.replace(message, expires_at=0.0)])
+
+    await eventually_state(rig, "expired")
+
+    assert [(s["state"], s["segments"]) for s in await rig.statuses()] == [
+        ("queued", 2), ("expired", 2),
+    ]  # fmt: skip
+
+
 async def test_repeated_ref_is_stored_once(rig):
     """The same (agency, ref) twice: one message, one set of statuses."""
     await rig.queue(ref="same")

@@ -77,6 +77,8 @@ REFUSED = [
     ("0905+123456", "invalid_characters"),
     ("++84905123456", "invalid_characters"),
     ("０９０５１２３４５６", "invalid_characters"),  # full-width digits
+    ("0905\t123456", "invalid_characters"),  # a tab: two form fields run together
+    ("0905\n123 456", "invalid_characters"),
     ("", "missing"),
     ("   ", "missing"),
     ("-", "missing"),
