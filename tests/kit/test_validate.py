@@ -287,12 +287,16 @@ def test_a_job_without_agency_takes_the_only_configured_agency(tmp_path, capsys)
 
 
 def test_standard_input_closed_exits_2_with_one_line_and_no_traceback():
+    # Without preloaded libraries (faketime's, under a test run at another date): one that
+    # opens a file at start-up would be given descriptor 0, and stdin would not be closed.
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     proc = subprocess.run(
         [sys.executable, "-m", "gateway.cli", "validate", "-"],
         capture_output=True,
         text=True,
         timeout=60,
         preexec_fn=lambda: os.close(0),
+        env=env,
     )
 
     assert proc.returncode == 2
