@@ -110,6 +110,11 @@ class Dispatcher:
         handler."""
         self._handlers = load_handlers(settings.keywords)
         self._settings = settings
+        self._guard.retune(
+            rate_limit=settings.mo.rate_limit,
+            rate_window=settings.mo.rate_window,
+            duplicate_window=settings.mo.duplicate_window,
+        )
 
     async def receive(self, mo: Mo) -> None:
         """Decide, then commit the MO with its reply; returns once both are stored."""

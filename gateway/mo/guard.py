@@ -20,6 +20,13 @@ class MoGuard:
         self._answered: dict[str, deque[float]] = {}
         self._seen: dict[tuple[str, str], float] = {}
 
+    def retune(self, *, rate_limit: int, rate_window: float, duplicate_window: float) -> None:
+        """New limits (SIGHUP), keeping what was seen: a number's MOs still count against
+        it. A window made longer counts only what the shorter one still held."""
+        self._rate_limit = rate_limit
+        self._rate_window = rate_window
+        self._duplicate_window = duplicate_window
+
     def prime(self, history: Iterable[tuple[float, str, str, str]]) -> None:
         """Replay (at, sender, text, outcome) rows from the MO log, oldest first."""
         for at, sender, text, outcome in history:

@@ -128,26 +128,33 @@ class Sender:
             self._ready = [m for m in self._ready if m.priority <= Priority.MO_REPLY]
         while self._ready and len(self._busy) < self._capacity:
             self._start(self._ready.pop(0))
-        if self._fetch is None and len(self._ready) < self._capacity:
+        # An MO reply queued since the last fetch is fetched now, even with a window's
+        # worth of notices ready: it must not wait behind them (they are sorted after it).
+        wanted = len(self._ready) < self._capacity or self._outbox.reply_added.is_set()
+        if self._fetch is None and wanted:
             self._fetch = asyncio.create_task(self._fetch_due(), name="outbox.fetch")
             self._fetch.add_done_callback(lambda _t: self._wake.set())
         elif self._fetch is not None and self._fetch.done():
             fetch, self._fetch = self._fetch, None
             try:
                 found = fetch.result()
-                if not found and not self._ready:
+                if not found:
                     # Nothing more is due, also while sends are under way (one throttled
-                    # for as long as its TTL): asking the store again at once would spin.
+                    # for as long as its TTL) or the window is full with messages ready:
+                    # asking the store again at once would spin.
                     await self._idle()
             except Exception as exc:
                 # The store cannot be read; the sends under way carry on.
                 log.error("outbox_fetch_failed", error=str(exc), retry_in=FETCH_RETRY)
                 await asyncio.sleep(FETCH_RETRY)
             return
-        await self._wake.wait()
+        # While a fetch is under way its end sets `_wake`; a reply queued meanwhile is
+        # for the next one.
+        await _first(self._wake, *([] if self._fetch else [self._outbox.reply_added]))
 
     async def _fetch_due(self) -> bool:
         self._outbox.queued_added.clear()
+        self._outbox.reply_added.clear()
         skip = self._busy | {m.id for m in self._ready}
         batch = await self._outbox.due(
             2 * self._capacity, exclude=skip, max_priority=self._lanes_now()
@@ -163,7 +170,9 @@ class Sender:
         self._wake.clear()  # set by what ended before this wait: the times below cover it
         now = self._clock()
         lanes = self._lanes_now()
-        next_at = await self._outbox.next_due_at(max_priority=lanes, exclude=self._busy)
+        next_at = await self._outbox.next_due_at(
+            max_priority=lanes, exclude=self._busy | {m.id for m in self._ready}
+        )
         if lanes is not None:
             release = self._quiet_end(now)
             next_at = release if next_at is None else min(next_at, release)
@@ -327,3 +336,15 @@ class Sender:
                 reason=f"ttl ends before next retry, last: {reason}",
             )
         return Outcome(m, MessageState.QUEUED, attempts, at, parts=done, reason=reason)
+
+
+async def _first(*events: asyncio.Event) -> None:
+    """Return once any of `events` is set."""
+    if any(e.is_set() for e in events):
+        return
+    waits = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()

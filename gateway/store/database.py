@@ -58,6 +58,8 @@ class Database:
         self.version = version
         # Change notifications, so the sender and the status publisher wait, not poll.
         self.queued_added = asyncio.Event()
+        # An MO reply was queued: it goes before notices already fetched ahead.
+        self.reply_added = asyncio.Event()
         self.status_added = asyncio.Event()
 
     @classmethod

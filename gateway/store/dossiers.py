@@ -12,7 +12,7 @@ from gateway.domain.message import NewMessage
 from gateway.domain.status_event import encode
 from gateway.store import statuses as status_outbox
 from gateway.store.database import Database, digests, marks, rows
-from gateway.store.outbox import insert_messages, queues_any
+from gateway.store.outbox import insert_messages, queues_a_reply, queues_any
 
 # An event as intake records it: (event id, agency, receipt key, applied, digest).
 EventRecord = tuple[str, str, str, bool, str | None]
@@ -76,6 +76,8 @@ class Dossiers:
             self._db.status_added.set()
         if queues_any(messages):
             self._db.queued_added.set()
+        if queues_a_reply(messages):
+            self._db.reply_added.set()
 
 
 def record_intake(

@@ -26,6 +26,7 @@ class MoLog:
         if replies:
             self._db.status_added.set()
             self._db.queued_added.set()
+            self._db.reply_added.set()
 
     async def recent_mos(self, since: float) -> list[tuple[float, str, str, str]]:
         """(at, sender, text, outcome) of the MOs since `since`, oldest first."""

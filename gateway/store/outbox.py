@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 
-from gateway.domain.message import NewMessage, Outcome, Queued
+from gateway.domain.message import NewMessage, Outcome, Priority, Queued
 from gateway.domain.states import WAITING, MessageState
 from gateway.domain.status_event import status_payload
 from gateway.store import receipts, statuses
@@ -49,6 +49,7 @@ class Outbox:
     def __init__(self, db: Database) -> None:
         self._db = db
         self.queued_added = db.queued_added  # set by every write that queues a message
+        self.reply_added = db.reply_added  # set by every write that queues an MO reply
 
     async def ref_digests(
         self, refs: Sequence[tuple[str, str]]
@@ -151,6 +152,12 @@ def insert_messages(
 
 def queues_any(messages: Iterable[NewMessage]) -> bool:
     return any(m.state is MessageState.QUEUED for m in messages)
+
+
+def queues_a_reply(messages: Iterable[NewMessage]) -> bool:
+    return any(
+        m.state is MessageState.QUEUED and m.priority <= Priority.MO_REPLY for m in messages
+    )
 
 
 def _queue(db: sqlite3.Connection) -> tuple[int, float | None]:
