@@ -39,7 +39,14 @@ from gateway.calendar.workdays import QuietHours
 from gateway.domain.message import Outcome, PartResult, Priority, Queued
 from gateway.domain.states import MessageState
 from gateway.settings.config import RetryConfig
-from gateway.smpp.errors import ConnectError, Expired, OutcomeUnknown, StatusError, Withheld
+from gateway.smpp.errors import (
+    ConnectError,
+    Expired,
+    OutcomeUnknown,
+    StatusError,
+    Throttled,
+    Withheld,
+)
 from gateway.smpp.outgoing import Outgoing
 from gateway.smpp.pdu import StatusClass
 from gateway.smpp.receipt import message_id_keys
@@ -55,6 +62,8 @@ FETCH_RETRY = 1.0
 
 # Longest idle wait before the store is asked again, seconds.
 IDLE_MAX = 5.0
+# Seconds a message the SMSC throttled on every try waits in the store before it goes again.
+THROTTLED_AGAIN_AFTER = 30.0
 
 
 class Sender:
@@ -299,6 +308,22 @@ class Sender:
                 at = self._quiet_end(self._clock())
                 return Outcome(
                     m, MessageState.QUEUED, m.attempts, at, parts=done, reason="quiet hours"
+                )
+            except Throttled:
+                # The carrier throttles this one on every try: back in the store for a
+                # while, its slot free for the others, no attempt spent; its TTL ends it.
+                at = self._clock() + THROTTLED_AGAIN_AFTER
+                if at > m.expires_at:
+                    return Outcome(
+                        m,
+                        MessageState.EXPIRED,
+                        m.attempts,
+                        self._clock(),
+                        parts=done,
+                        reason="ttl ended unsent",
+                    )
+                return Outcome(
+                    m, MessageState.QUEUED, m.attempts, at, parts=done, reason="smsc: throttled"
                 )
             except ConnectError:
                 # Closing: nothing more was sent. Keep what was accepted, stay queued.

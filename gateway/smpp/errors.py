@@ -39,6 +39,12 @@ class Withheld(SmppError):
     began while it waited for a bind or a throttle pause). It may go later."""
 
 
+class Throttled(SmppError):
+    """Not accepted: the SMSC throttled this submit `THROTTLE_LIMIT` times in a row (a
+    carrier that throttles one number on every try). Its window slot is given back; it
+    may go later, with no attempt spent."""
+
+
 class ProtocolError(SmppError):
     """A PDU could not be decoded. The session answers generic_nack and lives on."""
 

@@ -42,6 +42,7 @@ from gateway.smpp.errors import (
     Expired,
     OutcomeUnknown,
     StatusError,
+    Throttled,
 )
 from gateway.smpp.framing import Sequence
 from gateway.smpp.inbound import DeliverHandler, Deliveries, InboundDecoder, Mo
@@ -70,6 +71,10 @@ log = structlog.get_logger("gateway.smpp.session")
 
 # Rebind answers to one submit, on successive binds, before it is reported transient.
 REBIND_LIMIT = 3
+# Throttle answers in a row to one submit before it gives its window slot back
+# (`Throttled`): a number the carrier throttles on every try must not hold a slot, and the
+# MO replies behind it, for its whole TTL.
+THROTTLE_LIMIT = 10
 
 
 class Session:
@@ -287,9 +292,10 @@ class Session:
         Raises `StatusError` (with `status_class` transient or permanent),
         `OutcomeUnknown` (sent, and its connection closed unanswered), `ConnectError`
         (not sent: closing), `Expired` (not sent: `expires_at` passed while it waited) or
-        `Withheld` (not sent: `may_write` said no right before the write).
+        `Withheld` (not sent: `may_write` said no right before the write) or `Throttled`
+        (throttled THROTTLE_LIMIT times in a row: its slot given back).
         """
-        rebinds = 0
+        rebinds = throttles = 0
         async with self._window:
             while True:
                 link = await self._transmitter(sm)
@@ -318,7 +324,10 @@ class Session:
                     self.stats.throttled += 1
                     self._throttled_until = time.monotonic() + self.config.throttle_pause
                     log.info("smpp_throttled", pause_s=self.config.throttle_pause)
-                    continue
+                    throttles += 1
+                    if throttles < THROTTLE_LIMIT:
+                        continue
+                    raise Throttled(f"submit_sm throttled {throttles} times in a row")
                 if cls is StatusClass.REBIND:
                     rebinds += 1
                     self._responses.retire(link, f"submit_sm answered {status_name(status)}")

@@ -69,7 +69,7 @@ async def test_a_submit_throttled_for_ever_ends_unwritten_once_its_ttl_passes():
     """ESME_RTHROTTLED to every try: the session stops resending when `expires_at` has
     passed and raises Expired, instead of holding a window slot for ever."""
     async with Smsc(throttle_all) as smsc:
-        cfg = session_config(smsc.port, throttle_pause=0.05)
+        cfg = session_config(smsc.port, throttle_pause=0.2)
         async with Session(cfg, Inbox()) as session:
             await session.wait_bound(5)
             with pytest.raises(Expired):
