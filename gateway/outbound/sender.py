@@ -186,15 +186,7 @@ class Sender:
             release = self._quiet_end(now)
             next_at = release if next_at is None else min(next_at, release)
         wait = IDLE_MAX if next_at is None else min(IDLE_MAX, max(0.0, next_at - now))
-        waits = [
-            asyncio.ensure_future(self._outbox.queued_added.wait()),
-            asyncio.ensure_future(self._wake.wait()),
-        ]
-        try:
-            await asyncio.wait(waits, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiting in waits:
-                waiting.cancel()
+        await _first(self._outbox.queued_added, self._wake, timeout=wait)
 
     def _quiet_now(self) -> bool:
         if self._quiet is None or self._tz is None:
@@ -295,14 +287,7 @@ class Sender:
                 )
             except Expired:
                 # Waited (throttled, unbound) past its TTL: this part was never written.
-                return Outcome(
-                    m,
-                    MessageState.EXPIRED,
-                    m.attempts,
-                    self._clock(),
-                    parts=done,
-                    reason="ttl ended unsent",
-                )
+                return self._unsent(m, done)
             except Withheld:
                 # Quiet hours began while it waited: back in the store, no attempt spent.
                 at = self._quiet_end(self._clock())
@@ -314,14 +299,7 @@ class Sender:
                 # while, its slot free for the others, no attempt spent; its TTL ends it.
                 at = self._clock() + THROTTLED_AGAIN_AFTER
                 if at > m.expires_at:
-                    return Outcome(
-                        m,
-                        MessageState.EXPIRED,
-                        m.attempts,
-                        self._clock(),
-                        parts=done,
-                        reason="ttl ended unsent",
-                    )
+                    return self._unsent(m, done)
                 return Outcome(
                     m, MessageState.QUEUED, m.attempts, at, parts=done, reason="smsc: throttled"
                 )
@@ -336,6 +314,13 @@ class Sender:
             self._clock(),
             parts=done,
             segments=outgoing.segments,
+        )
+
+    def _unsent(self, m: Queued, done: list[PartResult]) -> Outcome:
+        """Its TTL ends before the part could be written: `expired`, no attempt spent."""
+        reason = "ttl ended unsent"
+        return Outcome(
+            m, MessageState.EXPIRED, m.attempts, self._clock(), parts=done, reason=reason
         )
 
     def _retry_later(self, m: Queued, done: list[PartResult], reason: str) -> Outcome:
@@ -363,13 +348,13 @@ class Sender:
         return Outcome(m, MessageState.QUEUED, attempts, at, parts=done, reason=reason)
 
 
-async def _first(*events: asyncio.Event) -> None:
-    """Return once any of `events` is set."""
+async def _first(*events: asyncio.Event, timeout: float | None = None) -> None:
+    """Return once any of `events` is set, or after `timeout` seconds."""
     if any(e.is_set() for e in events):
         return
     waits = [asyncio.ensure_future(e.wait()) for e in events]
     try:
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for waiting in waits:
             waiting.cancel()

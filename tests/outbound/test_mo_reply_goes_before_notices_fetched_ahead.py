@@ -18,7 +18,7 @@ from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.store.store import Store
 from tests.support.clock import NOON, Clock
 from tests.support.outbox import queue_text
-from tests.support.session import session_config
+from tests.support.session import ignore, session_config
 from tests.support.wait import eventually
 
 
@@ -26,9 +26,6 @@ async def test_an_mo_reply_overtakes_the_notices_fetched_ahead(tmp_path: Path):
     base = default_config()
     cfg = dataclasses.replace(base, schedule=dataclasses.replace(base.schedule, quiet_hours=None))
     clock = Clock(NOON)
-
-    async def ignore(_item: object) -> None:
-        return None
 
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01)) as smsc,

@@ -26,7 +26,7 @@ from gateway.store.store import Store
 from tests.support.clock import QUIET, TZ, Clock, at
 from tests.support.outbox import queue_text
 from tests.support.scripted_smsc import Conn, Smsc
-from tests.support.session import session_config
+from tests.support.session import ignore, session_config
 from tests.support.store_reads import db_rows
 from tests.support.wait import eventually
 
@@ -57,9 +57,6 @@ async def night(tmp_path: Path) -> AsyncIterator[Night]:
     def bind_policy(_s: Smsc, conn: Conn) -> None:
         if down["on"]:
             conn.close()
-
-    async def ignore(_item: object) -> None:
-        return None
 
     base = default_config()
     composer = Composer(

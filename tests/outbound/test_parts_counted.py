@@ -20,7 +20,7 @@ from gateway.smpp.session import Session
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.smpp.text import GSM7, UCS2
 from gateway.store.store import Store
-from tests.support.session import session_config
+from tests.support.session import ignore, session_config
 
 # 9 × 13 septets (€ costs two) = 117: one GSM-7 SMS; 108 UCS-2 units: two parts.
 EURO_TEXT = "Le phi 50 € " * 9
@@ -41,10 +41,6 @@ async def send(tmp_path, cfg: Config, text: str) -> tuple[int, SmscSimulator]:
         SmscSimulator(SimConfig(receipt_delay=0.01)) as smsc,
         Store.open(tmp_path / "gateway.db") as store,
     ):
-
-        async def ignore(_item: object) -> None:
-            return None
-
         message = Composer(composer_settings(cfg)).text(
             "SCT", ref="job-1", kind="sms", to="0905123456", text=text
         )

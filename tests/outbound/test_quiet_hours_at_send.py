@@ -20,7 +20,7 @@ from gateway.settings.config import RetryConfig, default_config
 from gateway.smpp.session import Session
 from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
 from gateway.store.store import Store
-from tests.support.session import session_config
+from tests.support.session import ignore, session_config
 from tests.support.wait import eventually
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -58,20 +58,16 @@ async def night(tmp_path) -> AsyncIterator[tuple[Clock, Store, SmscSimulator, Co
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01)) as smsc,
         Store.open(tmp_path / "g.db", clock=clock) as store,
+        Session(session_config(smsc.port), ignore) as session,
     ):
-
-        async def ignore(_item: object) -> None:
-            return None
-
-        async with Session(session_config(smsc.port), ignore) as session:
-            quiet = QuietHours(*cfg.schedule.quiet_hours)
-            sender = Sender(store.outbox, session, cfg.retry, clock=clock, quiet=quiet, tz=cfg.tz)
-            task = asyncio.create_task(sender.run())
-            try:
-                yield clock, store, smsc, Composer(composer_settings(cfg), clock=clock)
-            finally:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        quiet = QuietHours(*cfg.schedule.quiet_hours)
+        sender = Sender(store.outbox, session, cfg.retry, clock=clock, quiet=quiet, tz=cfg.tz)
+        task = asyncio.create_task(sender.run())
+        try:
+            yield clock, store, smsc, Composer(composer_settings(cfg), clock=clock)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
 
 @pytest.mark.slow

@@ -19,7 +19,7 @@ from gateway.smpp.session import Session
 from gateway.store.store import Store
 from tests.support.clock import QUIET, TZ, Clock, at
 from tests.support.scripted_smsc import Smsc
-from tests.support.session import session_config
+from tests.support.session import ignore, session_config
 from tests.support.store_reads import db_rows
 from tests.support.wait import eventually
 
@@ -32,9 +32,6 @@ async def test_parts_of_a_notice_begun_before_2100_all_go_together(tmp_path: Pat
         # The carrier takes two seconds to answer part 1: it is 21:00:01 by then.
         clock.now = at(21, 0) + 1
         return smsc.accept(conn, p)
-
-    async def ignore(_item: object) -> None:
-        return None
 
     base = default_config()
     composer = Composer(

@@ -16,8 +16,10 @@ from gateway.smpp.codes import Status
 from gateway.smpp.session import Session
 from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
 from gateway.store.store import Store
+from tests.support.broker import free_port
 from tests.support.clock import NOON, Clock
 from tests.support.outbox import queue_text
+from tests.support.session import ignore, session_config
 from tests.support.wait import eventually
 
 THROTTLED = Rule("84905*", "nack", status=Status.ESME_RTHROTTLED)
@@ -28,13 +30,10 @@ async def test_window_full_with_messages_fetched_ahead_does_not_spin_on_the_stor
     cfg = dataclasses.replace(base, schedule=dataclasses.replace(base.schedule, quiet_hours=None))
     clock = Clock(NOON)
 
-    async def ignore(_item: object) -> None:
-        return None
-
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01, rules=(THROTTLED,))) as smsc,
         Store.open(tmp_path / "g.db", clock=clock) as store,
-        Session(session_config_(smsc.port), ignore) as session,
+        Session(session_config(smsc.port, throttle_pause=0.3, window=2), ignore) as session,
     ):
         fetches = 0
         due = store.outbox.due
@@ -60,29 +59,13 @@ async def test_window_full_with_messages_fetched_ahead_does_not_spin_on_the_stor
             await asyncio.gather(task, return_exceptions=True)
 
 
-def session_config_(port: int):
-    from tests.support.session import session_config
-
-    return session_config(port, throttle_pause=0.3, window=2)
-
-
 async def test_an_smsc_outage_with_a_small_backlog_does_not_spin_on_the_store(tmp_path: Path):
-    """The same loop during an SMSC outage: the window's sends wait for a bind (up to their
-    TTL), the rest wait in `_ready`, and the sender asks the store thousands of times a
-    second for as long as the outage lasts."""
-    import socket
-
-    from tests.support.session import session_config
-
+    """During an SMSC outage the window's sends wait for a bind (up to their TTL) and the
+    rest wait fetched ahead: the sender waits with them, for as long as the outage lasts."""
     base = default_config()
     cfg = dataclasses.replace(base, schedule=dataclasses.replace(base.schedule, quiet_hours=None))
     clock = Clock(NOON)
-    with socket.socket() as s:  # a port nobody listens on: the SMSC is down
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-
-    async def ignore(_item: object) -> None:
-        return None
+    port = free_port()  # nobody listens on it: the SMSC is down
 
     async with (
         Store.open(tmp_path / "g.db", clock=clock) as store,

@@ -25,7 +25,7 @@ from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
 from gateway.store.store import Store
 from tests.support.clock import NOON, Clock
 from tests.support.outbox import queue_text
-from tests.support.session import session_config
+from tests.support.session import ignore, session_config
 from tests.support.store_reads import db_rows
 from tests.support.wait import eventually
 
@@ -56,9 +56,6 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     base = default_config()
     cfg = dataclasses.replace(base, schedule=dataclasses.replace(base.schedule, quiet_hours=None))
     clock = Clock(NOON)
-
-    async def ignore(_item: object) -> None:
-        return None
 
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01, rules=(THROTTLED,))) as smsc,

@@ -19,7 +19,7 @@ from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
 from gateway.store.store import Store
 from tests.support.clock import NOON, Clock
 from tests.support.outbox import queue_text
-from tests.support.session import session_config
+from tests.support.session import ignore, session_config
 from tests.support.store_reads import db_rows
 from tests.support.wait import eventually
 
@@ -30,9 +30,6 @@ async def test_an_mo_reply_goes_while_throttled_notices_fill_the_window(tmp_path
     base = default_config()
     cfg = dataclasses.replace(base, schedule=dataclasses.replace(base.schedule, quiet_hours=None))
     clock = Clock(NOON)
-
-    async def ignore(_item: object) -> None:
-        return None
 
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01, rules=(THROTTLED,))) as smsc,
@@ -66,9 +63,6 @@ async def test_a_message_throttled_on_every_try_goes_back_queued_with_no_attempt
     base = default_config()
     cfg = dataclasses.replace(base, schedule=dataclasses.replace(base.schedule, quiet_hours=None))
     clock = Clock(NOON)
-
-    async def ignore(_item: object) -> None:
-        return None
 
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01, rules=(THROTTLED,))) as smsc,

@@ -50,3 +50,8 @@ def session_config(port: int, **overrides: Any) -> SessionConfig:
         shutdown_timeout=5.0,
     )
     return dataclasses.replace(base, **overrides)
+
+
+async def ignore(_item: object) -> None:
+    """A session's deliver handler for tests that look only at what is sent."""
+    return None
