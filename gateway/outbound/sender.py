@@ -139,9 +139,12 @@ class Sender:
             self._start(self._ready.pop(0))
         # An MO reply queued since the last fetch is fetched now, even with a window's
         # worth of notices ready: it must not wait behind them (they are sorted after it).
-        wanted = len(self._ready) < self._capacity or self._outbox.reply_added.is_set()
-        if self._fetch is None and wanted:
-            self._fetch = asyncio.create_task(self._fetch_due(), name="outbox.fetch")
+        # Only replies are fetched then, so what waits fetched ahead stays bounded.
+        replies_only = len(self._ready) >= self._capacity
+        if self._fetch is None and (not replies_only or self._outbox.reply_added.is_set()):
+            self._fetch = asyncio.create_task(
+                self._fetch_due(replies_only), name="outbox.fetch"
+            )
             self._fetch.add_done_callback(lambda _t: self._wake.set())
         elif self._fetch is not None and self._fetch.done():
             fetch, self._fetch = self._fetch, None
@@ -161,13 +164,13 @@ class Sender:
         # for the next one.
         await _first(self._wake, *([] if self._fetch else [self._outbox.reply_added]))
 
-    async def _fetch_due(self) -> bool:
-        self._outbox.queued_added.clear()
+    async def _fetch_due(self, replies_only: bool = False) -> bool:
+        if not replies_only:
+            self._outbox.queued_added.clear()
         self._outbox.reply_added.clear()
         skip = self._busy | {m.id for m in self._ready}
-        batch = await self._outbox.due(
-            2 * self._capacity, exclude=skip, max_priority=self._lanes_now()
-        )
+        lanes = int(Priority.MO_REPLY) if replies_only else self._lanes_now()
+        batch = await self._outbox.due(2 * self._capacity, exclude=skip, max_priority=lanes)
         skip = self._busy | {m.id for m in self._ready}  # moved on while we waited
         fresh = [m for m in batch if m.id not in skip]
         self._ready = sorted([*self._ready, *fresh], key=lambda m: (m.priority, m.id))
@@ -297,7 +300,10 @@ class Sender:
             except Throttled:
                 # The carrier throttles this one on every try: back in the store for a
                 # while, its slot free for the others, no attempt spent; its TTL ends it.
-                at = self._clock() + THROTTLED_AGAIN_AFTER
+                # An MO reply is due again at once: fetched first, it takes the next free
+                # slot before any notice (a citizen is waiting for it).
+                again = 0.0 if m.priority <= Priority.MO_REPLY else THROTTLED_AGAIN_AFTER
+                at = self._clock() + again
                 if at > m.expires_at:
                     return self._unsent(m, done)
                 return Outcome(

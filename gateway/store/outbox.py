@@ -88,6 +88,9 @@ class Outbox:
         self._db.status_added.set()
         if any(o.state is MessageState.QUEUED for o in outcomes):
             self._db.queued_added.set()
+        if any(o.state is MessageState.QUEUED and o.message.priority <= Priority.MO_REPLY
+               for o in outcomes):  # fmt: skip
+            self._db.reply_added.set()
 
     async def queue(self) -> tuple[int, float | None]:
         """How many messages wait to be sent, and since when the oldest has (created_at)."""
