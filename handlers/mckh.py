@@ -23,6 +23,7 @@ from gateway.mo.api import (
     format_date,
     is_phone_number,
     receipt_numbers,
+    short_numbers,
 )
 
 SYNTAX = "MCKH <Mã số biên nhận>"
@@ -52,14 +53,14 @@ async def handle(request: Request, context: Context) -> Reply:
     limit = context.max_lookups
     numbers, left_out = receipt_numbers(request.argument, limit)
     if not numbers:
-        return Reply(MISSING.format(syntax=SYNTAX, shortcode=request.shortcode))
+        return missing(request)
     found = await context.find(numbers)
     # A telephone number in the text is not a receipt, unless a dossier has it as one.
     kept = [
         (n, rows) for n, rows in zip(numbers, found, strict=True) if rows or not is_phone_number(n)
     ]
     if not kept:
-        return Reply(MISSING.format(syntax=SYNTAX, shortcode=request.shortcode))
+        return missing(request)
     first = next((rows[0] for _, rows in kept if rows), None)
     if len(kept) == 1 and not left_out:
         ((number, rows),) = kept
@@ -95,6 +96,15 @@ async def handle(request: Request, context: Context) -> Reply:
     text = _fit(make, max(map(len, steps), default=0), context)
     receipt_no = first.receipt_no if first is not None and len(kept) == 1 else None
     return Reply(text, agency=agency, receipt_no=receipt_no)
+
+
+def missing(request: Request) -> Reply:
+    """No receipt number in the MO. A number too short to be one (`MCKH 9999`) is named
+    back as not found: telling that citizen no number was given would be wrong."""
+    stray = short_numbers(request.argument)
+    if stray:
+        return Reply(not_found(stray[0], request.shortcode))
+    return Reply(MISSING.format(syntax=SYNTAX, shortcode=request.shortcode))
 
 
 def one(row: Dossier, context: Context) -> str:

@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from gateway.compose.templates import format_date
-from gateway.mo.text import receipt_numbers
+from gateway.mo.text import receipt_numbers, short_numbers
 from gateway.phone.numbers import is_phone_number
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "format_date",
     "is_phone_number",
     "receipt_numbers",
+    "short_numbers",
 ]
 
 

@@ -54,6 +54,10 @@ _DATE_OR_TIME = re.compile(
 
 MIN_DIGITS = 5
 """A token with fewer digits is a word or a count (`lần 2`, `năm 2026`), not a receipt."""
+STRAY_DIGITS = 3
+"""A token with at least this many digits, but fewer than MIN_DIGITS, is what a citizen
+meant as a receipt number when the MO names no other (`MCKH 9999`): too short to be one,
+so the answer is that no dossier has it, not that no number was given."""
 GROUP_BELOW = 8
 """Digit groups shorter than this, separated by spaces only, are one number written in
 groups (`0101 701 234`, `+84 905 123 456`); a group this long is a number on its own."""
@@ -117,6 +121,17 @@ def receipt_numbers(argument: str, limit: int) -> tuple[list[str], int]:
         (phones if token.isdigit() and is_phone_number(token) else numbers).append(token)
     numbers += phones
     return numbers[:limit], max(0, len(numbers) - limit)
+
+
+def short_numbers(argument: str) -> list[str]:
+    """Tokens of `argument` too short to be receipt numbers (STRAY_DIGITS to MIN_DIGITS - 1
+    digits), dates and times left out: what a citizen typed as a receipt number that
+    `receipt_numbers` cannot take, so that the reply can name it."""
+    found: list[str] = []
+    for token in _tokens(_normalise(argument)):
+        if STRAY_DIGITS <= _digits(token) < MIN_DIGITS and token not in found:
+            found.append(token)
+    return found
 
 
 def _normalise(text: str) -> str:

@@ -134,6 +134,10 @@ LOOKUPS = [
     ("MCKH 0101701239", not_found("0101701239")),
     ("MCKH 0101 701 239", not_found("0101701239")),
     ("MCKH 000.00.06.H56–231027–9999", not_found("000.00.06.H56-231027-9999")),
+    # a number too short to be a receipt's is still the one the citizen means
+    ("MCKH 9999", not_found("9999")),
+    ("MCKH so 123", not_found("123")),
+    ("MCKH 0905123456 9999", not_found("9999")),
     # several numbers
     (
         "MCKH 0101701234 0101701235",
@@ -148,6 +152,8 @@ LOOKUPS = [
     ("MCKH", MISSING),
     ("MCKH ho so cua em", MISSING),
     ("MCKH ngay 20/11/2026", MISSING),
+    ("MCKH lan 2", MISSING),
+    ("MCKH luc 10h30", MISSING),
     ("Cho em hỏi hồ sơ của em đến đâu rồi ạ", NOT_UNDERSTOOD),
     ("Xin chào", NOT_UNDERSTOOD),
 ]
