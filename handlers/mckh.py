@@ -40,6 +40,12 @@ LINE_FOUND = "HS {receipt_no}: {step}, {timeliness}."
 LINE_AGENCY = "HS {receipt_no} ({agency_name}): {step}, {timeliness}."
 LINE_NOT_FOUND = "HS {number}: không tìm thấy."
 TOO_MANY = "Mỗi tin tra cứu tối đa {limit} hồ sơ."
+# A long MO part of which never came: a number not found in it may be cut short, so the
+# citizen is asked to send again instead of being told the dossier does not exist.
+INCOMPLETE = (
+    "Tin nhắn của Quý Ông/Bà chưa đến đủ, không đọc được mã số biên nhận. "
+    "Vui lòng gửi lại: {syntax} gửi {shortcode}"
+)
 
 # A typo'd number is repeated so the citizen sees it; a paste of a whole paragraph is not.
 ECHO_LIMIT = 40
@@ -61,6 +67,8 @@ async def handle(request: Request, context: Context) -> Reply:
     ]
     if not kept:
         return missing(request)
+    if not request.complete and not any(rows for _, rows in kept):
+        return Reply(INCOMPLETE.format(syntax=SYNTAX, shortcode=request.shortcode))
     first = next((rows[0] for _, rows in kept if rows), None)
     if len(kept) == 1 and not left_out:
         ((number, rows),) = kept
@@ -100,7 +108,10 @@ async def handle(request: Request, context: Context) -> Reply:
 
 def missing(request: Request) -> Reply:
     """No receipt number in the MO. A number too short to be one (`MCKH 9999`) is named
-    back as not found: telling that citizen no number was given would be wrong."""
+    back as not found, and an MO cut short asks for the text again: telling either
+    citizen that no number was given would be wrong."""
+    if not request.complete:
+        return Reply(INCOMPLETE.format(syntax=SYNTAX, shortcode=request.shortcode))
     stray = short_numbers(request.argument)
     if stray:
         return Reply(not_found(stray[0], request.shortcode))

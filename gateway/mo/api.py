@@ -56,6 +56,9 @@ class Request:
     keyword: str  # the configured keyword that matched, upper case
     argument: str  # the rest of the text, trimmed of separators and trailing punctuation
     shortcode: str  # the number the citizen wrote to, and the reply's sender
+    # False: a long MO some of whose parts never came; `argument` is what did come, so a
+    # number in it may be cut short.
+    complete: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -173,7 +173,8 @@ class Dispatcher:
             services=self._handlers.services(),
         )
         try:
-            reply = await handler.handle(Request(keyword, argument, shortcode), context)
+            request = Request(keyword, argument, shortcode, complete=mo.complete)
+            reply = await handler.handle(request, context)
         except Exception:
             log.exception("mo_handler_failed", keyword=keyword, handler=handler.name)
             return "handler_error", self._reply(Reply(HANDLER_FAILED), phone, shortcode, ref)

@@ -192,6 +192,38 @@ async def test_lookup_gets_the_answer_a_person_would_give(dispatcher, text, expe
     assert segments == 1
 
 
+INCOMPLETE = (
+    "Tin nhan cua Quy Ong/Ba chua den du, khong doc duoc ma so bien nhan. "
+    "Vui long gui lai: MCKH <Ma so bien nhan> gui 8083"
+)
+
+
+async def answer_partial(dispatcher: Dispatcher, store: Store, text: str) -> str:
+    """The reply to a long MO of which only `text` arrived (the other parts never came)."""
+    await dispatcher.receive(
+        Mo(source=next(_senders), destination="8083", text=text, complete=False, parts=2)
+    )
+    rows = await db_rows(store, "SELECT text FROM messages ORDER BY id")
+    assert len(rows) == 1
+    return rows[0][0]
+
+
+@pytest.mark.parametrize(
+    "arrived",
+    [
+        "MCKH 000.00.06.H56-2310",  # the number cut in the middle
+        "Cho em hoi ho so MCKH 01017",
+        "Cho em hoi ho so cua em MCKH",  # the number was in the lost part
+    ],
+)
+async def test_mo_cut_short_asks_to_send_again_instead_of_not_found(dispatcher, arrived):
+    assert await answer_partial(*dispatcher, arrived) == INCOMPLETE
+
+
+async def test_mo_cut_short_still_answers_the_receipt_that_came_whole(dispatcher):
+    assert await answer_partial(*dispatcher, "MCKH 0101701234 cho em hoi") == A
+
+
 # -- over real TCP ------------------------------------------------------------------------
 
 
