@@ -77,6 +77,9 @@ class SmscSimulator:
         self.stats = SimStats()
         self.records: list[SubmitRecord] = []
         self.mute = False
+        # A status every bind is refused with while set (a carrier turning the account
+        # away: ESME_RBINDFAIL during maintenance); None accepts binds as configured.
+        self.refuse_binds: int | None = None
         self._conns: set[_Conn] = set()
         self._server: asyncio.Server | None = None
         first = self.config.first_id
@@ -254,6 +257,8 @@ class SmscSimulator:
         status = Status.ESME_ROK
         if conn.mode is not None:
             status = Status.ESME_RALYBND
+        elif self.refuse_binds is not None:
+            status = self.refuse_binds
         elif system_id != self.config.system_id:
             status = Status.ESME_RINVSYSID
         elif password != self.config.password:
