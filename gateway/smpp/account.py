@@ -6,11 +6,11 @@
 Each session keeps its own bind, window and `tps` share (`Session`); the account adds
 what the carrier counts per account: one `Pacer` that every session's submits also wait
 for (`Chained`), so the account's sliding second never holds more than `account_tps`.
-A submit goes to the bound session with the most free window slots. What any session
-delivers is handed on with the account's id: a receipt for a submit made on one session
-often comes on another (carriers round-robin receipts over an account's sessions), and
-message ids are unique only within one SMSC, so a receipt is matched by (link, id):
-`receipt_keys`.
+A submit goes to the bound session with the fewest submits handed to it and unanswered
+(waiting for its window included). What any session delivers is handed on with the
+account's id: a receipt for a submit made on one session often comes on another
+(carriers round-robin receipts over an account's sessions), and message ids are unique
+only within one SMSC, so a receipt is matched by (link, id): `receipt_keys`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -71,6 +72,7 @@ class Account:
             Session(config, deliver, limiter=self._limiter(config)) for _ in range(binds)
         ]
         self._stack: contextlib.AsyncExitStack | None = None
+        self._taken: Counter[int] = Counter()
 
     @classmethod
     def of(cls, link_id: str, sessions: list[Session]) -> Account:
@@ -81,6 +83,7 @@ class Account:
         account.account_limiter = limiter_for(0)
         account.sessions = sessions
         account._stack = None
+        account._taken = Counter()
         return account
 
     def _limiter(self, config: SessionConfig) -> RateLimiter:
@@ -147,10 +150,18 @@ class Account:
     # -- submit ----------------------------------------------------------------------
 
     async def submit(self, sm: Submit, *, bind_wait: float | None = None) -> str:
-        """`Session.submit` on the bound session with the most free window; with
+        """`Session.submit` on the bound session with the least load; with
         `bind_wait`, `NotBound` when no session is bound by then (nothing written)."""
         session = await self._session(bind_wait)
-        return await session.submit(sm, bind_wait=bind_wait)
+        self._taken[id(session)] += 1
+        try:
+            return await session.submit(sm, bind_wait=bind_wait)
+        finally:
+            self._taken[id(session)] -= 1
+
+    def _load(self, session: Session) -> int:
+        """Submits handed to `session` and not yet answered, waiting for its window too."""
+        return self._taken[id(session)]
 
     async def _session(self, bind_wait: float | None) -> Session:
         loop = asyncio.get_running_loop()
@@ -158,10 +169,10 @@ class Account:
         while True:
             bound = [s for s in self.sessions if s.bound]
             if bound:
-                return max(bound, key=lambda s: s.config.window - s.window_in_use)
+                return min(bound, key=self._load)
             if deadline is None:
-                # No limit: the first session waits for its bind itself (up to the TTL).
-                return min(self.sessions, key=lambda s: s.window_in_use)
+                # No limit: the least loaded session waits for its bind (up to the TTL).
+                return min(self.sessions, key=self._load)
             if loop.time() >= deadline:
                 raise NotBound(f"link {self.id}: no session bound within {bind_wait:g} s")
             await asyncio.sleep(min(_BIND_POLL, max(0.0, deadline - loop.time())))
