@@ -138,3 +138,17 @@ def test_check_config_shows_the_routing_table_and_reads_back(tmp_path: Path, cap
     again = tmp_path / "again.yaml"
     again.write_text(out, encoding="utf-8")
     assert parse_config(out, path=str(again), env={}).links[1].routes[1] == Route(prefix="8491")
+
+
+def test_the_readmes_three_carrier_configuration_is_valid(tmp_path: Path):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("A three-carrier configuration:\n\n```yaml\n")[1].split("```")[0]
+    (tmp_path / "viettel.pass").write_text("secret\n", encoding="utf-8")
+    agencies = "agencies:\n  SCT: {name: Sở Công Thương}\n  STP: {name: Sở Tư pháp}\n"
+
+    config = parse_config(agencies + block, path=str(tmp_path / "gateway.yaml"), env={})
+
+    assert [(link.id, link.binds) for link in config.links] == [
+        ("viettel", 4), ("vinaphone", 2), ("mobifone", 1),
+    ]  # fmt: skip
+    assert config.links[0].password == "secret"
