@@ -231,7 +231,7 @@ def router_for(config: Config, accounts: list[Account]) -> Router:
     """The links in routing order, each with its routes and when to go to the next."""
     return Router(
         [
-            Leg(account, link.routes, link.reroute, link.failover_after)
+            Leg(account, link.routes, link.reroute, link.failover_after, link.source_addr)
             for account, link in zip(accounts, config.links, strict=True)
         ]
     )

@@ -16,11 +16,11 @@ are out goes on with the rest where they went (a phone joins parts of one SMSC's
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import structlog
 
-from gateway.domain.message import Queued
+from gateway.domain.message import Priority, Queued
 from gateway.phone.carrier import carrier_of
 from gateway.settings.links import DEFAULT_LINK, EVERYTHING, Route
 from gateway.smpp.account import Account
@@ -39,6 +39,10 @@ class Leg:
     routes: tuple[Route, ...] = EVERYTHING
     reroute: frozenset[int] = frozenset()
     failover_after: float = 5.0
+    # The brandname notices go from on this link (each carrier registers it on its own
+    # account); None: the one the message was composed with. MO replies keep theirs,
+    # the shortcode the citizen wrote to.
+    source_addr: str | None = None
 
     @property
     def id(self) -> str:
@@ -46,6 +50,12 @@ class Leg:
 
     def takes(self, m: Queued, carrier: str | None) -> bool:
         return any(r.matches(m.phone, m.agency, carrier) for r in self.routes)
+
+    def part(self, m: Queued, sm: Submit) -> Submit:
+        """`sm` as this link sends it: a notice from the link's own brandname."""
+        if self.source_addr is None or m.priority <= Priority.MO_REPLY:
+            return sm
+        return replace(sm, source=self.source_addr)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +106,15 @@ class Router:
             raise NotBound("no link's routes take this message")
         if len(legs) == 1:
             leg = legs[0]
-            return Sent(leg.id, await leg.account.submit(sm))
+            return Sent(leg.id, await leg.account.submit(leg.part(m, sm)))
         refused: StatusError | None = None
         for leg in legs:
             if leg.account.refusing:
                 log.info("route_skipped", link=leg.id, message=m.id, why="refusing binds")
                 continue
             try:
-                return Sent(leg.id, await leg.account.submit(sm, bind_wait=leg.failover_after))
+                part = leg.part(m, sm)
+                return Sent(leg.id, await leg.account.submit(part, bind_wait=leg.failover_after))
             except NotBound:
                 log.info("route_skipped", link=leg.id, message=m.id, why="not bound")
             except StatusError as exc:

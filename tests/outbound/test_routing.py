@@ -203,3 +203,50 @@ async def test_an_mo_reply_goes_back_by_the_link_the_mo_came_in_on(tmp_path, nod
     assert (reply["destination_addr"], reply["source_addr"]) == (citizen, "8083")
     assert sim.stats.submits == 0
     assert [link for _, link in rows.values()] == ["vnpt"]
+
+
+async def test_a_notice_goes_from_the_brandname_of_the_link_it_goes_by(tmp_path, node_smsc):
+    async with SmscSimulator(SimConfig(receipt_delay=0.01)) as sim:
+        specs = [
+            Spec("viettel", sim.port, VIETTEL, source_addr="MotcuaHN"),
+            Spec("vnpt", node_smsc.port),
+        ]
+        async with running_links(tmp_path / "g.db", specs) as rig:
+            await rig.queue("a", to=VIETTEL_NUMBER)
+            await rig.queue("b", to=VINAPHONE_NUMBER)
+            await all_in(rig, "delivered", 2)
+
+    assert [r.source for r in sim.records] == ["MotcuaHN"]
+    assert [e["source_addr"] for e in node_smsc.events("submit_sm")] == ["MotcuaSMS"]
+
+
+async def test_an_smsc_dropping_mid_burst_leaves_the_rest_to_the_other_within_a_window(
+    tmp_path, node_smsc
+):
+    """The first link's SMSC drops every session and refuses binds after 20 submits: every
+    message is delivered, by it or by node-smpp, with at most one window of duplicates."""
+    count, window = 120, 10
+    numbers = [f"098{n:07d}" for n in range(count)]
+    async with SmscSimulator(SimConfig(receipt_delay=0.01, response_delay=0.05)) as sim:
+        specs = [
+            Spec("viettel", sim.port, session={"window": window, "tps": 200.0}),
+            Spec("vnpt", node_smsc.port, session={"window": window}),
+        ]
+        async with running_links(tmp_path / "g.db", specs) as rig:
+            await rig.accounts["vnpt"].wait_bound(5)
+            for n, number in enumerate(numbers):
+                await rig.queue(f"job-{n}", to=number)
+            await eventually(lambda: sim.stats.submits >= 20, 15, poll=0.005)
+            sim.refuse_binds = Status.ESME_RSYSERR
+            dropped = sim.drop_all()
+            await eventually(lambda: len(node_smsc.events("submit_sm")) >= 20, 15)
+            sim.refuse_binds = None  # back: the receipts it kept come in
+            await all_in(rig, "delivered", count, timeout=60)
+            rows = await rig.rows()
+
+    accepted = [r.destination for r in sim.records if r.status == 0]
+    sent = accepted + node_destinations(node_smsc)
+    assert dropped == 1
+    assert set(sent) == {international(n) for n in numbers}
+    assert len(sent) - count <= window
+    assert {link for _, link in rows.values()} == {"viettel", "vnpt"}

@@ -51,6 +51,7 @@ class Spec:
     account_tps: float = 0.0
     reroute: frozenset[int] = frozenset()
     failover_after: float = 0.5
+    source_addr: str | None = None
     session: dict[str, Any] = field(default_factory=dict)  # SessionConfig overrides
 
 
@@ -115,7 +116,9 @@ async def running_links(
                 spec.id, settings, on_deliver, binds=spec.binds, account_tps=spec.account_tps
             )
             accounts[spec.id] = await stack.enter_async_context(account)
-            legs.append(Leg(account, spec.routes, spec.reroute, spec.failover_after))
+            legs.append(
+                Leg(account, spec.routes, spec.reroute, spec.failover_after, spec.source_addr)
+            )
         router = Router(legs)
         rig = LinksRig(store, composer, accounts, router)
         if send:
