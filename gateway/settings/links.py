@@ -46,6 +46,7 @@ from gateway.settings.values import (
     text,
     unknown_key,
 )
+from gateway.smpp.pdu import StatusClass, StatusTable, status_name
 
 DEFAULT_LINK = "default"
 ROUTE_KEYS = ("carrier", "prefix", "agency", "default")
@@ -179,6 +180,22 @@ class LinkConfig(SmppConfig):
         if not isinstance(name, str) or not name:
             refuse("missing: every link needs an id", "id")
         return with_password(section, info, password_env(name))
+
+    @model_validator(mode="after")
+    def _reroutable(self) -> LinkConfig:
+        # The session absorbs throttle and rebind answers and returns an ok one: only a
+        # status that reaches the sender (transient or permanent) can send a part elsewhere.
+        table = StatusTable(self.status_classes)
+        for code in sorted(self.reroute):
+            cls = table.classify(code)
+            if cls not in (StatusClass.TRANSIENT, StatusClass.PERMANENT):
+                refuse(
+                    f"{status_name(code)} is classed {cls.value!r}: the session handles it on "
+                    "this link and it never reaches routing; list transient or permanent "
+                    "statuses, or reclassify it in status_classes",
+                    "reroute",
+                )
+        return self
 
     @property
     def default_route(self) -> bool:

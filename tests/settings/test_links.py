@@ -152,3 +152,10 @@ def test_the_readmes_three_carrier_configuration_is_valid(tmp_path: Path):
         ("viettel", 4), ("vinaphone", 2), ("mobifone", 1),
     ]  # fmt: skip
     assert config.links[0].password == "secret"
+
+
+def test_a_reroute_status_the_session_absorbs_is_refused():
+    text = AGENCY + "smsc:\n  - id: a\n    reroute: [ESME_RTHROTTLED]\n"
+
+    error = refusal(text)
+    assert error.startswith(f"{PATH}:5: smsc[0].reroute: ESME_RTHROTTLED is classed 'throttle'")
