@@ -1,8 +1,9 @@
 """Composition root: builds the parts from the configuration and runs them in order.
 
     hold the store (one daemon per store) → admin port → open store → receipts tracker,
-    MO dispatcher → SMPP session → MQTT link → admin reports them → intake, sender, status
-    publisher, apology schedule, retention, receipt expiry, heartbeat → READY=1 → wait
+    MO dispatcher → SMSC links (each its sessions) → MQTT link → admin reports them →
+    intake, sender, status publisher, apology schedule, retention, receipt expiry,
+    heartbeat → READY=1 → wait
     for stop → STOPPING=1 → stop intake → drain the sender (bounded) → stop the rest
     → close admin, MQTT, unbind SMPP, close the store, release it (reverse order).
 
@@ -35,12 +36,13 @@ from gateway.mqtt.link import MqttLink
 from gateway.ops.admin import Admin, Observed
 from gateway.ops.systemd import Notifier
 from gateway.outbound.publisher import publish_statuses
+from gateway.outbound.routing import Leg, Router
 from gateway.outbound.sender import Sender
 from gateway.outbound.tracker import Tracker, expire_unreceipted
 from gateway.settings.config import Config, ConfigError, load_config
 from gateway.settings.reload import Reload
+from gateway.smpp.account import Account
 from gateway.smpp.inbound import Inbound, Mo
-from gateway.smpp.session import Session
 from gateway.smpp.text import Encoding
 from gateway.store.lock import hold
 from gateway.store.retention import purge_daily
@@ -116,13 +118,25 @@ class Gateway:
                 Dispatcher(store.mo_log, store.dossiers, composer, dispatcher_settings(config))
             )
 
-            async def on_deliver(item: Inbound) -> None:
+            async def on_deliver(item: Inbound, link_id: str) -> None:
                 if isinstance(item, Mo):
                     await dispatcher.receive(item)
                 else:
-                    await tracker.record(item)
+                    await tracker.record(item, link_id)
 
-            session = await stack.enter_async_context(Session(config.smpp, on_deliver))
+            accounts = [
+                await stack.enter_async_context(
+                    Account(
+                        link.id,
+                        link,
+                        on_deliver,
+                        binds=link.binds,
+                        account_tps=link.account_tps,
+                    )
+                )
+                for link in config.links
+            ]
+            router = router_for(config, accounts)
             link = await stack.enter_async_context(
                 MqttLink(
                     config.mqtt.link_settings(max_payload=MAX_PAYLOAD),
@@ -131,7 +145,7 @@ class Gateway:
             )
             intake = Intake(store.dossiers, store.outbox, composer, intake_settings(config))
             observed = Observed(
-                session,
+                accounts,
                 link,
                 store.outbox,
                 receipts=tracker.by_state,
@@ -144,7 +158,7 @@ class Gateway:
             self._running = _Reloaded(composer, intake, dispatcher, apologies)
             sender = Sender(
                 store.outbox,
-                session,
+                router,
                 config.retry,
                 encoding=encoding(config),
                 quiet=quiet_hours(config),
@@ -162,7 +176,9 @@ class Gateway:
                 _supervised(
                     "receipt_expiry",
                     lambda: expire_unreceipted(
-                        store.receipts, config.smpp.receipt_timeout, receiving=lambda: session.bound
+                        store.receipts,
+                        config.smpp.receipt_timeout,
+                        receiving=lambda: all(a.bound for a in accounts),
                     ),
                 ),
                 _supervised("heartbeat", lambda: self._heartbeat(observed)),
@@ -172,7 +188,7 @@ class Gateway:
                 # Ready means working: give the bind and the broker a moment, not forever
                 # (the gateway queues and retries without them; STATUS= says what is down).
                 async with asyncio.timeout(READY_WAIT):
-                    await asyncio.gather(session.wait_bound(), link.wait_connected())
+                    await asyncio.gather(*(a.wait_bound() for a in accounts), link.wait_connected())
             self.notifier.ready(await _status_line(observed, STATUS_WAIT))
             if on_ready is not None:
                 on_ready()
@@ -209,6 +225,16 @@ class Gateway:
 
 
 # -- what each part is handed: built here, from the whole configuration, only --------
+
+
+def router_for(config: Config, accounts: list[Account]) -> Router:
+    """The links in routing order, each with its routes and when to go to the next."""
+    return Router(
+        [
+            Leg(account, link.routes, link.reroute, link.failover_after, link.source_addr)
+            for account, link in zip(accounts, config.links, strict=True)
+        ]
+    )
 
 
 def quiet_hours(config: Config) -> QuietHours | None:
@@ -249,7 +275,7 @@ def dispatcher_settings(config: Config) -> DispatcherSettings:
         keywords=config.keywords,
         mo=config.mo,
         agencies=config.agencies,
-        shortcodes=config.smpp.shortcodes,
+        shortcodes=tuple(dict.fromkeys(c for link in config.links for c in link.shortcodes)),
         tz=config.tz,
         encoding=encoding(config),
     )

@@ -30,6 +30,7 @@ from gateway.settings.config import (
     default_config,
     load_config,
 )
+from gateway.settings.links import routing_table
 from gateway.settings.show import redacted
 from gateway.smpp.sim import ID_FORMATS, OUTCOMES, Rule, SimConfig, SmscSimulator
 from gateway.smpp.simctl import SimControl
@@ -187,6 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return STARTUP_FAILURE
     if args.command == "check-config":
         yaml.safe_dump(redacted(config), sys.stdout, allow_unicode=True, sort_keys=False)
+        print("# routing: a message goes by the first link whose route matches it")
+        for line in routing_table(config.links):
+            print(f"# {line}")
         for warning in gsm7_warnings(config):
             print(f"motcua-sms: warning: {warning}", file=sys.stderr)
         return 0

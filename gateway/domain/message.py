@@ -55,6 +55,7 @@ class NewMessage:
     receipt_no: str | None = None
     procedure: str | None = None
     digest: str | None = None  # an SMS job's content (gateway/intake/repeats.py)
+    link: str | None = None  # the SMSC link it must go by (an MO reply: the MO's)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", _state(self.state, BORN, "a new message"))
@@ -91,6 +92,7 @@ class Queued:
     event_id: str | None
     receipt_no: str | None
     done_parts: frozenset[int]
+    link: str | None = None  # the SMSC link it goes by: pinned, or its first parts'
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,7 @@ class Outcome:
     parts: Sequence[PartResult] = ()
     reason: str | None = None
     segments: int | None = None
+    link: str | None = None  # the SMSC link its parts went by
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", _state(self.state, _AFTER_SENDING, "a send outcome"))

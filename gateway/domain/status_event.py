@@ -32,11 +32,14 @@ def status_event(
     segments: int,
     at: float,
     tz: tzinfo = _TZ,
+    link: str | None = None,
 ) -> dict[str, Any]:
-    """SPEC's status payload. `id` is the caller's job id, or `<event_id>:<kind>`."""
+    """SPEC's status payload. `id` is the caller's job id, or `<event_id>:<kind>`;
+    `link`, once the message went out, the SMSC link it went by (optional in the schema:
+    left out rather than null, so validators written before it keep passing)."""
     if state not in STATES:
         raise ValueError(f"unknown state {state!r}")
-    return {
+    event = {
         "id": ref,
         "event_id": event_id,
         "receipt_no": receipt_no,
@@ -47,6 +50,9 @@ def status_event(
         "segments": segments,
         "at": datetime.fromtimestamp(at, UTC).astimezone(tz).isoformat(timespec="seconds"),
     }
+    if link is not None:
+        event["link"] = link
+    return event
 
 
 def encode(event: Mapping[str, Any]) -> str:
@@ -65,6 +71,7 @@ def status_payload(
     reason: str | None,
     segments: int,
     at: float,
+    link: str | None = None,
 ) -> str:
     """`status_event`, encoded: what the store writes into its status outbox."""
     return encode(
@@ -78,6 +85,7 @@ def status_payload(
             reason=reason,
             segments=segments,
             at=at,
+            link=link,
         )
     )
 

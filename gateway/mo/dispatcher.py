@@ -21,7 +21,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -125,6 +125,8 @@ class Dispatcher:
         parsed = parse_mo(mo.text, self._handlers.keywords)
         shortcode = self._shortcode(mo.destination)
         outcome, reply = await self._decide(mo, parsed.keyword, parsed.argument, shortcode, now)
+        if reply is not None and mo.link is not None:
+            reply = replace(reply, link=mo.link)  # back by the MO's link
         record = MoRecord(
             at=now,
             sender=mo.sender,

@@ -22,6 +22,7 @@ class Incoming:
     text: str
     complete: bool  # False: a long MO some of whose parts never came
     parts: int
+    link: str | None = None  # the SMSC link it came in on: its reply goes back by it
 
 
 def incoming(mo: Mo) -> Incoming:
@@ -31,4 +32,5 @@ def incoming(mo: Mo) -> Incoming:
         text=mo.text,
         complete=mo.complete,
         parts=mo.parts,
+        link=mo.link,
     )

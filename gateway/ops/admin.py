@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -22,19 +22,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from gateway.domain.states import MessageState
+from gateway.ops.links import Lone, Smpp, SmscLink, per_link
 from gateway.smpp.session import SessionStats
 from gateway.web import LocalServer, json_response
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
-
-
-class Smpp(Protocol):
-    @property
-    def bound(self) -> bool: ...
-    @property
-    def window_in_use(self) -> int: ...
-    @property
-    def stats(self) -> SessionStats: ...
 
 
 class Broker(Protocol):
@@ -71,6 +63,13 @@ class Snapshot:
     refused_publishes: int = 0
     refused_subscriptions: tuple[str, ...] = ()
     awaiting_receipt: int = 0
+    # Each SMSC link by id: its state, its sessions (bound, window, last bind refusal).
+    links: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def links_down(self) -> tuple[str, ...]:
+        """Links with no session bound: their messages go by the next matching link."""
+        return tuple(i for i, link in self.links.items() if link.get("status") != "bound")
 
     @property
     def not_final(self) -> int:
@@ -83,7 +82,12 @@ class Snapshot:
 
     @property
     def healthy(self) -> bool:
-        return self.smsc_bound and self.broker_connected and not self.broker_degraded
+        return (
+            self.smsc_bound
+            and self.broker_connected
+            and not self.broker_degraded
+            and not self.links_down
+        )
 
     def as_dict(self) -> dict[str, Any]:
         if not self.broker_connected:
@@ -93,7 +97,9 @@ class Snapshot:
         if self.healthy:
             status = "ok"
         elif self.smsc_bound and self.broker_connected:
-            status = "degraded"  # up, but the broker refuses some of what we must do
+            # Up, but the broker refuses some of what we must do, or a link is down (its
+            # messages go by another one).
+            status = "degraded"
         else:
             status = "unavailable"
         return {
@@ -108,6 +114,7 @@ class Snapshot:
                 None if self.oldest_queued_age is None else round(self.oldest_queued_age, 1)
             ),
             "window_in_use": self.window_in_use,
+            "links": self.links,
         }
 
     def summary(self) -> str:
@@ -128,7 +135,7 @@ class Observed:
 
     def __init__(
         self,
-        smpp: Smpp,
+        smpp: Smpp | Sequence[SmscLink],
         broker: Broker,
         store: Queue,
         *,
@@ -137,7 +144,10 @@ class Observed:
         repeated_ids: Counter[tuple[str, str]] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.smpp = smpp
+        # The SMSC links (a lone session: the link `default`).
+        self.links: tuple[SmscLink, ...] = (
+            tuple(smpp) if isinstance(smpp, Sequence) else (Lone(smpp),)
+        )
         self.broker = broker
         self.store = store
         self.receipts = receipts
@@ -149,16 +159,22 @@ class Observed:
         _, oldest = await self.store.queue()
         messages = await self.store.counts()
         return Snapshot(
-            smsc_bound=self.smpp.bound,
+            smsc_bound=any(link.bound for link in self.links),
             broker_connected=self.broker.connected,
             queued=messages.get(MessageState.QUEUED, 0),
             awaiting_receipt=messages.get(MessageState.SUBMITTED, 0),
             oldest_queued_age=None if oldest is None else max(0.0, self._clock() - oldest),
-            window_in_use=self.smpp.window_in_use,
+            window_in_use=sum(link.window_in_use for link in self.links),
             messages=messages,
             refused_publishes=self.broker.refused_publishes,
             refused_subscriptions=self.broker.refused_subscriptions,
+            links={link.id: link.describe() for link in self.links},
         )
+
+    @property
+    def stats(self) -> SessionStats:
+        """Every link's session counters added up."""
+        return SessionStats.total(link.stats for link in self.links)
 
 
 class _Collector(Collector):
@@ -167,7 +183,8 @@ class _Collector(Collector):
         self.snapshot: Snapshot | None = None
 
     def collect(self) -> Iterator[Any]:
-        o, snap, stats = self._observed, self.snapshot, self._observed.smpp.stats
+        o, snap, stats = self._observed, self.snapshot, self._observed.stats
+        yield from per_link(o.links)
         submits = CounterMetricFamily(
             "motcua_submits", "submit_sm answered by the SMSC, by result", labels=["result"]
         )

@@ -27,6 +27,7 @@ it, so holding the slot through the commit costs a fraction of a millisecond.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -38,10 +39,13 @@ from gateway.backoff import Backoff
 from gateway.calendar.workdays import QuietHours
 from gateway.domain.message import Outcome, PartResult, Priority, Queued
 from gateway.domain.states import MessageState
+from gateway.outbound.routing import Router
 from gateway.settings.config import RetryConfig
+from gateway.smpp.account import receipt_keys
 from gateway.smpp.errors import (
     ConnectError,
     Expired,
+    NotBound,
     OutcomeUnknown,
     StatusError,
     Throttled,
@@ -49,7 +53,6 @@ from gateway.smpp.errors import (
 )
 from gateway.smpp.outgoing import Outgoing
 from gateway.smpp.pdu import StatusClass
-from gateway.smpp.receipt import message_id_keys
 from gateway.smpp.session import Session
 from gateway.smpp.text import Encoding
 from gateway.store.batch import Batcher
@@ -64,13 +67,15 @@ FETCH_RETRY = 1.0
 IDLE_MAX = 5.0
 # Seconds a message the SMSC throttled on every try waits in the store before it goes again.
 THROTTLED_AGAIN_AFTER = 30.0
+# Seconds a message no link took (none bound within its failover wait) waits in the store.
+UNROUTED_AGAIN_AFTER = 1.0
 
 
 class Sender:
     def __init__(
         self,
         outbox: Outbox,
-        session: Session,
+        links: Router | Session,
         retry: RetryConfig,
         *,
         encoding: Encoding | None = None,
@@ -83,14 +88,15 @@ class Sender:
         self._quiet = quiet
         self._tz = tz
         self._outbox = outbox
-        self._session = session
+        # The SMSC links, in routing order (a lone session: the one link `default`).
+        self._router = links if isinstance(links, Router) else Router.single(links)
         self._retry = retry
         # The composer counted the segments with the same encoding (smpp.ref16,
         # smpp.default_alphabet): the parts sent are the parts counted. None: GSM-7 with
         # 8-bit references, the configuration's defaults.
         self._encoding = encoding or Encoding()
         self._clock = clock
-        self._capacity = session.config.window
+        self._capacity = self._router.window
         # Fetched ahead, not sent yet (so a crash loses nothing from here), most urgent
         # first: the next window's worth is ready when a slot frees, without a query.
         self._ready: list[Queued] = []
@@ -142,9 +148,7 @@ class Sender:
         # Only replies are fetched then, so what waits fetched ahead stays bounded.
         replies_only = len(self._ready) >= self._capacity
         if self._fetch is None and (not replies_only or self._outbox.reply_added.is_set()):
-            self._fetch = asyncio.create_task(
-                self._fetch_due(replies_only), name="outbox.fetch"
-            )
+            self._fetch = asyncio.create_task(self._fetch_due(replies_only), name="outbox.fetch")
             self._fetch.add_done_callback(lambda _t: self._wake.set())
         elif self._fetch is not None and self._fetch.done():
             fetch, self._fetch = self._fetch, None
@@ -252,6 +256,15 @@ class Sender:
             return self._retry_later(m, done, f"error: {type(exc).__name__}")
 
     async def _submit_parts(self, m: Queued, done: list[PartResult]) -> Outcome:
+        """The parts not yet out, each by the link routing picks (the first part's link
+        for the rest); the outcome records that link whatever happened after."""
+        route: list[str | None] = [m.link]
+        outcome = await self._parts(m, done, route)
+        if route[0] is None or outcome.link is not None:
+            return outcome
+        return dataclasses.replace(outcome, link=route[0])
+
+    async def _parts(self, m: Queued, done: list[PartResult], route: list[str | None]) -> Outcome:
         outgoing = Outgoing.of(
             m.text,
             source=m.source,
@@ -264,12 +277,22 @@ class Sender:
         # Quiet hours are asked before a message's first part only: once one part is out,
         # the rest follow at once, since a phone cannot join parts sent hours apart.
         ask = m.priority > Priority.MO_REPLY and not m.done_parts
+        # Pinned to a link: an MO reply's (the MO's), or where its first parts went.
         for seq in range(1, outgoing.segments + 1):
             if seq in m.done_parts:
                 continue
             submit = outgoing.submit(seq, may_write=self._may_notify if ask and not done else None)
             try:
-                smsc_id = await self._session.submit(submit)
+                sent = await self._router.submit(m, submit, route[0])
+            except NotBound:
+                # No matching link bound within its failover wait: nothing written, no
+                # attempt spent; back in the store for a moment, then routed again.
+                at = self._clock() + UNROUTED_AGAIN_AFTER
+                if at > m.expires_at:
+                    return self._unsent(m, done)
+                return Outcome(
+                    m, MessageState.QUEUED, m.attempts, at, parts=done, reason="smsc: no link"
+                )
             except StatusError as exc:
                 if exc.status_class == StatusClass.TRANSIENT:
                     return self._retry_later(m, done, f"smsc: {exc.name}")
@@ -312,7 +335,8 @@ class Sender:
             except ConnectError:
                 # Closing: nothing more was sent. Keep what was accepted, stay queued.
                 return Outcome(m, MessageState.QUEUED, m.attempts, self._clock(), parts=done)
-            done.append(PartResult(m.id, seq, smsc_id, message_id_keys(smsc_id)))
+            route[0] = sent.link
+            done.append(PartResult(m.id, seq, sent.smsc_id, receipt_keys(sent.link, sent.smsc_id)))
         return Outcome(
             m,
             MessageState.SUBMITTED,
@@ -320,6 +344,7 @@ class Sender:
             self._clock(),
             parts=done,
             segments=outgoing.segments,
+            link=route[0],
         )
 
     def _unsent(self, m: Queued, done: list[PartResult]) -> Outcome:

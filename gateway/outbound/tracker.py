@@ -16,7 +16,9 @@ import structlog
 
 from gateway.domain.message import ReceiptUpdate
 from gateway.domain.states import PartState
-from gateway.smpp.receipt import Receipt, ReceiptState, message_id_keys
+from gateway.settings.links import DEFAULT_LINK
+from gateway.smpp.account import receipt_keys
+from gateway.smpp.receipt import Receipt, ReceiptState
 from gateway.store.batch import Batcher
 from gateway.store.receipts import EARLY_RECEIPT_TTL, Receipts
 
@@ -61,11 +63,13 @@ class Tracker:
     async def __aexit__(self, *exc: object) -> None:
         await self._batcher.__aexit__(*exc)
 
-    async def record(self, receipt: Receipt) -> None:
+    async def record(self, receipt: Receipt, link: str = DEFAULT_LINK) -> None:
+        """Store a receipt that came in on `link` (any session of its account): it is
+        matched among the parts sent by that link only, since ids are unique per SMSC."""
         state = part_state(receipt.state)
         error = None if state is PartState.DELIVERED else _reason(receipt)
         await self._batcher.put(
-            ReceiptUpdate(message_id_keys(receipt.message_id), state.value, error)
+            ReceiptUpdate(receipt_keys(link, receipt.message_id), state.value, error)
         )
         self.by_state[receipt.state.value] += 1
 

@@ -36,6 +36,7 @@ from pydantic import ConfigDict, TypeAdapter, ValidationInfo, field_validator, m
 from gateway.settings.agencies import AgencyConfig, agencies
 from gateway.settings.explain import file_keys, validate
 from gateway.settings.keywords import DEFAULT_KEYWORDS, MoConfig, keywords
+from gateway.settings.links import LinkConfig, check_links, links_checked, single_link
 from gateway.settings.loader import ConfigError, Source, compose
 from gateway.settings.mqtt import MqttConfig
 from gateway.settings.retry import RetryConfig
@@ -115,6 +116,8 @@ class Config:
     keywords: Mapping[str, str] = field(default_factory=lambda: DEFAULT_KEYWORDS)
     mo: MoConfig = field(default_factory=MoConfig)
     admin: AdminConfig = field(default_factory=AdminConfig)
+    # Several SMSC links (gateway/settings/links.py); empty: `smpp:` is the one link.
+    smsc: tuple[LinkConfig, ...] = ()
     source_path: str | None = None
 
     _timezone = rule("timezone", check=_timezone)
@@ -122,6 +125,25 @@ class Config:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def links(self) -> tuple[LinkConfig, ...]:
+        """The SMSC links in routing order: `smsc:`, or `smpp:` as the link `default`."""
+        return self.smsc or (single_link(self.smpp),)
+
+    @field_validator("smsc", mode="before")
+    @classmethod
+    def _smsc(cls, value: Any) -> Any:
+        return links_checked(value)
+
+    @model_validator(mode="after")
+    def _links(self) -> Config:
+        if self.smsc:
+            check_links(self.smsc, sorted(self.agencies))
+            # The keys other parts read from `smpp:` (brandname, receipt timeout,
+            # encoding) are the first link's.
+            object.__setattr__(self, "smpp", self.smsc[0])
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -135,7 +157,14 @@ class Config:
             if name in sections and sections[name] is None:
                 sections[name] = {}  # everything below it commented out
         # Absent sections are read as empty ones: secrets may still come from the environment.
-        sections.setdefault("smpp", {})
+        if "smsc" in sections and "smpp" in sections:
+            refuse(
+                "give either `smpp:` (one SMSC) or `smsc:` (a list of links), not both; "
+                "an `smpp:` section is the link `default` of `smsc:`",
+                "smsc",
+            )
+        if "smsc" not in sections:
+            sections.setdefault("smpp", {})
         sections.setdefault("mqtt", {})
         return sections
 

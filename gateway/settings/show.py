@@ -9,6 +9,8 @@ from typing import Any
 
 from gateway.settings import smpp as smpp_section
 from gateway.settings.config import Config
+from gateway.settings.links import LinkConfig
+from gateway.settings.smpp import SmppConfig
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -23,6 +25,31 @@ def _secret_shown(value: str | None) -> str | None:
     return "***" if value else None
 
 
+def _smpp(smpp: SmppConfig) -> dict[str, Any]:
+    return {
+        **{name: getattr(smpp, name) for name in smpp_section.SHOWN},
+        "password": _secret_shown(smpp.password),
+        "shortcodes": list(smpp.shortcodes),
+        "status_classes": {f"0x{code:08X}": cls for code, cls in smpp.status_classes.items()},
+    }
+
+
+def _link(link: LinkConfig) -> dict[str, Any]:
+    routes = [
+        {k: v for k, v in dataclasses.asdict(route).items() if v not in (None, False)}
+        for route in link.routes
+    ]
+    return {
+        "id": link.id,
+        **_smpp(link),
+        "binds": link.binds,
+        "account_tps": link.account_tps,
+        "routes": routes,
+        "reroute": [f"0x{code:08X}" for code in sorted(link.reroute)],
+        "failover_after": link.failover_after,
+    }
+
+
 def redacted(config: Config) -> dict[str, Any]:
     """The effective configuration as plain data for `check-config`, passwords as `***`.
 
@@ -30,17 +57,16 @@ def redacted(config: Config) -> dict[str, Any]:
     "0x…"), so the output can be read back; an unset password is None. `source_path` is
     left out: it is not a key of the file.
     """
-    smpp = config.smpp
     schedule = config.schedule
     quiet = schedule.quiet_hours
+    smsc: dict[str, Any] = (
+        {"smsc": [_link(link) for link in config.smsc]}
+        if config.smsc
+        else {"smpp": _smpp(config.smpp)}
+    )
     return {
         "timezone": config.timezone,
-        "smpp": {
-            **{name: getattr(smpp, name) for name in smpp_section.SHOWN},
-            "password": _secret_shown(smpp.password),
-            "shortcodes": list(smpp.shortcodes),
-            "status_classes": {f"0x{code:08X}": cls for code, cls in smpp.status_classes.items()},
-        },
+        **smsc,
         "mqtt": {
             **_plain(config.mqtt),
             "password": _secret_shown(config.mqtt.password),

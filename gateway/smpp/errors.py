@@ -23,6 +23,11 @@ class ConnectError(SmppError):
     """
 
 
+class NotBound(ConnectError):
+    """Not written: no bind came within the wait the caller allowed (`bind_wait`). Another
+    link may take the submit at once."""
+
+
 class OutcomeUnknown(SmppError):
     """A request was written but its response never came (timeout or link lost).
 

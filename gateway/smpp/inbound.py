@@ -41,6 +41,7 @@ class Mo:
     text: str
     complete: bool = True
     parts: int = 1
+    link: str | None = None  # the SMSC link it came in on (set by its `Account`)
 
 
 Inbound = Mo | Receipt

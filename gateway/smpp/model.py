@@ -7,8 +7,8 @@ Plain data, apart from the session's behaviour, so that the session, the respons
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from gateway.smpp.errors import Expired, Withheld
@@ -92,6 +92,17 @@ class SessionStats:
     mo: int = 0
     deliver_errors: int = 0
     malformed_pdus: int = 0
+
+    @classmethod
+    def total(cls, each: Iterable[SessionStats | None]) -> SessionStats:
+        """The counters of several sessions (a link's, every link's) added up."""
+        summed = cls()
+        for stats in each:
+            if stats is None:
+                continue
+            for f in fields(cls):
+                setattr(summed, f.name, getattr(summed, f.name) + getattr(stats, f.name))
+        return summed
 
 
 def check_writable(sm: Submit) -> None:

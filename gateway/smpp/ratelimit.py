@@ -62,5 +62,17 @@ class Unlimited:
         return None
 
 
+class Chained:
+    """`RateLimiter` that waits for each of its limiters in turn: a session's own share,
+    then the account's cap over all its sessions (carriers count per account too)."""
+
+    def __init__(self, *limiters: RateLimiter) -> None:
+        self._limiters = limiters
+
+    async def wait(self) -> None:
+        for limiter in self._limiters:
+            await limiter.wait()
+
+
 def limiter_for(tps: float) -> RateLimiter:
     return Pacer(tps) if tps > 0 else Unlimited()

@@ -40,6 +40,7 @@ from gateway.smpp.errors import (
     BindError,
     ConnectError,
     Expired,
+    NotBound,
     OutcomeUnknown,
     StatusError,
     Throttled,
@@ -283,7 +284,7 @@ class Session:
 
     # -- submit ----------------------------------------------------------------------
 
-    async def submit(self, sm: Submit) -> str:
+    async def submit(self, sm: Submit, *, bind_wait: float | None = None) -> str:
         """Send one submit_sm and return the SMSC's message id.
 
         Waits for a bind if there is none. Throttling answers are absorbed here: the
@@ -293,12 +294,13 @@ class Session:
         `OutcomeUnknown` (sent, and its connection closed unanswered), `ConnectError`
         (not sent: closing), `Expired` (not sent: `expires_at` passed while it waited) or
         `Withheld` (not sent: `may_write` said no right before the write) or `Throttled`
-        (throttled THROTTLE_LIMIT times in a row: its slot given back).
+        (throttled THROTTLE_LIMIT times in a row: its slot given back) or `NotBound`
+        (not sent: no bind within `bind_wait` seconds, when given: another link may take it).
         """
         rebinds = throttles = 0
         async with self._window:
             while True:
-                link = await self._transmitter(sm)
+                link = await self._transmitter(sm, bind_wait)
                 await self._wait_throttle()
                 await self._limiter.wait()
                 if not usable(link):
@@ -339,14 +341,18 @@ class Session:
                     status, sequence=resp.sequence, command="submit_sm", status_class=cls
                 )
 
-    async def _transmitter(self, sm: Submit) -> Link:
-        """The link to write `sm` on, once there is one; no longer than its TTL."""
+    async def _transmitter(self, sm: Submit, bind_wait: float | None = None) -> Link:
+        """The link to write `sm` on, once there is one; no longer than its TTL, nor than
+        `bind_wait` when given."""
         left = None if sm.expires_at is None else max(0.0, sm.expires_at - sm.clock())
+        limited = bind_wait is not None and (left is None or bind_wait < left)
         async with self._changed:
             try:
-                async with asyncio.timeout(left):
+                async with asyncio.timeout(bind_wait if limited else left):
                     await self._changed.wait_for(lambda: self._closing or self._tx_open())
             except TimeoutError:
+                if limited:
+                    raise NotBound(f"no bind within {bind_wait:g} s") from None
                 raise Expired("the message's TTL passed while no bind was up") from None
             if self._closing:
                 raise ConnectError("session is closing")

@@ -39,8 +39,8 @@ COUNTS_SQL = "SELECT state, n FROM message_states WHERE n > 0"
 
 INSERT_MESSAGES = """INSERT OR IGNORE INTO messages (agency, ref, event_id, receipt_no, kind,
            procedure, phone, source, text, priority, state, reason, segments,
-           concat_ref, not_before, expires_at, created_at, updated_at, digest)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
+           concat_ref, not_before, expires_at, created_at, updated_at, digest, link)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
 
 
 class Outbox:
@@ -130,6 +130,7 @@ def insert_messages(
                 now,
                 now,
                 m.digest,
+                m.link,
             )
             for m in messages
         ],
@@ -158,9 +159,7 @@ def queues_any(messages: Iterable[NewMessage]) -> bool:
 
 
 def queues_a_reply(messages: Iterable[NewMessage]) -> bool:
-    return any(
-        m.state is MessageState.QUEUED and m.priority <= Priority.MO_REPLY for m in messages
-    )
+    return any(m.state is MessageState.QUEUED and m.priority <= Priority.MO_REPLY for m in messages)
 
 
 def _queue(db: sqlite3.Connection) -> tuple[int, float | None]:
@@ -175,7 +174,7 @@ def _due(
     lanes = [] if max_priority is None else [max_priority]
     found = db.execute(
         f"""SELECT id, agency, ref, kind, phone, source, text, priority, attempts,
-                   concat_ref, expires_at, event_id, receipt_no
+                   concat_ref, expires_at, event_id, receipt_no, link
             FROM messages
             WHERE state = '{QUEUED}' AND not_before <= ?
             {"AND priority <= ?" if lanes else ""}
@@ -191,7 +190,7 @@ def _due(
         f"SELECT message_id, seq FROM parts WHERE message_id IN ({marks(ids)})", ids
     ):
         done.setdefault(mid, set()).add(seq)
-    return [Queued(*r[:13], done_parts=frozenset(done.get(r[0], ()))) for r in found]
+    return [Queued(*r[:13], done_parts=frozenset(done.get(r[0], ())), link=r[13]) for r in found]
 
 
 def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: float) -> None:
@@ -206,10 +205,20 @@ def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: f
     )
     db.executemany(
         """UPDATE messages SET state = ?, reason = ?, updated_at = ?,
-               segments = COALESCE(?, segments), attempts = ?, not_before = ?
+               segments = COALESCE(?, segments), attempts = ?, not_before = ?,
+               link = COALESCE(?, link)
            WHERE id = ?""",
         [
-            (o.state.value, o.reason, now, o.segments, o.attempts, o.not_before, o.message.id)
+            (
+                o.state.value,
+                o.reason,
+                now,
+                o.segments,
+                o.attempts,
+                o.not_before,
+                o.link,
+                o.message.id,
+            )
             for o in outcomes
         ],
     )
@@ -232,6 +241,7 @@ def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: f
                     reason=o.reason,
                     segments=held.get(o.message.id, 0),
                     at=now,
+                    link=o.link or o.message.link if o.state is not MessageState.QUEUED else None,
                 ),
             )
             for o in published

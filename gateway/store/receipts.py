@@ -47,7 +47,7 @@ NO_RECEIPT = "no delivery receipt"
 
 # The sweep's query, held to the partial index messages_submitted: without the hint the
 # planner may take messages_state (state, created_at) and read every submitted message.
-SUBMITTED_BEFORE = f"""SELECT id, agency, ref, event_id, receipt_no, kind, phone, segments
+SUBMITTED_BEFORE = f"""SELECT id, agency, ref, event_id, receipt_no, kind, phone, segments, link
     FROM messages INDEXED BY messages_submitted
     WHERE state = '{AWAITING_RECEIPT.value}' AND updated_at < ?
     ORDER BY updated_at LIMIT ?"""
@@ -209,14 +209,14 @@ def settle(
     """A message is delivered when all its parts are; any final failure decides it."""
     rows = db.execute(
         f"""SELECT m.id, m.state, m.segments, m.agency, m.ref, m.event_id, m.receipt_no,
-                   m.kind, m.phone, group_concat(p.state, ',')
+                   m.kind, m.phone, m.link, group_concat(p.state, ',')
             FROM messages m JOIN parts p ON p.message_id = m.id
             WHERE m.id IN ({_marks(ids)}) GROUP BY m.id""",
         ids,
     ).fetchall()
     settled: list[tuple[str, str | None, float, int]] = []
     payloads: list[tuple[str, str]] = []
-    for mid, state, segments, agency, ref, event_id, receipt_no, kind, phone, states in rows:
+    for mid, state, segments, agency, ref, event_id, receipt_no, kind, phone, link, states in rows:
         if MessageState(state) is not AWAITING_RECEIPT:
             continue
         final = settled_by_parts([PartState(p) for p in states.split(",")], segments)
@@ -225,7 +225,10 @@ def settle(
         reason = None if final is MessageState.DELIVERED else (errors.get(mid) or final.value)
         settled.append((final.value, reason, now, mid))
         payloads.append(
-            (agency, _status(ref, event_id, receipt_no, kind, phone, final, reason, segments, now))
+            (
+                agency,
+                _status(ref, event_id, receipt_no, kind, phone, final, reason, segments, now, link),
+            )
         )
     db.executemany(
         "UPDATE messages SET state = ?, reason = ?, updated_at = ? WHERE id = ?", settled
@@ -250,8 +253,8 @@ def expire_unreceipted(
     statuses.insert(
         db,
         [
-            (agency, _status(ref, event_id, receipt_no, kind, phone, EXPIRED, NO_RECEIPT, seg, now))
-            for _, agency, ref, event_id, receipt_no, kind, phone, seg in rows
+            (agency, _status(ref, event, receipt, kind, phone, EXPIRED, NO_RECEIPT, seg, now, link))
+            for _, agency, ref, event, receipt, kind, phone, seg, link in rows
         ],
     )
     return len(rows)
@@ -274,6 +277,7 @@ def _status(
     reason: str | None,
     segments: int,
     at: float,
+    link: str | None = None,
 ) -> str:
     return status_payload(
         ref=ref,
@@ -285,6 +289,7 @@ def _status(
         reason=reason,
         segments=segments,
         at=at,
+        link=link,
     )
 
 

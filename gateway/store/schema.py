@@ -235,6 +235,17 @@ MIGRATIONS: tuple[str, ...] = (
       AND ((length(id) <= 32 AND id NOT GLOB '*[^0-9a-f]*')
         OR (length(id) <= 40 AND id NOT GLOB '*[^0-9]*'));
     """,
+    # The SMSC link a message goes by (several links: gateway/settings/links.py), and
+    # receipts matched per link, since ids are unique only within one SMSC: every part key
+    # carries its link (`@link`). What was sent before this step went by the one `smpp:`
+    # section, the link `default`.
+    """
+    ALTER TABLE messages ADD COLUMN link TEXT;
+    UPDATE messages SET link = 'default'
+        WHERE id IN (SELECT DISTINCT message_id FROM parts);
+    UPDATE part_keys SET key = key || '@default';
+    UPDATE early_receipts SET key = key || '@default', rid = rid || '@default';
+    """,
 )
 
 

@@ -160,28 +160,36 @@ def test_every_status_example_fits_the_status_schema(example):
     assert list(Draft202012Validator(schema("status")).iter_errors(example["payload"])) == []
 
 
-def _built_status() -> dict[str, object]:
+def _built_status(link: str | None = None) -> dict[str, object]:
     return status_event(
         ref="SCT-1:result", event_id="SCT-1", receipt_no="0101701234", kind="result",
         phone="84905123456", state="delivered", reason=None, segments=1, at=1_795_000_000.0,
+        link=link,
     )  # fmt: skip
 
 
 def test_the_status_schema_has_exactly_the_fields_the_daemon_publishes():
     status = schema("status")
 
-    assert set(status["properties"]) == set(_built_status())
+    assert set(status["properties"]) == set(_built_status(link="viettel"))
     assert set(status["required"]) == set(_built_status())
     assert status["additionalProperties"] is False
 
 
+def test_the_link_is_the_one_optional_field_of_a_status():
+    assert set(_built_status(link="viettel")) - set(_built_status()) == {"link"}
+    assert "link" not in schema("status")["required"]
+
+
 @pytest.mark.parametrize("example", status_examples(), ids=lambda e: e["name"])
 def test_every_status_example_has_exactly_the_fields_the_daemon_publishes(example):
-    assert list(example["payload"]) == list(_built_status())
+    assert list(example["payload"]) in (list(_built_status()), list(_built_status("viettel")))
 
 
-def test_a_status_the_daemon_builds_fits_the_status_schema():
-    assert list(Draft202012Validator(schema("status")).iter_errors(_built_status())) == []
+@pytest.mark.parametrize("link", [None, "viettel"])
+def test_a_status_the_daemon_builds_fits_the_status_schema(link):
+    built = _built_status(link)
+    assert list(Draft202012Validator(schema("status")).iter_errors(built)) == []
 
 
 def test_the_status_schemas_states_are_the_daemons():

@@ -116,6 +116,13 @@ async def test_healthz_is_200_while_bound_and_connected(gateway_with_admin):
         "awaiting_receipt": 0,
         "oldest_queued_age_seconds": None,
         "window_in_use": 0,
+        "links": {
+            "default": {
+                "status": "bound",
+                "sessions": [{"bound": True, "window_in_use": 0, "last_bind_error": None}],
+                "window_in_use": 0,
+            }
+        },
     }
 
 

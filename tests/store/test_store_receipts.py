@@ -16,6 +16,7 @@ from gateway.compose.composer import Composer
 from gateway.domain.message import Outcome, PartResult
 from gateway.domain.states import MessageState, PartState
 from gateway.settings.config import default_config
+from gateway.smpp.account import receipt_keys
 from gateway.smpp.receipt import message_id_keys
 from gateway.store.receipts import (
     AWAITING_RECEIPT,
@@ -348,8 +349,9 @@ async def test_store_of_the_previous_release_gets_the_exact_key_of_its_numeric_i
     async with Store.open(db, clock=Clock()) as store:
         keys = await db_rows(store, "SELECT seq, key FROM part_keys ORDER BY seq, key")
 
+    # (then scoped to the link `default`, the one `smpp:` section they went by)
     assert keys == [(seq, k) for seq, i in ((1, "00000010"), (2, "0000000A"), (3, "Msg-7"))
-                    for k in sorted(message_id_keys(i))]  # fmt: skip
+                    for k in sorted(receipt_keys("default", i))]  # fmt: skip
 
 
 async def test_early_hex_receipts_each_settle_their_own_message(store, clock):

@@ -13,11 +13,12 @@ import asyncio
 import dataclasses
 import json
 import queue
+import shutil
 import subprocess
 import threading
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -199,6 +200,24 @@ class NodeSmsc:
     def faults(self) -> list[dict[str, Any]]:
         """Errors that mean smsc.js itself went wrong, not that a peer hung up on it."""
         return [e for e in self.errors() if not str(e.get("where", "")).startswith("session ")]
+
+
+@contextmanager
+def started() -> Iterator[NodeSmsc]:
+    """A fresh node-smpp SMSC on an ephemeral port, stopped after; the test is skipped
+    without Node.js, and fails if smsc.js reported errors of its own."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js (`node`) is not on PATH: the node-smpp tests need it")
+    ensure_node_modules(shutil.which("npm"))
+    smsc = NodeSmsc(node)
+    try:
+        smsc.wait_listening()
+        yield smsc
+    finally:
+        smsc.stop()
+    if faults := smsc.faults():
+        pytest.fail(f"node SMSC reported errors: {faults}", pytrace=False)
 
 
 # -- our session against it ---------------------------------------------------------

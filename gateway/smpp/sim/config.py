@@ -64,6 +64,9 @@ class SimConfig:
     bind_lifetime: float | None = None
     keep_records: bool = True
     rules: Sequence[Rule] = ()
+    # Receipts go on another receiving session of the same account than the one the
+    # submit came on, when there is one (carriers round-robin receipts over sessions).
+    receipts_elsewhere: bool = False
     # The first message id it hands out (None: a random one). Small ids written in hex
     # are the collisions a carrier's counter produces: "A" and "10" both read as 10.
     first_id: int | None = None

@@ -47,6 +47,7 @@ class SubmitRecord:
 class SimStats:
     binds: int = 0
     bind_failures: int = 0
+    receipts_elsewhere: int = 0  # receipts sent on another session than their submit's
     submits: int = 0
     submits_by_status: Counter[str] = field(default_factory=Counter)
     per_second: Counter[int] = field(default_factory=Counter)

@@ -27,46 +27,15 @@ from gateway.smpp.codes import (
     status_name,
 )
 from gateway.smpp.errors import FramingError, ProtocolError
-from gateway.smpp.framing import Sequence, frame, read_frame, response_header
+from gateway.smpp.framing import frame, read_frame, response_header
 from gateway.smpp.sim.config import SimConfig
+from gateway.smpp.sim.connection import Conn
 from gateway.smpp.sim.mo import mo_pdus
 from gateway.smpp.sim.outcomes import Outcomes
 from gateway.smpp.sim.receipts import format_id, receipt_fields
 from gateway.smpp.sim.records import SimStats, SubmitRecord, record_of
 
 log = structlog.get_logger("gateway.smpp.sim")
-
-
-class _Conn:
-    """One ESME connection as the SMSC sees it."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.mode: str | None = None  # transmitter / receiver / transceiver once bound
-        self.system_id = ""
-        self.outstanding = 0
-        self.pending: dict[int, asyncio.Future[int]] = {}
-        self.sequence = Sequence()
-        self.closed = False
-
-    @property
-    def receives(self) -> bool:
-        return self.mode in ("receiver", "transceiver") and not self.closed
-
-    def write(self, data: bytes) -> None:
-        if not self.closed and not self.writer.is_closing():
-            self.writer.write(data)
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        for fut in self.pending.values():
-            if not fut.done():
-                fut.set_exception(ConnectionResetError("ESME connection closed"))
-        with contextlib.suppress(Exception):
-            self.writer.close()
 
 
 class SmscSimulator:
@@ -77,7 +46,10 @@ class SmscSimulator:
         self.stats = SimStats()
         self.records: list[SubmitRecord] = []
         self.mute = False
-        self._conns: set[_Conn] = set()
+        # A status every bind is refused with while set (a carrier turning the account
+        # away: ESME_RBINDFAIL during maintenance); None accepts binds as configured.
+        self.refuse_binds: int | None = None
+        self._conns: set[Conn] = set()
         self._server: asyncio.Server | None = None
         first = self.config.first_id
         self._ids = itertools.count(
@@ -196,7 +168,7 @@ class SmscSimulator:
         task.add_done_callback(self._tasks.discard)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        conn = _Conn(reader, writer)
+        conn = Conn(reader, writer)
         self._conns.add(conn)
         try:
             while not conn.closed:
@@ -212,7 +184,7 @@ class SmscSimulator:
             self._conns.discard(conn)
             self._update_receiver_ready()
 
-    def _handle(self, conn: _Conn, data: bytes) -> None:
+    def _handle(self, conn: Conn, data: bytes) -> None:
         _length, command_id, status, sequence = pdu.header(data)
         if command_id & RESPONSE_BIT:
             self.stats.responses[command_name(command_id)] += 1
@@ -247,13 +219,15 @@ class SmscSimulator:
             self.stats.generic_nacks_sent += 1
             conn.write(frame("generic_nack", sequence, Status.ESME_RINVCMDID))
 
-    def _bind(self, conn: _Conn, request: Any) -> None:
+    def _bind(self, conn: Conn, request: Any) -> None:
         system_id = pdu.text_field(request.system_id)
         password = pdu.text_field(request.password)
         resp = request.command + "_resp"
         status = Status.ESME_ROK
         if conn.mode is not None:
             status = Status.ESME_RALYBND
+        elif self.refuse_binds is not None:
+            status = self.refuse_binds
         elif system_id != self.config.system_id:
             status = Status.ESME_RINVSYSID
         elif password != self.config.password:
@@ -270,7 +244,7 @@ class SmscSimulator:
         if self.config.bind_lifetime is not None:
             self._spawn(self._drop_later(conn, self.config.bind_lifetime))
 
-    async def _drop_later(self, conn: _Conn, after: float) -> None:
+    async def _drop_later(self, conn: Conn, after: float) -> None:
         await asyncio.sleep(after)
         if not conn.closed:
             conn.close()
@@ -284,7 +258,7 @@ class SmscSimulator:
 
     # -- submit_sm -------------------------------------------------------------------
 
-    def _submit(self, conn: _Conn, request: Any) -> None:
+    def _submit(self, conn: Conn, request: Any) -> None:
         if conn.mode == "receiver":
             conn.write(frame("submit_sm_resp", request.sequence, Status.ESME_RINVBNDSTS))
             return
@@ -307,7 +281,8 @@ class SmscSimulator:
             n = next(self._ids)
             message_id = format_id(n, self.config.response_id_format)
             if receipt and (request.registered_delivery or 0) & 0x01:
-                self._spawn(self._send_receipt(conn.system_id, n, request, receipt))
+                avoid = conn if self.config.receipts_elsewhere else None
+                self._spawn(self._send_receipt(conn.system_id, n, request, receipt, avoid))
         self.stats.submits_by_status[status_name(status)] += 1
         if self.config.keep_records:
             self.records.append(record_of(conn.system_id, request, status, message_id, now))
@@ -323,31 +298,36 @@ class SmscSimulator:
         else:
             self._respond(conn, request.sequence, status, message_id)
 
-    def _respond(self, conn: _Conn, sequence: int, status: int, message_id: str) -> None:
+    def _respond(self, conn: Conn, sequence: int, status: int, message_id: str) -> None:
         conn.outstanding -= 1
         conn.write(frame("submit_sm_resp", sequence, status, message_id=message_id))
 
-    async def _respond_later(
-        self, conn: _Conn, sequence: int, status: int, message_id: str
-    ) -> None:
+    async def _respond_later(self, conn: Conn, sequence: int, status: int, message_id: str) -> None:
         await asyncio.sleep(self.config.response_delay)
         self._respond(conn, sequence, status, message_id)
 
     # -- deliver_sm (receipts and MO) ------------------------------------------------
 
-    async def _send_receipt(self, system_id: str, n: int, request: Any, outcome: str) -> None:
+    async def _send_receipt(
+        self, system_id: str, n: int, request: Any, outcome: str, avoid: Conn | None = None
+    ) -> None:
         await asyncio.sleep(self.config.receipt_delay)
         rid = format_id(n, self.config.receipt_id_format)
         fields = receipt_fields(request, rid, outcome, tlvs=self.config.receipt_tlvs)
         while True:
-            status = await self._deliver(fields, timeout=10.0, system_id=system_id)
+            status = await self._deliver(fields, timeout=10.0, system_id=system_id, avoid=avoid)
             if status == Status.ESME_ROK:
                 self.stats.receipts_acked += 1
                 return
             await asyncio.sleep(self.config.redelivery_delay)
 
     async def _deliver(
-        self, fields: dict[str, Any], *, timeout: float, system_id: str | None = None
+        self,
+        fields: dict[str, Any],
+        *,
+        timeout: float,
+        system_id: str | None = None,
+        avoid: Conn | None = None,
     ) -> int:
         """Send one deliver_sm to a receiving session; its resp status, or -1 if none came.
 
@@ -362,7 +342,8 @@ class SmscSimulator:
             except TimeoutError:
                 raise LookupError("no receiver or transceiver is bound") from None
         else:
-            conn = await self._receiver(system_id)
+            conn = await self._receiver(system_id, avoid)
+        self.stats.receipts_elsewhere += int(avoid is not None and conn is not avoid)
         seq = conn.sequence.next()
         fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         conn.pending[seq] = fut
@@ -379,10 +360,11 @@ class SmscSimulator:
         self.stats.deliver_resp_status[status_name(status) if status >= 0 else "none"] += 1
         return status
 
-    async def _receiver(self, system_id: str | None) -> _Conn:
+    async def _receiver(self, system_id: str | None, avoid: Conn | None = None) -> Conn:
         while True:
             conns = [c for c in self._conns if c.receives and (system_id in (None, c.system_id))]
-            if conns:
-                return random.choice(conns)
+            others = [c for c in conns if c is not avoid]
+            if others or conns:
+                return random.choice(others or conns)
             self._receiver_ready.clear()
             await self._receiver_ready.wait()
