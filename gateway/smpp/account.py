@@ -52,39 +52,41 @@ class Account:
         self,
         link_id: str,
         config: SessionConfig,
-        on_deliver: LinkDeliver,
+        on_deliver: LinkDeliver | None = None,
         *,
         binds: int = 1,
         account_tps: float = 0.0,
+        sessions: list[Session] | None = None,
     ) -> None:
+        """`sessions`: ones the caller made, opens and closes (and whose deliveries it
+        receives); otherwise `binds` sessions are made here, handing on to `on_deliver`."""
         if binds < 1:
             raise ValueError("binds must be at least 1")
         self.id = link_id
         self.config = config
         self.account_limiter: RateLimiter = limiter_for(account_tps)
+        if sessions is not None:
+            self.sessions = sessions
+        elif on_deliver is None:
+            raise ValueError("an account that makes its sessions needs on_deliver")
+        else:
+            forward = on_deliver
 
-        async def deliver(item: Inbound) -> None:
-            if isinstance(item, Mo):
-                item = dataclasses.replace(item, link=link_id)
-            await on_deliver(item, link_id)
+            async def deliver(item: Inbound) -> None:
+                if isinstance(item, Mo):
+                    item = dataclasses.replace(item, link=link_id)
+                await forward(item, link_id)
 
-        self.sessions = [
-            Session(config, deliver, limiter=self._limiter(config)) for _ in range(binds)
-        ]
+            self.sessions = [
+                Session(config, deliver, limiter=self._limiter(config)) for _ in range(binds)
+            ]
         self._stack: contextlib.AsyncExitStack | None = None
         self._taken: Counter[int] = Counter()
 
     @classmethod
     def of(cls, link_id: str, sessions: list[Session]) -> Account:
         """An account over sessions its caller opens and closes (a lone `Session`)."""
-        account = cls.__new__(cls)
-        account.id = link_id
-        account.config = sessions[0].config
-        account.account_limiter = limiter_for(0)
-        account.sessions = sessions
-        account._stack = None
-        account._taken = Counter()
-        return account
+        return cls(link_id, sessions[0].config, sessions=sessions)
 
     def _limiter(self, config: SessionConfig) -> RateLimiter:
         return Chained(limiter_for(config.tps), self.account_limiter)
