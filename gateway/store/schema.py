@@ -24,6 +24,8 @@ from pathlib import Path
 
 import structlog
 
+from gateway.store import figures_schema
+
 log = structlog.get_logger("gateway.store.store")
 
 
@@ -235,6 +237,10 @@ MIGRATIONS: tuple[str, ...] = (
       AND ((length(id) <= 32 AND id NOT GLOB '*[^0-9a-f]*')
         OR (length(id) <= 40 AND id NOT GLOB '*[^0-9]*'));
     """,
+    # 10: the reconciliation figures per agency × procedure × hour, kept by triggers in the
+    # same transaction as every change of a message or a dossier, the history until now
+    # counted in (gateway/store/figures_schema.py).
+    figures_schema.MIGRATION,
 )
 
 
