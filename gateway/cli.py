@@ -106,6 +106,10 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--to", dest="end", required=True, type=_day, metavar="YYYY-MM-DD")
     report.add_argument("--by", choices=["agency", "procedure", "day"], default="agency")
     report.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sub.add_parser(
+        "console-password",
+        help="print the hash of a console user's password (read from the terminal or stdin)",
+    )
     sub.add_parser("demo", help="simulator + broker + daemon + sample dossiers, traffic shown live")
 
     cal = sub.add_parser(
@@ -172,6 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "validate":
         configure_logging(logging.WARNING)
         return _validate(args)
+    if args.command == "console-password":
+        from gateway.console.password import main as console_password
+
+        return console_password()
     configure_logging()
     if args.command == "smsc-sim":
         return asyncio.run(_smsc_sim(args))

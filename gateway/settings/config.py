@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ConfigDict, TypeAdapter, ValidationInfo, field_validator, model_validator
 
 from gateway.settings.agencies import AgencyConfig, agencies
+from gateway.settings.console import ConsoleConfig, agency_users
 from gateway.settings.explain import file_keys, validate
 from gateway.settings.keywords import DEFAULT_KEYWORDS, MoConfig, keywords
 from gateway.settings.loader import ConfigError, Source, compose
@@ -73,6 +74,7 @@ _SECTIONS: Mapping[str, type] = MappingProxyType(
         "retry": RetryConfig,
         "mo": MoConfig,
         "admin": AdminConfig,
+        "console": ConsoleConfig,
     }
 )
 
@@ -115,6 +117,7 @@ class Config:
     keywords: Mapping[str, str] = field(default_factory=lambda: DEFAULT_KEYWORDS)
     mo: MoConfig = field(default_factory=MoConfig)
     admin: AdminConfig = field(default_factory=AdminConfig)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
     source_path: str | None = None
 
     _timezone = rule("timezone", check=_timezone)
@@ -138,6 +141,11 @@ class Config:
         sections.setdefault("smpp", {})
         sections.setdefault("mqtt", {})
         return sections
+
+    @model_validator(mode="after")
+    def _console_agencies(self) -> Config:
+        agency_users(self.console, self.agencies)
+        return self
 
     @field_validator("agencies", mode="before")
     @classmethod

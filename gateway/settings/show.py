@@ -68,4 +68,11 @@ def redacted(config: Config) -> dict[str, Any]:
         "keywords": dict(config.keywords),
         "mo": _plain(config.mo),
         "admin": _plain(config.admin),
+        "console": {
+            **_plain(config.console),
+            "users": {
+                name: {"role": u.role, "agency": u.agency, "password_hash": "***"}
+                for name, u in config.console.users.items()
+            },
+        },
     }
