@@ -1,0 +1,60 @@
+"""`motcua-sms console -c FILE`: the console's process.
+
+The store is opened read-only, as `report` opens it: the console never takes the daemon's
+lock and never writes, so the daemon goes on whatever the console does. The process ends
+on SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Mapping
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from gateway.console.app import serve
+from gateway.console.context import Console
+from gateway.settings.console import ConsoleConfig
+from gateway.store.figures import Figures
+from gateway.store.store import Store
+
+
+class ConsoleRefused(Exception):
+    """The console cannot start, for a reason a restart does not fix (a start-up refusal,
+    as the daemon's are)."""
+
+
+def run_console(
+    settings: ConsoleConfig,
+    store_path: str,
+    zone: ZoneInfo,
+    segment_price: int,
+    agencies: Mapping[str, str],
+) -> int:
+    """Serve until a signal. ConsoleRefused when there is nobody to log in or no store."""
+    if not settings.users:
+        raise ConsoleRefused(
+            "console: no users under console.users; add one with the hash that "
+            "`motcua-sms console-password` prints"
+        )
+    if not Path(store_path).exists():
+        raise ConsoleRefused(f"console: no store at {store_path}")
+    return asyncio.run(_serve(settings, store_path, zone, segment_price, agencies))
+
+
+async def _serve(
+    settings: ConsoleConfig,
+    store_path: str,
+    zone: ZoneInfo,
+    segment_price: int,
+    agencies: Mapping[str, str],
+) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with Store.open(store_path, readonly=True) as store:
+        figures = Figures(store.database, zone, segment_price)
+        await serve(Console(settings, figures, dict(agencies), zone), stop)
+    return 0
