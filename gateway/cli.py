@@ -106,10 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--to", dest="end", required=True, type=_day, metavar="YYYY-MM-DD")
     report.add_argument("--by", choices=["agency", "procedure", "day"], default="agency")
     report.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    sub.add_parser(
-        "console-password",
-        help="print the hash of a console user's password (read from the terminal or stdin)",
-    )
+    console = sub.add_parser("console", help="the supervisors' web console")
+    console.add_argument("-c", "--config", required=True, metavar="FILE")
+    sub.add_parser("console-password", help="print a console password's hash (read from stdin)")
     sub.add_parser("demo", help="simulator + broker + daemon + sample dossiers, traffic shown live")
 
     cal = sub.add_parser(
@@ -181,6 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return console_password()
     configure_logging()
+    if args.command == "console":
+        return _console(args)
     if args.command == "smsc-sim":
         return asyncio.run(_smsc_sim(args))
     if args.command == "demo":
@@ -246,6 +247,21 @@ def _calendar(args: argparse.Namespace) -> int:
     calendar = WorkCalendar.from_schedule(config.schedule)
     sys.stdout.write(render(calendar, year, config.schedule.apology_at))
     return 0
+
+
+def _console(args: argparse.Namespace) -> int:
+    """The console reads the store only: the SMSC and broker secrets are not its own."""
+    from gateway.console.command import ConsoleRefused, run_console
+
+    try:
+        config = _config_without_secrets(args.config)
+        price = config.report.segment_price
+        return run_console(config.console, config.store.path, config.tz, price, config.agencies)
+    except ConfigError as exc:
+        print(f"motcua-sms: configuration error: {exc}", file=sys.stderr)
+    except (ConsoleRefused, StoreError) as exc:
+        print(f"motcua-sms: {exc}", file=sys.stderr)
+    return STARTUP_FAILURE
 
 
 def _validate(args: argparse.Namespace) -> int:

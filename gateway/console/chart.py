@@ -18,7 +18,7 @@ from html import escape
 HEIGHT = 260
 TOP, BOTTOM, LEFT, RIGHT = 16, 44, 48, 48
 # Width of one day's slot, at most and at least: a year still fits a wide screen.
-SLOT_MAX, SLOT_MIN = 36.0, 3.0
+SLOT_MAX, SLOT_MIN = 110.0, 3.0
 WIDTH_GOAL = 1100.0
 # Day labels along the axis, at most.
 LABELS = 12
@@ -83,7 +83,7 @@ def chart_svg(title: str, points: Sequence[DayPoint]) -> str:
             f'<text class="axis share" x="{width - RIGHT + 6:.0f}" y="{ty + 4:.1f}">'
             f"{fraction:.0%}</text>"
         )
-    bar = max(1.0, slot * 0.38)
+    bar = max(1.0, min(slot * 0.38, 36.0))
     every = max(1, -(-len(points) // LABELS))
     share_points: list[tuple[float, float, DayPoint, float]] = []
     for i, p in enumerate(points):

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.console.app import serve
 from gateway.console.context import Console
+from gateway.settings.agencies import AgencyConfig
 from gateway.settings.console import ConsoleConfig
 from gateway.store.figures import Figures
 from gateway.store.store import Store
@@ -30,7 +31,7 @@ def run_console(
     store_path: str,
     zone: ZoneInfo,
     segment_price: int,
-    agencies: Mapping[str, str],
+    agencies: Mapping[str, AgencyConfig],
 ) -> int:
     """Serve until a signal. ConsoleRefused when there is nobody to log in or no store."""
     if not settings.users:
@@ -40,7 +41,8 @@ def run_console(
         )
     if not Path(store_path).exists():
         raise ConsoleRefused(f"console: no store at {store_path}")
-    return asyncio.run(_serve(settings, store_path, zone, segment_price, agencies))
+    names = {code: agency.name for code, agency in agencies.items()}
+    return asyncio.run(_serve(settings, store_path, zone, segment_price, names))
 
 
 async def _serve(

@@ -180,7 +180,7 @@ def _reasons(rows: Sequence[FigureRow]) -> str:
     for reason, text in REASONS.items():
         count = sum(r.not_delivered.get(reason, 0) for r in rows)
         if count:
-            items.append((text.lower(), cell_text(Column("n", ""), count)))
+            items.append((text[0].lower() + text[1:], cell_text(Column("n", ""), count)))
     return summary(items) if items else ""
 
 
