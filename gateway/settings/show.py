@@ -68,4 +68,5 @@ def redacted(config: Config) -> dict[str, Any]:
         "keywords": dict(config.keywords),
         "mo": _plain(config.mo),
         "admin": _plain(config.admin),
+        "report": _plain(config.report),
     }
