@@ -100,11 +100,18 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate and print the configuration")
     check.add_argument("-c", "--config", required=True, metavar="FILE")
 
-    report = sub.add_parser("report", help="figures per agency, procedure or day")
+    report = sub.add_parser("report", help="figures per agency, procedure and day")
     report.add_argument("-c", "--config", required=True, metavar="FILE")
     report.add_argument("--from", dest="start", required=True, type=_day, metavar="YYYY-MM-DD")
     report.add_argument("--to", dest="end", required=True, type=_day, metavar="YYYY-MM-DD")
-    report.add_argument("--by", choices=["agency", "procedure", "day"], default="agency")
+    report.add_argument(
+        "--by", default="agency", metavar="agency,procedure,day",
+        help="groupings, any of them separated by commas (default: agency)",
+    )  # fmt: skip
+    report.add_argument(
+        "--agency", action="append", metavar="CODE",
+        help="only this agency (repeat, or separate by commas, for several)",
+    )  # fmt: skip
     report.add_argument("--format", choices=["table", "csv", "json"], default="table")
     console = sub.add_parser("console", help="the supervisors' web console")
     console.add_argument("-c", "--config", required=True, metavar="FILE")
@@ -203,14 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return asyncio.run(_run(config))
         if args.command == "report":
-            if args.end < args.start:
-                print("motcua-sms: report: --to is before --from", file=sys.stderr)
-                return 2
-            if not Path(config.store.path).exists():
-                print(f"motcua-sms: report: no store at {config.store.path}", file=sys.stderr)
-                return 2
-            sys.stdout.write(asyncio.run(_report(config, args)))
-            return 0
+            return _report_command(config, args)
     except (StoreError, AdminUnavailable) as exc:
         # Held by another daemon, not a database, damaged, newer; the admin port taken:
         # one line, no traceback.
@@ -354,13 +354,21 @@ async def _run(config: Config) -> int:
     return 0
 
 
-async def _report(config: Config, args: argparse.Namespace) -> str:
+def _report_command(config: Config, args: argparse.Namespace) -> int:
+    """The report on stdout; bad input (exit 2) named on one line of stderr."""
     from gateway.ops import report
-    from gateway.store.store import Store
 
-    async with Store.open(config.store.path, readonly=True) as store:
-        rows = await report.build(store.reporting, config.tz, args.start, args.end, args.by)
-    return report.render(rows, args.format)
+    try:
+        sys.stdout.write(
+            report.command(
+                config.store.path, config.tz, config.report, config.agencies,
+                start=args.start, end=args.end, by=args.by, agencies=args.agency, fmt=args.format,
+            )
+        )  # fmt: skip
+    except report.ReportError as exc:
+        print(f"motcua-sms: report: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 async def _smsc_sim(args: argparse.Namespace) -> int:

@@ -43,7 +43,7 @@ from gateway.settings.retry import RetryConfig
 from gateway.settings.schedule import ScheduleConfig
 from gateway.settings.secrets import MQTT_PASSWORD_ENV, SMPP_PASSWORD_ENV
 from gateway.settings.smpp import SmppConfig
-from gateway.settings.store import AdminConfig, StoreConfig
+from gateway.settings.store import AdminConfig, ReportConfig, StoreConfig
 from gateway.settings.values import refuse, rule, text, unknown_key
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "ConfigError",
     "MoConfig",
     "MqttConfig",
+    "ReportConfig",
     "RetryConfig",
     "ScheduleConfig",
     "SmppConfig",
@@ -70,6 +71,7 @@ _SECTIONS: Mapping[str, type] = MappingProxyType(
         "smpp": SmppConfig,
         "mqtt": MqttConfig,
         "store": StoreConfig,
+        "report": ReportConfig,
         "schedule": ScheduleConfig,
         "retry": RetryConfig,
         "mo": MoConfig,
@@ -111,6 +113,7 @@ class Config:
     smpp: SmppConfig = field(default_factory=SmppConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     retry: RetryConfig = field(default_factory=RetryConfig)
     agencies: Mapping[str, AgencyConfig] = field(default_factory=lambda: MappingProxyType({}))

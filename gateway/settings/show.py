@@ -68,6 +68,7 @@ def redacted(config: Config) -> dict[str, Any]:
         "keywords": dict(config.keywords),
         "mo": _plain(config.mo),
         "admin": _plain(config.admin),
+        "report": _plain(config.report),
         "console": {
             **_plain(config.console),
             "users": {
