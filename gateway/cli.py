@@ -187,8 +187,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return console_password()
     configure_logging()
-    if args.command == "console":
-        return _console(args)
     if args.command == "smsc-sim":
         return asyncio.run(_smsc_sim(args))
     if args.command == "demo":
@@ -196,8 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         configure_logging(logging.WARNING)
         return asyncio.run(run_demo())
+    # The console reads the store only: the SMSC and broker secrets are not its own.
+    load = _config_without_secrets if args.command == "console" else load_config
     try:
-        config = load_config(args.config)
+        config = load(args.config)
     except ConfigError as exc:
         print(f"motcua-sms: configuration error: {exc}", file=sys.stderr)
         return STARTUP_FAILURE
@@ -211,9 +211,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_run(config))
         if args.command == "report":
             return _report_command(config, args)
-    except (StoreError, AdminUnavailable) as exc:
-        # Held by another daemon, not a database, damaged, newer; the admin port taken:
-        # one line, no traceback.
+        if args.command == "console":
+            return _console(config)
+    except (StoreError, AdminUnavailable, ConfigError) as exc:
+        # Held by another daemon, not a database, damaged, newer; the admin port taken; no
+        # console user to log in: one line, no traceback.
         print(f"motcua-sms: {exc}", file=sys.stderr)
         return STARTUP_FAILURE
     except Exception as exc:
@@ -249,19 +251,11 @@ def _calendar(args: argparse.Namespace) -> int:
     return 0
 
 
-def _console(args: argparse.Namespace) -> int:
-    """The console reads the store only: the SMSC and broker secrets are not its own."""
-    from gateway.console.command import ConsoleRefused, run_console
+def _console(config: Config) -> int:
+    from gateway.console.command import run_console
 
-    try:
-        config = _config_without_secrets(args.config)
-        price = config.report.segment_price
-        return run_console(config.console, config.store.path, config.tz, price, config.agencies)
-    except ConfigError as exc:
-        print(f"motcua-sms: configuration error: {exc}", file=sys.stderr)
-    except (ConsoleRefused, StoreError) as exc:
-        print(f"motcua-sms: {exc}", file=sys.stderr)
-    return STARTUP_FAILURE
+    price, path = config.report.segment_price, config.store.path
+    return run_console(config.console, path, config.tz, price, config.agencies, config.source_path)
 
 
 def _validate(args: argparse.Namespace) -> int:

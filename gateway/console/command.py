@@ -10,20 +10,19 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Mapping
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from gateway.console.app import serve
 from gateway.console.context import Console
 from gateway.settings.agencies import AgencyConfig
 from gateway.settings.console import ConsoleConfig
+from gateway.settings.loader import ConfigError
 from gateway.store.figures import Figures
 from gateway.store.store import Store
 
-
-class ConsoleRefused(Exception):
-    """The console cannot start, for a reason a restart does not fix (a start-up refusal,
-    as the daemon's are)."""
+NO_USERS = (
+    "no users under console.users; add one with the hash that `motcua-sms console-password` prints"
+)
 
 
 def run_console(
@@ -32,15 +31,13 @@ def run_console(
     zone: ZoneInfo,
     segment_price: int,
     agencies: Mapping[str, AgencyConfig],
+    source: str | None = None,
 ) -> int:
-    """Serve until a signal. ConsoleRefused when there is nobody to log in or no store."""
+    """Serve until a signal. Start-up refusals: ConfigError when nobody could log in (in
+    the configuration file `source`), StoreError when the store cannot be read (none
+    there, not one, of a newer version)."""
     if not settings.users:
-        raise ConsoleRefused(
-            "console: no users under console.users; add one with the hash that "
-            "`motcua-sms console-password` prints"
-        )
-    if not Path(store_path).exists():
-        raise ConsoleRefused(f"console: no store at {store_path}")
+        raise ConfigError(NO_USERS, key="console.users", path=source)
     names = {code: agency.name for code, agency in agencies.items()}
     return asyncio.run(_serve(settings, store_path, zone, segment_price, names))
 

@@ -83,7 +83,8 @@ def _events(now: datetime) -> list[tuple[str, dict[str, object]]]:
     return events
 
 
-def _console_section(port: int) -> str:
+def console_section(port: int) -> str:
+    """A `console:` section on `port` with SUPERVISOR and STP_USER, password PASSWORD."""
     digest = hash_password(PASSWORD)
     return (
         f"console:\n  port: {port}\n  users:\n"
@@ -114,7 +115,13 @@ async def _process(*args: str, log_name: str) -> asyncio.subprocess.Process:
         )  # fmt: skip
 
 
-async def _listening(port: int, path: str) -> bool:
+async def start_console(config: Path) -> asyncio.subprocess.Process:
+    """`motcua-sms console -c config` as systemd runs it; its JSON logs beside the
+    daemons' (the run's personal-data check reads them)."""
+    return await _process("console", "-c", str(config), log_name="console")
+
+
+async def listening(port: int, path: str) -> bool:
     try:
         status, _ = await http_get(port, path)
     except OSError:
@@ -132,7 +139,7 @@ async def console_site(broker_port: int, tmp_path: Path) -> AsyncIterator[Site]:
         admin_port=admin_port,
     )  # fmt: skip
     with config.open("a", encoding="utf-8") as out:
-        out.write(_console_section(console_port))
+        out.write(console_section(console_port))
     smsc = await _process(
         "smsc-sim", "--port", str(smsc_port), "--control-port", "0", "--receipt-delay", "0.05",
         "--rule", f"{UNDELIVERABLE}=undeliverable", log_name="smsc-sim",
@@ -141,12 +148,12 @@ async def console_site(broker_port: int, tmp_path: Path) -> AsyncIterator[Site]:
     try:
         daemon = await start_daemon(config)
         # /healthz answers 200 once the daemon is bound and connected to the broker.
-        await eventually(lambda: _listening(admin_port, "/healthz"), timeout=30, poll=0.1)
+        await eventually(lambda: listening(admin_port, "/healthz"), timeout=30, poll=0.1)
         await asyncio.sleep(0.2)  # let the MQTT subscription settle (as running_gateway)
         await publish(broker_port, _events(datetime.now(TZ)))
         await eventually(lambda: _settled(db), timeout=60, poll=0.25)
-        console = await _process("console", "-c", str(config), log_name="console")
-        await eventually(lambda: _listening(console_port, "/dang-nhap"), timeout=30, poll=0.1)
+        console = await start_console(config)
+        await eventually(lambda: listening(console_port, "/dang-nhap"), timeout=30, poll=0.1)
         today = datetime.now(TZ).date()
         yield Site(
             url=f"http://127.0.0.1:{console_port}",
