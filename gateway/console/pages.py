@@ -124,16 +124,19 @@ def table_html(table: Table, *, sortable: Query | None = None, path: str = "") -
     if not table.rows:
         return '<p class="empty">Không có số liệu trong khoảng này.</p>'
     head = "".join(_header(c, sortable, path) for c in table.columns)
+    # Each column's opening tag once, not per cell: a year's table has tens of thousands.
+    columns = [(c, f'<td class="{c.kind}" data-key="{c.key}">') for c in table.columns]
+    short = '<td class="ratio short" data-key="{key}">{text} <span class="flag">thiếu</span></td>'
     body = []
     for row in table.rows:
         cells = []
-        for column, value in zip(table.columns, row, strict=True):
-            text = escape(cell_text(column, value))
-            classes = [column.kind]
+        for (column, opening), value in zip(columns, row, strict=True):
+            # A count is digits and dots: nothing to escape.
+            text = _count(value) if type(value) is int else escape(cell_text(column, value))
             if column.kind == "ratio" and is_short(value):
-                classes.append("short")
-                text += ' <span class="flag">thiếu</span>'
-            cells.append(f'<td class="{" ".join(classes)}" data-key="{column.key}">{text}</td>')
+                cells.append(short.format(key=column.key, text=text))
+            else:
+                cells.append(f"{opening}{text}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     return (
         f'<div class="scroll"><table id="table-{table.name}"><thead><tr>{head}</tr></thead>'
