@@ -128,8 +128,8 @@ class Figures:
         limit: int = 500,
         offset: int = 0,
     ) -> list[FailedNotice]:
-        """The notices created on the local days [since, until] that were not delivered,
-        oldest first, `limit` from `offset`."""
+        """The notices counted on the local days [since, until] that were not delivered,
+        oldest first, `limit` from `offset`: the rows behind `table`'s not delivered."""
         if until < since:
             raise ValueError(f"the range ends ({until}) before it starts ({since})")
         if limit < 0 or offset < 0:
@@ -137,9 +137,11 @@ class Figures:
         chosen = None if agencies is None else sorted(set(agencies))
         if chosen == []:
             return []
-        start = self._midnight(since).timestamp()
-        end = self._midnight(until + timedelta(days=1)).timestamp()
-        found = await self._db.read(_failed, start, end, chosen, limit, offset)
+        # The days as the figures counted them; the times a day wider, for the index.
+        first, last = (since - _EPOCH).days, (until - _EPOCH).days
+        start = self._midnight(since - timedelta(days=1)).timestamp()
+        end = self._midnight(until + timedelta(days=2)).timestamp()
+        found = await self._db.read(_failed, start, end, first, last, chosen, limit, offset)
         return [
             FailedNotice(
                 ref=ref,
@@ -222,18 +224,21 @@ _FAILED = f"""SELECT m.ref, m.agency, m.procedure_key, m.procedure, m.receipt_no
                      {not_delivered("m")} AS why, m.state, m.updated_at
               FROM messages AS m
               WHERE m.state IN ('rejected', 'undeliverable', 'expired', 'failed')
-                AND m.created_at >= ? AND m.created_at < ? AND {notice("m")}"""
+                AND m.created_at >= ? AND m.created_at < ? AND {notice("m")}
+                AND m.figures_day BETWEEN ? AND ?"""
 
 
 def _failed(
     db: sqlite3.Connection,
     start: float,
     end: float,
+    first: int,
+    last: int,
     agencies: list[str] | None,
     limit: int,
     offset: int,
 ) -> list[Any]:
-    params: list[Any] = [start, end]
+    params: list[Any] = [start, end, first, last]
     sql = _FAILED
     if agencies is not None:
         sql += f" AND m.agency IN ({marks(agencies)})"

@@ -320,6 +320,19 @@ async def test_failed_lists_each_undelivered_notice_with_masked_number_and_reaso
     assert await figures.failed(DAY, DAY, agencies=["STP"]) == []
 
 
+async def test_failed_lists_the_notices_the_table_counts_on_those_days(
+    store, figures, composer, clock
+):
+    await store.figure_days.follow(ZoneInfo("UTC"))  # the daemon's days, not the reader's
+    clock.now = datetime(2026, 11, 24, 3, tzinfo=TZ).timestamp()  # the 23rd in UTC
+    await notice(store, composer, dossier("A1", status="result_ready", phone=None), "a1")
+
+    (row,) = await figures.table(DAY, DAY, [])
+    assert row.not_delivered_total == 1
+    assert [f.ref for f in await figures.failed(DAY, DAY)] == ["a1"]
+    assert await figures.failed(date(2026, 11, 24), date(2026, 11, 24)) == []
+
+
 # -- retention --------------------------------------------------------------------------
 
 
