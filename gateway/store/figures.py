@@ -1,11 +1,12 @@
 """The reconciliation figures as supervisors read them: per agency, procedure and local
 day, or any grouping of the three, and the notices that were not delivered.
 
-The figures come from the aggregates the schema's triggers keep per hour of UTC
-(`figures_schema`), so a year of a large province reads in well under a second and a
-purged period reads as it did before the purge. The failed notices come from the messages
-themselves: their numbers are masked here, by gateway.phone's one masking, and are gone
-once purged.
+The figures come from the aggregates the schema's triggers keep per local day
+(`figures_schema`), so a year of a large province reads in under a second and a purged
+period reads as it did before the purge. The daemon keeps the days' offset in the store
+(`FigureDays`); readers take the days as the store cut them. The failed notices come from
+the messages themselves: their numbers are masked here, by gateway.phone's one masking,
+and are gone once purged.
 
 Opened read-only beside a running daemon (`Database.open(readonly=True)`): never
 migrates, never writes; on a store of an older schema a query is StoreOutdated.
@@ -14,21 +15,19 @@ migrates, never writes; on a store of an older schema a query is StoreOutdated.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from types import MappingProxyType
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from gateway.phone.numbers import mask_phone
 from gateway.store.database import Database, marks, rows
-from gateway.store.figures_schema import COLUMNS, NOT_DELIVERED, not_delivered, notice
+from gateway.store.figures_schema import NOT_DELIVERED, not_delivered, notice
 
 Dimension = Literal["agency", "procedure", "day"]
 DIMENSIONS: tuple[Dimension, ...] = ("agency", "procedure", "day")
 
-HOUR = 3600
 _EPOCH = date(1970, 1, 1)
 
 
@@ -95,29 +94,31 @@ class Figures:
     ) -> list[FigureRow]:
         """The figures of the local days [since, until] grouped by `by` (any of
         DIMENSIONS, in any order; none: one row of totals), ordered by agency, procedure,
-        day. Raises ValueError for an unknown dimension, a range that ends before it
-        starts, or a zone whose offset is not a whole number of hours."""
+        day. Raises ValueError for an unknown dimension or a range that ends before it
+        starts."""
         unknown = [d for d in by if d not in DIMENSIONS]
         if unknown:
             raise ValueError(f"unknown grouping {unknown[0]!r}; one of {', '.join(DIMENSIONS)}")
         if until < since:
             raise ValueError(f"the range ends ({until}) before it starts ({since})")
-        dims = frozenset(by)
         chosen = None if agencies is None else sorted(set(agencies))
         if chosen == []:
             return []
-        totals: dict[tuple[Any, ...], list[Any]] = {}
-        for start, end, offset, fixed in self._runs(since, until):
-            found = await self._db.read(_table, start, end, offset, fixed, dims, chosen)
-            for row in found:
-                key = (row[0], row[2], row[3])  # agency, procedure key, day
-                held = totals.get(key)
-                if held is None:
-                    totals[key] = list(row)
-                else:
-                    held[4:] = [a + b for a, b in zip(held[4:], row[4:], strict=True)]
-                    held[1] = held[1] or row[1]
-        return [self._row(totals[k]) for k in sorted(totals, key=_order)]
+        first, last = (since - _EPOCH).days, (until - _EPOCH).days
+        found, names = await self._db.read(_table, first, last, frozenset(by), chosen)
+        days: dict[int, date] = {}
+        price = self._price
+        return [
+            FigureRow(
+                agency, key, names.get((agency, key)),
+                None if day is None else days.get(day) or days.setdefault(day, _date(day)),
+                received, resolved, queued, delivered,
+                dict(zip(NOT_DELIVERED, reasons, strict=True)),
+                lookups, segments, segments * price,
+            )
+            for agency, key, day, received, resolved, queued, delivered, *reasons, segments,
+            lookups in found
+        ]  # fmt: skip
 
     async def failed(
         self,
@@ -127,8 +128,8 @@ class Figures:
         limit: int = 500,
         offset: int = 0,
     ) -> list[FailedNotice]:
-        """The notices created on the local days [since, until] that were not delivered,
-        oldest first, `limit` from `offset`."""
+        """The notices counted on the local days [since, until] that were not delivered,
+        oldest first, `limit` from `offset`: the rows behind `table`'s not delivered."""
         if until < since:
             raise ValueError(f"the range ends ({until}) before it starts ({since})")
         if limit < 0 or offset < 0:
@@ -136,9 +137,11 @@ class Figures:
         chosen = None if agencies is None else sorted(set(agencies))
         if chosen == []:
             return []
-        start = self._midnight(since).timestamp()
-        end = self._midnight(until + timedelta(days=1)).timestamp()
-        found = await self._db.read(_failed, start, end, chosen, limit, offset)
+        # The days as the figures counted them; the times a day wider, for the index.
+        first, last = (since - _EPOCH).days, (until - _EPOCH).days
+        start = self._midnight(since - timedelta(days=1)).timestamp()
+        end = self._midnight(until + timedelta(days=2)).timestamp()
+        found = await self._db.read(_failed, start, end, first, last, chosen, limit, offset)
         return [
             FailedNotice(
                 ref=ref,
@@ -164,110 +167,98 @@ class Figures:
     def _midnight(self, day: date) -> datetime:
         return datetime.combine(day, time(), self._zone)
 
-    def _runs(self, since: date, until: date) -> Iterator[tuple[int, int, int, int | None]]:
-        """The hours [start, end) of the local days [since, until] in runs of one UTC
-        offset (hours), whose hours group into days by it; a day on which the offset
-        changes is a run of its own, all its hours labelled with it (`fixed`, a day
-        number)."""
-        day = since
-        while day <= until:
-            offset, first = self._offset(day), day
-            fixed = None if self._offset(day + timedelta(days=1)) == offset else (day - _EPOCH).days
-            day += timedelta(days=1)
-            while fixed is None and day <= until and self._offset(day) == offset:
-                if self._offset(day + timedelta(days=1)) != offset:
-                    break  # a changing day, a run of its own
-                day += timedelta(days=1)
-            yield self._hour(first), self._hour(day), offset, fixed
 
-    def _hour(self, day: date) -> int:
-        """The hour (of UTC, since the epoch) at which the local `day` begins."""
-        return int(self._midnight(day).timestamp()) // HOUR
-
-    def _offset(self, day: date) -> int:
-        delta = self._midnight(day).utcoffset() or timedelta()
-        seconds = int(delta.total_seconds())
-        if seconds % HOUR:
-            raise ValueError(
-                f"time zone {self._zone.key} is {delta} from UTC on {day}: the figures are "
-                "kept per hour of UTC and group into local days only for whole-hour offsets"
-            )
-        return seconds // HOUR
-
-    def _row(self, row: Sequence[Any]) -> FigureRow:
-        agency, name, key, day = row[:4]
-        counts = dict(zip(COLUMNS, row[4:], strict=True))
-        return FigureRow(
-            agency=agency,
-            procedure_code=key,
-            procedure_name=name,
-            day=None if day is None else _EPOCH + timedelta(days=day),
-            dossiers_received=counts["received"],
-            dossiers_resolved=counts["resolved"],
-            notices_queued=counts["queued"],
-            notices_delivered=counts["delivered"],
-            not_delivered=MappingProxyType({r: counts[r] for r in NOT_DELIVERED}),
-            lookups_answered=counts["lookups"],
-            segments=counts["segments"],
-            cost_vnd=counts["segments"] * self._price,
-        )
+def _date(day: int) -> date:
+    return _EPOCH + timedelta(days=day)
 
 
-def _order(key: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple((v is not None, v) for v in key)
-
-
-_SUMS = ", ".join(f"COALESCE(SUM({c}), 0)" for c in COLUMNS)
+# The figures' columns as FigureRow takes them: the reasons, then segments, then lookups.
+_READ = ("received", "resolved", "queued", "delivered", *NOT_DELIVERED, "segments", "lookups")
+_COLUMNS = ", ".join(_READ)
+_SUMS = ", ".join(f"SUM({c})" for c in _READ)
+_TOTALS = ", ".join(f"COALESCE(SUM({c}), 0)" for c in _READ)  # of no rows: noughts
+_ORDER = {"agency": "agency", "procedure": "procedure_key", "day": "day"}
 
 
 def _table(
     db: sqlite3.Connection,
-    start: int,
-    end: int,
-    offset: int,
-    fixed: int | None,
+    first: int,
+    last: int,
     dims: frozenset[str],
     agencies: list[str] | None,
-) -> list[Any]:
-    """(agency, procedure name, procedure key, day number, *COLUMNS) per group of the hours
-    [start, end): hours labelled with their local day by `offset`, or all with `fixed`."""
-    day = "NULL"
-    if "day" in dims:
-        day = f"(hour + {int(offset)}) / 24" if fixed is None else str(int(fixed))
-    agency = "agency" if "agency" in dims else "NULL"
-    key = "procedure_key" if "procedure" in dims else "NULL"
-    name = "MAX(procedure_name)" if "procedure" in dims else "NULL"
-    groups = [g for g, d in (("agency", "agency"), ("procedure_key", "procedure"), ("d", "day"))
-              if d in dims]  # fmt: skip
-    params: list[Any] = [start, end]
-    where = "hour >= ? AND hour < ?"
+) -> tuple[list[Any], dict[tuple[str, str], str | None]]:
+    """(agency, procedure key, day number, *COLUMNS) per group of the days [first, last]
+    in the order of the groups (without groups one row of totals), and the procedures'
+    names by (agency, key) when grouped by procedure.
+
+    By all three there is nothing to sum (a figures row is one agency's procedure's day),
+    and the names are read once per procedure rather than once per row: a year's table
+    is hundreds of thousands of rows."""
+    params: list[Any] = [first, last]
+    where = "day BETWEEN ? AND ?"
     if agencies is not None:
         where += f" AND agency IN ({marks(agencies)})"
         params += agencies
-    group = f" GROUP BY {', '.join(groups)}" if groups else ""
-    sql = f"SELECT {agency}, {name}, {key}, {day} AS d, {_SUMS} FROM figures WHERE {where}{group}"
-    return db.execute(sql, params).fetchall()
+    groups = [_ORDER[d] for d in DIMENSIONS if d in dims]
+    picked = ", ".join(g if g in groups else "NULL" for g in _ORDER.values())
+    if len(groups) == len(DIMENSIONS):
+        sql = f"SELECT {picked}, {_COLUMNS} FROM figures WHERE {where} ORDER BY {picked}"
+    elif groups:
+        order = ", ".join(groups)
+        sql = f"""SELECT {picked}, {_SUMS} FROM figures WHERE {where}
+                  GROUP BY {order} ORDER BY {order}"""
+    else:
+        sql = f"SELECT NULL, NULL, NULL, {_TOTALS} FROM figures WHERE {where}"
+    found = db.execute(sql, params).fetchall()
+    names: dict[tuple[str, str], str | None] = {}
+    if "procedure" in dims:
+        named = f"""SELECT agency, procedure_key, MAX(procedure_name) FROM figures
+                    WHERE {where} GROUP BY agency, procedure_key"""
+        names = {(a, k): n for a, k, n in db.execute(named, params)}
+        if "agency" not in dims:  # one procedure key may have several agencies' names
+            names = {(None, k): n for (_, k), n in sorted(names.items(), reverse=True)}
+    return found, names
 
 
 _FAILED = f"""SELECT m.ref, m.agency, m.procedure_key, m.procedure, m.receipt_no, m.phone,
                      {not_delivered("m")} AS why, m.state, m.updated_at
               FROM messages AS m
               WHERE m.state IN ('rejected', 'undeliverable', 'expired', 'failed')
-                AND m.created_at >= ? AND m.created_at < ? AND {notice("m")}"""
+                AND m.created_at >= ? AND m.created_at < ? AND {notice("m")}
+                AND m.figures_day BETWEEN ? AND ?"""
 
 
 def _failed(
     db: sqlite3.Connection,
     start: float,
     end: float,
+    first: int,
+    last: int,
     agencies: list[str] | None,
     limit: int,
     offset: int,
 ) -> list[Any]:
-    params: list[Any] = [start, end]
+    params: list[Any] = [start, end, first, last]
     sql = _FAILED
     if agencies is not None:
         sql += f" AND m.agency IN ({marks(agencies)})"
         params += agencies
     sql += " ORDER BY m.created_at, m.id LIMIT ? OFFSET ?"
     return db.execute(sql, [*params, limit, offset]).fetchall()
+
+
+class FigureDays:
+    """Where the figures' days begin: the daemon's configured zone, recorded at start-up
+    so that the triggers cut days at its offset (SQLite knows no zones)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def follow(self, zone: ZoneInfo) -> None:
+        """Cut the days from now on at `zone`'s present offset from UTC."""
+        offset = datetime.now(zone).utcoffset() or timedelta()
+        await self._db.write(_record_offset, int(offset.total_seconds()))
+
+
+def _record_offset(db: sqlite3.Connection, seconds: int) -> None:
+    db.execute("UPDATE figures_zone SET offset = ?", (seconds,))

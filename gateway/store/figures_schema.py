@@ -1,22 +1,27 @@
 """The reconciliation figures' schema: daily figures kept by triggers, per agency ×
-procedure × hour of UTC.
+procedure × local day.
 
 Why triggers: every write that changes a message or a dossier (intake, the sender, the
 receipt tracker, the receipt sweep, the MO log, the apology run) then updates the figures
 in its own transaction, by construction, with no Python on those paths; a purge, which
 only forgets numbers and texts, leaves them as they are.
 
-Why an hour of UTC (`hour`, hours since the epoch) rather than a local day: SQLite knows
-no time zones, and the zone is configuration, which may change; any zone whose offset is
-a whole number of hours groups hours into its local days when read
-(`figures.Figures`).
+Why local days cut at a recorded offset (`figures_zone`, seconds east of UTC): SQLite
+knows no time zones, and a year read per day must be a year of day rows, not of hours
+(a large province's year is millions of agency × procedure × hour rows, too many to read
+in a second). The daemon records its configured zone's offset at start-up
+(`figures.FigureDays`); the step records Vietnam's, the embedded default. A zone with
+summer time has its days cut at the offset in force when the daemon started.
 
-A message counts once, in the bucket of the hour it was created, under its final state:
-its insert adds what its state counts for, and every change of state, reason or segments
-takes away what the old row counted for and adds what the new one does. A dossier counts
-as received when the mirror first holds it (the hour of that event's `occurred_at`) and as
-resolved when it first enters `result_ready` (or `returned` without a `result_ready` seen
-before it), in the hour of that event.
+A message counts once, in the day it was created, under its final state: its insert adds
+what its state counts for, and every change of state, reason or segments takes away what
+the old row counted for and adds what the new one does. It keeps the procedure key and
+the day it was counted under (`messages.procedure_key`, `figures_day`), so that a later
+change of its dossier's code, or of the zone, cannot move its counts.
+
+A dossier counts as received when the mirror first holds it (the day of that event's
+`occurred_at`) and as resolved when it first enters `result_ready` (or `returned` without
+a `result_ready` seen before it), on the day of that event.
 
 `MIGRATION` is one step of `schema.MIGRATIONS`: once released its text never changes.
 """
@@ -88,20 +93,30 @@ def _counts(x: str) -> list[str]:
     return counts
 
 
-def _hour(epoch: str) -> str:
-    return f"CAST({epoch} AS INTEGER) / 3600"
+_OFFSET = "(SELECT offset FROM figures_zone)"
+VIETNAM = 7 * 3600  # the embedded default zone, Asia/Ho_Chi_Minh
 
 
-def _iso_hour(iso: str) -> str:
-    """The hour of an ISO date and time with its offset; now if SQLite cannot read it, so
-    that a dossier is never refused for the figures' sake."""
-    return _hour(f"COALESCE(strftime('%s', {iso}), strftime('%s', 'now'))")
+def _day(epoch: str, offset: str = _OFFSET) -> str:
+    """The local day (days since 1970-01-01) of a time in seconds since the epoch."""
+    return f"CAST(({epoch} + {offset}) / 86400 AS INTEGER)"
+
+
+def _iso_day(iso: str, offset: str = _OFFSET) -> str:
+    """The local day of an ISO date and time with its offset; today if SQLite cannot read
+    it, so that a dossier is never refused for the figures' sake."""
+    return _day(f"COALESCE(strftime('%s', {iso}), strftime('%s', 'now'))", offset)
+
+
+def _date_day(iso_date: str) -> str:
+    """The day number of an ISO date (a local day already)."""
+    return f"CAST(julianday({iso_date}) - 2440587.5 AS INTEGER)"
 
 
 _MESSAGE_COLS = ", ".join(MESSAGE_COLUMNS)
 _ADD = ", ".join(f"{c} = {c} + excluded.{c}" for c in COLUMNS)
 _NAME = "procedure_name = COALESCE(excluded.procedure_name, procedure_name)"
-_UPSERT = f"ON CONFLICT (hour, agency, procedure_key) DO UPDATE SET {_ADD}, {_NAME}"
+_UPSERT = f"ON CONFLICT (day, agency, procedure_key) DO UPDATE SET {_ADD}, {_NAME}"
 
 
 def _procedure_of(m: str) -> str:
@@ -133,53 +148,59 @@ _FIRST_RESOLVED = (
 
 MIGRATION = f"""
     ALTER TABLE messages ADD COLUMN procedure_key TEXT;
-    UPDATE messages AS m SET procedure_key = {_procedure_of("m")};
+    ALTER TABLE messages ADD COLUMN figures_day INTEGER;
+    UPDATE messages AS m SET procedure_key = {_procedure_of("m")},
+                             figures_day = {_day("m.created_at", str(VIETNAM))};
+    CREATE TABLE figures_zone (offset INTEGER NOT NULL);
+    INSERT INTO figures_zone VALUES ({VIETNAM});
     CREATE TABLE figures (
-        hour INTEGER NOT NULL,
+        day INTEGER NOT NULL,
         agency TEXT NOT NULL,
         procedure_key TEXT NOT NULL,
         procedure_name TEXT,
         {", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in COLUMNS)},
-        PRIMARY KEY (hour, agency, procedure_key)
+        PRIMARY KEY (day, agency, procedure_key)
     ) WITHOUT ROWID;
-    INSERT INTO figures (hour, agency, procedure_key, procedure_name, {_MESSAGE_COLS}, lookups)
-        SELECT {_hour("m.created_at")}, m.agency, COALESCE(m.procedure_key, ''),
+    INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS}, lookups)
+        SELECT m.figures_day, m.agency, COALESCE(m.procedure_key, ''),
                MAX({_name_of("m")}), {", ".join(f"SUM({c})" for c in _counts("m"))},
                SUM({_LOOKUP})
         FROM messages AS m WHERE true
         GROUP BY 1, 2, 3;
-    INSERT INTO figures (hour, agency, procedure_key, procedure_name, received)
-        SELECT COALESCE({_hour("e.first")}, {_iso_hour("d.occurred_at")}), d.agency,
+    INSERT INTO figures (day, agency, procedure_key, procedure_name, received)
+        SELECT COALESCE({_day("e.first", str(VIETNAM))}, {_iso_day("d.occurred_at", str(VIETNAM))}),
+               d.agency,
                COALESCE(NULLIF(d.procedure_code, ''), d.procedure), MAX(d.procedure), COUNT(*)
         FROM dossiers AS d LEFT JOIN
             (SELECT agency, receipt_key, MIN(received_at) AS first FROM events
              GROUP BY agency, receipt_key) AS e
             ON e.agency = d.agency AND e.receipt_key = d.receipt_key
         WHERE true GROUP BY 1, 2, 3 {_UPSERT};
-    INSERT INTO figures (hour, agency, procedure_key, procedure_name, resolved)
-        SELECT CASE WHEN d.finished_on IS NULL THEN {_iso_hour("d.occurred_at")}
-                    ELSE {_iso_hour("d.finished_on || 'T12:00:00Z'")} END,
+    INSERT INTO figures (day, agency, procedure_key, procedure_name, resolved)
+        SELECT CASE WHEN d.finished_on IS NULL THEN {_iso_day("d.occurred_at", str(VIETNAM))}
+                    ELSE {_date_day("d.finished_on")} END,
                d.agency, COALESCE(NULLIF(d.procedure_code, ''), d.procedure), MAX(d.procedure),
                COUNT(*)
         FROM dossiers AS d WHERE d.status IN ({RESOLVED}) GROUP BY 1, 2, 3 {_UPSERT};
     CREATE TRIGGER figures_message_insert AFTER INSERT ON messages BEGIN
-        UPDATE messages SET procedure_key = {_procedure_of("NEW")} WHERE id = NEW.id;
-        INSERT INTO figures (hour, agency, procedure_key, procedure_name, {_MESSAGE_COLS},
+        UPDATE messages SET procedure_key = {_procedure_of("NEW")},
+                            figures_day = {_day("NEW.created_at")} WHERE id = NEW.id;
+        INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS},
                              lookups)
-            SELECT {_hour("m.created_at")}, m.agency, COALESCE(m.procedure_key, ''),
+            SELECT m.figures_day, m.agency, COALESCE(m.procedure_key, ''),
                    {_name_of("m")}, {", ".join(_counts("m"))}, {_LOOKUP}
             FROM messages AS m WHERE m.id = NEW.id {_UPSERT};
     END;
     CREATE TRIGGER figures_message_update AFTER UPDATE OF state, reason, segments ON messages
         WHEN {_CHANGED} BEGIN
-        INSERT INTO figures (hour, agency, procedure_key, procedure_name, {_MESSAGE_COLS})
-            VALUES ({_hour("NEW.created_at")}, NEW.agency, COALESCE(NEW.procedure_key, ''),
+        INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS})
+            VALUES (NEW.figures_day, NEW.agency, COALESCE(NEW.procedure_key, ''),
                     NULL, {_DELTA}) {_UPSERT};
     END;
     CREATE TRIGGER figures_dossier BEFORE INSERT ON dossiers
         WHEN NOT {_held("NEW")} OR {_FIRST_RESOLVED} BEGIN
-        INSERT INTO figures (hour, agency, procedure_key, procedure_name, received, resolved)
-            VALUES ({_iso_hour("NEW.occurred_at")}, NEW.agency,
+        INSERT INTO figures (day, agency, procedure_key, procedure_name, received, resolved)
+            VALUES ({_iso_day("NEW.occurred_at")}, NEW.agency,
                     COALESCE(NULLIF(NEW.procedure_code, ''), NEW.procedure), NEW.procedure,
                     NOT {_held("NEW")}, {_FIRST_RESOLVED}) {_UPSERT};
     END;

@@ -220,19 +220,29 @@ async def test_hours_group_into_local_days_of_the_configured_zone(store, figures
     assert [(r.day, r.dossiers_received) for r in rows] == [(DAY, 1), (date(2026, 11, 24), 1)]
 
 
-async def test_days_group_right_across_a_change_of_utc_offset(tmp_path, clock):
-    berlin = ZoneInfo("Europe/Berlin")  # summer time ends on 25 October 2026 at 03:00
-    async with Store.open(tmp_path / "dst.db", clock=clock) as store:
-        for n, when in enumerate(
-            ["2026-10-24T23:30:00+02:00", "2026-10-25T00:30:00+02:00",
-             "2026-10-25T23:30:00+01:00", "2026-10-26T00:30:00+01:00"]
-        ):  # fmt: skip
-            await store.dossiers.record_intake(dossiers=[dossier(f"D{n}", when=when)])
-        rows = await Figures(store.database, berlin, PRICE).table(
-            date(2026, 10, 24), date(2026, 10, 26), ["day"]
-        )
+async def test_days_are_cut_at_the_zone_the_daemon_follows(store, figures, composer, clock):
+    await store.figure_days.follow(ZoneInfo("UTC"))
+    utc_evening = datetime(2026, 11, 23, 20, tzinfo=ZoneInfo("UTC"))  # 03:00 the 24th in Vietnam
+    clock.now = utc_evening.timestamp()
+    await notice(store, composer, dossier(status="result_ready"), "a1")
 
-    assert [(r.day.day, r.dossiers_received) for r in rows] == [(24, 1), (25, 2), (26, 1)]
+    (row,) = await figures.table(date(2026, 11, 22), date(2026, 11, 25), ["day"])
+    assert (row.day, row.notices_queued) == (DAY, 1)
+
+
+async def test_a_message_settled_after_the_zone_changed_stays_on_the_day_it_was_counted(
+    store, figures, composer, clock
+):
+    clock.now = datetime(2026, 11, 24, 3, tzinfo=TZ).timestamp()  # 20:00 the 23rd in UTC
+    await notice(store, composer, dossier(status="result_ready"), "a1")
+    await store.figure_days.follow(ZoneInfo("UTC"))
+    await settle(store, clock, "a1", "delivered")
+
+    rows = await figures.table(DAY, date(2026, 11, 24), ["day"])
+    assert [(r.day, r.notices_queued, r.notices_delivered) for r in rows] == [
+        (DAY, 0, 0),  # the dossier's day: received and resolved, no notice
+        (date(2026, 11, 24), 1, 1),
+    ]
 
 
 async def test_no_grouping_gives_one_row_of_totals(store, figures):
@@ -285,13 +295,6 @@ async def test_a_bad_table_request_is_refused_with_the_reason(figures, kwargs, m
         await figures.table(**request)
 
 
-async def test_a_zone_off_the_whole_hour_is_refused_with_the_reason(store):
-    india = Figures(store.database, ZoneInfo("Asia/Kolkata"), PRICE)
-
-    with pytest.raises(ValueError, match="whole-hour offsets"):
-        await india.table(DAY, DAY, ["day"])
-
-
 # -- failed notices ---------------------------------------------------------------------
 
 
@@ -315,6 +318,19 @@ async def test_failed_lists_each_undelivered_notice_with_masked_number_and_reaso
     assert (found[1].procedure_code, found[1].procedure_name) == ("1.001", "Cấp giấy phép")
     assert [f.ref for f in await figures.failed(DAY, DAY, limit=1, offset=1)] == ["a2"]
     assert await figures.failed(DAY, DAY, agencies=["STP"]) == []
+
+
+async def test_failed_lists_the_notices_the_table_counts_on_those_days(
+    store, figures, composer, clock
+):
+    await store.figure_days.follow(ZoneInfo("UTC"))  # the daemon's days, not the reader's
+    clock.now = datetime(2026, 11, 24, 3, tzinfo=TZ).timestamp()  # the 23rd in UTC
+    await notice(store, composer, dossier("A1", status="result_ready", phone=None), "a1")
+
+    (row,) = await figures.table(DAY, DAY, [])
+    assert row.not_delivered_total == 1
+    assert [f.ref for f in await figures.failed(DAY, DAY)] == ["a1"]
+    assert await figures.failed(date(2026, 11, 24), date(2026, 11, 24)) == []
 
 
 # -- retention --------------------------------------------------------------------------
