@@ -1,6 +1,6 @@
 """The console as an aiohttp application on `gateway.web.LocalServer`, and its process.
 
-What every answer gets, in one place (`_guard`):
+What every answer gets, in one place (`guard`):
 
 - security headers: a CSP that allows nothing but this site's own stylesheet and images
   (no script at all, no inline style, no framing: `frame-ancestors 'none'` and
@@ -8,8 +8,9 @@ What every answer gets, in one place (`_guard`):
   so figures and masked numbers are not kept in a shared computer's browser cache (the
   stylesheet alone may be cached);
 - refusals as a page in Vietnamese with their status (400, 401 with the login form, 403,
-  404, 405, 429), and an unexpected failure as a 500 page and a structlog event, never a
-  traceback.
+  404, 405, 429; 503 while the store is of a schema older than the figures, until the
+  daemon upgrades it), and an unexpected failure as a 500 page and a structlog event,
+  never a traceback.
 
 `serve` is `motcua-sms console`: the composition root opens the store read-only (as
 `report` does) and hands over the figures; the console never writes to the store, so it
@@ -35,6 +36,7 @@ from gateway.console.context import (
     refusal,
 )
 from gateway.console.query import Refusal
+from gateway.store.schema import StoreOutdated
 from gateway.web import LocalServer
 
 log = structlog.get_logger("gateway.console")
@@ -56,6 +58,10 @@ STYLESHEET = files("gateway.console").joinpath("static", "console.css").read_byt
 NOT_FOUND = "Không có trang này."
 METHOD = "Trang này không nhận cách gửi yêu cầu này."
 INTERNAL = "Lỗi nội bộ: số liệu chưa đọc được. Hãy thử lại sau ít phút."
+OUTDATED = (
+    "Kho dữ liệu còn ở phiên bản cũ, chưa có số liệu đối soát: dịch vụ motcua-sms nâng cấp "
+    "kho khi khởi động. Hãy báo cán bộ kỹ thuật khởi động lại dịch vụ motcua-sms."
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -76,6 +82,11 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
         if "Allow" in exc.headers:
             answer.headers["Allow"] = exc.headers["Allow"]
         return answer
+    except StoreOutdated:
+        # The console runs a newer version than the daemon that keeps the store has
+        # started with: nothing to read until the daemon upgrades the store.
+        log.warning("console_store_outdated", path=request.path)
+        return refusal(503, OUTDATED, console.session_of(request))
     except Exception:
         log.exception("console_request_failed", method=request.method, path=request.path)
         return refusal(500, INTERNAL, None)
@@ -89,7 +100,7 @@ def login_message(request: web.Request) -> str | None:
 
 
 @web.middleware
-async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     response = await _answer(request, handler)
     response.headers.update(SECURITY_HEADERS)
     if request.path.startswith("/static/") and response.status == 200:
@@ -129,7 +140,7 @@ def server(console: Console, host: str, port: int) -> LocalServer:
         host,
         port,
         not_found=NOT_FOUND,
-        middlewares=[_guard],
+        middlewares=[guard],
         state={CONSOLE: console},
     )
 

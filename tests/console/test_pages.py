@@ -4,19 +4,24 @@ page shows of the figures (a store filled through the store's own write API)."""
 from __future__ import annotations
 
 import re
-from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
+from aiohttp import web
 
-from gateway.console.app import CSP
+from gateway.console.app import CSP, guard
+from gateway.console.context import CONSOLE
+from gateway.web import LocalServer
 from tests.support.console import (
     PASSWORD,
     STP_USER,
     SUPERVISOR,
     client,
+    console_reading,
     log_in,
     login_token,
     running_console,
+    store_before_figures,
 )
 
 DAY = "from=2026-11-23&to=2026-11-23"
@@ -202,14 +207,32 @@ async def test_an_unknown_page_is_404_in_vietnamese(running):
     assert status == 404 and "Không có trang này" in body
 
 
-async def test_figures_that_cannot_be_read_are_a_500_page_without_a_traceback(tmp_path):
-    # The figures group hours of UTC into days only in whole-hour zones: a failing read.
-    zone = ZoneInfo("Asia/Kolkata")
-    async with running_console(tmp_path, zone=zone) as running, client(running.url) as session:
+async def test_a_store_the_daemon_has_not_upgraded_yet_is_503_saying_so(tmp_path):
+    store_before_figures(tmp_path / "old.db")
+    async with console_reading(tmp_path / "old.db") as running, client(running.url) as session:
         await log_in(session)
-        status, body = await page(session, "/")
+        status, body = await page(session, "/thu-tuc")
 
-    assert status == 500 and "Lỗi nội bộ" in body and "Traceback" not in body
+    assert status == 503
+    assert "khởi động lại dịch vụ motcua-sms" in body and "Traceback" not in body
+
+
+async def test_a_page_that_fails_is_a_500_page_without_a_traceback(running):
+    async def failing(request: web.Request) -> web.StreamResponse:
+        raise KeyError("what a page should never meet")
+
+    routes = [web.get("/", failing)]
+    state = {CONSOLE: running.console}
+    async with (
+        LocalServer(routes, middlewares=[guard], state=state) as listening,
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{listening.port}/") as answer,
+    ):
+        status, body, headers = answer.status, await answer.text(), answer.headers
+
+    assert status == 500 and "Lỗi nội bộ" in body
+    assert "KeyError" not in body and "Traceback" not in body
+    assert headers["Content-Security-Policy"] == CSP
 
 
 # -- who sees what ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +18,9 @@ from gateway.console.app import server
 from gateway.console.auth import hash_password
 from gateway.console.context import Console
 from gateway.settings.console import ConsoleConfig, ConsoleUser
+from gateway.store import figures_schema
 from gateway.store.figures import Figures
+from gateway.store.schema import MIGRATIONS
 from gateway.store.store import Store
 from tests.support.clock import Clock, at
 from tests.support.figures import PRICE, TZ, dossier, figure_composer, notice, settle
@@ -81,6 +84,30 @@ async def running_console(
         await seed(store, clock)
         config = ConsoleConfig(port=0, users=users, **settings)  # type: ignore[arg-type]
         console = Console(config, Figures(store.database, zone, PRICE), dict(NAMES), zone, clock)
+        async with server(console, "127.0.0.1", 0) as listening:
+            yield RunningConsole(f"http://127.0.0.1:{listening.port}", console, clock)
+
+
+def store_before_figures(path: Path) -> None:
+    """A store of the schema before the figures (one the daemon has not upgraded yet),
+    made by the store's own migrations up to that step."""
+    previous = MIGRATIONS.index(figures_schema.MIGRATION)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for number, script in enumerate(MIGRATIONS[:previous], start=1):
+            conn.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+    finally:
+        conn.close()
+
+
+@contextlib.asynccontextmanager
+async def console_reading(path: Path) -> AsyncIterator[RunningConsole]:
+    """The console over the store at `path` opened read-only, as `motcua-sms console`
+    opens it."""
+    clock = Clock(at(10))
+    async with Store.open(path, readonly=True) as store:
+        config = ConsoleConfig(port=0, users=USERS)
+        console = Console(config, Figures(store.database, TZ, PRICE), dict(NAMES), TZ, clock)
         async with server(console, "127.0.0.1", 0) as listening:
             yield RunningConsole(f"http://127.0.0.1:{listening.port}", console, clock)
 
