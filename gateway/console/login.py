@@ -76,17 +76,20 @@ async def login(request: web.Request) -> web.StreamResponse:
     name = fields.get("user", "").strip()
     next_path = local_path(fields.get("next"))
     keys = (f"user:{name.casefold()}", f"peer:{request.remote}")
+    user = console.settings.users.get(name)
+    # What was typed as a name is logged only when it is a user's: it may be anything
+    # else (a password typed in the wrong box, a phone number).
+    shown = user.name if user is not None else None
     wait = console.brake.wait(*keys)
     if wait > 0:
         minutes = max(1, math.ceil(wait / 60))
-        log.warning("console_login_refused", reason="braked", user=name[:64])
+        log.warning("console_login_refused", reason="braked", user=shown)
         return console.login(
             429, f"Đăng nhập sai quá nhiều lần: hãy thử lại sau {minutes} phút.", next_path
         )
-    user = console.settings.users.get(name)
     if not await check_password(user, fields.get("password", "")):
         console.brake.failed(*keys)
-        log.warning("console_login_failed", user=name[:64])
+        log.warning("console_login_failed", user=shown)
         return console.login(401, WRONG, next_path)
     assert user is not None
     console.brake.succeeded(*keys)

@@ -7,6 +7,7 @@ import re
 
 import aiohttp
 import pytest
+import structlog
 from aiohttp import web
 
 from gateway.console.app import CSP, guard
@@ -266,3 +267,23 @@ async def test_an_agency_user_asking_for_another_agency_is_403_and_never_its_dat
     assert answer.status == 403
     assert "cơ quan mình".encode() in body
     assert b"1.001" not in body and b"000002" not in body
+
+
+async def test_a_name_that_is_no_users_is_not_logged_when_its_login_fails(running):
+    with structlog.testing.capture_logs() as logs:
+        async with client(running.url) as session:
+            await log_in(session, user="0905123456", password="sai mật khẩu rồi")
+            await log_in(session, password="sai mật khẩu rồi")
+
+    failed = [e for e in logs if e["event"] == "console_login_failed"]
+    assert [e["user"] for e in failed] == [None, SUPERVISOR.name]
+    assert "0905123456" not in repr(logs)
+
+
+async def test_the_stylesheet_is_served_by_the_console_and_may_be_cached(running):
+    async with client(running.url) as session, session.get("/static/console.css") as answer:
+        css = await answer.text()
+
+    assert answer.status == 200 and answer.content_type == "text/css"
+    assert "@media" in css and "http" not in css  # nothing fetched from elsewhere
+    assert answer.headers["Cache-Control"] == "max-age=3600"
