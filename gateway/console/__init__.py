@@ -5,5 +5,6 @@ Modules by concept: `auth` (password hashes, sessions, the login brake), `contex
 handlers share), `login`, `query` (parameters read strictly, who may see what), `tables`
 (columns and labels, shared by pages and exports), `pages` (HTML), `chart` (inline SVG),
 `export` (CSV, .xlsx), `views` (the pages), `app` (headers, refusals, the server),
-`password` (the hash command).
+`reading` (the store opened for each read), `command` (the process), `password` (the
+hash command).
 """

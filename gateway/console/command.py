@@ -1,7 +1,8 @@
 """`motcua-sms console -c FILE`: the console's process.
 
-The store is opened read-only, as `report` opens it: the console never takes the daemon's
-lock and never writes, so the daemon goes on whatever the console does. The process ends
+The store is opened read-only, as `report` opens it, for each read (`reading`): the
+console never takes the daemon's lock and never writes, so the daemon goes on whatever the
+console does. The process ends
 on SIGTERM or SIGINT.
 """
 
@@ -14,11 +15,10 @@ from zoneinfo import ZoneInfo
 
 from gateway.console.app import serve
 from gateway.console.context import Console
+from gateway.console.reading import StoreFigures
 from gateway.settings.agencies import AgencyConfig
 from gateway.settings.console import ConsoleConfig
 from gateway.settings.loader import ConfigError
-from gateway.store.figures import Figures
-from gateway.store.store import Store
 
 NO_USERS = (
     "no users under console.users; add one with the hash that `motcua-sms console-password` prints"
@@ -53,7 +53,7 @@ async def _serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with Store.open(store_path, readonly=True) as store:
-        figures = Figures(store.database, zone, segment_price)
-        await serve(Console(settings, figures, dict(agencies), zone), stop)
+    figures = StoreFigures(store_path, zone, segment_price)
+    await figures.check()
+    await serve(Console(settings, figures, dict(agencies), zone), stop)
     return 0

@@ -22,8 +22,8 @@ from aiohttp import web
 from gateway.console.auth import LoginBrake, Session, Sessions
 from gateway.console.pages import login_page, refusal_page
 from gateway.console.query import Refusal
+from gateway.console.reading import FigureReads
 from gateway.settings.console import ConsoleConfig
-from gateway.store.figures import Figures
 
 SESSION_COOKIE = "motcua_phien"
 LOGIN_COOKIE = "motcua_dang_nhap"
@@ -38,7 +38,7 @@ class Console:
     """The console's state, one per process."""
 
     settings: ConsoleConfig
-    figures: Figures
+    figures: FigureReads
     agencies: Mapping[str, str]  # code -> name, in the configuration's order
     zone: ZoneInfo
     clock: Callable[[], float] = time.time

@@ -17,9 +17,9 @@ import aiohttp
 from gateway.console.app import server
 from gateway.console.auth import hash_password
 from gateway.console.context import Console
+from gateway.console.reading import StoreFigures
 from gateway.settings.console import ConsoleConfig, ConsoleUser
 from gateway.store import figures_schema
-from gateway.store.figures import Figures
 from gateway.store.schema import MIGRATIONS
 from gateway.store.store import Store
 from tests.support.clock import Clock, at
@@ -83,7 +83,8 @@ async def running_console(
     async with Store.open(tmp_path / "gateway.db", clock=clock) as store:
         await seed(store, clock)
         config = ConsoleConfig(port=0, users=users, **settings)  # type: ignore[arg-type]
-        console = Console(config, Figures(store.database, zone, PRICE), dict(NAMES), zone, clock)
+        figures = StoreFigures(tmp_path / "gateway.db", zone, PRICE)
+        console = Console(config, figures, dict(NAMES), zone, clock)
         async with server(console, "127.0.0.1", 0) as listening:
             yield RunningConsole(f"http://127.0.0.1:{listening.port}", console, clock)
 
@@ -105,11 +106,10 @@ async def console_reading(path: Path) -> AsyncIterator[RunningConsole]:
     """The console over the store at `path` opened read-only, as `motcua-sms console`
     opens it."""
     clock = Clock(at(10))
-    async with Store.open(path, readonly=True) as store:
-        config = ConsoleConfig(port=0, users=USERS)
-        console = Console(config, Figures(store.database, TZ, PRICE), dict(NAMES), TZ, clock)
-        async with server(console, "127.0.0.1", 0) as listening:
-            yield RunningConsole(f"http://127.0.0.1:{listening.port}", console, clock)
+    config = ConsoleConfig(port=0, users=USERS)
+    console = Console(config, StoreFigures(path, TZ, PRICE), dict(NAMES), TZ, clock)
+    async with server(console, "127.0.0.1", 0) as listening:
+        yield RunningConsole(f"http://127.0.0.1:{listening.port}", console, clock)
 
 
 @contextlib.asynccontextmanager
