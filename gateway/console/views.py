@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 from html import escape
-from typing import get_args
+from typing import cast, get_args
 
 from aiohttp import web
 
@@ -247,7 +247,7 @@ async def export(request: web.Request) -> web.StreamResponse:
     scope = f"_{query.agency}" if query.agency else ""
     filename = f"{name}_{query.since.isoformat()}_{query.until.isoformat()}{scope}.{fmt}"
     return web.Response(
-        body=render(table, fmt),  # type: ignore[arg-type]
+        body=render(table, cast(Format, fmt)),
         headers={
             "Content-Type": CONTENT_TYPES[fmt],
             "Content-Disposition": f'attachment; filename="{filename}"',

@@ -287,3 +287,20 @@ async def test_the_stylesheet_is_served_by_the_console_and_may_be_cached(running
     assert answer.status == 200 and answer.content_type == "text/css"
     assert "@media" in css and "http" not in css  # nothing fetched from elsewhere
     assert answer.headers["Cache-Control"] == "max-age=3600"
+
+
+async def test_the_login_page_takes_no_parameter_but_next(running):
+    async with client(running.url) as session:
+        status, body = await page(session, "/dang-nhap?user=giamsat")
+
+    assert status == 400 and "chỉ nhận tham số" in body
+
+
+async def test_logging_out_by_get_is_405_in_vietnamese_and_logs_nobody_out(running):
+    async with client(running.url) as session:
+        await log_in(session)
+        status, body = await page(session, "/dang-xuat")
+        still, _ = await page(session, "/")
+
+    assert status == 405 and "không nhận cách gửi" in body
+    assert still == 200
