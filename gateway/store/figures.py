@@ -110,14 +110,14 @@ class Figures:
         price = self._price
         return [
             FigureRow(
-                agency, key, names.get((agency, key)),
+                agency, key, name if name is not None else names.get((agency, key)),
                 None if day is None else days.get(day) or days.setdefault(day, _date(day)),
                 received, resolved, queued, delivered,
                 dict(zip(NOT_DELIVERED, reasons, strict=True)),
                 lookups, segments, segments * price,
             )
-            for agency, key, day, received, resolved, queued, delivered, *reasons, segments,
-            lookups in found
+            for agency, key, name, day, received, resolved, queued, delivered, *reasons,
+            segments, lookups in found
         ]  # fmt: skip
 
     async def failed(
@@ -187,9 +187,9 @@ def _table(
     dims: frozenset[str],
     agencies: list[str] | None,
 ) -> tuple[list[Any], dict[tuple[str, str], str | None]]:
-    """(agency, procedure key, day number, *COLUMNS) per group of the days [first, last]
-    in the order of the groups (without groups one row of totals), and the procedures'
-    names by (agency, key) when grouped by procedure.
+    """(agency, procedure key, procedure name, day number, *COLUMNS) per group of the
+    days [first, last] in the order of the groups (without groups one row of totals); by
+    all three, the names apart, by (agency, key).
 
     By all three there is nothing to sum (a figures row is one agency's procedure's day),
     and the names are read once per procedure rather than once per row: a year's table
@@ -200,23 +200,24 @@ def _table(
         where += f" AND agency IN ({marks(agencies)})"
         params += agencies
     groups = [_ORDER[d] for d in DIMENSIONS if d in dims]
-    picked = ", ".join(g if g in groups else "NULL" for g in _ORDER.values())
-    if len(groups) == len(DIMENSIONS):
-        sql = f"SELECT {picked}, {_COLUMNS} FROM figures WHERE {where} ORDER BY {picked}"
+    agency, key, day = (g if g in groups else "NULL" for g in _ORDER.values())
+    every = len(groups) == len(DIMENSIONS)
+    if every:
+        sql = f"""SELECT agency, procedure_key, NULL, day, {_COLUMNS} FROM figures
+                  WHERE {where} ORDER BY agency, procedure_key, day"""
     elif groups:
         order = ", ".join(groups)
-        sql = f"""SELECT {picked}, {_SUMS} FROM figures WHERE {where}
+        name = "MAX(procedure_name)" if "procedure" in dims else "NULL"
+        sql = f"""SELECT {agency}, {key}, {name}, {day}, {_SUMS} FROM figures WHERE {where}
                   GROUP BY {order} ORDER BY {order}"""
     else:
-        sql = f"SELECT NULL, NULL, NULL, {_TOTALS} FROM figures WHERE {where}"
+        sql = f"SELECT NULL, NULL, NULL, NULL, {_TOTALS} FROM figures WHERE {where}"
     found = db.execute(sql, params).fetchall()
     names: dict[tuple[str, str], str | None] = {}
-    if "procedure" in dims:
+    if every:
         named = f"""SELECT agency, procedure_key, MAX(procedure_name) FROM figures
                     WHERE {where} GROUP BY agency, procedure_key"""
         names = {(a, k): n for a, k, n in db.execute(named, params)}
-        if "agency" not in dims:  # one procedure key may have several agencies' names
-            names = {(None, k): n for (_, k), n in sorted(names.items(), reverse=True)}
     return found, names
 
 

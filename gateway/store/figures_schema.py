@@ -133,18 +133,18 @@ def _name_of(m: str) -> str:
         WHERE d.receipt_key = upper(trim({m}.receipt_no)) AND d.agency = {m}.agency))"""
 
 
-def _held(x: str, where: str = "") -> str:
-    return f"""EXISTS (SELECT 1 FROM dossiers AS h
-        WHERE h.receipt_key = {x}.receipt_key AND h.agency = {x}.agency{where})"""
+# The status the mirror holds for the dossier being written (NULL: not held yet), read
+# once per write of a dossier.
+_HELD = """(SELECT h.status FROM dossiers AS h
+        WHERE h.receipt_key = NEW.receipt_key AND h.agency = NEW.agency)"""
 
 
 _ANSWERED = "EXISTS (SELECT 1 FROM mo_log WHERE reply_ref = m.ref AND outcome = 'answered')"
-_LOOKUP = f"(m.kind = 'mo_reply' AND {_ANSWERED})"
+_LOOKUP = f"(CASE WHEN m.kind = 'mo_reply' THEN {_ANSWERED} ELSE 0 END)"
 _DELTA = ", ".join(f"{n} - {o}" for n, o in zip(_counts("NEW"), _counts("OLD"), strict=True))
 _CHANGED = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in ("state", "reason", "segments"))
-_FIRST_RESOLVED = (
-    f"(NEW.status IN ({RESOLVED}) AND NOT {_held('NEW', f' AND h.status IN ({RESOLVED})')})"
-)
+_RECEIVED = "(held IS NULL)"
+_RESOLVED = f"(NEW.status IN ({RESOLVED}) AND (held IS NULL OR held NOT IN ({RESOLVED})))"
 
 MIGRATION = f"""
     ALTER TABLE messages ADD COLUMN procedure_key TEXT;
@@ -197,11 +197,11 @@ MIGRATION = f"""
             VALUES (NEW.figures_day, NEW.agency, COALESCE(NEW.procedure_key, ''),
                     NULL, {_DELTA}) {_UPSERT};
     END;
-    CREATE TRIGGER figures_dossier BEFORE INSERT ON dossiers
-        WHEN NOT {_held("NEW")} OR {_FIRST_RESOLVED} BEGIN
+    CREATE TRIGGER figures_dossier BEFORE INSERT ON dossiers BEGIN
         INSERT INTO figures (day, agency, procedure_key, procedure_name, received, resolved)
-            VALUES ({_iso_day("NEW.occurred_at")}, NEW.agency,
-                    COALESCE(NULLIF(NEW.procedure_code, ''), NEW.procedure), NEW.procedure,
-                    NOT {_held("NEW")}, {_FIRST_RESOLVED}) {_UPSERT};
+            SELECT {_iso_day("NEW.occurred_at")}, NEW.agency,
+                   COALESCE(NULLIF(NEW.procedure_code, ''), NEW.procedure), NEW.procedure,
+                   {_RECEIVED}, {_RESOLVED}
+            FROM (SELECT {_HELD} AS held) WHERE {_RECEIVED} OR {_RESOLVED} {_UPSERT};
     END;
 """
