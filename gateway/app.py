@@ -113,6 +113,7 @@ class Gateway:
                 )
                 self.admin_port = admin.port
             store = await stack.enter_async_context(Store.open(config.store.path))
+            await store.figure_days.follow(config.tz)  # the figures' days are local days
             tracker = await stack.enter_async_context(Tracker(store.receipts))
             dispatcher = await stack.enter_async_context(
                 Dispatcher(store.mo_log, store.dossiers, composer, dispatcher_settings(config))

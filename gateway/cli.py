@@ -101,12 +101,22 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate and print the configuration")
     check.add_argument("-c", "--config", required=True, metavar="FILE")
 
-    report = sub.add_parser("report", help="figures per agency, procedure or day")
+    report = sub.add_parser("report", help="figures per agency, procedure and day")
     report.add_argument("-c", "--config", required=True, metavar="FILE")
     report.add_argument("--from", dest="start", required=True, type=_day, metavar="YYYY-MM-DD")
     report.add_argument("--to", dest="end", required=True, type=_day, metavar="YYYY-MM-DD")
-    report.add_argument("--by", choices=["agency", "procedure", "day"], default="agency")
+    report.add_argument(
+        "--by", default="agency", metavar="agency,procedure,day",
+        help="groupings, any of them separated by commas (default: agency)",
+    )  # fmt: skip
+    report.add_argument(
+        "--agency", action="append", metavar="CODE",
+        help="only this agency (repeat, or separate by commas, for several)",
+    )  # fmt: skip
     report.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    console = sub.add_parser("console", help="the supervisors' web console")
+    console.add_argument("-c", "--config", required=True, metavar="FILE")
+    sub.add_parser("console-password", help="print a console password's hash (read from stdin)")
     sub.add_parser("demo", help="simulator + broker + daemon + sample dossiers, traffic shown live")
 
     cal = sub.add_parser(
@@ -173,6 +183,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "validate":
         configure_logging(logging.WARNING)
         return _validate(args)
+    if args.command == "console-password":
+        from gateway.console.password import main as console_password
+
+        return console_password()
     configure_logging()
     if args.command == "smsc-sim":
         return asyncio.run(_smsc_sim(args))
@@ -181,8 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         configure_logging(logging.WARNING)
         return asyncio.run(run_demo())
+    # The console reads the store only: the SMSC and broker secrets are not its own.
+    load = _config_without_secrets if args.command == "console" else load_config
     try:
-        config = load_config(args.config)
+        config = load(args.config)
     except ConfigError as exc:
         print(f"motcua-sms: configuration error: {exc}", file=sys.stderr)
         return STARTUP_FAILURE
@@ -198,17 +214,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return asyncio.run(_run(config))
         if args.command == "report":
-            if args.end < args.start:
-                print("motcua-sms: report: --to is before --from", file=sys.stderr)
-                return 2
-            if not Path(config.store.path).exists():
-                print(f"motcua-sms: report: no store at {config.store.path}", file=sys.stderr)
-                return 2
-            sys.stdout.write(asyncio.run(_report(config, args)))
-            return 0
-    except (StoreError, AdminUnavailable) as exc:
-        # Held by another daemon, not a database, damaged, newer; the admin port taken:
-        # one line, no traceback.
+            return _report_command(config, args)
+        if args.command == "console":
+            return _console(config)
+    except (StoreError, AdminUnavailable, ConfigError) as exc:
+        # Held by another daemon, not a database, damaged, newer; the admin port taken; no
+        # console user to log in: one line, no traceback.
         print(f"motcua-sms: {exc}", file=sys.stderr)
         return STARTUP_FAILURE
     except Exception as exc:
@@ -242,6 +253,13 @@ def _calendar(args: argparse.Namespace) -> int:
     calendar = WorkCalendar.from_schedule(config.schedule)
     sys.stdout.write(render(calendar, year, config.schedule.apology_at))
     return 0
+
+
+def _console(config: Config) -> int:
+    from gateway.console.command import run_console
+
+    price, path = config.report.segment_price, config.store.path
+    return run_console(config.console, path, config.tz, price, config.agencies, config.source_path)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -334,13 +352,21 @@ async def _run(config: Config) -> int:
     return 0
 
 
-async def _report(config: Config, args: argparse.Namespace) -> str:
+def _report_command(config: Config, args: argparse.Namespace) -> int:
+    """The report on stdout; bad input (exit 2) named on one line of stderr."""
     from gateway.ops import report
-    from gateway.store.store import Store
 
-    async with Store.open(config.store.path, readonly=True) as store:
-        rows = await report.build(store.reporting, config.tz, args.start, args.end, args.by)
-    return report.render(rows, args.format)
+    try:
+        sys.stdout.write(
+            report.command(
+                config.store.path, config.tz, config.report, config.agencies,
+                start=args.start, end=args.end, by=args.by, agencies=args.agency, fmt=args.format,
+            )
+        )  # fmt: skip
+    except report.ReportError as exc:
+        print(f"motcua-sms: report: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 async def _smsc_sim(args: argparse.Namespace) -> int:

@@ -30,7 +30,7 @@ import json
 import logging
 import re
 import socket
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -299,9 +299,18 @@ class LocalServer:
         not_found: str = "unknown path",
         read_timeout: float = READ_TIMEOUT,
         max_connections: int = MAX_CONNECTIONS,
+        middlewares: Sequence[Middleware] = (),
+        state: Mapping[web.AppKey[Any], Any] | None = None,
     ) -> None:
-        self._app = web.Application(client_max_size=MAX_BODY, middlewares=[_errors(not_found)])
+        """`middlewares` run inside the JSON error answers (a server answering in another
+        shape, HTML, turns errors into its own answers there); `state` is put in the app
+        for its handlers (`request.app[key]`)."""
+        self._app = web.Application(
+            client_max_size=MAX_BODY, middlewares=[_errors(not_found), *middlewares]
+        )
         self._app[_READ_TIMEOUT] = read_timeout
+        for key, value in (state or {}).items():
+            self._app[key] = value
         self._app.add_routes(routes)
         self._host, self._requested_port = host, port
         self._read_timeout = read_timeout

@@ -1,135 +1,248 @@
 """`motcua-sms report`: what the supervising departments compare with their dossier counts.
 
-Per agency, procedure or day (in the configured time zone), over the messages created in
-[from, to]: notices queued, delivered, not delivered (by reason), rejected (by reason),
-skipped, SMS segments used, and MCKH lookups answered (replies a lookup handler gave: not
-the help text, not the answer to text that names no keyword). The figures survive the retention
-purge, which removes numbers and texts but not states, reasons or segments.
+Per agency, procedure and day (in the configured time zone), or any grouping of the three,
+over the local days [from, to]: dossiers received and resolved, notices queued, delivered
+and not delivered by reason, the delivered / resolved ratio, MCKH lookups answered, SMS
+segments and their cost (`report.segment_price`). Read from the figures the store keeps
+(`gateway.store.figures`), so a purged period reports as it did, and a year in well
+under a second.
+
+Bad input is refused with a message naming the option (`ReportError`): an unknown
+grouping, a range that ends before it starts or spans more than ten years, an agency the
+store and the configuration do not know.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from collections.abc import Collection, Sequence
+from datetime import date
+from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from gateway.domain.states import MessageState
-from gateway.store.reporting import Reporting
+from gateway.settings.store import ReportConfig
+from gateway.store.figures import DIMENSIONS, NOT_DELIVERED, Dimension, FigureRow, Figures
+from gateway.store.store import Store
 
-By = Literal["agency", "procedure", "day"]
 Format = Literal["table", "csv", "json"]
 
-_S = MessageState
-NOT_DELIVERED = frozenset({_S.UNDELIVERABLE, _S.EXPIRED, _S.FAILED})
-# The MO outcome of a reply a lookup handler gave (dispatcher: not "help", "not_understood").
-LOOKUP_ANSWERED = "answered"
-# States in which the message's segments went to the SMSC (and are billed).
-SENT = frozenset({_S.SUBMITTED, _S.DELIVERED, _S.UNDELIVERABLE, _S.EXPIRED})
+# More than this many days at a time is a typing mistake (a year of 20266), not a report.
+MAX_DAYS = 3653
+NO_PROCEDURE = "(no procedure)"
+NO_AGENCY = "(no agency)"
 
 
-@dataclass(slots=True)
-class Row:
-    group: str
-    queued: int = 0
-    delivered: int = 0
-    not_delivered: Counter[str] = field(default_factory=Counter)
-    rejected: Counter[str] = field(default_factory=Counter)
-    skipped: int = 0
-    segments: int = 0
-    lookups_answered: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "group": self.group,
-            "queued": self.queued,
-            "delivered": self.delivered,
-            "not_delivered": sum(self.not_delivered.values()),
-            "not_delivered_by_reason": dict(self.not_delivered.most_common()),
-            "rejected": sum(self.rejected.values()),
-            "rejected_by_reason": dict(self.rejected.most_common()),
-            "skipped": self.skipped,
-            "segments": self.segments,
-            "lookups_answered": self.lookups_answered,
-        }
+class ReportError(ValueError):
+    """Input the report refuses; the message names the option and what it takes."""
 
 
-async def build(reporting: Reporting, tz: ZoneInfo, start: date, end: date, by: By) -> list[Row]:
-    since = datetime.combine(start, time(), tz).timestamp()
-    until = datetime.combine(end + timedelta(days=1), time(), tz).timestamp()
-    rows: dict[str, Row] = {}
-    for message in await reporting.messages_created(since, until):
-        agency, procedure, kind, raw_state, reason, segments, created, mo = message
-        state = MessageState(raw_state)
-        if by == "agency":
-            key = agency or "-"
-        elif by == "procedure":
-            key = procedure or ("(MCKH replies)" if kind == "mo_reply" else "-")
-        else:
-            key = datetime.fromtimestamp(created, tz).date().isoformat()
-        row = rows.setdefault(key, Row(key))
-        if kind == "mo_reply":
-            if mo == LOOKUP_ANSWERED:
-                row.lookups_answered += 1
-        elif state is MessageState.REJECTED:
-            row.rejected[_reason(reason)] += 1
-        elif state is MessageState.SKIPPED:
-            row.skipped += 1
-        else:
-            row.queued += 1
-            if state is MessageState.DELIVERED:
-                row.delivered += 1
-            elif state in NOT_DELIVERED:
-                row.not_delivered[_reason(reason)] += 1
-        if state in SENT:
-            row.segments += segments or 0
-    return [rows[k] for k in sorted(rows)]
+def command(
+    store_path: str,
+    zone: ZoneInfo,
+    settings: ReportConfig,
+    configured: Collection[str],
+    *,
+    start: date,
+    end: date,
+    by: str,
+    agencies: Sequence[str] | None,
+    fmt: Format,
+) -> str:
+    """`motcua-sms report` as its options give it (`by` as written, each `--agency` as
+    written, comma-separated or not): the rendered report. Raises ReportError for bad
+    input, before the store is opened; StoreError for a store that cannot be read."""
+    groups = parse_by(by)
+    check_range(start, end)
+    chosen = None
+    if agencies is not None:
+        chosen = [a.strip() for given in agencies for a in given.split(",") if a.strip()]
+    if not Path(store_path).exists():
+        raise ReportError(f"no store at {store_path}")
+    rows = asyncio.run(_read(store_path, zone, settings, configured, start, end, groups, chosen))
+    return render(rows, groups, fmt)
 
 
-def render(rows: list[Row], fmt: Format) -> str:
+async def _read(
+    store_path: str,
+    zone: ZoneInfo,
+    settings: ReportConfig,
+    configured: Collection[str],
+    start: date,
+    end: date,
+    by: Sequence[Dimension],
+    agencies: Sequence[str] | None,
+) -> list[FigureRow]:
+    async with Store.open(store_path, readonly=True) as store:
+        figures = Figures(store.database, zone, settings.segment_price)
+        return await build(figures, start, end, by, agencies=agencies, configured=configured)
+
+
+def parse_by(text: str) -> tuple[Dimension, ...]:
+    """`agency,procedure,day` (any of them, any order) as the groupings, in the order of
+    DIMENSIONS; raises ReportError for anything else."""
+    wanted = [part.strip() for part in text.split(",")]
+    for part in wanted:
+        if part not in DIMENSIONS:
+            raise ReportError(
+                f"--by: unknown grouping {part!r}; any of {', '.join(DIMENSIONS)}, "
+                "separated by commas"
+            )
+    return tuple(d for d in DIMENSIONS if d in wanted)
+
+
+def check_range(start: date, end: date) -> None:
+    if end < start:
+        raise ReportError(f"--to {end} is before --from {start}")
+    days = (end - start).days + 1
+    if days > MAX_DAYS:
+        raise ReportError(
+            f"--from {start} --to {end} spans {days} days; at most {MAX_DAYS} (ten years)"
+        )
+
+
+async def build(
+    figures: Figures,
+    start: date,
+    end: date,
+    by: Sequence[Dimension],
+    *,
+    agencies: Collection[str] | None = None,
+    configured: Collection[str] = (),
+) -> list[FigureRow]:
+    """The figures of [start, end] grouped by `by`, of `agencies` only if given: each must
+    be `configured` or have figures in the store (one that no longer is configured)."""
+    check_range(start, end)
+    if agencies is not None:
+        known = {a for a in (*configured, *await figures.agencies()) if a}
+        unknown = sorted(set(agencies) - known)
+        if unknown:
+            raise ReportError(
+                f"--agency: unknown agency {unknown[0]!r}; known: {', '.join(sorted(known))}"
+            )
+    try:
+        return await figures.table(start, end, by, agencies)
+    except ValueError as exc:  # a zone off the whole hour
+        raise ReportError(str(exc)) from None
+
+
+def as_dict(row: FigureRow, by: Sequence[Dimension]) -> dict[str, Any]:
+    """One row for JSON: its groups (only those asked for), then its figures."""
+    out: dict[str, Any] = {}
+    if "agency" in by:
+        out["agency"] = row.agency
+    if "procedure" in by:
+        out["procedure_code"] = row.procedure_code
+        out["procedure_name"] = row.procedure_name
+    if "day" in by:
+        out["day"] = row.day.isoformat() if row.day else None
+    ratio = row.delivered_ratio
+    return {
+        **out,
+        "dossiers_received": row.dossiers_received,
+        "dossiers_resolved": row.dossiers_resolved,
+        "notices_queued": row.notices_queued,
+        "notices_delivered": row.notices_delivered,
+        "not_delivered": row.not_delivered_total,
+        "not_delivered_by_reason": dict(row.not_delivered),
+        "delivered_ratio": None if ratio is None else round(ratio, 4),
+        "lookups_answered": row.lookups_answered,
+        "segments": row.segments,
+        "cost_vnd": row.cost_vnd,
+    }
+
+
+_SHORT = {"invalid_number": "invalid no.", "no_number": "no number", "undeliverable": "undeliv."}
+# (CSV heading, table heading) of each figure, in order.
+_FIGURES: tuple[tuple[str, str], ...] = (
+    ("dossiers_received", "received"),
+    ("dossiers_resolved", "resolved"),
+    ("notices_queued", "queued"),
+    ("notices_delivered", "delivered"),
+    ("not_delivered", "not deliv."),
+    *((f"not_delivered_{r}", _SHORT.get(r, r)) for r in NOT_DELIVERED),
+    ("delivered_ratio", "ratio"),
+    ("lookups_answered", "MCKH"),
+    ("segments", "segments"),
+    ("cost_vnd", "cost VND"),
+)
+
+
+def render(rows: list[FigureRow], by: Sequence[Dimension], fmt: Format) -> str:
     if fmt == "json":
-        return json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2) + "\n"
+        records = [as_dict(r, by) for r in rows]
+        return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+    groups = _group_heads(by)
     if fmt == "csv":
         out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(
-            ["group", "queued", "delivered", "not_delivered", "rejected", "skipped",
-             "segments", "lookups_answered", "not_delivered_by_reason", "rejected_by_reason"]
-        )  # fmt: skip
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([g for g, _ in groups] + [name for name, _ in _FIGURES])
         for r in rows:
-            d = r.as_dict()
+            ratio = r.delivered_ratio
             writer.writerow(
-                [d["group"], d["queued"], d["delivered"], d["not_delivered"], d["rejected"],
-                 d["skipped"], d["segments"], d["lookups_answered"],
-                 _reasons(r.not_delivered), _reasons(r.rejected)]
-            )  # fmt: skip
+                _groups(r, by, blank="")
+                + _numbers(r)
+                + ["" if ratio is None else f"{ratio:.4f}"]
+                + [r.lookups_answered, r.segments, r.cost_vnd]
+            )
         return out.getvalue()
-    return _table(rows)
+    return _table(rows, by, groups)
 
 
-def _table(rows: list[Row]) -> str:
-    heads = ["", "queued", "delivered", "not deliv.", "rejected", "skipped", "segments", "MCKH"]
-    lines = [[r.group, r.queued, r.delivered, sum(r.not_delivered.values()),
-              sum(r.rejected.values()), r.skipped, r.segments, r.lookups_answered]
-             for r in rows]  # fmt: skip
-    width = max([len(heads[0]), *(len(str(line[0])) for line in lines)])
-    out = [f"{heads[0]:<{width}}" + "".join(f"{h:>12}" for h in heads[1:])]
-    for line in lines:
-        out.append(f"{line[0]:<{width}}" + "".join(f"{v:>12}" for v in line[1:]))
-    for r in rows:
-        for title, reasons in (("not delivered", r.not_delivered), ("rejected", r.rejected)):
-            for reason, n in reasons.most_common():
-                out.append(f"  {r.group} {title}: {n} × {reason}")
+def _group_heads(by: Sequence[Dimension]) -> list[tuple[str, str]]:
+    heads = []
+    if "agency" in by:
+        heads.append(("agency", "agency"))
+    if "procedure" in by:
+        heads += [("procedure_code", "procedure"), ("procedure_name", "name")]
+    if "day" in by:
+        heads.append(("day", "day"))
+    return heads
+
+
+def _groups(row: FigureRow, by: Sequence[Dimension], *, blank: str) -> list[Any]:
+    values: list[Any] = []
+    if "agency" in by:
+        values.append(row.agency or NO_AGENCY)
+    if "procedure" in by:
+        values += [row.procedure_code or NO_PROCEDURE, row.procedure_name or blank]
+    if "day" in by:
+        values.append(row.day.isoformat() if row.day else blank)
+    return values
+
+
+def _numbers(row: FigureRow) -> list[int]:
+    return [
+        row.dossiers_received,
+        row.dossiers_resolved,
+        row.notices_queued,
+        row.notices_delivered,
+        row.not_delivered_total,
+        *(row.not_delivered[r] for r in NOT_DELIVERED),
+    ]
+
+
+def _table(rows: list[FigureRow], by: Sequence[Dimension], groups: list[tuple[str, str]]) -> str:
+    heads = [h for _, h in groups] + [h for _, h in _FIGURES]
+    lines = [
+        [str(v) for v in _groups(r, by, blank="-")]
+        + [str(n) for n in _numbers(r)]
+        + ["-" if r.delivered_ratio is None else f"{r.delivered_ratio:.0%}"]
+        + [str(r.lookups_answered), str(r.segments), f"{r.cost_vnd:,}"]
+        for r in rows
+    ]
+    widths = [max([len(h), *(len(cells[i]) for cells in lines)]) for i, h in enumerate(heads)]
+    left = len(groups)
+
+    def line(cells: list[str]) -> str:
+        padded = zip(cells, widths, strict=True)
+        text = [c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(padded)]
+        return "  ".join(text).rstrip()
+
+    out = [line(heads), *(line(cells) for cells in lines)]
+    if not rows:
+        out.append("(no figures in this range)")
     return "\n".join(out) + "\n"
-
-
-def _reason(reason: str | None) -> str:
-    return reason or "(none given)"
-
-
-def _reasons(counter: Counter[str]) -> str:
-    return "; ".join(f"{reason}={n}" for reason, n in counter.most_common())

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ConfigDict, TypeAdapter, ValidationInfo, field_validator, model_validator
 
 from gateway.settings.agencies import AgencyConfig, agencies
+from gateway.settings.console import ConsoleConfig, agency_users
 from gateway.settings.explain import file_keys, validate
 from gateway.settings.keywords import DEFAULT_KEYWORDS, MoConfig, keywords
 from gateway.settings.links import LinkConfig, check_links, links_checked, single_link
@@ -43,7 +44,7 @@ from gateway.settings.retry import RetryConfig
 from gateway.settings.schedule import ScheduleConfig
 from gateway.settings.secrets import MQTT_PASSWORD_ENV, SMPP_PASSWORD_ENV
 from gateway.settings.smpp import SmppConfig
-from gateway.settings.store import AdminConfig, StoreConfig
+from gateway.settings.store import AdminConfig, ReportConfig, StoreConfig
 from gateway.settings.values import refuse, rule, text, unknown_key
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "ConfigError",
     "MoConfig",
     "MqttConfig",
+    "ReportConfig",
     "RetryConfig",
     "ScheduleConfig",
     "SmppConfig",
@@ -70,10 +72,12 @@ _SECTIONS: Mapping[str, type] = MappingProxyType(
         "smpp": SmppConfig,
         "mqtt": MqttConfig,
         "store": StoreConfig,
+        "report": ReportConfig,
         "schedule": ScheduleConfig,
         "retry": RetryConfig,
         "mo": MoConfig,
         "admin": AdminConfig,
+        "console": ConsoleConfig,
     }
 )
 
@@ -110,6 +114,7 @@ class Config:
     smpp: SmppConfig = field(default_factory=SmppConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     retry: RetryConfig = field(default_factory=RetryConfig)
     agencies: Mapping[str, AgencyConfig] = field(default_factory=lambda: MappingProxyType({}))
@@ -118,6 +123,7 @@ class Config:
     admin: AdminConfig = field(default_factory=AdminConfig)
     # Several SMSC links (gateway/settings/links.py); empty: `smpp:` is the one link.
     smsc: tuple[LinkConfig, ...] = ()
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
     source_path: str | None = None
 
     _timezone = rule("timezone", check=_timezone)
@@ -167,6 +173,11 @@ class Config:
             sections.setdefault("smpp", {})
         sections.setdefault("mqtt", {})
         return sections
+
+    @model_validator(mode="after")
+    def _console_agencies(self) -> Config:
+        agency_users(self.console, self.agencies)
+        return self
 
     @field_validator("agencies", mode="before")
     @classmethod

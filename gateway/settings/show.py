@@ -94,4 +94,12 @@ def redacted(config: Config) -> dict[str, Any]:
         "keywords": dict(config.keywords),
         "mo": _plain(config.mo),
         "admin": _plain(config.admin),
+        "report": _plain(config.report),
+        "console": {
+            **_plain(config.console),
+            "users": {
+                name: {"role": u.role, "agency": u.agency, "password_hash": "***"}
+                for name, u in config.console.users.items()
+            },
+        },
     }

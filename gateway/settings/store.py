@@ -1,5 +1,5 @@
-"""The `store:` and `admin:` sections: where the gateway keeps its state, and its local
-health and metrics endpoint."""
+"""The `store:`, `report:` and `admin:` sections: where the gateway keeps its state, what
+its figures are priced at, and its local health and metrics endpoint."""
 
 from __future__ import annotations
 
@@ -47,3 +47,18 @@ class AdminConfig:
     _host = rule("host", check=text())
     _port = rule("port", check=integer(1, 65535))
     _enabled = rule("enabled", check=boolean)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportConfig:
+    """What the figures (`motcua-sms report`, the console) need beyond the store.
+
+    `segment_price` is the carrier's price of one SMS segment in VND, from the contract;
+    it differs per contract, so none is assumed: 0 reports no cost.
+    """
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    segment_price: int = 0
+
+    _segment_price = rule("segment_price", check=integer(minimum=0))

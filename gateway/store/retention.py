@@ -1,9 +1,10 @@
 """Personal data has a shelf life: numbers and texts go after `store.retention_days`.
 
 Once a day, messages that reached a final state, MOs and dossiers older than the
-retention period lose their phone numbers and texts. Counts, states, reasons, agencies,
-procedures, segments and dates stay, so `motcua-sms report` gives the same figures
-for those days as before the purge.
+retention period lose their phone numbers and texts. States, reasons, agencies,
+procedures, segments and dates stay, and the reconciliation figures are kept apart from
+the rows (`figures_schema`: triggers on state changes, none on these columns), so
+`motcua-sms report` gives the same figures for those days as before the purge.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 `Store` holds them; each part of the gateway is handed (or uses) only the repository it
 needs: intake `dossiers`, the sender `outbox`, the receipt tracker `receipts`, the MO
 dispatcher `mo_log`, the apology run `apologies`, the status publisher `statuses`,
-`motcua-sms report` `reporting`, the daily purge `retention`. Nothing above the store
+the daily purge `retention`, the daemon's start-up `figure_days` (where the figures'
+days begin). The figures (`motcua-sms report`, the console) are
+`figures.Figures`, built with the zone and price they are read in. Nothing above the store
 writes SQL.
 
 Beside this module: `database` (the connection, its thread and group-commit
@@ -21,10 +23,10 @@ from pathlib import Path
 from gateway.store.apologies import ApologyRuns
 from gateway.store.database import Database
 from gateway.store.dossiers import Dossiers
+from gateway.store.figures import FigureDays
 from gateway.store.mo_log import MoLog
 from gateway.store.outbox import Outbox
 from gateway.store.receipts import Receipts
-from gateway.store.reporting import Reporting
 from gateway.store.retention import Retention
 from gateway.store.statuses import StatusOutbox
 
@@ -40,8 +42,8 @@ class Store:
         self.mo_log = MoLog(database)
         self.apologies = ApologyRuns(database)
         self.statuses = StatusOutbox(database)
-        self.reporting = Reporting(database)
         self.retention = Retention(database)
+        self.figure_days = FigureDays(database)
 
     @classmethod
     @asynccontextmanager

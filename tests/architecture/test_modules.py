@@ -32,7 +32,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     ),
     frozenset({"gateway.store"}),
     frozenset({"gateway.intake", "gateway.compose", "gateway.outbound", "gateway.mo"}),
-    frozenset({"gateway.ops", "gateway.kit"}),
+    frozenset({"gateway.ops", "gateway.kit", "gateway.console"}),
     frozenset({"gateway.app", "gateway.cli", "gateway.demo"}),
 )
 # Within the lowest layer the protocol parts stay protocol parts: SMPP and MQTT know
@@ -43,6 +43,11 @@ FORBIDDEN: frozenset[tuple[str, str]] = frozenset(
         ("gateway.smpp", "gateway.store"),
         ("gateway.mqtt", "gateway.domain"),
         ("gateway.mqtt", "gateway.store"),
+        # The console is a process of its own beside the daemon: only the commands start it.
+        ("gateway.ops", "gateway.console"),
+        ("gateway.kit", "gateway.console"),
+        ("gateway.console", "gateway.ops"),
+        ("gateway.console", "gateway.kit"),
     }
 )
 

@@ -19,10 +19,11 @@ import pytest
 
 from gateway.app import Gateway, composer_settings
 from gateway.compose.composer import Composer
-from gateway.domain.message import Outcome
+from gateway.domain.message import Outcome, PartResult
 from gateway.ops.report import build, render
 from gateway.settings.config import AdminConfig, default_config
 from gateway.smpp.sim import SimConfig, SmscSimulator
+from gateway.store.figures import Figures
 from gateway.store.retention import purge_once
 from gateway.store.store import Store
 from tests.support.broker import free_port
@@ -326,6 +327,12 @@ def composer_without_quiet_hours() -> Composer:
     return Composer(composer_settings(dataclasses.replace(config, schedule=schedule)))
 
 
+async def figures_of_today(store: Store, by=("agency",)):
+    today = local_today()
+    figures = Figures(store.database, default_config().tz, 450)
+    return await build(figures, today, today, by)
+
+
 async def test_report_counts_by_agency_with_reasons(tmp_path):
     composer = composer_without_quiet_hours()
     async with Store.open(tmp_path / "g.db") as store:
@@ -338,25 +345,24 @@ async def test_report_counts_by_agency_with_reasons(tmp_path):
             ]
         )
         queued = {m.ref: m for m in await store.outbox.due(10)}
+        part = PartResult(queued["a"].id, 1, "4d2", frozenset({"s:4d2"}))
         await store.outbox.record_outcomes(
             [
-                Outcome(queued["a"], "submitted", 1, 0, segments=1),
+                Outcome(queued["a"], "submitted", 1, 0, segments=1, parts=[part]),
                 Outcome(queued["b"], "failed", 1, 0, reason="smsc: ESME_RINVDSTADR"),
             ]
         )
         await store.receipts.record_receipts([])
-        today = local_today()
-        rows = await build(store.reporting, default_config().tz, today, today, "agency")
+        rows = await figures_of_today(store)
 
-    sct, stp = (r.as_dict() for r in rows)
-    assert sct["group"] == "SCT" and stp["group"] == "STP"
-    assert sct["queued"] == 2 and sct["segments"] == 1
-    assert sct["not_delivered_by_reason"] == {"smsc: ESME_RINVDSTADR": 1}
-    assert sct["rejected"] == 1
-    (reason,) = sct["rejected_by_reason"]
-    assert reason.startswith("phone: landline")
-    assert stp["queued"] == 1
-    assert "SCT" in render(rows, "table") and render(rows, "csv").startswith("group,")
+    sct, stp = rows
+    assert sct.agency == "SCT" and stp.agency == "STP"
+    assert sct.notices_queued == 2 and (sct.segments, sct.cost_vnd) == (1, 450)
+    assert {r: n for r, n in sct.not_delivered.items() if n} == {"failed": 1, "landline": 1}
+    assert stp.notices_queued == 1
+    table = render(rows, ["agency"], "table")
+    assert "SCT" in table and "landline" in table
+    assert render(rows, ["agency"], "csv").startswith("agency,dossiers_received,")
 
 
 def test_report_command_prints_csv(tmp_path):
@@ -381,8 +387,8 @@ def test_report_command_prints_csv(tmp_path):
 
     assert result.returncode == 0, result.stderr
     header, row = result.stdout.splitlines()
-    assert header.startswith("group,queued,delivered")
-    assert row.startswith(f"{today},1,0,0,0,0,0,0")
+    assert header.startswith("day,dossiers_received,dossiers_resolved,notices_queued")
+    assert row.startswith(f"{today},0,0,1,0,0,0,0")
 
 
 async def test_retention_forgets_numbers_and_texts_but_keeps_the_figures(tmp_path):
@@ -393,17 +399,13 @@ async def test_retention_forgets_numbers_and_texts_but_keeps_the_figures(tmp_pat
         )
         (queued,) = await store.outbox.due(10)
         await store.outbox.record_outcomes([Outcome(queued, "failed", 1, 0, reason="smsc: X")])
-        today = local_today()
-        before = render(
-            await build(store.reporting, default_config().tz, today, today, "agency"), "json"
-        )
+        before = render(await figures_of_today(store), ["agency"], "json")
 
         purged = await purge_once(store.retention, retention_days=0, now=time.time() + 1)
 
-        after = render(
-            await build(store.reporting, default_config().tz, today, today, "agency"), "json"
-        )
+        after = render(await figures_of_today(store), ["agency"], "json")
         rows = await db_rows(store, "SELECT phone, text, state, reason FROM messages")
     assert purged["messages"] == 1
     assert rows == [(None, None, "failed", "smsc: X")]
     assert after == before
+    assert '"failed": 1' in before

@@ -8,11 +8,15 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from gateway.cli import STARTUP_FAILURE
 from gateway.domain.message import NewMessage
+from gateway.store import figures_schema
+from gateway.store.figures import Figures
 from gateway.store.schema import MIGRATIONS, SCHEMA_VERSION
 from gateway.store.store import Store
 from tests.support.broker import free_port
@@ -52,16 +56,34 @@ def _store_at(db, version: int) -> None:
             conn.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
 
 
+# The oldest schema that holds the figures: a store of it (or of any later schema before
+# this version's) is read as it is.
+FIGURES_SINCE = MIGRATIONS.index(figures_schema.MIGRATION) + 1
+
+
 def test_report_reads_a_store_of_an_older_schema_whose_figures_it_can_read(tmp_path):
     db = tmp_path / "gateway.db"
-    _store_at(db, 2)
+    _store_at(db, FIGURES_SINCE)
     config = tmp_path / "gateway.yaml"
     write_daemon_config(config, broker_port=free_port(), smsc_port=free_port(), db=db)
 
     done = _report(config)
 
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.startswith("group,queued,delivered")
+    assert done.stdout.startswith("agency,dossiers_received,dossiers_resolved")
+
+
+def test_report_refuses_a_store_from_before_the_figures_saying_the_daemon_upgrades_it(tmp_path):
+    db = tmp_path / "gateway.db"
+    _store_at(db, FIGURES_SINCE - 1)
+    config = tmp_path / "gateway.yaml"
+    write_daemon_config(config, broker_port=free_port(), smsc_port=free_port(), db=db)
+
+    done = _report(config)
+
+    assert done.returncode == STARTUP_FAILURE
+    (line,) = done.stderr.splitlines()
+    assert line.endswith("the daemon upgrades it when it starts")
 
 
 def test_report_refuses_an_older_store_it_cannot_read_saying_the_daemon_upgrades_it(tmp_path):
@@ -105,17 +127,18 @@ async def test_report_reads_a_store_a_daemon_has_open(tmp_path):
     """Beside a running daemon (its -wal and -shm present) the report sees what it
     committed, and leaves its files as they are."""
     db = tmp_path / "gateway.db"
-    async with Store.open(db) as store:
+    async with Store.open(db, clock=lambda: 0.0) as store:  # created on 1 January 1970
         await store.dossiers.record_intake(messages=[NewMessage(
             agency="SCT", ref="j1", kind="sms", source="HCC", priority=1, state="queued",
             not_before=0.0, expires_at=0.0, phone="84905123456", text="x", segments=1,
         )])  # fmt: skip
         names = sorted(p.name for p in tmp_path.iterdir())
         async with Store.open(db, readonly=True) as reader:
-            found = await reader.reporting.messages_created(0.0, float("inf"))
+            figures = Figures(reader.database, ZoneInfo("UTC"), 0)
+            found = await figures.table(date(1970, 1, 1), date(1970, 1, 1), ["agency"])
         assert sorted(p.name for p in tmp_path.iterdir()) == names
 
-    assert [(m.agency, m.kind, m.state) for m in found] == [("SCT", "sms", "queued")]
+    assert [(r.agency, r.notices_queued) for r in found] == [("SCT", 1)]
 
 
 async def test_a_read_only_store_cannot_be_written(tmp_path):

@@ -11,14 +11,15 @@ from gateway.compose.composer import Composer
 from gateway.mo.dispatcher import Dispatcher
 from gateway.ops import report
 from gateway.smpp.inbound import Mo
+from gateway.store.figures import Dimension, Figures
 from gateway.store.store import Store
 from tests.support.clock import NOON
 from tests.support.mo import config, dossier
 
 
-async def _lookups(tmp_path: Path, *texts: str, by: report.By = "agency") -> int:
+async def _lookups(tmp_path: Path, *texts: str, by: Dimension = "agency") -> int:
     cfg = config()
-    async with Store.open(tmp_path / "g.db") as store:
+    async with Store.open(tmp_path / "g.db", clock=lambda: NOON) as store:
         await store.dossiers.record_intake(dossiers=[dossier()])
         composer = Composer(composer_settings(cfg), clock=lambda: NOON)
         async with Dispatcher(
@@ -27,7 +28,8 @@ async def _lookups(tmp_path: Path, *texts: str, by: report.By = "agency") -> int
             for n, text in enumerate(texts):
                 mo = Mo(source=f"8490512345{n}", destination="8083", text=text)
                 await dispatcher.receive(mo)
-        rows = await report.build(store.reporting, cfg.tz, date(2000, 1, 1), date(2199, 1, 1), by)
+        figures = Figures(store.database, cfg.tz, cfg.report.segment_price)
+        rows = await report.build(figures, date(2026, 11, 23), date(2026, 11, 23), [by])
     return sum(r.lookups_answered for r in rows)
 
 

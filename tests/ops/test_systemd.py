@@ -21,6 +21,7 @@ from gateway.settings.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "systemd" / "motcua-sms.service"
+CONSOLE_UNIT = ROOT / "systemd" / "motcua-sms-console.service"
 EXAMPLE = ROOT / "config" / "gateway.example.yaml"
 
 SHIPPED_EXEC = "/usr/local/bin/motcua-sms"
@@ -30,6 +31,9 @@ SHIPPED_EXEC_START = f"{SHIPPED_EXEC} run -c /etc/motcua-sms/gateway.yaml"
 # Debian 12). What is left is the network (which a gateway needs), the root directory, and
 # the real-time clock read access that ProtectClock= grants. Raise this only with a reason.
 MAX_EXPOSURE = 1.2
+# The console's unit gives 0.9: it reaches no host but loopback (IPAddressDeny=).
+CONSOLE_MAX_EXPOSURE = 1.0
+CONSOLE_EXEC_START = f"{SHIPPED_EXEC} console -c /etc/motcua-sms/gateway.yaml"
 
 INSTALL_HINT = (
     "systemd-analyze not found: install the Debian package 'systemd' "
@@ -361,3 +365,73 @@ class TestUnitFile:
         )
 
         assert Path(config.store.path).parent == Path("/var/lib") / state
+
+
+class TestConsoleUnitFile:
+    """systemd/motcua-sms-console.service: hardened like the daemon's, beside it."""
+
+    @pytest.fixture
+    def console_unit(self, tmp_path: Path) -> Path:
+        text = CONSOLE_UNIT.read_text(encoding="utf-8")
+        shipped = f"ExecStart={CONSOLE_EXEC_START}\n"
+        assert shipped in text
+        local = " ".join([*installed_command(), "console -c /etc/motcua-sms/gateway.yaml"])
+        unit = tmp_path / CONSOLE_UNIT.name
+        unit.write_text(text.replace(shipped, f"ExecStart={local}\n"), encoding="utf-8")
+        return unit
+
+    def test_systemd_analyze_verify_is_clean(self, console_unit):
+        result = run_analyze("verify", "--man=no", str(console_unit))
+
+        complaints = [line for line in result.stderr.splitlines() if console_unit.name in line]
+        assert (result.returncode, complaints) == (0, []), result.stderr
+
+    def test_security_exposure_is_at_most_the_consoles_bound(self, console_unit):
+        result = run_analyze("security", "--offline=true", "--no-pager", str(console_unit))
+
+        match = re.search(
+            r"Overall exposure level for \S+: (\d+(?:\.\d+)?)", result.stdout + result.stderr
+        )
+        assert match is not None, result.stdout + result.stderr
+        assert float(match.group(1)) <= CONSOLE_MAX_EXPOSURE, result.stdout
+
+    def test_it_starts_the_console_and_does_not_restart_a_start_up_refusal(self):
+        entries = unit_entries(CONSOLE_UNIT.read_text(encoding="utf-8"))
+
+        assert entries["Service.ExecStart"] == [CONSOLE_EXEC_START]
+        assert entries["Service.RestartPreventExitStatus"] == ["3"]
+
+    def test_it_runs_as_the_gateways_user_in_the_gateways_state_directory(self):
+        daemon = unit_entries(UNIT.read_text(encoding="utf-8"))
+        console = unit_entries(CONSOLE_UNIT.read_text(encoding="utf-8"))
+
+        # The daemon's dynamic user is named after its unit.
+        assert console["Service.User"] == [UNIT.stem]
+        assert console["Service.DynamicUser"] == daemon["Service.DynamicUser"] == ["yes"]
+        assert console["Service.StateDirectory"] == daemon["Service.StateDirectory"]
+        assert console["Service.StateDirectoryMode"] == daemon["Service.StateDirectoryMode"]
+
+    def test_it_loads_no_secret_and_reaches_no_host_but_loopback(self):
+        entries = unit_entries(CONSOLE_UNIT.read_text(encoding="utf-8"))
+
+        assert "Service.LoadCredential" not in entries
+        assert entries["Service.IPAddressDeny"] == ["any"]
+        assert entries["Service.IPAddressAllow"] == ["localhost"]
+
+    def test_every_hardening_setting_of_the_daemons_unit_is_in_the_consoles(self):
+        daemon = unit_entries(UNIT.read_text(encoding="utf-8"))
+        console = unit_entries(CONSOLE_UNIT.read_text(encoding="utf-8"))
+        # What the daemon has that a console does not need: the watchdog, notify, reload,
+        # its credentials, its dependencies on the network and the broker.
+        own = {
+            "Unit.Wants", "Unit.After", "Unit.Description", "Service.Type",
+            "Service.NotifyAccess", "Service.WatchdogSec", "Service.ExecStart",
+            "Service.ExecReload", "Service.TimeoutStopSec", "Service.LoadCredential",
+        }  # fmt: skip
+
+        missing = {
+            key: values
+            for key, values in daemon.items()
+            if key not in own and console.get(key) != values
+        }
+        assert missing == {}

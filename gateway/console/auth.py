@@ -1,0 +1,161 @@
+"""Who is logged in: password hashes, server-side sessions, and the brake on guessing.
+
+- Passwords are argon2id (argon2-cffi): memory-hard, so a stolen configuration file does
+  not give up its passwords to a GPU in an afternoon, and its PHC string carries its
+  parameters, so a hash made stronger later verifies beside older ones. Verifying costs
+  tens of milliseconds of CPU: it runs in a thread, never on the event loop that serves
+  the other users.
+- A session is a random id (256 bits from `secrets`) known only to this process: the
+  cookie carries nothing to forge, and a restart logs everyone out (the console holds no
+  state worth keeping). It ends `lifetime` after login, or at logout.
+- Failed logins are counted per user name and per client address in a sliding window;
+  past the limit a login is refused before its password is even checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from gateway.settings.console import ConsoleUser
+
+# Sessions held at once; past it the oldest goes (a loop of logins cannot fill memory).
+MAX_SESSIONS = 2000
+# Addresses and names whose failures are remembered at once, for the same reason.
+MAX_TRACKED = 10000
+
+_HASHER = PasswordHasher()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the user name is unknown, so that a wrong name takes as long
+    to refuse as a wrong password and names cannot be told apart by timing."""
+    return _HASHER.hash(secrets.token_urlsafe(16))
+
+
+Clock = Callable[[], float]
+
+
+def hash_password(password: str) -> str:
+    """The argon2id PHC string of `password` (what the `console:` users hold)."""
+    return _HASHER.hash(password)
+
+
+def _matches(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+async def check_password(user: ConsoleUser | None, password: str) -> bool:
+    """Whether `password` is `user`'s (False for no user, after the same work)."""
+    stored = user.password_hash if user is not None else _dummy_hash()
+    matched = await asyncio.to_thread(_matches, stored, password)
+    return matched and user is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A logged-in user: the CSRF token of the forms shown to them, and when it ends."""
+
+    id: str
+    user: ConsoleUser
+    csrf: str
+    expires: float
+
+
+class Sessions:
+    """The sessions of this process, by id."""
+
+    def __init__(self, lifetime: float, clock: Clock = time.time) -> None:
+        self._lifetime = lifetime
+        self._clock = clock
+        self._held: dict[str, Session] = {}
+
+    def start(self, user: ConsoleUser) -> Session:
+        """A new session for `user` (a login)."""
+        self._forget_expired()
+        while len(self._held) >= MAX_SESSIONS:
+            del self._held[next(iter(self._held))]
+        session = Session(
+            id=secrets.token_urlsafe(32),
+            user=user,
+            csrf=secrets.token_urlsafe(32),
+            expires=self._clock() + self._lifetime,
+        )
+        self._held[session.id] = session
+        return session
+
+    def find(self, session_id: str | None, users: Mapping[str, ConsoleUser]) -> Session | None:
+        """The live session `session_id` names, or None (unknown, forged, expired, or its
+        user no longer in the configuration)."""
+        if not session_id:
+            return None
+        session = self._held.get(session_id)
+        if session is None:
+            return None
+        if session.expires <= self._clock() or users.get(session.user.name) != session.user:
+            del self._held[session_id]
+            return None
+        return session
+
+    def end(self, session_id: str) -> None:
+        """Log out: the id is worth nothing from now on."""
+        self._held.pop(session_id, None)
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def _forget_expired(self) -> None:
+        now = self._clock()
+        for gone in [sid for sid, s in self._held.items() if s.expires <= now]:
+            del self._held[gone]
+
+
+class LoginBrake:
+    """Failed logins per key (a user name, a client address) within a sliding window."""
+
+    def __init__(self, attempts: int, window: float, clock: Clock = time.monotonic) -> None:
+        self._attempts = attempts
+        self._window = window
+        self._clock = clock
+        self._failures: dict[str, deque[float]] = {}
+
+    def wait(self, *keys: str) -> float:
+        """Seconds before any of `keys` may try again (0: now)."""
+        now = self._clock()
+        longest = 0.0
+        for key in keys:
+            failures = self._recent(key, now)
+            if len(failures) >= self._attempts:
+                longest = max(longest, failures[0] + self._window - now)
+        return longest
+
+    def failed(self, *keys: str) -> None:
+        """Count a failed login against each of `keys`."""
+        now = self._clock()
+        for key in keys:
+            if key not in self._failures and len(self._failures) >= MAX_TRACKED:
+                del self._failures[next(iter(self._failures))]
+            self._recent(key, now).append(now)
+
+    def succeeded(self, *keys: str) -> None:
+        """A login that worked clears its keys' count."""
+        for key in keys:
+            self._failures.pop(key, None)
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        failures = self._failures.setdefault(key, deque())
+        while failures and failures[0] <= now - self._window:
+            failures.popleft()
+        return failures

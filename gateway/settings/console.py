@@ -1,0 +1,150 @@
+"""The `console:` section: the supervisors' web console (`motcua-sms console -c FILE`).
+
+Users are written in the file with a password HASH (`motcua-sms console-password` prints
+one), never the password: the file is read by the operator, copied into tickets and kept
+in backups. The hash is argon2id in its PHC form (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`),
+which carries its own parameters, so hashes made with stronger settings later still verify
+beside the old ones. Anything else written there is refused, a plain password first of all.
+
+A `supervisor` sees every agency; an `agency` user only the agency it names, which must be
+one of the `agencies:` (checked by `agency_users`, which the configuration root calls).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal, get_args
+
+from pydantic import ConfigDict, field_validator
+
+from gateway.settings.explain import file_keys
+from gateway.settings.values import (
+    below,
+    boolean,
+    entries,
+    integer,
+    not_text,
+    one_of,
+    optional,
+    refuse,
+    rule,
+    text,
+    unknown_key,
+)
+
+Role = Literal["supervisor", "agency"]
+
+# The PHC string argon2-cffi writes: variant, version, parameters, salt, hash (base64).
+_ARGON2ID = re.compile(r"\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+")
+_USER_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+HASH_HINT = "write the hash that `motcua-sms console-password` prints, not the password"
+
+
+def _password_hash(value: Any) -> str:
+    if not isinstance(value, str):
+        not_text("an argon2id hash (text)", secret=True)
+    if not _ARGON2ID.fullmatch(value.strip()):
+        # Never echoed: it may be the password itself.
+        refuse(f"not an argon2id hash; {HASH_HINT}")
+    return value.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleUser:
+    """One person who may log in: a supervisor (every agency) or an agency's user."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
+    NOT_IN_FILE: ClassVar[tuple[str, ...]] = ("name",)
+
+    name: str
+    role: Role
+    password_hash: str
+    agency: str | None = None
+
+    _name = rule("name", check=text())
+    _role = rule("role", check=one_of(get_args(Role)))
+    _hash = rule("password_hash", check=_password_hash)
+    _agency = rule("agency", check=optional(text()))
+
+    def sees(self, agency: str) -> bool:
+        """Whether this user may read `agency`'s figures."""
+        return self.role == "supervisor" or agency == self.agency
+
+
+_USER_KEYS = frozenset(file_keys(ConsoleUser))
+
+
+def _users(value: Any) -> Mapping[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for name, body in entries(value, "a mapping of user names").items():
+        if not isinstance(name, str) or not _USER_NAME.fullmatch(name):
+            refuse("a user name is 1 to 64 letters, digits, '_', '.', '@' or '-'", name, "[key]")
+        fields = below(entries, body, name)
+        for key in fields:
+            if key not in _USER_KEYS:
+                unknown_key(name, key)
+        for needed in ("role", "password_hash"):
+            if needed not in fields:
+                refuse(f"missing: every user needs a {needed}", name, needed)
+        role = fields["role"]
+        if role == "agency" and not fields.get("agency"):
+            refuse("missing: an agency user names its agency", name, "agency")
+        if role == "supervisor" and fields.get("agency"):
+            refuse("a supervisor sees every agency: remove `agency`", name, "agency")
+        out[name] = {**fields, "name": name}
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleConfig:
+    """Where the console listens, how long a login lasts, who may log in.
+
+    `secure_cookie` marks the session cookie Secure: for a console behind an HTTPS
+    reverse proxy (a browser then never sends it over plain HTTP). Off by default because
+    the console listens on 127.0.0.1 over HTTP. Failed logins are counted per user name
+    and per client address: past `login_attempts` in `login_window_minutes`, refused until
+    the window has passed.
+    """
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = 9110
+    session_minutes: int = 480
+    secure_cookie: bool = False
+    login_attempts: int = 5
+    login_window_minutes: int = 15
+    users: Mapping[str, ConsoleUser] = field(default_factory=lambda: MappingProxyType({}))
+
+    _host = rule("host", check=text())
+    _port = rule("port", check=integer(0, 65535))
+    _session = rule("session_minutes", check=integer(1, 7 * 24 * 60))
+    _secure = rule("secure_cookie", check=boolean)
+    _attempts = rule("login_attempts", check=integer(1, 1000))
+    _window = rule("login_window_minutes", check=integer(1, 24 * 60))
+
+    @field_validator("users", mode="before")
+    @classmethod
+    def _users_written(cls, value: Any) -> Any:
+        return _users(value)
+
+    @field_validator("users", mode="after")
+    @classmethod
+    def _users_frozen(cls, value: Mapping[str, ConsoleUser]) -> Mapping[str, ConsoleUser]:
+        return MappingProxyType(dict(value))
+
+
+def agency_users(console: ConsoleConfig, agencies: Mapping[str, object]) -> None:
+    """Refuse an agency user whose agency is not among `agencies:`."""
+    for name, user in console.users.items():
+        if user.agency is not None and user.agency not in agencies:
+            refuse(
+                f"unknown agency {user.agency!r}; one of {', '.join(sorted(agencies))}",
+                "console",
+                "users",
+                name,
+                "agency",
+            )

@@ -1,0 +1,207 @@
+"""The reconciliation figures' schema: daily figures kept by triggers, per agency ×
+procedure × local day.
+
+Why triggers: every write that changes a message or a dossier (intake, the sender, the
+receipt tracker, the receipt sweep, the MO log, the apology run) then updates the figures
+in its own transaction, by construction, with no Python on those paths; a purge, which
+only forgets numbers and texts, leaves them as they are.
+
+Why local days cut at a recorded offset (`figures_zone`, seconds east of UTC): SQLite
+knows no time zones, and a year read per day must be a year of day rows, not of hours
+(a large province's year is millions of agency × procedure × hour rows, too many to read
+in a second). The daemon records its configured zone's offset at start-up
+(`figures.FigureDays`); the step records Vietnam's, the embedded default. A zone with
+summer time has its days cut at the offset in force when the daemon started.
+
+A message counts once, in the day it was created, under its final state: its insert adds
+what its state counts for, and every change of state, reason or segments takes away what
+the old row counted for and adds what the new one does. It keeps the procedure key and
+the day it was counted under (`messages.procedure_key`, `figures_day`), so that a later
+change of its dossier's code, or of the zone, cannot move its counts.
+
+A dossier counts as received when the mirror first holds it (the day of that event's
+`occurred_at`) and as resolved when it first enters `result_ready` (or `returned` without
+a `result_ready` seen before it), on the day of that event.
+
+`MIGRATION` is one step of `schema.MIGRATIONS`: once released its text never changes.
+"""
+
+from __future__ import annotations
+
+# What a message counts for, in the order of the figures' columns (after received and
+# resolved, which only dossiers count for).
+MESSAGE_COLUMNS: tuple[str, ...] = (
+    "queued",
+    "delivered",
+    "landline",
+    "invalid_number",
+    "no_number",
+    "undeliverable",
+    "expired",
+    "failed",
+    "segments",
+)
+# The reasons a notice is not delivered, as the figures name them.
+NOT_DELIVERED: tuple[str, ...] = (
+    "landline",
+    "invalid_number",
+    "no_number",
+    "undeliverable",
+    "expired",
+    "failed",
+)
+COLUMNS: tuple[str, ...] = ("received", "resolved", *MESSAGE_COLUMNS, "lookups")
+
+# States in which a message may have had parts accepted by the SMSC: those parts are the
+# segments billed (a message that expired or failed before any was accepted cost nothing;
+# one that failed after some did cost those).
+_SENT = "'submitted', 'delivered', 'undeliverable', 'expired', 'failed'"
+# States a notice enters the store in without being queued (refused, not sent).
+_NOT_QUEUED = "'rejected', 'skipped'"
+RESOLVED = "'result_ready', 'returned'"
+
+
+def not_delivered(x: str) -> str:
+    """The reason (one of NOT_DELIVERED) the message `x` (a row alias) was not delivered,
+    NULL if it was or may still be: a refusal at intake for its number by the number's
+    fault (`phone: <reason> (...)`, gateway.compose.composer), any other refusal (a
+    template, a text too long) `failed`, and the final states after sending as they are."""
+    return f"""(CASE
+        WHEN {x}.state IN ('undeliverable', 'expired', 'failed') THEN {x}.state
+        WHEN {x}.state != 'rejected' THEN NULL
+        WHEN {x}.reason LIKE 'phone: landline%' THEN 'landline'
+        WHEN {x}.reason LIKE 'phone: missing%' THEN 'no_number'
+        WHEN {x}.reason LIKE 'phone: %' THEN 'invalid_number'
+        ELSE 'failed' END)"""
+
+
+def notice(x: str) -> str:
+    """Whether `x` is a notice to a citizen (not an MCKH reply, which counts as a lookup)."""
+    return f"({x}.kind != 'mo_reply')"
+
+
+def _counts(x: str) -> list[str]:
+    """What message row `x` counts for, one SQL expression per MESSAGE_COLUMNS."""
+    reason = not_delivered(x)
+    counts = [
+        f"({notice(x)} AND {x}.state NOT IN ({_NOT_QUEUED}))",
+        f"({notice(x)} AND {x}.state = 'delivered')",
+        *(f"({notice(x)} AND {reason} IS '{r}')" for r in NOT_DELIVERED),
+        f"""(CASE WHEN {x}.state IN ({_SENT})
+            THEN (SELECT COUNT(*) FROM parts WHERE message_id = {x}.id) ELSE 0 END)""",
+    ]
+    return counts
+
+
+_OFFSET = "(SELECT offset FROM figures_zone)"
+VIETNAM = 7 * 3600  # the embedded default zone, Asia/Ho_Chi_Minh
+
+
+def _day(epoch: str, offset: str = _OFFSET) -> str:
+    """The local day (days since 1970-01-01) of a time in seconds since the epoch."""
+    return f"CAST(({epoch} + {offset}) / 86400 AS INTEGER)"
+
+
+def _iso_day(iso: str, offset: str = _OFFSET) -> str:
+    """The local day of an ISO date and time with its offset; today if SQLite cannot read
+    it, so that a dossier is never refused for the figures' sake."""
+    return _day(f"COALESCE(strftime('%s', {iso}), strftime('%s', 'now'))", offset)
+
+
+def _date_day(iso_date: str) -> str:
+    """The day number of an ISO date (a local day already)."""
+    return f"CAST(julianday({iso_date}) - 2440587.5 AS INTEGER)"
+
+
+_MESSAGE_COLS = ", ".join(MESSAGE_COLUMNS)
+_ADD = ", ".join(f"{c} = {c} + excluded.{c}" for c in COLUMNS)
+_NAME = "procedure_name = COALESCE(excluded.procedure_name, procedure_name)"
+_UPSERT = f"ON CONFLICT (day, agency, procedure_key) DO UPDATE SET {_ADD}, {_NAME}"
+
+
+def _procedure_of(m: str) -> str:
+    """The procedure key of message `m`: its dossier's code, or its name where the dossier
+    has none (an MCKH reply names its dossier by receipt number), else the message's."""
+    return f"""COALESCE((SELECT COALESCE(NULLIF(d.procedure_code, ''), d.procedure)
+        FROM dossiers AS d
+        WHERE d.receipt_key = upper(trim({m}.receipt_no)) AND d.agency = {m}.agency),
+        {m}.procedure)"""
+
+
+def _name_of(m: str) -> str:
+    return f"""COALESCE({m}.procedure, (SELECT d.procedure FROM dossiers AS d
+        WHERE d.receipt_key = upper(trim({m}.receipt_no)) AND d.agency = {m}.agency))"""
+
+
+# The status the mirror holds for the dossier being written (NULL: not held yet), read
+# once per write of a dossier.
+_HELD = """(SELECT h.status FROM dossiers AS h
+        WHERE h.receipt_key = NEW.receipt_key AND h.agency = NEW.agency)"""
+
+
+_ANSWERED = "EXISTS (SELECT 1 FROM mo_log WHERE reply_ref = m.ref AND outcome = 'answered')"
+_LOOKUP = f"(CASE WHEN m.kind = 'mo_reply' THEN {_ANSWERED} ELSE 0 END)"
+_DELTA = ", ".join(f"{n} - {o}" for n, o in zip(_counts("NEW"), _counts("OLD"), strict=True))
+_CHANGED = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in ("state", "reason", "segments"))
+_RECEIVED = "(held IS NULL)"
+_RESOLVED = f"(NEW.status IN ({RESOLVED}) AND (held IS NULL OR held NOT IN ({RESOLVED})))"
+
+MIGRATION = f"""
+    ALTER TABLE messages ADD COLUMN procedure_key TEXT;
+    ALTER TABLE messages ADD COLUMN figures_day INTEGER;
+    UPDATE messages AS m SET procedure_key = {_procedure_of("m")},
+                             figures_day = {_day("m.created_at", str(VIETNAM))};
+    CREATE TABLE figures_zone (offset INTEGER NOT NULL);
+    INSERT INTO figures_zone VALUES ({VIETNAM});
+    CREATE TABLE figures (
+        day INTEGER NOT NULL,
+        agency TEXT NOT NULL,
+        procedure_key TEXT NOT NULL,
+        procedure_name TEXT,
+        {", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in COLUMNS)},
+        PRIMARY KEY (day, agency, procedure_key)
+    ) WITHOUT ROWID;
+    INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS}, lookups)
+        SELECT m.figures_day, m.agency, COALESCE(m.procedure_key, ''),
+               MAX({_name_of("m")}), {", ".join(f"SUM({c})" for c in _counts("m"))},
+               SUM({_LOOKUP})
+        FROM messages AS m WHERE true
+        GROUP BY 1, 2, 3;
+    INSERT INTO figures (day, agency, procedure_key, procedure_name, received)
+        SELECT COALESCE({_day("e.first", str(VIETNAM))}, {_iso_day("d.occurred_at", str(VIETNAM))}),
+               d.agency,
+               COALESCE(NULLIF(d.procedure_code, ''), d.procedure), MAX(d.procedure), COUNT(*)
+        FROM dossiers AS d LEFT JOIN
+            (SELECT agency, receipt_key, MIN(received_at) AS first FROM events
+             GROUP BY agency, receipt_key) AS e
+            ON e.agency = d.agency AND e.receipt_key = d.receipt_key
+        WHERE true GROUP BY 1, 2, 3 {_UPSERT};
+    INSERT INTO figures (day, agency, procedure_key, procedure_name, resolved)
+        SELECT CASE WHEN d.finished_on IS NULL THEN {_iso_day("d.occurred_at", str(VIETNAM))}
+                    ELSE {_date_day("d.finished_on")} END,
+               d.agency, COALESCE(NULLIF(d.procedure_code, ''), d.procedure), MAX(d.procedure),
+               COUNT(*)
+        FROM dossiers AS d WHERE d.status IN ({RESOLVED}) GROUP BY 1, 2, 3 {_UPSERT};
+    CREATE TRIGGER figures_message_insert AFTER INSERT ON messages BEGIN
+        UPDATE messages SET procedure_key = {_procedure_of("NEW")},
+                            figures_day = {_day("NEW.created_at")} WHERE id = NEW.id;
+        INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS},
+                             lookups)
+            SELECT m.figures_day, m.agency, COALESCE(m.procedure_key, ''),
+                   {_name_of("m")}, {", ".join(_counts("m"))}, {_LOOKUP}
+            FROM messages AS m WHERE m.id = NEW.id {_UPSERT};
+    END;
+    CREATE TRIGGER figures_message_update AFTER UPDATE OF state, reason, segments ON messages
+        WHEN {_CHANGED} BEGIN
+        INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS})
+            VALUES (NEW.figures_day, NEW.agency, COALESCE(NEW.procedure_key, ''),
+                    NULL, {_DELTA}) {_UPSERT};
+    END;
+    CREATE TRIGGER figures_dossier BEFORE INSERT ON dossiers BEGIN
+        INSERT INTO figures (day, agency, procedure_key, procedure_name, received, resolved)
+            SELECT {_iso_day("NEW.occurred_at")}, NEW.agency,
+                   COALESCE(NULLIF(NEW.procedure_code, ''), NEW.procedure), NEW.procedure,
+                   {_RECEIVED}, {_RESOLVED}
+            FROM (SELECT {_HELD} AS held) WHERE {_RECEIVED} OR {_RESOLVED} {_UPSERT};
+    END;
+"""

@@ -1,0 +1,87 @@
+"""Any table as CSV or .xlsx: the page's columns and rows, Vietnamese intact, and a cell
+a desk typed never run as a formula by the spreadsheet that opens the export."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from datetime import date
+from types import MappingProxyType
+
+from openpyxl import load_workbook
+
+from gateway.console.export import to_csv, to_xlsx
+from gateway.console.tables import REASONS, overview_table, procedure_table
+from gateway.store.figures import FigureRow
+
+NAMES = {"SCT": "Sở Công Thương"}
+
+
+def row(name: str, resolved: int = 4, delivered: int = 3) -> FigureRow:
+    return FigureRow(
+        agency="SCT", procedure_code="1.001", procedure_name=name, day=None,
+        dossiers_received=5, dossiers_resolved=resolved, notices_queued=4,
+        notices_delivered=delivered,
+        not_delivered=MappingProxyType({r: int(r == "landline") for r in REASONS}),
+        lookups_answered=2, segments=7, cost_vnd=7 * 450,
+    )  # fmt: skip
+
+
+def csv_rows(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_csv_begins_with_a_byte_order_mark_so_excel_reads_vietnamese():
+    data = to_csv(procedure_table([row("Cấp giấy phép")], NAMES))
+
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert csv_rows(data)[0]["Tên thủ tục"] == "Cấp giấy phép"
+
+
+def test_csv_carries_the_counts_and_the_ratio_as_numbers():
+    (only,) = csv_rows(to_csv(procedure_table([row("x")], NAMES)))
+
+    assert only["Hồ sơ đã giải quyết"] == "4"
+    assert only["Tỉ lệ đã đến / đã giải quyết"] == "0.7500"
+    assert only["– Số máy bàn (không nhận được SMS)"] == "1"
+    assert only["Chi phí (đồng)"] == "3150"
+
+
+def test_a_text_cell_that_looks_like_a_formula_is_quoted_in_csv():
+    for typed in ('=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)"):
+        (only,) = csv_rows(to_csv(procedure_table([row(typed)], NAMES)))
+        assert only["Tên thủ tục"] == "'" + typed
+
+
+def test_a_text_cell_that_looks_like_a_formula_is_text_in_xlsx():
+    typed = '=HYPERLINK("http://x","y")'
+    sheet = load_workbook(io.BytesIO(to_xlsx(procedure_table([row(typed)], NAMES)))).active
+    header = [c.value for c in sheet[1]]
+    cell = sheet.cell(row=2, column=header.index("Tên thủ tục") + 1)
+
+    assert (cell.value, cell.data_type) == (typed, "s")
+
+
+def test_xlsx_holds_numbers_a_percentage_and_the_labels_in_bold():
+    sheet = load_workbook(io.BytesIO(to_xlsx(procedure_table([row("x")], NAMES)))).active
+    header = [c.value for c in sheet[1]]
+    values = dict(zip(header, [c.value for c in sheet[2]], strict=True))
+    ratio = sheet.cell(row=2, column=header.index("Tỉ lệ đã đến / đã giải quyết") + 1)
+
+    assert values["Hồ sơ tiếp nhận"] == 5 and values["Cơ quan"] == "Sở Công Thương"
+    assert ratio.value == 0.75 and ratio.number_format == "0.0%"
+    assert sheet["A1"].font.bold
+
+
+def test_a_procedure_with_no_dossier_resolved_has_an_empty_ratio_not_zero():
+    (only,) = csv_rows(to_csv(procedure_table([row("x", resolved=0, delivered=0)], NAMES)))
+
+    assert only["Tỉ lệ đã đến / đã giải quyết"] == ""
+
+
+def test_an_overview_day_is_a_date_in_csv():
+    day = dataclasses.replace(row("x"), day=date(2026, 11, 23))
+    (only,) = csv_rows(to_csv(overview_table([day], NAMES)))
+
+    assert only["Ngày"] == "2026-11-23"

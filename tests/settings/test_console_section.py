@@ -1,0 +1,104 @@
+"""The `console:` section: who may log in, with hashes only, and where the console listens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gateway.cli import main
+from gateway.console.auth import hash_password
+from gateway.settings.config import Config, ConfigError, parse_config
+from gateway.settings.show import redacted
+
+AGENCIES = "agencies:\n  SCT:\n    name: Sở Công Thương\n  STP:\n    name: Sở Tư pháp\n"
+HASH = hash_password("mật khẩu của chị An")
+
+
+def parse(text: str) -> Config:
+    return parse_config(AGENCIES + text, path="/etc/motcua-sms/gateway.yaml", env={})
+
+
+def refusal(text: str) -> str:
+    with pytest.raises(ConfigError) as info:
+        parse(text)
+    return str(info.value)
+
+
+def users(*lines: str) -> str:
+    return "console:\n  users:\n" + "".join(f"    {line}\n" for line in lines)
+
+
+def test_without_a_section_the_console_listens_on_loopback_with_nobody_to_log_in():
+    console = parse("").console
+
+    assert (console.host, console.users) == ("127.0.0.1", {})
+
+
+def test_a_supervisor_and_an_agency_user_are_read_with_their_roles():
+    supervisor = ("an:", "  role: supervisor", f'  password_hash: "{HASH}"')
+    agency = ("binh:", "  role: agency", "  agency: STP", f'  password_hash: "{HASH}"')
+    console = parse(users(*supervisor, *agency)).console
+
+    assert console.users["an"].sees("SCT") and console.users["an"].sees("STP")
+    assert console.users["binh"].sees("STP") and not console.users["binh"].sees("SCT")
+
+
+def test_a_plain_password_in_place_of_the_hash_is_refused_and_not_echoed():
+    message = refusal(users("an:", "  role: supervisor", "  password_hash: hunter2hunter2"))
+
+    assert "console.users.an.password_hash" in message
+    assert "console-password" in message
+    assert "hunter2" not in message
+
+
+def test_an_agency_user_of_an_agency_not_configured_is_refused_naming_it():
+    message = refusal(
+        users("binh:", "  role: agency", "  agency: SYT", f'  password_hash: "{HASH}"')
+    )
+
+    assert "console.users.binh.agency" in message and "'SYT'" in message
+
+
+def test_an_agency_user_without_an_agency_is_refused():
+    message = refusal(users("binh:", "  role: agency", f'  password_hash: "{HASH}"'))
+
+    assert "console.users.binh.agency" in message and "missing" in message
+
+
+def test_a_supervisor_naming_an_agency_is_refused():
+    message = refusal(
+        users("an:", "  role: supervisor", "  agency: SCT", f'  password_hash: "{HASH}"')
+    )
+
+    assert "console.users.an.agency" in message
+
+
+def test_an_unknown_role_is_refused_with_the_roles_there_are():
+    message = refusal(users("an:", "  role: admin", f'  password_hash: "{HASH}"'))
+
+    assert "supervisor or agency" in message
+
+
+def test_a_misspelt_console_key_is_refused_with_the_key_meant():
+    assert "did you mean 'session_minutes'" in refusal("console:\n  session_minute: 60\n")
+
+
+def test_check_config_shows_the_console_section_with_hashes_hidden(tmp_path: Path, capsys):
+    path = tmp_path / "gateway.yaml"
+    text = AGENCIES + users("an:", "  role: supervisor", f'  password_hash: "{HASH}"')
+    path.write_text(text + "smpp:\n  password: x\nmqtt:\n  password: y\n", encoding="utf-8")
+
+    assert main(["check-config", "-c", str(path)]) == 0
+
+    out = capsys.readouterr().out
+    shown = yaml.safe_load(out)["console"]
+    assert shown["users"] == {"an": {"role": "supervisor", "agency": None, "password_hash": "***"}}
+    assert HASH not in out and "argon2" not in out
+
+
+def test_redacted_configuration_never_carries_a_hash():
+    config = parse(users("an:", "  role: supervisor", f'  password_hash: "{HASH}"'))
+
+    assert HASH not in repr(redacted(config))

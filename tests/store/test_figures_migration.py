@@ -1,0 +1,112 @@
+"""A store of the schema before the figures: migrated once by the daemon, its history
+counted into the figures as the triggers would have counted it; never by a reader."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from gateway.compose.composer import Composer
+from gateway.domain.message import MoRecord
+from gateway.store import figures_schema
+from gateway.store.database import Database
+from gateway.store.figures import Figures
+from gateway.store.schema import MIGRATIONS, StoreOutdated
+from gateway.store.store import Store
+from tests.support.clock import Clock, at
+from tests.support.figures import ALL, PRICE, TZ, dossier, figure_composer, notice, settle
+
+# The schema just before the figures' step, wherever it lands in MIGRATIONS.
+PREVIOUS = MIGRATIONS.index(figures_schema.MIGRATION)
+SINCE, UNTIL = date(2026, 11, 23), date(2026, 11, 25)
+
+
+def previous_store(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    for number, script in enumerate(MIGRATIONS[:PREVIOUS], start=1):
+        conn.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+    return conn
+
+
+async def history(store: Store, composer: Composer, clock: Clock) -> None:
+    """Two days of two agencies: dossiers received and resolved, notices of every fate,
+    an answered lookup, a notice still waiting for its receipt."""
+    clock.now = at(9)
+    await store.dossiers.record_intake(dossiers=[dossier("A0"), dossier("B0", agency="STP")])
+    await notice(store, composer, dossier("A1", status="result_ready"), "a1")
+    await settle(store, clock, "a1", "delivered")
+    await notice(store, composer, dossier("A2", status="result_ready", phone="02363822123"), "a2")
+    await notice(store, composer, dossier("B1", agency="STP", status="result_ready"), "b1")
+    await settle(store, clock, "b1", "undeliverable")
+    reply = composer.text(
+        "SCT", ref="mo:1", kind="mo_reply", to="0905123456", text="x", receipt_no="A1"
+    )
+    mo = MoRecord(clock(), "84905123456", "8083", "MCKH A1", "MCKH", "answered", reply.ref)
+    await store.mo_log.record_mos([(mo, reply)])
+    clock.now = at(10, day=24)
+    when = "2026-11-24T10:00:00+07:00"
+    ready = dossier("C1", code=None, status="result_ready", when=when)
+    await notice(store, composer, dataclasses.replace(ready, finished_on="2026-11-24"), "c1")
+    await settle(store, clock, "c1")  # submitted, its receipt still to come
+
+
+async def after_upgrade(store: Store, clock: Clock) -> None:
+    """What happens once the daemon runs the new version: the waiting receipt comes."""
+    await store.receipts.record_receipts([(frozenset({"s:c1"}), "delivered", None)])
+
+
+@pytest.fixture
+def composer(clock) -> Composer:
+    return figure_composer(clock)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(at(9))
+
+
+async def test_the_migration_counts_the_history_as_the_triggers_would_have(
+    tmp_path, clock, composer
+):
+    async with Store.open(tmp_path / "live.db", clock=clock) as live:
+        await history(live, composer, clock)
+        await after_upgrade(live, clock)
+        expected = await Figures(live.database, TZ, PRICE).table(SINCE, UNTIL, ALL)
+    old = tmp_path / "old.db"
+    conn = previous_store(old)
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        await history(Store(Database(conn, thread, clock, version=PREVIOUS)), composer, clock)
+    conn.close()
+
+    async with Store.open(old, clock=clock) as upgraded:
+        await after_upgrade(upgraded, clock)
+        found = await Figures(upgraded.database, TZ, PRICE).table(SINCE, UNTIL, ALL)
+
+    assert found == expected
+    summary = [
+        (r.agency, r.procedure_code, r.day.day, r.dossiers_received, r.dossiers_resolved,
+         r.notices_delivered, r.not_delivered_total, r.lookups_answered)
+        for r in found
+    ]  # fmt: skip
+    assert summary == [
+        ("SCT", "1.001", 23, 3, 2, 1, 1, 1),
+        ("SCT", "Cấp giấy phép", 24, 1, 1, 1, 0, 0),
+        ("STP", "1.001", 23, 2, 1, 0, 1, 0),
+    ]
+
+
+async def test_a_reader_of_a_store_before_the_figures_is_told_the_daemon_upgrades_it(tmp_path):
+    path = tmp_path / "old.db"
+    previous_store(path).close()
+
+    async with Store.open(path, readonly=True) as store:
+        with pytest.raises(StoreOutdated, match="the daemon upgrades it when it starts"):
+            await Figures(store.database, TZ, PRICE).table(SINCE, UNTIL, ALL)
+
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (PREVIOUS,)
