@@ -5,7 +5,7 @@ A store of the schema before the figures is filled in bulk (`executemany`, not M
 rows are what a year of intake, sending and receipts leaves), then opened by the store
 itself, which runs the figures' migration and its backfill, as on the first start of the
 new release (that time is printed too). The store is cached under the system's temporary
-directory, keyed by schema version and size, because filling and migrating it takes
+directory, keyed by schema (version and text) and size, because filling and migrating it takes
 minutes. What is timed, warm (the file was just read):
 
 - `motcua-sms report --by agency,procedure,day` for the year, as a supervisor runs it (a
@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import os
 import random
 import shlex
 import sqlite3
@@ -283,7 +285,9 @@ def _version(path: Path) -> int:
 
 def prepare(dossiers: int, messages: int, rebuild: bool) -> tuple[Path, Path, bool]:
     """The cached store, its configuration file, and whether it is still to be built."""
-    name = f"motcua-report-bench-s{SCHEMA_VERSION}-{dossiers}-{messages}.db"
+    # Keyed by the schema's text too: a step changed before release keeps its number.
+    schema = hashlib.sha256("".join(MIGRATIONS).encode()).hexdigest()[:8]
+    name = f"motcua-report-bench-s{SCHEMA_VERSION}-{schema}-{dossiers}-{messages}.db"
     cache = Path(tempfile.gettempdir()) / name
     fresh = rebuild or not cache.exists() or _version(cache) != SCHEMA_VERSION  # half-built
     if fresh:
@@ -313,6 +317,8 @@ async def measure(dossiers: int, messages: int, rebuild: bool) -> None:
     writes = await write_cost()
     received = sum(r.dossiers_received for r in year_rows)
     print(shlex.join([sys.executable, *sys.argv]))
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+    print(f"  {os.cpu_count()} cores, load average {load} (figures scale with it)")
     if built:
         print(f"  filled in {built['filled']:.0f} s; the figures' migration (backfill) took "
               f"{built['migrated']:.1f} s")  # fmt: skip

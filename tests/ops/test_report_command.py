@@ -154,6 +154,17 @@ def test_an_absurd_range_is_refused_before_the_store_is_read(
     assert not (tmp_path / "none.db").exists()
 
 
+def test_a_missing_store_is_refused_naming_it_and_none_is_created(tmp_path, capsys):
+    path = tmp_path / "gateway.yaml"
+    write_daemon_config(path, broker_port=1883, smsc_port=2775, db=tmp_path / "none.db")
+
+    status, out, err = report(path, capsys)
+
+    assert (status, out) == (2, "")
+    assert err == f"motcua-sms: report: no store at {tmp_path / 'none.db'}\n"
+    assert not (tmp_path / "none.db").exists()
+
+
 def test_a_date_that_is_no_date_is_refused_by_the_option_parser(config, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["report", "-c", str(config), "--from", "2026-13-01", "--to", DAY])

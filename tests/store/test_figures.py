@@ -333,6 +333,17 @@ async def test_failed_lists_the_notices_the_table_counts_on_those_days(
     assert await figures.failed(date(2026, 11, 24), date(2026, 11, 24)) == []
 
 
+@pytest.mark.parametrize(("limit", "offset"), [(-1, 0), (10, -1)])
+async def test_a_negative_page_of_failed_notices_is_refused(figures, limit, offset):
+    with pytest.raises(ValueError, match="cannot be negative"):
+        await figures.failed(DAY, DAY, limit=limit, offset=offset)
+
+
+async def test_failed_notices_of_a_range_ending_before_it_starts_are_refused(figures):
+    with pytest.raises(ValueError, match="before it starts"):
+        await figures.failed(DAY, date(2026, 11, 22))
+
+
 # -- retention --------------------------------------------------------------------------
 
 

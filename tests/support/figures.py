@@ -38,6 +38,8 @@ def dossier(
     phone: str | None = "0905123456",
     when: str = "2026-11-23T09:00:00+07:00",
 ) -> DossierRow:
+    """A dossier as the mirror holds it after an event of `status` at `when`: the
+    figures count by agency, procedure code (or name), status and day, so those vary."""
     return DossierRow(
         receipt_key=receipt.upper(), receipt_no=receipt, agency=agency, procedure=procedure,
         procedure_code=code, phone=phone, step="Tiếp nhận", status=status, due_date=None,
