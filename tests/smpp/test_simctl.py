@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from gateway.cli import _rule
 from gateway.smpp.inbound import Mo
 from gateway.smpp.sim import Rule
+from gateway.smpp.simcli import parse_rule
 from gateway.smpp.simctl import SimControl
 from tests.support.wait import eventually
 
@@ -114,16 +114,16 @@ async def test_unknown_paths_and_methods_are_refused(control, method, path, expe
     ],
 )
 def test_cli_rules_parse(text, rule):
-    assert _rule(text) == rule
+    assert parse_rule(text) == rule
 
 
 @pytest.mark.parametrize("text", ["8490*", "=deliver", "849*=vanish"])
 def test_bad_cli_rules_are_refused(text):
     with pytest.raises(argparse.ArgumentTypeError):
-        _rule(text)
+        parse_rule(text)
 
 
 @pytest.mark.parametrize("text", ["849*=nack:1@0x58", "849*=reject:2", "849*=deliver:1"])
 def test_a_count_on_an_outcome_that_answers_every_submit_is_refused(text):
     with pytest.raises(argparse.ArgumentTypeError, match=r"a count \(:N\) is for transient only"):
-        _rule(text)
+        parse_rule(text)
