@@ -11,8 +11,9 @@ only the missing ones go. Outcomes are written in groups (one transaction per ba
 through a `Batcher`.
 
 Quiet hours hold at send time, not only at queueing: inside them only the MO-reply lane
-is fetched, and with nothing of it due the sender sleeps until the end of quiet hours
-(or new work), so a retry or a backlog left by an outage never goes out at night.
+is fetched (and the rest of a long notice whose first parts went before), and with nothing
+of it due the sender sleeps until the end of quiet hours (or new work), so a retry or a
+backlog left by an outage never goes out at night.
 A notice already taken before quiet hours began is asked again right before its write
 (`Submit.may_write`): one that waited into them (for a bind, a throttle pause) is put
 back, unwritten and with no attempt counted, until they end. MO replies never wait.
@@ -139,8 +140,11 @@ class Sender:
             await self._wake.wait()
             return
         if self._ready and self._quiet_now():
-            # Fetched before quiet hours began: notices stay queued in the store.
-            self._ready = [m for m in self._ready if m.priority <= Priority.MO_REPLY]
+            # Fetched before quiet hours began: notices stay queued in the store, but
+            # not the rest of one whose first parts are out.
+            self._ready = [
+                m for m in self._ready if m.priority <= Priority.MO_REPLY or m.done_parts
+            ]
         while self._ready and len(self._busy) < self._capacity:
             self._start(self._ready.pop(0))
         # An MO reply queued since the last fetch is fetched now, even with a window's

@@ -71,7 +71,7 @@ class Outbox:
         """When the next queued message falls due, leaving out `exclude` (those being sent
         now, still queued in the store: their time has come already)."""
         skip = list(exclude)
-        lanes = "" if max_priority is None else " AND priority <= ?"
+        lanes = "" if max_priority is None else f" AND {LANES_OR_BEGUN}"
         others = f" AND id NOT IN ({marks(skip)})" if skip else ""
         found = await self._db.read(
             rows,
@@ -158,6 +158,15 @@ def queues_any(messages: Iterable[NewMessage]) -> bool:
     return any(m.state is MessageState.QUEUED for m in messages)
 
 
+# The lanes that may go now, and any message with a part already out whatever its lane:
+# inside quiet hours, the rest of a long notice begun before 21:00 and put back for a
+# moment (a throttle, a transient answer) goes at once, since a phone cannot join parts
+# sent ten hours apart.
+LANES_OR_BEGUN = (
+    "(priority <= ? OR EXISTS (SELECT 1 FROM parts WHERE parts.message_id = messages.id))"
+)
+
+
 def queues_a_reply(messages: Iterable[NewMessage]) -> bool:
     return any(m.state is MessageState.QUEUED and m.priority <= Priority.MO_REPLY for m in messages)
 
@@ -177,7 +186,7 @@ def _due(
                    concat_ref, expires_at, event_id, receipt_no, link
             FROM messages
             WHERE state = '{QUEUED}' AND not_before <= ?
-            {"AND priority <= ?" if lanes else ""}
+            {f"AND {LANES_OR_BEGUN}" if lanes else ""}
             {f"AND id NOT IN ({marks(skip)})" if skip else ""}
             ORDER BY priority, not_before, id LIMIT ?""",
         [now, *lanes, *skip, limit],

@@ -15,9 +15,11 @@ import pytest
 
 from gateway.app import composer_settings
 from gateway.compose.composer import Composer
-from gateway.domain.message import Priority, Queued
+from gateway.domain.message import Outcome, PartResult, Priority, Queued
+from gateway.domain.states import MessageState
 from gateway.outbound.sender import Sender
 from gateway.settings.config import RetryConfig
+from gateway.smpp.account import receipt_keys
 from gateway.smpp.session import Session
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.store.database import Database
@@ -157,3 +159,24 @@ async def test_notice_fetched_before_quiet_hours_waits_if_not_yet_sent(quiet_rig
 
     assert quiet_rig.smsc.stats.submits == 1
     assert await quiet_rig.state("second") == "queued"
+
+
+LONG = "Ho so cua quy Ong/Ba da co ket qua giai quyet. " * 4  # two GSM-7 parts
+
+
+async def test_rest_of_a_long_notice_begun_before_quiet_hours_goes_during_them(quiet_rig):
+    """Part 1 went before 21:00; part 2, put back for a moment (a throttle, a transient
+    answer), goes at 22:00 rather than at 07:00: a phone cannot join parts sent hours apart."""
+    await quiet_rig.queue("long", text=LONG)
+    (begun,) = await quiet_rig.store.outbox.due(10)
+    assert begun.ref == "long"
+    first = PartResult(begun.id, 1, "A1", receipt_keys("default", "A1"))
+    await quiet_rig.store.outbox.record_outcomes(
+        [Outcome(begun, MessageState.QUEUED, begun.attempts, quiet_rig.clock.now, parts=[first])]
+    )
+
+    async def submitted() -> bool:
+        return await quiet_rig.state("long") == "submitted"
+
+    await eventually(submitted)
+    assert quiet_rig.smsc.stats.submits == 1  # part 2 only
