@@ -235,6 +235,16 @@ MIGRATIONS: tuple[str, ...] = (
       AND ((length(id) <= 32 AND id NOT GLOB '*[^0-9a-f]*')
         OR (length(id) <= 40 AND id NOT GLOB '*[^0-9]*'));
     """,
+    # 10: no query the daemon runs scans a table that grows with the traffic
+    # (tests/store/test_query_plans.py): receipts arrived before their submit_sm_resp
+    # found by receipt id, the daily purge finding a message's part keys by message and
+    # the dossiers still holding a phone number by day, rather than reading them all.
+    """
+    CREATE INDEX IF NOT EXISTS early_receipts_rid ON early_receipts (rid);
+    CREATE INDEX IF NOT EXISTS part_keys_message ON part_keys (message_id);
+    CREATE INDEX IF NOT EXISTS dossiers_phone_kept ON dossiers (occurred_at)
+        WHERE phone IS NOT NULL;
+    """,
 )
 
 
