@@ -22,6 +22,7 @@ import pytest
 
 import gateway.store.database
 from gateway.smpp.sim import SimConfig, SmscSimulator
+from gateway.store.store import Store
 from tests.support.daemon import (
     StatusWatch,
     dossier_event,
@@ -30,6 +31,7 @@ from tests.support.daemon import (
     publish,
     running_gateway,
 )
+from tests.support.store_reads import db_rows
 
 # Tables that grow with the traffic; the small ones (counters, the status outbox drained
 # as it fills, apology runs, early receipts purged within minutes) may be scanned.
@@ -147,3 +149,22 @@ def test_a_scan_through_an_alias_is_found():
 def test_a_search_by_index_and_a_scan_of_a_small_table_pass():
     plan = ["SEARCH messages USING INDEX messages_state (state=?)", "SCAN status_out"]
     assert scanned_big_tables("SELECT 1 FROM messages, status_out", plan) == []
+
+
+async def test_the_daily_purge_reads_only_messages_old_enough(tmp_path: Path):
+    """The purge's reads of the messages are bounded by the cutoff in the index, not
+    every finished message of the store (4.5 s with 5,000,000 delivered)."""
+    async with Store.open(tmp_path / "g.db") as store:
+        statements: list[str] = []
+        store.database.trace(statements.append)
+        await store.retention.purge_personal_data(1_000.0)
+        store.database.trace(None)
+        plans = [
+            row[3]
+            for sql in statements
+            if _DML.match(sql) and "messages" in sql
+            for row in await db_rows(store, f"EXPLAIN QUERY PLAN {sql}")
+        ]
+    on_messages = [p for p in plans if "messages " in p or p.endswith("messages")]
+    assert on_messages, plans
+    assert all("created_at<?" in p for p in on_messages), plans
