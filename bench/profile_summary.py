@@ -19,7 +19,15 @@ from pathlib import Path
 
 # A concern and the frames that mark it, looked for from the leaf towards the root.
 CONCERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("idle", ("select.epoll", "selectors.py", "_worker (concurrent/futures/thread.py:8", "wait (threading.py")),  # noqa: E501
+    (
+        "idle",
+        (
+            "select.epoll",
+            "selectors.py",
+            "_worker (concurrent/futures/thread.py:8",
+            "wait (threading.py",
+        ),
+    ),
     ("sqlite (C)", ("_sqlite3", "libsqlite3")),
     ("json", ("json/", "orjson")),
     ("status payloads", ("status_event.py",)),
@@ -69,9 +77,7 @@ def summarise(path: Path, top: int = 25) -> str:
     out += [f"  {n / total:6.1%}  {name}" for name, n in threads.most_common()]
     out += ["", "concerns, share of busy samples:"]
     out += [
-        f"  {n / max(busy, 1):6.1%}  {name}"
-        for name, n in concerns.most_common()
-        if name != "idle"
+        f"  {n / max(busy, 1):6.1%}  {name}" for name, n in concerns.most_common() if name != "idle"
     ]
     out += ["", f"top {top} leaf Python functions, share of busy samples:"]
     out += [f"  {n / max(busy, 1):6.1%}  {name}" for name, n in leaves.most_common(top)]
