@@ -1,7 +1,8 @@
 """Apology scan: N dossiers, a share due the next working day: time to select and queue them.
 
 At 17:30 the daemon finds every unfinished dossier due the next working day, composes
-the agency's apology for each and queues them all in one transaction. With a province's
+the agency's apology for each and queues them, slice by slice (one transaction each,
+committed while the next slice is composed; the run is marked done in the last). With a province's
 year of dossiers in the mirror (1,000,000) and 10 % due tomorrow, that is 100,000
 messages: the goal is ≤ 2 s, so that the run never holds the store (and the MO replies
 waiting on it) for long.
@@ -163,6 +164,7 @@ async def measure(*, dossiers: int = 1_000_000, share: float = 0.10) -> dict[str
             # Instance attributes over the bound methods: the same calls, timed.
             runs = store.apologies
             runs.open_dossiers_due = timed(runs.open_dossiers_due, select)  # type: ignore[method-assign]
+            runs.queue_apologies = timed(runs.queue_apologies, write)  # type: ignore[method-assign]
             runs.record_apology_run = timed(runs.record_apology_run, write)  # type: ignore[method-assign]
 
             stalls: list[float] = []
@@ -199,7 +201,8 @@ async def measure(*, dossiers: int = 1_000_000, share: float = 0.10) -> dict[str
         "seconds": seconds,
         "select_seconds": sum(select),
         "write_seconds": sum(write),
-        "compose_seconds": seconds - sum(select) - sum(write),
+        # Reads and commits overlap composing now: what is left is the loop's own share.
+        "compose_seconds": max(0.0, seconds - sum(select) - sum(write)),
         "loop_stall_max": max(stalls, default=0.0),
         "new": new,
         "queued": queued,
@@ -225,8 +228,9 @@ async def main() -> None:
     )
     print(
         f"apology run: {got['seconds']:.2f} s to select and queue {got['queued']:,} "
-        f"(select {got['select_seconds']:.2f} s, compose {got['compose_seconds']:.2f} s, "
-        f"queue + commit {got['write_seconds']:.2f} s); {got['statuses']:,} statuses to publish"
+        f"(awaited: select {got['select_seconds']:.2f} s, queue + commit "
+        f"{got['write_seconds']:.2f} s, overlapping composing); "
+        f"{got['statuses']:,} statuses to publish"
     )
     print(
         f"longest event-loop stall during the run: {got['loop_stall_max']:.2f} s "

@@ -18,11 +18,12 @@ import asyncio
 import json
 import os
 import shlex
+import shutil
+import signal
 import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,8 @@ import aiomqtt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import start_broker, start_simulator, stop_processes
-
-from tests.support.broker import free_port
+from common import start_broker, stop_processes
+from smscs import KINDS, Smsc, cpu_seconds, start_smsc
 
 # 111 characters with diacritics: two UCS-2 parts (67 + 44).
 UCS2_TEXT = (
@@ -65,43 +65,60 @@ TEXTS = {"gsm7": dossier_event, "ucs2": sms_job}
 AGENCIES = "agencies:\n  SCT: {name: Sở Công Thương}\n  STP: {name: Sở Tư pháp, diacritics: keep}\n"
 
 
-async def wait_port(port: int) -> None:
-    for _ in range(400):
-        try:
-            _r, w = await asyncio.open_connection("127.0.0.1", port)
-            w.close()
+async def daemon_ready(log: Path, daemon: asyncio.subprocess.Process) -> None:
+    """Until the daemon has subscribed (`mqtt_connected` follows the SUBACK) and bound:
+    a job published before its first subscription would be lost to it."""
+    for _ in range(600):
+        text = await asyncio.to_thread(log.read_text, errors="replace")
+        if '"mqtt_connected"' in text and '"smpp_bound"' in text:
             return
-        except OSError:
-            await asyncio.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
+        if daemon.returncode is not None:
+            raise RuntimeError(f"the daemon exited with {daemon.returncode}; log: {log}")
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"the daemon did not subscribe and bind in 30 s; log: {log}")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU a process has used so far, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+async def profile_daemon(pid: int, out: Path) -> asyncio.subprocess.Process:
+    """py-spy sampling the daemon (its native frames too: SQLite, the event loop) into
+    `out` as collapsed stacks, until it is interrupted (SIGINT writes the file)."""
+    spy = shutil.which("py-spy")
+    if spy is None:
+        raise SystemExit("--profile needs py-spy (pip install py-spy==0.4.3)")
+    return await asyncio.create_subprocess_exec(
+        spy, "record", "--pid", str(pid), "--native", "--threads", "--rate", "100",
+        "--format", "raw", "--output", str(out),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
 
 
-def sim_stats(port: int) -> dict[str, Any]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=5) as answer:
-        return json.loads(answer.read())
-
-
-async def one_run(events: int, window: int, text: str) -> dict[str, Any]:
+async def one_run(
+    events: int,
+    window: int,
+    text: str,
+    *,
+    smsc_kind: str = "bundled",
+    store: Path | None = None,
+    profile: Path | None = None,
+) -> dict[str, Any]:
+    """One fresh run: broker, SMSC, daemon; `store` is a store file to start from (a copy
+    is used), `profile` where py-spy writes the daemon's collapsed stacks."""
     broker = start_broker()
     work = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
-    smsc_port, control_port = free_port(), free_port()
     env = {**os.environ, "MOTCUA_SMS_LOG_FORMAT": "json"}
     procs: list[asyncio.subprocess.Process] = []
     make = TEXTS[text]
+    smsc: Smsc | None = None
+    spy: asyncio.subprocess.Process | None = None
     try:
-        procs.append(await start_simulator(smsc_port, control_port, env=env))
-        await wait_port(smsc_port)
+        smsc = await start_smsc(smsc_kind, env=env)
+        db = work / "gateway.db"
+        if store is not None:
+            shutil.copyfile(store, db)
         config = work / "gateway.yaml"
         config.write_text(
-            f"smpp: {{port: {smsc_port}, password: secret, window: {window}, tps: 0}}\n"
+            f"smpp: {{port: {smsc.port}, password: secret, window: {window}, tps: 0}}\n"
             f"mqtt: {{port: {broker.port}, client_id: bench-gw}}\n"
-            f"store: {{path: {work / 'gateway.db'}}}\n"
+            f"store: {{path: {db}}}\n"
             "schedule: {quiet_hours: 'off'}\n" + AGENCIES,
             encoding="utf-8",
         )
@@ -112,13 +129,14 @@ async def one_run(events: int, window: int, text: str) -> dict[str, Any]:
                     stderr=log, env=env,
                 )
             )  # fmt: skip
+        daemon = procs[0]
         messages = [make(n) for n in range(events)]
 
         delivered: set[str] = set()
         done = asyncio.Event()
         async with aiomqtt.Client("127.0.0.1", broker.port) as watch:
             await watch.subscribe("motcua/+/status", qos=1)
-            await asyncio.sleep(1.5)  # the daemon binds and subscribes
+            await daemon_ready(work / "daemon.log", daemon)
 
             async def collect() -> None:
                 async for message in watch.messages:
@@ -129,7 +147,9 @@ async def one_run(events: int, window: int, text: str) -> dict[str, Any]:
                             done.set()
 
             collector = asyncio.create_task(collect())
-            cpu_before = [cpu_seconds(p.pid) for p in procs]
+            if profile is not None:
+                spy = await profile_daemon(daemon.pid, profile)
+            cpu_before = (cpu_seconds(daemon.pid), smsc.cpu())
             start = time.perf_counter()
             async with aiomqtt.Client("127.0.0.1", broker.port) as pub:
                 for topic, payload in messages:
@@ -145,38 +165,57 @@ async def one_run(events: int, window: int, text: str) -> dict[str, Any]:
                         file=sys.stderr,
                     )
             total = time.perf_counter() - start
-            sim_cpu, daemon_cpu = (
-                cpu_seconds(p.pid) - before for p, before in zip(procs, cpu_before, strict=True)
-            )
+            daemon_cpu = cpu_seconds(daemon.pid) - cpu_before[0]
+            sim_cpu = smsc.cpu() - cpu_before[1]
             collector.cancel()
-        stats = sim_stats(control_port)
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            await asyncio.wait_for(spy.wait(), 60)
+            spy = None
         return {
             "rate": events / total,
             "seconds": total,
             "published_in": published,
-            "submits": stats["submits"],
+            "submits": await smsc.submits(),
             "daemon_cpu": daemon_cpu,
             "sim_cpu": sim_cpu,
         }
     finally:
+        if spy is not None and spy.returncode is None:
+            spy.kill()
+            await spy.wait()
         await stop_processes(procs)
+        if smsc is not None:
+            await smsc.stop()
         broker.close()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 async def measure(
-    *, events: int = 20_000, window: int = 10, text: str = "gsm7", repeat: int = 3
+    *,
+    events: int = 20_000,
+    window: int = 10,
+    text: str = "gsm7",
+    repeat: int = 3,
+    smsc: str = "bundled",
+    store: Path | None = None,
 ) -> dict[str, Any]:
-    runs = [await one_run(events, window, text) for _ in range(repeat)]
+    runs = [await one_run(events, window, text, smsc_kind=smsc, store=store) for _ in range(repeat)]
+    return summary(runs, events=events, window=window, text=text, smsc=smsc)
+
+
+def summary(runs: list[dict[str, Any]], **about: Any) -> dict[str, Any]:
+    """Medians of `runs`, with each run's figure for the spread."""
+    events = about["events"]
     return {
+        **about,
         "rate": statistics.median(r["rate"] for r in runs),
         "rates": [round(r["rate"]) for r in runs],
-        "events": events,
-        "window": window,
-        "text": text,
         "parts_per_message": runs[-1]["submits"] / events,
         # Per message, milliseconds: the daemon's CPU, and the simulator's (it must not be
         # what limits the run: its share of one core is printed beside it).
         "daemon_cpu_ms": statistics.median(1000 * r["daemon_cpu"] / events for r in runs),
+        "daemon_cpu_mss": [round(1000 * r["daemon_cpu"] / events, 3) for r in runs],
         "sim_cpu_share": statistics.median(r["sim_cpu"] / r["seconds"] for r in runs),
     }
 
@@ -187,14 +226,32 @@ async def main() -> None:
     parser.add_argument("--window", type=int, default=10)
     parser.add_argument("--text", choices=sorted(TEXTS), default="gsm7")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--smsc", choices=KINDS, default="bundled")
+    parser.add_argument("--store", type=Path, help="start from (a copy of) this store file")
+    parser.add_argument(
+        "--profile", type=Path, help="one run, the daemon sampled by py-spy into this file"
+    )
     args = parser.parse_args()
-    got = await measure(events=args.events, window=args.window, text=args.text, repeat=args.repeat)
+    if args.profile is not None:
+        run = await one_run(
+            args.events, args.window, args.text, smsc_kind=args.smsc, store=args.store,
+            profile=args.profile,
+        )  # fmt: skip
+        got = summary([run], events=args.events, window=args.window, text=args.text,
+                      smsc=args.smsc)  # fmt: skip
+        args.repeat = 1
+    else:
+        got = await measure(
+            events=args.events, window=args.window, text=args.text, repeat=args.repeat,
+            smsc=args.smsc, store=args.store,
+        )  # fmt: skip
     print(f"$ python {' '.join(shlex.quote(a) for a in sys.argv)}")
     print(
         f"{args.events} messages ({args.text}, {got['parts_per_message']:.2f} submit_sm each), "
-        f"window {args.window}, {os.cpu_count()} cores: "
+        f"window {args.window}, {args.smsc} SMSC, {os.cpu_count()} cores, "
+        f"load {os.getloadavg()[0]:.2f}: "
         f"{got['rate']:,.0f} msg/s end-to-end (median of {args.repeat}: {got['rates']}); "
-        f"daemon CPU {got['daemon_cpu_ms']:.2f} ms per message; "
+        f"daemon CPU {got['daemon_cpu_ms']:.3f} ms per message {got['daemon_cpu_mss']}; "
         f"simulator {got['sim_cpu_share']:.0%} of one core"
     )
 

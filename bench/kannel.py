@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import shlex
 import shutil
@@ -50,7 +49,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import start_simulator
+from smscs import KINDS, Smsc, cpu_seconds, start_smsc
 
 from tests.support.broker import free_port
 
@@ -132,8 +131,7 @@ def tail(path: Path, lines: int = 15) -> str:
 
 @dataclass(frozen=True)
 class Ports:
-    smsc: int = field(default_factory=free_port)
-    sim_control: int = field(default_factory=free_port)
+    smsc: int
     admin: int = field(default_factory=free_port)
     smsbox: int = field(default_factory=free_port)
     sendsms: int = field(default_factory=free_port)
@@ -214,11 +212,6 @@ async def http_get(port: int, target: str, timeout: float = 5.0) -> tuple[int, b
             writer.close()
 
     return await asyncio.wait_for(get(), timeout)
-
-
-async def sim_stats(port: int) -> dict[str, Any]:
-    _status, body = await http_get(port, "/stats")
-    return json.loads(body)
 
 
 class DlrSink:
@@ -400,24 +393,32 @@ async def wait_ready(
 
 
 async def one_run(
-    messages: int, window: int, text: str, store: str, connections: int, log_level: int, keep: bool
+    messages: int,
+    window: int,
+    text: str,
+    store: str,
+    connections: int,
+    log_level: int,
+    keep: bool,
+    smsc_kind: str = "bundled",
 ) -> dict[str, Any]:
     bearerbox, smsbox = find_kannel()
     work = Path(tempfile.mkdtemp(prefix="motcua-kannel-"))
-    ports = Ports()
-    config = write_config(work, ports, window=window, store=store, log_level=log_level)
     env = {**os.environ, "MOTCUA_SMS_LOG_FORMAT": "json"}
     procs: dict[str, asyncio.subprocess.Process] = {}
-    sink = DlrSink(messages)
-    server = await asyncio.start_server(sink.serve, HOST, ports.sink)
+    smsc: Smsc | None = None
     feed, feeder = Feed(), None
     ok = False
+    server: asyncio.Server | None = None
     try:
-        procs["simulator"] = await start_simulator(
-            ports.smsc, ports.sim_control,
-            stdin=asyncio.subprocess.DEVNULL, env=env, cwd=REPO, start_new_session=True,
-        )  # fmt: skip
-        await wait_port(ports.smsc, procs, work, "the simulator")
+        smsc = await start_smsc(
+            smsc_kind, stdin=asyncio.subprocess.DEVNULL, env=env, cwd=REPO,
+            start_new_session=True,
+        ) if smsc_kind == "bundled" else await start_smsc(smsc_kind)  # fmt: skip
+        ports = Ports(smsc=smsc.port)
+        config = write_config(work, ports, window=window, store=store, log_level=log_level)
+        sink = DlrSink(messages)
+        server = await asyncio.start_server(sink.serve, HOST, ports.sink)
         # `-v 3`: errors only on the console; the log files get `log-level`.
         procs["bearerbox"] = await start(
             [bearerbox, "-v", "3", str(config)], work / "bearerbox.out"
@@ -427,6 +428,8 @@ async def one_run(
         await wait_ready(ports, procs, work)
 
         requests = sendsms_requests(messages, text, ports.sendsms, ports.sink)
+        boxes = (procs["bearerbox"].pid, procs["smsbox"].pid)
+        cpu_before = (sum(cpu_seconds(pid) for pid in boxes), smsc.cpu())
         start_at = time.perf_counter()
         feeder = asyncio.create_task(feed_all(ports.sendsms, requests, connections, feed))
         last, last_change = (-1, -1), start_at
@@ -452,23 +455,25 @@ async def one_run(
         # Kannel asks a receipt for the first part of a long message only, so the N-th
         # report can come before the last second parts are out: the run ends when they are.
         expected_submits = messages * TEXTS[text][2]
-        stats = await sim_stats(ports.sim_control)
+        submits = await smsc.submits()
         deadline = time.perf_counter() + STALL_TIMEOUT
-        while stats["submits"] < expected_submits:
+        while submits < expected_submits:
             if time.perf_counter() > deadline:
-                raise RuntimeError(f"{stats['submits']} of {expected_submits} submit_sm; {work}")
+                raise RuntimeError(f"{submits} of {expected_submits} submit_sm; {work}")
             await asyncio.sleep(0.005)
-            stats = await sim_stats(ports.sim_control)
+            submits = await smsc.submits()
         total = time.perf_counter() - start_at
+        kannel_cpu = sum(cpu_seconds(pid) for pid in boxes) - cpu_before[0]
+        sim_cpu = smsc.cpu() - cpu_before[1]
         await feeder
         ok = True
         return {
             "rate": messages / total,
             "seconds": total,
             "accepted_in": (feed.finished_at or start_at) - start_at,
-            "submits": stats["submits"],
-            "receipts": stats["receipts_sent"],
-            "max_per_second": stats["max_rate_per_second"],
+            "submits": submits,
+            "kannel_cpu": kannel_cpu,
+            "sim_cpu": sim_cpu,
             "reports": dict(sink.reports),
             "duplicates": sink.duplicates,
             "refused": dict(feed.refused),
@@ -478,10 +483,13 @@ async def one_run(
         if feeder is not None:
             feeder.cancel()
             await asyncio.gather(feeder, return_exceptions=True)
-        for name in ("smsbox", "bearerbox", "simulator"):
+        for name in ("smsbox", "bearerbox"):
             if name in procs:
                 await stop(procs[name])
-        server.close()
+        if smsc is not None:
+            await smsc.stop()
+        if server is not None:
+            server.close()
         if ok and not keep:
             shutil.rmtree(work, ignore_errors=True)
         else:
@@ -498,12 +506,13 @@ async def measure(
     connections: int = 64,
     log_level: int = 1,
     keep: bool = False,
+    smsc: str = "bundled",
 ) -> dict[str, Any]:
-    """Median of `repeat` runs, each on a fresh simulator, bearerbox and smsbox."""
+    """Median of `repeat` runs, each on a fresh SMSC, bearerbox and smsbox."""
     if text not in TEXTS or store not in STORES:
         raise ValueError(f"text in {sorted(TEXTS)}, store in {STORES}")
     runs = [
-        await one_run(messages, window, text, store, connections, log_level, keep)
+        await one_run(messages, window, text, store, connections, log_level, keep, smsc)
         for _ in range(repeat)
     ]
     last = runs[-1]
@@ -526,6 +535,11 @@ async def measure(
         "store": store,
         "submits": last["submits"],
         "parts_per_message": last["submits"] / messages,
+        "smsc": smsc,
+        # bearerbox + smsbox, per message (ms), and the SMSC's share of one core.
+        "kannel_cpu_ms": statistics.median(1000 * r["kannel_cpu"] / messages for r in runs),
+        "kannel_cpu_mss": [round(1000 * r["kannel_cpu"] / messages, 3) for r in runs],
+        "sim_cpu_share": statistics.median(r["sim_cpu"] / r["seconds"] for r in runs),
         "runs": runs,
     }
 
@@ -544,6 +558,7 @@ def main() -> None:
         "--log-level", type=int, default=1, help="Kannel log-level (0 debug .. 4 panic)"
     )
     parser.add_argument("--keep", action="store_true", help="keep configs and logs of each run")
+    parser.add_argument("--smsc", choices=KINDS, default="bundled")
     args = parser.parse_args()
     print(f"$ python {' '.join(shlex.quote(a) for a in sys.argv)}", flush=True)
 
@@ -556,7 +571,7 @@ def main() -> None:
         return await measure(
             messages=args.messages, window=args.window, text=args.text, store=args.store,
             repeat=args.repeat, connections=args.connections, log_level=args.log_level,
-            keep=args.keep,
+            keep=args.keep, smsc=args.smsc,
         )  # fmt: skip
 
     try:
@@ -567,15 +582,16 @@ def main() -> None:
     print(
         f"Kannel 1.4.5, {args.messages} messages ({args.text}, "
         f"{got['parts_per_message']:.2f} submit_sm each), window {args.window}, "
-        f"store {args.store}, {os.cpu_count()} cores: {got['rate']:,.0f} msg/s end-to-end "
-        f"(median of {args.repeat}: {got['rates']})"
+        f"store {args.store}, {args.smsc} SMSC, {os.cpu_count()} cores, load "
+        f"{os.getloadavg()[0]:.2f}: {got['rate']:,.0f} msg/s end-to-end "
+        f"(median of {args.repeat}: {got['rates']}); bearerbox + smsbox CPU "
+        f"{got['kannel_cpu_ms']:.3f} ms per message {got['kannel_cpu_mss']}; "
+        f"SMSC {got['sim_cpu_share']:.0%} of one core"
     )
     print(
         f"last run: {last['seconds']:.1f} s, sendsms all accepted after "
-        f"{last['accepted_in']:.1f} s; simulator: {last['submits']} submit_sm, "
-        f"{last['receipts']} receipts, "
-        f"peak {last['max_per_second']} submit_sm/s; DLR reports by type {last['reports']}, "
-        f"sendsms refusals {last['refused']}"
+        f"{last['accepted_in']:.1f} s; SMSC: {last['submits']} submit_sm; "
+        f"DLR reports by type {last['reports']}, sendsms refusals {last['refused']}"
     )
 
 

@@ -23,6 +23,7 @@ import structlog
 
 from gateway.calendar.workdays import QuietHours, WorkCalendar
 from gateway.compose.composer import Composer
+from gateway.domain.dossier import DossierRow
 from gateway.domain.message import NewMessage, Priority
 from gateway.settings.agencies import AgencyConfig
 from gateway.settings.schedule import ScheduleConfig
@@ -31,7 +32,10 @@ from gateway.store.apologies import ApologyRuns
 log = structlog.get_logger("gateway.compose.apology")
 
 # Dossiers composed between two turns of the event loop (a few ms of work).
-YIELD_EVERY = 200
+YIELD_EVERY = 50
+# Dossiers read, composed and queued together: one read by the due-date index, one
+# transaction, committed by the store's thread while the next slice is composed.
+SLICE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,33 +97,43 @@ class Apologies:
         return datetime.fromtimestamp(self._clock(), UTC)
 
     async def run_day(self, day: date) -> int:
-        """Queue the apologies of `day`'s run; returns how many were new. Idempotent."""
+        """Queue the apologies of `day`'s run; returns how many were new. Idempotent.
+
+        Slice by slice (`SLICE` dossiers): the next slice is read while this one is
+        composed, and a slice is committed while the next one is composed, so the store's
+        thread and the event loop work at once and no more than two slices are ever held.
+        The run is marked done in the last transaction, after every slice is queued: a
+        run cut short (a crash) is made up again, and the refs dedupe what was queued."""
         covers = self._calendar.apology_covers(day)
         if not covers:
             return 0
-        messages: list[NewMessage] = []
-        n = 0
-        for due in covers:
-            for dossier in await self._runs.open_dossiers_due(due.isoformat()):
-                n += 1
-                if n % YIELD_EVERY == 0:
-                    # Composing 100,000 texts takes seconds; meanwhile MO replies, receipts
-                    # and enquire_link answers must go on.
-                    await asyncio.sleep(0)
-                agency = self._settings.agencies.get(dossier.agency)
-                if agency is None or "apology" not in agency.notices:
-                    continue
-                messages.append(
-                    self._composer.notice(
-                        "apology",
-                        dossier,
-                        event_id=None,
-                        ref=f"apology:{dossier.receipt_key}:{due.isoformat()}",
-                        priority=Priority.APOLOGY,
+        queued = 0
+        writing: asyncio.Task[int] | None = None
+        try:
+            for due in covers:
+                when = due.isoformat()
+                reading = asyncio.create_task(self._runs.open_dossiers_due(when, limit=SLICE))
+                while True:
+                    page, after = await reading
+                    if not page:
+                        break
+                    # Asked before this slice's commit, so read while it is composed.
+                    reading = asyncio.create_task(
+                        self._runs.open_dossiers_due(when, after=after, limit=SLICE)
                     )
-                )
+                    messages = await self._compose(page, when)
+                    if writing is not None:
+                        queued += await writing
+                    writing = asyncio.create_task(self._runs.queue_apologies(messages))
+            if writing is not None:
+                queued += await writing
+                writing = None
+        finally:
+            if writing is not None:  # cancelled or failed: wait for the slice in flight
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await asyncio.shield(writing)
         span = covered_span(covers)
-        queued = await self._runs.record_apology_run(day.isoformat(), span, messages)
+        await self._runs.record_apology_run(day.isoformat(), span, [], queued)
         log.info(
             "apology_run",
             day=day.isoformat(),
@@ -128,6 +142,27 @@ class Apologies:
             queued=queued,
         )
         return queued
+
+    async def _compose(self, dossiers: list[DossierRow], due: str) -> list[NewMessage]:
+        """The apologies of one slice, giving the event loop a turn every YIELD_EVERY:
+        meanwhile MO replies, receipts and enquire_link answers go on."""
+        messages: list[NewMessage] = []
+        for n, dossier in enumerate(dossiers, start=1):
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+            agency = self._settings.agencies.get(dossier.agency)
+            if agency is None or "apology" not in agency.notices:
+                continue
+            messages.append(
+                self._composer.notice(
+                    "apology",
+                    dossier,
+                    event_id=None,
+                    ref=f"apology:{dossier.receipt_key}:{due}",
+                    priority=Priority.APOLOGY,
+                )
+            )
+        return messages
 
     async def catch_up(self) -> None:
         """Make up each run still owed (see WorkCalendar.missed_runs) that has not run."""

@@ -19,14 +19,22 @@ class ApologyRuns:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def open_dossiers_due(self, due_date: str) -> list[DossierRow]:
-        """Dossiers due on `due_date` that have not reached a finished status."""
+    async def open_dossiers_due(
+        self, due_date: str, *, after: int = 0, limit: int = -1
+    ) -> tuple[list[DossierRow], int]:
+        """Dossiers due on `due_date` that have not reached a finished status, in store
+        order: at most `limit` (-1: all) of those after the position `after`, and the
+        position of the last one returned (`after` again when none), to ask for the next
+        page from. A page is read by the due-date index from where the last one ended,
+        so a run of 100,000 reads each row once and never holds them all."""
         found = await self._db.read(
             rows,
-            f"SELECT * FROM dossiers WHERE due_date = ? AND status NOT IN ({_FINISHED})",
-            (due_date,),
+            f"""SELECT rowid, * FROM dossiers
+                WHERE due_date = ? AND rowid > ? AND status NOT IN ({_FINISHED})
+                ORDER BY rowid LIMIT ?""",
+            (due_date, after, limit),
         )
-        return [dossier_row(r) for r in found]
+        return [dossier_row(r[1:]) for r in found], (found[-1][0] if found else after)
 
     async def apology_ran(self, run_day: str) -> bool:
         found = await self._db.read(
@@ -34,18 +42,37 @@ class ApologyRuns:
         )
         return bool(found)
 
+    async def queue_apologies(self, messages: Sequence[NewMessage]) -> int:
+        """Queue one slice of a run's apologies (one transaction); returns how many were
+        new. Refs dedupe: a run repeated after a crash between slices queues only what
+        the first attempt had not."""
+        fresh = await self._db.write(_queue_apologies, messages, self._db.clock())
+        self._notify(fresh)
+        return fresh
+
     async def record_apology_run(
-        self, run_day: str, due_date: str, messages: Sequence[NewMessage]
+        self, run_day: str, due_date: str, messages: Sequence[NewMessage], queued: int = 0
     ) -> int:
-        """Queue the run's new apologies and mark the run done, in one transaction;
-        returns how many were new (refs dedupe a run repeated after a crash)."""
+        """Queue the run's last apologies and mark the run done, in one transaction;
+        returns how many were new. `queued` is how many slices before this one queued,
+        for the run's record."""
         fresh = await self._db.write(
-            _record_apology_run, run_day, due_date, messages, self._db.clock()
+            _record_apology_run, run_day, due_date, messages, queued, self._db.clock()
         )
+        self._notify(fresh)
+        return fresh
+
+    def _notify(self, fresh: int) -> None:
         if fresh:
             self._db.status_added.set()
             self._db.queued_added.set()
-        return fresh
+
+
+def _queue_apologies(db: sqlite3.Connection, messages: Sequence[NewMessage], now: float) -> int:
+    existing = digests(db, "messages", "ref", [(m.agency, m.ref) for m in messages])
+    fresh = [m for m in messages if (m.agency, m.ref) not in existing]
+    record_intake(db, [], [], fresh, [], now)
+    return len(fresh)
 
 
 def _record_apology_run(
@@ -53,13 +80,12 @@ def _record_apology_run(
     run_day: str,
     due_date: str,
     messages: Sequence[NewMessage],
+    queued: int,
     now: float,
 ) -> int:
-    existing = digests(db, "messages", "ref", [(m.agency, m.ref) for m in messages])
-    fresh = [m for m in messages if (m.agency, m.ref) not in existing]
-    record_intake(db, [], [], fresh, [], now)
+    fresh = _queue_apologies(db, messages, now)
     db.execute(
         "INSERT OR REPLACE INTO apology_runs VALUES (?, ?, ?, ?)",
-        (run_day, due_date, len(fresh), now),
+        (run_day, due_date, queued + fresh, now),
     )
-    return len(fresh)
+    return fresh

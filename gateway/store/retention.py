@@ -58,11 +58,15 @@ async def purge_daily(
 
 
 def _purge(db: sqlite3.Connection, before: float) -> dict[str, int]:
+    # `created_at < ?` says nothing more (a message is created before it last changes)
+    # but bounds the index range (messages_state: state, created_at) to the messages old
+    # enough: without it the purge read every finished message of the store, 4.5 s on
+    # the store's only thread with 5,000,000 of them.
     messages = db.execute(
         f"""UPDATE messages SET phone = NULL, text = NULL, digest = NULL
-            WHERE updated_at < ? AND state IN ({_FINALS})
+            WHERE updated_at < ? AND created_at < ? AND state IN ({_FINALS})
               AND (phone IS NOT NULL OR text IS NOT NULL OR digest IS NOT NULL)""",
-        (before,),
+        (before, before),
     ).rowcount
     db.execute(
         "UPDATE events SET digest = NULL WHERE received_at < ? AND digest IS NOT NULL",
@@ -70,8 +74,9 @@ def _purge(db: sqlite3.Connection, before: float) -> dict[str, int]:
     )
     db.execute(
         f"""DELETE FROM part_keys WHERE message_id IN
-            (SELECT id FROM messages WHERE updated_at < ? AND state IN ({_FINALS}))""",
-        (before,),
+            (SELECT id FROM messages
+             WHERE updated_at < ? AND created_at < ? AND state IN ({_FINALS}))""",
+        (before, before),
     )
     mos = db.execute(
         "UPDATE mo_log SET sender = '', text = '' WHERE at < ? AND sender != ''", (before,)

@@ -248,10 +248,20 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE part_keys SET key = key || '@default';
     UPDATE early_receipts SET key = key || '@default', rid = rid || '@default';
     """,
-    # 11: the reconciliation figures per agency × procedure × hour, kept by triggers in the
-    # same transaction as every change of a message or a dossier, the history until now
+    # 11: the reconciliation figures per agency × procedure × local day, kept by triggers in
+    # the same transaction as every change of a message or a dossier, the history until now
     # counted in (gateway/store/figures_schema.py).
     figures_schema.MIGRATION,
+    # 12: no query the daemon runs scans a table that grows with the traffic
+    # (tests/store/test_query_plans.py): receipts arrived before their submit_sm_resp
+    # found by receipt id, the daily purge finding a message's part keys by message and
+    # the dossiers still holding a phone number by day, rather than reading them all.
+    """
+    CREATE INDEX IF NOT EXISTS early_receipts_rid ON early_receipts (rid);
+    CREATE INDEX IF NOT EXISTS part_keys_message ON part_keys (message_id);
+    CREATE INDEX IF NOT EXISTS dossiers_phone_kept ON dossiers (occurred_at)
+        WHERE phone IS NOT NULL;
+    """,
 )
 
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gateway.app import apology_settings, composer_settings
-from gateway.compose.apology import YIELD_EVERY, Apologies
+from gateway.compose.apology import SLICE, YIELD_EVERY, Apologies
 from gateway.compose.composer import Composer
 from gateway.domain.dossier import DossierRow
 from gateway.settings.config import Config, default_config
@@ -498,3 +498,91 @@ async def test_a_large_run_lets_the_rest_of_the_daemon_work_meanwhile(setup):
 
     assert queued == count
     assert len(set(seen)) >= count // YIELD_EVERY
+
+
+async def test_a_run_larger_than_a_slice_queues_every_dossier_once_across_slices(setup):
+    """Dossiers spread over several slices and two due dates: each one apologised for
+    once, and the run's record counts them all."""
+    store, apologies, _ = setup
+    count = 2 * SLICE + 3
+    await store.dossiers.record_intake(
+        dossiers=[dossier(f"S{n}", "2026-11-28" if n % 2 else "2026-11-30") for n in range(count)]
+        + [dossier(f"F{n}", "2026-11-28", status="result_ready") for n in range(5)]
+    )
+
+    queued = await apologies.run_day(date(2026, 11, 27))
+
+    assert queued == count
+    rows = await db_rows(store, "SELECT COUNT(*), COUNT(DISTINCT ref) FROM messages")
+    assert rows == [(count, count)]
+    assert await db_rows(store, "SELECT queued FROM apology_runs") == [(count,)]
+
+
+async def test_a_run_cut_short_between_slices_is_made_up_without_doubles(setup):
+    """The store fails on the second slice (a full disk, a crash): the run is not marked
+    done, and running it again queues only what the first attempt had not."""
+    store, apologies, _ = setup
+    count = 3 * SLICE
+    await store.dossiers.record_intake(
+        dossiers=[dossier(f"C{n}", "2026-11-30") for n in range(count)]
+    )
+    queue = store.apologies.queue_apologies
+    calls = 0
+
+    async def failing_second(messages: Any) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise OSError("disk full")
+        return await queue(messages)
+
+    store.apologies.queue_apologies = failing_second  # type: ignore[method-assign]
+    with pytest.raises(OSError):
+        await apologies.run_day(date(2026, 11, 27))
+    assert not await store.apologies.apology_ran("2026-11-27")
+    first = await db_rows(store, "SELECT COUNT(*) FROM messages")
+
+    store.apologies.queue_apologies = queue  # type: ignore[method-assign]
+    again = await apologies.run_day(date(2026, 11, 27))
+
+    assert 0 < first[0][0] < count
+    assert again == count - first[0][0]
+    assert await db_rows(store, "SELECT COUNT(*), COUNT(DISTINCT ref) FROM messages") == [
+        (count, count)
+    ]
+    assert await store.apologies.apology_ran("2026-11-27")
+
+
+async def test_pages_of_open_dossiers_due_cover_each_once_in_store_order(setup):
+    """Page after page from where the last ended: every open dossier due that day once,
+    the finished and the other days' left out, an empty page at the end."""
+    store, _apologies, _ = setup
+    await store.dossiers.record_intake(
+        dossiers=[dossier(f"P{n}", "2026-11-30") for n in range(7)]
+        + [dossier("X", "2026-11-30", status="result_ready"), dossier("Y", "2026-12-01")]
+    )
+    seen: list[str] = []
+    after = 0
+    while True:
+        page, after = await store.apologies.open_dossiers_due("2026-11-30", after=after, limit=3)
+        if not page:
+            break
+        assert len(page) <= 3
+        seen += [d.receipt_no for d in page]
+
+    assert seen == [f"P{n}" for n in range(7)]
+
+
+async def test_a_page_of_dossiers_due_is_read_by_the_due_date_index(setup):
+    """From the last position on, by index: a page costs the same on the millionth
+    dossier as on the first."""
+    store, _apologies, _ = setup
+    await store.dossiers.record_intake(dossiers=[dossier("I1", "2026-11-30")])
+    statements: list[str] = []
+    store.database.trace(statements.append)
+    await store.apologies.open_dossiers_due("2026-11-30", after=1, limit=10)
+    store.database.trace(None)
+
+    (sql,) = [s for s in statements if "FROM dossiers" in s]
+    plan = [row[3] for row in await db_rows(store, f"EXPLAIN QUERY PLAN {sql}")]
+    assert plan == ["SEARCH dossiers USING INDEX dossiers_due (due_date=? AND rowid>?)"], plan
