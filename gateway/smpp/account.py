@@ -25,7 +25,7 @@ from typing import Any
 from gateway.smpp.errors import BindError, ConnectError, NotBound
 from gateway.smpp.inbound import Inbound, Mo
 from gateway.smpp.model import SessionConfig, SessionStats, Submit
-from gateway.smpp.ratelimit import Chained, RateLimiter, limiter_for
+from gateway.smpp.ratelimit import ACCOUNT_WINDOW, Chained, RateLimiter, limiter_for
 from gateway.smpp.receipt import message_id_keys
 from gateway.smpp.session import Session
 
@@ -64,7 +64,7 @@ class Account:
             raise ValueError("binds must be at least 1")
         self.id = link_id
         self.config = config
-        self.account_limiter: RateLimiter = limiter_for(account_tps)
+        self.account_limiter: RateLimiter = limiter_for(account_tps, window=ACCOUNT_WINDOW)
         if sessions is not None:
             self.sessions = sessions
         elif on_deliver is None:
