@@ -70,14 +70,16 @@ class _Effects:
     """What one batch changes, as `Dossiers.record_intake` takes it."""
 
     events: list[tuple[str, str, str, bool, str | None]] = field(default_factory=list)
-    dossiers: dict[DossierKey, DossierRow] = field(default_factory=dict)
+    # Every row the mirror passed through, in order, not only each dossier's last: the
+    # figures count transitions (received, first resolved), the same however batched.
+    dossiers: list[DossierRow] = field(default_factory=list)
     messages: list[NewMessage] = field(default_factory=list)
     statuses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def as_kwargs(self) -> dict[str, Any]:
         return {
             "events": self.events,
-            "dossiers": list(self.dossiers.values()),
+            "dossiers": self.dossiers,
             "messages": self.messages,
             "statuses": self.statuses,
         }
@@ -195,7 +197,8 @@ class Intake:
         effects.events.append((item.event_id, item.agency, key[1], change.applied, content))
         if row is None:
             return
-        held[key] = effects.dossiers[key] = row
+        held[key] = row
+        effects.dossiers.append(row)
         if message is not None:
             effects.messages.append(message)
 

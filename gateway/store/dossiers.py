@@ -65,8 +65,10 @@ class Dossiers:
         statuses: Iterable[tuple[str, Mapping[str, Any]]] = (),
     ) -> None:
         """Commit one batch of intake effects in one transaction (group commit):
-        `statuses` are (agency, `status_event`) of what was refused before it became a
-        message."""
+        `dossiers` are the mirror's rows in the order it made them, several of one
+        dossier when several of its events came in the batch (the last is what it holds
+        now; the figures count each change, `figures_schema`); `statuses` are (agency,
+        `status_event`) of what was refused before it became a message."""
         messages = list(messages)
         statuses = list(statuses)
         await self._db.write(

@@ -20,8 +20,12 @@ the day it was counted under (`messages.procedure_key`, `figures_day`), so that 
 change of its dossier's code, or of the zone, cannot move its counts.
 
 A dossier counts as received when the mirror first holds it (the day of that event's
-`occurred_at`) and as resolved when it first enters `result_ready` (or `returned` without
-a `result_ready` seen before it), on the day of that event.
+`occurred_at`) and as resolved once, when it first enters `result_ready` (or `returned`
+without a `result_ready` seen before it), on the day of that event: reopened and resolved
+again it stays one dossier resolved. `figures_resolved` remembers the dossiers counted
+resolved, since the mirror's row says only where a dossier is now. Intake writes every
+row the mirror passes through, in order (`store.dossiers.record_intake`), so the same
+events count the same however they are batched.
 
 `MIGRATION` is one step of `schema.MIGRATIONS`: once released its text never changes.
 """
@@ -144,7 +148,9 @@ _LOOKUP = f"(CASE WHEN m.kind = 'mo_reply' THEN {_ANSWERED} ELSE 0 END)"
 _DELTA = ", ".join(f"{n} - {o}" for n, o in zip(_counts("NEW"), _counts("OLD"), strict=True))
 _CHANGED = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in ("state", "reason", "segments"))
 _RECEIVED = "(held IS NULL)"
-_RESOLVED = f"(NEW.status IN ({RESOLVED}) AND (held IS NULL OR held NOT IN ({RESOLVED})))"
+_COUNTED = """EXISTS (SELECT 1 FROM figures_resolved AS r
+        WHERE r.agency = NEW.agency AND r.receipt_key = NEW.receipt_key)"""
+_RESOLVED = f"(NEW.status IN ({RESOLVED}) AND NOT {_COUNTED})"
 
 MIGRATION = f"""
     ALTER TABLE messages ADD COLUMN procedure_key TEXT;
@@ -197,11 +203,20 @@ MIGRATION = f"""
             VALUES (NEW.figures_day, NEW.agency, COALESCE(NEW.procedure_key, ''),
                     NULL, {_DELTA}) {_UPSERT};
     END;
+    CREATE TABLE figures_resolved (
+        agency TEXT NOT NULL,
+        receipt_key TEXT NOT NULL,
+        PRIMARY KEY (agency, receipt_key)
+    ) WITHOUT ROWID;
+    INSERT INTO figures_resolved SELECT agency, receipt_key FROM dossiers
+        WHERE status IN ({RESOLVED});
     CREATE TRIGGER figures_dossier BEFORE INSERT ON dossiers BEGIN
         INSERT INTO figures (day, agency, procedure_key, procedure_name, received, resolved)
             SELECT {_iso_day("NEW.occurred_at")}, NEW.agency,
                    COALESCE(NULLIF(NEW.procedure_code, ''), NEW.procedure), NEW.procedure,
                    {_RECEIVED}, {_RESOLVED}
             FROM (SELECT {_HELD} AS held) WHERE {_RECEIVED} OR {_RESOLVED} {_UPSERT};
+        INSERT OR IGNORE INTO figures_resolved
+            SELECT NEW.agency, NEW.receipt_key WHERE NEW.status IN ({RESOLVED});
     END;
 """
