@@ -18,6 +18,7 @@ from collections.abc import Callable
 from gateway.mo.api import (
     Context,
     Dossier,
+    Outcome,
     Reply,
     Request,
     format_date,
@@ -68,16 +69,16 @@ async def handle(request: Request, context: Context) -> Reply:
     if not kept:
         return missing(request)
     if not request.complete and not any(rows for _, rows in kept):
-        return Reply(INCOMPLETE.format(syntax=SYNTAX, shortcode=request.shortcode))
+        return _incomplete(request)
     first = next((rows[0] for _, rows in kept if rows), None)
     if len(kept) == 1 and not left_out:
         ((number, rows),) = kept
         if not rows:
-            return Reply(not_found(number, request.shortcode))
+            return Reply(not_found(number, request.shortcode), outcome=Outcome.NOT_FOUND)
         if len(rows) == 1:
-            return Reply(
-                one(rows[0], context), agency=rows[0].agency, receipt_no=rows[0].receipt_no
-            )
+            row = rows[0]
+            text = one(row, context)
+            return Reply(text, row.agency, row.receipt_no, outcome=Outcome.ANSWERED)
     steps = [row.step for _, rows in kept for row in rows]
     agency = first.agency if first else None
 
@@ -103,7 +104,8 @@ async def handle(request: Request, context: Context) -> Reply:
 
     text = _fit(make, max(map(len, steps), default=0), context)
     receipt_no = first.receipt_no if first is not None and len(kept) == 1 else None
-    return Reply(text, agency=agency, receipt_no=receipt_no)
+    outcome = Outcome.ANSWERED if first is not None else Outcome.NOT_FOUND
+    return Reply(text, agency=agency, receipt_no=receipt_no, outcome=outcome)
 
 
 def missing(request: Request) -> Reply:
@@ -111,11 +113,18 @@ def missing(request: Request) -> Reply:
     back as not found, and an MO cut short asks for the text again: telling either
     citizen that no number was given would be wrong."""
     if not request.complete:
-        return Reply(INCOMPLETE.format(syntax=SYNTAX, shortcode=request.shortcode))
+        return _incomplete(request)
     stray = short_numbers(request.argument)
     if stray:
-        return Reply(not_found(stray[0], request.shortcode))
-    return Reply(MISSING.format(syntax=SYNTAX, shortcode=request.shortcode))
+        return Reply(not_found(stray[0], request.shortcode), outcome=Outcome.NOT_FOUND)
+    text = MISSING.format(syntax=SYNTAX, shortcode=request.shortcode)
+    return Reply(text, outcome=Outcome.MISSING)
+
+
+def _incomplete(request: Request) -> Reply:
+    return Reply(
+        INCOMPLETE.format(syntax=SYNTAX, shortcode=request.shortcode), outcome=Outcome.INCOMPLETE
+    )
 
 
 def one(row: Dossier, context: Context) -> str:

@@ -44,11 +44,16 @@ class Outcome(StrEnum):
     """What the MO log records for a handler's reply (`motcua_mo_total`, the report).
 
     A handler whose replies are `HELP` is a guide to the others: it is not itself offered
-    as the syntax to use, nor listed among the services.
+    as the syntax to use, nor listed among the services. A reply may say its own outcome
+    (`Reply.outcome`): a lookup handler's reply is `ANSWERED` only when it told of a
+    dossier; the MCKH lookups answered of the figures count those alone.
     """
 
     ANSWERED = "answered"
     HELP = "help"
+    MISSING = "missing"  # no receipt number in the MO: the syntax was sent back
+    NOT_FOUND = "not_found"  # no dossier has the number(s) asked for
+    INCOMPLETE = "incomplete"  # the MO came cut short: asked to send it again
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +70,11 @@ class Request:
 class Reply:
     text: str
     agency: str | None = None  # whose diacritics policy and status topic apply
+    # The receipt number the reply tells about: the figures count a lookup answered for
+    # every agency's dossier of that number (the reply told of each).
     receipt_no: str | None = None
+    # What the MO log records; None: the handler's `OUTCOME`.
+    outcome: Outcome | None = None
 
 
 @dataclass(frozen=True, slots=True)

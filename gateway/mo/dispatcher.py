@@ -180,7 +180,8 @@ class Dispatcher:
         except Exception:
             log.exception("mo_handler_failed", keyword=keyword, handler=handler.name)
             return "handler_error", self._reply(Reply(HANDLER_FAILED), phone, shortcode, ref)
-        return handler.outcome.value, self._reply(reply, phone, shortcode, ref)
+        outcome = reply.outcome or handler.outcome
+        return outcome.value, self._reply(reply, phone, shortcode, ref)
 
     def _reply(self, reply: Reply, phone: str, shortcode: str, ref: str) -> NewMessage:
         return self._composer.text(

@@ -62,4 +62,6 @@ class MoGuard:
 
 
 # Outcomes that sent a reply, and so count against the number's rate.
-ANSWERED = frozenset({"answered", "help", "not_understood", "handler_error"})
+ANSWERED = frozenset(
+    {"answered", "help", "missing", "not_found", "incomplete", "not_understood", "handler_error"}
+)

@@ -143,8 +143,28 @@ _HELD = """(SELECT h.status FROM dossiers AS h
         WHERE h.receipt_key = NEW.receipt_key AND h.agency = NEW.agency)"""
 
 
-_ANSWERED = "EXISTS (SELECT 1 FROM mo_log WHERE reply_ref = m.ref AND outcome = 'answered')"
-_LOOKUP = f"(CASE WHEN m.kind = 'mo_reply' THEN {_ANSWERED} ELSE 0 END)"
+def _lookups(where: str) -> str:
+    """(day, agency, procedure key, name) once per dossier an MCKH reply of the messages
+    `m` matching `where` told of: a reply whose MO the log records `answered` (a dossier
+    was found, `gateway.mo.api.Outcome`) counts for every agency's dossier of the receipt
+    number it is about, or, about several numbers, once for the agency it goes for. A
+    reply of no agency told of no dossier (the replies to a missing or unknown number
+    before the log said so)."""
+    answered = """EXISTS (SELECT 1 FROM mo_log AS l
+        WHERE l.reply_ref = m.ref AND l.outcome = 'answered')"""
+    return f"""SELECT m.figures_day AS day, d.agency AS agency,
+               COALESCE(NULLIF(d.procedure_code, ''), d.procedure) AS key,
+               d.procedure AS name
+        FROM messages AS m JOIN dossiers AS d ON d.receipt_key = upper(trim(m.receipt_no))
+        WHERE {where} AND m.kind = 'mo_reply' AND {answered}
+        UNION ALL
+        SELECT m.figures_day, m.agency, COALESCE(m.procedure_key, ''), {_name_of("m")}
+        FROM messages AS m
+        WHERE {where} AND m.kind = 'mo_reply' AND m.receipt_no IS NULL AND m.agency != ''
+          AND {answered}"""
+
+
+_LOOKUP_ROWS = "INSERT INTO figures (day, agency, procedure_key, procedure_name, lookups)"
 _DELTA = ", ".join(f"{n} - {o}" for n, o in zip(_counts("NEW"), _counts("OLD"), strict=True))
 _CHANGED = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in ("state", "reason", "segments"))
 _RECEIVED = "(held IS NULL)"
@@ -167,12 +187,14 @@ MIGRATION = f"""
         {", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in COLUMNS)},
         PRIMARY KEY (day, agency, procedure_key)
     ) WITHOUT ROWID;
-    INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS}, lookups)
+    INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS})
         SELECT m.figures_day, m.agency, COALESCE(m.procedure_key, ''),
-               MAX({_name_of("m")}), {", ".join(f"SUM({c})" for c in _counts("m"))},
-               SUM({_LOOKUP})
+               MAX({_name_of("m")}), {", ".join(f"SUM({c})" for c in _counts("m"))}
         FROM messages AS m WHERE true
         GROUP BY 1, 2, 3;
+    {_LOOKUP_ROWS}
+        SELECT day, agency, key, MAX(name), COUNT(*) FROM ({_lookups("true")})
+        WHERE true GROUP BY 1, 2, 3 {_UPSERT};
     INSERT INTO figures (day, agency, procedure_key, procedure_name, received)
         SELECT COALESCE({_day("e.first", str(VIETNAM))}, {_iso_day("d.occurred_at", str(VIETNAM))}),
                d.agency,
@@ -191,11 +213,13 @@ MIGRATION = f"""
     CREATE TRIGGER figures_message_insert AFTER INSERT ON messages BEGIN
         UPDATE messages SET procedure_key = {_procedure_of("NEW")},
                             figures_day = {_day("NEW.created_at")} WHERE id = NEW.id;
-        INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS},
-                             lookups)
+        INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS})
             SELECT m.figures_day, m.agency, COALESCE(m.procedure_key, ''),
-                   {_name_of("m")}, {", ".join(_counts("m"))}, {_LOOKUP}
+                   {_name_of("m")}, {", ".join(_counts("m"))}
             FROM messages AS m WHERE m.id = NEW.id {_UPSERT};
+        {_LOOKUP_ROWS}
+            SELECT day, agency, key, name, 1 FROM ({_lookups("m.id = NEW.id")})
+            WHERE NEW.kind = 'mo_reply' {_UPSERT};
     END;
     CREATE TRIGGER figures_message_update AFTER UPDATE OF state, reason, segments ON messages
         WHEN {_CHANGED} BEGIN

