@@ -90,7 +90,8 @@ def _headline(rows: Sequence[FigureRow]) -> str:
     resolved = sum(r.dossiers_resolved for r in rows)
     delivered = sum(r.notices_delivered for r in rows)
     failed = sum(r.not_delivered_total for r in rows)
-    ratio = delivered / resolved if resolved else None
+    results = sum(r.results_delivered for r in rows)
+    ratio = results / resolved if resolved else None
     share = failed / (delivered + failed) if delivered + failed else None
     percent = Column("ratio", "", "ratio")
     return summary(
@@ -98,7 +99,7 @@ def _headline(rows: Sequence[FigureRow]) -> str:
             ("hồ sơ đã giải quyết", cell_text(Column("n", ""), resolved)),
             ("thông báo đã đến người dân", cell_text(Column("n", ""), delivered)),
             ("thông báo không đến được", cell_text(Column("n", ""), failed)),
-            ("tỉ lệ đã đến / đã giải quyết", cell_text(percent, ratio)),
+            ("tỉ lệ báo kết quả / đã giải quyết", cell_text(percent, ratio)),
             ("tỉ lệ không đến được", cell_text(percent, share)),
         ]
     )

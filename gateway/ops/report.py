@@ -146,6 +146,7 @@ def as_dict(row: FigureRow, by: Sequence[Dimension]) -> dict[str, Any]:
         "dossiers_resolved": row.dossiers_resolved,
         "notices_queued": row.notices_queued,
         "notices_delivered": row.notices_delivered,
+        "results_delivered": row.results_delivered,
         "not_delivered": row.not_delivered_total,
         "not_delivered_by_reason": dict(row.not_delivered),
         "delivered_ratio": None if ratio is None else round(ratio, 4),
@@ -162,6 +163,7 @@ _FIGURES: tuple[tuple[str, str], ...] = (
     ("dossiers_resolved", "resolved"),
     ("notices_queued", "queued"),
     ("notices_delivered", "delivered"),
+    ("results_delivered", "results deliv."),
     ("not_delivered", "not deliv."),
     *((f"not_delivered_{r}", _SHORT.get(r, r)) for r in NOT_DELIVERED),
     ("delivered_ratio", "ratio"),
@@ -220,9 +222,16 @@ def _numbers(row: FigureRow) -> list[int]:
         row.dossiers_resolved,
         row.notices_queued,
         row.notices_delivered,
+        row.results_delivered,
         row.not_delivered_total,
         *(row.not_delivered[r] for r in NOT_DELIVERED),
     ]
+
+
+def percent(ratio: float | None) -> str:
+    """The ratio as the table prints it: one decimal, as the console shows it, so that
+    404 of 405 reads 99.8 %, not 100 %; `-` when no dossier was resolved."""
+    return "-" if ratio is None else f"{ratio:.1%}"
 
 
 def _table(rows: list[FigureRow], by: Sequence[Dimension], groups: list[tuple[str, str]]) -> str:
@@ -230,7 +239,7 @@ def _table(rows: list[FigureRow], by: Sequence[Dimension], groups: list[tuple[st
     lines = [
         [str(v) for v in _groups(r, by, blank="-")]
         + [str(n) for n in _numbers(r)]
-        + ["-" if r.delivered_ratio is None else f"{r.delivered_ratio:.0%}"]
+        + [percent(r.delivered_ratio)]
         + [str(r.lookups_answered), str(r.segments), f"{r.cost_vnd:,}"]
         for r in rows
     ]

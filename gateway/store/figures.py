@@ -44,7 +44,8 @@ class FigureRow:
     dossiers_received: int
     dossiers_resolved: int
     notices_queued: int
-    notices_delivered: int
+    notices_delivered: int  # notices of every kind
+    results_delivered: int  # result notices: the citizen told the dossier is resolved
     not_delivered: Mapping[str, int]  # reason -> count, every reason of NOT_DELIVERED
     lookups_answered: int
     segments: int
@@ -52,10 +53,12 @@ class FigureRow:
 
     @property
     def delivered_ratio(self) -> float | None:
-        """Notices delivered per dossier resolved; None when none was resolved."""
+        """Result notices delivered per dossier resolved; None when none was resolved.
+        Notices of other kinds (a supplement request, a receipt, an apology, SMS jobs)
+        tell no citizen of a result, so they do not count here."""
         if not self.dossiers_resolved:
             return None
-        return self.notices_delivered / self.dossiers_resolved
+        return self.results_delivered / self.dossiers_resolved
 
     @property
     def not_delivered_total(self) -> int:
@@ -112,11 +115,11 @@ class Figures:
             FigureRow(
                 agency, key, name if name is not None else names.get((agency, key)),
                 None if day is None else days.get(day) or days.setdefault(day, _date(day)),
-                received, resolved, queued, delivered,
+                received, resolved, queued, delivered, results,
                 dict(zip(NOT_DELIVERED, reasons, strict=True)),
                 lookups, segments, segments * price,
             )
-            for agency, key, name, day, received, resolved, queued, delivered, *reasons,
+            for agency, key, name, day, received, resolved, queued, delivered, results, *reasons,
             segments, lookups in found
         ]  # fmt: skip
 
@@ -173,7 +176,16 @@ def _date(day: int) -> date:
 
 
 # The figures' columns as FigureRow takes them: the reasons, then segments, then lookups.
-_READ = ("received", "resolved", "queued", "delivered", *NOT_DELIVERED, "segments", "lookups")
+_READ = (
+    "received",
+    "resolved",
+    "queued",
+    "delivered",
+    "results_delivered",
+    *NOT_DELIVERED,
+    "segments",
+    "lookups",
+)
 _COLUMNS = ", ".join(_READ)
 _SUMS = ", ".join(f"SUM({c})" for c in _READ)
 _TOTALS = ", ".join(f"COALESCE(SUM({c}), 0)" for c in _READ)  # of no rows: noughts

@@ -37,6 +37,7 @@ from __future__ import annotations
 MESSAGE_COLUMNS: tuple[str, ...] = (
     "queued",
     "delivered",
+    "results_delivered",  # result notices delivered: what the delivered / resolved ratio reads
     "landline",
     "invalid_number",
     "no_number",
@@ -90,6 +91,7 @@ def _counts(x: str) -> list[str]:
     counts = [
         f"({notice(x)} AND {x}.state NOT IN ({_NOT_QUEUED}))",
         f"({notice(x)} AND {x}.state = 'delivered')",
+        f"({x}.kind = 'result' AND {x}.state = 'delivered')",
         *(f"({notice(x)} AND {reason} IS '{r}')" for r in NOT_DELIVERED),
         f"""(CASE WHEN {x}.state IN ({_SENT})
             THEN (SELECT COUNT(*) FROM parts WHERE message_id = {x}.id) ELSE 0 END)""",

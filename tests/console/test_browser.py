@@ -157,7 +157,7 @@ def test_the_procedure_table_exports_as_csv_and_xlsx_with_the_figures(site, desk
     header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     xlsx = {r[header.index("Mã thủ tục")]: dict(zip(header, r, strict=True)) for r in rows}
     assert xlsx[PERMIT[0]]["Hồ sơ tiếp nhận"] == 2
-    assert xlsx[CHEMICALS[0]]["Tỉ lệ đã đến / đã giải quyết"] == pytest.approx(0.6)
+    assert xlsx[CHEMICALS[0]]["Tỉ lệ báo kết quả / đã giải quyết"] == pytest.approx(0.6)
 
 
 def test_an_agency_user_sees_its_own_and_is_refused_another_agency(site, desk, shots):

@@ -22,7 +22,7 @@ def row(name: str, resolved: int = 4, delivered: int = 3) -> FigureRow:
     return FigureRow(
         agency="SCT", procedure_code="1.001", procedure_name=name, day=None,
         dossiers_received=5, dossiers_resolved=resolved, notices_queued=4,
-        notices_delivered=delivered,
+        notices_delivered=delivered, results_delivered=delivered,
         not_delivered=MappingProxyType({r: int(r == "landline") for r in REASONS}),
         lookups_answered=2, segments=7, cost_vnd=7 * 450,
     )  # fmt: skip
@@ -43,7 +43,7 @@ def test_csv_carries_the_counts_and_the_ratio_as_numbers():
     (only,) = csv_rows(to_csv(procedure_table([row("x")], NAMES)))
 
     assert only["Hồ sơ đã giải quyết"] == "4"
-    assert only["Tỉ lệ đã đến / đã giải quyết"] == "0.7500"
+    assert only["Tỉ lệ báo kết quả / đã giải quyết"] == "0.7500"
     assert only["– Số máy bàn (không nhận được SMS)"] == "1"
     assert only["Chi phí (đồng)"] == "3150"
 
@@ -67,7 +67,7 @@ def test_xlsx_holds_numbers_a_percentage_and_the_labels_in_bold():
     sheet = load_workbook(io.BytesIO(to_xlsx(procedure_table([row("x")], NAMES)))).active
     header = [c.value for c in sheet[1]]
     values = dict(zip(header, [c.value for c in sheet[2]], strict=True))
-    ratio = sheet.cell(row=2, column=header.index("Tỉ lệ đã đến / đã giải quyết") + 1)
+    ratio = sheet.cell(row=2, column=header.index("Tỉ lệ báo kết quả / đã giải quyết") + 1)
 
     assert values["Hồ sơ tiếp nhận"] == 5 and values["Cơ quan"] == "Sở Công Thương"
     assert ratio.value == 0.75 and ratio.number_format == "0.0%"
@@ -77,7 +77,7 @@ def test_xlsx_holds_numbers_a_percentage_and_the_labels_in_bold():
 def test_a_procedure_with_no_dossier_resolved_has_an_empty_ratio_not_zero():
     (only,) = csv_rows(to_csv(procedure_table([row("x", resolved=0, delivered=0)], NAMES)))
 
-    assert only["Tỉ lệ đã đến / đã giải quyết"] == ""
+    assert only["Tỉ lệ báo kết quả / đã giải quyết"] == ""
 
 
 def test_an_overview_day_is_a_date_in_csv():
@@ -85,3 +85,9 @@ def test_an_overview_day_is_a_date_in_csv():
     (only,) = csv_rows(to_csv(overview_table([day], NAMES)))
 
     assert only["Ngày"] == "2026-11-23"
+
+
+def test_the_tables_carry_the_result_notices_delivered_the_ratio_reads():
+    (only,) = csv_rows(to_csv(procedure_table([row("x", resolved=4, delivered=3)], NAMES)))
+
+    assert (only["Thông báo kết quả đã đến"], only["Hồ sơ đã giải quyết"]) == ("3", "4")

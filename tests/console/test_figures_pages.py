@@ -108,7 +108,7 @@ async def test_the_procedure_table_exports_as_csv_with_the_pages_rows(running):
     assert body.startswith("\ufeff".encode())
     table = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     assert [r["Mã thủ tục"] for r in table] == ["1.001", "1.002", "2.001"]
-    assert table[0]["Tỉ lệ đã đến / đã giải quyết"] == "0.3333"
+    assert table[0]["Tỉ lệ báo kết quả / đã giải quyết"] == "0.3333"
     assert table[0]["Hồ sơ đã giải quyết"] == "3"
 
 
@@ -122,7 +122,7 @@ async def test_the_overview_exports_as_xlsx_with_numbers_and_dates(running):
     sct = by_agency["Sở Công Thương"]
     assert sct["Ngày"].date() == date(2026, 11, 23)
     assert (sct["Hồ sơ đã giải quyết"], sct["Thông báo đã đến người dân"]) == (4, 2)
-    assert sct["Tỉ lệ đã đến / đã giải quyết"] == pytest.approx(0.5)
+    assert sct["Tỉ lệ báo kết quả / đã giải quyết"] == pytest.approx(0.5)
 
 
 async def test_the_failed_notices_export_carries_masked_numbers_only(running):

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import main
+from gateway.ops.report import render as render_report
+from gateway.store.figures import NOT_DELIVERED, FigureRow
 from gateway.store.store import Store
 from tests.support.clock import Clock, at
 from tests.support.daemon import write_daemon_config
@@ -75,7 +77,7 @@ def test_csv_has_a_column_per_figure_and_per_reason(config, capsys):
     sct, stp = csv.DictReader(io.StringIO(out))
     assert list(sct) == [
         "agency", "dossiers_received", "dossiers_resolved", "notices_queued",
-        "notices_delivered", "not_delivered", "not_delivered_landline",
+        "notices_delivered", "results_delivered", "not_delivered", "not_delivered_landline",
         "not_delivered_invalid_number", "not_delivered_no_number",
         "not_delivered_undeliverable", "not_delivered_expired", "not_delivered_failed",
         "delivered_ratio", "lookups_answered", "segments", "cost_vnd",
@@ -92,7 +94,7 @@ def test_the_table_shows_ratio_as_a_percentage_and_cost_in_dong(config, capsys):
     assert status == 0
     head, sct, stp = out.splitlines()
     assert head.split()[:3] == ["agency", "received", "resolved"]
-    assert sct.split()[0] == "SCT" and "50%" in sct.split() and sct.split()[-1] == "450"
+    assert sct.split()[0] == "SCT" and "50.0%" in sct.split() and sct.split()[-1] == "450"
     assert stp.split()[0] == "STP" and stp.split()[-4] == "-"  # no ratio without resolved
 
 
@@ -171,3 +173,21 @@ def test_a_date_that_is_no_date_is_refused_by_the_option_parser(config, capsys):
 
     assert exit_.value.code == 2
     assert "'2026-13-01': expected a date YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_the_table_prints_a_ratio_short_of_whole_with_one_decimal_not_as_100_percent():
+    row = FigureRow(
+        agency="SCT", procedure_code=None, procedure_name=None, day=None,
+        dossiers_received=405, dossiers_resolved=405, notices_queued=405,
+        notices_delivered=404, results_delivered=404,
+        not_delivered={r: 0 for r in NOT_DELIVERED}, lookups_answered=0, segments=0, cost_vnd=0,
+    )  # fmt: skip
+    (_, line) = render_report([row], ("agency",), "table").splitlines()
+    assert "99.8%" in line.split() and "100%" not in line and "100.0%" not in line
+
+
+def test_every_format_carries_the_result_notices_delivered(config, capsys):
+    _, out, _ = report(config, capsys, "--by", "agency", "--format", "csv")
+    sct, _ = csv.DictReader(io.StringIO(out))
+    _, out, _ = report(config, capsys, "--by", "agency", "--format", "json")
+    assert (sct["results_delivered"], json.loads(out)[0]["results_delivered"]) == ("1", 1)
