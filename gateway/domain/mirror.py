@@ -9,6 +9,8 @@ first reached a finished status (`result_ready`, `returned`, `rejected`, `withdr
 kept, the earliest of those seen in whatever order they arrive, because its timeliness is
 judged by that day however late the citizen asks.
 
+An event that leaves out the phone or the procedure code keeps the one held.
+
 A dossier is one agency's: receipt numbers are unique within an agency only, so the
 mirror holds a dossier under (agency, receipt key), and an event applies only to the
 same agency's dossier (it may keep that dossier's phone, never borrow another's).
@@ -92,7 +94,10 @@ def apply_event(held: DossierRow | None, event: DossierEvent, tz: ZoneInfo) -> C
         receipt_no=event.receipt_no,
         agency=event.agency,
         procedure=event.procedure,
-        procedure_code=event.procedure_code,
+        # An event that omits the code keeps the one held, as it keeps the phone: the
+        # figures key a procedure by its code, and a dossier must not change procedure
+        # because one event left the code out.
+        procedure_code=event.procedure_code or (held.procedure_code if held else None),
         phone=event.phone or (held.phone if held else None),
         step=event.step,
         status=event.status,

@@ -15,14 +15,19 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def event(
-    status: str, day: int, *, agency: str = "SCT", phone: str | None = "0905123456"
+    status: str,
+    day: int,
+    *,
+    agency: str = "SCT",
+    phone: str | None = "0905123456",
+    code: str | None = None,
 ) -> DossierEvent:
     return DossierEvent(
         event_id=f"{agency}-{status}-{day}",
         receipt_no="000123",
         agency=agency,
         procedure="Cấp phép",
-        procedure_code=None,
+        procedure_code=code,
         phone=phone,
         step="Bước",
         status=status,
@@ -65,6 +70,18 @@ def test_finish_day_is_the_agencys_calendar_day():
     late = _with(event("returned", 22), occurred_at=datetime(2026, 11, 22, 17, 30, tzinfo=UTC))
 
     assert follow(late).finished_on == "2026-11-23"
+
+
+def test_an_event_without_a_procedure_code_keeps_the_code_held():
+    held = follow(event("received", 20, code="1.001"), event("result_ready", 22))
+
+    assert held.procedure_code == "1.001"
+
+
+def test_an_event_with_another_procedure_code_takes_it():
+    held = follow(event("received", 20, code="1.001"), event("result_ready", 22, code="1.002"))
+
+    assert held.procedure_code == "1.002"
 
 
 def test_event_keeps_the_phone_of_its_own_dossier():

@@ -10,15 +10,20 @@ from typing import Any
 
 from gateway.intake.consumer import Received
 from gateway.store.figures import Figures
+from gateway.store.store import Store
+from tests.support.clock import Clock, at
 from tests.support.daemon import dossier_event
-from tests.support.figures import ALL, PRICE, TZ
-from tests.support.intake import IntakeRig
+from tests.support.figures import ALL, PRICE, TZ, figure_composer, settle
+from tests.support.intake import IntakeRig, config, intake_on
 
 SINCE, UNTIL = date(2026, 11, 20), date(2026, 11, 26)
+DAY = date(2026, 11, 23)
 
 
 def _event(status: str, occurred_at: str, **over: Any) -> Received:
+    """Dossier 1's event; a field given as None is left out of the payload."""
     body = dossier_event(1, status=status, occurred_at=occurred_at, **over)
+    body = {k: v for k, v in body.items() if v is not None}
     return Received("motcua/SCT/dossier", json.dumps(body, ensure_ascii=False).encode())
 
 
@@ -50,3 +55,19 @@ async def test_a_reopened_dossier_counts_the_same_in_one_batch_as_in_several(rig
 
 async def test_a_dossier_resolved_then_reopened_within_one_batch_still_counts_resolved(rig):
     assert await _figures(rig, [REOPENED[:3]]) == [(22, 1, 0), (23, 0, 1)]
+
+
+async def test_a_dossier_whose_code_goes_missing_stays_one_procedure(tmp_path):
+    """Received with its code, then resolved by an event that leaves the code out: its
+    resolution and its result notice stay under the code, not under its name."""
+    clock = Clock(at(10))
+    async with Store.open(tmp_path / "gateway.db", clock=clock) as store:
+        intake = intake_on(store, config(), figure_composer(clock))
+        day = "2026-11-23T09:00:00+07:00"
+        await intake.process([_event("received", day, procedure_code="1.001")])
+        await intake.process([_event("result_ready", day, procedure_code=None)])
+        await settle(store, clock, "SCT-1-result_ready:result", "delivered")
+        rows = await Figures(store.database, TZ, PRICE).table(DAY, DAY, ("agency", "procedure"))
+    got = [(r.procedure_code, r.dossiers_received, r.dossiers_resolved, r.notices_delivered)
+           for r in rows]  # fmt: skip
+    assert got == [("1.001", 1, 1, 1)]

@@ -41,18 +41,6 @@ async def test_a_dossier_resolved_reopened_and_resolved_again_counts_as_resolved
     assert [(r.dossiers_received, r.dossiers_resolved) for r in rows] == [(1, 1)]
 
 
-async def test_a_dossier_whose_code_goes_missing_stays_one_procedure(store, figures, clock):
-    composer = figure_composer(clock)
-    await store.dossiers.record_intake(dossiers=[dossier(code="1.001")])
-    row = dossier(code=None, status="result_ready")
-    await notice(store, composer, row, "r1")
-    await settle(store, clock, "r1", "delivered")
-    rows = await figures.table(DAY, DAY, ("agency", "procedure"))
-    got = [(r.procedure_code, r.dossiers_received, r.dossiers_resolved, r.notices_delivered)
-           for r in rows]
-    assert got == [("1.001", 1, 1, 1)]
-
-
 # -- the migration's backfill against live counting --------------------------------------
 
 import sqlite3  # noqa: E402
