@@ -27,6 +27,13 @@ resolved, since the mirror's row says only where a dossier is now. Intake writes
 row the mirror passes through, in order (`store.dossiers.record_intake`), so the same
 events count the same however they are batched.
 
+The step counts the history until then as live counting would have, as far as the
+history tells: a dossier received on the day of the earliest bound kept on its first
+event's `occurred_at` (`_FIRST_SEEN`), resolved if it is `result_ready`/`returned` now or
+holds a result notice (resolved, reopened since), on its first finish day. The history
+does not tell of a dossier reopened after a resolution its agency sent no notice for, nor
+of one rejected or withdrawn before it was resolved (its first finish is the rejection).
+
 `MIGRATION` is one step of `schema.MIGRATIONS`: once released its text never changes.
 """
 
@@ -114,12 +121,25 @@ def _iso_day(iso: str, offset: str = _OFFSET) -> str:
     return _day(f"COALESCE(strftime('%s', {iso}), strftime('%s', 'now'))", offset)
 
 
+def _epoch(iso: str) -> str:
+    """Seconds since the epoch of an ISO date and time with its offset; now if SQLite
+    cannot read it (as `_iso_day`)."""
+    return f"CAST(COALESCE(strftime('%s', {iso}), strftime('%s', 'now')) AS INTEGER)"
+
+
 def _date_day(iso_date: str) -> str:
     """The day number of an ISO date (a local day already)."""
     return f"CAST(julianday({iso_date}) - 2440587.5 AS INTEGER)"
 
 
 _MESSAGE_COLS = ", ".join(MESSAGE_COLUMNS)
+_KEY = "COALESCE(NULLIF(d.procedure_code, ''), d.procedure)"  # dossier `d`'s procedure key
+# The history's bound on when dossier `d`'s first event occurred, which live counting
+# counts it received by: no later than that event reached the daemon (`e.first`, the
+# first `received_at` of its events) nor than the last event it holds (`occurred_at`);
+# the day exactly whenever the first event reached the daemon on the day it occurred.
+_OCCURRED = _epoch("d.occurred_at")
+_FIRST_SEEN = f"min({_OCCURRED}, COALESCE(e.first, {_OCCURRED}))"
 _ADD = ", ".join(f"{c} = {c} + excluded.{c}" for c in COLUMNS)
 _NAME = "procedure_name = COALESCE(excluded.procedure_name, procedure_name)"
 _UPSERT = f"ON CONFLICT (day, agency, procedure_key) DO UPDATE SET {_ADD}, {_NAME}"
@@ -198,20 +218,26 @@ MIGRATION = f"""
         SELECT day, agency, key, MAX(name), COUNT(*) FROM ({_lookups("true")})
         WHERE true GROUP BY 1, 2, 3 {_UPSERT};
     INSERT INTO figures (day, agency, procedure_key, procedure_name, received)
-        SELECT COALESCE({_day("e.first", str(VIETNAM))}, {_iso_day("d.occurred_at", str(VIETNAM))}),
-               d.agency,
-               COALESCE(NULLIF(d.procedure_code, ''), d.procedure), MAX(d.procedure), COUNT(*)
+        SELECT {_day(_FIRST_SEEN, str(VIETNAM))},
+               d.agency, {_KEY}, MAX(d.procedure), COUNT(*)
         FROM dossiers AS d LEFT JOIN
             (SELECT agency, receipt_key, MIN(received_at) AS first FROM events
              GROUP BY agency, receipt_key) AS e
             ON e.agency = d.agency AND e.receipt_key = d.receipt_key
         WHERE true GROUP BY 1, 2, 3 {_UPSERT};
+    CREATE TEMP TABLE figures_were_resolved AS
+        SELECT d.agency, d.receipt_key,
+               CASE WHEN d.finished_on IS NULL THEN {_iso_day("d.occurred_at", str(VIETNAM))}
+                    ELSE {_date_day("d.finished_on")} END AS day,
+               {_KEY} AS key, d.procedure AS name
+        FROM dossiers AS d LEFT JOIN
+            (SELECT DISTINCT agency, upper(trim(receipt_no)) AS receipt_key FROM messages
+             WHERE kind = 'result') AS r
+            ON r.agency = d.agency AND r.receipt_key = d.receipt_key
+        WHERE d.status IN ({RESOLVED}) OR r.receipt_key IS NOT NULL;
     INSERT INTO figures (day, agency, procedure_key, procedure_name, resolved)
-        SELECT CASE WHEN d.finished_on IS NULL THEN {_iso_day("d.occurred_at", str(VIETNAM))}
-                    ELSE {_date_day("d.finished_on")} END,
-               d.agency, COALESCE(NULLIF(d.procedure_code, ''), d.procedure), MAX(d.procedure),
-               COUNT(*)
-        FROM dossiers AS d WHERE d.status IN ({RESOLVED}) GROUP BY 1, 2, 3 {_UPSERT};
+        SELECT day, agency, key, MAX(name), COUNT(*) FROM temp.figures_were_resolved
+        WHERE true GROUP BY 1, 2, 3 {_UPSERT};
     CREATE TRIGGER figures_message_insert AFTER INSERT ON messages BEGIN
         UPDATE messages SET procedure_key = {_procedure_of("NEW")},
                             figures_day = {_day("NEW.created_at")} WHERE id = NEW.id;
@@ -234,8 +260,8 @@ MIGRATION = f"""
         receipt_key TEXT NOT NULL,
         PRIMARY KEY (agency, receipt_key)
     ) WITHOUT ROWID;
-    INSERT INTO figures_resolved SELECT agency, receipt_key FROM dossiers
-        WHERE status IN ({RESOLVED});
+    INSERT INTO figures_resolved SELECT agency, receipt_key FROM temp.figures_were_resolved;
+    DROP TABLE temp.figures_were_resolved;
     CREATE TRIGGER figures_dossier BEFORE INSERT ON dossiers BEGIN
         INSERT INTO figures (day, agency, procedure_key, procedure_name, received, resolved)
             SELECT {_iso_day("NEW.occurred_at")}, NEW.agency,

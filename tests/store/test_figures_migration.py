@@ -4,6 +4,7 @@ counted into the figures as the triggers would have counted it; never by a reade
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -13,13 +14,17 @@ import pytest
 
 from gateway.compose.composer import Composer
 from gateway.domain.message import MoRecord
+from gateway.intake.consumer import Received
 from gateway.store import figures_schema
 from gateway.store.database import Database
 from gateway.store.figures import Figures
 from gateway.store.schema import MIGRATIONS, StoreOutdated
 from gateway.store.store import Store
 from tests.support.clock import Clock, at
+from tests.support.daemon import dossier_event
 from tests.support.figures import ALL, PRICE, TZ, dossier, figure_composer, notice, settle
+from tests.support.intake import config as intake_config
+from tests.support.intake import intake_on
 
 # The schema just before the figures' step, wherever it lands in MIGRATIONS.
 PREVIOUS = MIGRATIONS.index(figures_schema.MIGRATION)
@@ -110,3 +115,62 @@ async def test_a_reader_of_a_store_before_the_figures_is_told_the_daemon_upgrade
 
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone() == (PREVIOUS,)
+
+
+def _event(status: str, day: int, hour: int) -> Received:
+    body = dossier_event(
+        1, status=status, occurred_at=f"2026-11-{day}T{hour:02d}:00:00+07:00",
+        event_id=f"e-{status}-{day}",
+    )  # fmt: skip
+    return Received("motcua/SCT/dossier", json.dumps(body, ensure_ascii=False).encode())
+
+
+async def reopened_history(store: Store, clock: Clock) -> None:
+    """One dossier through the daemon's intake, each event reaching it as it occurs:
+    received on the 22nd, resolved on the 23rd (its result notice sent), reopened on the
+    24th."""
+    intake = intake_on(store, intake_config(), figure_composer(clock))
+    for status, day, hour in (("received", 22, 16), ("result_ready", 23, 9), ("processing", 24, 9)):
+        clock.now = at(hour, day=day)
+        await intake.process([_event(status, day, hour)])
+
+
+async def _live_and_backfilled(tmp_path: Path, clock: Clock, history) -> tuple[list, list]:
+    since, until = date(2026, 11, 20), date(2026, 11, 26)
+    async with Store.open(tmp_path / "live.db", clock=clock) as live:
+        await history(live, clock)
+        expected = await Figures(live.database, TZ, PRICE).table(since, until, ALL)
+    conn = previous_store(tmp_path / "old.db")
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        await history(Store(Database(conn, thread, clock, version=PREVIOUS)), clock)
+    conn.close()
+    async with Store.open(tmp_path / "old.db", clock=clock) as upgraded:
+        found = await Figures(upgraded.database, TZ, PRICE).table(since, until, ALL)
+    return found, expected
+
+
+def _dossier_days(rows: list) -> list[tuple[int, int, int]]:
+    return [(r.day.day, r.dossiers_received, r.dossiers_resolved) for r in rows]
+
+
+async def test_the_backfill_counts_a_dossier_received_on_its_first_events_day(tmp_path, clock):
+    found, expected = await _live_and_backfilled(tmp_path, clock, reopened_history)
+
+    def received(rows: list) -> list[tuple[int, int]]:
+        return [(d, n) for d, n, _ in _dossier_days(rows) if n]
+
+    assert received(found) == received(expected) == [(22, 1)]
+
+
+async def test_the_backfill_counts_a_dossier_resolved_and_reopened_since_as_resolved_once(
+    tmp_path, clock
+):
+    found, expected = await _live_and_backfilled(tmp_path, clock, reopened_history)
+
+    assert _dossier_days(found) == _dossier_days(expected) == [(22, 1, 0), (23, 0, 1)]
+    async with Store.open(tmp_path / "old.db", clock=clock) as upgraded:
+        intake = intake_on(upgraded, intake_config(), figure_composer(clock))
+        clock.now = at(10, day=25)
+        await intake.process([_event("result_ready", 25, 10)])  # resolved again
+        again = await Figures(upgraded.database, TZ, PRICE).table(SINCE, UNTIL, ALL)
+    assert sum(r.dossiers_resolved for r in again) == 1
