@@ -92,9 +92,10 @@ def notice(x: str) -> str:
     return f"({x}.kind != 'mo_reply')"
 
 
-def _counts(x: str) -> list[str]:
-    """What message row `x` counts for, one SQL expression per MESSAGE_COLUMNS."""
-    reason = not_delivered(x)
+def _counts(x: str, reason: str) -> list[str]:
+    """What message row `x` counts for, one SQL expression per MESSAGE_COLUMNS; `reason`
+    names `not_delivered(x)` computed once by the caller (in a subquery of its own): six
+    evaluations of it cost more than the rest of a row's counting."""
     counts = [
         f"({notice(x)} AND {x}.state NOT IN ({_NOT_QUEUED}))",
         f"({notice(x)} AND {x}.state = 'delivered')",
@@ -187,12 +188,19 @@ def _lookups(where: str) -> str:
 
 
 _LOOKUP_ROWS = "INSERT INTO figures (day, agency, procedure_key, procedure_name, lookups)"
-_DELTA = ", ".join(f"{n} - {o}" for n, o in zip(_counts("NEW"), _counts("OLD"), strict=True))
+_DELTA = ", ".join(
+    f"{n} - {o}"
+    for n, o in zip(_counts("NEW", "c.new_why"), _counts("OLD", "c.old_why"), strict=True)
+)
+_WHY_CHANGED = f"(SELECT {not_delivered('NEW')} AS new_why, {not_delivered('OLD')} AS old_why)"
 _CHANGED = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in ("state", "reason", "segments"))
 _RECEIVED = "(held IS NULL)"
 _COUNTED = """EXISTS (SELECT 1 FROM figures_resolved AS r
         WHERE r.agency = NEW.agency AND r.receipt_key = NEW.receipt_key)"""
 _RESOLVED = f"(NEW.status IN ({RESOLVED}) AND NOT {_COUNTED})"
+# What the dossier being written counts for, each looked up once.
+_DOSSIER_COUNTS = f"""(SELECT {_RECEIVED} AS received, {_RESOLVED} AS resolved
+        FROM (SELECT {_HELD} AS held))"""
 
 MIGRATION = f"""
     ALTER TABLE messages ADD COLUMN procedure_key TEXT;
@@ -211,8 +219,8 @@ MIGRATION = f"""
     ) WITHOUT ROWID;
     INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS})
         SELECT m.figures_day, m.agency, COALESCE(m.procedure_key, ''),
-               MAX({_name_of("m")}), {", ".join(f"SUM({c})" for c in _counts("m"))}
-        FROM messages AS m WHERE true
+               MAX({_name_of("m")}), {", ".join(f"SUM({c})" for c in _counts("m", "m.why"))}
+        FROM (SELECT *, {not_delivered("messages")} AS why FROM messages) AS m WHERE true
         GROUP BY 1, 2, 3;
     {_LOOKUP_ROWS}
         SELECT day, agency, key, MAX(name), COUNT(*) FROM ({_lookups("true")})
@@ -242,18 +250,19 @@ MIGRATION = f"""
         UPDATE messages SET procedure_key = {_procedure_of("NEW")},
                             figures_day = {_day("NEW.created_at")} WHERE id = NEW.id;
         INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS})
-            SELECT m.figures_day, m.agency, COALESCE(m.procedure_key, ''),
-                   {_name_of("m")}, {", ".join(_counts("m"))}
-            FROM messages AS m WHERE m.id = NEW.id {_UPSERT};
+            SELECT m.figures_day, NEW.agency, COALESCE(m.procedure_key, ''),
+                   {_name_of("NEW")}, {", ".join(_counts("NEW", "c.why"))}
+            FROM messages AS m, (SELECT {not_delivered("NEW")} AS why) AS c
+            WHERE m.id = NEW.id {_UPSERT};
         {_LOOKUP_ROWS}
-            SELECT day, agency, key, name, 1 FROM ({_lookups("m.id = NEW.id")})
-            WHERE NEW.kind = 'mo_reply' {_UPSERT};
+            SELECT day, agency, key, name, 1
+            FROM ({_lookups("NEW.kind = 'mo_reply' AND m.id = NEW.id")}) WHERE true {_UPSERT};
     END;
     CREATE TRIGGER figures_message_update AFTER UPDATE OF state, reason, segments ON messages
         WHEN {_CHANGED} BEGIN
         INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS})
-            VALUES (NEW.figures_day, NEW.agency, COALESCE(NEW.procedure_key, ''),
-                    NULL, {_DELTA}) {_UPSERT};
+            SELECT NEW.figures_day, NEW.agency, COALESCE(NEW.procedure_key, ''), NULL, {_DELTA}
+            FROM {_WHY_CHANGED} AS c WHERE true {_UPSERT};
     END;
     CREATE TABLE figures_resolved (
         agency TEXT NOT NULL,
@@ -266,8 +275,8 @@ MIGRATION = f"""
         INSERT INTO figures (day, agency, procedure_key, procedure_name, received, resolved)
             SELECT {_iso_day("NEW.occurred_at")}, NEW.agency,
                    COALESCE(NULLIF(NEW.procedure_code, ''), NEW.procedure), NEW.procedure,
-                   {_RECEIVED}, {_RESOLVED}
-            FROM (SELECT {_HELD} AS held) WHERE {_RECEIVED} OR {_RESOLVED} {_UPSERT};
+                   c.received, c.resolved
+            FROM {_DOSSIER_COUNTS} AS c WHERE c.received OR c.resolved {_UPSERT};
         INSERT OR IGNORE INTO figures_resolved
             SELECT NEW.agency, NEW.receipt_key WHERE NEW.status IN ({RESOLVED});
     END;
