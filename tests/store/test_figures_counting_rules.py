@@ -1,4 +1,5 @@
-"""Probes of the reconciliation figures (attack x3): each names the correct behaviour."""
+"""What the reconciliation figures count as resolved, received and delivered: once per
+dossier whatever the batching, the backfill as live counting, the ratio over result notices."""
 
 from __future__ import annotations
 
