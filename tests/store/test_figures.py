@@ -359,3 +359,34 @@ async def test_a_purged_period_reports_the_same_figures(store, figures, composer
     assert purged["messages"] == 2 and purged["dossiers"] == 3
     assert await figures.table(DAY, DAY, ALL) == before
     assert [f.masked_number for f in await figures.failed(DAY, DAY)] == [None]
+
+
+# -- counted once, and the ratio over result notices ------------------------------------
+
+
+async def test_a_dossier_resolved_reopened_and_resolved_again_counts_as_resolved_once(
+    store, figures
+):
+    await store.dossiers.record_intake(dossiers=[dossier()])
+    await store.dossiers.record_intake(dossiers=[dossier(status="result_ready")])
+    await store.dossiers.record_intake(dossiers=[dossier(status="processing")])
+    await store.dossiers.record_intake(dossiers=[dossier(status="result_ready")])
+    rows = await figures.table(DAY, DAY, ())
+    assert [(r.dossiers_received, r.dossiers_resolved) for r in rows] == [(1, 1)]
+
+
+async def test_the_delivered_per_resolved_ratio_counts_result_notices_not_every_notice(
+    store, figures, clock
+):
+    """A supplement request delivered, then the result notice undeliverable: no resolved
+    dossier's citizen was told of the result, so the ratio is 0, not 1."""
+    composer = figure_composer(clock)
+    asked = dossier(status="needs_supplement")
+    message = composer.notice("supplement", asked, event_id="s1", ref="s1")
+    await store.dossiers.record_intake(dossiers=[asked], messages=[message])
+    await settle(store, clock, "s1", "delivered")
+    await notice(store, composer, dossier(status="result_ready"), "r1")
+    await settle(store, clock, "r1", "undeliverable")
+    (row,) = await figures.table(DAY, DAY, ())
+    assert (row.dossiers_resolved, row.results_delivered, row.delivered_ratio) == (1, 0, 0.0)
+    assert row.notices_delivered == 1  # the notice totals still count every kind

@@ -174,3 +174,23 @@ async def test_the_backfill_counts_a_dossier_resolved_and_reopened_since_as_reso
         await intake.process([_event("result_ready", 25, 10)])  # resolved again
         again = await Figures(upgraded.database, TZ, PRICE).table(SINCE, UNTIL, ALL)
     assert sum(r.dossiers_resolved for r in again) == 1
+
+
+async def _late_history(store, clock):
+    """A dossier received by its desk at 23:50 on the 23rd, its event reaching the daemon
+    at 00:10 on the 24th (the broker was down, the desk's software queued it): intake
+    records the event (received_at = the daemon's clock) and the mirror's row."""
+    clock.now = at(0, day=24) + 600
+    row = dossier("L1", when="2026-11-23T23:50:00+07:00")
+    await store.dossiers.record_intake(
+        events=[("ev-L1", "SCT", "L1", True, None)], dossiers=[row]
+    )
+
+
+async def test_the_backfill_counts_a_dossier_received_on_the_day_live_counting_does(
+    tmp_path, clock
+):
+    found, expected = await _live_and_backfilled(tmp_path, clock, _late_history)
+    assert [(r.day, r.dossiers_received) for r in found] == [
+        (r.day, r.dossiers_received) for r in expected
+    ]
