@@ -1,0 +1,186 @@
+"""Attack on several SMSC links (issue 18): what breaks when carriers misbehave."""
+
+from __future__ import annotations
+
+import time
+
+from gateway.settings.links import Route
+from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
+from tests.support.links import VIETTEL, VIETTEL_NUMBER, Spec, running_links
+from tests.support.wait import eventually
+
+
+async def all_in(rig, state: str, count: int, timeout: float = 15) -> None:
+    async def done() -> bool:
+        rows = await rig.rows()
+        return len(rows) == count and all(s == state for s, _ in rows.values())
+
+    await eventually(done, timeout)
+
+
+async def _closed_port() -> int:
+    sim = SmscSimulator(SimConfig())
+    await sim.start()
+    port = sim.port
+    await sim.stop()
+    return port
+
+
+async def test_a_link_known_down_is_skipped_at_once_not_after_failover_after_per_message(
+    tmp_path,
+):
+    """SPEC: "a message goes by the first matching link that is up and falls back to the
+    next". With the Viettel host unreachable (connection refused, the common outage),
+    every Viettel-range message still waits the whole `failover_after` (default 5 s) on
+    the dead link before trying the next: the other carrier's throughput collapses to
+    (sum of windows) / failover_after."""
+    count = 60
+    down = await _closed_port()
+    async with SmscSimulator(SimConfig(receipt_delay=0.01)) as vnpt:
+        specs = [
+            Spec("viettel", down, VIETTEL, failover_after=5.0, session={"window": 10}),
+            Spec("vnpt", vnpt.port, (Route(default=True),), session={"window": 10}),
+        ]
+        async with running_links(tmp_path / "g.db", specs) as rig:
+            await rig.accounts["vnpt"].wait_bound(5)
+            started = time.monotonic()
+            for n in range(count):
+                await rig.queue(f"job-{n}", to=f"098{n:07d}")
+            await all_in(rig, "delivered", count, timeout=60)
+            took = time.monotonic() - started
+    # vnpt alone (window 10, no TPS cap, 10 ms receipts) does 60 in well under a second.
+    assert took < 6.0, f"{count} messages took {took:.1f} s through the live link"
+
+
+async def test_a_link_that_never_answers_submit_sm_hands_the_message_to_the_next(tmp_path):
+    """A carrier that stays bound (enquire_link answered) but never answers submit_sm:
+    each attempt ends in a relink and OutcomeUnknown, the retry is routed to the same
+    still-'up' link again, and the message fails 'retries exhausted' although the
+    other carrier is healthy."""
+    silent = SimConfig(receipt_delay=0.01, rules=(Rule("*", "no_response"),))
+    async with (
+        SmscSimulator(silent) as viettel,
+        SmscSimulator(SimConfig(receipt_delay=0.01)) as vnpt,
+    ):
+        specs = [
+            Spec("viettel", viettel.port, VIETTEL, session={"response_timeout": 0.3,
+                                                            "relink_after": 0.6}),
+            Spec("vnpt", vnpt.port, (Route(default=True),)),
+        ]
+        async with running_links(tmp_path / "g.db", specs, max_attempts=3) as rig:
+            await rig.accounts["vnpt"].wait_bound(5)
+            await rig.accounts["viettel"].wait_bound(5)
+            await rig.queue("job-1", to=VIETTEL_NUMBER)
+
+            async def final() -> bool:
+                rows = await rig.rows()
+                return rows.get("job-1", ("queued",))[0] in {"delivered", "failed", "expired"}
+
+            await eventually(final, timeout=40)
+            rows = await rig.rows()
+    assert rows["job-1"] == ("delivered", "vnpt"), rows
+
+
+async def test_messages_only_a_down_link_takes_do_not_hold_every_sender_slot(tmp_path):
+    """README's three-carrier example has each carrier's link take its own range and the
+    last one the default: numbers that only the default link matches have one leg, and a
+    one-leg submit waits for that link's bind with no `failover_after` (up to the TTL,
+    48 h), each holding a sender slot. With the default link down, a burst of its numbers
+    fills the sender's whole capacity (the sum of every link's window) and the live
+    link's messages queued behind them never go."""
+    down = await _closed_port()
+    async with SmscSimulator(SimConfig(receipt_delay=0.01)) as viettel:
+        specs = [
+            Spec("viettel", viettel.port, VIETTEL, session={"window": 10}),
+            Spec("vnpt", down, (Route(default=True),), session={"window": 10}),
+        ]
+        async with running_links(tmp_path / "g.db", specs) as rig:
+            await rig.accounts["viettel"].wait_bound(5)
+            for n in range(30):  # Vinaphone ranges: only the default link takes them
+                await rig.queue(f"vina-{n}", to=f"091{n:07d}")
+            for n in range(5):
+                await rig.queue(f"viettel-{n}", to=f"098{n:07d}")
+
+            async def viettel_done() -> bool:
+                rows = await rig.rows()
+                return all(rows[f"viettel-{n}"][0] == "delivered" for n in range(5))
+
+            try:
+                await eventually(viettel_done, timeout=15)
+            except TimeoutError:
+                rows = await rig.rows()
+                stuck = sorted(r for r, (s, _) in rows.items() if s != "delivered")
+                raise AssertionError(
+                    f"after 15 s the live link took {viettel.stats.submits} submits; "
+                    f"not delivered: {len(stuck)} incl. viettel-*: "
+                    f"{[r for r in stuck if r.startswith('viettel')]}"
+                ) from None
+
+
+async def test_a_throttle_answer_pauses_every_session_of_the_account(tmp_path):
+    """Carriers count per account (issue 18), so ESME_RTHROTTLED on one session means the
+    account is over; only that session pauses (`Session._throttled_until`), the other
+    three keep writing into the throttle. 4 binds of 20 TPS against a 30 TPS account with
+    no `account_tps` configured (the carrier never said): ~1 throttle answer per message."""
+    async with SmscSimulator(SimConfig(receipt_delay=0.01, tps=30)) as sim:
+        specs = [
+            Spec("viettel", sim.port, (Route(default=True),), binds=4,
+                 session={"window": 10, "tps": 20.0, "throttle_pause": 1.0}),
+        ]
+        async with running_links(tmp_path / "g.db", specs) as rig:
+            await eventually(lambda: all(s.bound for s in rig.accounts["viettel"].sessions))
+            for n in range(150):
+                await rig.queue(f"j{n}", to=f"098{n:07d}")
+            await all_in(rig, "delivered", 150, timeout=60)
+    throttled = sim.stats.submits_by_status["ESME_RTHROTTLED"]
+    assert throttled <= 20, f"{throttled} throttle answers for 150 messages"
+
+
+async def test_node_smpp_live_link_is_not_starved_by_a_down_default_link(tmp_path, node_smsc):
+    """The stall above with node-smpp as the live link."""
+    down = await _closed_port()
+    specs = [
+        Spec("viettel", node_smsc.port, VIETTEL, session={"window": 10}),
+        Spec("vnpt", down, (Route(default=True),), session={"window": 10}),
+    ]
+    async with running_links(tmp_path / "g.db", specs) as rig:
+        await rig.accounts["viettel"].wait_bound(5)
+        for n in range(30):
+            await rig.queue(f"vina-{n}", to=f"091{n:07d}")
+        await rig.queue("viettel-0", to="0980000000")
+
+        async def viettel_sent() -> bool:
+            return (await rig.rows())["viettel-0"][0] in {"submitted", "delivered"}
+
+        await eventually(viettel_sent, timeout=15)
+
+
+async def test_receipts_before_the_responses_with_one_id_from_both_smscs(tmp_path):
+    """Both SMSCs number their first message 00000001 and send its receipt before the
+    submit_sm_resp: Viettel's says UNDELIV, VNPT's DELIVRD; each settles its own."""
+    from tests.support.scripted_smsc import Smsc
+
+    def early(stat: str):
+        def policy(smsc, conn, p):
+            mid = smsc.next_id()
+            conn.receipt(mid, stat)
+            return smsc.accept(conn, p, mid=mid, later=0.2)
+
+        return policy
+
+    async with Smsc(early("UNDELIV")) as a, Smsc(early("DELIVRD")) as b:
+        specs = [Spec("viettel", a.port, VIETTEL), Spec("vnpt", b.port, (Route(default=True),))]
+        async with running_links(tmp_path / "g.db", specs) as rig:
+            await rig.accounts["viettel"].wait_bound(5)
+            await rig.accounts["vnpt"].wait_bound(5)
+            await rig.queue("a", to=VIETTEL_NUMBER)
+            await rig.queue("b", to="0912345678")
+
+            async def settled() -> bool:
+                rows = await rig.rows()
+                return len(rows) == 2 and all(s not in ("queued", "submitted", "sending")
+                                              for s, _ in rows.values())
+
+            await eventually(settled, timeout=15)
+            rows = await rig.rows()
+    assert rows == {"a": ("undeliverable", "viettel"), "b": ("delivered", "vnpt")}, rows
