@@ -3,7 +3,8 @@
 A message goes by the first link (in the configuration's order) one of whose routes
 matches it: the carrier of the number's original range (`gateway.phone.carrier`: a
 preference, numbers are portable), a number prefix, the agency, or the default. When that
-link is not bound within its `failover_after`, refuses binds, or answers a status its
+link is not bound within its `failover_after` (the only matching link too: the message
+then waits in the store, not in a sender slot), refuses binds, or answers a status its
 `reroute` lists ("try elsewhere"), the next matching link takes it. Any other answer is
 the message's own (a permanent refusal of the number is never rerouted: another carrier
 would refuse it too, or worse, deliver it twice).
@@ -96,17 +97,16 @@ class Router:
     async def submit(self, m: Queued, sm: Submit, pinned: str | None = None) -> Sent:
         """Submit one part by the first link of `legs_for` that takes it.
 
-        With one link the session waits for its bind as before (up to the TTL); with
-        several each waits `failover_after` at most, and `NotBound` means none was bound
-        (nothing written: the sender puts the message back for a moment). `StatusError`
-        and the session's other errors are the message's own, and go to the sender.
+        Each link is waited for `failover_after` at most, also when it is the only one
+        (a message only a down link takes, an MO reply or the rest of a long message
+        pinned to it): `NotBound` means none was bound (nothing written), and the sender
+        puts the message back in the store for a moment, its slot free for the other
+        links' messages. `StatusError` and the session's other errors are the message's
+        own, and go to the sender.
         """
         legs = self.legs_for(m, pinned)
         if not legs:
             raise NotBound("no link's routes take this message")
-        if len(legs) == 1:
-            leg = legs[0]
-            return Sent(leg.id, await leg.account.submit(leg.part(m, sm)))
         refused: StatusError | None = None
         for leg in legs:
             if leg.account.refusing:

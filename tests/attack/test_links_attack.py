@@ -81,42 +81,6 @@ async def test_a_link_that_never_answers_submit_sm_hands_the_message_to_the_next
     assert rows["job-1"] == ("delivered", "vnpt"), rows
 
 
-async def test_messages_only_a_down_link_takes_do_not_hold_every_sender_slot(tmp_path):
-    """README's three-carrier example has each carrier's link take its own range and the
-    last one the default: numbers that only the default link matches have one leg, and a
-    one-leg submit waits for that link's bind with no `failover_after` (up to the TTL,
-    48 h), each holding a sender slot. With the default link down, a burst of its numbers
-    fills the sender's whole capacity (the sum of every link's window) and the live
-    link's messages queued behind them never go."""
-    down = await _closed_port()
-    async with SmscSimulator(SimConfig(receipt_delay=0.01)) as viettel:
-        specs = [
-            Spec("viettel", viettel.port, VIETTEL, session={"window": 10}),
-            Spec("vnpt", down, (Route(default=True),), session={"window": 10}),
-        ]
-        async with running_links(tmp_path / "g.db", specs) as rig:
-            await rig.accounts["viettel"].wait_bound(5)
-            for n in range(30):  # Vinaphone ranges: only the default link takes them
-                await rig.queue(f"vina-{n}", to=f"091{n:07d}")
-            for n in range(5):
-                await rig.queue(f"viettel-{n}", to=f"098{n:07d}")
-
-            async def viettel_done() -> bool:
-                rows = await rig.rows()
-                return all(rows[f"viettel-{n}"][0] == "delivered" for n in range(5))
-
-            try:
-                await eventually(viettel_done, timeout=15)
-            except TimeoutError:
-                rows = await rig.rows()
-                stuck = sorted(r for r, (s, _) in rows.items() if s != "delivered")
-                raise AssertionError(
-                    f"after 15 s the live link took {viettel.stats.submits} submits; "
-                    f"not delivered: {len(stuck)} incl. viettel-*: "
-                    f"{[r for r in stuck if r.startswith('viettel')]}"
-                ) from None
-
-
 async def test_a_throttle_answer_pauses_every_session_of_the_account(tmp_path):
     """Carriers count per account (issue 18), so ESME_RTHROTTLED on one session means the
     account is over; only that session pauses (`Session._throttled_until`), the other
@@ -134,25 +98,6 @@ async def test_a_throttle_answer_pauses_every_session_of_the_account(tmp_path):
             await all_in(rig, "delivered", 150, timeout=60)
     throttled = sim.stats.submits_by_status["ESME_RTHROTTLED"]
     assert throttled <= 20, f"{throttled} throttle answers for 150 messages"
-
-
-async def test_node_smpp_live_link_is_not_starved_by_a_down_default_link(tmp_path, node_smsc):
-    """The stall above with node-smpp as the live link."""
-    down = await _closed_port()
-    specs = [
-        Spec("viettel", node_smsc.port, VIETTEL, session={"window": 10}),
-        Spec("vnpt", down, (Route(default=True),), session={"window": 10}),
-    ]
-    async with running_links(tmp_path / "g.db", specs) as rig:
-        await rig.accounts["viettel"].wait_bound(5)
-        for n in range(30):
-            await rig.queue(f"vina-{n}", to=f"091{n:07d}")
-        await rig.queue("viettel-0", to="0980000000")
-
-        async def viettel_sent() -> bool:
-            return (await rig.rows())["viettel-0"][0] in {"submitted", "delivered"}
-
-        await eventually(viettel_sent, timeout=15)
 
 
 async def test_receipts_before_the_responses_with_one_id_from_both_smscs(tmp_path):

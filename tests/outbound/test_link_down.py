@@ -1,0 +1,93 @@
+"""A link that is down, or bound and silent, over real TCP: its messages give their sender
+slots back and go to the next matching link, and the other links' messages never wait for
+it (tests/support/links.py wires the store, tracker, router and sender as the daemon does).
+"""
+
+from __future__ import annotations
+
+from gateway.settings.links import Route
+from gateway.smpp.sim import SimConfig, SmscSimulator
+from tests.support.links import VIETTEL, Spec, running_links
+from tests.support.wait import eventually
+
+
+async def closed_port() -> int:
+    """A port nothing listens on: the host refuses the connection, the common outage."""
+    sim = SmscSimulator(SimConfig())
+    await sim.start()
+    port = sim.port
+    await sim.stop()
+    return port
+
+
+async def test_messages_only_a_down_link_takes_give_their_sender_slots_back(tmp_path):
+    """Numbers only the default link takes have one leg; with that link down a burst of
+    them must not fill the sender's slots (the sum of every link's window): each waits
+    `failover_after` at most, then goes back to the store with no attempt spent, and the
+    live link's messages queued behind them go."""
+    down = await closed_port()
+    async with SmscSimulator(SimConfig(receipt_delay=0.01)) as viettel:
+        specs = [
+            Spec("viettel", viettel.port, VIETTEL, session={"window": 10}),
+            Spec("vnpt", down, (Route(default=True),), session={"window": 10}),
+        ]
+        async with running_links(tmp_path / "g.db", specs) as rig:
+            await rig.accounts["viettel"].wait_bound(5)
+            for n in range(30):  # Vinaphone ranges: only the default link takes them
+                await rig.queue(f"vina-{n}", to=f"091{n:07d}")
+            for n in range(5):
+                await rig.queue(f"viettel-{n}", to=f"098{n:07d}")
+
+            async def viettel_done() -> bool:
+                rows = await rig.rows()
+                return all(rows[f"viettel-{n}"][0] == "delivered" for n in range(5))
+
+            await eventually(viettel_done, timeout=15)
+            rows = await rig.rows()
+            attempts = await rig.attempts()
+    assert all(rows[f"vina-{n}"] == ("queued", None) for n in range(30)), rows
+    assert all(attempts[f"vina-{n}"] == 0 for n in range(30)), attempts
+
+
+async def test_a_node_smpp_link_is_not_starved_by_a_down_default_link(tmp_path, node_smsc):
+    """The same with node-smpp as the live link."""
+    down = await closed_port()
+    specs = [
+        Spec("viettel", node_smsc.port, VIETTEL, session={"window": 10}),
+        Spec("vnpt", down, (Route(default=True),), session={"window": 10}),
+    ]
+    async with running_links(tmp_path / "g.db", specs) as rig:
+        await rig.accounts["viettel"].wait_bound(5)
+        for n in range(30):
+            await rig.queue(f"vina-{n}", to=f"091{n:07d}")
+        await rig.queue("viettel-0", to="0980000000")
+
+        async def viettel_sent() -> bool:
+            return (await rig.rows())["viettel-0"][0] in {"submitted", "delivered"}
+
+        await eventually(viettel_sent, timeout=15)
+
+
+async def test_an_mo_reply_pinned_to_a_down_link_gives_its_slot_back(tmp_path):
+    """An MO reply goes only by the link its MO came in on: with that link down it waits
+    in the store (no attempt spent), not in a sender slot for its whole TTL."""
+    down = await closed_port()
+    async with SmscSimulator(SimConfig(receipt_delay=0.01)) as viettel:
+        specs = [
+            Spec("viettel", viettel.port, VIETTEL, session={"window": 1}),
+            Spec("vnpt", down, (Route(default=True),), session={"window": 1}),
+        ]
+        async with running_links(tmp_path / "g.db", specs) as rig:
+            await rig.accounts["viettel"].wait_bound(5)
+            for n in range(4):  # more replies than the sender has slots (2)
+                await rig.queue_reply(f"reply-{n}", to=f"098{n:07d}", link="vnpt")
+            await rig.queue("viettel-0", to="0980000009")
+
+            async def sent() -> bool:
+                return (await rig.rows())["viettel-0"][0] == "delivered"
+
+            await eventually(sent, timeout=15)
+            rows = await rig.rows()
+            attempts = await rig.attempts()
+    assert all(rows[f"reply-{n}"] == ("queued", "vnpt") for n in range(4)), rows
+    assert all(attempts[f"reply-{n}"] == 0 for n in range(4)), attempts
