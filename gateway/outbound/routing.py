@@ -4,7 +4,8 @@ A message goes by the first link (in the configuration's order) one of whose rou
 matches it: the carrier of the number's original range (`gateway.phone.carrier`: a
 preference, numbers are portable), a number prefix, the agency, or the default. When that
 link is not bound within its `failover_after` (the only matching link too: the message
-then waits in the store, not in a sender slot), refuses binds, or answers a status its
+then waits in the store, not in a sender slot), refuses binds, has been down for a whole
+`failover_after` already (new messages then skip it without waiting), or answers a status its
 `reroute` lists ("try elsewhere"), the next matching link takes it. Any other answer is
 the message's own (a permanent refusal of the number is never rerouted: another carrier
 would refuse it too, or worse, deliver it twice).
@@ -48,6 +49,20 @@ class Leg:
     @property
     def id(self) -> str:
         return self.account.id
+
+    @property
+    def down(self) -> str | None:
+        """Why new messages skip this link without waiting for it, or None: it refuses
+        binds, or no session has been bound for a whole `failover_after` (a message
+        waiting for it then would wait as long again for nothing)."""
+        account = self.account
+        if account.bound:
+            return None
+        if account.refusing:
+            return "refusing binds"
+        if account.unbound_for() >= self.failover_after:
+            return "down"
+        return None
 
     def takes(self, m: Queued, carrier: str | None) -> bool:
         return any(r.matches(m.phone, m.agency, carrier) for r in self.routes)
@@ -109,8 +124,8 @@ class Router:
             raise NotBound("no link's routes take this message")
         refused: StatusError | None = None
         for leg in legs:
-            if leg.account.refusing:
-                log.info("route_skipped", link=leg.id, message=m.id, why="refusing binds")
+            if (down := leg.down) is not None:
+                log.info("route_skipped", link=leg.id, message=m.id, why=down)
                 continue
             try:
                 part = leg.part(m, sm)

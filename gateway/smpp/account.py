@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -122,6 +123,15 @@ class Account:
         return not self.bound and all(
             isinstance(s.last_bind_error, BindError) for s in self.sessions
         )
+
+    def unbound_for(self) -> float:
+        """Seconds since the last of its sessions stopped being bound (0 while one is):
+        how long the link has been down, whether its binds are refused, its host
+        refuses connections or its connects time out."""
+        since = [s.unbound_since for s in self.sessions]
+        if any(t is None for t in since):
+            return 0.0
+        return max(0.0, time.monotonic() - max(t for t in since if t is not None))
 
     @property
     def window(self) -> int:

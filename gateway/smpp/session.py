@@ -112,6 +112,8 @@ class Session:
         self._changed = asyncio.Condition()
         self._closing = False
         self._throttled_until = 0.0
+        # When the session last stopped being bound (monotonic; None while bound).
+        self.unbound_since: float | None = time.monotonic()
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -126,6 +128,7 @@ class Session:
             raise RuntimeError("Session is reusable, but not reentrant")
         self._entered = True
         self._closing = False
+        self.unbound_since = time.monotonic()
         for role, command in self._roles:
             self._spawn(self._maintain(role, command), name=f"smpp[{role}].supervisor")
         self._spawn(self._deliveries.expire_parts(), name="smpp.mo_reassembly")
@@ -195,6 +198,10 @@ class Session:
                 self._links.pop(role, None)
             else:
                 self._links[role] = link
+            if self.bound:
+                self.unbound_since = None
+            elif self.unbound_since is None:
+                self.unbound_since = time.monotonic()
             self._changed.notify_all()
 
     # -- bind and keep bound -----------------------------------------------------------

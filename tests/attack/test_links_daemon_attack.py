@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-
-import pytest
 import json
 import socket
 from pathlib import Path
+
+import pytest
 
 from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
 from tests.support.daemon import StatusWatch, http_get, publish, start_daemon, stop_daemon

@@ -5,6 +5,8 @@ it (tests/support/links.py wires the store, tracker, router and sender as the da
 
 from __future__ import annotations
 
+import structlog.testing
+
 from gateway.settings.links import Route
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from tests.support.links import VIETTEL, Spec, running_links
@@ -91,3 +93,36 @@ async def test_an_mo_reply_pinned_to_a_down_link_gives_its_slot_back(tmp_path):
             attempts = await rig.attempts()
     assert all(rows[f"reply-{n}"] == ("queued", "vnpt") for n in range(4)), rows
     assert all(attempts[f"reply-{n}"] == 0 for n in range(4)), attempts
+
+
+async def test_a_link_known_down_is_skipped_at_once_by_new_messages(tmp_path):
+    """With the Viettel host refusing connections, only the messages taken before it had
+    been down a whole `failover_after` wait for it (at most the sender's slots' worth);
+    every later Viettel-range message goes by the next link without waiting."""
+    count = 60
+    down = await closed_port()
+    async with SmscSimulator(SimConfig(receipt_delay=0.01)) as vnpt:
+        specs = [
+            Spec("viettel", down, VIETTEL, failover_after=2.0, session={"window": 10}),
+            Spec("vnpt", vnpt.port, (Route(default=True),), session={"window": 10}),
+        ]
+        with structlog.testing.capture_logs() as logs:
+            async with running_links(tmp_path / "g.db", specs) as rig:
+                await rig.accounts["vnpt"].wait_bound(5)
+                for n in range(count):
+                    await rig.queue(f"job-{n}", to=f"098{n:07d}")
+                await all_in(rig, "delivered", count, timeout=60)
+                rows = await rig.rows()
+    skipped = [e["why"] for e in logs if e["event"] == "route_skipped" and e["link"] == "viettel"]
+    assert {link for _, link in rows.values()} == {"vnpt"}
+    assert len(skipped) == count
+    assert skipped.count("not bound") <= rig.router.window, skipped
+    assert skipped.count("down") >= count - rig.router.window, skipped
+
+
+async def all_in(rig, state: str, count: int, timeout: float = 15) -> None:
+    async def done() -> bool:
+        rows = await rig.rows()
+        return len(rows) == count and all(s == state for s, _ in rows.values())
+
+    await eventually(done, timeout)
