@@ -179,7 +179,7 @@ class Gateway:
                     lambda: expire_unreceipted(
                         store.receipts,
                         config.smpp.receipt_timeout,
-                        receiving=lambda: all(a.bound for a in accounts),
+                        receiving=lambda: {a.id: a.bound for a in accounts},
                     ),
                 ),
                 _supervised("heartbeat", lambda: self._heartbeat(observed)),
