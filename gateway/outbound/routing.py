@@ -26,7 +26,7 @@ from gateway.domain.message import Priority, Queued
 from gateway.phone.carrier import carrier_of
 from gateway.settings.links import DEFAULT_LINK, EVERYTHING, Route
 from gateway.smpp.account import Account
-from gateway.smpp.errors import NotBound, StatusError
+from gateway.smpp.errors import NotBound, OutcomeUnknown, StatusError, Throttled
 from gateway.smpp.model import Submit
 from gateway.smpp.session import Session
 
@@ -74,6 +74,16 @@ class Leg:
         return replace(sm, source=self.source_addr)
 
 
+@dataclass(slots=True)
+class Trail:
+    """Where one attempt's parts go: `pinned`, the link the rest must go by once a part
+    is out; `wrote`, the link the last submit was written on, accepted or not (the link
+    the message's row and status name, also when it failed or went unanswered)."""
+
+    pinned: str | None = None
+    wrote: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Sent:
     """A part accepted: the link it went by and the SMSC's id for it."""
@@ -102,14 +112,28 @@ class Router:
         return sum(leg.account.window for leg in self.legs)
 
     def legs_for(self, m: Queued, pinned: str | None = None) -> list[Leg]:
-        """The links `m` may go by, in order. A pinned link no longer configured is
-        routed like any message (its parts' receipts still match under its id)."""
+        """The links `m` may go by, in order.
+
+        Pinned to one link (`pinned`, or `m.link` for an MO reply and for the rest of a
+        long message some of whose parts are out) it goes by that one only; a pinned link
+        no longer configured is routed like any message (its parts' receipts still match
+        under its id). Otherwise `m.link` is where its last attempt was written without
+        an acceptance (unanswered, refused for now, throttled): the retry prefers the
+        next matching link, that one last, so a link that is bound but never answers
+        does not take every attempt of the message."""
+        must = m.done_parts or m.priority <= Priority.MO_REPLY
+        if pinned is None and m.link is not None and must:
+            pinned = m.link
         if pinned is not None and pinned in self._by_id:
             return [self._by_id[pinned]]
         carrier = carrier_of(m.phone)
-        return [leg for leg in self.legs if leg.takes(m, carrier)]
+        legs = [leg for leg in self.legs if leg.takes(m, carrier)]
+        tried = next((i for i, leg in enumerate(legs) if leg.id == m.link), None)
+        if tried is None:
+            return legs
+        return [*legs[tried + 1 :], *legs[: tried + 1]]
 
-    async def submit(self, m: Queued, sm: Submit, pinned: str | None = None) -> Sent:
+    async def submit(self, m: Queued, sm: Submit, trail: Trail | None = None) -> Sent:
         """Submit one part by the first link of `legs_for` that takes it.
 
         Each link is waited for `failover_after` at most, also when it is the only one
@@ -119,7 +143,8 @@ class Router:
         links' messages. `StatusError` and the session's other errors are the message's
         own, and go to the sender.
         """
-        legs = self.legs_for(m, pinned)
+        trail = trail if trail is not None else Trail()
+        legs = self.legs_for(m, trail.pinned)
         if not legs:
             raise NotBound("no link's routes take this message")
         refused: StatusError | None = None
@@ -129,14 +154,22 @@ class Router:
                 continue
             try:
                 part = leg.part(m, sm)
-                return Sent(leg.id, await leg.account.submit(part, bind_wait=leg.failover_after))
+                smsc_id = await leg.account.submit(part, bind_wait=leg.failover_after)
             except NotBound:
                 log.info("route_skipped", link=leg.id, message=m.id, why="not bound")
+                continue
             except StatusError as exc:
+                trail.wrote = leg.id
                 if exc.status not in leg.reroute:
                     raise
                 refused = exc
                 log.info("route_skipped", link=leg.id, message=m.id, why=exc.name)
+                continue
+            except (OutcomeUnknown, Throttled):
+                trail.wrote = leg.id
+                raise
+            trail.wrote = trail.pinned = leg.id
+            return Sent(leg.id, smsc_id)
         if refused is not None:
             raise refused  # every link that was up said "try elsewhere": its class decides
         raise NotBound("no matching link took the message")

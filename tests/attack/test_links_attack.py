@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.settings.links import Route
-from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
+from gateway.smpp.sim import SimConfig, SmscSimulator
 from tests.support.links import VIETTEL, VIETTEL_NUMBER, Spec, running_links
 from tests.support.wait import eventually
 
@@ -22,35 +22,6 @@ async def _closed_port() -> int:
     port = sim.port
     await sim.stop()
     return port
-
-
-async def test_a_link_that_never_answers_submit_sm_hands_the_message_to_the_next(tmp_path):
-    """A carrier that stays bound (enquire_link answered) but never answers submit_sm:
-    each attempt ends in a relink and OutcomeUnknown, the retry is routed to the same
-    still-'up' link again, and the message fails 'retries exhausted' although the
-    other carrier is healthy."""
-    silent = SimConfig(receipt_delay=0.01, rules=(Rule("*", "no_response"),))
-    async with (
-        SmscSimulator(silent) as viettel,
-        SmscSimulator(SimConfig(receipt_delay=0.01)) as vnpt,
-    ):
-        specs = [
-            Spec("viettel", viettel.port, VIETTEL, session={"response_timeout": 0.3,
-                                                            "relink_after": 0.6}),
-            Spec("vnpt", vnpt.port, (Route(default=True),)),
-        ]
-        async with running_links(tmp_path / "g.db", specs, max_attempts=3) as rig:
-            await rig.accounts["vnpt"].wait_bound(5)
-            await rig.accounts["viettel"].wait_bound(5)
-            await rig.queue("job-1", to=VIETTEL_NUMBER)
-
-            async def final() -> bool:
-                rows = await rig.rows()
-                return rows.get("job-1", ("queued",))[0] in {"delivered", "failed", "expired"}
-
-            await eventually(final, timeout=40)
-            rows = await rig.rows()
-    assert rows["job-1"] == ("delivered", "vnpt"), rows
 
 
 async def test_a_throttle_answer_pauses_every_session_of_the_account(tmp_path):

@@ -8,8 +8,9 @@ from __future__ import annotations
 import structlog.testing
 
 from gateway.settings.links import Route
-from gateway.smpp.sim import SimConfig, SmscSimulator
-from tests.support.links import VIETTEL, Spec, running_links
+from gateway.smpp.codes import Status
+from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
+from tests.support.links import VIETTEL, VIETTEL_NUMBER, Spec, running_links
 from tests.support.wait import eventually
 
 
@@ -118,6 +119,59 @@ async def test_a_link_known_down_is_skipped_at_once_by_new_messages(tmp_path):
     assert len(skipped) == count
     assert skipped.count("not bound") <= rig.router.window, skipped
     assert skipped.count("down") >= count - rig.router.window, skipped
+
+
+async def test_a_link_that_never_answers_submit_sm_hands_the_retry_to_the_next(tmp_path):
+    """A carrier that stays bound (enquire_link answered) but never answers submit_sm:
+    the attempt ends in a relink and an unknown outcome, and the retry goes by the next
+    matching link, not to the same still-bound one until the attempts run out."""
+    silent = SimConfig(receipt_delay=0.01, rules=(Rule("*", "no_response"),))
+    async with (
+        SmscSimulator(silent) as viettel,
+        SmscSimulator(SimConfig(receipt_delay=0.01)) as vnpt,
+    ):
+        specs = [
+            Spec("viettel", viettel.port, VIETTEL,
+                 session={"response_timeout": 0.3, "relink_after": 0.6}),
+            Spec("vnpt", vnpt.port, (Route(default=True),)),
+        ]  # fmt: skip
+        async with running_links(tmp_path / "g.db", specs, max_attempts=3) as rig:
+            await rig.accounts["vnpt"].wait_bound(5)
+            await rig.accounts["viettel"].wait_bound(5)
+            await rig.queue("job-1", to=VIETTEL_NUMBER)
+
+            async def final() -> bool:
+                rows = await rig.rows()
+                return rows.get("job-1", ("queued",))[0] in {"delivered", "failed", "expired"}
+
+            await eventually(final, timeout=40)
+            rows = await rig.rows()
+    assert rows["job-1"] == ("delivered", "vnpt"), rows
+    assert viettel.stats.submits == 1
+
+
+async def test_a_message_refused_for_good_names_the_link_it_went_by(tmp_path):
+    """A permanent refusal is the message's own (never rerouted), and its row and final
+    status name the link that refused it."""
+    bad = Rule(international(VIETTEL_NUMBER), "reject", Status.ESME_RINVDSTADR)
+    async with (
+        SmscSimulator(SimConfig(receipt_delay=0.01, rules=[bad])) as viettel,
+        SmscSimulator(SimConfig(receipt_delay=0.01)) as vnpt,
+    ):
+        specs = [Spec("viettel", viettel.port, VIETTEL), Spec("vnpt", vnpt.port)]
+        async with running_links(tmp_path / "g.db", specs) as rig:
+            await rig.accounts["viettel"].wait_bound(5)
+            await rig.queue("job", to=VIETTEL_NUMBER)
+            await all_in(rig, "failed", 1)
+            rows = await rig.rows()
+            statuses = await rig.statuses()
+    assert rows == {"job": ("failed", "viettel")}
+    assert [(s["state"], s.get("link")) for s in statuses][-1] == ("failed", "viettel")
+    assert vnpt.stats.submits == 0
+
+
+def international(national: str) -> str:
+    return "84" + national[1:]
 
 
 async def all_in(rig, state: str, count: int, timeout: float = 15) -> None:
