@@ -5,7 +5,8 @@
 
 Each session keeps its own bind, window and `tps` share (`Session`); the account adds
 what the carrier counts per account: one `Pacer` that every session's submits also wait
-for (`Chained`), so the account's sliding second never holds more than `account_tps`.
+for (`Chained`), so the account's sliding second never holds more than `account_tps`,
+and one `ThrottlePause`, so a throttle answer on one session pauses them all.
 A submit goes to the bound session with the fewest submits handed to it and unanswered
 (waiting for its window included). What any session delivers is handed on with the
 account's id: a receipt for a submit made on one session often comes on another
@@ -29,6 +30,7 @@ from gateway.smpp.model import SessionConfig, SessionStats, Submit
 from gateway.smpp.ratelimit import ACCOUNT_WINDOW, Chained, RateLimiter, limiter_for
 from gateway.smpp.receipt import message_id_keys
 from gateway.smpp.session import Session
+from gateway.smpp.throttle import ThrottlePause
 
 __all__ = ["Account", "LinkDeliver", "receipt_keys"]
 
@@ -66,6 +68,8 @@ class Account:
         self.id = link_id
         self.config = config
         self.account_limiter: RateLimiter = limiter_for(account_tps, window=ACCOUNT_WINDOW)
+        # A throttle answer on any session pauses them all: the carrier counts per account.
+        self.throttle = ThrottlePause()
         if sessions is not None:
             self.sessions = sessions
         elif on_deliver is None:
@@ -79,7 +83,8 @@ class Account:
                 await forward(item, link_id)
 
             self.sessions = [
-                Session(config, deliver, limiter=self._limiter(config)) for _ in range(binds)
+                Session(config, deliver, limiter=self._limiter(config), throttle=self.throttle)
+                for _ in range(binds)
             ]
         self._stack: contextlib.AsyncExitStack | None = None
         self._taken: Counter[int] = Counter()

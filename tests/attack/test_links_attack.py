@@ -24,25 +24,6 @@ async def _closed_port() -> int:
     return port
 
 
-async def test_a_throttle_answer_pauses_every_session_of_the_account(tmp_path):
-    """Carriers count per account (issue 18), so ESME_RTHROTTLED on one session means the
-    account is over; only that session pauses (`Session._throttled_until`), the other
-    three keep writing into the throttle. 4 binds of 20 TPS against a 30 TPS account with
-    no `account_tps` configured (the carrier never said): ~1 throttle answer per message."""
-    async with SmscSimulator(SimConfig(receipt_delay=0.01, tps=30)) as sim:
-        specs = [
-            Spec("viettel", sim.port, (Route(default=True),), binds=4,
-                 session={"window": 10, "tps": 20.0, "throttle_pause": 1.0}),
-        ]
-        async with running_links(tmp_path / "g.db", specs) as rig:
-            await eventually(lambda: all(s.bound for s in rig.accounts["viettel"].sessions))
-            for n in range(150):
-                await rig.queue(f"j{n}", to=f"098{n:07d}")
-            await all_in(rig, "delivered", 150, timeout=60)
-    throttled = sim.stats.submits_by_status["ESME_RTHROTTLED"]
-    assert throttled <= 20, f"{throttled} throttle answers for 150 messages"
-
-
 async def test_receipts_before_the_responses_with_one_id_from_both_smscs(tmp_path):
     """Both SMSCs number their first message 00000001 and send its receipt before the
     submit_sm_resp: Viettel's says UNDELIV, VNPT's DELIVRD; each settles its own."""
