@@ -228,12 +228,14 @@ def links_checked(value: Any) -> tuple[Any, ...]:
 
 
 def check_links(links: Sequence[LinkConfig], agencies: Sequence[str]) -> None:
-    """What only the whole list can tell: ids unique, agencies known, every number taken.
+    """What only the whole list can tell: ids unique (and their password variables),
+    agencies known, every number taken.
 
     One link must have a default route: carriers, prefixes and agencies never cover every
     number (a new range, a ported number, an agency added later), and a message no route
     takes would wait for ever."""
     seen: dict[str, int] = {}
+    variables: dict[str, int] = {}
     for i, link in enumerate(links):
         if link.id in seen:
             refuse(
@@ -243,6 +245,20 @@ def check_links(links: Sequence[LinkConfig], agencies: Sequence[str]) -> None:
                 "id",
             )
         seen[link.id] = i
+        # Ids that differ only in case or in '-'/'_' share one password variable: one
+        # carrier's password would go in the other carrier's bind.
+        variable = password_env(link.id)
+        if variable in variables:
+            first = links[variables[variable]].id
+            refuse(
+                f"link id {link.id!r} reads its password from {variable}, as link "
+                f"{first!r} (link {variables[variable]}) does: ids that differ only in case "
+                "or in '-' and '_' share one variable; rename one of them",
+                "smsc",
+                i,
+                "id",
+            )
+        variables[variable] = i
         for r, route in enumerate(link.routes):
             if route.agency is not None and route.agency not in agencies:
                 refuse(f"unknown agency {route.agency!r}; agencies: {', '.join(agencies)}",

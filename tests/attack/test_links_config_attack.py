@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from gateway.app import encoding
 from gateway.settings.config import ConfigError, parse_config
 
 PATH = "/etc/motcua-sms/gateway.yaml"
 AGENCY = "agencies:\n  SCT: {name: Sở Công Thương}\n"
-
-
-@pytest.mark.parametrize("first,second", [("viettel-2", "viettel_2"), ("Viettel", "viettel")])
-def test_two_links_whose_password_variables_are_the_same_are_refused(first, second):
-    """Distinct ids, one variable (MOTCUA_SMS_SMSC_VIETTEL_2_PASSWORD): one carrier's
-    password is sent in the other carrier's bind_transceiver."""
-    text = AGENCY + (
-        f"smsc:\n  - id: {first}\n    routes: [{{carrier: viettel}}]\n"
-        f"  - id: {second}\n    routes: [{{default: true}}]\n"
-    )
-    env = {"MOTCUA_SMS_SMSC_VIETTEL_2_PASSWORD": "vt", "MOTCUA_SMS_SMSC_VIETTEL_PASSWORD": "vt"}
-    with pytest.raises(ConfigError):
-        parse_config(text, path=PATH, env=env)
 
 
 def test_encoding_keys_of_a_later_link_are_not_silently_ignored():

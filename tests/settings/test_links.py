@@ -79,6 +79,26 @@ def test_a_link_id_used_twice_is_refused_naming_the_second():
     assert refusal(text) == (f"{PATH}:5: smsc[1].id: link id 'a' is used twice (links 0 and 1)")
 
 
+@pytest.mark.parametrize("first,second", [("viettel-2", "viettel_2"), ("Viettel", "viettel")])
+def test_two_link_ids_sharing_one_password_variable_are_refused_naming_the_second(
+    first: str, second: str
+):
+    """Distinct ids, one variable (MOTCUA_SMS_SMSC_VIETTEL_2_PASSWORD): one carrier's
+    password would be sent in the other carrier's bind_transceiver."""
+    text = AGENCY + (
+        f"smsc:\n  - id: {first}\n    routes: [{{carrier: viettel}}]\n"
+        f"  - id: {second}\n    routes: [{{default: true}}]\n"
+    )
+    env = {password_env(first): "vt"}
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, path=PATH, env=env)
+    assert str(caught.value).startswith(
+        f"{PATH}:6: smsc[1].id: link id {second!r} reads its password from "
+        f"{password_env(first)}, as link {first!r} (link 0) does"
+    )
+
+
 def test_an_unknown_route_key_is_refused_with_its_line():
     text = AGENCY + "smsc:\n  - id: a\n    routes:\n      - carier: viettel\n"
 
