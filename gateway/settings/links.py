@@ -219,17 +219,36 @@ def single_link(smpp: SmppConfig) -> LinkConfig:
     return link
 
 
+# Keys read once for the whole gateway, from the first link, and why: a later link
+# inherits them, and one that gives another value is refused (it would be shown as that
+# link's and ignored).
+FIRST_LINKS = {
+    "ref16": "the composer counts every message's parts, and the sender cuts them, once, "
+    "whichever link they go by",
+    "default_alphabet": "the composer counts every message's parts, and the sender cuts "
+    "them, once, whichever link they go by",
+    "receipt_timeout": "one receipt-expiry sweep runs for every link",
+}
+
+
 def links_checked(value: Any) -> tuple[Any, ...]:
-    """The `smsc:` list before each link is read: a list, not empty."""
+    """The `smsc:` list before each link is read: a list, not empty; a later link that
+    does not give a `FIRST_LINKS` key takes the first link's."""
     listed = items(value, "links (each a mapping with id, host, port, … and routes)")
     if not listed:
         refuse("needs at least one link, or leave `smsc:` out and use `smpp:`")
-    return tuple(listed)
+    first = listed[0]
+    if not isinstance(first, dict):
+        return tuple(listed)
+    shared = {key: first[key] for key in FIRST_LINKS if key in first}
+    return (first, *(
+        {**shared, **link} if isinstance(link, dict) else link for link in listed[1:]
+    ))  # fmt: skip
 
 
 def check_links(links: Sequence[LinkConfig], agencies: Sequence[str]) -> None:
     """What only the whole list can tell: ids unique (and their password variables),
-    agencies known, every number taken.
+    agencies known, every number taken, `FIRST_LINKS` keys as the first link's.
 
     One link must have a default route: carriers, prefixes and agencies never cover every
     number (a new range, a ported number, an agency added later), and a message no route
@@ -259,6 +278,15 @@ def check_links(links: Sequence[LinkConfig], agencies: Sequence[str]) -> None:
                 "id",
             )
         variables[variable] = i
+        for key, why in FIRST_LINKS.items():
+            if i and (mine := getattr(link, key)) != (theirs := getattr(links[0], key)):
+                refuse(
+                    f"{mine!r} differs from the first link's ({links[0].id!r}: {theirs!r}): "
+                    f"{why}, with the first link's value; give it on the first link only",
+                    "smsc",
+                    i,
+                    key,
+                )
         for r, route in enumerate(link.routes):
             if route.agency is not None and route.agency not in agencies:
                 refuse(f"unknown agency {route.agency!r}; agencies: {', '.join(agencies)}",

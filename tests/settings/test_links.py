@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.app import encoding
 from gateway.cli import main
 from gateway.settings.config import ConfigError, parse_config
 from gateway.settings.links import DEFAULT_LINK, Route, password_env
@@ -179,3 +180,42 @@ def test_a_reroute_status_the_session_absorbs_is_refused():
 
     error = refusal(text)
     assert error.startswith(f"{PATH}:5: smsc[0].reroute: ESME_RTHROTTLED is classed 'throttle'")
+
+
+def test_a_later_link_giving_another_encoding_than_the_first_is_refused_with_its_line():
+    """The sender cuts, and the composer counts, every link's parts with the first link's
+    encoding: another `ref16` or `default_alphabet` on a later link would be shown as
+    that link's and ignored."""
+    text = AGENCY + (
+        "smsc:\n  - id: viettel\n    routes: [{carrier: viettel}]\n"
+        "  - id: vnpt\n    ref16: true\n    default_alphabet: latin1\n"
+        "    routes: [{default: true}]\n"
+    )
+
+    error = refusal(text)
+    assert error.startswith(f"{PATH}:7: smsc[1].ref16: True differs from the first link's")
+    assert "give it on the first link only" in error
+
+
+def test_a_later_link_giving_another_receipt_timeout_than_the_first_is_refused():
+    text = AGENCY + (
+        "smsc:\n  - id: viettel\n    receipt_timeout: 3600\n    routes: [{carrier: viettel}]\n"
+        "  - id: vnpt\n    receipt_timeout: 60\n    routes: [{default: true}]\n"
+    )
+
+    assert refusal(text).startswith(f"{PATH}:8: smsc[1].receipt_timeout: 60")
+
+
+def test_later_links_take_the_first_links_encoding_and_receipt_timeout():
+    text = AGENCY + (
+        "smsc:\n  - id: viettel\n    ref16: true\n    default_alphabet: latin1\n"
+        "    receipt_timeout: 3600\n    routes: [{carrier: viettel}]\n"
+        "  - id: vnpt\n    ref16: true\n    routes: [{default: true}]\n"
+    )
+
+    config = parse_config(text, path=PATH, env={})
+
+    vnpt = config.links[1]
+    assert (vnpt.ref16, vnpt.default_alphabet, vnpt.receipt_timeout) == (True, "latin1", 3600)
+    used = encoding(config)
+    assert (used.ref16, used.alphabet) == (True, "latin1")
