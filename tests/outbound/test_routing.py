@@ -224,7 +224,8 @@ async def test_an_smsc_dropping_mid_burst_leaves_the_rest_to_the_other_within_a_
     tmp_path, node_smsc
 ):
     """The first link's SMSC drops every session and refuses binds after 20 submits: every
-    message is delivered, by it or by node-smpp, with at most one window of duplicates."""
+    message is delivered, by it or by node-smpp, with at most the broken link's window of
+    duplicates (one session here; with `binds: N` it is N x `window`)."""
     count, window = 120, 10
     numbers = [f"098{n:07d}" for n in range(count)]
     async with SmscSimulator(SimConfig(receipt_delay=0.01, response_delay=0.05)) as sim:
