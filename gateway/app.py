@@ -152,6 +152,7 @@ class Gateway:
                 receipts=tracker.by_state,
                 mo=dispatcher.outcomes,
                 repeated_ids=intake.repeats.counts,
+                router=router,
             )
             if admin is not None:
                 admin.observe(observed)
@@ -232,7 +233,14 @@ def router_for(config: Config, accounts: list[Account]) -> Router:
     """The links in routing order, each with its routes and when to go to the next."""
     return Router(
         [
-            Leg(account, link.routes, link.reroute, link.failover_after, link.source_addr)
+            Leg(
+                account,
+                link.routes,
+                link.reroute,
+                link.failover_after,
+                link.source_addr,
+                link.shortcodes,
+            )
             for account, link in zip(accounts, config.links, strict=True)
         ]
     )

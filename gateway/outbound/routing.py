@@ -45,6 +45,8 @@ class Leg:
     # account); None: the one the message was composed with. MO replies keep theirs,
     # the shortcode the citizen wrote to.
     source_addr: str | None = None
+    # The shortcodes citizens write to on this link: its MOs come in by it.
+    shortcodes: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -110,6 +112,24 @@ class Router:
     def window(self) -> int:
         """Submits that may be unanswered at once over every link's sessions."""
         return sum(leg.account.window for leg in self.legs)
+
+    def unserved(self) -> tuple[str, ...]:
+        """What no bound link serves now, for /healthz: each route (`link: route`) none
+        of whose possible links (its own, or one with a route matching all it matches)
+        is bound, and each shortcode (`MO 8083`) no bound link receives. Empty while a
+        link down only means its messages go by another."""
+        bound = [leg for leg in self.legs if leg.account.bound]
+        missing = [
+            f"{leg.id}: {route.describe()}"
+            for leg in self.legs
+            for route in leg.routes
+            if not any(q.covers(route) for other in bound for q in other.routes)
+        ]
+        codes = dict.fromkeys(code for leg in self.legs for code in leg.shortcodes)
+        missing += [
+            f"MO {code}" for code in codes if not any(code in b.shortcodes for b in bound)
+        ]
+        return tuple(missing)
 
     def legs_for(self, m: Queued, pinned: str | None = None) -> list[Leg]:
         """The links `m` may go by, in order.

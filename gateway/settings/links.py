@@ -77,6 +77,20 @@ class Route:
             return False
         return self.agency is None or self.agency == agency
 
+    def covers(self, other: Route) -> bool:
+        """Every message `other` matches, this one matches too: a default, or no key
+        `other` does not give as narrowly (a prefix of its prefix, the same carrier or
+        agency)."""
+        if self.default:
+            return True
+        if other.default:
+            return False
+        if self.carrier is not None and self.carrier != other.carrier:
+            return False
+        if self.prefix is not None and not (other.prefix or "").startswith(self.prefix):
+            return False
+        return self.agency is None or self.agency == other.agency
+
     def describe(self) -> str:
         said = [
             f"{key}={getattr(self, key)}"
