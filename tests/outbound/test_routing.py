@@ -230,7 +230,9 @@ async def test_an_smsc_dropping_mid_burst_leaves_the_rest_to_the_other_within_a_
     numbers = [f"098{n:07d}" for n in range(count)]
     async with SmscSimulator(SimConfig(receipt_delay=0.01, response_delay=0.05)) as sim:
         specs = [
-            Spec("viettel", sim.port, session={"window": window, "tps": 200.0}),
+            # 50 a second: the drop after 20 comes with most of the burst still to send,
+            # however late this test's poll sees the 20th submit on a loaded machine.
+            Spec("viettel", sim.port, session={"window": window, "tps": 50.0}),
             Spec("vnpt", node_smsc.port, session={"window": window}),
         ]
         async with running_links(tmp_path / "g.db", specs) as rig:
