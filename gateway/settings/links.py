@@ -315,6 +315,34 @@ def check_links(links: Sequence[LinkConfig], agencies: Sequence[str]) -> None:
         )
 
 
+def unreachable_routes(links: Sequence[LinkConfig]) -> list[str]:
+    """Routes that can never choose their link first, for `check-config` to warn of: those
+    after a `default: true` of the same link (it took the message already), and every
+    route of a link after one with `default: true` (such a link takes messages only when
+    an earlier one fails over: a backup, which may be meant)."""
+    found: list[str] = []
+    default_at: str | None = None
+    for i, link in enumerate(links):
+        if default_at is not None:
+            found.append(
+                f"smsc[{i}] {link.id!r}: after the `default: true` of {default_at!r}, its "
+                "routes never choose it first; it takes messages only when an earlier link "
+                "fails over"
+            )
+            continue
+        for r, route in enumerate(link.routes):
+            if route.default:
+                later = len(link.routes) - r - 1
+                if later:
+                    found.append(
+                        f"smsc[{i}] {link.id!r}: the {later} route(s) after its `default: true` "
+                        f"(routes[{r}]) never match first: the default took the message already"
+                    )
+                default_at = link.id
+                break
+    return found
+
+
 def routing_table(links: Sequence[LinkConfig]) -> list[str]:
     """The routing table as `check-config` prints it: one line per route, in order."""
     lines = []

@@ -219,3 +219,35 @@ def test_later_links_take_the_first_links_encoding_and_receipt_timeout():
     assert (vnpt.ref16, vnpt.default_alphabet, vnpt.receipt_timeout) == (True, "latin1", 3600)
     used = encoding(config)
     assert (used.ref16, used.alphabet) == (True, "latin1")
+
+
+def test_check_config_warns_of_routes_that_can_never_choose_their_link_first(
+    tmp_path: Path, capsys
+):
+    """Routes after a `default: true` never choose their link first: the same link's
+    later routes match nothing the default did not take, and a later link takes messages
+    only when an earlier one fails over. Accepted (a backup link may be meant), warned of."""
+    path = tmp_path / "gateway.yaml"
+    path.write_text(
+        AGENCY
+        + "smsc:\n  - id: viettel\n    routes: [{default: true}, {carrier: viettel}]\n"
+        "  - id: backup\n    routes: [{carrier: vinaphone}]\n",
+        encoding="utf-8",
+    )
+
+    assert main(["check-config", "-c", str(path)]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert warnings == [
+        "motcua-sms: warning: smsc[0] 'viettel': the 1 route(s) after its `default: true` "
+        "(routes[0]) never match first: the default took the message already",
+        "motcua-sms: warning: smsc[1] 'backup': after the `default: true` of 'viettel', its "
+        "routes never choose it first; it takes messages only when an earlier link fails over",
+    ]
+
+
+def test_check_config_warns_of_nothing_when_the_default_comes_last(tmp_path: Path, capsys):
+    path = tmp_path / "gateway.yaml"
+    path.write_text(THREE, encoding="utf-8")
+
+    assert main(["check-config", "-c", str(path)]) == 0
+    assert "never" not in capsys.readouterr().err
