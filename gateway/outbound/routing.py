@@ -126,9 +126,7 @@ class Router:
             if not any(q.covers(route) for other in bound for q in other.routes)
         ]
         codes = dict.fromkeys(code for leg in self.legs for code in leg.shortcodes)
-        missing += [
-            f"MO {code}" for code in codes if not any(code in b.shortcodes for b in bound)
-        ]
+        missing += [f"MO {code}" for code in codes if not any(code in b.shortcodes for b in bound)]
         return tuple(missing)
 
     def legs_for(self, m: Queued, pinned: str | None = None) -> list[Leg]:

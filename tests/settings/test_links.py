@@ -229,8 +229,7 @@ def test_check_config_warns_of_routes_that_can_never_choose_their_link_first(
     only when an earlier one fails over. Accepted (a backup link may be meant), warned of."""
     path = tmp_path / "gateway.yaml"
     path.write_text(
-        AGENCY
-        + "smsc:\n  - id: viettel\n    routes: [{default: true}, {carrier: viettel}]\n"
+        AGENCY + "smsc:\n  - id: viettel\n    routes: [{default: true}, {carrier: viettel}]\n"
         "  - id: backup\n    routes: [{carrier: vinaphone}]\n",
         encoding="utf-8",
     )
