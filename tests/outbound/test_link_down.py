@@ -96,6 +96,52 @@ async def test_an_mo_reply_pinned_to_a_down_link_gives_its_slot_back(tmp_path):
     assert all(attempts[f"reply-{n}"] == 0 for n in range(4)), attempts
 
 
+async def test_a_long_message_whose_link_dies_between_parts_waits_in_the_store_for_it(tmp_path):
+    """The first part went by Viettel, which then drops and refuses binds: the rest must
+    go by Viettel too (a phone joins the parts of one SMSC), so the message goes back to
+    the store (its part kept, no attempt spent) rather than hold a slot, the other
+    link's messages go meanwhile, and the rest goes by Viettel once it is back."""
+    async with (
+        SmscSimulator(SimConfig(receipt_delay=0.01)) as viettel,
+        SmscSimulator(SimConfig(receipt_delay=0.01)) as vnpt,
+    ):
+        specs = [
+            # One part a second: the link can die between the two parts.
+            Spec("viettel", viettel.port, VIETTEL, session={"window": 1, "tps": 1.0}),
+            Spec("vnpt", vnpt.port, (Route(default=True),), session={"window": 1}),
+        ]
+        async with running_links(tmp_path / "g.db", specs) as rig:
+            await rig.accounts["viettel"].wait_bound(5)
+            await rig.accounts["vnpt"].wait_bound(5)
+            await rig.queue("long", to=VIETTEL_NUMBER, text="Thong bao " * 20)  # 2 parts
+            await eventually(lambda: viettel.stats.submits == 1, 10, poll=0.005)
+            viettel.refuse_binds = Status.ESME_RSYSERR
+            viettel.drop_all()
+            for n in range(3):
+                await rig.queue(f"vina-{n}", to=f"091{n:07d}")
+
+            async def others_done() -> bool:
+                rows = await rig.rows()
+                return all(rows[f"vina-{n}"][0] == "delivered" for n in range(3))
+
+            await eventually(others_done, 15)
+
+            async def back_in_the_store() -> bool:
+                return (await rig.rows())["long"] == ("queued", "viettel")
+
+            await eventually(back_in_the_store, 15)
+            attempts = (await rig.attempts())["long"]
+            viettel.refuse_binds = None
+
+            async def long_done() -> bool:
+                return (await rig.rows())["long"][0] == "delivered"
+
+            await eventually(long_done, 15)
+    assert attempts == 0
+    assert [r.destination for r in viettel.records] == [international(VIETTEL_NUMBER)] * 2
+    assert all(not r.destination.startswith("8498") for r in vnpt.records)
+
+
 async def test_a_link_known_down_is_skipped_at_once_by_new_messages(tmp_path):
     """With the Viettel host refusing connections, only the messages taken before it had
     been down a whole `failover_after` wait for it (at most the sender's slots' worth);

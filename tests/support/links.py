@@ -69,12 +69,18 @@ class LinksRig:
         self.receipts_by_link: dict[str, int] = dict.fromkeys(accounts, 0)
 
     async def queue(
-        self, ref: str, *, to: str, agency: str = "SCT", priority: Priority = Priority.NOTICE
+        self,
+        ref: str,
+        *,
+        to: str,
+        agency: str = "SCT",
+        priority: Priority = Priority.NOTICE,
+        text: str = "Thong bao",
     ) -> None:
         if agency == "SCT":
-            await queue_text(self.store, self.composer, ref, to=to, priority=priority)
+            await queue_text(self.store, self.composer, ref, to=to, priority=priority, text=text)
             return
-        message = self.composer.text(agency, ref=ref, kind="sms", to=to, text="Thong bao")
+        message = self.composer.text(agency, ref=ref, kind="sms", to=to, text=text)
         await self.store.dossiers.record_intake(messages=[message])
 
     async def queue_reply(self, ref: str, *, to: str, link: str, source: str = "8083") -> None:
