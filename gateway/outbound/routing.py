@@ -3,12 +3,14 @@
 A message goes by the first link (in the configuration's order) one of whose routes
 matches it: the carrier of the number's original range (`gateway.phone.carrier`: a
 preference, numbers are portable), a number prefix, the agency, or the default. When that
-link is not bound within its `failover_after` (the only matching link too: the message
-then waits in the store, not in a sender slot), refuses binds, has been down for a whole
-`failover_after` already (new messages then skip it without waiting), or answers a status its
-`reroute` lists ("try elsewhere"), the next matching link takes it. Any other answer is
-the message's own (a permanent refusal of the number is never rerouted: another carrier
-would refuse it too, or worse, deliver it twice).
+link is not bound within its `failover_after`, refuses binds, has been down a whole
+`failover_after` already (new messages then skip it without waiting), or answers a status
+its `reroute` lists ("try elsewhere"), the next matching link takes it; with none bound
+the message goes back to the store for a moment (the only matching link too: it waits
+there, not in a sender slot). Any other answer is the message's own (a permanent refusal
+of the number is never rerouted: another carrier would refuse it too, or worse, deliver
+it twice); its retry tries the next matching link first when the last attempt went out
+on a link without an acceptance (a bound link that never answers must not take them all).
 
 A message is pinned to one link when it must go there: an MO reply goes back on the link
 the MO came in on (its shortcode is that carrier's), and a message some of whose parts
