@@ -299,7 +299,8 @@ class Session:
         """Send one submit_sm and return the SMSC's message id.
 
         Waits for a bind if there is none. Throttling answers are absorbed here: the
-        link pauses and the same PDU goes again, never counted as a failure; so are
+        session pauses (with the other sessions sharing its `ThrottlePause`: an
+        account's) and the same PDU goes again, never counted as a failure; so are
         rebind answers (the link is replaced and the PDU goes on the next bind).
         Raises `StatusError` (with `status_class` transient or permanent),
         `OutcomeUnknown` (sent, and its connection closed unanswered), `ConnectError`
