@@ -152,6 +152,7 @@ class Gateway:
                 receipts=tracker.by_state,
                 mo=dispatcher.outcomes,
                 repeated_ids=intake.repeats.counts,
+                router=router,
             )
             if admin is not None:
                 admin.observe(observed)
@@ -179,7 +180,7 @@ class Gateway:
                     lambda: expire_unreceipted(
                         store.receipts,
                         config.smpp.receipt_timeout,
-                        receiving=lambda: all(a.bound for a in accounts),
+                        receiving=lambda: {a.id: a.bound for a in accounts},
                     ),
                 ),
                 _supervised("heartbeat", lambda: self._heartbeat(observed)),
@@ -232,7 +233,14 @@ def router_for(config: Config, accounts: list[Account]) -> Router:
     """The links in routing order, each with its routes and when to go to the next."""
     return Router(
         [
-            Leg(account, link.routes, link.reroute, link.failover_after, link.source_addr)
+            Leg(
+                account,
+                link.routes,
+                link.reroute,
+                link.failover_after,
+                link.source_addr,
+                link.shortcodes,
+            )
             for account, link in zip(accounts, config.links, strict=True)
         ]
     )

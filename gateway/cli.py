@@ -30,7 +30,7 @@ from gateway.settings.config import (
     default_config,
     load_config,
 )
-from gateway.settings.links import routing_table
+from gateway.settings.links import routing_table, unreachable_routes
 from gateway.settings.show import redacted
 from gateway.smpp.simcli import add_arguments as add_simulator_arguments
 from gateway.smpp.simcli import serve as serve_simulator
@@ -149,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("# routing: a message goes by the first link whose route matches it")
         for line in routing_table(config.links):
             print(f"# {line}")
-        for warning in gsm7_warnings(config):
+        for warning in [*unreachable_routes(config.links), *gsm7_warnings(config)]:
             print(f"motcua-sms: warning: {warning}", file=sys.stderr)
         return 0
     try:

@@ -1,10 +1,12 @@
 """The local admin endpoint: `/healthz` for supervisors and `/metrics` for Prometheus.
 
-`/healthz` answers 200 only while the gateway can do its job (SMPP bound and the broker
-connected) and 503 otherwise, with the facts in JSON either way: an operator's first
-`curl` should say what is wrong. `/metrics` is the Prometheus text format from
-prometheus-client, on a registry of our own (nothing global). Served on aiohttp through
-gateway.web (read timeout, JSON errors); GET and HEAD only.
+`/healthz` answers 200 only while the gateway can do its job (every route and shortcode
+has a bound SMSC link, the broker connected and refusing nothing; `degraded` in the body
+while a link is down and others carry its messages) and 503 otherwise, with the facts in
+JSON either way: an operator's first `curl` should say what is wrong. `/metrics` is the
+Prometheus text format from prometheus-client, on a registry of our own (nothing
+global). Served on aiohttp through gateway.web (read timeout, JSON errors); GET and HEAD
+only.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from prometheus_client.registry import Collector
 
 from gateway.domain.states import MessageState
 from gateway.ops.links import Lone, Smpp, SmscLink, per_link
+from gateway.outbound.routing import Router
 from gateway.smpp.session import SessionStats
 from gateway.web import LocalServer, json_response
 
@@ -65,6 +68,8 @@ class Snapshot:
     awaiting_receipt: int = 0
     # Each SMSC link by id: its state, its sessions (bound, window, last bind refusal).
     links: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Routes and shortcodes no bound link serves (`Router.unserved`): any makes it 503.
+    unserved: tuple[str, ...] = ()
 
     @property
     def links_down(self) -> tuple[str, ...]:
@@ -87,6 +92,17 @@ class Snapshot:
             and self.broker_connected
             and not self.broker_degraded
             and not self.links_down
+        )
+
+    @property
+    def serving(self) -> bool:
+        """Doing its job (HTTP 200): healthy, or only links down whose messages every
+        route still has a bound link for (`degraded` in the body)."""
+        return (
+            self.smsc_bound
+            and self.broker_connected
+            and not self.broker_degraded
+            and not self.unserved
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -115,6 +131,7 @@ class Snapshot:
             ),
             "window_in_use": self.window_in_use,
             "links": self.links,
+            "unserved": list(self.unserved),
         }
 
     def summary(self) -> str:
@@ -143,7 +160,10 @@ class Observed:
         mo: Counter[tuple[str, str]],
         repeated_ids: Counter[tuple[str, str]] | None = None,
         clock: Callable[[], float] = time.time,
+        router: Router | None = None,
     ) -> None:
+        """`router`: what each link takes, so that a link down whose messages others
+        carry is `degraded` with 200; without it every link down counts as unserved."""
         # The SMSC links (a lone session: the link `default`).
         self.links: tuple[SmscLink, ...] = (
             tuple(smpp) if isinstance(smpp, Sequence) else (Lone(smpp),)
@@ -154,10 +174,16 @@ class Observed:
         self.mo = mo
         self.repeated_ids = repeated_ids if repeated_ids is not None else Counter()
         self._clock = clock
+        self._router = router
 
     async def snapshot(self) -> Snapshot:
         _, oldest = await self.store.queue()
         messages = await self.store.counts()
+        links = {link.id: link.describe() for link in self.links}
+        if self._router is not None:
+            unserved = self._router.unserved()
+        else:
+            unserved = tuple(i for i, link in links.items() if link.get("status") != "bound")
         return Snapshot(
             smsc_bound=any(link.bound for link in self.links),
             broker_connected=self.broker.connected,
@@ -168,7 +194,8 @@ class Observed:
             messages=messages,
             refused_publishes=self.broker.refused_publishes,
             refused_subscriptions=self.broker.refused_subscriptions,
-            links={link.id: link.describe() for link in self.links},
+            links=links,
+            unserved=unserved,
         )
 
     @property
@@ -341,7 +368,7 @@ class Admin:
         if self._observed is None:
             return _starting()
         snap = await self._observed.snapshot()
-        return json_response(200 if snap.healthy else 503, snap.as_dict())
+        return json_response(200 if snap.serving else 503, snap.as_dict())
 
     async def _metrics(self, _request: web.Request) -> web.Response:
         if self._observed is None or self._collector is None:

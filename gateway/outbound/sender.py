@@ -40,7 +40,7 @@ from gateway.backoff import Backoff
 from gateway.calendar.workdays import QuietHours
 from gateway.domain.message import Outcome, PartResult, Priority, Queued
 from gateway.domain.states import MessageState
-from gateway.outbound.routing import Router
+from gateway.outbound.routing import Router, Trail
 from gateway.settings.config import RetryConfig
 from gateway.smpp.account import receipt_keys
 from gateway.smpp.errors import (
@@ -261,14 +261,15 @@ class Sender:
 
     async def _submit_parts(self, m: Queued, done: list[PartResult]) -> Outcome:
         """The parts not yet out, each by the link routing picks (the first part's link
-        for the rest); the outcome records that link whatever happened after."""
-        route: list[str | None] = [m.link]
-        outcome = await self._parts(m, done, route)
-        if route[0] is None or outcome.link is not None:
+        for the rest); the outcome records the link the last part was written on,
+        whatever its answer (a retry after no acceptance prefers another link)."""
+        trail = Trail()
+        outcome = await self._parts(m, done, trail)
+        if trail.wrote is None or outcome.link is not None:
             return outcome
-        return dataclasses.replace(outcome, link=route[0])
+        return dataclasses.replace(outcome, link=trail.wrote)
 
-    async def _parts(self, m: Queued, done: list[PartResult], route: list[str | None]) -> Outcome:
+    async def _parts(self, m: Queued, done: list[PartResult], trail: Trail) -> Outcome:
         outgoing = Outgoing.of(
             m.text,
             source=m.source,
@@ -287,7 +288,7 @@ class Sender:
                 continue
             submit = outgoing.submit(seq, may_write=self._may_notify if ask and not done else None)
             try:
-                sent = await self._router.submit(m, submit, route[0])
+                sent = await self._router.submit(m, submit, trail)
             except NotBound:
                 # No matching link bound within its failover wait: nothing written, no
                 # attempt spent; back in the store for a moment, then routed again.
@@ -339,7 +340,6 @@ class Sender:
             except ConnectError:
                 # Closing: nothing more was sent. Keep what was accepted, stay queued.
                 return Outcome(m, MessageState.QUEUED, m.attempts, self._clock(), parts=done)
-            route[0] = sent.link
             done.append(PartResult(m.id, seq, sent.smsc_id, receipt_keys(sent.link, sent.smsc_id)))
         return Outcome(
             m,
@@ -348,7 +348,7 @@ class Sender:
             self._clock(),
             parts=done,
             segments=outgoing.segments,
-            link=route[0],
+            link=trail.wrote,
         )
 
     def _unsent(self, m: Queued, done: list[PartResult]) -> Outcome:

@@ -89,22 +89,30 @@ def sweep_interval(receipt_timeout: float) -> float:
 
 
 async def expire_unreceipted(
-    receipts: Receipts, receipt_timeout: float, *, receiving: Callable[[], bool] = lambda: True
+    receipts: Receipts,
+    receipt_timeout: float,
+    *,
+    receiving: Callable[[], Mapping[str, bool]] = lambda: {},
 ) -> None:
     """Until cancelled: messages submitted `receipt_timeout` seconds ago without a final
     receipt become `expired` ("no delivery receipt"), receipts that matched nothing for
     EARLY_RECEIPT_TTL are forgotten. A backlog goes in transactions of a thousand.
 
-    Only while receipts can come (`receiving`: the bind is up) and have been able to for
-    a whole interval: after a bind, an SMSC first delivers the receipts it kept while the
-    gateway was away, and those settle their messages before the sweep gives up on them.
+    Per link (`receiving`: each link's id and whether it is bound): a link's messages
+    wait only while that link cannot deliver their receipts, and until it has been able
+    to for a whole interval: after a bind, an SMSC first delivers the receipts it kept
+    while the gateway was away, and those settle their messages before the sweep gives
+    up on them. Another link being down holds nothing of this one's.
     """
     interval = min(sweep_interval(receipt_timeout), EARLY_RECEIPT_TTL)
-    was_receiving = False
+    was_receiving: Mapping[str, bool] = {}
     while True:
         await asyncio.sleep(interval)
-        now_receiving = receiving()
-        if now_receiving and was_receiving:
-            while expired := await receipts.expire_unreceipted(receipt_timeout):
-                log.warning("receipts_never_came", expired=expired, timeout=receipt_timeout)
+        now_receiving = dict(receiving())
+        paused = sorted(
+            link for link, bound in now_receiving.items()
+            if not (bound and was_receiving.get(link, False))
+        )  # fmt: skip
+        while expired := await receipts.expire_unreceipted(receipt_timeout, paused=paused):
+            log.warning("receipts_never_came", expired=expired, timeout=receipt_timeout)
         was_receiving = now_receiving

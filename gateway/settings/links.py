@@ -77,6 +77,20 @@ class Route:
             return False
         return self.agency is None or self.agency == agency
 
+    def covers(self, other: Route) -> bool:
+        """Every message `other` matches, this one matches too: a default, or no key
+        `other` does not give as narrowly (a prefix of its prefix, the same carrier or
+        agency)."""
+        if self.default:
+            return True
+        if other.default:
+            return False
+        if self.carrier is not None and self.carrier != other.carrier:
+            return False
+        if self.prefix is not None and not (other.prefix or "").startswith(self.prefix):
+            return False
+        return self.agency is None or self.agency == other.agency
+
     def describe(self) -> str:
         said = [
             f"{key}={getattr(self, key)}"
@@ -219,21 +233,42 @@ def single_link(smpp: SmppConfig) -> LinkConfig:
     return link
 
 
+# Keys read once for the whole gateway, from the first link, and why: a later link
+# inherits them, and one that gives another value is refused (it would be shown as that
+# link's and ignored).
+FIRST_LINKS = {
+    "ref16": "the composer counts every message's parts, and the sender cuts them, once, "
+    "whichever link they go by",
+    "default_alphabet": "the composer counts every message's parts, and the sender cuts "
+    "them, once, whichever link they go by",
+    "receipt_timeout": "one receipt-expiry sweep runs for every link",
+}
+
+
 def links_checked(value: Any) -> tuple[Any, ...]:
-    """The `smsc:` list before each link is read: a list, not empty."""
+    """The `smsc:` list before each link is read: a list, not empty; a later link that
+    does not give a `FIRST_LINKS` key takes the first link's."""
     listed = items(value, "links (each a mapping with id, host, port, … and routes)")
     if not listed:
         refuse("needs at least one link, or leave `smsc:` out and use `smpp:`")
-    return tuple(listed)
+    first = listed[0]
+    if not isinstance(first, dict):
+        return tuple(listed)
+    shared = {key: first[key] for key in FIRST_LINKS if key in first}
+    return (first, *(
+        {**shared, **link} if isinstance(link, dict) else link for link in listed[1:]
+    ))  # fmt: skip
 
 
 def check_links(links: Sequence[LinkConfig], agencies: Sequence[str]) -> None:
-    """What only the whole list can tell: ids unique, agencies known, every number taken.
+    """What only the whole list can tell: ids unique (and their password variables),
+    agencies known, every number taken, `FIRST_LINKS` keys as the first link's.
 
     One link must have a default route: carriers, prefixes and agencies never cover every
     number (a new range, a ported number, an agency added later), and a message no route
     takes would wait for ever."""
     seen: dict[str, int] = {}
+    variables: dict[str, int] = {}
     for i, link in enumerate(links):
         if link.id in seen:
             refuse(
@@ -243,6 +278,29 @@ def check_links(links: Sequence[LinkConfig], agencies: Sequence[str]) -> None:
                 "id",
             )
         seen[link.id] = i
+        # Ids that differ only in case or in '-'/'_' share one password variable: one
+        # carrier's password would go in the other carrier's bind.
+        variable = password_env(link.id)
+        if variable in variables:
+            first = links[variables[variable]].id
+            refuse(
+                f"link id {link.id!r} reads its password from {variable}, as link "
+                f"{first!r} (link {variables[variable]}) does: ids that differ only in case "
+                "or in '-' and '_' share one variable; rename one of them",
+                "smsc",
+                i,
+                "id",
+            )
+        variables[variable] = i
+        for key, why in FIRST_LINKS.items():
+            if i and (mine := getattr(link, key)) != (theirs := getattr(links[0], key)):
+                refuse(
+                    f"{mine!r} differs from the first link's ({links[0].id!r}: {theirs!r}): "
+                    f"{why}, with the first link's value; give it on the first link only",
+                    "smsc",
+                    i,
+                    key,
+                )
         for r, route in enumerate(link.routes):
             if route.agency is not None and route.agency not in agencies:
                 refuse(f"unknown agency {route.agency!r}; agencies: {', '.join(agencies)}",
@@ -255,6 +313,34 @@ def check_links(links: Sequence[LinkConfig], agencies: Sequence[str]) -> None:
             len(links) - 1,
             "routes",
         )
+
+
+def unreachable_routes(links: Sequence[LinkConfig]) -> list[str]:
+    """Routes that can never choose their link first, for `check-config` to warn of: those
+    after a `default: true` of the same link (it took the message already), and every
+    route of a link after one with `default: true` (such a link takes messages only when
+    an earlier one fails over: a backup, which may be meant)."""
+    found: list[str] = []
+    default_at: str | None = None
+    for i, link in enumerate(links):
+        if default_at is not None:
+            found.append(
+                f"smsc[{i}] {link.id!r}: after the `default: true` of {default_at!r}, its "
+                "routes never choose it first; it takes messages only when an earlier link "
+                "fails over"
+            )
+            continue
+        for r, route in enumerate(link.routes):
+            if route.default:
+                later = len(link.routes) - r - 1
+                if later:
+                    found.append(
+                        f"smsc[{i}] {link.id!r}: the {later} route(s) after its `default: true` "
+                        f"(routes[{r}]) never match first: the default took the message already"
+                    )
+                default_at = link.id
+                break
+    return found
 
 
 def routing_table(links: Sequence[LinkConfig]) -> list[str]:

@@ -5,7 +5,8 @@
 
 Each session keeps its own bind, window and `tps` share (`Session`); the account adds
 what the carrier counts per account: one `Pacer` that every session's submits also wait
-for (`Chained`), so the account's sliding second never holds more than `account_tps`.
+for (`Chained`), so the account's sliding second never holds more than `account_tps`,
+and one `ThrottlePause`, so a throttle answer on one session pauses them all.
 A submit goes to the bound session with the fewest submits handed to it and unanswered
 (waiting for its window included). What any session delivers is handed on with the
 account's id: a receipt for a submit made on one session often comes on another
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,6 +30,7 @@ from gateway.smpp.model import SessionConfig, SessionStats, Submit
 from gateway.smpp.ratelimit import ACCOUNT_WINDOW, Chained, RateLimiter, limiter_for
 from gateway.smpp.receipt import message_id_keys
 from gateway.smpp.session import Session
+from gateway.smpp.throttle import ThrottlePause
 
 __all__ = ["Account", "LinkDeliver", "receipt_keys"]
 
@@ -65,6 +68,8 @@ class Account:
         self.id = link_id
         self.config = config
         self.account_limiter: RateLimiter = limiter_for(account_tps, window=ACCOUNT_WINDOW)
+        # A throttle answer on any session pauses them all: the carrier counts per account.
+        self.throttle = ThrottlePause()
         if sessions is not None:
             self.sessions = sessions
         elif on_deliver is None:
@@ -78,7 +83,8 @@ class Account:
                 await forward(item, link_id)
 
             self.sessions = [
-                Session(config, deliver, limiter=self._limiter(config)) for _ in range(binds)
+                Session(config, deliver, limiter=self._limiter(config), throttle=self.throttle)
+                for _ in range(binds)
             ]
         self._stack: contextlib.AsyncExitStack | None = None
         self._taken: Counter[int] = Counter()
@@ -122,6 +128,15 @@ class Account:
         return not self.bound and all(
             isinstance(s.last_bind_error, BindError) for s in self.sessions
         )
+
+    def unbound_for(self) -> float:
+        """Seconds since the last of its sessions stopped being bound (0 while one is):
+        how long the link has been down, whether its binds are refused, its host
+        refuses connections or its connects time out."""
+        since = [s.unbound_since for s in self.sessions]
+        if any(t is None for t in since):
+            return 0.0
+        return max(0.0, time.monotonic() - max(t for t in since if t is not None))
 
     @property
     def window(self) -> int:

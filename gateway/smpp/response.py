@@ -12,7 +12,8 @@
   hold their window slots for a bounded time, never for ever.
 - Only a submit whose connection closed without an answer raises `OutcomeUnknown`, for
   the caller to send again (and count as an attempt, so that a submit the SMSC never
-  answers still ends): at most one window of duplicates per broken connection.
+  answers still ends): at most one window of duplicates per broken connection (an
+  account of N sessions all breaking: N windows).
 - A status of class `rebind` (ESME_RINVBNDSTS: the SMSC no longer counts us as bound)
   retires the connection the same way; the session sends the same PDU on the next bind.
 """

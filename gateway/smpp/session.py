@@ -65,6 +65,7 @@ from gateway.smpp.pdu import (
 from gateway.smpp.ratelimit import RateLimiter, limiter_for
 from gateway.smpp.reassembly import Reassembler
 from gateway.smpp.response import ResponseWaiter, status_of, usable
+from gateway.smpp.throttle import ThrottlePause
 
 __all__ = ["Mo", "Session", "SessionConfig", "SessionStats", "Submit"]
 
@@ -87,7 +88,10 @@ class Session:
         on_deliver: DeliverHandler,
         *,
         limiter: RateLimiter | None = None,
+        throttle: ThrottlePause | None = None,
     ) -> None:
+        """`limiter` and `throttle`: the account's, when it has several sessions (its
+        TPS cap and throttle pause count over all of them); otherwise the session's own."""
         if config.bind not in ROLES:
             raise ValueError(f"unknown bind mode {config.bind!r}")
         if config.window < 1:
@@ -111,7 +115,9 @@ class Session:
         self._sequence = Sequence()
         self._changed = asyncio.Condition()
         self._closing = False
-        self._throttled_until = 0.0
+        self._throttle = throttle if throttle is not None else ThrottlePause()
+        # When the session last stopped being bound (monotonic; None while bound).
+        self.unbound_since: float | None = time.monotonic()
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -126,6 +132,7 @@ class Session:
             raise RuntimeError("Session is reusable, but not reentrant")
         self._entered = True
         self._closing = False
+        self.unbound_since = time.monotonic()
         for role, command in self._roles:
             self._spawn(self._maintain(role, command), name=f"smpp[{role}].supervisor")
         self._spawn(self._deliveries.expire_parts(), name="smpp.mo_reassembly")
@@ -195,6 +202,10 @@ class Session:
                 self._links.pop(role, None)
             else:
                 self._links[role] = link
+            if self.bound:
+                self.unbound_since = None
+            elif self.unbound_since is None:
+                self.unbound_since = time.monotonic()
             self._changed.notify_all()
 
     # -- bind and keep bound -----------------------------------------------------------
@@ -288,7 +299,8 @@ class Session:
         """Send one submit_sm and return the SMSC's message id.
 
         Waits for a bind if there is none. Throttling answers are absorbed here: the
-        link pauses and the same PDU goes again, never counted as a failure; so are
+        session pauses (with the other sessions sharing its `ThrottlePause`: an
+        account's) and the same PDU goes again, never counted as a failure; so are
         rebind answers (the link is replaced and the PDU goes on the next bind).
         Raises `StatusError` (with `status_class` transient or permanent),
         `OutcomeUnknown` (sent, and its connection closed unanswered), `ConnectError`
@@ -301,9 +313,9 @@ class Session:
         async with self._window:
             while True:
                 link = await self._transmitter(sm, bind_wait)
-                await self._wait_throttle()
+                await self._throttle.wait()
                 await self._limiter.wait()
-                if not usable(link):
+                if not usable(link) or self._throttle.active:
                     continue
                 check_writable(sm)
                 fields = submit_fields(sm, validity=self.config.validity_period)
@@ -324,7 +336,7 @@ class Session:
                     return text_field(resp.message_id)
                 if cls is StatusClass.THROTTLE:
                     self.stats.throttled += 1
-                    self._throttled_until = time.monotonic() + self.config.throttle_pause
+                    self._throttle.hold(self.config.throttle_pause)
                     log.info("smpp_throttled", pause_s=self.config.throttle_pause)
                     throttles += 1
                     if throttles < THROTTLE_LIMIT:
@@ -361,10 +373,6 @@ class Session:
     def _tx_open(self) -> bool:
         link = self._links.get(self._tx_role)
         return link is not None and usable(link)
-
-    async def _wait_throttle(self) -> None:
-        while (pause := self._throttled_until - time.monotonic()) > 0:
-            await asyncio.sleep(pause)
 
     def _begin(self) -> None:
         self._in_flight += 1

@@ -52,6 +52,14 @@ SUBMITTED_BEFORE = f"""SELECT id, agency, ref, event_id, receipt_no, kind, phone
     WHERE state = '{AWAITING_RECEIPT.value}' AND updated_at < ?
     ORDER BY updated_at LIMIT ?"""
 
+# The same, but not the messages of the links named (receipts cannot come while a link
+# is down): still on the index by submission time, the link read from each old row.
+SUBMITTED_BEFORE_NOT_ON = f"""SELECT id, agency, ref, event_id, receipt_no, kind, phone,
+    segments, link FROM messages INDEXED BY messages_submitted
+    WHERE state = '{AWAITING_RECEIPT.value}' AND updated_at < ?
+      AND (link IS NULL OR link NOT IN ({{marks}}))
+    ORDER BY updated_at LIMIT ?"""
+
 # The parts a batch of receipts' keys find, by index: part_keys by key, then each part
 # and its message by primary key.
 CANDIDATES = """SELECT k.key, k.rowid, k.message_id, k.seq, p.state, m.updated_at
@@ -237,15 +245,25 @@ def settle(
 
 
 def expire_unreceipted(
-    db: sqlite3.Connection, submitted_before: float, now: float, limit: int
+    db: sqlite3.Connection,
+    submitted_before: float,
+    now: float,
+    limit: int,
+    paused: Sequence[str] = (),
 ) -> int:
     """Messages submitted before `submitted_before` and still without a final receipt
-    become `expired`, "no delivery receipt", with their status; at most `limit` of them.
+    become `expired`, "no delivery receipt", with their status; at most `limit` of them,
+    none sent by a link in `paused`.
 
     `updated_at` of a `submitted` message is when it became submitted: nothing else
     writes a message in that state (receipts write its parts until one settles it).
     """
-    rows = db.execute(SUBMITTED_BEFORE, (submitted_before, limit)).fetchall()
+    if paused:
+        marks = ", ".join("?" * len(paused))
+        query = SUBMITTED_BEFORE_NOT_ON.format(marks=marks)
+        rows = db.execute(query, (submitted_before, *paused, limit)).fetchall()
+    else:
+        rows = db.execute(SUBMITTED_BEFORE, (submitted_before, limit)).fetchall()
     db.executemany(
         f"UPDATE messages SET state = '{EXPIRED.value}', reason = ?, updated_at = ? WHERE id = ?",
         [(NO_RECEIPT, now, r[0]) for r in rows],
@@ -308,16 +326,23 @@ class Receipts:
         await self._db.write(record_receipts, batch, self._db.clock())
         self._db.status_added.set()
 
-    async def expire_unreceipted(self, timeout: float, *, limit: int = 1000) -> int:
+    async def expire_unreceipted(
+        self, timeout: float, *, limit: int = 1000, paused: Sequence[str] = ()
+    ) -> int:
         """Messages submitted over `timeout` seconds ago with no final receipt become
-        `expired` ("no delivery receipt"), at most `limit` in one transaction; receipts
-        that have waited too long for their part are forgotten. Returns how many expired."""
-        expired = await self._db.write(_sweep, timeout, limit, self._db.clock())
+        `expired` ("no delivery receipt"), at most `limit` in one transaction, except
+        those of the links in `paused` (their receipts cannot come now); receipts that
+        have waited too long for their part are forgotten. Returns how many expired."""
+        expired = await self._db.write(
+            _sweep, timeout, limit, self._db.clock(), tuple(sorted(paused))
+        )
         if expired:
             self._db.status_added.set()
         return expired
 
 
-def _sweep(db: sqlite3.Connection, timeout: float, limit: int, now: float) -> int:
+def _sweep(
+    db: sqlite3.Connection, timeout: float, limit: int, now: float, paused: Sequence[str]
+) -> int:
     forget_early_receipts(db, now)
-    return expire_unreceipted(db, now - timeout, now, limit)
+    return expire_unreceipted(db, now - timeout, now, limit, paused)

@@ -1,4 +1,5 @@
-"""The SMSC and the broker misbehaving mid-burst: nothing lost, duplicates within a window."""
+"""The SMSC and the broker misbehaving mid-burst: nothing lost, duplicates within a window
+per broken session (one session a link here)."""
 
 from __future__ import annotations
 

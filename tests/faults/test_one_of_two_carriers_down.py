@@ -1,6 +1,7 @@
 """One of two carriers down for 10 s mid-burst: the daemon (a subprocess, two `smsc:`
 links to two simulators) sends every message, the down carrier's through the other link,
-with at most one window of duplicates for the break."""
+with at most the down link's window of duplicates for the break (its sessions' windows
+added up: `binds` × `window`; one session here)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tests.support.wait import eventually
 
 COUNT = 600
 WINDOW = 10
+BINDS = 1  # the viettel link's sessions: a break duplicates up to BINDS x WINDOW
 DOWN_FOR = 10.0
 
 
@@ -111,4 +113,4 @@ async def test_one_of_two_carriers_down_for_10_s_mid_burst(broker, tmp_path):
     )
     assert len(accepted) == COUNT
     duplicates = sum(n - 1 for n in accepted.values())
-    assert duplicates <= WINDOW, f"{duplicates} duplicates for one break"
+    assert duplicates <= BINDS * WINDOW, f"{duplicates} duplicates for one break"

@@ -249,7 +249,7 @@ class TestAdminOverHttp:
             "status": "ok", "smsc": "bound", "broker": "connected", "refused_publishes": 0,
             "refused_subscriptions": [], "queued": 0, "awaiting_receipt": 0,
             "oldest_queued_age_seconds": None, "window_in_use": 0,
-            "links": {"default": {"status": "bound", "window_in_use": 0}},
+            "links": {"default": {"status": "bound", "window_in_use": 0}}, "unserved": [],
         }  # fmt: skip
 
     async def test_healthz_is_503_while_the_smsc_is_down(self):

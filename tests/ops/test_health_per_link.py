@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -9,11 +10,14 @@ from collections.abc import AsyncIterator
 import pytest
 
 from gateway.ops.admin import Admin, Observed
+from gateway.outbound.routing import Leg, Router
+from gateway.settings.links import EVERYTHING, Route
 from gateway.smpp.account import Account
 from gateway.smpp.session import Submit
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.store.store import Store
 from tests.support.daemon import http_get
+from tests.support.links import VIETTEL, VINAPHONE
 from tests.support.session import session_config
 from tests.support.wait import eventually
 
@@ -32,9 +36,15 @@ async def _ignore(_item: object, _link: str) -> None:
     return None
 
 
-@pytest.fixture
-async def two_links(tmp_path) -> AsyncIterator[tuple[Admin, Account, Account]]:
-    """`viettel` bound with two sessions; `vnpt` pointed at a port nobody listens on."""
+@contextlib.asynccontextmanager
+async def links_admin(
+    tmp_path,
+    up_routes: tuple[Route, ...],
+    down_routes: tuple[Route, ...],
+    down_shortcodes: tuple[str, ...] = ("8083",),
+) -> AsyncIterator[tuple[Admin, Account, Account]]:
+    """`viettel` bound with two sessions; `vnpt` pointed at a port nobody listens on;
+    each taking the routes given, MOs to 8083 coming in by both."""
     closed = SmscSimulator(SimConfig())
     await closed.start()
     dead_port = closed.port
@@ -47,11 +57,24 @@ async def two_links(tmp_path) -> AsyncIterator[tuple[Admin, Account, Account]]:
     ):
         await eventually(lambda: all(s.bound for s in up.sessions))
         await up.submit(Submit(source="MotcuaSMS", destination="84981234567", short_message=b"x"))
+        router = Router(
+            [
+                Leg(up, up_routes, shortcodes=("8083",)),
+                Leg(down, down_routes, shortcodes=down_shortcodes),
+            ]
+        )
         observed = Observed(
-            [up, down], _Connected(), store.outbox, receipts=Counter(), mo=Counter()
+            [up, down], _Connected(), store.outbox, receipts=Counter(), mo=Counter(), router=router
         )
         async with Admin(observed, "127.0.0.1", 0) as admin:
             yield admin, up, down
+
+
+@pytest.fixture
+async def two_links(tmp_path) -> AsyncIterator[tuple[Admin, Account, Account]]:
+    """The down link takes Vinaphone's ranges; the bound one every number."""
+    async with links_admin(tmp_path, EVERYTHING, VINAPHONE) as found:
+        yield found
 
 
 async def test_healthz_lists_each_link_and_its_sessions(two_links):
@@ -66,16 +89,38 @@ async def test_healthz_lists_each_link_and_its_sessions(two_links):
     assert [s["bound"] for s in links["vnpt"]["sessions"]] == [False]
 
 
-async def test_a_link_down_makes_the_gateway_degraded_not_unavailable(two_links):
+async def test_a_link_down_whose_routes_a_bound_link_serves_is_degraded_with_200(two_links):
+    """Vinaphone's numbers go by the bound default link meanwhile: the gateway does its
+    job, and says a link is down."""
     admin, _, _ = two_links
 
     status, body = await http_get(admin.port, "/healthz")
 
-    assert (status, json.loads(body)["status"], json.loads(body)["smsc"]) == (
-        503,
+    health = json.loads(body)
+    assert (status, health["status"], health["smsc"], health["unserved"]) == (
+        200,
         "degraded",
         "bound",
+        [],
     )
+    assert health["links"]["vnpt"]["status"] == "down"
+
+
+async def test_a_route_no_bound_link_serves_makes_healthz_503(tmp_path):
+    """The down link is the only one taking every number but Viettel's: those wait."""
+    async with links_admin(tmp_path, VIETTEL, EVERYTHING) as (admin, _, _):
+        status, body = await http_get(admin.port, "/healthz")
+
+    health = json.loads(body)
+    assert (status, health["status"], health["unserved"]) == (503, "degraded", ["vnpt: default"])
+
+
+async def test_a_shortcode_only_a_down_link_receives_makes_healthz_503(tmp_path):
+    """MOs to 8084 come in only by the down link: citizens writing to it get nothing."""
+    async with links_admin(tmp_path, EVERYTHING, VINAPHONE, ("8083", "8084")) as (admin, _, _):
+        status, body = await http_get(admin.port, "/healthz")
+
+    assert (status, json.loads(body)["unserved"]) == (503, ["MO 8084"])
 
 
 async def test_metrics_carry_a_link_label(two_links):

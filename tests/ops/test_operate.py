@@ -124,6 +124,7 @@ async def test_healthz_is_200_while_bound_and_connected(gateway_with_admin):
                 "window_in_use": 0,
             }
         },
+        "unserved": [],
     }
 
 

@@ -12,6 +12,7 @@ from tests.support.links import (
     Spec,
     running_links,
 )
+from tests.support.scripted_smsc import Smsc
 from tests.support.wait import eventually
 
 # node-smpp's first message id (tests/interop/smsc.js): "0A1B2C00", receipts "id:169552896".
@@ -87,3 +88,29 @@ async def test_a_receipt_for_a_reused_id_settles_the_message_of_its_own_link(tmp
 
     assert one.records[0].message_id == two.records[0].message_id
     assert rows == {"older": ("undeliverable", "viettel"), "newer": ("delivered", "vnpt")}
+
+
+async def test_receipts_before_their_responses_with_one_id_from_both_smscs_settle_each_its_own(
+    tmp_path,
+):
+    """Both SMSCs number their first message 00000001 and send its receipt before the
+    submit_sm_resp: Viettel's says UNDELIV, VNPT's DELIVRD; each settles its own."""
+
+    def early(stat: str):
+        def policy(smsc, conn, p):
+            mid = smsc.next_id()
+            conn.receipt(mid, stat)
+            return smsc.accept(conn, p, mid=mid, later=0.2)
+
+        return policy
+
+    async with Smsc(early("UNDELIV")) as a, Smsc(early("DELIVRD")) as b:
+        specs = [Spec("viettel", a.port, VIETTEL), Spec("vnpt", b.port)]
+        async with running_links(tmp_path / "g.db", specs) as rig:
+            await rig.accounts["viettel"].wait_bound(5)
+            await rig.accounts["vnpt"].wait_bound(5)
+            await rig.queue("a", to=VIETTEL_NUMBER)
+            await rig.queue("b", to=VINAPHONE_NUMBER)
+
+            rows = await settled(rig, 2)
+    assert rows == {"a": ("undeliverable", "viettel"), "b": ("delivered", "vnpt")}, rows

@@ -16,21 +16,22 @@ from gateway.outbound.tracker import expire_unreceipted, part_state, sweep_inter
 from gateway.settings.config import default_config
 from gateway.smpp.receipt import ReceiptState
 from gateway.store.store import Store
+from tests.support.store_reads import db_rows
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=TZ).timestamp()
 TIMEOUT = 1.0  # receipt_timeout: a sweep every 0.1 s
 
 
-async def old_submitted(store: Store) -> None:
+async def old_submitted(store: Store, ref: str = "r", link: str = "default") -> None:
     composer = Composer(composer_settings(default_config()), clock=lambda: NOON)
     await store.dossiers.record_intake(
-        messages=[composer.text("SCT", ref="r", kind="sms", to="0905123456", text="x")]
+        messages=[composer.text("SCT", ref=ref, kind="sms", to="0905123456", text="x")]
     )
     (queued,) = await store.outbox.due(10)
-    part = PartResult(queued.id, 1, "1", frozenset({"n:1"}))
+    part = PartResult(queued.id, 1, ref, frozenset({f"n:{ref}@{link}"}))
     await store.outbox.record_outcomes(
-        [Outcome(queued, "submitted", 1, NOON, segments=1, parts=[part])]
+        [Outcome(queued, "submitted", 1, NOON, segments=1, parts=[part], link=link)]
     )
 
 
@@ -46,7 +47,7 @@ async def test_sweep_expires_nothing_while_unbound_and_expires_once_bound(tmp_pa
         await old_submitted(store)
         now += 10 * TIMEOUT
         sweep = asyncio.create_task(
-            expire_unreceipted(store.receipts, TIMEOUT, receiving=lambda: bound)
+            expire_unreceipted(store.receipts, TIMEOUT, receiving=lambda: {"default": bound})
         )
         try:
             await asyncio.sleep(5 * sweep_interval(TIMEOUT))
@@ -60,6 +61,31 @@ async def test_sweep_expires_nothing_while_unbound_and_expires_once_bound(tmp_pa
             await asyncio.gather(sweep, return_exceptions=True)
 
     assert unbound == {"submitted": 1}
+
+
+async def test_a_link_down_holds_only_its_own_messages_receipt_expiry(tmp_path):
+    """Viettel down, VNPT bound: VNPT's message without a receipt expires; Viettel's,
+    whose receipts cannot come now, waits for its link."""
+    now = NOON
+    async with Store.open(tmp_path / "g.db", clock=lambda: now) as store:
+        await old_submitted(store, "on-viettel", "viettel")
+        await old_submitted(store, "on-vnpt", "vnpt")
+        now += 10 * TIMEOUT
+        links = {"viettel": False, "vnpt": True}
+        sweep = asyncio.create_task(
+            expire_unreceipted(store.receipts, TIMEOUT, receiving=lambda: links)
+        )
+        try:
+            async with asyncio.timeout(5):
+                while await store.outbox.counts() != {"expired": 1, "submitted": 1}:
+                    await asyncio.sleep(0.01)
+            await asyncio.sleep(5 * sweep_interval(TIMEOUT))
+            rows = await db_rows(store, "SELECT ref, state FROM messages ORDER BY ref")
+        finally:
+            sweep.cancel()
+            await asyncio.gather(sweep, return_exceptions=True)
+
+    assert rows == [("on-viettel", "submitted"), ("on-vnpt", "expired")]
 
 
 @pytest.mark.parametrize("state", [s for s in ReceiptState if not s.final])

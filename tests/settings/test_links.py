@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.app import encoding
 from gateway.cli import main
 from gateway.settings.config import ConfigError, parse_config
 from gateway.settings.links import DEFAULT_LINK, Route, password_env
@@ -77,6 +78,26 @@ def test_a_link_id_used_twice_is_refused_naming_the_second():
     text = AGENCY + "smsc:\n  - id: a\n  - id: a\n    routes: [{default: true}]\n"
 
     assert refusal(text) == (f"{PATH}:5: smsc[1].id: link id 'a' is used twice (links 0 and 1)")
+
+
+@pytest.mark.parametrize("first,second", [("viettel-2", "viettel_2"), ("Viettel", "viettel")])
+def test_two_link_ids_sharing_one_password_variable_are_refused_naming_the_second(
+    first: str, second: str
+):
+    """Distinct ids, one variable (MOTCUA_SMS_SMSC_VIETTEL_2_PASSWORD): one carrier's
+    password would be sent in the other carrier's bind_transceiver."""
+    text = AGENCY + (
+        f"smsc:\n  - id: {first}\n    routes: [{{carrier: viettel}}]\n"
+        f"  - id: {second}\n    routes: [{{default: true}}]\n"
+    )
+    env = {password_env(first): "vt"}
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, path=PATH, env=env)
+    assert str(caught.value).startswith(
+        f"{PATH}:6: smsc[1].id: link id {second!r} reads its password from "
+        f"{password_env(first)}, as link {first!r} (link 0) does"
+    )
 
 
 def test_an_unknown_route_key_is_refused_with_its_line():
@@ -159,3 +180,73 @@ def test_a_reroute_status_the_session_absorbs_is_refused():
 
     error = refusal(text)
     assert error.startswith(f"{PATH}:5: smsc[0].reroute: ESME_RTHROTTLED is classed 'throttle'")
+
+
+def test_a_later_link_giving_another_encoding_than_the_first_is_refused_with_its_line():
+    """The sender cuts, and the composer counts, every link's parts with the first link's
+    encoding: another `ref16` or `default_alphabet` on a later link would be shown as
+    that link's and ignored."""
+    text = AGENCY + (
+        "smsc:\n  - id: viettel\n    routes: [{carrier: viettel}]\n"
+        "  - id: vnpt\n    ref16: true\n    default_alphabet: latin1\n"
+        "    routes: [{default: true}]\n"
+    )
+
+    error = refusal(text)
+    assert error.startswith(f"{PATH}:7: smsc[1].ref16: True differs from the first link's")
+    assert "give it on the first link only" in error
+
+
+def test_a_later_link_giving_another_receipt_timeout_than_the_first_is_refused():
+    text = AGENCY + (
+        "smsc:\n  - id: viettel\n    receipt_timeout: 3600\n    routes: [{carrier: viettel}]\n"
+        "  - id: vnpt\n    receipt_timeout: 60\n    routes: [{default: true}]\n"
+    )
+
+    assert refusal(text).startswith(f"{PATH}:8: smsc[1].receipt_timeout: 60")
+
+
+def test_later_links_take_the_first_links_encoding_and_receipt_timeout():
+    text = AGENCY + (
+        "smsc:\n  - id: viettel\n    ref16: true\n    default_alphabet: latin1\n"
+        "    receipt_timeout: 3600\n    routes: [{carrier: viettel}]\n"
+        "  - id: vnpt\n    ref16: true\n    routes: [{default: true}]\n"
+    )
+
+    config = parse_config(text, path=PATH, env={})
+
+    vnpt = config.links[1]
+    assert (vnpt.ref16, vnpt.default_alphabet, vnpt.receipt_timeout) == (True, "latin1", 3600)
+    used = encoding(config)
+    assert (used.ref16, used.alphabet) == (True, "latin1")
+
+
+def test_check_config_warns_of_routes_that_can_never_choose_their_link_first(
+    tmp_path: Path, capsys
+):
+    """Routes after a `default: true` never choose their link first: the same link's
+    later routes match nothing the default did not take, and a later link takes messages
+    only when an earlier one fails over. Accepted (a backup link may be meant), warned of."""
+    path = tmp_path / "gateway.yaml"
+    path.write_text(
+        AGENCY + "smsc:\n  - id: viettel\n    routes: [{default: true}, {carrier: viettel}]\n"
+        "  - id: backup\n    routes: [{carrier: vinaphone}]\n",
+        encoding="utf-8",
+    )
+
+    assert main(["check-config", "-c", str(path)]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert warnings == [
+        "motcua-sms: warning: smsc[0] 'viettel': the 1 route(s) after its `default: true` "
+        "(routes[0]) never match first: the default took the message already",
+        "motcua-sms: warning: smsc[1] 'backup': after the `default: true` of 'viettel', its "
+        "routes never choose it first; it takes messages only when an earlier link fails over",
+    ]
+
+
+def test_check_config_warns_of_nothing_when_the_default_comes_last(tmp_path: Path, capsys):
+    path = tmp_path / "gateway.yaml"
+    path.write_text(THREE, encoding="utf-8")
+
+    assert main(["check-config", "-c", str(path)]) == 0
+    assert "never" not in capsys.readouterr().err

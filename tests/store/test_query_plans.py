@@ -168,3 +168,20 @@ async def test_the_daily_purge_reads_only_messages_old_enough(tmp_path: Path):
     on_messages = [p for p in plans if "messages " in p or p.endswith("messages")]
     assert on_messages, plans
     assert all("created_at<?" in p for p in on_messages), plans
+
+
+async def test_the_receipt_sweep_skipping_a_down_links_messages_stays_on_its_index(
+    tmp_path: Path,
+):
+    """With a link down its messages are left out of the sweep by link, read from the
+    rows the index by submission time finds: no scan of the messages."""
+    async with Store.open(tmp_path / "g.db") as store:
+        statements: list[str] = []
+        store.database.trace(statements.append)
+        await store.receipts.expire_unreceipted(60.0, paused=["viettel"])
+        store.database.trace(None)
+        by_link = [sql for sql in statements if "NOT IN" in sql]
+        assert by_link, statements
+        plans = [row[3] for row in await db_rows(store, f"EXPLAIN QUERY PLAN {by_link[0]}")]
+    assert not scanned_big_tables(by_link[0], plans), plans
+    assert any("messages_submitted" in p for p in plans), plans

@@ -1,7 +1,8 @@
 """A daemon subprocess under fire: real mosquitto, the bundled simulator, a few thousand jobs.
 
 Every fault test ends with the same three checks: every accepted message reached
-`delivered`, none was lost, and the SMSC saw at most `window` duplicates.
+`delivered`, none was lost, and the SMSC saw at most `window` duplicates per broken
+session (the rigs bind one; a link of `binds: N` may duplicate N x `window` a break).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -68,13 +69,32 @@ class LinksRig:
         self.receipts_by_link: dict[str, int] = dict.fromkeys(accounts, 0)
 
     async def queue(
-        self, ref: str, *, to: str, agency: str = "SCT", priority: Priority = Priority.NOTICE
+        self,
+        ref: str,
+        *,
+        to: str,
+        agency: str = "SCT",
+        priority: Priority = Priority.NOTICE,
+        text: str = "Thong bao",
     ) -> None:
         if agency == "SCT":
-            await queue_text(self.store, self.composer, ref, to=to, priority=priority)
+            await queue_text(self.store, self.composer, ref, to=to, priority=priority, text=text)
             return
-        message = self.composer.text(agency, ref=ref, kind="sms", to=to, text="Thong bao")
+        message = self.composer.text(agency, ref=ref, kind="sms", to=to, text=text)
         await self.store.dossiers.record_intake(messages=[message])
+
+    async def queue_reply(self, ref: str, *, to: str, link: str, source: str = "8083") -> None:
+        """An MO reply to `to`, pinned to `link` as the dispatcher pins it (the MO's)."""
+        message = self.composer.text(
+            "SCT", ref=ref, kind="mo_reply", to=to, text="Tra loi", priority=Priority.MO_REPLY,
+            source=source,
+        )
+        await self.store.dossiers.record_intake(messages=[dataclasses.replace(message, link=link)])
+
+    async def attempts(self) -> dict[str, int]:
+        """Every message's attempts spent, by ref."""
+        found = await db_rows(self.store, "SELECT ref, attempts FROM messages")
+        return {ref: attempts for ref, attempts in found}
 
     async def rows(self) -> dict[str, tuple[str, str | None]]:
         """Every message by ref: (state, link)."""
