@@ -9,14 +9,19 @@ because configuration checks overrides with it when it loads.
 
 from __future__ import annotations
 
+import functools
 import re
+import string
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
 
 from gateway.domain.notice import NoticeKind, TemplateError, template_fields
 from gateway.smpp.text import strip_diacritics
+
+_FORMATTER = string.Formatter()
 
 # Word for word from SPEC.md "Notices". Agencies that want their own wording (seed 000's
 # "TB: …") override per kind in configuration rather than edit these.
@@ -56,6 +61,34 @@ def format_date(d: date) -> str:
     return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
 
 
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A template parsed once: its fields, and its text as alternating literals and field
+    names, NFC, with each literal's diacritics-stripped form beside it."""
+
+    fields: frozenset[str]
+    pieces: tuple[tuple[str, str, str | None], ...]  # (literal, literal stripped, field)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(template: str) -> _Compiled:
+    """Templates are a handful per agency: each is parsed, normalised and stripped once,
+    not once per notice. TemplateError as `template_fields` raises it."""
+    fields = template_fields(template)
+    pieces = tuple(
+        (literal, strip_diacritics(literal), name)
+        for literal, name, _spec, _conversion in _FORMATTER.parse(
+            unicodedata.normalize("NFC", template)
+        )
+    )
+    return _Compiled(fields, pieces)
+
+
+# Field values repeat (an agency's name, a procedure's, a step's); each distinct one is
+# stripped once while it keeps coming. Receipt numbers are ASCII: stripping returns them.
+_stripped = functools.lru_cache(maxsize=4096)(strip_diacritics)
+
+
 def render(template: str, fields: Mapping[str, str], *, strip: bool) -> str:
     """The final SMS text: `template` filled with `fields`, NFC, diacritics stripped if asked.
 
@@ -65,16 +98,33 @@ def render(template: str, fields: Mapping[str, str], *, strip: bool) -> str:
     string; otherwise TemplateError names the field, so that a `None` due date never goes
     out as "Ngày hẹn trả kết quả: None". Unused fields are fine: an agency's override may
     leave some out.
+
+    Stripping goes piece by piece (the template's literals stripped once, each field value
+    once while it repeats): that is the whole text stripped whenever the joined result is
+    ASCII, since characters can only combine across a piece boundary into something that
+    is not ASCII after stripping. Otherwise the whole text is stripped again as one.
     """
-    used = template_fields(template)
-    missing = sorted(used - fields.keys())
+    compiled = _compiled(template)
+    missing = sorted(compiled.fields - fields.keys())
     if missing:
         raise TemplateError(f"template needs field(s) not given: {', '.join(missing)}")
-    not_text = sorted(name for name in used if not isinstance(fields[name], str))
+    not_text = sorted(name for name in compiled.fields if not isinstance(fields[name], str))
     if not_text:
         raise TemplateError(f"template field(s) given a non-string value: {', '.join(not_text)}")
-    template = unicodedata.normalize("NFC", template)  # its names as template_fields has them
-    text = unicodedata.normalize("NFC", template.format_map({name: fields[name] for name in used}))
+    if strip:
+        text = "".join(
+            literal + ("" if name is None else _stripped(fields[name]))
+            for _literal, literal, name in compiled.pieces
+        )
+        if text.isascii():
+            return text
+    text = unicodedata.normalize(
+        "NFC",
+        "".join(
+            literal + ("" if name is None else fields[name])
+            for literal, _stripped_literal, name in compiled.pieces
+        ),
+    )
     return strip_diacritics(text) if strip else text
 
 

@@ -104,6 +104,9 @@ class Router:
             raise ValueError("at least one link is needed")
         self.legs = tuple(legs)
         self._by_id = {leg.id: leg for leg in self.legs}
+        # Only routes naming a carrier need a number's carrier: without them no message
+        # pays for the lookup, and the carrier data is never loaded.
+        self._by_carrier = any(r.carrier is not None for leg in self.legs for r in leg.routes)
 
     @classmethod
     def single(cls, session: Session, link_id: str = DEFAULT_LINK) -> Router:
@@ -146,7 +149,7 @@ class Router:
             pinned = m.link
         if pinned is not None and pinned in self._by_id:
             return [self._by_id[pinned]]
-        carrier = carrier_of(m.phone)
+        carrier = carrier_of(m.phone) if self._by_carrier else None
         legs = [leg for leg in self.legs if leg.takes(m, carrier)]
         tried = next((i for i, leg in enumerate(legs) if leg.id == m.link), None)
         if tried is None:

@@ -12,10 +12,11 @@ import re
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import carrier as _carrier
-from phonenumbers.carrierdata import CARRIER_DATA
 
-__all__ = ["CARRIERS", "carrier_key", "carrier_of"]
+__all__ = ["carrier_key", "carrier_of", "known_carriers"]
+
+# phonenumbers' carrier data is ~10 MiB once loaded: it is imported on first use (a
+# configuration naming a carrier, a link routed by carrier), not by every daemon.
 
 _NOT_LETTERS = re.compile(r"[^a-z0-9]")
 
@@ -25,17 +26,16 @@ def carrier_key(name: str) -> str:
     return _NOT_LETTERS.sub("", name.lower())
 
 
-def _known() -> frozenset[str]:
-    found = {
+@lru_cache(maxsize=1)
+def known_carriers() -> frozenset[str]:
+    """Every carrier phonenumbers knows a Vietnamese range of (viettel, vinaphone, …)."""
+    from phonenumbers.carrierdata import CARRIER_DATA
+
+    return frozenset(
         carrier_key(names["en"])
         for prefix, names in CARRIER_DATA.items()
         if prefix.startswith("84") and names.get("en")
-    }
-    return frozenset(found)
-
-
-# Every carrier phonenumbers knows a Vietnamese range of (viettel, vinaphone, mobifone, …).
-CARRIERS: frozenset[str] = _known()
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -46,5 +46,7 @@ def carrier_of(msisdn: str) -> str | None:
         parsed = phonenumbers.parse(f"+{msisdn.lstrip('+')}")
     except phonenumbers.NumberParseException:
         return None
-    name = _carrier.name_for_number(parsed, "en")
+    from phonenumbers import carrier
+
+    name = carrier.name_for_number(parsed, "en")
     return carrier_key(name) if name else None

@@ -34,8 +34,16 @@ from phonenumbers import PhoneNumber, PhoneNumberType
 
 from gateway.phone.blocks import unallocated
 from gateway.phone.places import COUNTRIES, VN_AREAS
+from gateway.phone.plain import plain_mobile_nsn
 
-__all__ = ["REASONS", "PhoneError", "is_phone_number", "mask_phone", "normalise_phone"]
+__all__ = [
+    "REASONS",
+    "PhoneError",
+    "is_phone_number",
+    "mask_phone",
+    "normalise_phone",
+    "normalise_phone_fully",
+]
 
 REASONS = frozenset(
     {
@@ -313,6 +321,15 @@ def normalise_phone(raw: object) -> str:
         PhoneError: with `.reason` one of `REASONS` and a message that names the problem
             without repeating the number.
     """
+    nsn = plain_mobile_nsn(raw)  # the mirror's numbers and most typed ones: no parsing
+    if nsn is not None:
+        return _COUNTRY + nsn
+    return normalise_phone_fully(raw)
+
+
+def normalise_phone_fully(raw: object) -> str:
+    """`normalise_phone` by the rules above every time, without the plain-number
+    shortcut of gateway.phone.plain: what that shortcut's answers are checked against."""
     text = _check_text(raw)
     digits, plus = _digits_after_plus(text)
     nsn, form = _national_significant(digits, plus)

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 from pydantic import ConfigDict, ValidationInfo, model_validator
 
-from gateway.phone.carrier import CARRIERS, carrier_key
+from gateway.phone.carrier import carrier_key, known_carriers
 from gateway.settings.secrets import with_password
 from gateway.settings.smpp import SmppConfig, _status_code
 from gateway.settings.values import (
@@ -105,10 +105,11 @@ EVERYTHING = (Route(default=True),)
 
 def _carrier(value: Any) -> str:
     name = carrier_key(text()(value))
-    if name not in CARRIERS:
-        close = close_match(name, sorted(CARRIERS))
+    carriers = known_carriers()
+    if name not in carriers:
+        close = close_match(name, sorted(carriers))
         hint = f"; did you mean {close!r}?" if close else ""
-        refuse(f"unknown carrier {value!r}: one of {', '.join(sorted(CARRIERS))}{hint}")
+        refuse(f"unknown carrier {value!r}: one of {', '.join(sorted(carriers))}{hint}")
     return name
 
 
