@@ -142,6 +142,7 @@ def server(console: Console, host: str, port: int) -> LocalServer:
         not_found=NOT_FOUND,
         middlewares=[guard],
         state={CONSOLE: console},
+        cancel_on_disconnect=True,  # a read for a client gone is not started (gate)
     )
 
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from gateway.console.auth import LoginBrake, Session, Sessions
+from gateway.console.gate import GatedFigures, ReadGate
 from gateway.console.pages import login_page, refusal_page
 from gateway.console.query import Refusal
 from gateway.console.reading import FigureReads
@@ -44,8 +45,12 @@ class Console:
     clock: Callable[[], float] = time.time
     sessions: Sessions = field(init=False)
     brake: LoginBrake = field(init=False)
+    gate: ReadGate = field(init=False)
 
     def __post_init__(self) -> None:
+        # Every read of the pages goes through the one gate of the process (`gate`).
+        self.gate = ReadGate(self.settings.reads_at_once, self.settings.reads_queued)
+        self.figures = GatedFigures(self.figures, self.gate)
         self.sessions = Sessions(self.settings.session_minutes * 60.0, clock=self.clock)
         self.brake = LoginBrake(
             self.settings.login_attempts, self.settings.login_window_minutes * 60.0

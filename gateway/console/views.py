@@ -26,7 +26,7 @@ from gateway.console.pages import (
     summary,
     table_html,
 )
-from gateway.console.query import Query, Refusal, read_query
+from gateway.console.query import MAX_PAGE, Query, Refusal, read_query
 from gateway.console.tables import (
     REASONS,
     Column,
@@ -189,7 +189,7 @@ async def failed(request: web.Request) -> web.StreamResponse:
     console = request.app[CONSOLE]
     query = _query(request, session.user, PAGED)
     table = await _failed(console, query, session.user, PAGE_SIZE + 1, query.page * PAGE_SIZE)
-    more = len(table.rows) > PAGE_SIZE
+    more = len(table.rows) > PAGE_SIZE and query.page + 1 < MAX_PAGE
     shown = Table(table.name, table.title, table.columns, table.rows[:PAGE_SIZE])
     totals = await console.figures.table(
         query.since, query.until, ("agency",), _scope(query, session.user)

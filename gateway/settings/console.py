@@ -107,6 +107,10 @@ class ConsoleConfig:
     the console listens on 127.0.0.1 over HTTP. Failed logins are counted per user name
     and per client address: past `login_attempts` in `login_window_minutes`, refused until
     the window has passed.
+
+    `reads_at_once` store reads (or export builds) run at once in the console's process,
+    `reads_queued` more wait for one; past that a page is refused with 503 at once, so no
+    user can start scan after scan beside the daemon.
     """
 
     __pydantic_config__ = ConfigDict(extra="forbid")
@@ -117,6 +121,8 @@ class ConsoleConfig:
     secure_cookie: bool = False
     login_attempts: int = 5
     login_window_minutes: int = 15
+    reads_at_once: int = 2
+    reads_queued: int = 20
     users: Mapping[str, ConsoleUser] = field(default_factory=lambda: MappingProxyType({}))
 
     _host = rule("host", check=text())
@@ -125,6 +131,8 @@ class ConsoleConfig:
     _secure = rule("secure_cookie", check=boolean)
     _attempts = rule("login_attempts", check=integer(1, 1000))
     _window = rule("login_window_minutes", check=integer(1, 24 * 60))
+    _reads = rule("reads_at_once", check=integer(1, 16))
+    _queued = rule("reads_queued", check=integer(0, 1000))
 
     @field_validator("users", mode="before")
     @classmethod

@@ -112,23 +112,6 @@ async def test_an_export_holds_every_failed_notice_of_the_period_or_says_it_does
     assert status != 200 or rows == 120_000, f"{status}: {rows} of 120000 rows, no word said"
 
 
-async def test_reads_in_flight_stay_bounded_when_clients_hang_up():
-    # An agency user asks for a deep page (24 s of SQL on a province's year) and hangs
-    # up at once, over and over: every read goes on in its own thread.
-    figures = ManyFailed(0, delay=3.0)
-    async with console_over(figures) as url, client(url) as session:
-        await log_in(session, user=STP_USER.name)
-        for _ in range(4):
-            async def hit() -> None:
-                with contextlib.suppress(Exception):
-                    async with asyncio.timeout(0.2):
-                        async with session.get(f"/thong-bao-loi?{PERIOD}&page=10000") as a:
-                            await a.read()
-            await asyncio.gather(*(hit() for _ in range(25)))
-        most = figures.most_in_flight
-    assert most <= 8, f"{most} store reads at once for one user's hung-up requests"
-
-
 async def test_a_page_number_in_superscript_digits_is_a_400_not_a_500(tmp_path):
     async with running_console(tmp_path) as running, client(running.url) as session:
         await log_in(session)

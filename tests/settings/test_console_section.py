@@ -102,3 +102,13 @@ def test_redacted_configuration_never_carries_a_hash():
     config = parse(users("an:", "  role: supervisor", f'  password_hash: "{HASH}"'))
 
     assert HASH not in repr(redacted(config))
+
+
+def test_the_reads_the_console_runs_and_queues_at_once_are_read():
+    console = parse("console:\n  reads_at_once: 3\n  reads_queued: 40\n").console
+
+    assert (console.reads_at_once, console.reads_queued) == (3, 40)
+
+
+def test_no_read_at_once_is_refused_naming_the_key():
+    assert "console.reads_at_once" in refusal("console:\n  reads_at_once: 0\n")
