@@ -4,8 +4,8 @@ CSV is UTF-8 with a byte order mark, which is what makes Excel read Vietnamese l
 as such rather than as mojibake; a text cell that a spreadsheet would take for a formula
 (it begins with = + - @, a tab or a carriage return: a procedure name typed by a desk, say)
 is written with a leading apostrophe, so opening an export can never run one. In the
-workbook text cells are typed as text, which openpyxl would otherwise turn into formulas
-on the same first characters; counts are numbers, the ratio a percentage, days dates.
+workbook (`xlsx`) text cells are inline strings, never formulas whatever they begin
+with; counts are numbers, the ratio a percentage, days dates.
 """
 
 from __future__ import annotations
@@ -15,12 +15,8 @@ import io
 from datetime import date, datetime
 from typing import Literal
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
-
 from gateway.console.tables import Cell, Column, Table
+from gateway.console.xlsx import workbook
 
 Format = Literal["csv", "xlsx"]
 CONTENT_TYPES: dict[str, str] = {
@@ -28,8 +24,6 @@ CONTENT_TYPES: dict[str, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Excel's limit on a sheet's name.
-_SHEET_NAME = 31
 
 
 def _guarded(text: str) -> str:
@@ -60,38 +54,10 @@ def to_csv(table: Table) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def _xlsx_cell(sheet: Worksheet, column: Column, value: Cell) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # never a formula, whatever it begins with
-    elif column.kind == "ratio":
-        cell.number_format = "0.0%"
-    elif column.kind == "day":
-        cell.number_format = "yyyy-mm-dd"
-    elif column.kind == "time":
-        cell.number_format = "yyyy-mm-dd hh:mm:ss"
-    elif column.kind == "money":
-        cell.number_format = "#,##0"
-    return cell
-
-
 def to_xlsx(table: Table) -> bytes:
-    """The table as a one-sheet workbook: the labels in bold, then its rows."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=table.title[:_SHEET_NAME])
-    bold = Font(bold=True)
-    header = []
-    for column in table.columns:
-        cell = WriteOnlyCell(sheet, value=column.label)
-        cell.data_type = "s"
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for row in table.rows:
-        sheet.append([_xlsx_cell(sheet, c, v) for c, v in zip(table.columns, row, strict=True)])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """The table as a one-sheet workbook: the labels in bold, then its rows (`xlsx`)."""
+    labels = [c.label for c in table.columns]
+    return workbook(table.title, labels, [c.kind for c in table.columns], table.rows)
 
 
 def render(table: Table, fmt: Format) -> bytes:

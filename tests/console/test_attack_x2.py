@@ -83,24 +83,6 @@ async def console_over(figures: ManyFailed, **settings: object) -> AsyncIterator
         yield f"http://127.0.0.1:{listening.port}"
 
 
-async def test_an_xlsx_export_does_not_stall_every_other_user_of_the_console():
-    # 100,000 failed notices (a province's year has 700,000): the workbook is built on
-    # the event loop, so the stylesheet another user asks for meanwhile waits for it.
-    async with console_over(ManyFailed(100_000)) as url:
-        async with client(url) as exporter, client(url) as other:
-            await log_in(exporter)
-            export = asyncio.create_task(exporter.get(f"/xuat/thong-bao-loi.xlsx?{PERIOD}"))
-            worst = 0.0
-            while not export.done():  # the other user's requests, beside the export
-                started = time.monotonic()
-                async with other.get("/static/console.css") as answer:
-                    await answer.read()
-                worst = max(worst, time.monotonic() - started)
-                await asyncio.sleep(0.05)
-            (await export).release()
-    assert worst < 0.5, f"the stylesheet waited {worst:.1f} s behind one export"
-
-
 async def test_an_export_holds_every_failed_notice_of_the_period_or_says_it_does_not():
     async with console_over(ManyFailed(120_000)) as url, client(url) as session:
         await log_in(session)

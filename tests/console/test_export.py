@@ -6,14 +6,15 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-from datetime import date
+from datetime import date, datetime
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
 from gateway.console.export import to_csv, to_xlsx
-from gateway.console.tables import REASONS, overview_table, procedure_table
-from gateway.store.figures import FigureRow
+from gateway.console.tables import REASONS, failed_table, overview_table, procedure_table
+from gateway.store.figures import FailedNotice, FigureRow
 
 NAMES = {"SCT": "Sở Công Thương"}
 
@@ -85,3 +86,21 @@ def test_an_overview_day_is_a_date_in_csv():
     (only,) = csv_rows(to_csv(overview_table([day], NAMES)))
 
     assert only["Ngày"] == "2026-11-23"
+
+
+def test_xlsx_holds_a_time_as_a_date_time_and_text_as_typed():
+    notice = FailedNotice(
+        ref="ev-1", agency="SCT", procedure_code="1.001", procedure_name=" <Cấp> & \x01phép ",
+        receipt_no="000123", masked_number="8490*****11", reason="landline",
+        state="rejected", at=datetime(2026, 11, 20, 9, 30, 15, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")),
+    )  # fmt: skip
+    table = failed_table([notice], NAMES, ZoneInfo("Asia/Ho_Chi_Minh"))
+    sheet = load_workbook(io.BytesIO(to_xlsx(table))).active
+    header = [c.value for c in sheet[1]]
+    values = dict(zip(header, [c.value for c in sheet[2]], strict=True))
+    at = sheet.cell(row=2, column=header.index("Thời điểm") + 1)
+
+    assert at.value == datetime(2026, 11, 20, 9, 30, 15)
+    assert at.number_format == "yyyy-mm-dd hh:mm:ss"
+    assert values["Số biên nhận"] == "000123"  # text, its leading noughts kept
+    assert values["Thủ tục"] == " <Cấp> & phép "  # its spaces kept, no control character
