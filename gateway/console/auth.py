@@ -8,8 +8,8 @@
 - A session is a random id (256 bits from `secrets`) known only to this process: the
   cookie carries nothing to forge, and a restart logs everyone out (the console holds no
   state worth keeping). It ends `lifetime` after login, or at logout.
-- Failed logins are counted per user name and per client address in a sliding window;
-  past the limit a login is refused before its password is even checked.
+- Login attempts are counted per user name at a client address (`LoginBrake`), before
+  the password is checked; past the limit each try waits longer than the one before.
 """
 
 from __future__ import annotations
@@ -122,8 +122,28 @@ class Sessions:
             del self._held[gone]
 
 
+def brake_key(name: str, address: str | None) -> str:
+    """What the brake counts a login attempt against: the name typed at the client's
+    address. Not the address alone: behind a reverse proxy every user has the proxy's, and
+    one person's mistakes (or anyone's guesses) would hold everyone. Not the name alone:
+    anyone could then hold a supervisor out from anywhere by guessing at their name."""
+    return f"{name.strip().casefold()}\x00{address or ''}"
+
+
 class LoginBrake:
-    """Failed logins per key (a user name, a client address) within a sliding window."""
+    """Login attempts per key (`brake_key`) within a sliding window of `window` seconds.
+
+    The first `attempts` failures cost nothing; past them each further try must wait
+    after the last failure, FIRST_WAIT at first and twice as long after every failure
+    more, up to `window`: a person who mistyped waits half a minute, a guesser soon waits
+    the whole window between guesses, and nobody is locked out for good.
+
+    An attempt is counted when it starts (`attempt`), before its password is checked,
+    and cleared if it succeeds: guesses sent at once are counted as they arrive, so they
+    cannot all pass the brake while the first are still being checked.
+    """
+
+    FIRST_WAIT = 30.0
 
     def __init__(self, attempts: int, window: float, clock: Clock = time.monotonic) -> None:
         self._attempts = attempts
@@ -131,28 +151,30 @@ class LoginBrake:
         self._clock = clock
         self._failures: dict[str, deque[float]] = {}
 
-    def wait(self, *keys: str) -> float:
-        """Seconds before any of `keys` may try again (0: now)."""
+    def wait(self, key: str) -> float:
+        """Seconds before `key` may try again (0: now)."""
         now = self._clock()
-        longest = 0.0
-        for key in keys:
-            failures = self._recent(key, now)
-            if len(failures) >= self._attempts:
-                longest = max(longest, failures[0] + self._window - now)
-        return longest
+        failures = self._recent(key, now)
+        past = len(failures) - self._attempts
+        if past < 0:
+            return 0.0
+        delay = min(self._window, self.FIRST_WAIT * 2.0**past)
+        return max(0.0, failures[-1] + delay - now)
 
-    def failed(self, *keys: str) -> None:
-        """Count a failed login against each of `keys`."""
-        now = self._clock()
-        for key in keys:
-            if key not in self._failures and len(self._failures) >= MAX_TRACKED:
-                del self._failures[next(iter(self._failures))]
-            self._recent(key, now).append(now)
+    def attempt(self, key: str) -> float:
+        """0 when `key` may try now, its attempt counted as failed until `succeeded`;
+        else the seconds to wait, and nothing counted."""
+        wait = self.wait(key)
+        if wait > 0:
+            return wait
+        if key not in self._failures and len(self._failures) >= MAX_TRACKED:
+            del self._failures[next(iter(self._failures))]
+        self._recent(key, self._clock()).append(self._clock())
+        return 0.0
 
-    def succeeded(self, *keys: str) -> None:
-        """A login that worked clears its keys' count."""
-        for key in keys:
-            self._failures.pop(key, None)
+    def succeeded(self, key: str) -> None:
+        """A login that worked clears its key's count (its own attempt with it)."""
+        self._failures.pop(key, None)
 
     def _recent(self, key: str, now: float) -> deque[float]:
         failures = self._failures.setdefault(key, deque())

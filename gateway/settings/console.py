@@ -104,9 +104,9 @@ class ConsoleConfig:
 
     `secure_cookie` marks the session cookie Secure: for a console behind an HTTPS
     reverse proxy (a browser then never sends it over plain HTTP). Off by default because
-    the console listens on 127.0.0.1 over HTTP. Failed logins are counted per user name
-    and per client address: past `login_attempts` in `login_window_minutes`, refused until
-    the window has passed.
+    the console listens on 127.0.0.1 over HTTP. Failed logins are counted per user name at
+    a client address: past `login_attempts` in `login_window_minutes`, each further try
+    waits after the last failure, 30 s and doubling, at most the window (`LoginBrake`).
 
     `reads_at_once` store reads (or export builds) run at once in the console's process,
     `reads_queued` more wait for one; past that a page is refused with 503 at once, so no

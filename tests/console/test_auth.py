@@ -6,6 +6,7 @@ from gateway.console.auth import (
     MAX_SESSIONS,
     LoginBrake,
     Sessions,
+    brake_key,
     check_password,
     hash_password,
 )
@@ -91,31 +92,75 @@ def test_sessions_held_are_bounded_the_oldest_going_first():
     assert sessions.find(last.id, USERS) == last
 
 
-def test_the_brake_holds_a_key_after_its_attempts_until_the_window_passes():
+def test_the_brake_lets_the_allowed_attempts_through_then_waits_after_the_last():
     clock = Clock(1000.0)
     brake = LoginBrake(attempts=3, window=900, clock=clock)
+    key = brake_key("an", "10.0.0.1")
     for _ in range(3):
-        assert brake.wait("user:an") == 0
-        brake.failed("user:an")
+        assert brake.attempt(key) == 0
 
-    assert brake.wait("user:an") == 900
-    clock.now += 900
-    assert brake.wait("user:an") == 0
+    assert brake.attempt(key) == LoginBrake.FIRST_WAIT
+    clock.now += LoginBrake.FIRST_WAIT
+    assert brake.attempt(key) == 0
 
 
-def test_the_brake_holds_every_login_that_shares_a_braked_key():
+def _waits(brake: LoginBrake, clock: Clock, tries: int) -> list[float]:
+    """The wait after each of `tries` failures, each tried as soon as it may."""
+    key = brake_key("an", "10.0.0.1")
+    waits = []
+    for _ in range(tries):
+        assert brake.attempt(key) == 0
+        waits.append(brake.wait(key))
+        clock.now += waits[-1]
+    return waits
+
+
+def test_the_brakes_wait_doubles_with_each_failure_past_the_limit():
+    clock = Clock(1000.0)
+
+    assert _waits(LoginBrake(1, 1000, clock), clock, 6) == [30, 60, 120, 240, 480, 960]
+
+
+def test_the_brakes_wait_is_never_longer_than_the_window():
+    clock = Clock(1000.0)
+
+    assert _waits(LoginBrake(1, 100, clock), clock, 3) == [30, 60, 100]
+
+
+def test_an_attempt_is_counted_before_its_password_is_checked():
     brake = LoginBrake(attempts=2, window=900, clock=Clock(0.0))
-    brake.failed("user:an", "peer:10.0.0.1")
-    brake.failed("user:binh", "peer:10.0.0.1")
+    key = brake_key("an", "10.0.0.1")
+    started = [brake.attempt(key) for _ in range(5)]  # none has been checked yet
 
-    assert brake.wait("user:chi", "peer:10.0.0.1") > 0
-    assert brake.wait("user:chi", "peer:10.0.0.2") == 0
+    assert started.count(0) == 2
+
+
+def test_a_braked_name_may_still_log_in_from_another_address():
+    brake = LoginBrake(attempts=2, window=900, clock=Clock(0.0))
+    for _ in range(3):
+        brake.attempt(brake_key("an", "10.0.0.1"))
+
+    assert brake.wait(brake_key("an", "10.0.0.1")) > 0
+    assert brake.wait(brake_key("an", "10.0.0.2")) == 0
+
+
+def test_failures_of_one_name_do_not_brake_another_name_at_the_same_address():
+    brake = LoginBrake(attempts=2, window=900, clock=Clock(0.0))
+    for _ in range(3):
+        brake.attempt(brake_key("nobody", "10.0.0.1"))
+
+    assert brake.wait(brake_key("an", "10.0.0.1")) == 0
+
+
+def test_the_brake_key_is_the_name_however_it_is_cased_or_spaced():
+    assert brake_key(" An ", "10.0.0.1") == brake_key("an", "10.0.0.1")
 
 
 def test_a_login_that_works_clears_its_count():
     brake = LoginBrake(attempts=2, window=900, clock=Clock(0.0))
-    brake.failed("user:an")
-    brake.succeeded("user:an")
-    brake.failed("user:an")
+    key = brake_key("an", "10.0.0.1")
+    brake.attempt(key)
+    brake.succeeded(key)
+    brake.attempt(key)
 
-    assert brake.wait("user:an") == 0
+    assert brake.wait(key) == 0
