@@ -27,8 +27,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from gateway.settings.console import ConsoleUser
 
-# Sessions held at once; past it the oldest goes (a loop of logins cannot fill memory).
-MAX_SESSIONS = 2000
+# Sessions held at once PER USER; past it that user's oldest goes. A loop of logins of one
+# account cannot fill memory, nor log out anybody else: the users are the configuration's,
+# so the sessions held are at most users x MAX_SESSIONS.
+MAX_SESSIONS = 50
 # Addresses and names whose failures are remembered at once, for the same reason.
 MAX_TRACKED = 10000
 
@@ -85,8 +87,9 @@ class Sessions:
     def start(self, user: ConsoleUser) -> Session:
         """A new session for `user` (a login)."""
         self._forget_expired()
-        while len(self._held) >= MAX_SESSIONS:
-            del self._held[next(iter(self._held))]
+        mine = [sid for sid, s in self._held.items() if s.user.name == user.name]
+        for oldest in mine[: max(0, len(mine) - MAX_SESSIONS + 1)]:
+            del self._held[oldest]  # dicts keep the order of logins
         session = Session(
             id=secrets.token_urlsafe(32),
             user=user,

@@ -96,17 +96,3 @@ def test_a_next_path_with_a_tab_or_control_character_is_not_followed():
     assert local_path("/\t/evil.example/") == "/"
     # aiohttp refuses a Location with \x0b: the login succeeds and the connection drops.
     assert local_path("/\x0b/x") == "/"
-
-
-async def test_one_users_repeated_logins_do_not_log_out_the_others(tmp_path, monkeypatch):
-    # MAX_SESSIONS is 2000: one agency account's script logging in 2000 times (no brake
-    # counts a success) evicts every supervisor's session; 3 here to keep it short.
-    monkeypatch.setattr("gateway.console.auth.MAX_SESSIONS", 3)
-    async with running_console(tmp_path) as running, client(running.url) as supervisor:
-        assert (await log_in(supervisor)).status == 303
-        for _ in range(3):
-            async with client(running.url) as script:
-                assert (await log_in(script, user=STP_USER.name)).status == 303
-        async with supervisor.get(f"/?{PERIOD}") as answer:
-            status = answer.status
-    assert status == 200, f"the supervisor's session: {status}"

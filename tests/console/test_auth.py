@@ -16,6 +16,7 @@ from tests.support.clock import NOON, Clock
 PASSWORD = "mật khẩu của chị An"
 USER = ConsoleUser(name="an", role="supervisor", password_hash=hash_password(PASSWORD))
 USERS = {"an": USER}
+HASH = USER.password_hash
 
 
 def test_a_hash_is_argon2id_and_never_holds_the_password():
@@ -81,7 +82,7 @@ def test_each_session_has_its_own_id_and_csrf_token():
     assert len(first.id) >= 43  # 256 bits, URL-safe base64
 
 
-def test_sessions_held_are_bounded_the_oldest_going_first():
+def test_a_users_sessions_are_bounded_that_users_oldest_going_first():
     sessions = Sessions(lifetime=600, clock=Clock(NOON))
     first = sessions.start(USER)
     for _ in range(MAX_SESSIONS):
@@ -90,6 +91,17 @@ def test_sessions_held_are_bounded_the_oldest_going_first():
     assert len(sessions) == MAX_SESSIONS
     assert sessions.find(first.id, USERS) is None
     assert sessions.find(last.id, USERS) == last
+
+
+def test_one_users_logins_never_end_another_users_session():
+    other = ConsoleUser(name="binh", role="agency", agency="STP", password_hash=HASH)
+    users = {**USERS, "binh": other}
+    sessions = Sessions(lifetime=600, clock=Clock(NOON))
+    kept = sessions.start(other)
+    for _ in range(3 * MAX_SESSIONS):
+        sessions.start(USER)
+
+    assert sessions.find(kept.id, users) == kept
 
 
 def test_the_brake_lets_the_allowed_attempts_through_then_waits_after_the_last():
