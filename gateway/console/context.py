@@ -9,6 +9,7 @@ Both cookies are HttpOnly and SameSite=Strict.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -130,11 +131,17 @@ def needs_session(request: web.Request) -> Session:
     return session
 
 
+# A plain path of this site: "/" then URL characters only (RFC 3986's unreserved, sub-
+# delims, ':', '@', '/', '?' and %-escapes), never "//" or "/\\" first (another host).
+# Anything else, a tab or a control character above all, is not followed: browsers drop
+# tabs and newlines from a URL ("/\t/evil" is "//evil"), and aiohttp refuses a Location
+# holding one (the login would succeed and its answer be lost).
+_LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*")
+
+
 def local_path(path: str | None) -> str:
-    """`path` if it is one of this site's own (a next= after login), else "/"."""
-    if not path or not path.startswith("/") or path.startswith(("//", "/\\")):
-        return "/"
-    if any(ch in path for ch in "\r\n\\"):
+    """`path` if it is a plain path of this site's own (a next= after login), else "/"."""
+    if not path or not _LOCAL_PATH.fullmatch(path):
         return "/"
     return path
 
