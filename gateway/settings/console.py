@@ -38,7 +38,16 @@ from gateway.settings.values import (
 Role = Literal["supervisor", "agency"]
 
 # The PHC string argon2-cffi writes: variant, version, parameters, salt, hash (base64).
-_ARGON2ID = re.compile(r"\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+")
+_ARGON2ID = re.compile(
+    r"\$argon2id\$v=19\$m=(\d{1,10}),t=(\d{1,10}),p=(\d{1,10})"
+    r"\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{16,}"
+)
+# Parameters past these are no hash anyone meant: each login would take gigabytes or
+# seconds of CPU (a console made to fall over by its own configuration). Below argon2's
+# own minima (m >= 8 p KiB, t >= 1, p >= 1) it cannot be verified at all.
+MAX_MEMORY_KIB = 1024 * 1024  # 1 GiB
+MAX_TIME_COST = 20
+MAX_PARALLELISM = 64
 _USER_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 HASH_HINT = "write the hash that `motcua-sms console-password` prints, not the password"
 
@@ -46,9 +55,18 @@ HASH_HINT = "write the hash that `motcua-sms console-password` prints, not the p
 def _password_hash(value: Any) -> str:
     if not isinstance(value, str):
         not_text("an argon2id hash (text)", secret=True)
-    if not _ARGON2ID.fullmatch(value.strip()):
+    match = _ARGON2ID.fullmatch(value.strip())
+    if not match:
         # Never echoed: it may be the password itself.
         refuse(f"not an argon2id hash; {HASH_HINT}")
+    memory, time_cost, lanes = (int(group) for group in match.groups())
+    if not 1 <= lanes <= MAX_PARALLELISM or time_cost < 1 or memory < 8 * lanes:
+        refuse(f"an argon2id hash with parameters argon2 cannot verify; {HASH_HINT}")
+    if memory > MAX_MEMORY_KIB or time_cost > MAX_TIME_COST:
+        refuse(
+            f"argon2id parameters m={memory},t={time_cost} are beyond m={MAX_MEMORY_KIB} "
+            f"(1 GiB), t={MAX_TIME_COST}: each login would take that much; {HASH_HINT}"
+        )
     return value.strip()
 
 
