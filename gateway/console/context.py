@@ -9,6 +9,7 @@ Both cookies are HttpOnly and SameSite=Strict.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 import time
@@ -144,6 +145,31 @@ def local_path(path: str | None) -> str:
     if not path or not _LOCAL_PATH.fullmatch(path):
         return "/"
     return path
+
+
+WRONG_HOST = (
+    "Địa chỉ này không phải của bảng điều khiển: hãy mở bảng điều khiển bằng tên máy chủ "
+    "đã cấu hình (console.host_names)."
+)
+
+
+def host_allowed(settings: ConsoleConfig, request: web.Request) -> bool:
+    """Whether the request's Host names this console: any IP address, `localhost`, the
+    configured listening host or one of `console.host_names`. A name rebound by a site
+    elsewhere to this address (DNS rebinding) is none of these: its pages cannot read the
+    console through a browser on the same network."""
+    try:
+        host = (request.url.host or "").rstrip(".").lower()
+    except ValueError:
+        return False
+    if not host:
+        return False
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        pass
+    return host in {"localhost", settings.host.lower(), *settings.host_names}
 
 
 def refuse_query(request: web.Request) -> None:

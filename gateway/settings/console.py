@@ -26,6 +26,7 @@ from gateway.settings.values import (
     boolean,
     entries,
     integer,
+    items,
     not_text,
     one_of,
     optional,
@@ -49,6 +50,21 @@ MAX_MEMORY_KIB = 1024 * 1024  # 1 GiB
 MAX_TIME_COST = 20
 MAX_PARALLELISM = 64
 _USER_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*")
+
+
+def _host_name(value: Any) -> str:
+    name = text()(value).strip().rstrip(".").lower()
+    if not _HOST_NAME.fullmatch(name):
+        refuse(f"{name!r} is not a host name (letters, digits, '-' and '.', no port)")
+    return name
+
+
+def _host_names(value: Any) -> tuple[str, ...]:
+    return tuple(below(_host_name, item, i) for i, item in enumerate(items(value, "host names")))
+
+
 HASH_HINT = "write the hash that `motcua-sms console-password` prints, not the password"
 
 
@@ -126,6 +142,11 @@ class ConsoleConfig:
     a client address: past `login_attempts` in `login_window_minutes`, each further try
     waits after the last failure, 30 s and doubling, at most the window (`LoginBrake`).
 
+    `host_names` are the names browsers may reach the console by (the reverse proxy's
+    public name, say) besides `localhost` and any IP address: a request naming another
+    host is refused, so a web page elsewhere cannot rebind its own name to this address
+    and read the console through a supervisor's browser.
+
     `reads_at_once` store reads (or export builds) run at once in the console's process,
     `reads_queued` more wait for one; past that a page is refused with 503 at once, so no
     user can start scan after scan beside the daemon.
@@ -141,6 +162,7 @@ class ConsoleConfig:
     login_window_minutes: int = 15
     reads_at_once: int = 2
     reads_queued: int = 20
+    host_names: tuple[str, ...] = ()
     users: Mapping[str, ConsoleUser] = field(default_factory=lambda: MappingProxyType({}))
 
     _host = rule("host", check=text())
@@ -151,6 +173,7 @@ class ConsoleConfig:
     _window = rule("login_window_minutes", check=integer(1, 24 * 60))
     _reads = rule("reads_at_once", check=integer(1, 16))
     _queued = rule("reads_queued", check=integer(0, 1000))
+    _host_names = rule("host_names", check=_host_names)
 
     @field_validator("users", mode="before")
     @classmethod

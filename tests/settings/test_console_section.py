@@ -139,3 +139,15 @@ def test_a_hash_with_its_salt_or_digest_cut_short_is_refused():
     text = users("an:", "  role: supervisor", f'  password_hash: "{HASH.replace(digest, "abc")}"')
 
     assert "not an argon2id hash" in refusal(text)
+
+
+def test_host_names_are_read_in_lower_case():
+    console = parse("console:\n  host_names: [ThongKe.SoTTTT.gov.vn]\n").console
+
+    assert console.host_names == ("thongke.sotttt.gov.vn",)
+
+
+def test_a_host_name_with_a_port_or_a_path_is_refused_naming_the_key():
+    message = refusal("console:\n  host_names: ['thongke.gov.vn:443/x']\n")
+
+    assert "console.host_names" in message and "not a host name" in message
