@@ -10,8 +10,12 @@ with; counts are numbers, the ratio a percentage, days dates.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import io
+import threading
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Literal
 
@@ -44,21 +48,55 @@ def _csv_cell(column: Column, value: Cell) -> str:
     return str(value)
 
 
-def to_csv(table: Table) -> bytes:
+class Stopped(Exception):
+    """An export given up while written (its request gone, the console stopping)."""
+
+
+# Rows written between two looks at the stop flag.
+_STOP_EVERY = 1000
+
+
+def _rows(table: Table, stop: threading.Event | None) -> Iterator[Sequence[Cell]]:
+    """The table's rows, Stopped once `stop` is set: a thread cannot be cancelled, so a
+    workbook of seconds gives up by itself rather than keep a SIGTERM waiting."""
+    for number, row in enumerate(table.rows):
+        if stop is not None and number % _STOP_EVERY == 0 and stop.is_set():
+            raise Stopped
+        yield row
+
+
+def to_csv(table: Table, stop: threading.Event | None = None) -> bytes:
     """The table as CSV (a header line of the labels, then its rows)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([c.label for c in table.columns])
-    for row in table.rows:
+    for row in _rows(table, stop):
         writer.writerow([_csv_cell(c, v) for c, v in zip(table.columns, row, strict=True)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def to_xlsx(table: Table) -> bytes:
+def to_xlsx(table: Table, stop: threading.Event | None = None) -> bytes:
     """The table as a one-sheet workbook: the labels in bold, then its rows (`xlsx`)."""
     labels = [c.label for c in table.columns]
-    return workbook(table.title, labels, [c.kind for c in table.columns], table.rows)
+    kinds = [c.kind for c in table.columns]
+    return workbook(table.title, labels, kinds, _rows(table, stop))
 
 
-def render(table: Table, fmt: Format) -> bytes:
-    return to_csv(table) if fmt == "csv" else to_xlsx(table)
+def render(table: Table, fmt: Format, stop: threading.Event | None = None) -> bytes:
+    """The table in `fmt`; Stopped when `stop` is set meanwhile."""
+    return to_csv(table, stop) if fmt == "csv" else to_xlsx(table, stop)
+
+
+async def rendered(table: Table, fmt: Format) -> bytes:
+    """`render` on a thread, off the event loop. Cancelled, it tells the thread to stop
+    and waits for it (a few rows), so whoever bounds the work in flight (`gate`) counts
+    the thread until it has really ended."""
+    stop = threading.Event()
+    work = asyncio.get_running_loop().run_in_executor(None, render, table, fmt, stop)
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        stop.set()
+        with contextlib.suppress(Stopped):
+            await work
+        raise

@@ -7,7 +7,6 @@ then asks the store's figures for the agencies the user may see, never more.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 from html import escape
@@ -17,7 +16,7 @@ from aiohttp import web
 
 from gateway.console.chart import LEGEND, DayPoint, chart_svg
 from gateway.console.context import CONSOLE, Console, html, needs_session
-from gateway.console.export import CONTENT_TYPES, Format, render
+from gateway.console.export import CONTENT_TYPES, Format, rendered
 from gateway.console.pages import (
     cell_text,
     export_links,
@@ -249,7 +248,7 @@ async def export(request: web.Request) -> web.StreamResponse:
     filename = f"{name}_{query.since.isoformat()}_{query.until.isoformat()}{scope}.{fmt}"
     # A workbook of 100,000 rows is seconds of openpyxl: on a thread, never on the loop
     # that serves every other user, and in a slot of the gate like the reads.
-    body = await console.gate.run(lambda: asyncio.to_thread(render, table, cast(Format, fmt)))
+    body = await console.gate.run(lambda: rendered(table, cast(Format, fmt)))
     return web.Response(
         body=body,
         headers={
