@@ -8,18 +8,19 @@
 - A session is a random id (256 bits from `secrets`) known only to this process: the
   cookie carries nothing to forge, and a restart logs everyone out (the console holds no
   state worth keeping). It ends `lifetime` after login, or at logout.
-- Login attempts are counted per user name at a client address (`LoginBrake`), before
-  the password is checked; past the limit each try waits longer than the one before.
+- Failed logins are counted per user name at a client address (`LoginBrake`), the
+  attempts at one key taking turns; past the limit each try waits longer than the last.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -141,9 +142,8 @@ class LoginBrake:
     more, up to `window`: a person who mistyped waits half a minute, a guesser soon waits
     the whole window between guesses, and nobody is locked out for good.
 
-    An attempt is counted when it starts (`attempt`), before its password is checked,
-    and cleared if it succeeds: guesses sent at once are counted as they arrive, so they
-    cannot all pass the brake while the first are still being checked.
+    The attempts at one key take turns (`turn`): each is braked or checked only once the
+    one before has been counted.
     """
 
     FIRST_WAIT = 30.0
@@ -153,6 +153,7 @@ class LoginBrake:
         self._window = window
         self._clock = clock
         self._failures: dict[str, deque[float]] = {}
+        self._turns: dict[str, asyncio.Lock] = {}
 
     def wait(self, key: str) -> float:
         """Seconds before `key` may try again (0: now)."""
@@ -164,19 +165,29 @@ class LoginBrake:
         delay = min(self._window, self.FIRST_WAIT * 2.0**past)
         return max(0.0, failures[-1] + delay - now)
 
-    def attempt(self, key: str) -> float:
-        """0 when `key` may try now, its attempt counted as failed until `succeeded`;
-        else the seconds to wait, and nothing counted."""
-        wait = self.wait(key)
-        if wait > 0:
-            return wait
+    @contextlib.asynccontextmanager
+    async def turn(self, key: str) -> AsyncIterator[None]:
+        """Hold `key`'s turn: the attempts at one key are checked one after the other,
+        each seeing the outcome of the one before, so guesses sent at once cannot all
+        pass the brake while the first are still being checked (and right passwords sent
+        at once, a double click, all get in: nothing counts them ahead of their check)."""
+        lock = self._turns.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and self._turns.get(key) is lock:
+                del self._turns[key]  # nobody holds or waits for it
+
+    def failed(self, key: str) -> None:
+        """Count a failed login against `key`."""
         if key not in self._failures and len(self._failures) >= MAX_TRACKED:
             del self._failures[next(iter(self._failures))]
-        self._recent(key, self._clock()).append(self._clock())
-        return 0.0
+        now = self._clock()
+        self._recent(key, now).append(now)
 
     def succeeded(self, key: str) -> None:
-        """A login that worked clears its key's count (its own attempt with it)."""
+        """A login that worked clears its key's count."""
         self._failures.pop(key, None)
 
     def _recent(self, key: str, now: float) -> deque[float]:

@@ -80,14 +80,16 @@ async def login(request: web.Request) -> web.StreamResponse:
     # What was typed as a name is logged only when it is a user's: it may be anything
     # else (a password typed in the wrong box, a phone number).
     shown = user.name if user is not None else None
-    # Counted now, before the check: guesses sent together cannot all pass meanwhile.
-    wait = console.brake.attempt(key)
-    if wait > 0:
-        log.warning("console_login_refused", reason="braked", user=shown)
-        return console.login(429, braked(wait), next_path)
-    if not await check_password(user, fields.get("password", "")):
-        log.warning("console_login_failed", user=shown)
-        return console.login(401, WRONG, next_path)
+    # One attempt at a time per key: guesses sent together cannot all pass meanwhile.
+    async with console.brake.turn(key):
+        wait = console.brake.wait(key)
+        if wait > 0:
+            log.warning("console_login_refused", reason="braked", user=shown)
+            return console.login(429, braked(wait), next_path)
+        if not await check_password(user, fields.get("password", "")):
+            console.brake.failed(key)
+            log.warning("console_login_failed", user=shown)
+            return console.login(401, WRONG, next_path)
     assert user is not None
     console.brake.succeeded(key)
     session = console.sessions.start(user)

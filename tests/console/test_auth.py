@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from gateway.console.auth import (
     MAX_SESSIONS,
     LoginBrake,
@@ -109,11 +111,12 @@ def test_the_brake_lets_the_allowed_attempts_through_then_waits_after_the_last()
     brake = LoginBrake(attempts=3, window=900, clock=clock)
     key = brake_key("an", "10.0.0.1")
     for _ in range(3):
-        assert brake.attempt(key) == 0
+        assert brake.wait(key) == 0
+        brake.failed(key)
 
-    assert brake.attempt(key) == LoginBrake.FIRST_WAIT
+    assert brake.wait(key) == LoginBrake.FIRST_WAIT
     clock.now += LoginBrake.FIRST_WAIT
-    assert brake.attempt(key) == 0
+    assert brake.wait(key) == 0
 
 
 def _waits(brake: LoginBrake, clock: Clock, tries: int) -> list[float]:
@@ -121,7 +124,8 @@ def _waits(brake: LoginBrake, clock: Clock, tries: int) -> list[float]:
     key = brake_key("an", "10.0.0.1")
     waits = []
     for _ in range(tries):
-        assert brake.attempt(key) == 0
+        assert brake.wait(key) == 0
+        brake.failed(key)
         waits.append(brake.wait(key))
         clock.now += waits[-1]
     return waits
@@ -139,18 +143,29 @@ def test_the_brakes_wait_is_never_longer_than_the_window():
     assert _waits(LoginBrake(1, 100, clock), clock, 3) == [30, 60, 100]
 
 
-def test_an_attempt_is_counted_before_its_password_is_checked():
+async def test_attempts_at_one_key_take_turns_and_other_keys_do_not_wait():
     brake = LoginBrake(attempts=2, window=900, clock=Clock(0.0))
     key = brake_key("an", "10.0.0.1")
-    started = [brake.attempt(key) for _ in range(5)]  # none has been checked yet
+    entered: list[str] = []
 
-    assert started.count(0) == 2
+    async def attempt(name: str, at: str) -> None:
+        async with brake.turn(at):
+            entered.append(name)
+
+    async with brake.turn(key):  # an attempt being checked
+        waiting = asyncio.create_task(attempt("same key", key))
+        await attempt("other key", brake_key("an", "10.0.0.2"))
+        await asyncio.sleep(0)
+        assert entered == ["other key"]  # the same key's waits for this one
+    await waiting
+
+    assert entered == ["other key", "same key"]
 
 
 def test_a_braked_name_may_still_log_in_from_another_address():
     brake = LoginBrake(attempts=2, window=900, clock=Clock(0.0))
     for _ in range(3):
-        brake.attempt(brake_key("an", "10.0.0.1"))
+        brake.failed(brake_key("an", "10.0.0.1"))
 
     assert brake.wait(brake_key("an", "10.0.0.1")) > 0
     assert brake.wait(brake_key("an", "10.0.0.2")) == 0
@@ -159,7 +174,7 @@ def test_a_braked_name_may_still_log_in_from_another_address():
 def test_failures_of_one_name_do_not_brake_another_name_at_the_same_address():
     brake = LoginBrake(attempts=2, window=900, clock=Clock(0.0))
     for _ in range(3):
-        brake.attempt(brake_key("nobody", "10.0.0.1"))
+        brake.failed(brake_key("nobody", "10.0.0.1"))
 
     assert brake.wait(brake_key("an", "10.0.0.1")) == 0
 
@@ -171,8 +186,8 @@ def test_the_brake_key_is_the_name_however_it_is_cased_or_spaced():
 def test_a_login_that_works_clears_its_count():
     brake = LoginBrake(attempts=2, window=900, clock=Clock(0.0))
     key = brake_key("an", "10.0.0.1")
-    brake.attempt(key)
+    brake.failed(key)
     brake.succeeded(key)
-    brake.attempt(key)
+    brake.failed(key)
 
     assert brake.wait(key) == 0

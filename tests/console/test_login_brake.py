@@ -45,3 +45,15 @@ async def test_a_braked_login_is_told_how_many_seconds_to_wait(tmp_path):
         async with session.post("/dang-nhap", data=form, allow_redirects=False) as a:
             status, text = a.status, await a.text()
     assert status == 429 and "30 giây" in text
+
+
+async def test_right_passwords_sent_at_once_all_log_in(tmp_path):
+    # Twenty supervisors behind one proxy on one shared account, or a double click.
+    async with running_console(tmp_path, login_attempts=5) as running:
+
+        async def right() -> int:
+            async with client(running.url) as session:
+                return (await log_in(session, password=PASSWORD)).status
+
+        statuses = await asyncio.gather(*(right() for _ in range(20)))
+    assert statuses == [303] * 20
