@@ -15,7 +15,7 @@ import contextlib
 import csv
 import io
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Literal
 
@@ -87,12 +87,17 @@ def render(table: Table, fmt: Format, stop: threading.Event | None = None) -> by
     return to_csv(table, stop) if fmt == "csv" else to_xlsx(table, stop)
 
 
-async def rendered(table: Table, fmt: Format) -> bytes:
-    """`render` on a thread, off the event loop. Cancelled, it tells the thread to stop
-    and waits for it (a few rows), so whoever bounds the work in flight (`gate`) counts
-    the thread until it has really ended."""
+def _built(build: Callable[[], Table], fmt: Format, stop: threading.Event) -> bytes:
+    return render(build(), fmt, stop)
+
+
+async def rendered(build: Callable[[], Table], fmt: Format) -> bytes:
+    """The table `build()` makes, in `fmt`, both on a thread, off the event loop (100,000
+    rows are a second of building cells before any byte is written). Cancelled, it tells
+    the thread to stop and waits for it (a few rows), so whoever bounds the work in
+    flight (`gate`) counts the thread until it has really ended."""
     stop = threading.Event()
-    work = asyncio.get_running_loop().run_in_executor(None, render, table, fmt, stop)
+    work = asyncio.get_running_loop().run_in_executor(None, _built, build, fmt, stop)
     try:
         return await asyncio.shield(work)
     except asyncio.CancelledError:

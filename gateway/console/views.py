@@ -7,7 +7,7 @@ then asks the store's figures for the agencies the user may see, never more.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, timedelta
 from html import escape
 from typing import cast, get_args
@@ -213,15 +213,17 @@ async def failed(request: web.Request) -> web.StreamResponse:
     return html(page)
 
 
-async def _all_failed(console: Console, query: Query, user: ConsoleUser) -> Table:
+async def _all_failed(console: Console, query: Query, user: ConsoleUser) -> Callable[[], Table]:
     """Every failed notice of the period, read by one query (one snapshot of the store:
-    chunks read apart could miss a row or hold one twice as the daemon writes); a period
-    of more than EXPORT_MAX is refused, naming the limit and how to narrow it, never
-    cut short."""
-    table = await _failed(console, query, user, EXPORT_MAX + 1, 0)
-    if len(table.rows) > EXPORT_MAX:
+    chunks read apart could miss a row or hold one twice as the daemon writes), and how to
+    make their table (on the export's thread); a period of more than EXPORT_MAX is
+    refused, naming the limit and how to narrow it, never cut short."""
+    notices = await console.figures.failed(
+        query.since, query.until, _scope(query, user), limit=EXPORT_MAX + 1, offset=0
+    )
+    if len(notices) > EXPORT_MAX:
         raise Refusal(400, TOO_MANY.format(limit=f"{EXPORT_MAX:,}".replace(",", ".")))
-    return table
+    return lambda: failed_table(notices, console.agencies, console.zone)
 
 
 EXPORTS = ("tong-quan", "thu-tuc", "thong-bao-loi")
@@ -239,16 +241,18 @@ async def export(request: web.Request) -> web.StreamResponse:
         rows = await console.figures.table(
             query.since, query.until, ("agency", "day"), _scope(query, session.user)
         )
-        table = overview_table(rows, console.agencies)
+        overview = overview_table(rows, console.agencies)
+        build: Callable[[], Table] = lambda: overview  # noqa: E731
     elif name == "thu-tuc":
-        table = await _procedures(console, query, session.user)
+        procedures = await _procedures(console, query, session.user)
+        build = lambda: procedures  # noqa: E731
     else:
-        table = await _all_failed(console, query, session.user)
+        build = await _all_failed(console, query, session.user)
     scope = f"_{query.agency}" if query.agency else ""
     filename = f"{name}_{query.since.isoformat()}_{query.until.isoformat()}{scope}.{fmt}"
-    # A workbook of 100,000 rows is seconds of openpyxl: on a thread, never on the loop
-    # that serves every other user, and in a slot of the gate like the reads.
-    body = await console.gate.run(lambda: rendered(table, cast(Format, fmt)))
+    # A file of 100,000 rows is seconds of work: on a thread, never on the loop that
+    # serves every other user, and in a slot of the gate like the reads.
+    body = await console.gate.run(lambda: rendered(build, cast(Format, fmt)))
     return web.Response(
         body=body,
         headers={
