@@ -301,10 +301,12 @@ class LocalServer:
         max_connections: int = MAX_CONNECTIONS,
         middlewares: Sequence[Middleware] = (),
         state: Mapping[web.AppKey[Any], Any] | None = None,
+        cancel_on_disconnect: bool = False,
     ) -> None:
         """`middlewares` run inside the JSON error answers (a server answering in another
         shape, HTML, turns errors into its own answers there); `state` is put in the app
-        for its handlers (`request.app[key]`)."""
+        for its handlers (`request.app[key]`). `cancel_on_disconnect` cancels a handler
+        whose client has gone (for handlers whose work is worth stopping: a long read)."""
         self._app = web.Application(
             client_max_size=MAX_BODY, middlewares=[_errors(not_found), *middlewares]
         )
@@ -315,6 +317,7 @@ class LocalServer:
         self._host, self._requested_port = host, port
         self._read_timeout = read_timeout
         self._slots = _Slots(max_connections)
+        self._cancel_on_disconnect = cancel_on_disconnect
         self._runner: web.AppRunner | None = None
         self._listener: asyncio.Server | None = None
         self._accept_errors: _AcceptErrors | None = None
@@ -326,7 +329,12 @@ class LocalServer:
         return self._slots.used
 
     async def __aenter__(self) -> LocalServer:
-        runner = web.AppRunner(self._app, handle_signals=False, shutdown_timeout=1.0)
+        runner = web.AppRunner(
+            self._app,
+            handle_signals=False,
+            shutdown_timeout=1.0,
+            handler_cancellation=self._cancel_on_disconnect,
+        )
         await runner.setup()
         manager = runner.server
         assert manager is not None  # set by setup()

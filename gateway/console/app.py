@@ -31,8 +31,10 @@ from gateway.console.context import (
     CONSOLE,
     EXPIRED,
     SESSION_COOKIE,
+    WRONG_HOST,
     Console,
     LoginNeeded,
+    host_allowed,
     refusal,
 )
 from gateway.console.query import Refusal
@@ -68,6 +70,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     console = request.app[CONSOLE]
+    if not host_allowed(console.settings, request):
+        log.warning("console_request_refused", reason="host", path=request.path)
+        return refusal(400, WRONG_HOST, None)
     try:
         return await handler(request)
     except LoginNeeded as needed:
@@ -142,6 +147,7 @@ def server(console: Console, host: str, port: int) -> LocalServer:
         not_found=NOT_FOUND,
         middlewares=[guard],
         state={CONSOLE: console},
+        cancel_on_disconnect=True,  # a read for a client gone is not started (gate)
     )
 
 

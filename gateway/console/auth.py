@@ -8,18 +8,19 @@
 - A session is a random id (256 bits from `secrets`) known only to this process: the
   cookie carries nothing to forge, and a restart logs everyone out (the console holds no
   state worth keeping). It ends `lifetime` after login, or at logout.
-- Failed logins are counted per user name and per client address in a sliding window;
-  past the limit a login is refused before its password is even checked.
+- Failed logins are counted per user name at a client address (`LoginBrake`), the
+  attempts at one key taking turns; past the limit each try waits longer than the last.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -27,8 +28,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from gateway.settings.console import ConsoleUser
 
-# Sessions held at once; past it the oldest goes (a loop of logins cannot fill memory).
-MAX_SESSIONS = 2000
+# Sessions held at once PER USER; past it that user's oldest goes. A loop of logins of one
+# account cannot fill memory, nor log out anybody else: the users are the configuration's,
+# so the sessions held are at most users x MAX_SESSIONS.
+MAX_SESSIONS = 50
 # Addresses and names whose failures are remembered at once, for the same reason.
 MAX_TRACKED = 10000
 
@@ -85,8 +88,9 @@ class Sessions:
     def start(self, user: ConsoleUser) -> Session:
         """A new session for `user` (a login)."""
         self._forget_expired()
-        while len(self._held) >= MAX_SESSIONS:
-            del self._held[next(iter(self._held))]
+        mine = [sid for sid, s in self._held.items() if s.user.name == user.name]
+        for oldest in mine[: max(0, len(mine) - MAX_SESSIONS + 1)]:
+            del self._held[oldest]  # dicts keep the order of logins
         session = Session(
             id=secrets.token_urlsafe(32),
             user=user,
@@ -122,37 +126,69 @@ class Sessions:
             del self._held[gone]
 
 
+def brake_key(name: str, address: str | None) -> str:
+    """What the brake counts a login attempt against: the name typed at the client's
+    address. Not the address alone: behind a reverse proxy every user has the proxy's, and
+    one person's mistakes (or anyone's guesses) would hold everyone. Not the name alone:
+    anyone could then hold a supervisor out from anywhere by guessing at their name."""
+    return f"{name.strip().casefold()}\x00{address or ''}"
+
+
 class LoginBrake:
-    """Failed logins per key (a user name, a client address) within a sliding window."""
+    """Login attempts per key (`brake_key`) within a sliding window of `window` seconds.
+
+    The first `attempts` failures cost nothing; past them each further try must wait
+    after the last failure, FIRST_WAIT at first and twice as long after every failure
+    more, up to `window`: a person who mistyped waits half a minute, a guesser soon waits
+    the whole window between guesses, and nobody is locked out for good.
+
+    The attempts at one key take turns (`turn`): each is braked or checked only once the
+    one before has been counted.
+    """
+
+    FIRST_WAIT = 30.0
 
     def __init__(self, attempts: int, window: float, clock: Clock = time.monotonic) -> None:
         self._attempts = attempts
         self._window = window
         self._clock = clock
         self._failures: dict[str, deque[float]] = {}
+        self._turns: dict[str, asyncio.Lock] = {}
 
-    def wait(self, *keys: str) -> float:
-        """Seconds before any of `keys` may try again (0: now)."""
+    def wait(self, key: str) -> float:
+        """Seconds before `key` may try again (0: now)."""
         now = self._clock()
-        longest = 0.0
-        for key in keys:
-            failures = self._recent(key, now)
-            if len(failures) >= self._attempts:
-                longest = max(longest, failures[0] + self._window - now)
-        return longest
+        failures = self._recent(key, now)
+        past = len(failures) - self._attempts
+        if past < 0:
+            return 0.0
+        delay = min(self._window, self.FIRST_WAIT * 2.0**past)
+        return max(0.0, failures[-1] + delay - now)
 
-    def failed(self, *keys: str) -> None:
-        """Count a failed login against each of `keys`."""
+    @contextlib.asynccontextmanager
+    async def turn(self, key: str) -> AsyncIterator[None]:
+        """Hold `key`'s turn: the attempts at one key are checked one after the other,
+        each seeing the outcome of the one before, so guesses sent at once cannot all
+        pass the brake while the first are still being checked (and right passwords sent
+        at once, a double click, all get in: nothing counts them ahead of their check)."""
+        lock = self._turns.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and self._turns.get(key) is lock:
+                del self._turns[key]  # nobody holds or waits for it
+
+    def failed(self, key: str) -> None:
+        """Count a failed login against `key`."""
+        if key not in self._failures and len(self._failures) >= MAX_TRACKED:
+            del self._failures[next(iter(self._failures))]
         now = self._clock()
-        for key in keys:
-            if key not in self._failures and len(self._failures) >= MAX_TRACKED:
-                del self._failures[next(iter(self._failures))]
-            self._recent(key, now).append(now)
+        self._recent(key, now).append(now)
 
-    def succeeded(self, *keys: str) -> None:
-        """A login that worked clears its keys' count."""
-        for key in keys:
-            self._failures.pop(key, None)
+    def succeeded(self, key: str) -> None:
+        """A login that worked clears its key's count."""
+        self._failures.pop(key, None)
 
     def _recent(self, key: str, now: float) -> deque[float]:
         failures = self._failures.setdefault(key, deque())

@@ -9,6 +9,8 @@ Both cookies are HttpOnly and SameSite=Strict.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -20,6 +22,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from gateway.console.auth import LoginBrake, Session, Sessions
+from gateway.console.gate import GatedFigures, ReadGate
 from gateway.console.pages import login_page, refusal_page
 from gateway.console.query import Refusal
 from gateway.console.reading import FigureReads
@@ -44,8 +47,12 @@ class Console:
     clock: Callable[[], float] = time.time
     sessions: Sessions = field(init=False)
     brake: LoginBrake = field(init=False)
+    gate: ReadGate = field(init=False)
 
     def __post_init__(self) -> None:
+        # Every read of the pages goes through the one gate of the process (`gate`).
+        self.gate = ReadGate(self.settings.reads_at_once, self.settings.reads_queued)
+        self.figures = GatedFigures(self.figures, self.gate)
         self.sessions = Sessions(self.settings.session_minutes * 60.0, clock=self.clock)
         self.brake = LoginBrake(
             self.settings.login_attempts, self.settings.login_window_minutes * 60.0
@@ -125,13 +132,44 @@ def needs_session(request: web.Request) -> Session:
     return session
 
 
+# A plain path of this site: "/" then URL characters only (RFC 3986's unreserved, sub-
+# delims, ':', '@', '/', '?' and %-escapes), never "//" or "/\\" first (another host).
+# Anything else, a tab or a control character above all, is not followed: browsers drop
+# tabs and newlines from a URL ("/\t/evil" is "//evil"), and aiohttp refuses a Location
+# holding one (the login would succeed and its answer be lost).
+_LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*")
+
+
 def local_path(path: str | None) -> str:
-    """`path` if it is one of this site's own (a next= after login), else "/"."""
-    if not path or not path.startswith("/") or path.startswith(("//", "/\\")):
-        return "/"
-    if any(ch in path for ch in "\r\n\\"):
+    """`path` if it is a plain path of this site's own (a next= after login), else "/"."""
+    if not path or not _LOCAL_PATH.fullmatch(path):
         return "/"
     return path
+
+
+WRONG_HOST = (
+    "Địa chỉ này không phải của bảng điều khiển: hãy mở bảng điều khiển bằng tên máy chủ "
+    "đã cấu hình (console.host_names)."
+)
+
+
+def host_allowed(settings: ConsoleConfig, request: web.Request) -> bool:
+    """Whether the request's Host names this console: any IP address, `localhost`, the
+    configured listening host or one of `console.host_names`. A name rebound by a site
+    elsewhere to this address (DNS rebinding) is none of these: its pages cannot read the
+    console through a browser on the same network."""
+    try:
+        host = (request.url.host or "").rstrip(".").lower()
+    except ValueError:
+        return False
+    if not host:
+        return False
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        pass
+    return host in {"localhost", settings.host.lower(), *settings.host_names}
 
 
 def refuse_query(request: web.Request) -> None:

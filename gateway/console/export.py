@@ -4,23 +4,23 @@ CSV is UTF-8 with a byte order mark, which is what makes Excel read Vietnamese l
 as such rather than as mojibake; a text cell that a spreadsheet would take for a formula
 (it begins with = + - @, a tab or a carriage return: a procedure name typed by a desk, say)
 is written with a leading apostrophe, so opening an export can never run one. In the
-workbook text cells are typed as text, which openpyxl would otherwise turn into formulas
-on the same first characters; counts are numbers, the ratio a percentage, days dates.
+workbook (`xlsx`) text cells are inline strings, never formulas whatever they begin
+with; counts are numbers, the ratio a percentage, days dates.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import io
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Literal
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
-
 from gateway.console.tables import Cell, Column, Table
+from gateway.console.xlsx import workbook
 
 Format = Literal["csv", "xlsx"]
 CONTENT_TYPES: dict[str, str] = {
@@ -28,8 +28,6 @@ CONTENT_TYPES: dict[str, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Excel's limit on a sheet's name.
-_SHEET_NAME = 31
 
 
 def _guarded(text: str) -> str:
@@ -50,49 +48,60 @@ def _csv_cell(column: Column, value: Cell) -> str:
     return str(value)
 
 
-def to_csv(table: Table) -> bytes:
+class Stopped(Exception):
+    """An export given up while written (its request gone, the console stopping)."""
+
+
+# Rows written between two looks at the stop flag.
+_STOP_EVERY = 1000
+
+
+def _rows(table: Table, stop: threading.Event | None) -> Iterator[Sequence[Cell]]:
+    """The table's rows, Stopped once `stop` is set: a thread cannot be cancelled, so a
+    workbook of seconds gives up by itself rather than keep a SIGTERM waiting."""
+    for number, row in enumerate(table.rows):
+        if stop is not None and number % _STOP_EVERY == 0 and stop.is_set():
+            raise Stopped
+        yield row
+
+
+def to_csv(table: Table, stop: threading.Event | None = None) -> bytes:
     """The table as CSV (a header line of the labels, then its rows)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([c.label for c in table.columns])
-    for row in table.rows:
+    for row in _rows(table, stop):
         writer.writerow([_csv_cell(c, v) for c, v in zip(table.columns, row, strict=True)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def _xlsx_cell(sheet: Worksheet, column: Column, value: Cell) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # never a formula, whatever it begins with
-    elif column.kind == "ratio":
-        cell.number_format = "0.0%"
-    elif column.kind == "day":
-        cell.number_format = "yyyy-mm-dd"
-    elif column.kind == "time":
-        cell.number_format = "yyyy-mm-dd hh:mm:ss"
-    elif column.kind == "money":
-        cell.number_format = "#,##0"
-    return cell
+def to_xlsx(table: Table, stop: threading.Event | None = None) -> bytes:
+    """The table as a one-sheet workbook: the labels in bold, then its rows (`xlsx`)."""
+    labels = [c.label for c in table.columns]
+    kinds = [c.kind for c in table.columns]
+    return workbook(table.title, labels, kinds, _rows(table, stop))
 
 
-def to_xlsx(table: Table) -> bytes:
-    """The table as a one-sheet workbook: the labels in bold, then its rows."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=table.title[:_SHEET_NAME])
-    bold = Font(bold=True)
-    header = []
-    for column in table.columns:
-        cell = WriteOnlyCell(sheet, value=column.label)
-        cell.data_type = "s"
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for row in table.rows:
-        sheet.append([_xlsx_cell(sheet, c, v) for c, v in zip(table.columns, row, strict=True)])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+def render(table: Table, fmt: Format, stop: threading.Event | None = None) -> bytes:
+    """The table in `fmt`; Stopped when `stop` is set meanwhile."""
+    return to_csv(table, stop) if fmt == "csv" else to_xlsx(table, stop)
 
 
-def render(table: Table, fmt: Format) -> bytes:
-    return to_csv(table) if fmt == "csv" else to_xlsx(table)
+def _built(build: Callable[[], Table], fmt: Format, stop: threading.Event) -> bytes:
+    return render(build(), fmt, stop)
+
+
+async def rendered(build: Callable[[], Table], fmt: Format) -> bytes:
+    """The table `build()` makes, in `fmt`, both on a thread, off the event loop (100,000
+    rows are a second of building cells before any byte is written). Cancelled, it tells
+    the thread to stop and waits for it (a few rows), so whoever bounds the work in
+    flight (`gate`) counts the thread until it has really ended."""
+    stop = threading.Event()
+    work = asyncio.get_running_loop().run_in_executor(None, _built, build, fmt, stop)
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        stop.set()
+        with contextlib.suppress(Stopped):
+            await work
+        raise

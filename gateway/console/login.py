@@ -2,8 +2,8 @@
 
 A login is refused before its password is checked when its CSRF token is missing or not
 the one its form was given (403), when its fields are not the form's (400), or while the
-user name or the client address is braked after repeated failures (429). A wrong name and
-a wrong password get the same answer after the same work.
+name is braked at the client's address after repeated failures (429, `auth.LoginBrake`).
+A wrong name and a wrong password get the same answer after the same work.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 import structlog
 from aiohttp import web
 
-from gateway.console.auth import check_password
+from gateway.console.auth import brake_key, check_password
 from gateway.console.context import (
     CONSOLE,
     CSRF_REFUSED,
@@ -75,30 +75,36 @@ async def login(request: web.Request) -> web.StreamResponse:
         return console.login(403, CSRF_REFUSED)
     name = fields.get("user", "").strip()
     next_path = local_path(fields.get("next"))
-    keys = (f"user:{name.casefold()}", f"peer:{request.remote}")
+    key = brake_key(name, request.remote)
     user = console.settings.users.get(name)
     # What was typed as a name is logged only when it is a user's: it may be anything
     # else (a password typed in the wrong box, a phone number).
     shown = user.name if user is not None else None
-    wait = console.brake.wait(*keys)
-    if wait > 0:
-        minutes = max(1, math.ceil(wait / 60))
-        log.warning("console_login_refused", reason="braked", user=shown)
-        return console.login(
-            429, f"Đăng nhập sai quá nhiều lần: hãy thử lại sau {minutes} phút.", next_path
-        )
-    if not await check_password(user, fields.get("password", "")):
-        console.brake.failed(*keys)
-        log.warning("console_login_failed", user=shown)
-        return console.login(401, WRONG, next_path)
+    # One attempt at a time per key: guesses sent together cannot all pass meanwhile.
+    async with console.brake.turn(key):
+        wait = console.brake.wait(key)
+        if wait > 0:
+            log.warning("console_login_refused", reason="braked", user=shown)
+            return console.login(429, braked(wait), next_path)
+        if not await check_password(user, fields.get("password", "")):
+            console.brake.failed(key)
+            log.warning("console_login_failed", user=shown)
+            return console.login(401, WRONG, next_path)
     assert user is not None
-    console.brake.succeeded(*keys)
+    console.brake.succeeded(key)
     session = console.sessions.start(user)
     log.info("console_login", user=user.name, role=user.role)
     response = redirect(next_path)
     console.set_cookie(response, SESSION_COOKIE, session.id)
     response.del_cookie(LOGIN_COOKIE, path="/")
     return response
+
+
+def braked(wait: float) -> str:
+    """What a braked login is told: how long to wait, in seconds or minutes."""
+    seconds, minutes = f"{max(1, math.ceil(wait))} giây", f"{math.ceil(wait / 60)} phút"
+    when = seconds if wait < 60 else minutes
+    return f"Đăng nhập sai nhiều lần: hãy thử lại sau {when}."
 
 
 async def logout(request: web.Request) -> web.StreamResponse:

@@ -8,6 +8,7 @@ another agency gets 403 before anything is read from the store.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -24,7 +25,11 @@ EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
 # The period shown when none is asked for: the last 30 days up to today.
 DEFAULT_DAYS = 30
-MAX_PAGE = 10_000
+# The deepest page of failed notices (of 200): a page is read `LIMIT ? OFFSET ?`, and an
+# offset of millions is a scan of seconds for every click. Beyond it: a narrower period,
+# one agency, or the export.
+MAX_PAGE = 50
+_PAGE = re.compile(r"[0-9]{1,4}")
 
 
 class Refusal(Exception):
@@ -127,8 +132,14 @@ def read_query(
     if order not in ("asc", "desc"):
         raise Refusal(400, "Thứ tự sắp xếp là “asc” (tăng dần) hoặc “desc” (giảm dần).")
     written_page = _one(params, "page") or "1"
-    if not written_page.isdigit() or not 1 <= int(written_page) <= MAX_PAGE:
-        raise Refusal(400, f"Số trang phải là số từ 1 đến {MAX_PAGE}.")
+    # ASCII digits only: str.isdigit() holds for "²" (which int() refuses) and int()
+    # reads "٣" (Arabic-Indic three), neither a page number anyone typed.
+    if not _PAGE.fullmatch(written_page) or not 1 <= int(written_page) <= MAX_PAGE:
+        raise Refusal(
+            400,
+            f"Số trang phải là số từ 1 đến {MAX_PAGE}. Để xem sâu hơn, hãy thu hẹp khoảng "
+            "ngày hoặc chọn một cơ quan, hoặc tải cả bảng về (CSV, Excel).",
+        )
     return Query(
         since=since,
         until=until,

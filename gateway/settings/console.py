@@ -26,6 +26,7 @@ from gateway.settings.values import (
     boolean,
     entries,
     integer,
+    items,
     not_text,
     one_of,
     optional,
@@ -38,17 +39,50 @@ from gateway.settings.values import (
 Role = Literal["supervisor", "agency"]
 
 # The PHC string argon2-cffi writes: variant, version, parameters, salt, hash (base64).
-_ARGON2ID = re.compile(r"\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+")
+_ARGON2ID = re.compile(
+    r"\$argon2id\$v=19\$m=(\d{1,10}),t=(\d{1,10}),p=(\d{1,10})"
+    r"\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{16,}"
+)
+# Parameters past these are no hash anyone meant: each login would take gigabytes or
+# seconds of CPU (a console made to fall over by its own configuration). Below argon2's
+# own minima (m >= 8 p KiB, t >= 1, p >= 1) it cannot be verified at all.
+MAX_MEMORY_KIB = 1024 * 1024  # 1 GiB
+MAX_TIME_COST = 20
+MAX_PARALLELISM = 64
 _USER_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*")
+
+
+def _host_name(value: Any) -> str:
+    name = text()(value).strip().rstrip(".").lower()
+    if not _HOST_NAME.fullmatch(name):
+        refuse(f"{name!r} is not a host name (letters, digits, '-' and '.', no port)")
+    return name
+
+
+def _host_names(value: Any) -> tuple[str, ...]:
+    return tuple(below(_host_name, item, i) for i, item in enumerate(items(value, "host names")))
+
+
 HASH_HINT = "write the hash that `motcua-sms console-password` prints, not the password"
 
 
 def _password_hash(value: Any) -> str:
     if not isinstance(value, str):
         not_text("an argon2id hash (text)", secret=True)
-    if not _ARGON2ID.fullmatch(value.strip()):
+    match = _ARGON2ID.fullmatch(value.strip())
+    if not match:
         # Never echoed: it may be the password itself.
         refuse(f"not an argon2id hash; {HASH_HINT}")
+    memory, time_cost, lanes = (int(group) for group in match.groups())
+    if not 1 <= lanes <= MAX_PARALLELISM or time_cost < 1 or memory < 8 * lanes:
+        refuse(f"an argon2id hash with parameters argon2 cannot verify; {HASH_HINT}")
+    if memory > MAX_MEMORY_KIB or time_cost > MAX_TIME_COST:
+        refuse(
+            f"argon2id parameters m={memory},t={time_cost} are beyond m={MAX_MEMORY_KIB} "
+            f"(1 GiB), t={MAX_TIME_COST}: each login would take that much; {HASH_HINT}"
+        )
     return value.strip()
 
 
@@ -104,9 +138,18 @@ class ConsoleConfig:
 
     `secure_cookie` marks the session cookie Secure: for a console behind an HTTPS
     reverse proxy (a browser then never sends it over plain HTTP). Off by default because
-    the console listens on 127.0.0.1 over HTTP. Failed logins are counted per user name
-    and per client address: past `login_attempts` in `login_window_minutes`, refused until
-    the window has passed.
+    the console listens on 127.0.0.1 over HTTP. Failed logins are counted per user name at
+    a client address: past `login_attempts` in `login_window_minutes`, each further try
+    waits after the last failure, 30 s and doubling, at most the window (`LoginBrake`).
+
+    `host_names` are the names browsers may reach the console by (the reverse proxy's
+    public name, say) besides `localhost` and any IP address: a request naming another
+    host is refused, so a web page elsewhere cannot rebind its own name to this address
+    and read the console through a supervisor's browser.
+
+    `reads_at_once` store reads (or export builds) run at once in the console's process,
+    `reads_queued` more wait for one; past that a page is refused with 503 at once, so no
+    user can start scan after scan beside the daemon.
     """
 
     __pydantic_config__ = ConfigDict(extra="forbid")
@@ -117,6 +160,9 @@ class ConsoleConfig:
     secure_cookie: bool = False
     login_attempts: int = 5
     login_window_minutes: int = 15
+    reads_at_once: int = 2
+    reads_queued: int = 20
+    host_names: tuple[str, ...] = ()
     users: Mapping[str, ConsoleUser] = field(default_factory=lambda: MappingProxyType({}))
 
     _host = rule("host", check=text())
@@ -125,6 +171,9 @@ class ConsoleConfig:
     _secure = rule("secure_cookie", check=boolean)
     _attempts = rule("login_attempts", check=integer(1, 1000))
     _window = rule("login_window_minutes", check=integer(1, 24 * 60))
+    _reads = rule("reads_at_once", check=integer(1, 16))
+    _queued = rule("reads_queued", check=integer(0, 1000))
+    _host_names = rule("host_names", check=_host_names)
 
     @field_validator("users", mode="before")
     @classmethod

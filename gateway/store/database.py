@@ -86,9 +86,14 @@ class Database:
 
     async def read(self, fn: Callable[..., R], *args: Any) -> R:
         """`fn(connection, *args)` in the store's thread. On a store of an older schema
-        opened read-only, a query it cannot answer is StoreOutdated."""
+        opened read-only, a query it cannot answer is StoreOutdated. Cancelled (its
+        caller gone, the process stopping), the query is interrupted: the thread would
+        otherwise scan on, holding the connection, for nobody."""
         try:
             return await self._call(fn, self._db, *args)
+        except asyncio.CancelledError:
+            self._db.interrupt()  # safe from another thread; a no-op once it has ended
+            raise
         except sqlite3.OperationalError as exc:
             if self.version >= SCHEMA_VERSION:
                 raise

@@ -3,17 +3,27 @@ a desk typed never run as a formula by the spreadsheet that opens the export."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import dataclasses
 import io
-from datetime import date
+import threading
+from datetime import date, datetime
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
+import pytest
 from openpyxl import load_workbook
 
-from gateway.console.export import to_csv, to_xlsx
-from gateway.console.tables import REASONS, overview_table, procedure_table
-from gateway.store.figures import FigureRow
+from gateway.console.export import Stopped, render, rendered, to_csv, to_xlsx
+from gateway.console.tables import (
+    REASONS,
+    Table,
+    failed_table,
+    overview_table,
+    procedure_table,
+)
+from gateway.store.figures import FailedNotice, FigureRow
 
 NAMES = {"SCT": "Sở Công Thương"}
 
@@ -91,3 +101,49 @@ def test_the_tables_carry_the_result_notices_delivered_the_ratio_reads():
     (only,) = csv_rows(to_csv(procedure_table([row("x", resolved=4, delivered=3)], NAMES)))
 
     assert (only["Thông báo kết quả đã đến"], only["Hồ sơ đã giải quyết"]) == ("3", "4")
+
+
+def test_xlsx_holds_a_time_as_a_date_time_and_text_as_typed():
+    notice = FailedNotice(
+        ref="ev-1", agency="SCT", procedure_code="1.001", procedure_name=" <Cấp> & \x01phép ",
+        receipt_no="000123", masked_number="8490*****11", reason="landline",
+        state="rejected", at=datetime(2026, 11, 20, 9, 30, 15, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")),
+    )  # fmt: skip
+    table = failed_table([notice], NAMES, ZoneInfo("Asia/Ho_Chi_Minh"))
+    sheet = load_workbook(io.BytesIO(to_xlsx(table))).active
+    header = [c.value for c in sheet[1]]
+    values = dict(zip(header, [c.value for c in sheet[2]], strict=True))
+    at = sheet.cell(row=2, column=header.index("Thời điểm") + 1)
+
+    assert at.value == datetime(2026, 11, 20, 9, 30, 15)
+    assert at.number_format == "yyyy-mm-dd hh:mm:ss"
+    assert values["Số biên nhận"] == "000123"  # text, its leading noughts kept
+    assert values["Thủ tục"] == " <Cấp> & phép "  # its spaces kept, no control character
+
+
+def _many_failed(count: int) -> Table:
+    notice = FailedNotice(
+        ref="ev-1", agency="SCT", procedure_code="1.001", procedure_name="x",
+        receipt_no="000123", masked_number="8490*****11", reason="landline",
+        state="rejected", at=datetime(2026, 11, 20, 9, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")),
+    )  # fmt: skip
+    return failed_table([notice] * count, NAMES, ZoneInfo("Asia/Ho_Chi_Minh"))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_told_to_stop_gives_up_instead_of_writing_on(fmt):
+    stop = threading.Event()
+    stop.set()
+
+    with pytest.raises(Stopped):
+        render(_many_failed(5000), fmt, stop)
+
+
+async def test_a_cancelled_export_waits_for_its_thread_to_give_up():
+    table = _many_failed(500_000)
+    writing = asyncio.create_task(rendered(lambda: table, "xlsx"))
+    await asyncio.sleep(0.3)  # the thread is writing rows
+    writing.cancel()
+    done, _ = await asyncio.wait({writing}, timeout=5)  # not the whole workbook's seconds
+
+    assert done == {writing} and writing.cancelled()

@@ -304,3 +304,11 @@ async def test_logging_out_by_get_is_405_in_vietnamese_and_logs_nobody_out(runni
 
     assert status == 405 and "không nhận cách gửi" in body
     assert still == 200
+
+
+async def test_a_page_number_in_superscript_digits_is_a_400_not_a_500(running):
+    async with client(running.url) as session:
+        await log_in(session)
+        async with session.get(f"/thong-bao-loi?{DAY}&page=%C2%B2") as answer:
+            status, text = answer.status, await answer.text()
+    assert status == 400 and "Số trang" in text

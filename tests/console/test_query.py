@@ -111,6 +111,15 @@ def test_a_page_that_is_not_a_positive_number_is_a_bad_request():
         assert refused(page=page).status == 400
 
 
+def test_a_page_in_digits_other_than_ascii_is_a_bad_request():
+    for page in ("²", "٣", "３", "1²"):
+        assert refused(page=page).status == 400
+
+
+def test_a_page_in_ascii_digits_is_read():
+    assert read(page="3").page == 2
+
+
 def test_a_link_keeps_the_period_and_agency_and_applies_changes():
     query = read(**{"from": "2026-11-01", "to": "2026-11-20"}, agency="SCT")
 

@@ -418,6 +418,14 @@ class TestConsoleUnitFile:
         assert entries["Service.IPAddressDeny"] == ["any"]
         assert entries["Service.IPAddressAllow"] == ["localhost"]
 
+    def test_it_yields_the_cpu_and_the_disk_to_the_daemon(self):
+        daemon = unit_entries(UNIT.read_text(encoding="utf-8"))
+        console = unit_entries(CONSOLE_UNIT.read_text(encoding="utf-8"))
+
+        for weight in ("Service.CPUWeight", "Service.IOWeight"):
+            assert int(console[weight][0]) < int(daemon.get(weight, ["100"])[0])
+        assert int(console["Service.Nice"][0]) > int(daemon.get("Service.Nice", ["0"])[0])
+
     def test_every_hardening_setting_of_the_daemons_unit_is_in_the_consoles(self):
         daemon = unit_entries(UNIT.read_text(encoding="utf-8"))
         console = unit_entries(CONSOLE_UNIT.read_text(encoding="utf-8"))

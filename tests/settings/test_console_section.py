@@ -102,3 +102,52 @@ def test_redacted_configuration_never_carries_a_hash():
     config = parse(users("an:", "  role: supervisor", f'  password_hash: "{HASH}"'))
 
     assert HASH not in repr(redacted(config))
+
+
+def test_the_reads_the_console_runs_and_queues_at_once_are_read():
+    console = parse("console:\n  reads_at_once: 3\n  reads_queued: 40\n").console
+
+    assert (console.reads_at_once, console.reads_queued) == (3, 40)
+
+
+def test_no_read_at_once_is_refused_naming_the_key():
+    assert "console.reads_at_once" in refusal("console:\n  reads_at_once: 0\n")
+
+
+def _with_params(params: str) -> str:
+    return HASH.replace("m=65536,t=3,p=4", params)
+
+
+@pytest.mark.parametrize("params", ["m=4194304,t=3,p=4", "m=65536,t=21,p=4"])
+def test_a_hash_with_absurd_parameters_is_refused_naming_the_key_and_line(params):
+    text = users("an:", "  role: supervisor", f'  password_hash: "{_with_params(params)}"')
+    message = refusal(text)
+
+    assert "gateway.yaml:10: console.users.an.password_hash" in message
+    assert "1 GiB" in message
+
+
+@pytest.mark.parametrize("params", ["m=65536,t=0,p=4", "m=16,t=3,p=4", "m=65536,t=3,p=0"])
+def test_a_hash_with_parameters_argon2_cannot_verify_is_refused(params):
+    text = users("an:", "  role: supervisor", f'  password_hash: "{_with_params(params)}"')
+
+    assert "cannot verify" in refusal(text)
+
+
+def test_a_hash_with_its_salt_or_digest_cut_short_is_refused():
+    digest = HASH.rsplit("$", 1)[1]
+    text = users("an:", "  role: supervisor", f'  password_hash: "{HASH.replace(digest, "abc")}"')
+
+    assert "not an argon2id hash" in refusal(text)
+
+
+def test_host_names_are_read_in_lower_case():
+    console = parse("console:\n  host_names: [ThongKe.SoTTTT.gov.vn]\n").console
+
+    assert console.host_names == ("thongke.sotttt.gov.vn",)
+
+
+def test_a_host_name_with_a_port_or_a_path_is_refused_naming_the_key():
+    message = refusal("console:\n  host_names: ['thongke.gov.vn:443/x']\n")
+
+    assert "console.host_names" in message and "not a host name" in message
