@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from gateway.backoff import Backoff
 from gateway.settings.console import ConsoleUser
 
 # Sessions held at once PER USER; past it that user's oldest goes. A loop of logins of one
@@ -151,6 +152,8 @@ class LoginBrake:
     def __init__(self, attempts: int, window: float, clock: Clock = time.monotonic) -> None:
         self._attempts = attempts
         self._window = window
+        # Not jittered: a wait is shown to the person at the login form.
+        self._waits = Backoff(first=self.FIRST_WAIT, cap=window, jitter=False)
         self._clock = clock
         self._failures: dict[str, deque[float]] = {}
         self._turns: dict[str, asyncio.Lock] = {}
@@ -162,7 +165,7 @@ class LoginBrake:
         past = len(failures) - self._attempts
         if past < 0:
             return 0.0
-        delay = min(self._window, self.FIRST_WAIT * 2.0**past)
+        delay = self._waits.step(past)
         return max(0.0, failures[-1] + delay - now)
 
     @contextlib.asynccontextmanager

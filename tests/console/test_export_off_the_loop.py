@@ -4,27 +4,27 @@ while a large workbook is written."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 from tests.support.console import client, log_in
 from tests.support.slow_figures import PERIOD, ManyFailed, console_over
 
 
 async def test_an_xlsx_export_does_not_stall_every_other_user_of_the_console():
-    # 100,000 failed notices (a province's year has 700,000): the workbook is built on
-    # the event loop, so the stylesheet another user asks for meanwhile waits for it.
+    # 100,000 failed notices (a province's year has 700,000): built on the event loop, the
+    # workbook would hold back the stylesheet another user asks for meanwhile until the
+    # export was done; built on a thread, the stylesheet is served while it is written.
     console = console_over(ManyFailed(100_000))
     async with console as url, client(url) as exporter, client(url) as other:
         await log_in(exporter)
         export = asyncio.create_task(exporter.get(f"/xuat/thong-bao-loi.xlsx?{PERIOD}"))
-        worst = 0.0
+        served_beside = 0
         while not export.done():  # the other user's requests, beside the export
-            started = time.monotonic()
             async with other.get("/static/console.css") as answer:
                 await answer.read()
-            worst = max(worst, time.monotonic() - started)
+            served_beside += not export.done()
             await asyncio.sleep(0.05)
         answer = await export
         assert answer.status == 200
         answer.release()
-    assert worst < 0.5, f"the stylesheet waited {worst:.1f} s behind one export"
+    # Several answered while the export was still being written, not one after it.
+    assert served_beside >= 3
