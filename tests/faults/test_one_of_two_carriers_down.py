@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from pathlib import Path
 
 from gateway.smpp.codes import Status
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from tests.support.daemon import StatusWatch, publish, start_daemon, stop_daemon
+from tests.support.links import write_two_carrier_config
 from tests.support.wait import eventually
 
 COUNT = 600
@@ -31,8 +31,8 @@ def jobs() -> list[tuple[str, dict]]:
     ]
 
 
-def write_config(path: Path, broker_port: int, viettel: int, vnpt: int) -> None:
-    link = f"""    host: 127.0.0.1
+# The keys both links share.
+LINK = f"""    host: 127.0.0.1
     password: secret
     window: {WINDOW}
     tps: 40
@@ -41,35 +41,6 @@ def write_config(path: Path, broker_port: int, viettel: int, vnpt: int) -> None:
     reconnect_max: 0.5
     failover_after: 0.5
 """
-    path.write_text(
-        f"""
-smsc:
-  - id: viettel
-    port: {viettel}
-{link}    routes:
-      - carrier: viettel
-  - id: vnpt
-    port: {vnpt}
-{link}    routes:
-      - default: true
-mqtt:
-  port: {broker_port}
-  client_id: daemon-{path.parent.name}
-store:
-  path: {path.parent / "gateway.db"}
-schedule:
-  quiet_hours: "off"
-retry:
-  base_delay: 0.1
-  max_delay: 0.5
-admin:
-  enabled: false
-agencies:
-  SCT:
-    name: Sở Công Thương
-""",
-        encoding="utf-8",
-    )
 
 
 async def test_one_of_two_carriers_down_for_10_s_mid_burst(broker, tmp_path):
@@ -79,7 +50,7 @@ async def test_one_of_two_carriers_down_for_10_s_mid_burst(broker, tmp_path):
         StatusWatch(broker.port) as watch,
     ):
         config = tmp_path / "gateway.yaml"
-        write_config(config, broker.port, viettel.port, vnpt.port)
+        write_two_carrier_config(config, broker.port, viettel.port, vnpt.port, link=LINK)
         daemon = await start_daemon(config)
         try:
             await eventually(lambda: viettel.sessions == 1 and vnpt.sessions == 1, timeout=20)

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-from pathlib import Path
 
 import pytest
 
 from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
+from tests.support.broker import free_port
 from tests.support.daemon import StatusWatch, publish, start_daemon, stop_daemon
+from tests.support.links import write_two_carrier_config
 from tests.support.wait import eventually
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def write_config(path: Path, broker_port: int, viettel: int, vnpt: int, admin: int) -> None:
-    link = """    host: 127.0.0.1
+# The keys both links share.
+LINK = """    host: 127.0.0.1
     password: secret
     window: 10
     response_timeout: 2
@@ -29,35 +22,6 @@ def write_config(path: Path, broker_port: int, viettel: int, vnpt: int, admin: i
     failover_after: 0.5
     receipt_timeout: 2
 """
-    path.write_text(
-        f"""
-smsc:
-  - id: viettel
-    port: {viettel}
-{link}    routes:
-      - carrier: viettel
-  - id: vnpt
-    port: {vnpt}
-{link}    routes:
-      - default: true
-mqtt:
-  port: {broker_port}
-  client_id: daemon-{path.parent.name}
-store:
-  path: {path.parent / "gateway.db"}
-schedule:
-  quiet_hours: "off"
-retry:
-  base_delay: 0.1
-  max_delay: 0.5
-admin:
-  port: {admin}
-agencies:
-  SCT:
-    name: Sở Công Thương
-""",
-        encoding="utf-8",
-    )
 
 
 @pytest.mark.parametrize("viettel_up", [False, True], ids=["viettel_down", "control_both_up"])
@@ -79,7 +43,7 @@ async def test_a_live_links_message_without_a_receipt_expires_while_another_link
         if viettel_up:
             down = viettel.port
         config = tmp_path / "gateway.yaml"
-        write_config(config, broker.port, down, vnpt.port, admin)
+        write_two_carrier_config(config, broker.port, down, vnpt.port, link=LINK, admin=admin)
         daemon = await start_daemon(config)
         try:
             await eventually(lambda: vnpt.sessions == 1, timeout=20)

@@ -151,3 +151,42 @@ async def running_links(
 
             stack.push_async_callback(stop)
         yield rig
+
+
+def write_two_carrier_config(
+    path: Path, broker_port: int, viettel: int, vnpt: int, *, link: str, admin: int | None = None
+) -> None:
+    """A daemon's configuration with two links: `viettel` for Viettel's ranges, `vnpt` the
+    default; `link` holds the keys both links share (indented as a link's keys), admin off
+    unless a port is given, quiet hours off (any hour), fast retries."""
+    admin_section = "  enabled: false" if admin is None else f"  port: {admin}"
+    path.write_text(
+        f"""
+smsc:
+  - id: viettel
+    port: {viettel}
+{link}    routes:
+      - carrier: viettel
+  - id: vnpt
+    port: {vnpt}
+{link}    routes:
+      - default: true
+mqtt:
+  port: {broker_port}
+  client_id: daemon-{path.parent.name}
+store:
+  path: {path.parent / "gateway.db"}
+schedule:
+  quiet_hours: "off"
+retry:
+  base_delay: 0.1
+  max_delay: 0.5
+admin:
+{admin_section}
+agencies:
+  SCT:
+    name: Sở Công Thương
+""",
+        encoding="utf-8",
+    )
+
