@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -97,7 +97,7 @@ class Dispatcher:
     async def __aenter__(self) -> Dispatcher:
         mo = self._settings.mo
         since = self._clock() - max(mo.rate_window, mo.duplicate_window)
-        self._guard.prime(await self._mo_log.recent_mos(since))
+        self._guard.prime(_by_phone(await self._mo_log.recent_mos(since)))
         await self._writer.__aenter__()
         return self
 
@@ -208,3 +208,19 @@ class Dispatcher:
             if digits.endswith(code):
                 return code
         return self._settings.shortcodes[0]
+
+
+def _by_phone(
+    history: Iterable[tuple[float, str, str, str]],
+) -> Iterator[tuple[float, str, str, str]]:
+    """The MO log's rows keyed as `MoGuard.refuse` keys an MO: by the normalised number.
+    The log keeps the sender as the SMSC wrote it (`0905…` or `84905…`), so a redelivery
+    after a restart from a national-form sender matched nothing and was answered (and
+    paid) twice. Senders no reply goes to are left out: they are never answered."""
+    for at, sender, text, outcome in history:
+        try:
+            phone = normalise_phone(sender)
+        except PhoneError:
+            continue
+        yield at, phone, text, outcome
+
