@@ -156,7 +156,8 @@ class LoginBrake:
         self._waits = Backoff(first=self.FIRST_WAIT, cap=window, jitter=False)
         self._clock = clock
         self._failures: dict[str, deque[float]] = {}
-        self._turns: dict[str, asyncio.Lock] = {}
+        # A key's lock and how many attempts hold or wait for it.
+        self._turns: dict[str, tuple[asyncio.Lock, int]] = {}
 
     def wait(self, key: str) -> float:
         """Seconds before `key` may try again (0: now)."""
@@ -174,20 +175,35 @@ class LoginBrake:
         each seeing the outcome of the one before, so guesses sent at once cannot all
         pass the brake while the first are still being checked (and right passwords sent
         at once, a double click, all get in: nothing counts them ahead of their check)."""
-        lock = self._turns.setdefault(key, asyncio.Lock())
+        lock, users = self._turns.get(key, (asyncio.Lock(), 0))
+        self._turns[key] = (lock, users + 1)
         try:
             async with lock:
                 yield
         finally:
-            if not lock.locked() and self._turns.get(key) is lock:
-                del self._turns[key]  # nobody holds or waits for it
+            lock, users = self._turns[key]
+            if users == 1:
+                del self._turns[key]  # nobody else holds or waits for it
+            else:
+                self._turns[key] = (lock, users - 1)
 
     def failed(self, key: str) -> None:
         """Count a failed login against `key`."""
-        if key not in self._failures and len(self._failures) >= MAX_TRACKED:
-            del self._failures[next(iter(self._failures))]
         now = self._clock()
-        self._recent(key, now).append(now)
+        failures = self._recent(key, now)
+        # Kept in the order of their last failure. When too many keys are tracked, the
+        # one that failed longest ago among those not braked is forgotten: failures at
+        # thousands of other names must not wipe the count of a name being guessed.
+        self._failures.pop(key)
+        if len(self._failures) >= MAX_TRACKED:
+            del self._failures[self._forgettable()]
+        self._failures[key] = failures
+        failures.append(now)
+
+    def _forgettable(self) -> str:
+        """The key to forget for room: the oldest not braked, else the oldest."""
+        oldest = next(iter(self._failures))
+        return next((k for k, f in self._failures.items() if len(f) < self._attempts), oldest)
 
     def succeeded(self, key: str) -> None:
         """A login that worked clears its key's count."""

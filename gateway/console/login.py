@@ -9,6 +9,7 @@ A wrong name and a wrong password get the same answer after the same work.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from urllib.parse import parse_qsl
 
 import structlog
@@ -75,7 +76,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         return console.login(403, CSRF_REFUSED)
     name = fields.get("user", "").strip()
     next_path = local_path(fields.get("next"))
-    key = brake_key(name, request.remote)
+    key = brake_key(name, client_address(request, console.settings.trusted_proxies))
     user = console.settings.users.get(name)
     # What was typed as a name is logged only when it is a user's: it may be anything
     # else (a password typed in the wrong box, a phone number).
@@ -118,3 +119,19 @@ async def logout(request: web.Request) -> web.StreamResponse:
     response = redirect("/dang-nhap")
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+def client_address(request: web.Request, proxies: Collection[str]) -> str | None:
+    """Who is logging in: the peer, or, for a request from a trusted reverse proxy, the
+    last X-Forwarded-For hop that is not one of the proxies (the hops before it are what
+    the client itself claimed). Behind a proxy every peer is the proxy: keyed on it, one
+    guesser's failures would hold out everyone who logs in with that name."""
+    peer = request.remote
+    if peer is None or peer not in proxies:
+        return peer
+    hops = [h.strip() for v in request.headers.getall("X-Forwarded-For", ()) for h in v.split(",")]
+    for hop in reversed(hops):
+        if hop and hop not in proxies:
+            return hop
+    return peer
+

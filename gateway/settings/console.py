@@ -12,6 +12,7 @@ one of the `agencies:` (checked by `agency_users`, which the configuration root 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -63,6 +64,18 @@ def _host_name(value: Any) -> str:
 
 def _host_names(value: Any) -> tuple[str, ...]:
     return tuple(below(_host_name, item, i) for i, item in enumerate(items(value, "host names")))
+
+
+def _address(value: Any) -> str:
+    try:
+        return str(ipaddress.ip_address(text()(value).strip()))
+    except ValueError:
+        refuse(f"{value!r} is not an IP address")
+        raise
+
+
+def _addresses(value: Any) -> tuple[str, ...]:
+    return tuple(below(_address, item, i) for i, item in enumerate(items(value, "addresses")))
 
 
 HASH_HINT = "write the hash that `motcua-sms console-password` prints, not the password"
@@ -163,6 +176,10 @@ class ConsoleConfig:
     reads_at_once: int = 2
     reads_queued: int = 20
     host_names: tuple[str, ...] = ()
+    # The reverse proxies in front of the console: for a request from one of them, the
+    # client's address is the last X-Forwarded-For hop that is not a proxy, so the login
+    # brake tells apart the people behind it. From anyone else the header is ignored.
+    trusted_proxies: tuple[str, ...] = ()
     users: Mapping[str, ConsoleUser] = field(default_factory=lambda: MappingProxyType({}))
 
     _host = rule("host", check=text())
@@ -174,6 +191,7 @@ class ConsoleConfig:
     _reads = rule("reads_at_once", check=integer(1, 16))
     _queued = rule("reads_queued", check=integer(0, 1000))
     _host_names = rule("host_names", check=_host_names)
+    _proxies = rule("trusted_proxies", check=_addresses)
 
     @field_validator("users", mode="before")
     @classmethod

@@ -151,3 +151,15 @@ def test_a_host_name_with_a_port_or_a_path_is_refused_naming_the_key():
     message = refusal("console:\n  host_names: ['thongke.gov.vn:443/x']\n")
 
     assert "console.host_names" in message and "not a host name" in message
+
+
+def test_trusted_proxies_are_ip_addresses():
+    console = parse("console:\n  trusted_proxies: ['127.0.0.1', '::1']\n").console
+
+    assert console.trusted_proxies == ("127.0.0.1", "::1")
+
+
+def test_a_trusted_proxy_that_is_no_ip_address_is_refused_naming_the_key():
+    message = refusal("console:\n  trusted_proxies: [proxy.example]\n")
+
+    assert "console.trusted_proxies" in message and "not an IP address" in message

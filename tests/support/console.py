@@ -113,12 +113,17 @@ async def console_reading(path: Path) -> AsyncIterator[RunningConsole]:
 
 
 @contextlib.asynccontextmanager
-async def client(url: str) -> AsyncIterator[aiohttp.ClientSession]:
+async def client(
+    url: str, headers: Mapping[str, str] | None = None
+) -> AsyncIterator[aiohttp.ClientSession]:
     """A client keeping cookies for an IP address (aiohttp's jar refuses them by default)
-    and following no redirect on its own."""
+    and following no redirect on its own; `headers` go with every request (what a
+    reverse proxy adds, say)."""
     jar = aiohttp.CookieJar(unsafe=True)
     timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(url, cookie_jar=jar, timeout=timeout) as session:
+    async with aiohttp.ClientSession(
+        url, cookie_jar=jar, timeout=timeout, headers=headers
+    ) as session:
         yield session
 
 
