@@ -4,7 +4,6 @@ after the notices the sender has already fetched ahead: the citizen paid for tha
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from pathlib import Path
 
@@ -12,19 +11,17 @@ from gateway.app import composer_settings
 from gateway.compose.composer import Composer
 from gateway.domain.message import Priority
 from gateway.outbound.sender import Sender
-from gateway.settings.config import default_config
 from gateway.smpp.session import Session
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.store.store import Store
 from tests.support.clock import NOON, Clock
-from tests.support.outbox import queue_text
+from tests.support.outbox import queue_text, without_quiet_hours
 from tests.support.session import ignore, session_config
 from tests.support.wait import eventually
 
 
 async def test_an_mo_reply_overtakes_the_notices_fetched_ahead(tmp_path: Path):
-    base = default_config()
-    cfg = dataclasses.replace(base, schedule=dataclasses.replace(base.schedule, quiet_hours=None))
+    cfg = without_quiet_hours()
     clock = Clock(NOON)
 
     async with (

@@ -5,29 +5,23 @@ again (an SMSC outage would otherwise keep a core and the store's thread busy)."
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from pathlib import Path
 
 from gateway.app import composer_settings
 from gateway.compose.composer import Composer
 from gateway.outbound.sender import Sender
-from gateway.settings.config import default_config
-from gateway.smpp.codes import Status
 from gateway.smpp.session import Session
-from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
+from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.store.store import Store
 from tests.support.broker import free_port
 from tests.support.clock import NOON, Clock
-from tests.support.outbox import queue_text
+from tests.support.outbox import THROTTLED, queue_text, without_quiet_hours
 from tests.support.session import ignore, session_config
 from tests.support.wait import eventually
 
-THROTTLED = Rule("84905*", "nack", status=Status.ESME_RTHROTTLED)
-
 
 async def test_window_full_with_messages_fetched_ahead_does_not_spin_on_the_store(tmp_path: Path):
-    base = default_config()
-    cfg = dataclasses.replace(base, schedule=dataclasses.replace(base.schedule, quiet_hours=None))
+    cfg = without_quiet_hours()
     clock = Clock(NOON)
 
     async with (
@@ -62,8 +56,7 @@ async def test_window_full_with_messages_fetched_ahead_does_not_spin_on_the_stor
 async def test_an_smsc_outage_with_a_small_backlog_does_not_spin_on_the_store(tmp_path: Path):
     """During an SMSC outage the window's sends wait for a bind (up to their TTL) and the
     rest wait fetched ahead: the sender waits with them, for as long as the outage lasts."""
-    base = default_config()
-    cfg = dataclasses.replace(base, schedule=dataclasses.replace(base.schedule, quiet_hours=None))
+    cfg = without_quiet_hours()
     clock = Clock(NOON)
     port = free_port()  # nobody listens on it: the SMSC is down
 

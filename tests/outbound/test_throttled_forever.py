@@ -7,7 +7,6 @@ it waits the sender does not ask the store again and again for work: nothing els
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,18 +18,15 @@ from gateway.app import composer_settings
 from gateway.compose.composer import Composer
 from gateway.outbound.sender import Sender
 from gateway.settings.config import default_config
-from gateway.smpp.codes import Status
 from gateway.smpp.session import Session
-from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
+from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.store.store import Store
 from tests.support.clock import NOON, Clock
-from tests.support.outbox import queue_text
+from tests.support.outbox import THROTTLED, queue_text, without_quiet_hours
 from tests.support.session import ignore, session_config
 from tests.support.store_reads import db_rows
 from tests.support.wait import eventually
 
-# Every submit to this number is answered generic_nack ESME_RTHROTTLED.
-THROTTLED = Rule("84905*", "nack", status=Status.ESME_RTHROTTLED)
 BOUND = 10.0
 
 
@@ -53,8 +49,7 @@ class Rig:
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     """A sender at noon, quiet hours off, against the simulator throttling 84905*."""
-    base = default_config()
-    cfg = dataclasses.replace(base, schedule=dataclasses.replace(base.schedule, quiet_hours=None))
+    cfg = without_quiet_hours()
     clock = Clock(NOON)
 
     async with (

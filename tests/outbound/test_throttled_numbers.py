@@ -5,30 +5,24 @@ MO reply a citizen paid for) goes."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from pathlib import Path
 
 from gateway.app import composer_settings
 from gateway.compose.composer import Composer
 from gateway.domain.message import Priority
 from gateway.outbound.sender import THROTTLED_AGAIN_AFTER, Sender
-from gateway.settings.config import default_config
-from gateway.smpp.codes import Status
 from gateway.smpp.session import THROTTLE_LIMIT, Session
-from gateway.smpp.sim import Rule, SimConfig, SmscSimulator
+from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.store.store import Store
 from tests.support.clock import NOON, Clock
-from tests.support.outbox import queue_text
+from tests.support.outbox import THROTTLED, queue_text, without_quiet_hours
 from tests.support.session import ignore, session_config
 from tests.support.store_reads import db_rows
 from tests.support.wait import eventually
 
-THROTTLED = Rule("84905*", "nack", status=Status.ESME_RTHROTTLED)
-
 
 async def test_an_mo_reply_goes_while_throttled_notices_fill_the_window(tmp_path: Path):
-    base = default_config()
-    cfg = dataclasses.replace(base, schedule=dataclasses.replace(base.schedule, quiet_hours=None))
+    cfg = without_quiet_hours()
     clock = Clock(NOON)
 
     async with (
@@ -60,8 +54,7 @@ async def test_an_mo_reply_goes_while_throttled_notices_fill_the_window(tmp_path
 async def test_a_message_throttled_on_every_try_goes_back_queued_with_no_attempt_spent(
     tmp_path: Path,
 ):
-    base = default_config()
-    cfg = dataclasses.replace(base, schedule=dataclasses.replace(base.schedule, quiet_hours=None))
+    cfg = without_quiet_hours()
     clock = Clock(NOON)
 
     async with (

@@ -3,16 +3,15 @@ the sender and the receipt tracker then commit, through the store's own reposito
 
 from __future__ import annotations
 
-import dataclasses
 from zoneinfo import ZoneInfo
 
 from gateway.app import composer_settings
 from gateway.compose.composer import Composer
 from gateway.domain.dossier import DossierRow
 from gateway.domain.message import Outcome, PartResult
-from gateway.settings.config import default_config
 from gateway.store.store import Store
 from tests.support.clock import Clock
+from tests.support.outbox import without_quiet_hours
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 PRICE = 450  # VND a segment
@@ -21,11 +20,7 @@ ALL = ("agency", "procedure", "day")
 
 def figure_composer(clock: Clock) -> Composer:
     """The embedded agencies (SCT, STP), no quiet hours: a notice is queued at any hour."""
-    base = default_config()
-    config = dataclasses.replace(
-        base, schedule=dataclasses.replace(base.schedule, quiet_hours=None)
-    )
-    return Composer(composer_settings(config), clock=clock)
+    return Composer(composer_settings(without_quiet_hours()), clock=clock)
 
 
 def dossier(

@@ -13,19 +13,30 @@ from typing import Any, Generic, TypeVar
 from gateway.compose.composer import Composer
 from gateway.domain.message import Priority
 from gateway.settings.config import Config, RetryConfig, default_config
+from gateway.smpp.codes import Status
+from gateway.smpp.sim import Rule
 from gateway.store.store import Store
 from tests.support.store_reads import db_rows
 
 S = TypeVar("S")  # the SMSC at the other end: the simulator, or a scripted one
 
 
+# Every submit to these numbers is answered ESME_RTHROTTLED, for ever.
+THROTTLED = Rule("84905*", "nack", status=Status.ESME_RTHROTTLED)
+
+
+def without_quiet_hours(base: Config | None = None) -> Config:
+    """`base` (the embedded defaults) with no quiet hours: a notice queued at night in a
+    test goes at once, so the test runs at any hour."""
+    base = default_config() if base is None else base
+    return dataclasses.replace(base, schedule=dataclasses.replace(base.schedule, quiet_hours=None))
+
+
 def config(**retry: float) -> Config:
-    """Fast retries, and no quiet hours: a notice queued at night in a test goes at once."""
-    base = default_config()
+    """Fast retries, and no quiet hours."""
     return dataclasses.replace(
-        base,
+        without_quiet_hours(),
         retry=dataclasses.replace(RetryConfig(), base_delay=0.05, max_delay=0.1, **retry),
-        schedule=dataclasses.replace(base.schedule, quiet_hours=None),
     )
 
 
