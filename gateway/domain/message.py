@@ -93,6 +93,7 @@ class Queued:
     receipt_no: str | None
     done_parts: frozenset[int]
     link: str | None = None  # the SMSC link it goes by: pinned, or its first parts'
+    segments: int = 0  # the parts its text takes, as stored
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from gateway.domain.message import NewMessage, Outcome, Priority, Queued
 from gateway.domain.states import WAITING, MessageState
 from gateway.domain.status_event import status_payload
 from gateway.store import receipts, statuses
-from gateway.store.database import CHUNK, Database, digests, marks, rows
+from gateway.store.database import Database, digests, marks, rows
 
 QUEUED = MessageState.QUEUED.value
 SUBMITTED = MessageState.SUBMITTED.value
@@ -183,7 +183,7 @@ def _due(
     lanes = [] if max_priority is None else [max_priority]
     found = db.execute(
         f"""SELECT id, agency, ref, kind, phone, source, text, priority, attempts,
-                   concat_ref, expires_at, event_id, receipt_no, link
+                   concat_ref, expires_at, event_id, receipt_no, link, segments
             FROM messages
             WHERE state = '{QUEUED}' AND not_before <= ?
             {f"AND {LANES_OR_BEGUN}" if lanes else ""}
@@ -199,7 +199,10 @@ def _due(
         f"SELECT message_id, seq FROM parts WHERE message_id IN ({marks(ids)})", ids
     ):
         done.setdefault(mid, set()).add(seq)
-    return [Queued(*r[:13], done_parts=frozenset(done.get(r[0], ())), link=r[13]) for r in found]
+    return [
+        Queued(*r[:13], done_parts=frozenset(done.get(r[0], ())), link=r[13], segments=r[14])
+        for r in found
+    ]
 
 
 def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: float) -> None:
@@ -232,9 +235,8 @@ def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: f
         ],
     )
     published = [o for o in outcomes if o.state is not MessageState.QUEUED]
-    # A status's segments are those the text takes in every state (docs/schema/status.json),
-    # as stored at acceptance: an outcome that sent nothing (failed, expired) counts none.
-    held = _segments(db, [o.message.id for o in published])
+    # A status's segments are those the text takes in every state (docs/schema/status.json):
+    # the acceptance's count, else what the message held when it was fetched.
     statuses.insert(
         db,
         [
@@ -248,9 +250,9 @@ def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: f
                     phone=o.message.phone,
                     state=o.state,
                     reason=o.reason,
-                    segments=held.get(o.message.id, 0),
+                    segments=o.segments if o.segments is not None else o.message.segments,
                     at=now,
-                    link=o.link or o.message.link if o.state is not MessageState.QUEUED else None,
+                    link=o.link or o.message.link,
                 ),
             )
             for o in published
@@ -258,13 +260,3 @@ def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: f
     )
     # Receipts that overtook their submit_sm_resp can be applied now.
     receipts.apply_early_receipts(db, [k for p in parts for k in p.keys], now)
-
-
-def _segments(db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, int]:
-    """The stored segments of the messages `ids`."""
-    found: dict[int, int] = {}
-    for at in range(0, len(ids), CHUNK):
-        chunk = list(ids[at : at + CHUNK])
-        sql = f"SELECT id, segments FROM messages WHERE id IN ({marks(chunk)})"
-        found.update(rows(db, sql, chunk))
-    return found
