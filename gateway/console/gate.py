@@ -36,14 +36,8 @@ class ReadGate:
 
     def __init__(self, running: int, waiting: int) -> None:
         self._slots = asyncio.Semaphore(running)
-        self._running = 0
         self._waiting = 0
         self._max_waiting = waiting
-
-    @property
-    def running(self) -> int:
-        """Jobs holding a slot now (their thread may still be at work after a cancel)."""
-        return self._running
 
     async def run(self, job: Callable[[], Awaitable[R]]) -> R:
         """`await job()` in a slot. Refusal(503) when every slot is taken and the queue
@@ -56,7 +50,6 @@ class ReadGate:
             await self._slots.acquire()
         finally:
             self._waiting -= 1
-        self._running += 1
         task = asyncio.ensure_future(job())
         task.add_done_callback(self._release)
         try:
@@ -66,7 +59,6 @@ class ReadGate:
             raise
 
     def _release(self, task: asyncio.Future[object]) -> None:
-        self._running -= 1
         self._slots.release()
         if not task.cancelled():
             task.exception()  # retrieved: a read failing after its request went is no news

@@ -19,16 +19,16 @@ async def _hang_up(session, path: str, after: float = 0.2) -> None:
 
 
 async def test_reads_in_flight_stay_bounded_when_clients_hang_up():
-    # An agency user asks for a deep page (24 s of SQL on a province's year) and hangs
-    # up at once, over and over: every read goes on in its own thread.
+    # An agency user asks for a page (seconds of SQL on a province's year) and hangs up
+    # at once, over and over: reads must not pile up, one thread each.
     figures = ManyFailed(0, delay=3.0)
     async with console_over(figures) as url, client(url) as session:
         await log_in(session, user=STP_USER.name)
         for _ in range(4):
-            path = f"/thong-bao-loi?{PERIOD}&page=10000"
+            path = f"/thong-bao-loi?{PERIOD}&page=2"
             await asyncio.gather(*(_hang_up(session, path) for _ in range(25)))
         most = figures.most_in_flight
-    assert most <= 8, f"{most} store reads at once for one user's hung-up requests"
+    assert 1 <= most <= 2, f"{most} store reads at once for one user's hung-up requests"
 
 
 async def test_no_more_reads_run_at_once_than_reads_at_once_on_first_pages():
