@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.phone.numbers import mask_phone
 from gateway.store.database import Database, marks, rows
-from gateway.store.figures_schema import NOT_DELIVERED, not_delivered, notice
+from gateway.store.figures_schema import COLUMNS, NOT_DELIVERED, not_delivered, notice
 
 Dimension = Literal["agency", "procedure", "day"]
 DIMENSIONS: tuple[Dimension, ...] = ("agency", "procedure", "day")
@@ -182,20 +182,9 @@ def _date(day: int) -> date:
     return _EPOCH + timedelta(days=day)
 
 
-# The figures' columns as FigureRow takes them: the reasons, then segments, then lookups.
-_READ = (
-    "received",
-    "resolved",
-    "queued",
-    "delivered",
-    "results_delivered",
-    *NOT_DELIVERED,
-    "segments",
-    "lookups",
-)
-_COLUMNS = ", ".join(_READ)
-_SUMS = ", ".join(f"SUM({c})" for c in _READ)
-_TOTALS = ", ".join(f"COALESCE(SUM({c}), 0)" for c in _READ)  # of no rows: noughts
+_COLUMNS = ", ".join(COLUMNS)
+_SUMS = ", ".join(f"SUM({c})" for c in COLUMNS)
+_TOTALS = ", ".join(f"COALESCE(SUM({c}), 0)" for c in COLUMNS)  # of no rows: noughts
 _ORDER = {"agency": "agency", "procedure": "procedure_key", "day": "day"}
 
 

@@ -41,18 +41,6 @@ from __future__ import annotations
 
 # What a message counts for, in the order of the figures' columns (after received and
 # resolved, which only dossiers count for).
-MESSAGE_COLUMNS: tuple[str, ...] = (
-    "queued",
-    "delivered",
-    "results_delivered",  # result notices delivered: what the delivered / resolved ratio reads
-    "landline",
-    "invalid_number",
-    "no_number",
-    "undeliverable",
-    "expired",
-    "failed",
-    "segments",
-)
 # The reasons a notice is not delivered, as the figures name them.
 NOT_DELIVERED: tuple[str, ...] = (
     "landline",
@@ -62,6 +50,10 @@ NOT_DELIVERED: tuple[str, ...] = (
     "expired",
     "failed",
 )
+# results_delivered: result notices delivered, what the delivered / resolved ratio reads.
+MESSAGE_COLUMNS: tuple[str, ...] = (
+    "queued", "delivered", "results_delivered", *NOT_DELIVERED, "segments",
+)  # fmt: skip
 COLUMNS: tuple[str, ...] = ("received", "resolved", *MESSAGE_COLUMNS, "lookups")
 
 # States in which a message may have had parts accepted by the SMSC: those parts are the
