@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
+from gateway.mo.api import Outcome
+
 
 class MoGuard:
     def __init__(self, *, rate_limit: int, rate_window: float, duplicate_window: float) -> None:
@@ -61,7 +63,6 @@ class MoGuard:
             }
 
 
-# Outcomes that sent a reply, and so count against the number's rate.
-ANSWERED = frozenset(
-    {"answered", "help", "missing", "not_found", "incomplete", "not_understood", "handler_error"}
-)
+# Outcomes that sent a reply, and so count against the number's rate: every handler
+# outcome, and the dispatcher's own replies (not understood, a handler that failed).
+ANSWERED = frozenset({*(o.value for o in Outcome), "not_understood", "handler_error"})

@@ -123,10 +123,7 @@ async def build(
             raise ReportError(
                 f"--agency: unknown agency {unknown[0]!r}; known: {', '.join(sorted(known))}"
             )
-    try:
-        return await figures.table(start, end, by, agencies)
-    except ValueError as exc:  # a zone off the whole hour
-        raise ReportError(str(exc)) from None
+    return await figures.table(start, end, by, agencies)
 
 
 def as_dict(row: FigureRow, by: Sequence[Dimension]) -> dict[str, Any]:

@@ -49,16 +49,11 @@ NO_RECEIPT = "no delivery receipt"
 # planner may take messages_state (state, created_at) and read every submitted message.
 SUBMITTED_BEFORE = f"""SELECT id, agency, ref, event_id, receipt_no, kind, phone, segments, link
     FROM messages INDEXED BY messages_submitted
-    WHERE state = '{AWAITING_RECEIPT.value}' AND updated_at < ?
+    WHERE state = '{AWAITING_RECEIPT.value}' AND updated_at < ?{{not_on}}
     ORDER BY updated_at LIMIT ?"""
-
-# The same, but not the messages of the links named (receipts cannot come while a link
-# is down): still on the index by submission time, the link read from each old row.
-SUBMITTED_BEFORE_NOT_ON = f"""SELECT id, agency, ref, event_id, receipt_no, kind, phone,
-    segments, link FROM messages INDEXED BY messages_submitted
-    WHERE state = '{AWAITING_RECEIPT.value}' AND updated_at < ?
-      AND (link IS NULL OR link NOT IN ({{marks}}))
-    ORDER BY updated_at LIMIT ?"""
+# Leaving out the messages of the links named (receipts cannot come while a link is
+# down): still on the index by submission time, the link read from each old row.
+NOT_ON = " AND (link IS NULL OR link NOT IN ({marks}))"
 
 # The parts a batch of receipts' keys find, by index: part_keys by key, then each part
 # and its message by primary key.
@@ -258,12 +253,9 @@ def expire_unreceipted(
     `updated_at` of a `submitted` message is when it became submitted: nothing else
     writes a message in that state (receipts write its parts until one settles it).
     """
-    if paused:
-        marks = ", ".join("?" * len(paused))
-        query = SUBMITTED_BEFORE_NOT_ON.format(marks=marks)
-        rows = db.execute(query, (submitted_before, *paused, limit)).fetchall()
-    else:
-        rows = db.execute(SUBMITTED_BEFORE, (submitted_before, limit)).fetchall()
+    not_on = NOT_ON.format(marks=_marks(paused)) if paused else ""
+    query = SUBMITTED_BEFORE.format(not_on=not_on)
+    rows = db.execute(query, (submitted_before, *paused, limit)).fetchall()
     db.executemany(
         f"UPDATE messages SET state = '{EXPIRED.value}', reason = ?, updated_at = ? WHERE id = ?",
         [(NO_RECEIPT, now, r[0]) for r in rows],

@@ -200,7 +200,8 @@ async def test_expiry_takes_a_backlog_a_bounded_transaction_at_a_time(store, clo
 
 
 async def test_expiry_finds_submitted_messages_by_index(store):
-    plan = await db_rows(store, f"EXPLAIN QUERY PLAN {SUBMITTED_BEFORE}", [NOON, 10])
+    query = SUBMITTED_BEFORE.format(not_on="")
+    plan = await db_rows(store, f"EXPLAIN QUERY PLAN {query}", [NOON, 10])
 
     assert any("messages_submitted" in row[-1] for row in plan), plan
 
