@@ -471,6 +471,30 @@ DOSSIER_REJECTIONS = [
         id="occurred-date-only",
     ),
     pytest.param(
+        changed(SPEC_DOSSIER, occurred_at="2026-W47-7T10:00:00+07:00"),
+        "occurred_at",
+        "not an ISO 8601 date and time",
+        id="occurred-week-date",
+    ),
+    pytest.param(
+        changed(SPEC_DOSSIER, occurred_at="20261122T100000+0700"),
+        "occurred_at",
+        "not an ISO 8601 date and time",
+        id="occurred-basic-form",
+    ),
+    pytest.param(
+        changed(SPEC_DOSSIER, occurred_at="2026-11-22X10:00:00+07:00"),
+        "occurred_at",
+        "not an ISO 8601 date and time",
+        id="occurred-stray-separator",
+    ),
+    pytest.param(
+        changed(SPEC_DOSSIER, occurred_at="2026-11-22T10+07:00"),
+        "occurred_at",
+        "not an ISO 8601 date and time",
+        id="occurred-hour-without-minutes",
+    ),
+    pytest.param(
         changed(SPEC_DOSSIER, occurred_at=1795323600),
         "occurred_at",
         "must be a string (quote it), got a number",
