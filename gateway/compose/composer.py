@@ -8,17 +8,20 @@ lane, when it may go (quiet hours) and when it stops being worth sending (TTL).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from gateway.calendar.workdays import QuietHours
 from gateway.compose.templates import format_date, render, template_for
+from gateway.domain.channel import Channel
 from gateway.domain.dossier import DossierRow
 from gateway.domain.message import NewMessage, Priority
-from gateway.domain.notice import TemplateError
+from gateway.domain.notice import TemplateError, ZnsTemplate
 from gateway.domain.states import MessageState
 from gateway.phone.numbers import PhoneError, normalise_phone
 from gateway.settings.agencies import AgencyConfig
@@ -48,6 +51,8 @@ class ComposerSettings:
     encoding: Encoding
     quiet: QuietHours | None  # `schedule.quiet_hours`
     ttl: float  # `retry.ttl`, seconds a message stays worth sending
+    # `zalo.templates`: the notice kinds Zalo has an approved template for (none: Zalo off).
+    zns: Mapping[str, ZnsTemplate] = field(default_factory=lambda: MappingProxyType({}))
 
 
 class Composer:
@@ -98,7 +103,29 @@ class Composer:
             )
         except TemplateError as exc:
             return self._final(base, MessageState.REJECTED, f"template: {exc}")
-        return self._message(base, dossier.phone, text, agency, priority)
+        message = self._message(base, dossier.phone, text, agency, priority)
+        return self._by_zalo(message, agency, fields)
+
+    def _by_zalo(
+        self, message: NewMessage, agency: AgencyConfig, fields: Mapping[str, str]
+    ) -> NewMessage:
+        """`message` to go by Zalo first when its agency prefers Zalo and Zalo has a
+        template for its kind; its SMS text stays, for the fallback. A template whose
+        wording needs a field this dossier lacks (no due date) leaves the notice to SMS:
+        Zalo refuses a template message with a parameter missing."""
+        template = self._settings.zns.get(message.kind)
+        if (
+            template is None
+            or message.state is not MessageState.QUEUED
+            or agency.channels[0] is not Channel.ZALO
+        ):
+            return message
+        try:
+            params = {name: render(w, fields, strip=False) for name, w in template.params.items()}
+        except TemplateError:
+            return message
+        zns = {"template_id": template.template_id, "params": params}
+        return replace(message, channel=Channel.ZALO, zns=json.dumps(zns, ensure_ascii=False))
 
     def text(
         self,
@@ -111,8 +138,11 @@ class Composer:
         priority: Priority = Priority.NOTICE,
         receipt_no: str | None = None,
         source: str | None = None,
+        chat_user: str | None = None,
     ) -> NewMessage:
-        """A ready text (SMS job, MO reply): only the agency's diacritics policy applies."""
+        """A ready text (SMS job, MO reply): only the agency's diacritics policy applies.
+        With `chat_user`, a reply in the Zalo chat: no number, no segments, the same
+        words as by SMS."""
         agency = self._settings.agencies.get(agency_code)
         base = {
             "agency": agency_code,
@@ -123,8 +153,24 @@ class Composer:
             "procedure": None,
         }
         strip = agency is None or agency.diacritics == "strip"
+        if chat_user is not None:
+            return self._chat(base, chat_user, render("{t}", {"t": text}, strip=strip), source)
         return self._message(
             base, to, render("{t}", {"t": text}, strip=strip), agency, priority, source=source
+        )
+
+    def _chat(self, base: dict, user: str, text: str, source: str | None) -> NewMessage:
+        now = self._clock()
+        return NewMessage(
+            **base,
+            source=source or self._settings.source_addr,
+            priority=int(Priority.MO_REPLY),
+            state=MessageState.QUEUED,
+            not_before=now,
+            expires_at=now + self._settings.ttl,
+            text=text,
+            channel=Channel.ZALO,
+            chat_user=user,
         )
 
     def skipped(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import NamedTuple
 
+from gateway.domain.channel import Channel
 from gateway.domain.states import BORN, MessageState
 
 
@@ -56,6 +57,9 @@ class NewMessage:
     procedure: str | None = None
     digest: str | None = None  # an SMS job's content (gateway/intake/repeats.py)
     link: str | None = None  # the SMSC link it must go by (an MO reply: the MO's)
+    channel: Channel = Channel.SMS  # the channel it goes by first
+    zns: str | None = None  # a Zalo notice: its template and parameters (JSON)
+    chat_user: str | None = None  # a reply in the Zalo chat: the user it goes to
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", _state(self.state, BORN, "a new message"))
@@ -94,6 +98,9 @@ class Queued:
     done_parts: frozenset[int]
     link: str | None = None  # the SMSC link it goes by: pinned, or its first parts'
     segments: int = 0  # the parts its text takes, as stored
+    channel: Channel = Channel.SMS
+    zns: str | None = None
+    chat_user: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +128,18 @@ class Outcome:
     reason: str | None = None
     segments: int | None = None
     link: str | None = None  # the SMSC link its parts went by
+    # Set when the attempt hands the message to another channel (Zalo to SMS).
+    channel: Channel | None = None
+    channel_id: str | None = None  # the channel's id for what it accepted (Zalo's msg_id)
+    fallback_at: float | None = None  # accepted by Zalo: when the SMS goes unconfirmed
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", _state(self.state, _AFTER_SENDING, "a send outcome"))
+
+    @property
+    def goes_by(self) -> Channel:
+        """The channel this outcome leaves the message on."""
+        return self.channel or self.message.channel
 
 
 class ReceiptUpdate(NamedTuple):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import string
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -74,3 +76,13 @@ def template_fields(template: str) -> frozenset[str]:
             raise TemplateError(f"template field {{{name}}} takes no conversion or format spec")
         names.add(name)
     return frozenset(names)
+
+
+@dataclass(frozen=True, slots=True)
+class ZnsTemplate:
+    """A notice kind's template registered and approved with Zalo: its id, and each of
+    its parameters' wording in our fields (`{receipt_no}`…), rendered like an SMS
+    template but always with diacritics (Zalo shows Unicode; it costs nothing)."""
+
+    template_id: str
+    params: Mapping[str, str]

@@ -8,8 +8,10 @@ strings), so every part of the gateway speaks of states through `MessageState` a
 A message is born `queued`, or already final (`rejected`, `skipped`: refused or not sent
 at intake). A send attempt leaves it queued (a retry, quiet hours), `submitted` (every
 part accepted by the SMSC), or final (`failed`, `expired`). Only a submitted message is
-settled by its parts' receipts, or expired when no final receipt comes. A final state is
-never left: its status was published, and a status topic does not take it back.
+settled by its parts' receipts, or expired when no final receipt comes. A notice
+submitted by Zalo that Zalo does not confirm in time is queued again, for SMS
+(`gateway.domain.channel.FALLS_BACK_TO`): the one way back from `submitted`. A final state
+is never left: its status was published, and a status topic does not take it back.
 
 A part (one submit_sm) has states of its own, `PartState`, which receipts move towards
 the final only: a late ENROUTE never undoes DELIVRD, and of two final receipts for one id
@@ -78,10 +80,13 @@ _SETTLED = frozenset({_M.DELIVERED, _M.UNDELIVERABLE, _M.EXPIRED, _M.FAILED})
 # Which state may follow which. A state that nothing follows is final.
 FOLLOWS: Mapping[MessageState, frozenset[MessageState]] = MappingProxyType(
     {
-        # A send attempt: retried (still queued), accepted, or given up.
-        _M.QUEUED: frozenset({_M.QUEUED, _M.SUBMITTED, _M.EXPIRED, _M.FAILED}),
-        # Its parts' receipts settle it, or the receipt timeout expires it.
-        _M.SUBMITTED: _SETTLED,
+        # A send attempt: retried (still queued), accepted, or given up; a reply in the
+        # Zalo chat is delivered once Zalo takes it, and a Zalo notice whose receipt came
+        # before its acceptance was recorded is delivered from queued.
+        _M.QUEUED: frozenset({_M.QUEUED, _M.SUBMITTED, _M.DELIVERED, _M.EXPIRED, _M.FAILED}),
+        # Its parts' receipts (or Zalo's) settle it, the receipt timeout expires it, or
+        # Zalo's fallback timer queues it again for SMS.
+        _M.SUBMITTED: _SETTLED | {_M.QUEUED},
         **{state: frozenset() for state in (*_SETTLED, _M.REJECTED, _M.SKIPPED)},
     }
 )

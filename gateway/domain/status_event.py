@@ -33,10 +33,12 @@ def status_event(
     at: float,
     tz: tzinfo = _TZ,
     link: str | None = None,
+    channel: str | None = None,
 ) -> dict[str, Any]:
     """SPEC's status payload. `id` is the caller's job id, or `<event_id>:<kind>`;
     `link`, once the message went out, the SMSC link it went by (optional in the schema:
-    left out rather than null, so validators written before it keep passing)."""
+    left out rather than null, so validators written before it keep passing); `channel`,
+    for a message, the channel of this state change (`sms`, `zalo`, `email`)."""
     if state not in STATES:
         raise ValueError(f"unknown state {state!r}")
     event = {
@@ -52,6 +54,8 @@ def status_event(
     }
     if link is not None:
         event["link"] = link
+    if channel is not None:
+        event["channel"] = str(channel)
     return event
 
 
@@ -72,6 +76,7 @@ def status_payload(
     segments: int,
     at: float,
     link: str | None = None,
+    channel: str | None = None,
 ) -> str:
     """`status_event`, encoded: what the store writes into its status outbox."""
     return encode(
@@ -86,6 +91,7 @@ def status_payload(
             segments=segments,
             at=at,
             link=link,
+            channel=channel,
         )
     )
 

@@ -32,7 +32,7 @@ from gateway.domain.message import MoRecord, NewMessage, Priority
 from gateway.mo.api import Reply, Request
 from gateway.mo.context import MoContext
 from gateway.mo.guard import MoGuard
-from gateway.mo.incoming import Incoming, Mo, incoming
+from gateway.mo.incoming import CHAT_SENDER, Incoming, Mo, from_chat, incoming
 from gateway.mo.registry import HandlerError, Handlers, load_handlers
 from gateway.mo.text import parse_mo
 from gateway.phone.numbers import PhoneError, mask_phone, normalise_phone
@@ -51,6 +51,8 @@ NOT_UNDERSTOOD = "Tin nhắn chưa đúng cú pháp. Soạn: {syntax} gửi {sho
 # With no keyword configured at all there is no syntax to offer.
 NOT_UNDERSTOOD_BARE = "Tin nhắn chưa đúng cú pháp."
 HANDLER_FAILED = "Hệ thống đang bận, quý Ông/Bà vui lòng gửi lại sau ít phút."
+# The handler a bare receipt number in the Zalo chat is a question for.
+LOOKUP = "mckh"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,19 @@ class Dispatcher:
         """Decide, then commit the MO with its reply; returns once both are stored."""
         await self._receive(incoming(mo))
 
+    async def receive_chat(self, user: str, text: str) -> None:
+        """A citizen's text in the Zalo chat: decided as an MO, answered in the chat."""
+        lookup = next((k for k, h in self._settings.keywords.items() if h == LOOKUP), None)
+        await self._receive(
+            from_chat(
+                user,
+                text,
+                keywords=self._handlers.keywords,
+                lookup=lookup,
+                shortcode=self._settings.shortcodes[0],
+            )
+        )
+
     async def _receive(self, mo: Incoming) -> None:
         now = self._clock()
         parsed = parse_mo(mo.text, self._handlers.keywords)
@@ -140,7 +155,7 @@ class Dispatcher:
         self.outcomes[(parsed.keyword or "-", record.outcome)] += 1
         log.info(
             "mo_handled",
-            sender=mask_phone(mo.sender) if mo.sender.isdigit() else "alphanumeric",
+            sender=_masked(mo),
             shortcode=shortcode,
             keyword=parsed.keyword,
             outcome=record.outcome,
@@ -151,19 +166,22 @@ class Dispatcher:
     async def _decide(
         self, mo: Incoming, keyword: str | None, argument: str, shortcode: str, now: float
     ) -> tuple[str, NewMessage | None]:
-        try:
-            phone = normalise_phone(mo.sender)
-        except PhoneError:
-            # Alphanumeric senders, short codes, landlines: a reply would go nowhere, or
-            # to another machine that answers back (a loop that costs on both sides).
-            return "no_reply_sender", None
+        if mo.chat_user is not None:
+            phone = mo.sender  # the chat's sender, as the guard keys it and the log keeps it
+        else:
+            try:
+                phone = normalise_phone(mo.sender)
+            except PhoneError:
+                # Alphanumeric senders, short codes, landlines: a reply would go nowhere,
+                # or to another machine that answers back (a loop that costs on both sides).
+                return "no_reply_sender", None
         refused = self._guard.refuse(phone, mo.text.strip(), now)
         if refused is not None:
             return refused, None
         ref = f"mo:{uuid.uuid4().hex}"
         if keyword is None:
             text = self._not_understood(shortcode)
-            return "not_understood", self._reply(Reply(text), phone, shortcode, ref)
+            return "not_understood", self._reply(Reply(text), phone, shortcode, ref, mo.chat_user)
         handler = self._handlers[keyword]
         settings = self._settings
         context = MoContext(
@@ -179,20 +197,25 @@ class Dispatcher:
             reply = await handler.handle(request, context)
         except Exception:
             log.exception("mo_handler_failed", keyword=keyword, handler=handler.name)
-            return "handler_error", self._reply(Reply(HANDLER_FAILED), phone, shortcode, ref)
+            failed = self._reply(Reply(HANDLER_FAILED), phone, shortcode, ref, mo.chat_user)
+            return "handler_error", failed
         outcome = reply.outcome or handler.outcome
-        return outcome.value, self._reply(reply, phone, shortcode, ref)
+        return outcome.value, self._reply(reply, phone, shortcode, ref, mo.chat_user)
 
-    def _reply(self, reply: Reply, phone: str, shortcode: str, ref: str) -> NewMessage:
+    def _reply(
+        self, reply: Reply, phone: str, shortcode: str, ref: str, chat_user: str | None
+    ) -> NewMessage:
+        """The reply to the MO's sender, by SMS, or in the Zalo chat it came from."""
         return self._composer.text(
             reply.agency or "",
             ref=ref,
             kind="mo_reply",
-            to=phone,
+            to=None if chat_user is not None else phone,
             text=reply.text,
             priority=Priority.MO_REPLY,
             receipt_no=reply.receipt_no,
             source=shortcode,
+            chat_user=chat_user,
         )
 
     def _not_understood(self, shortcode: str) -> str:
@@ -210,6 +233,13 @@ class Dispatcher:
         return self._settings.shortcodes[0]
 
 
+def _masked(mo: Incoming) -> str:
+    """The sender as a log line may show it."""
+    if mo.chat_user is not None:
+        return "zalo chat"
+    return mask_phone(mo.sender) if mo.sender.isdigit() else "alphanumeric"
+
+
 def _by_phone(
     history: Iterable[tuple[float, str, str, str]],
 ) -> Iterator[tuple[float, str, str, str]]:
@@ -218,6 +248,9 @@ def _by_phone(
     after a restart from a national-form sender matched nothing and was answered (and
     paid) twice. Senders no reply goes to are left out: they are never answered."""
     for at, sender, text, outcome in history:
+        if sender.startswith(CHAT_SENDER.format(user="")):
+            yield at, sender, text, outcome  # a Zalo chat's sender, keyed as it is
+            continue
         try:
             phone = normalise_phone(sender)
         except PhoneError:

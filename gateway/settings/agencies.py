@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import ConfigDict
 
+from gateway.domain.channel import NOTICE_CHANNELS, Channel
 from gateway.domain.notice import TEMPLATE_FIELDS, NoticeKind, TemplateError, template_fields
 from gateway.settings.explain import file_keys
 from gateway.settings.values import (
@@ -44,6 +45,24 @@ _TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 def _notices(value: Any) -> frozenset[str]:
     check = one_of(sorted(NOTICE_KINDS))
     return frozenset(below(check, item, i) for i, item in enumerate(items(value, "notice kinds")))
+
+
+def _channels(value: Any) -> tuple[Channel, ...]:
+    """The notice channels in order of preference: each once, SMS among them (a citizen
+    without Zalo must still be told), e-mail not (it is a copy, `email: true`)."""
+    check = one_of([c.value for c in NOTICE_CHANNELS])
+    listed = items(value, "channels")
+    chosen: list[Channel] = []
+    for i, item in enumerate(listed):
+        if item == Channel.EMAIL.value:
+            refuse("e-mail is not a channel a notice goes by but a copy of it: set email: true", i)
+        channel = Channel(below(check, item, i))
+        if channel in chosen:
+            refuse(f"{channel.value} is listed twice", i)
+        chosen.append(channel)
+    if Channel.SMS not in chosen:
+        refuse("sms must be one of the channels: a citizen without Zalo is told by SMS")
+    return tuple(chosen)
 
 
 def _template(name: Any, value: Any) -> str:
@@ -88,12 +107,14 @@ class AgencyConfig:
     diacritics: Diacritics = "strip"
     notices: frozenset[str] = frozenset({"result", "supplement", "apology"})
     templates: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    channels: tuple[Channel, ...] = (Channel.SMS,)
 
     _name = rule("code", "name", check=text())
     _skip = rule("skip_same_day", check=boolean)
     _diacritics = rule("diacritics", check=one_of(get_args(Diacritics)))
     _notices = rule("notices", check=_notices)
     _templates = rule("templates", check=_templates)
+    _channels = rule("channels", check=_channels)
 
 
 _FILE_KEYS = frozenset(file_keys(AgencyConfig))

@@ -273,3 +273,81 @@ MIGRATION = f"""
             SELECT NEW.agency, NEW.receipt_key WHERE NEW.status IN ({RESOLVED});
     END;
 """
+
+
+# The per-channel figures (step 13): what each channel carried, beside the columns above.
+CHANNEL_COLUMNS: tuple[str, ...] = (
+    "zalo_delivered", "zalo_fallbacks", "emails_sent", "emails_failed",
+)  # fmt: skip
+
+
+def _bump(column: str, row: str) -> str:
+    """Add one to `column` of the figures row of `row` (a message or an e-mail)."""
+    return f"""INSERT INTO figures (day, agency, procedure_key, {column})
+            VALUES ({row}.figures_day, {row}.agency, COALESCE({row}.procedure_key, ''), 1)
+            ON CONFLICT (day, agency, procedure_key) DO UPDATE SET {column} = {column} + 1;"""
+
+
+_ADD_CHANNEL_COLUMNS = "".join(
+    f"ALTER TABLE figures ADD COLUMN {c} INTEGER NOT NULL DEFAULT 0;" for c in CHANNEL_COLUMNS
+)
+CHANNELS_MIGRATION = f"""
+    ALTER TABLE messages ADD COLUMN channel TEXT NOT NULL DEFAULT 'sms';
+    ALTER TABLE messages ADD COLUMN zns TEXT;
+    ALTER TABLE messages ADD COLUMN chat_user TEXT;
+    ALTER TABLE messages ADD COLUMN channel_id TEXT;
+    ALTER TABLE messages ADD COLUMN fallback_at REAL;
+    DROP INDEX messages_queue;
+    CREATE INDEX messages_queue ON messages (channel, priority, not_before)
+        WHERE state = 'queued';
+    CREATE INDEX messages_fallback ON messages (fallback_at)
+        WHERE state = 'submitted' AND fallback_at IS NOT NULL;
+    CREATE TABLE emails (
+        id INTEGER PRIMARY KEY,
+        agency TEXT NOT NULL,
+        ref TEXT NOT NULL,
+        event_id TEXT,
+        receipt_no TEXT,
+        kind TEXT NOT NULL,
+        procedure TEXT,
+        address TEXT,
+        sender TEXT NOT NULL,
+        subject TEXT,
+        body TEXT,
+        qr TEXT,
+        state TEXT NOT NULL,
+        reason TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        procedure_key TEXT,
+        figures_day INTEGER,
+        UNIQUE (agency, ref)
+    );
+    CREATE INDEX emails_queue ON emails (not_before) WHERE state = 'queued';
+    CREATE INDEX emails_kept ON emails (created_at) WHERE address IS NOT NULL;
+    {_ADD_CHANNEL_COLUMNS}
+    CREATE TRIGGER figures_zalo_delivered AFTER UPDATE OF state ON messages
+        WHEN NEW.channel = 'zalo' AND NEW.state = 'delivered' AND OLD.state != 'delivered'
+             AND {notice("NEW")} BEGIN
+        {_bump("zalo_delivered", "NEW")}
+    END;
+    CREATE TRIGGER figures_zalo_fallback AFTER UPDATE OF channel ON messages
+        WHEN OLD.channel = 'zalo' AND NEW.channel = 'sms' AND {notice("NEW")} BEGIN
+        {_bump("zalo_fallbacks", "NEW")}
+    END;
+    CREATE TRIGGER figures_email_insert AFTER INSERT ON emails BEGIN
+        UPDATE emails SET procedure_key = {_procedure_of("NEW")},
+                          figures_day = {_day("NEW.created_at")} WHERE id = NEW.id;
+    END;
+    CREATE TRIGGER figures_email_sent AFTER UPDATE OF state ON emails
+        WHEN NEW.state = 'delivered' AND OLD.state != 'delivered' BEGIN
+        {_bump("emails_sent", "NEW")}
+    END;
+    CREATE TRIGGER figures_email_failed AFTER UPDATE OF state ON emails
+        WHEN NEW.state IN ('failed', 'expired') AND OLD.state NOT IN ('failed', 'expired') BEGIN
+        {_bump("emails_failed", "NEW")}
+    END;
+"""

@@ -227,4 +227,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX IF NOT EXISTS dossiers_phone_kept ON dossiers (occurred_at)
         WHERE phone IS NOT NULL;
     """,
+    # 13: channels beside SMS (gateway/domain/channel.py). A message goes by `channel`
+    # ('sms' for all before this step); a Zalo notice carries its ZNS template and
+    # parameters (`zns`, JSON), a reply in the Zalo chat its user (`chat_user`); Zalo's id
+    # for what it accepted (`channel_id`) and when the SMS goes if Zalo has not confirmed
+    # it by then (`fallback_at`, the durable fallback timer). The queue is read per
+    # channel. E-mail copies of notices have their own rows and states (`emails`). The
+    # figures count notices delivered by Zalo, notices Zalo handed to SMS and e-mails.
+    figures_schema.CHANNELS_MIGRATION,
 )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 
+from gateway.domain.channel import Channel
 from gateway.domain.message import NewMessage, Outcome, Priority, Queued
 from gateway.domain.states import WAITING, MessageState
 from gateway.domain.status_event import status_payload
@@ -39,8 +40,9 @@ COUNTS_SQL = "SELECT state, n FROM message_states WHERE n > 0"
 
 INSERT_MESSAGES = """INSERT OR IGNORE INTO messages (agency, ref, event_id, receipt_no, kind,
            procedure, phone, source, text, priority, state, reason, segments,
-           concat_ref, not_before, expires_at, created_at, updated_at, digest, link)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
+           concat_ref, not_before, expires_at, created_at, updated_at, digest, link,
+           channel, zns, chat_user)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
 
 
 class Outbox:
@@ -59,24 +61,37 @@ class Outbox:
         return await self._db.read(digests, "messages", "ref", refs)
 
     async def due(
-        self, limit: int, exclude: Iterable[int] = (), *, max_priority: int | None = None
+        self,
+        limit: int,
+        exclude: Iterable[int] = (),
+        *,
+        max_priority: int | None = None,
+        channel: Channel = Channel.SMS,
     ) -> list[Queued]:
-        """Queued messages whose time has come, most urgent first; with `max_priority`,
-        only the lanes up to it (inside quiet hours the sender asks for MO replies only)."""
-        return await self._db.read(_due, limit, list(exclude), self._db.clock(), max_priority)
+        """Queued messages of `channel` whose time has come, most urgent first; with
+        `max_priority`, only the lanes up to it (inside quiet hours the sender asks for MO
+        replies only)."""
+        return await self._db.read(
+            _due, limit, list(exclude), self._db.clock(), max_priority, channel
+        )
 
     async def next_due_at(
-        self, *, max_priority: int | None = None, exclude: Iterable[int] = ()
+        self,
+        *,
+        max_priority: int | None = None,
+        exclude: Iterable[int] = (),
+        channel: Channel = Channel.SMS,
     ) -> float | None:
-        """When the next queued message falls due, leaving out `exclude` (those being sent
-        now, still queued in the store: their time has come already)."""
+        """When the next queued message of `channel` falls due, leaving out `exclude`
+        (those being sent now, still queued in the store: their time has come already)."""
         skip = list(exclude)
         lanes = "" if max_priority is None else f" AND {LANES_OR_BEGUN}"
         others = f" AND id NOT IN ({marks(skip)})" if skip else ""
         found = await self._db.read(
             rows,
-            f"SELECT MIN(not_before) FROM messages WHERE state = '{QUEUED}'{lanes}{others}",
-            [*(() if max_priority is None else (max_priority,)), *skip],
+            f"""SELECT MIN(not_before) FROM messages
+                WHERE state = '{QUEUED}' AND channel = ?{lanes}{others}""",
+            [channel.value, *(() if max_priority is None else (max_priority,)), *skip],
         )
         return found[0][0] if found else None
 
@@ -131,6 +146,9 @@ def insert_messages(
                 now,
                 m.digest,
                 m.link,
+                m.channel.value,
+                m.zns,
+                m.chat_user,
             )
             for m in messages
         ],
@@ -148,6 +166,7 @@ def insert_messages(
                 reason=m.reason,
                 segments=m.segments,
                 at=now,
+                channel=m.channel,
             ),
         )
         for m in messages
@@ -178,18 +197,24 @@ def _queue(db: sqlite3.Connection) -> tuple[int, float | None]:
 
 
 def _due(
-    db: sqlite3.Connection, limit: int, skip: list[int], now: float, max_priority: int | None
+    db: sqlite3.Connection,
+    limit: int,
+    skip: list[int],
+    now: float,
+    max_priority: int | None,
+    channel: Channel,
 ) -> list[Queued]:
     lanes = [] if max_priority is None else [max_priority]
     found = db.execute(
         f"""SELECT id, agency, ref, kind, phone, source, text, priority, attempts,
-                   concat_ref, expires_at, event_id, receipt_no, link, segments
+                   concat_ref, expires_at, event_id, receipt_no, link, segments,
+                   zns, chat_user
             FROM messages
-            WHERE state = '{QUEUED}' AND not_before <= ?
+            WHERE state = '{QUEUED}' AND channel = ? AND not_before <= ?
             {f"AND {LANES_OR_BEGUN}" if lanes else ""}
             {f"AND id NOT IN ({marks(skip)})" if skip else ""}
             ORDER BY priority, not_before, id LIMIT ?""",
-        [now, *lanes, *skip, limit],
+        [channel.value, now, *lanes, *skip, limit],
     ).fetchall()
     if not found:
         return []
@@ -200,7 +225,15 @@ def _due(
     ):
         done.setdefault(mid, set()).add(seq)
     return [
-        Queued(*r[:13], done_parts=frozenset(done.get(r[0], ())), link=r[13], segments=r[14])
+        Queued(
+            *r[:13],
+            done_parts=frozenset(done.get(r[0], ())),
+            link=r[13],
+            segments=r[14],
+            channel=channel,
+            zns=r[15],
+            chat_user=r[16],
+        )
         for r in found
     ]
 
@@ -215,12 +248,19 @@ def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: f
         "INSERT INTO part_keys VALUES (?, ?, ?)",
         [(k, p.message_id, p.seq) for p in parts for k in p.keys],
     )
-    db.executemany(
-        """UPDATE messages SET state = ?, reason = ?, updated_at = ?,
+    # Only a message still queued on the channel that tried it: a Zalo notice that Zalo
+    # confirmed while its send was being recorded, or that fell back meanwhile, keeps
+    # what that write gave it (an SMS message is written by nothing else meanwhile).
+    update = """UPDATE messages SET state = ?, reason = ?, updated_at = ?,
                segments = COALESCE(?, segments), attempts = ?, not_before = ?,
-               link = COALESCE(?, link)
-           WHERE id = ?""",
-        [
+               link = COALESCE(?, link), channel = ?,
+               channel_id = COALESCE(?, channel_id), fallback_at = ?
+           WHERE id = ? AND state = 'queued' AND channel = ?"""
+    outcomes = [
+        o
+        for o in outcomes
+        if db.execute(
+            update,
             (
                 o.state.value,
                 o.reason,
@@ -229,12 +269,19 @@ def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: f
                 o.attempts,
                 o.not_before,
                 o.link,
+                o.goes_by.value,
+                o.channel_id,
+                o.fallback_at,
                 o.message.id,
-            )
-            for o in outcomes
-        ],
-    )
-    published = [o for o in outcomes if o.state is not MessageState.QUEUED]
+                o.message.channel.value,
+            ),
+        ).rowcount
+    ]
+    # A queued outcome is a retry, unpublished, unless it hands the notice to another
+    # channel: the agency hears that it goes on by SMS, and why.
+    published = [
+        o for o in outcomes if o.state is not MessageState.QUEUED or o.goes_by != o.message.channel
+    ]
     # A status's segments are those the text takes in every state (docs/schema/status.json):
     # the acceptance's count, else what the message held when it was fetched.
     statuses.insert(
@@ -253,6 +300,7 @@ def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: f
                     segments=o.segments if o.segments is not None else o.message.segments,
                     at=now,
                     link=o.link or o.message.link,
+                    channel=o.goes_by,
                 ),
             )
             for o in published
@@ -260,3 +308,4 @@ def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: f
     )
     # Receipts that overtook their submit_sm_resp can be applied now.
     receipts.apply_early_receipts(db, [k for p in parts for k in p.keys], now)
+

@@ -27,6 +27,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
+from gateway.domain.channel import Channel
 from gateway.domain.message import ReceiptUpdate
 from gateway.domain.states import MessageState, PartState, settled_by_parts
 from gateway.domain.status_event import status_payload
@@ -49,7 +50,7 @@ NO_RECEIPT = "no delivery receipt"
 # planner may take messages_state (state, created_at) and read every submitted message.
 SUBMITTED_BEFORE = f"""SELECT id, agency, ref, event_id, receipt_no, kind, phone, segments, link
     FROM messages INDEXED BY messages_submitted
-    WHERE state = '{AWAITING_RECEIPT.value}' AND updated_at < ?{{not_on}}
+    WHERE state = '{AWAITING_RECEIPT.value}' AND updated_at < ? AND channel = 'sms'{{not_on}}
     ORDER BY updated_at LIMIT ?"""
 # Leaving out the messages of the links named (receipts cannot come while a link is
 # down): still on the index by submission time, the link read from each old row.
@@ -300,6 +301,7 @@ def _status(
         segments=segments,
         at=at,
         link=link,
+        channel=Channel.SMS,  # receipts come from the SMSC links only
     )
 
 

@@ -63,7 +63,8 @@ def _purge(db: sqlite3.Connection, before: float) -> dict[str, int]:
     # enough: without it the purge read every finished message of the store, 4.5 s on
     # the store's only thread with 5,000,000 of them.
     messages = db.execute(
-        f"""UPDATE messages SET phone = NULL, text = NULL, digest = NULL
+        f"""UPDATE messages SET phone = NULL, text = NULL, digest = NULL, zns = NULL,
+                                chat_user = NULL
             WHERE updated_at < ? AND created_at < ? AND state IN ({_FINALS})
               AND (phone IS NOT NULL OR text IS NOT NULL OR digest IS NOT NULL)""",
         (before, before),
@@ -78,6 +79,13 @@ def _purge(db: sqlite3.Connection, before: float) -> dict[str, int]:
              WHERE updated_at < ? AND created_at < ? AND state IN ({_FINALS}))""",
         (before, before),
     )
+    # An e-mail copy's address, subject, text and receipt number, by the index of those
+    # still holding an address.
+    emails = db.execute(
+        f"""UPDATE emails SET address = NULL, subject = NULL, body = NULL, qr = NULL
+            WHERE created_at < ? AND address IS NOT NULL AND state IN ({_FINALS})""",
+        (before,),
+    ).rowcount
     mos = db.execute(
         "UPDATE mo_log SET sender = '', text = '' WHERE at < ? AND sender != ''", (before,)
     ).rowcount
@@ -86,4 +94,4 @@ def _purge(db: sqlite3.Connection, before: float) -> dict[str, int]:
         "UPDATE dossiers SET phone = NULL WHERE occurred_at < ? AND phone IS NOT NULL",
         (cutoff_day,),
     ).rowcount
-    return {"messages": messages, "mo": mos, "dossiers": dossiers}
+    return {"messages": messages, "mo": mos, "dossiers": dossiers, "emails": emails}

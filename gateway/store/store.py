@@ -3,7 +3,8 @@
 `Store` holds them; each part of the gateway is handed (or uses) only the repository it
 needs: intake `dossiers`, the sender `outbox`, the receipt tracker `receipts`, the MO
 dispatcher `mo_log`, the apology run `apologies`, the status publisher `statuses`,
-the daily purge `retention`, the daemon's start-up `figure_days` (where the figures'
+the daily purge `retention`, the Zalo side (its receipts, its fallback timer) `zalo`,
+the daemon's start-up `figure_days` (where the figures'
 days begin). The figures (`motcua-sms report`, the console) are
 `figures.Figures`, built with the zone and price they are read in. Nothing above the store
 writes SQL.
@@ -29,6 +30,7 @@ from gateway.store.outbox import Outbox
 from gateway.store.receipts import Receipts
 from gateway.store.retention import Retention
 from gateway.store.statuses import StatusOutbox
+from gateway.store.zalo import ZaloBook
 
 
 class Store:
@@ -39,6 +41,7 @@ class Store:
         self.dossiers = Dossiers(database)
         self.outbox = Outbox(database)
         self.receipts = Receipts(database)
+        self.zalo = ZaloBook(database)
         self.mo_log = MoLog(database)
         self.apologies = ApologyRuns(database)
         self.statuses = StatusOutbox(database)

@@ -160,35 +160,39 @@ def test_every_status_example_fits_the_status_schema(example):
     assert list(Draft202012Validator(schema("status")).iter_errors(example["payload"])) == []
 
 
-def _built_status(link: str | None = None) -> dict[str, object]:
+def _built_status(link: str | None = None, channel: str | None = None) -> dict[str, object]:
     return status_event(
         ref="SCT-1:result", event_id="SCT-1", receipt_no="0101701234", kind="result",
         phone="84905123456", state="delivered", reason=None, segments=1, at=1_795_000_000.0,
-        link=link,
+        link=link, channel=channel,
     )  # fmt: skip
+
+
+# Every status the daemon may build: with and without each optional field.
+_BUILT = [_built_status(link, channel) for link in (None, "viettel") for channel in (None, "zalo")]
 
 
 def test_the_status_schema_has_exactly_the_fields_the_daemon_publishes():
     status = schema("status")
 
-    assert set(status["properties"]) == set(_built_status(link="viettel"))
+    assert set(status["properties"]) == set(_built_status(link="viettel", channel="sms"))
     assert set(status["required"]) == set(_built_status())
     assert status["additionalProperties"] is False
 
 
-def test_the_link_is_the_one_optional_field_of_a_status():
-    assert set(_built_status(link="viettel")) - set(_built_status()) == {"link"}
-    assert "link" not in schema("status")["required"]
+def test_the_link_and_the_channel_are_the_optional_fields_of_a_status():
+    full = _built_status(link="viettel", channel="sms")
+    assert set(full) - set(_built_status()) == {"link", "channel"}
+    assert not {"link", "channel"} & set(schema("status")["required"])
 
 
 @pytest.mark.parametrize("example", status_examples(), ids=lambda e: e["name"])
 def test_every_status_example_has_exactly_the_fields_the_daemon_publishes(example):
-    assert list(example["payload"]) in (list(_built_status()), list(_built_status("viettel")))
+    assert list(example["payload"]) in [list(built) for built in _BUILT]
 
 
-@pytest.mark.parametrize("link", [None, "viettel"])
-def test_a_status_the_daemon_builds_fits_the_status_schema(link):
-    built = _built_status(link)
+@pytest.mark.parametrize("built", _BUILT, ids=lambda b: "+".join(sorted(set(b) - {"id"}))[-30:])
+def test_a_status_the_daemon_builds_fits_the_status_schema(built):
     assert list(Draft202012Validator(schema("status")).iter_errors(built)) == []
 
 

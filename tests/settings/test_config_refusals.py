@@ -40,7 +40,7 @@ class TestKeysThatAreNotText:
         error = refusal(AGENCY + "    5: 1\n")
 
         assert (error.key, error.line) == ("agencies.SCT.5", 4)
-        assert error.message.startswith("unknown key; known keys: diacritics, name"), error
+        assert error.message.startswith("unknown key; known keys: channels, diacritics"), error
 
 
 class TestWhichRefusalIsReported:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -16,7 +15,6 @@ from gateway.compose.composer import Composer
 from gateway.domain.message import MoRecord
 from gateway.intake.consumer import Received
 from gateway.store import figures_schema
-from gateway.store.database import Database
 from gateway.store.figures import Figures
 from gateway.store.schema import MIGRATIONS, StoreOutdated
 from gateway.store.store import Store
@@ -36,6 +34,29 @@ def previous_store(path: Path) -> sqlite3.Connection:
     for number, script in enumerate(MIGRATIONS[:PREVIOUS], start=1):
         conn.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
     return conn
+
+
+async def written_before_figures(tmp_path: Path, clock: Clock, history, *args) -> Path:
+    """A store of the schema before the figures holding `history`: the history is
+    written by today's repositories on a store of today's schema, and its rows copied
+    into one of the previous schema (the columns that schema has), as the previous
+    release would have left them."""
+    today, old = tmp_path / "written.db", tmp_path / "old.db"
+    async with Store.open(today, clock=clock) as store:
+        await history(store, *args, clock)
+    conn = previous_store(old)
+    conn.execute("ATTACH DATABASE ? AS today", (str(today),))
+    tables = [r[0] for r in conn.execute(
+        "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    )]  # fmt: skip
+    conn.execute("BEGIN")
+    for table in (t for t in tables if t != "message_states"):  # kept by its triggers
+        columns = ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({table})"))
+        conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM today.{table}")
+    conn.execute("COMMIT")
+    conn.execute("DETACH DATABASE today")
+    conn.close()
+    return old
 
 
 async def history(store: Store, composer: Composer, clock: Clock) -> None:
@@ -82,11 +103,7 @@ async def test_the_migration_counts_the_history_as_the_triggers_would_have(
         await history(live, composer, clock)
         await after_upgrade(live, clock)
         expected = await Figures(live.database, TZ, PRICE).table(SINCE, UNTIL, ALL)
-    old = tmp_path / "old.db"
-    conn = previous_store(old)
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        await history(Store(Database(conn, thread, clock, version=PREVIOUS)), composer, clock)
-    conn.close()
+    old = await written_before_figures(tmp_path, clock, history, composer)
 
     async with Store.open(old, clock=clock) as upgraded:
         await after_upgrade(upgraded, clock)
@@ -140,11 +157,8 @@ async def _live_and_backfilled(tmp_path: Path, clock: Clock, history) -> tuple[l
     async with Store.open(tmp_path / "live.db", clock=clock) as live:
         await history(live, clock)
         expected = await Figures(live.database, TZ, PRICE).table(since, until, ALL)
-    conn = previous_store(tmp_path / "old.db")
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        await history(Store(Database(conn, thread, clock, version=PREVIOUS)), clock)
-    conn.close()
-    async with Store.open(tmp_path / "old.db", clock=clock) as upgraded:
+    old = await written_before_figures(tmp_path, clock, history)
+    async with Store.open(old, clock=clock) as upgraded:
         found = await Figures(upgraded.database, TZ, PRICE).table(since, until, ALL)
     return found, expected
 
