@@ -11,7 +11,10 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from gateway.mail.address import address_ok
 from gateway.mail.letter import build, message_id_header, qr_png
 from tests.support.letters import decoded, text_of
 
@@ -174,3 +177,26 @@ class TestRefusals:
     def test_an_empty_receipt_for_the_code_is_refused(self):
         with pytest.raises(ValueError, match=r"^qr: is empty"):
             letter(qr=" ")
+
+
+# Address-shaped text, with the characters that trip parsers (dots, quotes, '+', '='...).
+ADDRESS_LIKE = st.from_regex(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\"(),;<> -]{1,20}@[A-Za-z0-9._-]{1,20}\.[a-z0-9]{1,4}",
+    fullmatch=True,
+)
+
+
+class TestAddressesThatPass:
+    @given(addr=ADDRESS_LIKE)
+    def test_every_address_accepted_reads_back_from_the_to_header_unchanged(self, addr):
+        """The one check agrees with the stdlib's header parser: what intake lets through
+        reaches the server as the address the desk typed, never a different one."""
+        if address_ok(addr) is not None:
+            return
+        to = read_back(letter(to=addr))["To"]
+
+        assert [a.addr_spec for a in to.addresses] == [addr]
+
+    @given(text=st.text(max_size=80))
+    def test_any_text_gets_an_answer_never_an_exception(self, text):
+        assert address_ok(text) is None or isinstance(address_ok(text), str)
