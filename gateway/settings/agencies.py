@@ -7,6 +7,7 @@ SMS jobs can name with their own parameters.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from pydantic import ConfigDict
 from gateway.domain.channel import NOTICE_CHANNELS, Channel
 from gateway.domain.notice import TEMPLATE_FIELDS, NoticeKind, TemplateError, template_fields
 from gateway.settings.explain import file_keys
+from gateway.settings.mail import MailConfig, from_address
 from gateway.settings.values import (
     below,
     boolean,
@@ -25,6 +27,7 @@ from gateway.settings.values import (
     items,
     not_text,
     one_of,
+    optional,
     refuse,
     rule,
     text,
@@ -108,6 +111,10 @@ class AgencyConfig:
     notices: frozenset[str] = frozenset({"result", "supplement", "apology"})
     templates: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     channels: tuple[Channel, ...] = (Channel.SMS,)
+    # Notices also by e-mail when an event or job carries `email` (needs `email:`); From
+    # is `email_from`, else `email.from` (filled in at loading).
+    email: bool = False
+    email_from: str | None = None
 
     _name = rule("code", "name", check=text())
     _skip = rule("skip_same_day", check=boolean)
@@ -115,6 +122,8 @@ class AgencyConfig:
     _notices = rule("notices", check=_notices)
     _templates = rule("templates", check=_templates)
     _channels = rule("channels", check=_channels)
+    _email = rule("email", check=boolean)
+    _email_from = rule("email_from", check=optional(from_address))
 
 
 _FILE_KEYS = frozenset(file_keys(AgencyConfig))
@@ -152,3 +161,25 @@ def agencies(value: Any) -> dict[str, dict[str, Any]]:
     if not out:
         refuse("at least one agency is needed")
     return out
+
+
+def agencies_mailing(
+    mail: MailConfig | None, found: Mapping[str, AgencyConfig]
+) -> Mapping[str, AgencyConfig]:
+    """The agencies with e-mail checked against the `email:` section: an agency with
+    `email: true` needs the section (refused, naming the agency's key, without it), and its
+    `email_from` is the section's `from` when it gives none."""
+    out: dict[str, AgencyConfig] = {}
+    for code, agency in found.items():
+        if agency.email and mail is None:
+            refuse(
+                "e-mail is on for this agency, but there is no `email:` section (the SMTP "
+                "server to send through); add one, or set email: false",
+                "agencies",
+                code,
+                "email",
+            )
+        if agency.email and agency.email_from is None and mail is not None:
+            agency = dataclasses.replace(agency, email_from=mail.sender)
+        out[code] = agency
+    return MappingProxyType(out)

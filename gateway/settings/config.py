@@ -33,12 +33,13 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ConfigDict, TypeAdapter, ValidationInfo, field_validator, model_validator
 
-from gateway.settings.agencies import AgencyConfig, agencies
+from gateway.settings.agencies import AgencyConfig, agencies, agencies_mailing
 from gateway.settings.console import ConsoleConfig, agency_users
 from gateway.settings.explain import file_keys, validate
 from gateway.settings.keywords import DEFAULT_KEYWORDS, MoConfig, keywords
 from gateway.settings.links import LinkConfig, check_links, links_checked, single_link
 from gateway.settings.loader import ConfigError, Source, compose
+from gateway.settings.mail import MailConfig
 from gateway.settings.mqtt import MqttConfig
 from gateway.settings.retry import RetryConfig
 from gateway.settings.schedule import ScheduleConfig
@@ -54,6 +55,7 @@ __all__ = [
     "AgencyConfig",
     "Config",
     "ConfigError",
+    "MailConfig",
     "MoConfig",
     "MqttConfig",
     "ReportConfig",
@@ -124,6 +126,8 @@ class Config:
     # Several SMSC links (gateway/settings/links.py); empty: `smpp:` is the one link.
     smsc: tuple[LinkConfig, ...] = ()
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    # E-mail notices (gateway/settings/mail.py); absent: e-mail is off.
+    email: MailConfig | None = None
     source_path: str | None = None
 
     _timezone = rule("timezone", check=_timezone)
@@ -177,6 +181,11 @@ class Config:
     @model_validator(mode="after")
     def _console_agencies(self) -> Config:
         agency_users(self.console, self.agencies)
+        return self
+
+    @model_validator(mode="after")
+    def _email_agencies(self) -> Config:
+        object.__setattr__(self, "agencies", agencies_mailing(self.email, self.agencies))
         return self
 
     @field_validator("agencies", mode="before")

@@ -10,6 +10,8 @@ from typing import Any
 from gateway.settings import smpp as smpp_section
 from gateway.settings.config import Config
 from gateway.settings.links import LinkConfig
+from gateway.settings.mail import SHOWN as MAIL_SHOWN
+from gateway.settings.mail import MailConfig
 from gateway.settings.smpp import SmppConfig
 
 
@@ -50,6 +52,18 @@ def _link(link: LinkConfig) -> dict[str, Any]:
     }
 
 
+def _email(mail: MailConfig | None) -> dict[str, Any] | None:
+    """The `email:` section in the file's key order (`from` for `sender`), or None: off."""
+    if mail is None:
+        return None
+    values = {
+        **{name: getattr(mail, name) for name in MAIL_SHOWN if name not in ("from", "password")},
+        "from": mail.sender,
+        "password": _secret_shown(mail.password),
+    }
+    return {name: values[name] for name in MAIL_SHOWN}
+
+
 def redacted(config: Config) -> dict[str, Any]:
     """The effective configuration as plain data for `check-config`, passwords as `***`.
 
@@ -88,9 +102,12 @@ def redacted(config: Config) -> dict[str, Any]:
                 "diacritics": agency.diacritics,
                 "notices": sorted(agency.notices),
                 "templates": dict(agency.templates),
+                "email": agency.email,
+                "email_from": agency.email_from,
             }
             for code, agency in config.agencies.items()
         },
+        "email": _email(config.email),
         "keywords": dict(config.keywords),
         "mo": _plain(config.mo),
         "admin": _plain(config.admin),

@@ -28,6 +28,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "gateway.calendar",
             "gateway.smpp",
             "gateway.mqtt",
+            "gateway.mail",
         }
     ),
     frozenset({"gateway.store"}),

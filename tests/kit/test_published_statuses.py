@@ -162,7 +162,7 @@ def test_the_run_wide_check_names_a_status_off_the_schema(tmp_path):
         '{"event": "status_published", "topic": "motcua/SCT/status", "payload": '
         '"{\\"id\\": \\"fee-1\\", \\"event_id\\": null, \\"receipt_no\\": null, \\"kind\\": '
         '\\"sms\\", \\"to\\": \\"8490*****56\\", \\"state\\": \\"queued\\", \\"reason\\": null, '
-        '\\"segments\\": 1, \\"at\\": \\"2026-11-24T15:30:01+07:00\\", \\"carrier\\": \\"viettel\\"}"}'
+        '\\"segments\\": 1, \\"at\\": \\"2026-11-24T15:30:01+07:00\\", \\"carrier\\": \\"vt\\"}"}'
     )
     (tmp_path / "daemon.log").write_text(line + "\n", encoding="utf-8")
 

@@ -27,7 +27,8 @@ class TestKeysThatAreNotText:
 
         assert str(error) == (
             f"/etc/motcua-sms/gateway.yaml:1: {key}: unknown key; known keys: admin, agencies,"
-            " console, keywords, mo, mqtt, report, retry, schedule, smpp, smsc, store, timezone"
+            " console, email, keywords, mo, mqtt, report, retry, schedule, smpp, smsc, store,"
+            " timezone"
         )
 
     def test_a_null_key_in_a_section_is_an_unknown_key_on_its_own_line(self):
@@ -40,7 +41,8 @@ class TestKeysThatAreNotText:
         error = refusal(AGENCY + "    5: 1\n")
 
         assert (error.key, error.line) == ("agencies.SCT.5", 4)
-        assert error.message.startswith("unknown key; known keys: channels, diacritics"), error
+        known = "unknown key; known keys: channels, diacritics, email"
+        assert error.message.startswith(known), error
 
 
 class TestWhichRefusalIsReported:
