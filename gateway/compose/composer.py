@@ -17,9 +17,11 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from gateway.calendar.workdays import QuietHours
+from gateway.compose.letters import letter
 from gateway.compose.templates import format_date, render, template_for
 from gateway.domain.channel import Channel
 from gateway.domain.dossier import DossierRow
+from gateway.domain.letter import NewLetter
 from gateway.domain.message import NewMessage, Priority
 from gateway.domain.notice import TemplateError, ZnsTemplate
 from gateway.domain.states import MessageState
@@ -80,23 +82,8 @@ class Composer:
         priority: Priority = Priority.NOTICE,
     ) -> NewMessage:
         agency = self._settings.agencies[dossier.agency]
-        due = date.fromisoformat(dossier.due_date) if dossier.due_date else None
-        fields = {
-            "receipt_no": dossier.receipt_no,
-            "agency_name": agency.name,
-            "step": dossier.step,
-            "procedure": dossier.procedure,
-        }
-        if due is not None:
-            fields["due_date"] = format_date(due)
-        base = {
-            "agency": dossier.agency,
-            "ref": ref,
-            "kind": kind,
-            "event_id": event_id,
-            "receipt_no": dossier.receipt_no,
-            "procedure": dossier.procedure,
-        }
+        fields = _fields(dossier, agency)
+        base = _notice_base(kind, dossier, event_id, ref)
         try:
             text = render(
                 template_for(kind, agency.templates), fields, strip=agency.diacritics == "strip"
@@ -105,6 +92,54 @@ class Composer:
             return self._final(base, MessageState.REJECTED, f"template: {exc}")
         message = self._message(base, dossier.phone, text, agency, priority)
         return self._by_zalo(message, agency, fields)
+
+    def notice_letter(
+        self, kind: str, dossier: DossierRow, *, event_id: str | None, ref: str, address: str
+    ) -> NewLetter | None:
+        """The e-mail copy of the notice `notice(kind, dossier, ...)` makes, to `address`:
+        the same template, with its diacritics; None when the agency sends no e-mail or
+        the template cannot be filled (the notice is refused for it, and says why)."""
+        agency = self._settings.agencies[dossier.agency]
+        try:
+            body = render(
+                template_for(kind, agency.templates), _fields(dossier, agency), strip=False
+            )
+        except TemplateError:
+            return None
+        return self._letter(agency, address, _notice_base(kind, dossier, event_id, ref), body)
+
+    def text_letter(
+        self, agency_code: str, *, ref: str, kind: str, text: str, address: str
+    ) -> NewLetter | None:
+        """The e-mail copy of a ready text (an SMS job), as written."""
+        agency = self._settings.agencies.get(agency_code)
+        if agency is None:
+            return None
+        base = {"agency": agency_code, "ref": ref, "kind": kind, "event_id": None,
+                "receipt_no": None, "procedure": None}  # fmt: skip
+        return self._letter(agency, address, base, render("{t}", {"t": text}, strip=False))
+
+    def _letter(
+        self, agency: AgencyConfig, address: str, base: Mapping[str, str | None], body: str
+    ) -> NewLetter | None:
+        now = self._clock()
+        not_before = self._not_before(now, Priority.NOTICE)
+        return letter(
+            agency,
+            address=address,
+            base=base,
+            body=body,
+            not_before=not_before,
+            expires_at=not_before + self._settings.ttl,
+            now=now,
+        )
+
+    def _not_before(self, now: float, priority: Priority) -> float:
+        """When a message made now may go: at once, or at the end of quiet hours."""
+        if priority is Priority.MO_REPLY or self._quiet is None:
+            return now
+        at = datetime.fromtimestamp(now, UTC)
+        return self._quiet.release_at(at, self._settings.tz).timestamp()
 
     def _by_zalo(
         self, message: NewMessage, agency: AgencyConfig, fields: Mapping[str, str]
@@ -224,11 +259,7 @@ class Composer:
                 MessageState.REJECTED,
                 f"text: needs {segments} SMS parts; concatenation allows at most {MAX_PARTS}",
             )
-        now = self._clock()
-        not_before = now
-        if priority is not Priority.MO_REPLY and self._quiet is not None:
-            at = datetime.fromtimestamp(now, UTC)
-            not_before = self._quiet.release_at(at, self._settings.tz).timestamp()
+        not_before = self._not_before(self._clock(), priority)
         return NewMessage(
             **base,
             source=source or self._settings.source_addr,
@@ -257,3 +288,27 @@ class Composer:
             text=text,
             segments=self._encoding.segments(text) if text else 0,
         )
+
+
+def _fields(dossier: DossierRow, agency: AgencyConfig) -> dict[str, str]:
+    """What a notice's template is filled with, from the dossier as the mirror holds it."""
+    fields = {
+        "receipt_no": dossier.receipt_no,
+        "agency_name": agency.name,
+        "step": dossier.step,
+        "procedure": dossier.procedure,
+    }
+    if dossier.due_date:
+        fields["due_date"] = format_date(date.fromisoformat(dossier.due_date))
+    return fields
+
+
+def _notice_base(kind: str, dossier: DossierRow, event_id: str | None, ref: str) -> dict:
+    return {
+        "agency": dossier.agency,
+        "ref": ref,
+        "kind": kind,
+        "event_id": event_id,
+        "receipt_no": dossier.receipt_no,
+        "procedure": dossier.procedure,
+    }

@@ -249,3 +249,21 @@ def check_topic_agency(topic_agency: str, agencies: Collection[str]) -> None:
 def year_ok(field: str, year: int) -> None:
     if not MIN_YEAR <= year <= MAX_YEAR:
         fail(field, f"year {year} out of range {MIN_YEAR}-{MAX_YEAR}")
+
+
+# The most of an `email` value kept: RFC 5321's limit on a path.
+MAX_EMAIL = 320
+
+
+def email(obj: Mapping[str, Any]) -> object | None:
+    """`email` as sent, or None when absent, null or blank. Never a reason to refuse the
+    payload: a bad address refuses the e-mail copy alone, when it is made
+    (`gateway.compose.letters`), and the notice goes all the same. Text is cut to
+    MAX_EMAIL (still refused then as no address); anything else is kept for the copy's
+    refusal to name."""
+    value = obj.get("email")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        return value[: MAX_EMAIL + 1]
+    return type(value).__name__

@@ -8,10 +8,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from gateway.domain.dossier import DossierKey, DossierRow
+from gateway.domain.letter import NewLetter
 from gateway.domain.message import NewMessage
 from gateway.domain.status_event import encode
 from gateway.store import statuses as status_outbox
 from gateway.store.database import Database, digests, marks, rows
+from gateway.store.emails import insert_letters
 from gateway.store.outbox import insert_messages, queues_a_reply, queues_any
 
 # An event as intake records it: (event id, agency, receipt key, applied, digest).
@@ -63,6 +65,7 @@ class Dossiers:
         dossiers: Iterable[DossierRow] = (),
         messages: Iterable[NewMessage] = (),
         statuses: Iterable[tuple[str, Mapping[str, Any]]] = (),
+        letters: Iterable[NewLetter] = (),
     ) -> None:
         """Commit one batch of intake effects in one transaction (group commit):
         `dossiers` are the mirror's rows in the order it made them, several of one
@@ -89,6 +92,7 @@ def record_intake(
     messages: Sequence[NewMessage],
     statuses: Sequence[tuple[str, Mapping[str, Any]]],
     now: float,
+    letters: Sequence[NewLetter] = (),
 ) -> None:
     """Intake's batch, inside the caller's transaction."""
     db.executemany(
@@ -103,6 +107,7 @@ def record_intake(
     payloads = insert_messages(db, messages, now)
     payloads += [(agency, encode(event)) for agency, event in statuses]
     status_outbox.insert(db, payloads)
+    insert_letters(db, letters, now)
 
 
 def dossier_row(row: Sequence[Any]) -> DossierRow:

@@ -3,7 +3,8 @@
 `Store` holds them; each part of the gateway is handed (or uses) only the repository it
 needs: intake `dossiers`, the sender `outbox`, the receipt tracker `receipts`, the MO
 dispatcher `mo_log`, the apology run `apologies`, the status publisher `statuses`,
-the daily purge `retention`, the Zalo side (its receipts, its fallback timer) `zalo`,
+the daily purge `retention`, the Zalo side (its receipts, its fallback timer) `zalo`, the mail
+sender `letters`,
 the daemon's start-up `figure_days` (where the figures'
 days begin). The figures (`motcua-sms report`, the console) are
 `figures.Figures`, built with the zone and price they are read in. Nothing above the store
@@ -24,6 +25,7 @@ from pathlib import Path
 from gateway.store.apologies import ApologyRuns
 from gateway.store.database import Database
 from gateway.store.dossiers import Dossiers
+from gateway.store.emails import Letters
 from gateway.store.figures import FigureDays
 from gateway.store.mo_log import MoLog
 from gateway.store.outbox import Outbox
@@ -42,6 +44,7 @@ class Store:
         self.outbox = Outbox(database)
         self.receipts = Receipts(database)
         self.zalo = ZaloBook(database)
+        self.letters = Letters(database)
         self.mo_log = MoLog(database)
         self.apologies = ApologyRuns(database)
         self.statuses = StatusOutbox(database)

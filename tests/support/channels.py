@@ -18,8 +18,8 @@ from tests.support.outbox import without_quiet_hours
 
 # Templates approved by Zalo for two kinds; `received` needs the due date.
 RESULT = ZnsTemplate("zns-result", {"ma_ho_so": "{receipt_no}", "co_quan": "{agency_name}"})
-RECEIVED = ZnsTemplate("zns-received", {"ma_ho_so": "{receipt_no}", "hen_tra": "{due_date}"})
-ZNS = MappingProxyType({"result": RESULT, "received": RECEIVED})
+RECEIVED = ZnsTemplate("zns-receipt", {"ma_ho_so": "{receipt_no}", "hen_tra": "{due_date}"})
+ZNS = MappingProxyType({"result": RESULT, "receipt": RECEIVED})
 FALLBACK_AFTER = 600.0
 
 

@@ -1,0 +1,129 @@
+"""The letters: e-mail copies of notices, from queued to delivered or failed.
+
+New letters go in with the notice they copy, inside intake's transaction
+(`insert_letters`); the mail sender takes the due ones (`Letters.due`) and commits what
+each send did (`Letters.record`). A letter's statuses are published with `channel:
+email` and its own states; only its final ones (and a refusal at intake) are published,
+since a letter is a copy and the agency follows the notice itself by its other statuses.
+Its `to` is the address masked (`gateway.mail.address.mask_address`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from gateway.domain.channel import Channel
+from gateway.domain.letter import LetterOutcome, NewLetter, QueuedLetter
+from gateway.domain.states import MessageState
+from gateway.domain.status_event import encode, status_event
+from gateway.mail.address import mask_address
+from gateway.store import statuses
+from gateway.store.database import Database, marks, rows
+
+_INSERT = """INSERT OR IGNORE INTO emails (agency, ref, event_id, receipt_no, kind, procedure,
+    address, sender, subject, body, qr, state, reason, not_before, expires_at, created_at,
+    updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
+
+
+def _status(
+    x: NewLetter | QueuedLetter, state: MessageState, reason: str | None, now: float
+) -> str:
+    ref, event_id, receipt_no, kind, address = x.ref, x.event_id, x.receipt_no, x.kind, x.address
+    event = status_event(
+        ref=ref,
+        event_id=event_id,
+        receipt_no=receipt_no,
+        kind=kind,
+        phone=None,
+        state=state,
+        reason=reason,
+        segments=0,
+        at=now,
+        channel=Channel.EMAIL,
+    )
+    event["to"] = mask_address(address) if address else None
+    return encode(event)
+
+
+def insert_letters(db: sqlite3.Connection, letters: Sequence[NewLetter], now: float) -> None:
+    """Insert new letters (a ref already there is left alone) inside the caller's
+    transaction, with the status of those refused at intake."""
+    before = db.total_changes
+    fresh: list[NewLetter] = []
+    for x in letters:
+        db.execute(
+            _INSERT,
+            (
+                x.agency, x.ref, x.event_id, x.receipt_no, x.kind, x.procedure, x.address,
+                x.sender, x.subject, x.body, x.qr, x.state.value, x.reason, x.not_before,
+                x.expires_at, now, now,
+            ),
+        )  # fmt: skip
+        if db.total_changes > before:
+            fresh.append(x)
+        before = db.total_changes
+    statuses.insert(
+        db,
+        [
+            (
+                x.agency,
+                _status(
+                    (x.ref, x.event_id, x.receipt_no, x.kind), x.address, x.state, x.reason, now
+                ),
+            )
+            for x in fresh
+            if x.state is MessageState.REJECTED
+        ],
+    )
+
+
+class Letters:
+    """What the mail sender asks of the letters."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def due(self, limit: int, exclude: Sequence[int] = ()) -> list[QueuedLetter]:
+        """Queued letters whose time has come, oldest first."""
+        return await self._db.read(_due, limit, list(exclude), self._db.clock())
+
+    async def next_due_at(self) -> float | None:
+        found = await self._db.read(
+            rows, "SELECT MIN(not_before) FROM emails WHERE state = 'queued'"
+        )
+        return found[0][0] if found else None
+
+    async def record(self, outcomes: Sequence[LetterOutcome]) -> None:
+        """Commit what the mail sender did with a batch of letters, in one transaction."""
+        if outcomes:
+            await self._db.write(_record, outcomes, self._db.clock())
+            self._db.status_added.set()
+
+
+def _due(db: sqlite3.Connection, limit: int, skip: list[int], now: float) -> list[QueuedLetter]:
+    others = f"AND id NOT IN ({marks(skip)})" if skip else ""
+    found = db.execute(
+        f"""SELECT id, agency, ref, kind, address, sender, subject, body, qr, attempts,
+                   expires_at, event_id, receipt_no
+            FROM emails WHERE state = 'queued' AND not_before <= ? {others}
+            ORDER BY not_before, id LIMIT ?""",
+        [now, *skip, limit],
+    ).fetchall()
+    return [QueuedLetter(*r) for r in found]
+
+
+def _record(db: sqlite3.Connection, outcomes: Sequence[LetterOutcome], now: float) -> None:
+    db.executemany(
+        """UPDATE emails SET state = ?, reason = ?, attempts = ?, not_before = ?,
+               updated_at = ? WHERE id = ? AND state = 'queued'""",
+        [(o.state.value, o.reason, o.attempts, o.not_before, now, o.letter.id) for o in outcomes],
+    )
+    statuses.insert(
+        db,
+        [
+            (o.letter.agency, _status(o.letter, o.state, o.reason, now))
+            for o in outcomes
+            if o.state is not MessageState.QUEUED
+        ],
+    )
