@@ -46,6 +46,7 @@ from gateway.settings.secrets import MQTT_PASSWORD_ENV, SMPP_PASSWORD_ENV
 from gateway.settings.smpp import SmppConfig
 from gateway.settings.store import AdminConfig, ReportConfig, StoreConfig
 from gateway.settings.values import refuse, rule, text, unknown_key
+from gateway.settings.zalo import ZaloConfig
 
 __all__ = [
     "MQTT_PASSWORD_ENV",
@@ -61,6 +62,7 @@ __all__ = [
     "ScheduleConfig",
     "SmppConfig",
     "StoreConfig",
+    "ZaloConfig",
     "default_config",
     "load_config",
     "parse_config",
@@ -124,6 +126,8 @@ class Config:
     # Several SMSC links (gateway/settings/links.py); empty: `smpp:` is the one link.
     smsc: tuple[LinkConfig, ...] = ()
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    # The agency's Zalo OA (gateway/settings/zalo.py); absent: Zalo is off.
+    zalo: ZaloConfig | None = None
     source_path: str | None = None
 
     _timezone = rule("timezone", check=_timezone)

@@ -11,6 +11,7 @@ from gateway.settings import smpp as smpp_section
 from gateway.settings.config import Config
 from gateway.settings.links import LinkConfig
 from gateway.settings.smpp import SmppConfig
+from gateway.settings.zalo import ZaloConfig
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -47,6 +48,21 @@ def _link(link: LinkConfig) -> dict[str, Any]:
         "routes": routes,
         "reroute": [f"0x{code:08X}" for code in sorted(link.reroute)],
         "failover_after": link.failover_after,
+    }
+
+
+def _zalo(zalo: ZaloConfig | None) -> dict[str, Any] | None:
+    if zalo is None:
+        return None
+    return {
+        **_plain(zalo),
+        "secret_key": _secret_shown(zalo.secret_key),
+        "oa_secret_key": _secret_shown(zalo.oa_secret_key),
+        "templates": {
+            kind: {"template_id": t.template_id, "params": dict(t.params)}
+            for kind, t in zalo.templates.items()
+        },
+        "webhook": _plain(zalo.webhook),
     }
 
 
@@ -102,4 +118,5 @@ def redacted(config: Config) -> dict[str, Any]:
                 for name, u in config.console.users.items()
             },
         },
+        "zalo": _zalo(config.zalo),
     }
