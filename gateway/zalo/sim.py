@@ -15,7 +15,9 @@ What it does:
   a bad phone number, and the per-phone rules: `no_zalo` (not a Zalo user), `quota`
   (out of quota), `never_delivered` (accepted, no delivery webhook), `delay` (the
   delivery webhook `seconds` later).
-- `down`: the API answers 503 for `seconds` (or until `up()`).
+- `down`: the API answers 503 for `seconds` (or until `up()`); with `refuse`, it stops
+  listening instead, so connections are refused (Zalo unreachable), then listens again
+  on the same port.
 - Webhooks, signed like Zalo's, to `webhook_url`: `user_received_message` for each
   accepted message after its delay, `user_send_text` when told a user wrote something.
   An answer other than 200 is retried a few times, as Zalo does.
@@ -74,16 +76,20 @@ class ZaloSimulator:
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
         self._session: aiohttp.ClientSession | None = None
-        self._http = LocalServer(
+        self._http = self._server(config.port)
+        self._unplugged = False
+        self.port = 0
+
+    def _server(self, port: int) -> LocalServer:
+        return LocalServer(
             [
                 web.post(OAUTH_PATH, self._oauth),
                 web.post(ZNS_PATH, self._zns),
                 web.post(OA_MESSAGE_PATH, self._oa_message),
             ],
-            config.host,
-            config.port,
+            self.config.host,
+            port,
         )
-        self.port = 0
 
     async def __aenter__(self) -> ZaloSimulator:
         self._session = aiohttp.ClientSession()
@@ -101,7 +107,8 @@ class ZaloSimulator:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self._http.__aexit__(*exc)
+        if not self._unplugged:
+            await self._http.__aexit__(*exc)
         if self._session is not None:
             await self._session.close()
 
@@ -121,15 +128,33 @@ class ZaloSimulator:
             raise ValueError(f"unknown rule {rule!r}; one of {', '.join(RULES)}")
         self.rules[phone_key(phone)] = Rule(rule, seconds)
 
-    def down(self, seconds: float | None = None) -> None:
-        """Answer 503 for `seconds` (None: until `up()`)."""
-        self._down_until = float("inf") if seconds is None else time.monotonic() + seconds
+    async def down(self, seconds: float | None = None, *, refuse: bool = False) -> None:
+        """Answer 503 for `seconds` (None: until `up()`); `refuse`: refuse connections."""
+        if not refuse:
+            self._down_until = float("inf") if seconds is None else time.monotonic() + seconds
+            return
+        if not self._unplugged:
+            self._unplugged = True
+            await self._http.__aexit__(None, None, None)
+        if seconds is not None:
+            self._spawn(self._up_after(seconds))
 
-    def up(self) -> None:
+    async def up(self) -> None:
+        """Answer again (and listen again, on the same port, if connections were refused)."""
         self._down_until = None
+        if self._unplugged:
+            self._http = self._server(self.port)
+            await self._http.__aenter__()
+            self._unplugged = False
+
+    async def _up_after(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        await self.up()
 
     @property
     def is_down(self) -> bool:
+        if self._unplugged:
+            return True
         return self._down_until is not None and time.monotonic() < self._down_until
 
     def revoke(self, *, for_good: bool = False) -> None:

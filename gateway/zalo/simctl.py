@@ -15,7 +15,8 @@ Agencies and tests drive the simulator from a shell:
     curl -s -XPOST 127.0.0.1:8093/revoke        # every access token invalid (-124)
     curl -s -XPOST 127.0.0.1:8093/revoke -d '{"for_good":true}'   # ... until /restore
     curl -s -XPOST 127.0.0.1:8093/templates -d '{"template_id":"2001","approved":false}'
-    curl -s -XPOST 127.0.0.1:8093/down -d '{"seconds":60}'
+    curl -s -XPOST 127.0.0.1:8093/down -d '{"seconds":60}'                # 503
+    curl -s -XPOST 127.0.0.1:8093/down -d '{"seconds":60,"refuse":true}'  # unreachable
     curl -s -XPOST 127.0.0.1:8093/up
 
 JSON on aiohttp (gateway.web), loopback: a test tool, not an API to expose.
@@ -179,12 +180,16 @@ class ZaloSimControl:
 
     async def _down(self, request: web.Request) -> web.Response:
         try:
-            seconds = _number(await self._body(request), "seconds", required=False)
+            body = await self._body(request)
+            seconds = _number(body, "seconds", required=False)
+            refuse = body.get("refuse", False)
+            if not isinstance(refuse, bool):
+                raise _BadRequest("refuse: true or false expected")
         except _BadRequest as exc:
             return json_response(400, {"error": str(exc)})
-        self._sim.down(seconds)
-        return json_response(200, {"down": True, "seconds": seconds})
+        await self._sim.down(seconds, refuse=refuse)
+        return json_response(200, {"down": True, "seconds": seconds, "refuse": refuse})
 
     async def _up(self, _request: web.Request) -> web.Response:
-        self._sim.up()
+        await self._sim.up()
         return json_response(200, {"down": False})

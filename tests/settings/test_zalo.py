@@ -7,7 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
+from gateway.cli import main
 from gateway.settings.config import ConfigError, parse_config
 from gateway.settings.show import redacted
 from gateway.settings.zalo import OAUTH_URL, ZALO_OA_SECRET_KEY_ENV, ZALO_SECRET_KEY_ENV
@@ -288,7 +290,9 @@ def test_a_bad_value_is_refused_with_its_key_and_line(config_dir, text, key, lin
 
 
 def test_a_refused_secret_is_never_shown(config_dir):
-    error = refusal(config_dir, SECTION.replace("secret_key: app-secret-value", "secret_key: 12345"))
+    error = refusal(
+        config_dir, SECTION.replace("secret_key: app-secret-value", "secret_key: 12345")
+    )
 
     assert error.key == "zalo.secret_key"
     assert "12345" not in str(error)
@@ -316,3 +320,25 @@ def test_a_refresh_token_file_in_a_read_only_directory_is_refused(config_dir):
 
     assert error.key == "zalo.refresh_token_file"
     assert "not writable" in error.message
+
+
+def test_check_config_prints_the_section_with_secrets_as_stars(config_dir, capsys):
+    path = config_dir / "gateway.yaml"
+    path.write_text(AGENCY + SECTION, encoding="utf-8")
+
+    assert main(["check-config", "-c", str(path)]) == 0
+
+    shown = yaml.safe_load(capsys.readouterr().out)["zalo"]
+    assert (shown["secret_key"], shown["oa_secret_key"]) == ("***", "***")
+    assert shown["templates"]["result"]["params"]["ma_ho_so"] == "{receipt_no}"
+
+
+def test_check_config_never_prints_the_secrets(config_dir, capsys):
+    path = config_dir / "gateway.yaml"
+    path.write_text(AGENCY + SECTION, encoding="utf-8")
+
+    main(["check-config", "-c", str(path)])
+
+    out = capsys.readouterr()
+    assert "app-secret-value" not in out.out + out.err
+    assert "oa-secret-value" not in out.out + out.err

@@ -91,11 +91,24 @@ async def test_an_unapproved_template_falls_back(rig, client_for):
 async def test_zalo_down_is_retried(rig, client_for):
     client = client_for()
     await client.send_zns(DELIVERED, "2001", PARAMS, "first")  # token fetched while up
-    rig.sim.down()
+    await rig.sim.down()
 
     error = await refused(client.send_zns(DELIVERED, "2001", PARAMS, "m"))
 
     assert (error.code, error.action) == (503, ZnsAction.RETRY)
+
+
+async def test_zalo_unreachable_for_a_while_is_retried_then_sends_again(rig, client_for):
+    client = client_for()
+    await client.send_zns(DELIVERED, "2001", PARAMS, "before")
+    await rig.sim.down(refuse=True)
+
+    error = await refused(client.send_zns(DELIVERED, "2001", PARAMS, "during"))
+    await rig.sim.up()
+    await client.send_zns(DELIVERED, "2001", PARAMS, "after")
+
+    assert (error.code, error.action) == (0, ZnsAction.RETRY)
+    assert [m.tracking_id for m in rig.sim.sent] == ["before", "after"]
 
 
 async def test_a_refused_connection_is_retried(rig, client_for):
@@ -157,7 +170,7 @@ async def test_a_chat_reply_goes_to_the_user(rig, client_for):
 async def test_a_chat_reply_with_zalo_down_is_retried(rig, client_for):
     client = client_for()
     await client.send_chat("u-7", "first")
-    rig.sim.down()
+    await rig.sim.down()
 
     error = await refused(client.send_chat("u-7", "again"))
 

@@ -3,6 +3,7 @@ for a replay, 200 only once the callback returned, 500 when it raised."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -14,6 +15,7 @@ from gateway.settings.zalo import WebhookConfig
 from gateway.zalo.server import ZaloWebhooks
 from gateway.zalo.webhook import Delivered, UserText, signature
 from tests.support.clock import Clock
+from tests.support.wait import eventually
 
 APP_ID, SECRET = "app-1", "oa-secret"
 NOW = 1_764_590_000.0
@@ -170,6 +172,26 @@ async def test_an_event_already_handled_is_answered_200_and_not_handed_over_agai
 
     assert (status, answer) == (200, {"ignored": "duplicate"})
     assert len(hooks.delivered) == 1
+
+
+async def test_the_same_event_twice_at_once_is_handed_over_once(hooks, clock):
+    release = asyncio.Event()
+    handed: list[Delivered] = []
+
+    async def slow(report: Delivered) -> None:
+        handed.append(report)
+        await release.wait()
+
+    settings = WebhookConfig(port=0)
+    async with ZaloWebhooks(settings, APP_ID, SECRET, slow, hooks.on_text, clock=clock) as server:
+        first = asyncio.create_task(post_event(server, event()))
+        await eventually(lambda: handed)
+        second = await post_event(server, event())
+        release.set()
+        done = await first
+
+    assert (second[0], done[0]) == (409, 200)
+    assert len(handed) == 1
 
 
 async def test_a_failing_callback_is_answered_500_and_its_retry_taken(endpoint, hooks):

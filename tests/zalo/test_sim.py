@@ -182,6 +182,9 @@ async def test_the_control_api_sets_rules_lifetime_templates_and_down(rig):
     assert rig.sim.is_down
     assert (await rig.control("POST", "/up"))[0] == 200
     assert not rig.sim.is_down
+    assert (await rig.control("POST", "/down", {"refuse": True, "seconds": 0.05}))[0] == 200
+    assert rig.sim.is_down
+    await eventually(lambda: not rig.sim.is_down)
     assert (await rig.control("POST", "/rules/clear"))[0] == 200
     assert rig.sim.rules == {}
 

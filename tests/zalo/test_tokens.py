@@ -106,7 +106,7 @@ async def test_concurrent_callers_share_one_refresh(rig, session, clock):
 
 
 async def test_concurrent_callers_share_one_failed_refresh(rig, session, clock):
-    rig.sim.down()
+    await rig.sim.down()
     keeper = TokenKeeper(rig.settings(), session, clock)
 
     results = await asyncio.gather(
@@ -140,7 +140,7 @@ async def test_invalidating_a_token_already_replaced_changes_nothing(rig, sessio
 
 
 async def test_zalo_down_is_a_retry_error_and_the_refresh_token_is_kept(rig, session, clock):
-    rig.sim.down()
+    await rig.sim.down()
     before = read_refresh_token(str(rig.token_file))
 
     with pytest.raises(TokenUnavailable) as info:
