@@ -76,7 +76,7 @@ async def test_a_never_delivered_number_gets_no_webhook(wired):
 
 async def test_a_delayed_number_is_confirmed_after_its_delay(wired):
     rig, client, received = wired
-    rig.sim.set_rule(DELAYED, "delay", 0.3)
+    rig.sim.set_rule(DELAYED, "delay", 0.5)
 
     await client.send_zns(DELAYED, "2001", PARAMS, "late")
     await client.send_zns(DELIVERED, "2001", PARAMS, "prompt")
@@ -212,3 +212,16 @@ async def test_a_user_text_without_a_webhook_url_is_refused_409(rig):
     status, _ = await rig.control("POST", "/user_text", {"user_id": "u", "text": "x"})
 
     assert status == 409
+
+
+async def test_an_expired_access_token_is_refused_with_zalo_s_code(rig, session):
+    rig.sim.token_lifetime = 1
+    settings = rig.settings()
+    token = await TokenKeeper(settings, session, lambda: 0.0).access_token()
+    body = {"phone": DELIVERED, "template_id": "2001", "template_data": PARAMS}
+
+    async def refused() -> bool:
+        async with session.post(settings.zns_url, json=body, headers={"access_token": token}) as r:
+            return json.loads(await r.read())["error"] == -124
+
+    await eventually(refused, poll=0.1)
