@@ -24,7 +24,7 @@ import structlog
 
 from gateway.phone.numbers import mask_phone
 from gateway.settings.zalo import ZaloConfig
-from gateway.zalo.errors import PHONE_INVALID, TOKEN_INVALID, ZnsError, meaning
+from gateway.zalo.errors import PHONE_INVALID, TOKEN_INVALID, ZnsAction, ZnsError, meaning
 from gateway.zalo.tokens import TokenKeeper
 
 log = structlog.get_logger("gateway.zalo.client")
@@ -75,7 +75,9 @@ class ZaloClient:
         data = await self._call(self._settings.zns_url, body, what="zns", to=phone)
         msg_id = data.get("msg_id")
         if not isinstance(msg_id, str | int) or isinstance(msg_id, bool) or msg_id == "":
-            raise ZnsError(0, "accepted without a msg_id")
+            # Zalo said Success: trying again would send a second paid copy. An answer of a
+            # shape we do not know is for an operator to look at.
+            raise ZnsError(0, "accepted without a msg_id", ZnsAction.STOP)
         return str(msg_id)
 
     async def send_chat(self, user_id: str, text: str) -> str:
@@ -87,7 +89,7 @@ class ZaloClient:
         data = await self._call(self._settings.oa_message_url, body, what="chat", to=None)
         message_id = data.get("message_id")
         if not isinstance(message_id, str | int) or isinstance(message_id, bool):
-            raise ZnsError(0, "accepted without a message_id")
+            raise ZnsError(0, "accepted without a message_id", ZnsAction.STOP)
         return str(message_id)
 
     async def _call(
@@ -145,7 +147,7 @@ class ZaloClient:
             raise ZnsError(status, f"HTTP {status}")
         data = answer.get("data")
         if not isinstance(data, dict):
-            raise ZnsError(0, "answer without data")
+            raise ZnsError(0, "accepted without data", ZnsAction.STOP)
         return data
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 import structlog
+from aiohttp import web
 
+from gateway.web import LocalServer, json_response
 from gateway.zalo.client import ZaloClient, zalo_phone
 from gateway.zalo.errors import ZnsAction, ZnsError
 from gateway.zalo.tokens import TokenKeeper
@@ -196,3 +198,29 @@ async def test_a_refusal_is_logged_with_the_number_masked(rig, client_for):
     (line,) = [e for e in logs if e["event"] == "zalo_call_refused"]
     assert (line["code"], line["action"], line["to"]) == (-118, "fallback", "8490*****02")
     assert NO_ZALO not in repr(logs) and "Sở Công Thương" not in repr(logs)
+
+
+async def test_a_success_without_a_msg_id_stops_rather_than_sending_again(rig, client_for):
+    """Zalo said Success in a shape we do not know: a retry would send a paid copy."""
+
+    async def changed(_request: web.Request) -> web.Response:
+        return json_response(200, {"error": 0, "message": "Success", "data": {"id": "x"}})
+
+    async with LocalServer([web.post("/message/template", changed)]) as zalo:
+        client = client_for(zns_url=f"http://127.0.0.1:{zalo.port}/message/template")
+
+        error = await refused(client.send_zns(DELIVERED, "2001", PARAMS, "m"))
+
+    assert error.action is ZnsAction.STOP
+
+
+async def test_an_html_error_page_from_a_proxy_is_retried(rig, client_for):
+    async def proxy(_request: web.Request) -> web.Response:
+        return web.Response(status=502, text="<html>Bad Gateway</html>", content_type="text/html")
+
+    async with LocalServer([web.post("/message/template", proxy)]) as zalo:
+        client = client_for(zns_url=f"http://127.0.0.1:{zalo.port}/message/template")
+
+        error = await refused(client.send_zns(DELIVERED, "2001", PARAMS, "m"))
+
+    assert (error.code, error.action) == (502, ZnsAction.RETRY)
