@@ -45,6 +45,18 @@ async def test_a_token_expiring_within_refresh_before_is_refreshed(rig, session,
     assert rig.sim.refreshes == 2
 
 
+async def test_a_short_lived_token_is_refreshed_half_way_not_at_every_call(rig, session, clock):
+    rig.sim.token_lifetime = 10  # shorter than refresh_before: 300
+    keeper = TokenKeeper(rig.settings(refresh_before=300), session, clock)
+    first = await keeper.access_token()
+    clock.now += 4
+
+    assert await keeper.access_token() == first
+    clock.now += 2
+    assert await keeper.access_token() != first
+    assert rig.sim.refreshes == 2
+
+
 async def test_the_rotated_refresh_token_is_kept_in_the_file(rig, session, clock):
     first = read_refresh_token(str(rig.token_file))
     keeper = TokenKeeper(rig.settings(), session, clock)
