@@ -16,7 +16,9 @@ acts on (`gateway.zalo.errors`). Nothing here logs a phone number, a text or a t
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -52,6 +54,11 @@ class ZaloClient:
         self._settings = settings
         self._tokens = tokens
         self._session = session
+
+    @property
+    def tokens(self) -> TokenKeeper:
+        """The keeper of the access token (its `refreshes`, for health and metrics)."""
+        return self._tokens
 
     async def send_zns(
         self, phone: str, template_id: str, params: Mapping[str, str], tracking_id: str
@@ -155,3 +162,13 @@ def _message(answer: Mapping[str, Any], code: int) -> str:
     """Zalo's message for the error, short, or the table's meaning."""
     message = answer.get("message")
     return message[:120] if isinstance(message, str) and message else meaning(code)
+
+
+@asynccontextmanager
+async def zalo_client(
+    settings: ZaloConfig, *, clock: Callable[[], float] = time.monotonic
+) -> AsyncIterator[ZaloClient]:
+    """`async with zalo_client(config.zalo) as client:` a client with its own HTTP
+    session and token keeper, for the daemon's lifetime; the session closes on exit."""
+    async with aiohttp.ClientSession() as session:
+        yield ZaloClient(settings, TokenKeeper(settings, session, clock), session)

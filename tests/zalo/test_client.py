@@ -8,7 +8,7 @@ import structlog
 from aiohttp import web
 
 from gateway.web import LocalServer, json_response
-from gateway.zalo.client import ZaloClient, zalo_phone
+from gateway.zalo.client import ZaloClient, zalo_client, zalo_phone
 from gateway.zalo.errors import ZnsAction, ZnsError
 from gateway.zalo.tokens import TokenKeeper
 from tests.support.broker import free_port
@@ -224,3 +224,11 @@ async def test_an_html_error_page_from_a_proxy_is_retried(rig, client_for):
         error = await refused(client.send_zns(DELIVERED, "2001", PARAMS, "m"))
 
     assert (error.code, error.action) == (502, ZnsAction.RETRY)
+
+
+async def test_the_client_factory_opens_its_own_session_for_its_lifetime(rig):
+    async with zalo_client(rig.settings()) as client:
+        await client.send_zns(DELIVERED, "2001", PARAMS, "own-session")
+
+        assert client.tokens.refreshes == 1
+    assert [m.tracking_id for m in rig.sim.sent] == ["own-session"]
