@@ -11,6 +11,8 @@ Answers:
 - 200 `{"ignored": <event>}`: an event the gateway has no use for (logged at debug);
 - 200 `{"ok": true}`: only after the callback returned (it commits to the store);
 - 500: the callback raised; Zalo sends the webhook again, and it is not marked handled.
+  A delivery report whose resends all come after `max_age` is refused with them; the
+  notice's fallback timer then sends the SMS, so nobody is left without a notice.
 
 The ids handled are remembered for `max_age` (older webhooks are refused by their
 timestamp anyway), and at most `MAX_REMEMBERED` of them. Log lines carry the reason of a
