@@ -32,10 +32,13 @@ from gateway.settings.config import (
 )
 from gateway.settings.links import routing_table, unreachable_routes
 from gateway.settings.show import redacted
+from gateway.settings.zalo import ZALO_OA_SECRET_KEY_ENV, ZALO_SECRET_KEY_ENV
 from gateway.smpp.simcli import add_arguments as add_simulator_arguments
 from gateway.smpp.simcli import serve as serve_simulator
 from gateway.smpp.text import fits_gsm7, strip_diacritics
 from gateway.store.schema import StoreError
+from gateway.zalo.simcli import add_arguments as add_zalo_simulator_arguments
+from gateway.zalo.simcli import serve as serve_zalo_simulator
 
 # Start-up refusals that a restart cannot fix: systemd's RestartPreventExitStatus.
 STARTUP_FAILURE = 3
@@ -112,6 +115,9 @@ def _parser() -> argparse.ArgumentParser:
     check_payload.add_argument("--json", action="store_true", help="one JSON object per payload")
 
     add_simulator_arguments(sub.add_parser("smsc-sim", help="run the bundled SMSC simulator"))
+    add_zalo_simulator_arguments(
+        sub.add_parser("zalo-sim", help="run the bundled Zalo simulator (ZNS, OAuth, webhooks)")
+    )
     return parser
 
 
@@ -132,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging()
     if args.command == "smsc-sim":
         return asyncio.run(serve_simulator(args))
+    if args.command == "zalo-sim":
+        return asyncio.run(serve_zalo_simulator(args))
     if args.command == "demo":
         from gateway.demo import run_demo
 
@@ -178,7 +186,8 @@ def _config_without_secrets(path: str | None) -> Config:
     """The configuration at `path` (the embedded defaults without one) for a command that
     needs no secret: stand-ins in the environment (which comes first) keep a user who may
     not read the password files from being refused. Raises ConfigError."""
-    env = {**os.environ, **dict.fromkeys((SMPP_PASSWORD_ENV, MQTT_PASSWORD_ENV), "unused")}
+    secrets = (SMPP_PASSWORD_ENV, MQTT_PASSWORD_ENV, ZALO_SECRET_KEY_ENV, ZALO_OA_SECRET_KEY_ENV)
+    env = {**os.environ, **dict.fromkeys(secrets, "unused")}
     return default_config() if path is None else load_config(path, env=env)
 
 

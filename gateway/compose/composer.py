@@ -19,14 +19,16 @@ from zoneinfo import ZoneInfo
 from gateway.calendar.workdays import QuietHours
 from gateway.compose.letters import letter
 from gateway.compose.templates import format_date, render, template_for
+from gateway.compose.zns import render_params
 from gateway.domain.channel import Channel
 from gateway.domain.dossier import DossierRow
 from gateway.domain.letter import NewLetter
 from gateway.domain.message import NewMessage, Priority
-from gateway.domain.notice import TemplateError, ZnsTemplate
+from gateway.domain.notice import TemplateError
 from gateway.domain.states import MessageState
 from gateway.phone.numbers import PhoneError, normalise_phone
 from gateway.settings.agencies import AgencyConfig
+from gateway.settings.zalo import ZnsTemplate
 from gateway.smpp.text import MAX_PARTS, Encoding, ReferenceAllocator
 
 # How a refusal for want of a usable phone (none, landline, impossible) begins its reason.
@@ -156,7 +158,7 @@ class Composer:
         ):
             return message
         try:
-            params = {name: render(w, fields, strip=False) for name, w in template.params.items()}
+            params = render_params(template, fields)
         except TemplateError:
             return message
         zns = {"template_id": template.template_id, "params": params}

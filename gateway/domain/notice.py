@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import string
 import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -77,12 +75,3 @@ def template_fields(template: str) -> frozenset[str]:
         names.add(name)
     return frozenset(names)
 
-
-@dataclass(frozen=True, slots=True)
-class ZnsTemplate:
-    """A notice kind's template registered and approved with Zalo: its id, and each of
-    its parameters' wording in our fields (`{receipt_no}`…), rendered like an SMS
-    template but always with diacritics (Zalo shows Unicode; it costs nothing)."""
-
-    template_id: str
-    params: Mapping[str, str]

@@ -183,3 +183,17 @@ def agencies_mailing(
             agency = dataclasses.replace(agency, email_from=mail.sender)
         out[code] = agency
     return MappingProxyType(out)
+
+
+def agencies_on_zalo(zalo: object | None, found: Mapping[str, AgencyConfig]) -> None:
+    """An agency that lists Zalo among its channels needs the `zalo:` section (the
+    Official Account its notices go from): refused, naming the agency's key, without it."""
+    for code, agency in found.items():
+        if Channel.ZALO in agency.channels and zalo is None:
+            refuse(
+                "zalo is one of this agency's channels, but there is no `zalo:` section "
+                "(the Official Account, its keys and templates); add one, or list only sms",
+                "agencies",
+                code,
+                "channels",
+            )

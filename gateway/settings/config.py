@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ConfigDict, TypeAdapter, ValidationInfo, field_validator, model_validator
 
-from gateway.settings.agencies import AgencyConfig, agencies, agencies_mailing
+from gateway.settings.agencies import AgencyConfig, agencies, agencies_mailing, agencies_on_zalo
 from gateway.settings.console import ConsoleConfig, agency_users
 from gateway.settings.explain import file_keys, validate
 from gateway.settings.keywords import DEFAULT_KEYWORDS, MoConfig, keywords
@@ -47,6 +47,7 @@ from gateway.settings.secrets import MQTT_PASSWORD_ENV, SMPP_PASSWORD_ENV
 from gateway.settings.smpp import SmppConfig
 from gateway.settings.store import AdminConfig, ReportConfig, StoreConfig
 from gateway.settings.values import refuse, rule, text, unknown_key
+from gateway.settings.zalo import ZaloConfig
 
 __all__ = [
     "MQTT_PASSWORD_ENV",
@@ -63,6 +64,7 @@ __all__ = [
     "ScheduleConfig",
     "SmppConfig",
     "StoreConfig",
+    "ZaloConfig",
     "default_config",
     "load_config",
     "parse_config",
@@ -128,6 +130,8 @@ class Config:
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     # E-mail notices (gateway/settings/mail.py); absent: e-mail is off.
     email: MailConfig | None = None
+    # The agency's Zalo OA (gateway/settings/zalo.py); absent: Zalo is off.
+    zalo: ZaloConfig | None = None
     source_path: str | None = None
 
     _timezone = rule("timezone", check=_timezone)
@@ -186,6 +190,11 @@ class Config:
     @model_validator(mode="after")
     def _email_agencies(self) -> Config:
         object.__setattr__(self, "agencies", agencies_mailing(self.email, self.agencies))
+        return self
+
+    @model_validator(mode="after")
+    def _zalo_agencies(self) -> Config:
+        agencies_on_zalo(self.zalo, self.agencies)
         return self
 
     @field_validator("agencies", mode="before")

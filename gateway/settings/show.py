@@ -13,6 +13,7 @@ from gateway.settings.links import LinkConfig
 from gateway.settings.mail import SHOWN as MAIL_SHOWN
 from gateway.settings.mail import MailConfig
 from gateway.settings.smpp import SmppConfig
+from gateway.settings.zalo import ZaloConfig
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -62,6 +63,20 @@ def _email(mail: MailConfig | None) -> dict[str, Any] | None:
         "password": _secret_shown(mail.password),
     }
     return {name: values[name] for name in MAIL_SHOWN}
+
+def _zalo(zalo: ZaloConfig | None) -> dict[str, Any] | None:
+    if zalo is None:
+        return None
+    return {
+        **_plain(zalo),
+        "secret_key": _secret_shown(zalo.secret_key),
+        "oa_secret_key": _secret_shown(zalo.oa_secret_key),
+        "templates": {
+            kind: {"template_id": t.template_id, "params": dict(t.params)}
+            for kind, t in zalo.templates.items()
+        },
+        "webhook": _plain(zalo.webhook),
+    }
 
 
 def redacted(config: Config) -> dict[str, Any]:
@@ -119,4 +134,5 @@ def redacted(config: Config) -> dict[str, Any]:
                 for name, u in config.console.users.items()
             },
         },
+        "zalo": _zalo(config.zalo),
     }

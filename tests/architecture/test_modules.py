@@ -29,6 +29,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "gateway.smpp",
             "gateway.mqtt",
             "gateway.mail",
+            "gateway.zalo",
         }
     ),
     frozenset({"gateway.store"}),
@@ -44,6 +45,10 @@ FORBIDDEN: frozenset[tuple[str, str]] = frozenset(
         ("gateway.smpp", "gateway.store"),
         ("gateway.mqtt", "gateway.domain"),
         ("gateway.mqtt", "gateway.store"),
+        # Zalo is a protocol part too, on the HTTP stack: no SMPP, MQTT or calendar in it.
+        ("gateway.zalo", "gateway.smpp"),
+        ("gateway.zalo", "gateway.mqtt"),
+        ("gateway.zalo", "gateway.calendar"),
         # The console is a process of its own beside the daemon: only the commands start it.
         ("gateway.ops", "gateway.console"),
         ("gateway.kit", "gateway.console"),

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from gateway.domain.channel import Channel
-from gateway.domain.notice import ZnsTemplate
+from gateway.settings.zalo import ZnsTemplate
 from tests.support.channels import zalo_composer
 from tests.support.clock import Clock, at
 from tests.support.figures import dossier

@@ -25,8 +25,15 @@ def test_an_agency_sends_by_sms_unless_it_says_otherwise():
     assert agency_with("").agencies["SCT"].channels == (Channel.SMS,)
 
 
-def test_an_agency_lists_its_channels_in_order_of_preference():
-    config = agency_with("    channels: [zalo, sms]\n")
+def test_an_agency_lists_its_channels_in_order_of_preference(tmp_path):
+    (tmp_path / "token").write_text("first-refresh-token\n", encoding="utf-8")
+    zalo = (
+        "zalo:\n  app_id: a\n  oa_id: o\n  refresh_token_file: token\n"
+        "  secret_key: s\n  oa_secret_key: k\n"
+    )
+    config = parse_config(
+        AGENCY + "    channels: [zalo, sms]\n" + zalo, path=str(tmp_path / "g.yaml"), env={}
+    )
 
     assert config.agencies["SCT"].channels == (Channel.ZALO, Channel.SMS)
 
@@ -54,3 +61,10 @@ def test_an_unknown_channel_is_refused_with_the_known_ones():
     error = refusal("    channels: [zallo, sms]\n")
 
     assert "zalo" in error.message
+
+
+def test_zalo_among_the_channels_without_a_zalo_section_is_refused():
+    error = refusal("    channels: [zalo, sms]\n")
+
+    assert error.key == "agencies.SCT.channels"
+    assert "there is no `zalo:` section" in error.message

@@ -28,7 +28,7 @@ class TestKeysThatAreNotText:
         assert str(error) == (
             f"/etc/motcua-sms/gateway.yaml:1: {key}: unknown key; known keys: admin, agencies,"
             " console, email, keywords, mo, mqtt, report, retry, schedule, smpp, smsc, store,"
-            " timezone"
+            " timezone, zalo"
         )
 
     def test_a_null_key_in_a_section_is_an_unknown_key_on_its_own_line(self):

@@ -11,7 +11,7 @@ from gateway.app import composer_settings
 from gateway.compose.composer import Composer
 from gateway.domain.channel import Channel
 from gateway.domain.message import Outcome, Queued
-from gateway.domain.notice import ZnsTemplate
+from gateway.settings.zalo import ZnsTemplate
 from gateway.store.store import Store
 from tests.support.clock import Clock
 from tests.support.outbox import without_quiet_hours

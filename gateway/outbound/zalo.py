@@ -1,0 +1,260 @@
+"""The Zalo sender: takes due Zalo messages from the store, sends each through Zalo's API,
+records what became of it with the same `Outcome` rows as the SMS sender.
+
+A notice goes as a ZNS template message; a reply to a lookup in the Official Account's
+chat as a chat message. What Zalo answers decides what follows (`gateway.zalo.errors`):
+
+- accepted: a notice is `submitted`, with its fallback timer (`fallback_after`): no
+  receipt by then and it goes by SMS (`gateway.store.zalo`); a chat reply is `delivered`
+  (the chat is where the citizen asked, and holds it).
+- refused for this citizen or this template (no Zalo account, template not approved,
+  quota exhausted): a notice goes by SMS at once, its attempts counted afresh; a chat
+  reply fails (only the chat knows where the citizen is).
+- a passing failure (rate limit, server error, Zalo unreachable): tried again with the
+  one back-off (`gateway.backoff`), up to `retry.max_attempts`; after that a notice goes
+  by SMS, a chat reply fails.
+- refused for all (the token cannot be refreshed, the app or OA not authorised): stopped.
+  The notice goes by SMS, and so does every Zalo notice for `STOP_PAUSE` seconds without
+  Zalo being asked; the log says why, once, at error level.
+
+Quiet hours hold here as for SMS: inside them only chat replies go (a citizen asked, and
+is waiting); notices wait for the morning. At most `window` messages are in flight, each
+held until its outcome is committed, so a crash repeats at most that many.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from gateway.backoff import Backoff
+from gateway.calendar.workdays import QuietHours
+from gateway.domain.channel import FALLS_BACK_TO, Channel
+from gateway.domain.message import Outcome, Priority, Queued
+from gateway.domain.states import MessageState
+from gateway.settings.config import RetryConfig
+from gateway.store.batch import Batcher
+from gateway.store.outbox import Outbox
+from gateway.store.zalo import ZaloBook, tracking_id
+from gateway.zalo.errors import ZnsAction, ZnsError
+
+log = structlog.get_logger("gateway.outbound.zalo")
+
+# Seconds Zalo is left alone after it refused the gateway itself (token, authorisation).
+STOP_PAUSE = 300.0
+# Longest idle wait before the store is asked again, seconds. The store's "queued" signal
+# belongs to the SMS sender (it clears it when it reads), so this sender asks on its own
+# every second: a read of an index, and at most a second's wait for a chat reply.
+IDLE_MAX = 1.0
+# Pause after the store could not be read, seconds.
+FETCH_RETRY = 1.0
+
+
+class ZaloApi(Protocol):
+    """What the sender asks of Zalo (`gateway.zalo.client.ZaloClient`)."""
+
+    async def send_zns(
+        self, phone: str, template_id: str, params: Mapping[str, str], tracking_id: str
+    ) -> str: ...
+
+    async def send_chat(self, user_id: str, text: str) -> str: ...
+
+
+class ZaloSender:
+    def __init__(
+        self,
+        outbox: Outbox,
+        api: ZaloApi,
+        retry: RetryConfig,
+        *,
+        fallback_after: float,
+        window: int = 4,
+        clock: Callable[[], float] = time.time,
+        quiet: QuietHours | None = None,
+        tz: ZoneInfo | None = None,
+    ) -> None:
+        if quiet is not None and tz is None:
+            raise ValueError("quiet hours need the time zone they are local to")
+        self._outbox = outbox
+        self._api = api
+        self._retry = retry
+        self._fallback_after = fallback_after
+        self._window = window
+        self._clock = clock
+        self._quiet = quiet
+        self._tz = tz
+        self._busy: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._stopped_until = 0.0
+
+    async def run(self) -> None:
+        """Send until cancelled."""
+        writer: Batcher[Outcome] = Batcher(
+            self._outbox.record_outcomes, max_items=self._window, max_wait=0.005
+        )
+        async with writer:
+            self._writer = writer
+            try:
+                while True:
+                    await self._fill()
+            finally:
+                for task in list(self._tasks):
+                    task.cancel()
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _fill(self) -> None:
+        self._wake.clear()
+        free = self._window - len(self._busy)
+        if free > 0:
+            lanes = int(Priority.MO_REPLY) if self._quiet_now() else None
+            try:
+                due = await self._outbox.due(
+                    free, exclude=self._busy, max_priority=lanes, channel=Channel.ZALO
+                )
+            except Exception as exc:
+                log.error("zalo_fetch_failed", error=str(exc), retry_in=FETCH_RETRY)
+                await asyncio.sleep(FETCH_RETRY)
+                return
+            for message in due:
+                self._start(message)
+            if due:
+                return
+            await self._idle(lanes)
+            return
+        await self._wake.wait()
+
+    async def _idle(self, lanes: int | None) -> None:
+        now = self._clock()
+        next_at = await self._outbox.next_due_at(
+            max_priority=lanes, exclude=self._busy, channel=Channel.ZALO
+        )
+        if lanes is not None and self._quiet is not None and self._tz is not None:
+            release = self._quiet.release_at(datetime.fromtimestamp(now, UTC), self._tz)
+            next_at = min(next_at or release.timestamp(), release.timestamp())
+        wait = IDLE_MAX if next_at is None else min(IDLE_MAX, max(0.0, next_at - now))
+        try:
+            async with asyncio.timeout(wait):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+
+    def _quiet_now(self) -> bool:
+        if self._quiet is None or self._tz is None:
+            return False
+        return self._quiet.is_quiet(datetime.fromtimestamp(self._clock(), UTC), self._tz)
+
+    def _start(self, message: Queued) -> None:
+        self._busy.add(message.id)
+        task = asyncio.create_task(self._send(message), name=f"zalo.send[{message.id}]")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, m: Queued) -> None:
+        try:
+            outcome = await self._attempt(m)
+            await self._writer.put_until_stored(
+                outcome, event="outcome_commit_failed", message=m.id
+            )
+            log.info(
+                "message_outcome",
+                message=m.id,
+                kind=m.kind,
+                channel=outcome.goes_by,
+                state=outcome.state,
+                reason=outcome.reason,
+            )
+        except Exception:
+            log.exception("message_send_failed", message=m.id, channel=Channel.ZALO)
+        finally:
+            self._busy.discard(m.id)
+            self._wake.set()
+
+    async def _attempt(self, m: Queued) -> Outcome:
+        now = self._clock()
+        if now > m.expires_at:
+            return Outcome(m, MessageState.EXPIRED, m.attempts, now, reason="ttl ended unsent")
+        if now < self._stopped_until:
+            return self._give_up(m, "zalo: stopped, the gateway's access was refused")
+        try:
+            if m.chat_user is not None:
+                msg_id = await self._api.send_chat(m.chat_user, m.text)
+                return Outcome(
+                    m, MessageState.DELIVERED, m.attempts + 1, now, channel_id=msg_id
+                )
+            zns = json.loads(m.zns or "{}")
+            msg_id = await self._api.send_zns(
+                m.phone, zns["template_id"], zns["params"], tracking_id(m.id, m.agency, m.ref)
+            )
+        except ZnsError as exc:
+            return self._refused(m, exc)
+        except Exception as exc:
+            # A bug or an answer nobody foresaw is a failed attempt, backed off: never a
+            # hot loop, and never a notice lost.
+            log.exception("zalo_attempt_failed", message=m.id, error=type(exc).__name__)
+            return self._again(m, f"zalo: error {type(exc).__name__}")
+        at = self._clock()
+        return Outcome(
+            m,
+            MessageState.SUBMITTED,
+            m.attempts + 1,
+            at,
+            channel_id=msg_id,
+            fallback_at=at + self._fallback_after,
+        )
+
+    def _refused(self, m: Queued, exc: ZnsError) -> Outcome:
+        reason = f"zalo: {exc.code} {exc.message}".strip()
+        if exc.action is ZnsAction.RETRY:
+            return self._again(m, reason)
+        if exc.action is ZnsAction.STOP:
+            self._stopped_until = self._clock() + STOP_PAUSE
+            log.error("zalo_stopped", code=exc.code, reason=exc.message, pause=STOP_PAUSE)
+        return self._give_up(m, reason)
+
+    def _again(self, m: Queued, reason: str) -> Outcome:
+        attempts = m.attempts + 1
+        if attempts >= self._retry.max_attempts:
+            return self._give_up(m, f"retries exhausted ({attempts}), last: {reason}")
+        now = self._clock()
+        at = now + Backoff(self._retry.base_delay, self._retry.max_delay).delay(attempts - 1)
+        if at > m.expires_at:
+            return self._give_up(m, f"ttl ends before next retry, last: {reason}")
+        return Outcome(m, MessageState.QUEUED, attempts, at, reason=reason)
+
+    def _give_up(self, m: Queued, reason: str) -> Outcome:
+        """Zalo will not carry it: a notice goes by SMS now, with its attempts counted
+        afresh; a chat reply, which has no number to go to, fails."""
+        now = self._clock()
+        if m.chat_user is not None:
+            return Outcome(m, MessageState.FAILED, m.attempts + 1, now, reason=reason)
+        return Outcome(
+            m, MessageState.QUEUED, 0, now, reason=reason, channel=FALLS_BACK_TO[Channel.ZALO]
+        )
+
+
+# Seconds between two runs of the fallback timer's sweep.
+FALLBACK_EVERY = 1.0
+
+
+async def fall_back_unconfirmed(book: ZaloBook, fallback_after: float | None) -> None:
+    """The fallback timer: every second, the Zalo notices unconfirmed past their
+    `fallback_at` go by SMS. With Zalo not configured (`fallback_after` None), every
+    message still on Zalo is handed on once at start-up: none waits for a channel that is
+    gone."""
+    if fallback_after is None:
+        while await book.fall_back_all():
+            pass
+        return
+    while True:
+        moved = await book.fall_back(fallback_after)
+        if moved:
+            log.info("zalo_fell_back", messages=moved, reason="no receipt in time")
+        await asyncio.sleep(0 if moved else FALLBACK_EVERY)
