@@ -1,7 +1,8 @@
 """Composition root: builds the parts from the configuration and runs them in order.
 
     hold the store (one daemon per store) → admin port → open store → receipts tracker,
-    MO dispatcher → SMSC links (each its sessions) → MQTT link → admin reports them →
+    MO dispatcher → SMSC links (each its sessions) → the channels beside SMS (Zalo's client
+    and webhook endpoint: gateway/channels.py) → MQTT link → admin reports them →
     intake, sender, status publisher, apology schedule, retention, receipt expiry,
     heartbeat → READY=1 → wait
     for stop → STOPPING=1 → stop intake → drain the sender (bounded) → stop the rest
@@ -21,11 +22,13 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import structlog
 
 from gateway.backoff import Backoff
 from gateway.calendar.workdays import QuietHours
+from gateway.channels import channels
 from gateway.compose.apology import Apologies, ApologySettings
 from gateway.compose.composer import Composer, ComposerSettings
 from gateway.intake.consumer import Intake, IntakeSettings
@@ -68,6 +71,7 @@ class Gateway:
         self.config = config
         self.notifier = notifier or Notifier(environ={})
         self.admin_port: int | None = None
+        self.zalo_webhook_port: int | None = None
         # The parts that take a SIGHUP's settings, once they run.
         self._running: _Reloaded | None = None
 
@@ -138,6 +142,10 @@ class Gateway:
                 for link in config.links
             ]
             router = router_for(config, accounts)
+            beside = await stack.enter_async_context(
+                channels(config, store, dispatcher, quiet=quiet_hours(config))
+            )
+            self.zalo_webhook_port = beside.webhook_port
             link = await stack.enter_async_context(
                 MqttLink(
                     config.mqtt.link_settings(max_payload=MAX_PAYLOAD),
@@ -184,6 +192,7 @@ class Gateway:
                     ),
                 ),
                 _supervised("heartbeat", lambda: self._heartbeat(observed)),
+                *(_supervised(name, run) for name, run in beside.parts),
             ]
             log.info("gateway_started", agencies=sorted(config.agencies), admin=self.admin_port)
             with contextlib.suppress(TimeoutError):
@@ -267,6 +276,7 @@ def composer_settings(config: Config) -> ComposerSettings:
         encoding=encoding(config),
         quiet=quiet_hours(config),
         ttl=config.retry.ttl,
+        zns=config.zalo.templates if config.zalo is not None else MappingProxyType({}),
     )
 
 

@@ -244,17 +244,23 @@ class ZaloSender:
 FALLBACK_EVERY = 1.0
 
 
-async def fall_back_unconfirmed(book: ZaloBook, fallback_after: float | None) -> None:
+async def fall_back_unconfirmed(book: ZaloBook, fallback_after: float) -> None:
     """The fallback timer: every second, the Zalo notices unconfirmed past their
-    `fallback_at` go by SMS. With Zalo not configured (`fallback_after` None), every
-    message still on Zalo is handed on once at start-up: none waits for a channel that is
-    gone."""
-    if fallback_after is None:
-        while await book.fall_back_all():
-            pass
-        return
+    `fallback_at` go by SMS."""
     while True:
         moved = await book.fall_back(fallback_after)
         if moved:
             log.info("zalo_fell_back", messages=moved, reason="no receipt in time")
         await asyncio.sleep(0 if moved else FALLBACK_EVERY)
+
+
+async def hand_over_from_zalo(book: ZaloBook) -> int:
+    """Zalo is not configured: every message still on it (queued or waiting for its
+    receipt, from an earlier configuration) is handed on, so none waits for a channel that
+    is gone. Returns how many were."""
+    moved = 0
+    while found := await book.fall_back_all():
+        moved += found
+    if moved:
+        log.warning("zalo_handed_over", messages=moved, reason="zalo is not configured")
+    return moved

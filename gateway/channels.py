@@ -1,0 +1,103 @@
+"""The channels beside SMS, wired for the daemon: Zalo (its client, sender, webhooks and
+fallback timer) and e-mail (the mail sender). Part of the composition root
+(`gateway.app`), kept apart so each reads in one sitting.
+
+    Zalo configured:  client (HTTP session, tokens) → webhook endpoint → sender and
+                      fallback timer run as parts → on stop, the endpoint closes, then
+                      the session.
+    Zalo not:         what is still on Zalo from an earlier configuration goes by SMS,
+                      once, at start-up (nothing waits for a channel that is gone).
+    e-mail configured: the mail sender runs as a part.
+
+Data still flows one way: the webhook's receipts go into the store (`store.zalo`), a
+citizen's chat text to the MO dispatcher, like an MO from the SMSC.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+import structlog
+
+from gateway.calendar.workdays import QuietHours
+from gateway.mo.dispatcher import Dispatcher
+from gateway.outbound.zalo import ZaloSender, fall_back_unconfirmed, hand_over_from_zalo
+from gateway.settings.config import Config
+from gateway.store.store import Store
+from gateway.zalo.client import zalo_client
+from gateway.zalo.server import ZaloWebhooks
+from gateway.zalo.webhook import Delivered, UserText
+
+log = structlog.get_logger("gateway.channels")
+
+Part = tuple[str, Callable[[], Awaitable[None]]]
+
+
+@dataclass(slots=True)
+class Channels:
+    """The parts the channels add to the daemon (name, run), and the webhook's port."""
+
+    parts: list[Part] = field(default_factory=list)
+    webhook_port: int | None = None
+
+
+@contextlib.asynccontextmanager
+async def channels(
+    config: Config,
+    store: Store,
+    dispatcher: Dispatcher,
+    *,
+    quiet: QuietHours | None = None,
+) -> AsyncIterator[Channels]:
+    """The channels `config` turns on, open for as long as the daemon runs."""
+    found = Channels()
+    async with contextlib.AsyncExitStack() as stack:
+        zalo = config.zalo
+        if zalo is None:
+            # Before the parts start (a part that ends would end the daemon).
+            await hand_over_from_zalo(store.zalo)
+        else:
+            client = await stack.enter_async_context(zalo_client(zalo))
+            hooks = await stack.enter_async_context(
+                ZaloWebhooks(
+                    zalo.webhook,
+                    zalo.app_id,
+                    zalo.oa_secret_key,
+                    _receipts(store),
+                    _chat(dispatcher),
+                )
+            )
+            found.webhook_port = hooks.port
+            sender = ZaloSender(
+                store.outbox,
+                client,
+                config.retry,
+                fallback_after=zalo.fallback_after,
+                quiet=quiet,
+                tz=config.tz,
+            )
+            found.parts.append(("zalo_sender", sender.run))
+            found.parts.append(
+                ("zalo_fallback", lambda: fall_back_unconfirmed(store.zalo, zalo.fallback_after))
+            )
+        yield found
+
+
+def _receipts(store: Store) -> Callable[[Delivered], Awaitable[None]]:
+    async def on_delivered(event: Delivered) -> None:
+        if event.tracking_id is None:
+            log.info("zalo_receipt_ignored", reason="no tracking id")
+            return
+        found = await store.zalo.delivered(event.tracking_id, event.msg_id)
+        log.info("zalo_receipt", result=found.value)
+
+    return on_delivered
+
+
+def _chat(dispatcher: Dispatcher) -> Callable[[UserText], Awaitable[None]]:
+    async def on_text(event: UserText) -> None:
+        await dispatcher.receive_chat(event.user_id, event.text)
+
+    return on_text

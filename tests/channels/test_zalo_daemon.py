@@ -1,0 +1,155 @@
+"""The daemon on Zalo with SMS fallback, over real HTTP to the bundled Zalo simulator and
+real SMPP to the bundled SMSC: a citizen Zalo delivers to, one without Zalo (SMS at once),
+one Zalo never confirms (SMS when the timer ends), and a lookup from the Zalo chat."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+
+from gateway.domain.channel import Channel
+from gateway.settings.config import AdminConfig, Config
+from gateway.settings.zalo import WebhookConfig
+from gateway.smpp.sim import SimConfig, SmscSimulator
+from tests.support.broker import free_port
+from tests.support.daemon import (
+    StatusWatch,
+    dossier_event,
+    gateway_config,
+    publish,
+    running_gateway,
+)
+from tests.support.wait import eventually
+from tests.support.zalo import DELIVERED, NEVER, NO_ZALO, ZaloRig, zalo_rig
+
+FALLBACK_AFTER = 1.5
+
+
+def national(international: str) -> str:
+    return "0" + international[2:]
+
+
+@dataclasses.dataclass
+class Rig:
+    zalo: ZaloRig
+    smsc: SmscSimulator
+    watch: StatusWatch
+    broker_port: int
+    prefix: str
+
+
+def on_zalo(base: Config, zalo: ZaloRig, hook_port: int) -> Config:
+    agencies = dict(base.agencies)
+    agencies["SCT"] = dataclasses.replace(agencies["SCT"], channels=(Channel.ZALO, Channel.SMS))
+    return dataclasses.replace(
+        base,
+        agencies=MappingProxyType(agencies),
+        zalo=zalo.settings(
+            webhook=WebhookConfig(port=hook_port), fallback_after=FALLBACK_AFTER, timeout=1.0
+        ),
+        admin=AdminConfig(enabled=False),
+    )
+
+
+@pytest.fixture
+async def rig(broker, tmp_path) -> AsyncIterator[Rig]:
+    hook_port = free_port()
+    url = f"http://127.0.0.1:{hook_port}/zalo/webhook"
+    prefix = "zalo-e2e"
+    async with (
+        zalo_rig(tmp_path, webhook_url=url, templates={"2001": True}) as zalo,
+        SmscSimulator(SimConfig(receipt_delay=0.01, keep_records=True)) as smsc,
+    ):
+        config = gateway_config(
+            broker_port=broker.port, smsc_port=smsc.port, db=tmp_path / "gateway.db",
+            client_id="gw-zalo-e2e",
+        )  # fmt: skip
+        config = on_zalo(config, zalo, hook_port)
+        config = dataclasses.replace(
+            config, mqtt=dataclasses.replace(config.mqtt, topic_prefix=prefix)
+        )
+        async with StatusWatch(broker.port, prefix) as watch, running_gateway(config):
+            yield Rig(zalo, smsc, watch, broker.port, prefix)
+
+
+async def result_notice(rig: Rig, n: int, phone: str) -> str:
+    event = dossier_event(n, phone=national(phone))
+    await publish(rig.broker_port, [(f"{rig.prefix}/SCT/dossier", event)])
+    return f"{event['event_id']}:result"
+
+
+def trail(rig: Rig, ref: str) -> list[tuple[str, str | None]]:
+    return [(e["state"], e.get("channel")) for e in rig.watch.events if e["id"] == ref]
+
+
+def sms_to(rig: Rig, phone: str) -> int:
+    return sum(1 for r in rig.smsc.records if r.destination == phone)
+
+
+async def final(rig: Rig, ref: str, timeout: float = 15) -> list[dict[str, Any]]:
+    return await rig.watch.wait_for(
+        lambda events: any(e["id"] == ref and e["state"] == "delivered" for e in events),
+        timeout=timeout,
+    )
+
+
+async def test_a_citizen_on_zalo_is_told_by_zalo_and_no_sms_goes(rig):
+    ref = await result_notice(rig, 1, DELIVERED)
+
+    await final(rig, ref)
+
+    assert trail(rig, ref) == [("queued", "zalo"), ("submitted", "zalo"), ("delivered", "zalo")]
+    assert sms_to(rig, DELIVERED) == 0
+    (sent,) = [z for z in rig.zalo.sim.sent if z.phone == DELIVERED]
+    assert sent.template_data == {"ma_ho_so": "0101700001", "co_quan": "Sở Công Thương"}
+
+
+async def test_a_citizen_without_zalo_is_told_by_sms_at_once(rig):
+    await rig.zalo.control("POST", "/rules", {"phone": NO_ZALO, "rule": "no_zalo"})
+    ref = await result_notice(rig, 2, NO_ZALO)
+
+    await final(rig, ref)
+
+    assert trail(rig, ref) == [
+        ("queued", "zalo"), ("queued", "sms"), ("submitted", "sms"), ("delivered", "sms")
+    ]  # fmt: skip
+    handed = [e for e in rig.watch.events if e["id"] == ref][1]
+    assert handed["reason"].startswith("zalo: -118")
+    assert sms_to(rig, NO_ZALO) == 1
+
+
+async def test_a_notice_zalo_never_confirms_goes_by_sms_when_the_timer_ends(rig):
+    await rig.zalo.control("POST", "/rules", {"phone": NEVER, "rule": "never_delivered"})
+    ref = await result_notice(rig, 3, NEVER)
+
+    await final(rig, ref, timeout=FALLBACK_AFTER + 15)
+
+    assert trail(rig, ref) == [
+        ("queued", "zalo"), ("submitted", "zalo"), ("queued", "sms"), ("submitted", "sms"),
+        ("delivered", "sms"),
+    ]  # fmt: skip
+    handed = [e for e in rig.watch.events if e["id"] == ref][2]
+    assert handed["reason"] == "zalo: no receipt within 1.5 s"
+    assert sms_to(rig, NEVER) == 1
+
+
+async def test_a_lookup_in_the_zalo_chat_is_answered_in_the_chat(rig):
+    ref = await result_notice(rig, 4, DELIVERED)  # the dossier is mirrored once it is told
+    await final(rig, ref)
+    submits = len(rig.smsc.records)
+
+    await rig.zalo.control("POST", "/user_text", {"user_id": "u-77", "text": "0101700004"})
+
+    async def answered() -> list[dict[str, Any]]:
+        _, chat = await rig.zalo.control("GET", "/chat")
+        return chat
+
+    await eventually(answered, timeout=15)
+    (reply,) = await answered()
+    assert reply["user_id"] == "u-77"
+    assert "(0101700004)" in reply["text"]
+    assert len(rig.smsc.records) == submits  # no SMS, no fee
