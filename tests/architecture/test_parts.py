@@ -1,6 +1,7 @@
 """Each part receives only its own settings and its own repositories.
 
-The composition root (`gateway/app.py`, with `cli.py` and `demo.py` beside it) is the one
+The composition root (`gateway/app.py`, with `channels.py`, `cli.py` and `demo.py` beside
+it) is the one
 place that holds the whole `Config` and the whole `Store` and hands out sections, the small
 settings types the parts declare, and repositories. Anywhere else, a parameter (or a
 dataclass field, which is a constructor's parameter) typed as one of them would let a part
@@ -19,7 +20,9 @@ import pytest
 from tests.support.code import ROOT, parsed, source_files
 
 # The modules that may take the whole configuration or the whole store.
-COMPOSITION_ROOT = frozenset({"gateway/app.py", "gateway/cli.py", "gateway/demo.py"})
+COMPOSITION_ROOT = frozenset(
+    {"gateway/app.py", "gateway/channels.py", "gateway/cli.py", "gateway/demo.py"}
+)
 # The configuration's own package reads, checks, shows and reloads the whole of it.
 SETTINGS = "gateway/settings/"
 
