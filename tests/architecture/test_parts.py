@@ -1,8 +1,8 @@
 """Each part receives only its own settings and its own repositories.
 
 The composition root (`gateway/app.py`, with `channels.py`, `cli.py` and `demo.py` beside
-it) is the one
-place that holds the whole `Config` and the whole `Store` and hands out sections, the small
+it) is the one place that holds the whole `Config` and the whole `Store` and hands out
+sections, the small
 settings types the parts declare, and repositories. Anywhere else, a parameter (or a
 dataclass field, which is a constructor's parameter) typed as one of them would let a part
 read, or be swapped, more than it uses. Read with `ast` from the sources; each test lists
