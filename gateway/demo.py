@@ -27,6 +27,7 @@ from typing import Any, TextIO
 import aiomqtt
 from aiomqtt import ProtocolVersion
 
+from gateway import demo_channels as zalo_demo
 from gateway.app import Gateway
 from gateway.domain.states import FINAL_STATES
 from gateway.phone.numbers import mask_phone
@@ -96,6 +97,9 @@ SAMPLES: list[tuple[str, dict[str, Any], str]] = [
              "occurred_at": "2026-11-23T09:07:00+07:00"},
      "delivered"),
 ]  # fmt: skip
+
+# The Zalo agency's samples (gateway/demo_channels.py), published like the others.
+_ZALO_SAMPLES = [(zalo_demo.ZALO_AGENCY.code, p, state) for p, state, _ in zalo_demo.SAMPLES]
 
 LOOKUPS = [
     ("84905123456", "MCKH 000.00.21.H34-261120-0001"),
@@ -176,14 +180,21 @@ async def run_demo(out: TextIO = sys.stdout, timeout: float = 60.0) -> int:
     )
     broker = await _broker(mqtt_port)
     statuses: list[dict[str, Any]] = []
+    webhook_port = _free_port()
     try:
-        async with SmscSimulator(sim) as smsc:
-            config = demo_config(work, smsc.port, mqtt_port)
+        async with (
+            SmscSimulator(sim) as smsc,
+            zalo_demo.zalo_simulator(work, webhook_port) as zalo,
+        ):
+            config = zalo_demo.on_zalo(
+                demo_config(work, smsc.port, mqtt_port), zalo, work, webhook_port
+            )
             screen.line(
                 "*",
                 "demo",
                 f"store {work}, SMSC simulator :{smsc.port}, MQTT broker :{mqtt_port}, "
-                "agencies SCT and LDTBXH (strip), STP (keep)",
+                f"Zalo simulator :{zalo.port}, agencies SCT and LDTBXH (strip), STP (keep), "
+                "SNV (Zalo first, then SMS)",
             )
             stop = asyncio.Event()
             ready = asyncio.Event()
@@ -197,8 +208,9 @@ async def run_demo(out: TextIO = sys.stdout, timeout: float = 60.0) -> int:
                 watchers = [
                     asyncio.create_task(_show_statuses(client, screen, statuses)),
                     asyncio.create_task(_show_sms(smsc, screen)),
+                    asyncio.create_task(zalo_demo.show_zalo(zalo, screen)),
                 ]
-                for agency, payload, _ in SAMPLES:
+                for agency, payload, _ in SAMPLES + _ZALO_SAMPLES:
                     payload = {"agency": agency, **payload}
                     screen.line("←", "dossier", f"{agency} {payload['receipt_no']} "
                                 f"status={payload['status']} phone={payload['phone']}")  # fmt: skip
@@ -208,20 +220,26 @@ async def run_demo(out: TextIO = sys.stdout, timeout: float = 60.0) -> int:
                 job = {"id": "job-1", "to": "0905123456", "text": "Lịch tiếp dân thay đổi: 8h00"}
                 screen.line("←", "sms job", f"SCT job-1 to {job['to']}")
                 await client.publish(f"{PREFIX}/SCT/sms", json.dumps(job).encode(), qos=1)
-                await _wait(lambda: _finished(statuses) >= len(SAMPLES) + 1, timeout / 2)
+                samples = len(SAMPLES) + len(_ZALO_SAMPLES) + 1
+                await _wait(lambda: _finished(statuses) >= samples, timeout / 2)
                 for phone, text in LOOKUPS:
                     screen.line("←", "MO", f"{mask_phone(phone)} → 8083 {text!r}")
                     await smsc.inject_mo(phone, "8083", text)
-                await _wait(lambda: _replies(smsc) >= len(LOOKUPS), timeout / 2)
+                await zalo_demo.chat_lookup(zalo, screen)
+                await _wait(
+                    lambda: _replies(smsc) >= len(LOOKUPS) and zalo_demo.chat_answered(zalo),
+                    timeout / 2,
+                )
                 await asyncio.sleep(0.5)
                 for task in watchers:
                     task.cancel()
             stop.set()
             await daemon
             counts = await _store_counts(config)
+            channels = zalo_demo.channel_summary(statuses, zalo)
     finally:
         await broker.shutdown()
-    return _summary(screen, statuses, counts, smsc)
+    return _summary(screen, statuses, counts, smsc, channels)
 
 
 async def _show_statuses(
@@ -287,14 +305,18 @@ async def _store_counts(config: Config) -> dict[str, int]:
 
 
 def _summary(
-    screen: Screen, statuses: list[dict[str, Any]], counts: dict[str, int], smsc: SmscSimulator
+    screen: Screen,
+    statuses: list[dict[str, Any]],
+    counts: dict[str, int],
+    smsc: SmscSimulator,
+    channels: list[tuple[str, bool]],
 ) -> int:
     final = {
         s["id"]: s["state"]
         for s in statuses
         if s["state"] in FINAL_STATES and not s["id"].startswith("mo:")
     }
-    expected = {f"{p['event_id']}": state for _, p, state in SAMPLES}
+    expected = {f"{p['event_id']}": state for _, p, state in SAMPLES + _ZALO_SAMPLES}
     ok = True
     print("\nSummary", file=screen.out)
     for ref, state in sorted(final.items()):
@@ -325,6 +347,9 @@ def _summary(
         f"{'both answered, each named' if both else 'EXPECTED both agencies named'}",
         file=screen.out,
     )
+    for line, channel_ok in channels:
+        ok &= channel_ok
+        print(line, file=screen.out)
     by_state = ", ".join(f"{n} {state}" for state, n in sorted(Counter(counts).items()))
     print(f"  messages in the store: {by_state}", file=screen.out)
     print(f"  MO lookups answered: {replies} of {len(LOOKUPS)}", file=screen.out)
