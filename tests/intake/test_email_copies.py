@@ -5,7 +5,6 @@ alone (status `rejected`, channel `email`), never the notice."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,35 +12,14 @@ from typing import Any
 import pytest
 
 from gateway.compose.templates import DEFAULT_TEMPLATES
-from gateway.intake.consumer import Received
 from gateway.store.store import Store
 from tests.support.intake import IntakeRig, intake_on
-from tests.support.mailing import SCT_FROM, mailing_config
+from tests.support.mailing import RECEIPT_NO, SCT_FROM, TO, event, job, mailing_config
 from tests.support.store_reads import db_rows
 
-TO = "nguyenvana@gmail.com"
-RECEIPT_NO = "0101701234"
-PROCEDURE = "Cấp Giấy chứng nhận đủ điều kiện kinh doanh hóa chất"
 RESULT_TEXT = DEFAULT_TEMPLATES["result"].format(
     receipt_no=RECEIPT_NO, agency_name="Sở Công Thương"
 )
-
-
-def event(
-    event_id: str, *, status: str = "result_ready", agency: str = "SCT", **extra: Any
-) -> Received:
-    body: dict[str, Any] = {
-        "event_id": event_id, "receipt_no": RECEIPT_NO, "agency": agency,
-        "procedure": PROCEDURE, "step": "Trả kết quả", "status": status,
-        "due_date": "2026-11-25", "phone": "0905 123 456",
-        "occurred_at": "2026-11-23T10:00:00+07:00", **extra,
-    }  # fmt: skip
-    return Received(f"motcua/{agency}/dossier", json.dumps(body, ensure_ascii=False).encode())
-
-
-def job(job_id: str, **extra: Any) -> Received:
-    body = {"id": job_id, "to": "0905123456", **extra}
-    return Received("motcua/SCT/sms", json.dumps(body, ensure_ascii=False).encode())
 
 
 @pytest.fixture

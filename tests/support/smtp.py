@@ -48,7 +48,7 @@ class Received:
 @dataclass
 class _Handler:
     users: Mapping[str, str]
-    refuse_rcpt: Mapping[str, str]
+    refuse_rcpt: dict[str, str]
     refuse_sender: str | None = None
     refuse_data: str | None = None
     received: list[Received] = field(default_factory=list)
@@ -78,7 +78,8 @@ class _Handler:
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
-        refusal = self.refuse_rcpt.get(address)
+        with self.lock:
+            refusal = self.refuse_rcpt.get(address)
         if refusal is not None:
             return refusal
         envelope.rcpt_tos.append(address)
@@ -161,6 +162,15 @@ class SmtpServer:
         """(mechanism, login, accepted) of every AUTH the server checked."""
         with self._handler.lock:
             return list(self._handler.logins)
+
+    def answer_rcpt(self, address: str, reply: str | None) -> None:
+        """From now on, RCPT TO `address` gets `reply` (`"450 4.2.1 Mailbox busy"`), or is
+        accepted with None: a server whose answer changes between two tries."""
+        with self._handler.lock:
+            if reply is None:
+                self._handler.refuse_rcpt.pop(address, None)
+            else:
+                self._handler.refuse_rcpt[address] = reply
 
     def start(self) -> SmtpServer:
         self._controller.start()
