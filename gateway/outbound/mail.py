@@ -108,7 +108,7 @@ class MailOut:
     async def _idle(self) -> None:
         """Wait for the next letter due, a finished send, or IDLE_MAX, whichever is first."""
         try:
-            next_at = await self._letters.next_due_at()
+            next_at = await self._letters.next_due_at(exclude=sorted(self._busy))
         except Exception as exc:
             log.error("mail_fetch_failed", error=type(exc).__name__, retry_in=FETCH_RETRY)
             next_at = None

@@ -285,6 +285,39 @@ async def test_at_most_window_letters_are_in_flight(rig, server, window):
     assert len(server.received) == 7
 
 
+async def test_a_slow_send_leaves_the_sender_waiting_not_asking_the_store_again_and_again(
+    tmp_path, certificates
+):
+    """One letter in flight for 0.6 s, the window not full: the sender waits for it (or
+    IDLE_MAX), it does not spin on the store with the in-flight letter "due"."""
+    with SmtpServer(
+        "starttls", certificates=certificates, users={USER: PASSWORD}, delay_data=0.6
+    ) as slow:
+        async with Store.open(tmp_path / "gateway.db") as store:
+            rig = Rig(store, config_for(slow.port, certificates))
+            await rig.take(event("e-1", email=TO))
+            asks = 0
+            due, next_due_at = store.letters.due, store.letters.next_due_at
+
+            async def counted_due(*a: Any, **k: Any) -> Any:
+                nonlocal asks
+                asks += 1
+                return await due(*a, **k)
+
+            async def counted_next(*a: Any, **k: Any) -> Any:
+                nonlocal asks
+                asks += 1
+                return await next_due_at(*a, **k)
+
+            store.letters.due = counted_due  # type: ignore[method-assign]
+            store.letters.next_due_at = counted_next  # type: ignore[method-assign]
+            async with sending(rig):
+                found = await rig.settled("e-1:result")
+
+    assert found["e-1:result"][0] == "delivered"
+    assert asks < 20, f"{asks} reads of the store during one 0.6 s send"
+
+
 async def test_no_log_line_carries_an_address_or_a_body(rig, server):
     server.answer_rcpt(BUSY, f"451 4.3.0 <{BUSY}> try again later")
     await rig.take(

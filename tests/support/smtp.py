@@ -5,13 +5,15 @@ With `users`, AUTH (LOGIN and PLAIN, as aiosmtpd offers them) is required and ch
 the server against those names and passwords. `refuse_rcpt` maps a recipient address to
 the reply its RCPT TO gets (`"450 4.2.1 Mailbox busy"`, `"550 5.1.1 No such user"`), so
 the server's own protocol code answers 4xx and 5xx as a real one does; `refuse_sender` and
-`refuse_data` are the replies to every MAIL FROM and DATA. What the server
+`refuse_data` are the replies to every MAIL FROM and DATA; `delay_data` holds each DATA
+that long before answering (a slow server). What the server
 took is in `received`: the envelope, the bytes of the message as they crossed the wire,
 and whether the session was encrypted and logged in.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import threading
 from collections.abc import Mapping
@@ -51,6 +53,7 @@ class _Handler:
     refuse_rcpt: dict[str, str]
     refuse_sender: str | None = None
     refuse_data: str | None = None
+    delay_data: float = 0.0
     received: list[Received] = field(default_factory=list)
     logins: list[tuple[str, str, bool]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -86,6 +89,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.delay_data:
+            await asyncio.sleep(self.delay_data)
         if self.refuse_data is not None:
             return self.refuse_data
         data = envelope.original_content or b""
@@ -121,6 +126,7 @@ class SmtpServer:
         refuse_rcpt: Mapping[str, str] | None = None,
         refuse_sender: str | None = None,
         refuse_data: str | None = None,
+        delay_data: float = 0.0,
     ) -> None:
         if security != "none" and certificates is None:
             raise ValueError("TLS needs the server's certificates")
@@ -132,6 +138,7 @@ class SmtpServer:
             refuse_rcpt=dict(refuse_rcpt or {}),
             refuse_sender=refuse_sender,
             refuse_data=refuse_data,
+            delay_data=delay_data,
         )
         kwargs: dict[str, Any] = {"ready_timeout": 10.0}
         if users:
