@@ -21,6 +21,8 @@ import structlog
 from jsonschema import Draft202012Validator
 
 from gateway.compose.templates import DEFAULT_TEMPLATES
+from gateway.domain.letter import NewLetter
+from gateway.domain.states import MessageState
 from gateway.intake.consumer import Received
 from gateway.kit.schemas import schema
 from gateway.mail.smtp import MailSender
@@ -213,6 +215,48 @@ async def test_a_server_down_the_whole_time_fails_the_letter_after_max_attempts(
     assert (state, attempts) == ("failed", 3)
     assert reason is not None and reason.startswith("retries exhausted (3), last: email: ")
     assert "cannot reach 127.0.0.1" in reason
+
+
+async def test_a_refused_login_is_retried_and_fails_after_max_attempts_saying_why(
+    tmp_path, server, certificates
+):
+    config = mailing_config(
+        port=server.port, ca=certificates.ca, login=(USER, "wrong"), timeout=2, retry=RETRY
+    )
+    async with Store.open(tmp_path / "gateway.db") as store:
+        rig = Rig(store, config)
+        await rig.take(event("e-1", email=TO))
+
+        with structlog.testing.capture_logs() as logs:
+            async with sending(rig):
+                found = await rig.settled("e-1:result")
+
+    state, attempts, reason = found["e-1:result"]
+    assert (state, attempts) == ("failed", 3)
+    assert reason is not None and "the server refused the login (535" in reason
+    assert server.logins and not any(ok for _mechanism, _login, ok in server.logins)
+    assert "wrong" not in repr(logs)
+    assert server.received == []
+
+
+async def test_a_letter_that_cannot_be_built_fails_naming_the_field_not_the_address(rig, server):
+    """A stored letter whose address no send could use (intake refuses those first, so
+    it comes from an older version's store, say) fails at once, with the reason."""
+    broken = NewLetter(
+        agency="SCT", ref="j-9", kind="sms", state=MessageState.QUEUED, sender=SCT_FROM,
+        not_before=time.time(), expires_at=time.time() + 3600, address="ten at example.vn",
+        subject="Thông báo", body="Thông báo",
+    )  # fmt: skip
+    await rig.store.dossiers.record_intake(letters=[broken])
+
+    async with sending(rig):
+        found = await rig.settled("j-9")
+
+    state, attempts, reason = found["j-9"]
+    assert (state, attempts) == ("failed", 1)
+    assert reason is not None and reason.startswith("email: to: ")
+    assert "ten at" not in reason
+    assert server.received == []
 
 
 async def test_a_letter_past_its_ttl_expires_unsent(rig, server):
