@@ -26,6 +26,7 @@ from gateway.domain.letter import NewLetter
 from gateway.domain.message import NewMessage, Priority
 from gateway.domain.notice import TemplateError
 from gateway.domain.states import MessageState
+from gateway.mail.address import NotText
 from gateway.phone.numbers import PhoneError, normalise_phone
 from gateway.settings.agencies import AgencyConfig
 from gateway.settings.zalo import ZnsTemplate
@@ -96,7 +97,13 @@ class Composer:
         return self._by_zalo(message, agency, fields)
 
     def notice_letter(
-        self, kind: str, dossier: DossierRow, *, event_id: str | None, ref: str, address: str
+        self,
+        kind: str,
+        dossier: DossierRow,
+        *,
+        event_id: str | None,
+        ref: str,
+        address: str | NotText,
     ) -> NewLetter | None:
         """The e-mail copy of the notice `notice(kind, dossier, ...)` makes, to `address`:
         the same template, with its diacritics; None when the agency sends no e-mail or
@@ -111,7 +118,7 @@ class Composer:
         return self._letter(agency, address, _notice_base(kind, dossier, event_id, ref), body)
 
     def text_letter(
-        self, agency_code: str, *, ref: str, kind: str, text: str, address: str
+        self, agency_code: str, *, ref: str, kind: str, text: str, address: str | NotText
     ) -> NewLetter | None:
         """The e-mail copy of a ready text (an SMS job), as written."""
         agency = self._settings.agencies.get(agency_code)
@@ -122,7 +129,11 @@ class Composer:
         return self._letter(agency, address, base, render("{t}", {"t": text}, strip=False))
 
     def _letter(
-        self, agency: AgencyConfig, address: str, base: Mapping[str, str | None], body: str
+        self,
+        agency: AgencyConfig,
+        address: str | NotText,
+        base: Mapping[str, str | None],
+        body: str,
     ) -> NewLetter | None:
         now = self._clock()
         not_before = self._not_before(now, Priority.NOTICE)

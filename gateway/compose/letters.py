@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from gateway.domain.letter import NewLetter
 from gateway.domain.notice import NoticeKind
 from gateway.domain.states import MessageState
-from gateway.mail.address import address_ok
+from gateway.mail.address import NotText, address_ok
 from gateway.settings.agencies import AgencyConfig
 
 # The subject of each notice kind's letter; `{receipt_no}` is the dossier's.
@@ -38,7 +38,7 @@ def subject(kind: str, agency: AgencyConfig, receipt_no: str | None) -> str:
 def letter(
     agency: AgencyConfig,
     *,
-    address: str | None,
+    address: str | NotText | None,
     base: Mapping[str, str | None],
     body: str,
     not_before: float,
@@ -70,6 +70,7 @@ def letter(
             not_before=now,
             expires_at=now,
         )
+    assert isinstance(address, str)  # address_ok takes text only
     return NewLetter(
         **common,
         state=MessageState.QUEUED,

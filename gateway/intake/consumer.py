@@ -25,25 +25,19 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from gateway.compose.composer import Composer, refused_for_phone
-from gateway.compose.templates import (
-    FILLED_FOR_JOBS,
-    job_template,
-    names_notice_kind,
-    notice_job_fields,
-    render,
-)
 from gateway.domain.dossier import DossierKey, DossierRow
+from gateway.domain.letter import NewLetter
 from gateway.domain.message import NewMessage
 from gateway.domain.mirror import apply_event, dossier_key, notice_decided
-from gateway.domain.notice import TemplateError, template_fields
+from gateway.domain.notice import TemplateError
 from gateway.domain.states import MessageState
 from gateway.domain.status_event import status_event
+from gateway.intake.jobtext import job_text, placeholders
 from gateway.intake.payloads import (
     MAX_ID,
     DossierEvent,
     Rejection,
     SmsJob,
-    TemplateParams,
     parse_dossier,
     parse_sms,
     parse_topic,
@@ -75,6 +69,8 @@ class _Effects:
     dossiers: list[DossierRow] = field(default_factory=list)
     messages: list[NewMessage] = field(default_factory=list)
     statuses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # E-mail copies of the notices and jobs above (a copy, never in their place).
+    letters: list[NewLetter] = field(default_factory=list)
 
     def as_kwargs(self) -> dict[str, Any]:
         return {
@@ -82,6 +78,7 @@ class _Effects:
             "dossiers": self.dossiers,
             "messages": self.messages,
             "statuses": self.statuses,
+            "letters": self.letters,
         }
 
 
@@ -161,9 +158,11 @@ class Intake:
                     if (item.agency, item.id) in refs:
                         self.repeats.seen("job", item.agency, refs[(item.agency, item.id)], content)
                         continue
-                    message = dataclasses.replace(self._job(item), digest=content)
+                    message, copy = self._job(item)
                     refs[(item.agency, item.id)] = content
-                    effects.messages.append(message)
+                    effects.messages.append(dataclasses.replace(message, digest=content))
+                    if copy is not None:
+                        effects.letters.append(copy)
                 elif isinstance(item, Rejection):
                     effects.statuses.append(_rejection_status(item, self._settings.tz))
             except Exception as exc:
@@ -187,10 +186,12 @@ class Intake:
             return
         key = dossier_key(item)
         change = apply_event(held.get(key), item, self._settings.tz)
-        message = None
+        message = copy = None
         row = change.row
         if row is not None and change.notice is not None:
             message = self._notice(change.notice, row, item)
+            if message is not None and message.state is not MessageState.SKIPPED:
+                copy = self._notice_letter(change.notice, row, item, message.ref)
             wants_phone = message is not None and refused_for_phone(message)
             row = notice_decided(row, change.notice, wants_phone=wants_phone)
         seen[(item.agency, item.event_id)] = content
@@ -201,6 +202,19 @@ class Intake:
         effects.dossiers.append(row)
         if message is not None:
             effects.messages.append(message)
+        if copy is not None:
+            effects.letters.append(copy)
+
+    def _notice_letter(
+        self, kind: str, row: DossierRow, event: DossierEvent, ref: str
+    ) -> NewLetter | None:
+        """The e-mail copy of the notice `ref`, when the event names an address: made
+        whatever became of the notice's phone (an e-mail needs none)."""
+        if event.email is None:
+            return None
+        return self._composer.notice_letter(
+            kind, row, event_id=event.event_id, ref=ref, address=event.email
+        )
 
     def _parse_safely(self, item: Received) -> Parsed:
         """`_parse`, and a refusal of this item alone should it raise (a bug: the parsers
@@ -231,7 +245,7 @@ class Intake:
             size=size,
             topic_agency=agency,
             agencies=known,
-            templates=lambda name: _placeholders(known, agency, name),
+            templates=lambda name: placeholders(known, agency, name),
         )
 
     def _notice(self, kind: str, row: DossierRow, event: DossierEvent) -> NewMessage | None:
@@ -249,35 +263,23 @@ class Intake:
             )
         return self._composer.notice(kind, row, event_id=event.event_id, ref=ref)
 
-    def _job(self, job: SmsJob) -> NewMessage:
-        text = job.text
-        if text is None:
-            agency = self._settings.agencies[job.agency]
-            name = job.template or ""
-            try:
-                fields: Mapping[str, str] = job.params
-                if names_notice_kind(name):
-                    fields = notice_job_fields(job.params, agency_name=agency.name)
-                text = render(job_template(name, agency.templates), fields, strip=False)
-            except TemplateError as exc:
-                return self._composer.rejected(
-                    job.agency, ref=job.id, kind="sms", reason=f"params: {exc}"
-                )
-        return self._composer.text(job.agency, ref=job.id, kind="sms", to=job.to, text=text)
-
-
-def _placeholders(
-    agencies: Mapping[str, AgencyConfig], agency: str, name: str
-) -> TemplateParams | None:
-    """The params an SMS job gives the agency's template `name`, None if it has none: all
-    its placeholders, but those of a notice kind that the gateway fills itself."""
-    try:
-        fields = template_fields(job_template(name, agencies[agency].templates))
-    except (TemplateError, KeyError):
-        return None
-    if names_notice_kind(name):
-        return TemplateParams(fields - FILLED_FOR_JOBS, filled=FILLED_FOR_JOBS)
-    return TemplateParams(fields)
+    def _job(self, job: SmsJob) -> tuple[NewMessage, NewLetter | None]:
+        """The job's SMS, and its e-mail copy when the job names an address (a job whose
+        template cannot be filled is refused whole: there are no words to copy)."""
+        try:
+            text = job_text(job, self._settings.agencies[job.agency])
+        except TemplateError as exc:
+            refused = self._composer.rejected(
+                job.agency, ref=job.id, kind="sms", reason=f"params: {exc}"
+            )
+            return refused, None
+        message = self._composer.text(job.agency, ref=job.id, kind="sms", to=job.to, text=text)
+        copy = None
+        if job.email is not None:
+            copy = self._composer.text_letter(
+                job.agency, ref=job.id, kind="sms", text=text, address=job.email
+            )
+        return message, copy
 
 
 def _log_unexpected(exc: BaseException) -> None:

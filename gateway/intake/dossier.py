@@ -16,6 +16,7 @@ from gateway.domain.dossier import parse_status
 from gateway.intake import fields as f
 from gateway.intake.decoding import decode
 from gateway.intake.fields import Invalid, Rejection, fail, shown, type_name
+from gateway.mail.address import NotText
 
 MAX_PROCEDURE = 500
 MAX_PROCEDURE_CODE = 64
@@ -45,7 +46,8 @@ class DossierEvent:
     validated when a notice is made, because a bad number (too long, a tab, a desk's note)
     must not stop the dossier mirror (and MCKH replies) from following the dossier.
     `status` is the canonical name even when the national portal's numeric code was sent.
-    `occurred_at` is always aware.
+    `occurred_at` is always aware. `email` is the address an e-mail copy of each notice
+    goes to (as sent, or `NotText`), never checked here: a bad one refuses the copy alone.
     """
 
     event_id: str
@@ -59,6 +61,7 @@ class DossierEvent:
     due_date: date | None
     same_day: bool
     occurred_at: datetime
+    email: str | NotText | None = None
 
 
 def _status(obj: Mapping[str, Any]) -> str:
@@ -180,6 +183,7 @@ def parse_dossier(
             due_date=_due_date(obj),
             same_day=_same_day(obj),
             occurred_at=_occurred_at(obj, tz),
+            email=f.email(obj),
         )
     except Invalid as exc:
         return f.rejection(f.DOSSIER, topic_agency, exc, ref=ref, receipt_no=receipt_no)

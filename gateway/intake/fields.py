@@ -19,6 +19,8 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from gateway.mail.address import NotText
+
 DOSSIER = "dossier"
 SMS = "sms"
 KINDS = frozenset({DOSSIER, SMS})
@@ -255,15 +257,15 @@ def year_ok(field: str, year: int) -> None:
 MAX_EMAIL = 320
 
 
-def email(obj: Mapping[str, Any]) -> object | None:
+def email(obj: Mapping[str, Any]) -> str | NotText | None:
     """`email` as sent, or None when absent, null or blank. Never a reason to refuse the
     payload: a bad address refuses the e-mail copy alone, when it is made
     (`gateway.compose.letters`), and the notice goes all the same. Text is cut to
-    MAX_EMAIL (still refused then as no address); anything else is kept for the copy's
-    refusal to name."""
+    MAX_EMAIL (still refused then as too long); any other JSON value becomes `NotText`
+    with its type's name, for the copy's refusal to name."""
     value = obj.get("email")
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, str):
         return value[: MAX_EMAIL + 1]
-    return type(value).__name__
+    return NotText(type_name(value))

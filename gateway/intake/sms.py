@@ -17,6 +17,7 @@ from gateway.intake import templates
 from gateway.intake.decoding import decode
 from gateway.intake.fields import Invalid, Rejection, fail
 from gateway.intake.templates import Placeholders
+from gateway.mail.address import NotText
 
 MAX_TEXT = 1600
 
@@ -27,7 +28,8 @@ class SmsJob:
 
     Exactly one of `text` and `template` is set; `params` fills the template (numbers sent
     as JSON numbers are already text here) and is empty for a ready text. `to` is the phone
-    number as sent, validated when the message is queued.
+    number as sent, validated when the message is queued. `email`, as for a dossier
+    event, is where the job's e-mail copy goes (checked when the copy is made).
     """
 
     id: str
@@ -36,6 +38,7 @@ class SmsJob:
     text: str | None
     template: str | None
     params: Mapping[str, str]
+    email: str | NotText | None = None
 
 
 def _job_id(obj: Mapping[str, Any]) -> str:
@@ -64,7 +67,15 @@ def _read(obj: Mapping[str, Any], topic_agency: str, placeholders: Placeholders 
         params = templates.params(obj)
         if takes is not None:
             templates.check_params(template, params, takes)
-    return SmsJob(id=job_id, agency=agency, to=to, text=text, template=template, params=params)
+    return SmsJob(
+        id=job_id,
+        agency=agency,
+        to=to,
+        text=text,
+        template=template,
+        params=params,
+        email=f.email(obj),
+    )
 
 
 def parse_sms(

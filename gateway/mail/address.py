@@ -13,9 +13,18 @@ address is personal data, like a phone number.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from email.utils import parseaddr
 
-__all__ = ["address_ok", "domain_of", "mask_address", "masked_in", "sender_address", "sender_ok"]
+__all__ = [
+    "NotText",
+    "address_ok",
+    "domain_of",
+    "mask_address",
+    "masked_in",
+    "sender_address",
+    "sender_ok",
+]
 
 MAX_ADDRESS = 254  # RFC 5321's path limit, less the angle brackets
 MAX_LOCAL = 64
@@ -35,6 +44,18 @@ _BARE = "must be a bare address like ten@example.vn, without a name, <> or space
 # separators (which would make it a different header), no '@' (which would pass for an
 # address in a mail client).
 _NAME_FORBIDDEN = re.compile(r"[\"<>@,;:\\\[\]()]")
+
+
+@dataclass(frozen=True, slots=True)
+class NotText:
+    """What stands for an `email` value that is not text (a number, a list, an object):
+    the name of its JSON type alone, for the refusal to name. The value itself is not
+    kept: a list or an object may well hold the address, which a reason never repeats."""
+
+    type_name: str  # "a number", "a list", ... (as intake's reasons say it)
+
+    def __str__(self) -> str:
+        return f"<not text: {self.type_name}>"
 
 
 def _domain_ok(domain: str) -> str | None:
@@ -61,6 +82,8 @@ def address_ok(addr: object) -> str | None:
     address. No DNS or SMTP lookup is made: whether the mailbox exists is the SMTP
     server's answer at sending (a 5xx refusal fails the notice then).
     """
+    if isinstance(addr, NotText):
+        return f"must be text (an e-mail address), got {addr.type_name}"
     if not isinstance(addr, str):
         return "must be text (an e-mail address)"
     if not addr.strip():

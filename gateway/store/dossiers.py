@@ -71,13 +71,21 @@ class Dossiers:
         `dossiers` are the mirror's rows in the order it made them, several of one
         dossier when several of its events came in the batch (the last is what it holds
         now; the figures count each change, `figures_schema`); `statuses` are (agency,
-        `status_event`) of what was refused before it became a message."""
+        `status_event`) of what was refused before it became a message; `letters` the
+        e-mail copies of the batch's notices and jobs."""
         messages = list(messages)
         statuses = list(statuses)
+        letters = list(letters)
         await self._db.write(
-            record_intake, list(events), list(dossiers), messages, statuses, self._db.clock()
+            record_intake,
+            list(events),
+            list(dossiers),
+            messages,
+            statuses,
+            self._db.clock(),
+            letters,
         )
-        if messages or statuses:
+        if messages or statuses or letters:
             self._db.status_added.set()
         if queues_any(messages):
             self._db.queued_added.set()

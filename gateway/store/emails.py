@@ -68,9 +68,7 @@ def insert_letters(db: sqlite3.Connection, letters: Sequence[NewLetter], now: fl
         [
             (
                 x.agency,
-                _status(
-                    (x.ref, x.event_id, x.receipt_no, x.kind), x.address, x.state, x.reason, now
-                ),
+                _status(x, x.state, x.reason, now),
             )
             for x in fresh
             if x.state is MessageState.REJECTED
@@ -88,9 +86,14 @@ class Letters:
         """Queued letters whose time has come, oldest first."""
         return await self._db.read(_due, limit, list(exclude), self._db.clock())
 
-    async def next_due_at(self) -> float | None:
+    async def next_due_at(self, exclude: Sequence[int] = ()) -> float | None:
+        """When the next queued letter is due, leaving out `exclude` (the ones in flight,
+        which stay queued until their outcome is recorded: without this, a letter being
+        sent reads as due at once, and the sender asks again and again)."""
+        skip = list(exclude)
+        others = f"AND id NOT IN ({marks(skip)})" if skip else ""
         found = await self._db.read(
-            rows, "SELECT MIN(not_before) FROM emails WHERE state = 'queued'"
+            rows, f"SELECT MIN(not_before) FROM emails WHERE state = 'queued' {others}", skip
         )
         return found[0][0] if found else None
 

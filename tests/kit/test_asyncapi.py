@@ -18,6 +18,7 @@ from gateway.domain.status_event import STATES, status_event
 from gateway.intake.payloads import Rejection, parse_dossier, parse_sms
 from gateway.kit.schemas import NAMES, schema, schema_text
 from gateway.kit.validate import judge
+from gateway.mail.address import mask_address
 from gateway.settings.config import default_config
 from tests.support.asyncapi_document import (
     ASYNCAPI,
@@ -202,6 +203,19 @@ def test_the_status_schemas_states_are_the_daemons():
 
 def test_the_status_schema_refuses_an_unmasked_number():
     status = dict(_built_status(), to="84905123456")
+
+    assert not Draft202012Validator(schema("status")).is_valid(status)
+
+
+@pytest.mark.parametrize("address", ["nguyenvana@gmail.com", "a@b.vn", "x.y+z@mail.hcm.gov.vn"])
+def test_the_status_schema_takes_an_email_copys_masked_address(address):
+    status = dict(_built_status(channel="email"), to=mask_address(address))
+
+    assert Draft202012Validator(schema("status")).is_valid(status)
+
+
+def test_the_status_schema_refuses_an_unmasked_address():
+    status = dict(_built_status(channel="email"), to="nguyenvana@gmail.com")
 
     assert not Draft202012Validator(schema("status")).is_valid(status)
 

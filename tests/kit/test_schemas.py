@@ -176,6 +176,17 @@ def test_an_sms_job_the_schema_refuses_is_refused_by_the_reader(change, field):
     assert result.field == field
 
 
+@pytest.mark.parametrize("kind", ["dossier", "sms"])
+@pytest.mark.parametrize(
+    "value", ["nguyenvana@gmail.com", "not an address", "", None, 905123456, ["a@b.vn"], {}]
+)
+def test_any_email_value_fits_as_the_reader_takes_it_refusing_only_the_copy(kind, value):
+    payload = dict(BASES[kind], email=value)
+
+    assert fits(kind, payload)
+    assert not isinstance(read(kind, payload), Rejection)
+
+
 def test_unknown_fields_are_allowed_as_the_reader_ignores_them():
     payload = dict(DOSSIER, vendor_field={"anything": [1, 2]})
 

@@ -5,13 +5,15 @@ With `users`, AUTH (LOGIN and PLAIN, as aiosmtpd offers them) is required and ch
 the server against those names and passwords. `refuse_rcpt` maps a recipient address to
 the reply its RCPT TO gets (`"450 4.2.1 Mailbox busy"`, `"550 5.1.1 No such user"`), so
 the server's own protocol code answers 4xx and 5xx as a real one does; `refuse_sender` and
-`refuse_data` are the replies to every MAIL FROM and DATA. What the server
+`refuse_data` are the replies to every MAIL FROM and DATA; `delay_data` holds each DATA
+that long before answering (a slow server). What the server
 took is in `received`: the envelope, the bytes of the message as they crossed the wire,
 and whether the session was encrypted and logged in.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import threading
 from collections.abc import Mapping
@@ -48,9 +50,10 @@ class Received:
 @dataclass
 class _Handler:
     users: Mapping[str, str]
-    refuse_rcpt: Mapping[str, str]
+    refuse_rcpt: dict[str, str]
     refuse_sender: str | None = None
     refuse_data: str | None = None
+    delay_data: float = 0.0
     received: list[Received] = field(default_factory=list)
     logins: list[tuple[str, str, bool]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -78,13 +81,16 @@ class _Handler:
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
-        refusal = self.refuse_rcpt.get(address)
+        with self.lock:
+            refusal = self.refuse_rcpt.get(address)
         if refusal is not None:
             return refusal
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.delay_data:
+            await asyncio.sleep(self.delay_data)
         if self.refuse_data is not None:
             return self.refuse_data
         data = envelope.original_content or b""
@@ -120,6 +126,7 @@ class SmtpServer:
         refuse_rcpt: Mapping[str, str] | None = None,
         refuse_sender: str | None = None,
         refuse_data: str | None = None,
+        delay_data: float = 0.0,
     ) -> None:
         if security != "none" and certificates is None:
             raise ValueError("TLS needs the server's certificates")
@@ -131,6 +138,7 @@ class SmtpServer:
             refuse_rcpt=dict(refuse_rcpt or {}),
             refuse_sender=refuse_sender,
             refuse_data=refuse_data,
+            delay_data=delay_data,
         )
         kwargs: dict[str, Any] = {"ready_timeout": 10.0}
         if users:
@@ -161,6 +169,15 @@ class SmtpServer:
         """(mechanism, login, accepted) of every AUTH the server checked."""
         with self._handler.lock:
             return list(self._handler.logins)
+
+    def answer_rcpt(self, address: str, reply: str | None) -> None:
+        """From now on, RCPT TO `address` gets `reply` (`"450 4.2.1 Mailbox busy"`), or is
+        accepted with None: a server whose answer changes between two tries."""
+        with self._handler.lock:
+            if reply is None:
+                self._handler.refuse_rcpt.pop(address, None)
+            else:
+                self._handler.refuse_rcpt[address] = reply
 
     def start(self) -> SmtpServer:
         self._controller.start()
