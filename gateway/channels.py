@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 import structlog
 
 from gateway.calendar.workdays import QuietHours
+from gateway.mail.smtp import MailSender
 from gateway.mo.dispatcher import Dispatcher
+from gateway.outbound.mail import MailOut
 from gateway.outbound.zalo import ZaloSender, fall_back_unconfirmed, hand_over_from_zalo
 from gateway.settings.config import Config
 from gateway.store.store import Store
@@ -82,6 +84,9 @@ async def channels(
             found.parts.append(
                 ("zalo_fallback", lambda: fall_back_unconfirmed(store.zalo, zalo.fallback_after))
             )
+        if config.email is not None:
+            mail = MailOut(store.letters, MailSender(config.email), config.retry)
+            found.parts.append(("mail_sender", mail.run))
         yield found
 
 

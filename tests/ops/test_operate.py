@@ -71,8 +71,15 @@ def test_demo_runs_to_completion_with_every_sample_in_its_expected_state():
     assert "held by LDTBXH and STP: both answered, each named" in summary
     # the agency named with an en dash: its result notice is one GSM-7 segment
     assert "Sở Lao động – Thương binh và Xã hội result notice: 1 segment(s) GSM-7 ok" in summary
+    # the agency on Zalo first: delivered by Zalo, by SMS at once, by SMS after the timer
+    assert "SNV-1:result               delivered by zalo: ok" in summary
+    assert "SNV-2:result               delivered by sms: ok" in summary
+    assert "SNV-3:result               delivered by sms: ok" in summary
+    assert "answered in the chat" in summary
+    assert "e-mail copy of SNV-0:receipt: caught, with the receipt's QR code" in summary
     assert summary.rstrip().endswith("demo passed")
     assert "← MO" in result.stdout and "→ SMS" in result.stdout
+    assert "→ ZNS" in result.stdout and "(zalo: no receipt within 4 s)" in result.stdout
 
 
 # -- health and metrics -----------------------------------------------------------------
