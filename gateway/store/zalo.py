@@ -3,9 +3,10 @@ webhook, and the fallback timer that hands an unconfirmed notice to SMS.
 
 A Zalo notice is `submitted` once Zalo accepted it, with `fallback_at` set: the timer is
 a column, so a restart neither loses it nor runs it twice (the sweep's update takes a
-message only while it is still submitted by Zalo). A delivery settles only a notice still
-on Zalo: once it has gone on to SMS, the SMS is what its status follows, and a late Zalo
-receipt is only logged.
+message only while it is still submitted by Zalo). A delivery settles a notice still on
+Zalo, or handed to SMS whose SMS has not gone yet (it waits for the morning, or behind a
+backlog): no SMS goes then. Once a part of the SMS is out, the SMS is what its status
+follows, and a late Zalo receipt is only logged.
 
 The tracking id given to Zalo is the message's id with a check of its agency and ref
 (`tracking_id`), so that a receipt for a message of a store restored from an old copy, or
@@ -121,11 +122,19 @@ def _delivered(db: sqlite3.Connection, tracking: str, msg_id: str | None, now: f
     if msg_id is not None and known is not None and known != msg_id:
         return Delivery.UNKNOWN
     waiting = MessageState(state) in (MessageState.QUEUED, MessageState.SUBMITTED)
-    if channel != _ZALO or not waiting:
+    # Handed to SMS by the timer, its SMS not yet out (quiet hours, a backlog): Zalo's
+    # receipt still settles it, and no SMS goes.
+    sms_unsent = (
+        channel == _SMS
+        and state == MessageState.QUEUED.value
+        and known is not None
+        and db.execute("SELECT 1 FROM parts WHERE message_id = ?", (mid,)).fetchone() is None
+    )
+    if not ((channel == _ZALO and waiting) or sms_unsent):
         return Delivery.LATE
     db.execute(
-        """UPDATE messages SET state = 'delivered', reason = NULL, updated_at = ?,
-               fallback_at = NULL, channel_id = COALESCE(channel_id, ?)
+        f"""UPDATE messages SET state = 'delivered', reason = NULL, updated_at = ?,
+               fallback_at = NULL, channel_id = COALESCE(channel_id, ?), channel = '{_ZALO}'
            WHERE id = ?""",
         (now, msg_id, mid),
     )

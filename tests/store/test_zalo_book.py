@@ -8,7 +8,7 @@ import json
 import pytest
 
 from gateway.domain.channel import Channel
-from gateway.domain.message import Outcome
+from gateway.domain.message import Outcome, PartResult
 from gateway.store.store import Store
 from gateway.store.zalo import Delivery, message_of, tracking_id
 from tests.support.channels import FALLBACK_AFTER, accepted_by_zalo, on_zalo, zalo_composer
@@ -39,6 +39,15 @@ async def row(store: Store, ref: str) -> tuple:
         store, "SELECT state, channel, reason, attempts FROM messages WHERE ref = ?", [ref]
     )
     return found
+
+
+async def settle_by_sms(store: Store, clock: Clock, ref: str) -> None:
+    """`ref`, handed to SMS, submitted in one part."""
+    (queued,) = [m for m in await store.outbox.due(10) if m.ref == ref]
+    part = PartResult(queued.id, 1, "s1", frozenset({"s:s1@default"}))
+    await store.outbox.record_outcomes(
+        [Outcome(queued, "submitted", 1, clock(), segments=1, parts=[part])]
+    )
 
 
 async def statuses(store: Store) -> list[dict]:
@@ -169,13 +178,40 @@ async def test_the_timer_moves_a_notice_once(store, clock):
     assert [s["state"] for s in await statuses(store)] == ["queued", "submitted", "queued"]
 
 
-async def test_a_receipt_after_the_fallback_leaves_the_sms_to_go(store, clock):
+async def test_a_receipt_after_the_fallback_before_the_sms_went_settles_it_by_zalo(store, clock):
     await zalo_notice(store, clock)
     queued = await accepted_by_zalo(store, clock, "n1", "zmsg-1")
     clock.now += FALLBACK_AFTER + 1
     await store.zalo.fall_back(FALLBACK_AFTER)
 
     found = await store.zalo.delivered(tracking_id(queued.id, "SCT", "n1"), "zmsg-1")
+
+    assert found is Delivery.DELIVERED
+    assert (await row(store, "n1"))[:2] == ("delivered", "zalo")
+    assert await store.outbox.due(10) == []  # no SMS goes
+
+
+async def test_a_receipt_after_the_sms_went_is_late_and_changes_nothing(store, clock):
+    await zalo_notice(store, clock)
+    queued = await accepted_by_zalo(store, clock, "n1", "zmsg-1")
+    clock.now += FALLBACK_AFTER + 1
+    await store.zalo.fall_back(FALLBACK_AFTER)
+    await settle_by_sms(store, clock, "n1")
+
+    found = await store.zalo.delivered(tracking_id(queued.id, "SCT", "n1"), "zmsg-1")
+
+    assert found is Delivery.LATE
+    assert (await row(store, "n1"))[:2] == ("submitted", "sms")
+
+
+async def test_a_receipt_for_a_notice_zalo_refused_is_late(store, clock):
+    await zalo_notice(store, clock)
+    queued = await on_zalo(store, "n1")
+    await store.outbox.record_outcomes(
+        [Outcome(queued, "queued", 0, clock(), reason="zalo: -118", channel=Channel.SMS)]
+    )
+
+    found = await store.zalo.delivered(tracking_id(queued.id, "SCT", "n1"), None)
 
     assert found is Delivery.LATE
     assert (await row(store, "n1"))[:2] == ("queued", "sms")
