@@ -110,6 +110,8 @@ class Intake:
         self._composer = composer
         self._settings = settings
         self.repeats = Repeats()  # repeated ids, for /metrics
+        # The owed notices of the batch being decided that have their e-mail copy already.
+        self._copied: set[tuple[str, str, str]] = set()
 
     def reconfigure(self, settings: IntakeSettings) -> None:
         """Take a reloaded configuration (SIGHUP): the agencies and their templates."""
@@ -147,6 +149,8 @@ class Intake:
         seen = await self._dossiers.event_digests([(e.agency, e.event_id) for e in events])
         held = await self._dossiers.dossiers(list({dossier_key(e) for e in events}))
         refs = await self._outbox.ref_digests([(j.agency, j.id) for j in jobs])
+        owed = [(r.agency, r.receipt_no, r.notice_owed) for r in held.values() if r.notice_owed]
+        self._copied = await self._dossiers.copied(owed)
 
         effects = _Effects()
         for item in parsed:
@@ -185,13 +189,20 @@ class Intake:
             self.repeats.seen("event", item.agency, seen[(item.agency, item.event_id)], content)
             return
         key = dossier_key(item)
-        change = apply_event(held.get(key), item, self._settings.tz)
+        prior = held.get(key)
+        change = apply_event(prior, item, self._settings.tz)
         message = copy = None
         row = change.row
         if row is not None and change.notice is not None:
             message = self._notice(change.notice, row, item)
             if message is not None and message.state is not MessageState.SKIPPED:
                 copy = self._notice_letter(change.notice, row, item, message.ref)
+            notice = (row.agency, row.receipt_no, change.notice)
+            again = prior is not None and prior.notice_owed == change.notice
+            if again and prior.status == row.status and notice in self._copied:
+                copy = None  # sent again once its number was fixed: its copy went before
+            elif copy is not None and copy.state is MessageState.QUEUED:
+                self._copied.add(notice)
             wants_phone = message is not None and refused_for_phone(message)
             row = notice_decided(row, change.notice, wants_phone=wants_phone)
         seen[(item.agency, item.event_id)] = content

@@ -13,7 +13,7 @@ from gateway.domain.message import NewMessage
 from gateway.domain.status_event import encode
 from gateway.store import statuses as status_outbox
 from gateway.store.database import Database, digests, marks, rows
-from gateway.store.emails import insert_letters
+from gateway.store.emails import copied, insert_letters
 from gateway.store.outbox import insert_messages, queues_a_reply, queues_any
 
 # An event as intake records it: (event id, agency, receipt key, applied, digest).
@@ -39,6 +39,15 @@ class Dossiers:
         wanted = set(keys)
         found = await self.lookup(sorted({receipt for _, receipt in wanted}))
         return {row.key: row for held in found.values() for row in held if row.key in wanted}
+
+    async def copied(
+        self, notices: Sequence[tuple[str, str, str]]
+    ) -> set[tuple[str, str, str]]:
+        """Which of the (agency, receipt number, kind) notices already have an e-mail
+        copy: a notice sent again once its number was fixed gets no second one."""
+        if not notices:
+            return set()
+        return await self._db.read(copied, list(notices))
 
     async def dossier(self, agency: str, receipt_key: str) -> DossierRow | None:
         return (await self.dossiers([(agency, receipt_key)])).get((agency, receipt_key))

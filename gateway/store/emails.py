@@ -76,6 +76,23 @@ def insert_letters(db: sqlite3.Connection, letters: Sequence[NewLetter], now: fl
     )
 
 
+def copied(
+    db: sqlite3.Connection, notices: Sequence[tuple[str, str, str]]
+) -> set[tuple[str, str, str]]:
+    """The (agency, receipt number, kind) of `notices` that already have an e-mail copy
+    (one not refused at intake)."""
+    found: set[tuple[str, str, str]] = set()
+    for agency, receipt_no, kind in notices:
+        row = db.execute(
+            """SELECT 1 FROM emails INDEXED BY emails_notice
+               WHERE agency = ? AND receipt_no = ? AND kind = ? AND state != 'rejected'""",
+            (agency, receipt_no, kind),
+        ).fetchone()
+        if row is not None:
+            found.add((agency, receipt_no, kind))
+    return found
+
+
 class Letters:
     """What the mail sender asks of the letters."""
 

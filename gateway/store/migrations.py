@@ -235,4 +235,10 @@ MIGRATIONS: tuple[str, ...] = (
     # channel. E-mail copies of notices have their own rows and states (`emails`). The
     # figures count notices delivered by Zalo, notices Zalo handed to SMS and e-mails.
     figures_schema.CHANNELS_MIGRATION,
+    # 14: the e-mail copies of a dossier's notices found by dossier and kind, so that a
+    # notice sent again once its number is fixed gets no second copy.
+    """
+    CREATE INDEX IF NOT EXISTS emails_notice ON emails (agency, receipt_no, kind)
+        WHERE state != 'rejected';
+    """,
 )

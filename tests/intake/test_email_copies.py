@@ -114,6 +114,29 @@ async def test_a_notice_refused_for_its_phone_still_has_its_email_copy(rig):
     assert (await letters(rig))["e-1:result"]["state"] == "queued"
 
 
+async def test_a_notice_sent_again_once_its_number_is_fixed_gets_no_second_copy(rig):
+    await rig.intake.process([event("e-1", phone="0258 3822 123", email=TO)])
+    await rig.intake.process([event("e-2", phone="0905 123 456", email=TO)])
+
+    assert (await rig.messages())["e-2:result"][0] == "queued"  # the SMS goes now
+    assert list(await letters(rig)) == ["e-1:result"]  # the e-mail went the first time
+
+
+async def test_a_notice_sent_again_in_the_same_batch_gets_no_second_copy(rig):
+    await rig.intake.process(
+        [event("e-1", phone="0258 3822 123", email=TO), event("e-2", email=TO)]
+    )
+
+    assert list(await letters(rig)) == ["e-1:result"]
+
+
+async def test_a_fixed_number_brings_the_copy_the_first_event_had_no_address_for(rig):
+    await rig.intake.process([event("e-1", phone="0258 3822 123")])
+    await rig.intake.process([event("e-2", phone="0905 123 456", email=TO)])
+
+    assert list(await letters(rig)) == ["e-2:result"]
+
+
 async def test_a_skipped_notice_has_no_email_copy(rig):
     await rig.intake.process([event("e-1", same_day=True, email=TO)])
 
