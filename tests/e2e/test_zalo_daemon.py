@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
-from types import MappingProxyType
 from typing import Any
 
 import pytest
 
-from gateway.domain.channel import Channel
-from gateway.settings.config import AdminConfig, Config
-from gateway.settings.zalo import WebhookConfig
+from gateway.settings.config import AdminConfig
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from tests.support.broker import free_port
 from tests.support.daemon import (
@@ -24,7 +21,7 @@ from tests.support.daemon import (
     running_gateway,
 )
 from tests.support.wait import eventually
-from tests.support.zalo import DELIVERED, NEVER, NO_ZALO, ZaloRig, zalo_rig
+from tests.support.zalo import DELIVERED, NEVER, NO_ZALO, ZaloRig, daemon_on_zalo, zalo_rig
 
 FALLBACK_AFTER = 1.5
 
@@ -42,19 +39,6 @@ class Rig:
     prefix: str
 
 
-def on_zalo(base: Config, zalo: ZaloRig, hook_port: int) -> Config:
-    agencies = dict(base.agencies)
-    agencies["SCT"] = dataclasses.replace(agencies["SCT"], channels=(Channel.ZALO, Channel.SMS))
-    return dataclasses.replace(
-        base,
-        agencies=MappingProxyType(agencies),
-        zalo=zalo.settings(
-            webhook=WebhookConfig(port=hook_port), fallback_after=FALLBACK_AFTER, timeout=1.0
-        ),
-        admin=AdminConfig(enabled=False),
-    )
-
-
 @pytest.fixture
 async def rig(broker, tmp_path) -> AsyncIterator[Rig]:
     hook_port = free_port()
@@ -68,7 +52,8 @@ async def rig(broker, tmp_path) -> AsyncIterator[Rig]:
             broker_port=broker.port, smsc_port=smsc.port, db=tmp_path / "gateway.db",
             client_id="gw-zalo-e2e",
         )  # fmt: skip
-        config = on_zalo(config, zalo, hook_port)
+        config = daemon_on_zalo(config, zalo, hook_port, fallback_after=FALLBACK_AFTER)
+        config = dataclasses.replace(config, admin=AdminConfig(enabled=False))
         config = dataclasses.replace(
             config, mqtt=dataclasses.replace(config.mqtt, topic_prefix=prefix)
         )

@@ -23,6 +23,7 @@ import pytest
 import gateway.store.database
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.store.store import Store
+from tests.support.broker import free_port
 from tests.support.daemon import (
     StatusWatch,
     dossier_event,
@@ -31,13 +32,17 @@ from tests.support.daemon import (
     publish,
     running_gateway,
 )
+from tests.support.smtp import SmtpServer
 from tests.support.store_reads import db_rows
+from tests.support.wait import eventually
+from tests.support.zalo import DELIVERED, NEVER, NO_ZALO, daemon_on_zalo, zalo_rig
 
 # Tables that grow with the traffic; the small ones (counters, the status outbox drained
 # as it fills, apology runs, early receipts purged within minutes) may be scanned.
 BIG_TABLES = frozenset(
-    {"messages", "parts", "part_keys", "dossiers", "events", "mo_log", "early_receipts"}
-)
+    {"messages", "parts", "part_keys", "dossiers", "events", "mo_log", "early_receipts",
+     "emails"}
+)  # fmt: skip
 _DML = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|REPLACE)\b", re.IGNORECASE)
 _ALIAS = re.compile(
     r"\b(?:FROM|JOIN)\s+(\w+)(?:\s+AS)?\s+(?!WHERE\b|JOIN\b|ON\b|ORDER\b|GROUP\b|LIMIT\b"
@@ -116,6 +121,75 @@ async def short_run(broker, tmp_path: Path, traced: list[str]) -> AsyncIterator[
                 status, _ = await http_get(config.admin.port, path)
                 assert status == 200
     yield db
+
+
+@pytest.fixture
+async def channels_run(broker, tmp_path: Path, traced: list[str]) -> AsyncIterator[Path]:
+    """Notices of an agency on Zalo first (delivered by Zalo, handed to SMS at once, handed
+    by the fallback timer), an e-mail copy, a lookup from the Zalo chat, health asked."""
+    db = tmp_path / "gateway.db"
+    hook = free_port()
+    async with (
+        zalo_rig(tmp_path, webhook_url=f"http://127.0.0.1:{hook}/zalo/webhook",
+                 templates={"2001": True}) as zalo,
+        SmscSimulator(SimConfig(receipt_delay=0.01)) as smsc,
+    ):  # fmt: skip
+        smtp = SmtpServer()
+        smtp.start()
+        try:
+            await zalo.control("POST", "/rules", {"phone": NO_ZALO, "rule": "no_zalo"})
+            await zalo.control("POST", "/rules", {"phone": NEVER, "rule": "never_delivered"})
+            config = daemon_on_zalo(
+                gateway_config(broker_port=broker.port, smsc_port=smsc.port, db=db,
+                               client_id=f"gw-plans-z-{tmp_path.name}"),
+                zalo, hook, smtp_port=smtp.port,
+            )  # fmt: skip
+            async with StatusWatch(broker.port) as watch, running_gateway(config):
+                events = [
+                    dossier_event(n, phone="0" + phone[2:], email="an@example.vn")
+                    for n, phone in enumerate((DELIVERED, NO_ZALO, NEVER), start=1)
+                ]
+                await publish(broker.port, [("motcua/SCT/dossier", e) for e in events])
+                await watch.wait_for(
+                    lambda ev: sum(e["state"] == "delivered" and e.get("channel") != "email"
+                                   for e in ev) >= 3,
+                    timeout=30,
+                )  # fmt: skip
+                await watch.wait_for(
+                    lambda ev: any(e.get("channel") == "email" for e in ev), timeout=15
+                )
+                await zalo.control("POST", "/user_text", {"user_id": "u1", "text": "0101700001"})
+                await eventually(lambda: bool(zalo.sim.chat), timeout=15)
+                for path in ("/healthz", "/metrics"):
+                    status, _ = await http_get(config.admin.port, path)
+                    assert status == 200
+        finally:
+            smtp.stop()
+    yield db
+
+
+def _plans_scanning(db_path: Path, traced: list[str]) -> tuple[str, dict[str, list[str]]]:
+    """The run's distinct statements (joined, to see which tables they read) and those
+    whose plan scans a big table."""
+    queries = {shape(sql): sql for sql in traced if _DML.match(sql)}
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        plans = {
+            sql: [r[3] for r in db.execute(f"EXPLAIN QUERY PLAN {sql}")] for sql in queries.values()
+        }
+    finally:
+        db.close()
+    scans = {sql: found for sql, plan in plans.items() if (found := scanned_big_tables(sql, plan))}
+    return " ".join(queries).lower(), scans
+
+
+async def test_every_query_of_the_channels_beside_sms_uses_an_index(
+    channels_run: Path, traced: list[str]
+):
+    tables, scans = _plans_scanning(channels_run, traced)
+
+    assert "emails" in tables and "channel = ?" in tables, "the run missed the channels"
+    assert not scans, "\n".join(f"{plan}  <-  {sql}" for sql, plan in scans.items())
 
 
 async def test_every_query_of_a_short_run_uses_an_index(short_run: Path, traced: list[str]):

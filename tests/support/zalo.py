@@ -19,6 +19,9 @@ from typing import Any
 
 import aiohttp
 
+from gateway.domain.channel import Channel
+from gateway.settings.config import Config
+from gateway.settings.mail import MailConfig
 from gateway.settings.zalo import WebhookConfig, ZaloConfig, ZnsTemplate
 from gateway.zalo.sim import OA_MESSAGE_PATH, OAUTH_PATH, ZNS_PATH, ZaloSimulator
 from gateway.zalo.simctl import ZaloSimControl
@@ -94,3 +97,31 @@ async def zalo_rig(
     token_file.chmod(0o600)
     async with ZaloSimulator(config) as sim, ZaloSimControl(sim) as control:
         yield ZaloRig(sim=sim, control_port=control.port, token_file=token_file)
+
+
+def daemon_on_zalo(
+    base: Config,
+    rig: ZaloRig,
+    hook_port: int,
+    *,
+    fallback_after: float = 1.5,
+    smtp_port: int | None = None,
+) -> Config:
+    """`base` with SCT on `[zalo, sms]` through `rig`'s simulator, Zalo's webhooks on
+    `hook_port`; with `smtp_port`, SCT also e-mails through a plain SMTP server there."""
+    agencies = dict(base.agencies)
+    sct = dataclasses.replace(agencies["SCT"], channels=(Channel.ZALO, Channel.SMS))
+    email = None
+    if smtp_port is not None:
+        email = MailConfig(host="127.0.0.1", sender="motcua@sct.example.vn", port=smtp_port,
+                           security="none", timeout=5.0)  # fmt: skip
+        sct = dataclasses.replace(sct, email=True, email_from=email.sender)
+    agencies["SCT"] = sct
+    return dataclasses.replace(
+        base,
+        agencies=MappingProxyType(agencies),
+        zalo=rig.settings(
+            webhook=WebhookConfig(port=hook_port), fallback_after=fallback_after, timeout=1.0
+        ),
+        email=email,
+    )
