@@ -117,6 +117,7 @@ def redacted(config: Config) -> dict[str, Any]:
                 "diacritics": agency.diacritics,
                 "notices": sorted(agency.notices),
                 "templates": dict(agency.templates),
+                "channels": [c.value for c in agency.channels],
                 "email": agency.email,
                 "email_from": agency.email_from,
             }

@@ -4,9 +4,11 @@ them, each once, e-mail not one of them."""
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from gateway.domain.channel import Channel
 from gateway.settings.config import ConfigError, parse_config
+from gateway.settings.show import redacted
 
 AGENCY = "agencies:\n  SCT:\n    name: Sở Công Thương\n"
 
@@ -68,3 +70,20 @@ def test_zalo_among_the_channels_without_a_zalo_section_is_refused():
 
     assert error.key == "agencies.SCT.channels"
     assert "there is no `zalo:` section" in error.message
+
+
+def test_check_config_shows_an_agencys_channels(tmp_path):
+    (tmp_path / "token").write_text("first-refresh-token\n", encoding="utf-8")
+    zalo = (
+        "zalo:\n  app_id: a\n  oa_id: o\n  refresh_token_file: token\n"
+        "  secret_key: s\n  oa_secret_key: k\n"
+    )
+    config = parse_config(
+        AGENCY + "    channels: [zalo, sms]\n" + zalo, path=str(tmp_path / "g.yaml"), env={}
+    )
+
+    shown = redacted(config)
+
+    assert shown["agencies"]["SCT"]["channels"] == ["zalo", "sms"]
+    again = parse_config(yaml.safe_dump(shown, allow_unicode=True), env={})
+    assert again.agencies["SCT"].channels == (Channel.ZALO, Channel.SMS)
