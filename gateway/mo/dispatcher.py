@@ -151,7 +151,15 @@ class Dispatcher:
             outcome=outcome,
             reply_ref=reply.ref if reply is not None else None,
         )
-        await self._writer.put((record, reply))
+        try:
+            await self._writer.put((record, reply))
+        except BaseException:
+            # Not stored: the SMSC (no deliver_sm_resp) or Zalo (a 500) sends it again,
+            # and that one must be answered, not taken for a duplicate of this one.
+            key = _guard_key(mo)
+            if key is not None:
+                self._guard.undo(key, mo.text.strip(), now)
+            raise
         self.outcomes[(parsed.keyword or "-", record.outcome)] += 1
         log.info(
             "mo_handled",
@@ -166,15 +174,11 @@ class Dispatcher:
     async def _decide(
         self, mo: Incoming, keyword: str | None, argument: str, shortcode: str, now: float
     ) -> tuple[str, NewMessage | None]:
-        if mo.chat_user is not None:
-            phone = mo.sender  # the chat's sender, as the guard keys it and the log keeps it
-        else:
-            try:
-                phone = normalise_phone(mo.sender)
-            except PhoneError:
-                # Alphanumeric senders, short codes, landlines: a reply would go nowhere,
-                # or to another machine that answers back (a loop that costs on both sides).
-                return "no_reply_sender", None
+        phone = _guard_key(mo)
+        if phone is None:
+            # Alphanumeric senders, short codes, landlines: a reply would go nowhere, or to
+            # another machine that answers back (a loop that costs on both sides).
+            return "no_reply_sender", None
         refused = self._guard.refuse(phone, mo.text.strip(), now)
         if refused is not None:
             return refused, None
@@ -231,6 +235,17 @@ class Dispatcher:
             if digits.endswith(code):
                 return code
         return self._settings.shortcodes[0]
+
+
+def _guard_key(mo: Incoming) -> str | None:
+    """Who the MO is from, as the guard counts it: the normalised number, or the Zalo
+    chat's sender as it is; None for a sender no reply goes to."""
+    if mo.chat_user is not None:
+        return mo.sender
+    try:
+        return normalise_phone(mo.sender)
+    except PhoneError:
+        return None
 
 
 def _masked(mo: Incoming) -> str:

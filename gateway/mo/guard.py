@@ -52,6 +52,16 @@ class MoGuard:
         times.append(now)
         return None
 
+    def undo(self, sender: str, text: str, at: float) -> None:
+        """Take back what `refuse(sender, text, at)` counted: the MO was not stored (its
+        sender will deliver it again, and that one is the MO to answer)."""
+        key = (sender, text)
+        if self._seen.get(key) == at:
+            del self._seen[key]
+        times = self._answered.get(sender)
+        if times and times[-1] == at:
+            times.pop()
+
     def _forget(self, now: float) -> None:
         """Drop what no longer matters, so memory stays bounded by recent traffic."""
         if len(self._seen) > 10_000:

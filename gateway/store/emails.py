@@ -5,7 +5,8 @@ New letters go in with the notice they copy, inside intake's transaction
 each send did (`Letters.record`). A letter's statuses are published with `channel:
 email` and its own states; only its final ones (and a refusal at intake) are published,
 since a letter is a copy and the agency follows the notice itself by its other statuses.
-Its `to` is the address masked (`gateway.mail.address.mask_address`).
+Its `to` is the address masked (`gateway.mail.address.mask_address`), its `id` the notice's
+with `:email` after it (`COPY_SUFFIX`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ from gateway.mail.address import mask_address
 from gateway.store import statuses
 from gateway.store.database import Database, marks, rows
 
+# A copy's statuses go under the notice's id with this suffix: an agency that follows a
+# message by the last status of its id reads the notice by its own statuses, and the copy
+# by its own (a refused address never reads as the notice refused).
+COPY_SUFFIX = ":email"
+
 _INSERT = """INSERT OR IGNORE INTO emails (agency, ref, event_id, receipt_no, kind, procedure,
     address, sender, subject, body, qr, state, reason, not_before, expires_at, created_at,
     updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
@@ -31,7 +37,7 @@ def _status(
 ) -> str:
     ref, event_id, receipt_no, kind, address = x.ref, x.event_id, x.receipt_no, x.kind, x.address
     event = status_event(
-        ref=ref,
+        ref=f"{ref}{COPY_SUFFIX}",
         event_id=event_id,
         receipt_no=receipt_no,
         kind=kind,

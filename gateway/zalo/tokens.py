@@ -99,6 +99,7 @@ class TokenKeeper:
         self._token: str | None = None
         self._refresh_at = 0.0
         self._flight: asyncio.Future[str] | None = None
+        self._unsaved: str | None = None  # a rotated refresh token its write failed for
         self.refreshes = 0  # refreshes Zalo granted, for the status and the tests
 
     async def access_token(self) -> str:
@@ -137,6 +138,11 @@ class TokenKeeper:
 
     async def _refresh(self) -> str:
         settings = self._settings
+        if self._unsaved is not None:
+            # The last rotated token is only in memory (its write failed): written first,
+            # it is the one to refresh with; the file's is spent.
+            await self._keep(self._unsaved)
+            self._unsaved = None
         refresh_token = read_refresh_token(settings.refresh_token_file)
         answer = await self._post(refresh_token)
         if "error" in answer and answer["error"] not in (0, "0"):
@@ -154,18 +160,29 @@ class TokenKeeper:
             log.error("zalo_token_refresh_failed", reason=f"malformed answer: {exc}"[:120])
             raise TokenUnavailable(0, "malformed refresh answer") from None
         try:
-            await asyncio.to_thread(keep_refresh_token, settings.refresh_token_file, rotated)
-        except OSError as exc:
-            # The new refresh token could not be kept: using the access token would work
-            # for a day and then nothing would (the old refresh token is already spent).
-            log.critical("zalo_refresh_token_not_kept", error=exc.strerror or type(exc).__name__)
-            raise TokenRefused(0, "the rotated refresh token could not be written") from None
+            await self._keep(rotated)
+        except TokenUnavailable:
+            # Kept in memory, the only copy now (the file's is spent): written before
+            # anything else at the next refresh, which is tried again like any passing
+            # failure. Lost only if the daemon stops before the disk takes it.
+            self._unsaved = rotated
+            raise
         self._token = access
         ahead = min(settings.refresh_before, lifetime / 2)
         self._refresh_at = self._clock() + lifetime - ahead
         self.refreshes += 1
         log.info("zalo_token_refreshed", expires_in=int(lifetime))
         return access
+
+    async def _keep(self, rotated: str) -> None:
+        """Write the rotated refresh token durably; TokenUnavailable (RETRY) if it cannot
+        be: its access token is not used until it is, since without the file the next
+        restart could not refresh at all."""
+        try:
+            await asyncio.to_thread(keep_refresh_token, self._settings.refresh_token_file, rotated)
+        except OSError as exc:
+            log.critical("zalo_refresh_token_not_kept", error=exc.strerror or type(exc).__name__)
+            raise TokenUnavailable(0, "the rotated refresh token could not be written") from None
 
     async def _post(self, refresh_token: str) -> dict[str, Any]:
         settings = self._settings

@@ -35,7 +35,9 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"gateway.store"}),
     frozenset({"gateway.intake", "gateway.compose", "gateway.outbound", "gateway.mo"}),
     frozenset({"gateway.ops", "gateway.kit", "gateway.console"}),
-    frozenset({"gateway.app", "gateway.channels", "gateway.cli", "gateway.demo"}),
+    frozenset(
+        {"gateway.app", "gateway.channels", "gateway.cli", "gateway.demo", "gateway.demo_channels"}
+    ),
 )
 # Within the lowest layer the protocol parts stay protocol parts: SMPP and MQTT know
 # nothing of dossiers or messages.

@@ -21,7 +21,13 @@ from tests.support.code import ROOT, parsed, source_files
 
 # The modules that may take the whole configuration or the whole store.
 COMPOSITION_ROOT = frozenset(
-    {"gateway/app.py", "gateway/channels.py", "gateway/cli.py", "gateway/demo.py"}
+    {
+        "gateway/app.py",
+        "gateway/channels.py",
+        "gateway/cli.py",
+        "gateway/demo.py",
+        "gateway/demo_channels.py",
+    }
 )
 # The configuration's own package reads, checks, shows and reloads the whole of it.
 SETTINGS = "gateway/settings/"

@@ -86,7 +86,7 @@ async def test_a_bad_address_refuses_the_copy_alone_and_the_sms_notice_is_queued
     await rig.intake.process([event("e-1", email="nguyenvana@gmail")])
 
     (status,) = await email_statuses(rig)
-    assert status["id"] == "e-1:result"
+    assert status["id"] == "e-1:result:email"
     assert status["state"] == "rejected"
     assert status["reason"].startswith("email: the domain has no '.'")
     assert status["to"] is None
@@ -94,13 +94,22 @@ async def test_a_bad_address_refuses_the_copy_alone_and_the_sms_notice_is_queued
     assert (await rig.messages())["e-1:result"][0] == "queued"
 
 
+async def test_the_last_status_of_a_notice_with_a_bad_address_is_the_notices_own(rig):
+    """An agency reads a message by the last status of its id: the copy's refusal must not
+    read as the notice refused ("nothing will be sent")."""
+    await rig.intake.process([event("e-1", email="nguyenvana@gmail")])
+
+    notice = [s for s in await rig.statuses() if s["id"] == "e-1:result"]
+    assert [(s["state"], s["channel"]) for s in notice] == [("queued", "sms")]
+
+
 async def test_an_email_that_is_not_text_refuses_the_copy_naming_its_type(rig):
     await rig.intake.process([event("e-1", email=905123456), job("j-1", text="x", email=["a"])])
 
     reasons = {s["id"]: s["reason"] for s in await email_statuses(rig)}
     assert reasons == {
-        "e-1:result": "email: must be text (an e-mail address), got a number",
-        "j-1": "email: must be text (an e-mail address), got a list",
+        "e-1:result:email": "email: must be text (an e-mail address), got a number",
+        "j-1:email": "email: must be text (an e-mail address), got a list",
     }
     messages = await rig.messages()
     assert messages["e-1:result"][0] == messages["j-1"][0] == "queued"

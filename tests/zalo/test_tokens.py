@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
+import time
 
 import pytest
 import structlog
 
+from gateway.zalo import tokens
 from gateway.zalo.errors import TokenRefused, TokenUnavailable, ZnsAction
 from gateway.zalo.tokens import TokenKeeper, keep_refresh_token, read_refresh_token
 from tests.support.broker import free_port
@@ -201,3 +203,27 @@ def test_keeping_a_token_replaces_the_file_whole(tmp_path):
 
     assert path.read_text(encoding="utf-8") == "new\n"
     assert [p.name for p in tmp_path.iterdir()] == ["token"]  # no temporary file left
+
+
+async def test_a_rotated_refresh_token_not_written_once_is_kept_and_written_before_the_next_refresh(
+    rig, session, monkeypatch
+):
+    real_keep = tokens.keep_refresh_token
+    calls = {"n": 0}
+
+    def disk_full_once(path: str, token: str) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError(28, "No space left on device")
+        real_keep(path, token)
+
+    monkeypatch.setattr(tokens, "keep_refresh_token", disk_full_once)
+    keeper = TokenKeeper(rig.settings(), session, time.monotonic)
+
+    with pytest.raises(TokenUnavailable):  # a passing failure: tried again, not stopped
+        await keeper.access_token()
+    token = await keeper.access_token()
+
+    assert token
+    assert read_refresh_token(str(rig.token_file)) == rig.sim.refresh_token
+    assert rig.sim.refused_refreshes == 0
