@@ -74,10 +74,17 @@ class Dossiers:
         `status_event`) of what was refused before it became a message."""
         messages = list(messages)
         statuses = list(statuses)
+        letters = list(letters)
         await self._db.write(
-            record_intake, list(events), list(dossiers), messages, statuses, self._db.clock()
+            record_intake,
+            list(events),
+            list(dossiers),
+            messages,
+            statuses,
+            self._db.clock(),
+            letters,
         )
-        if messages or statuses:
+        if messages or statuses or letters:
             self._db.status_added.set()
         if queues_any(messages):
             self._db.queued_added.set()
