@@ -26,11 +26,13 @@ from gateway.phone.numbers import mask_phone
 from gateway.store.database import Database, marks, rows
 from gateway.store.figures_schema import (
     CHANNEL_COLUMNS,
+    CHANNELS_MIGRATION,
     COLUMNS,
     NOT_DELIVERED,
     not_delivered,
     notice,
 )
+from gateway.store.migrations import MIGRATIONS
 
 Dimension = Literal["agency", "procedure", "day"]
 DIMENSIONS: tuple[Dimension, ...] = ("agency", "procedure", "day")
@@ -133,7 +135,8 @@ class Figures:
         if chosen == []:
             return []
         first, last = (since - _EPOCH).days, (until - _EPOCH).days
-        found, names = await self._db.read(_table, first, last, frozenset(by), chosen)
+        columns = _READ if self._db.version >= _CHANNELS_SINCE else _BEFORE_CHANNELS
+        found, names = await self._db.read(_table, first, last, frozenset(by), chosen, columns)
         days: dict[int, date] = {}
         price, zns_price = self._price, self._zns_price
         return [
@@ -208,11 +211,13 @@ def _date(day: int) -> date:
     return _EPOCH + timedelta(days=day)
 
 
-# The figures' columns as read: those of step 12, then the channels' of step 13.
+# The figures' columns as read: those of the figures' step, then the channels'.
 _READ = (*COLUMNS, *CHANNEL_COLUMNS)
-_COLUMNS = ", ".join(_READ)
-_SUMS = ", ".join(f"SUM({c})" for c in _READ)
-_TOTALS = ", ".join(f"COALESCE(SUM({c}), 0)" for c in _READ)  # of no rows: noughts
+# A store of a schema before the channels' step (read beside the previous release's
+# daemon, not upgraded yet) has no channels' columns: it carried SMS alone, so what the
+# channels carried is noughts, read as such rather than refused as outdated.
+_CHANNELS_SINCE = MIGRATIONS.index(CHANNELS_MIGRATION) + 1
+_BEFORE_CHANNELS = (*COLUMNS, *("0" for _ in CHANNEL_COLUMNS))
 _ORDER = {"agency": "agency", "procedure": "procedure_key", "day": "day"}
 
 
@@ -222,10 +227,12 @@ def _table(
     last: int,
     dims: frozenset[str],
     agencies: list[str] | None,
+    columns: Sequence[str],
 ) -> tuple[list[Any], dict[tuple[str, str], str | None]]:
-    """(agency, procedure key, procedure name, day number, *COLUMNS, *CHANNEL_COLUMNS)
-    per group of the days [first, last] in the order of the groups (without groups one
-    row of totals); by all three, the names apart, by (agency, key).
+    """(agency, procedure key, procedure name, day number, *columns) per group of the
+    days [first, last] in the order of the groups (without groups one row of totals); by
+    all three, the names apart, by (agency, key). `columns` are COLUMNS and
+    CHANNEL_COLUMNS, or what stands for the latter in a store without them.
 
     By all three there is nothing to sum (a figures row is one agency's procedure's day),
     and the names are read once per procedure rather than once per row: a year's table
@@ -235,19 +242,22 @@ def _table(
     if agencies is not None:
         where += f" AND agency IN ({marks(agencies)})"
         params += agencies
+    every_column = ", ".join(columns)
+    sums = ", ".join(f"SUM({c})" for c in columns)
+    totals = ", ".join(f"COALESCE(SUM({c}), 0)" for c in columns)  # of no rows: noughts
     groups = [_ORDER[d] for d in DIMENSIONS if d in dims]
     agency, key, day = (g if g in groups else "NULL" for g in _ORDER.values())
     every = len(groups) == len(DIMENSIONS)
     if every:
-        sql = f"""SELECT agency, procedure_key, NULL, day, {_COLUMNS} FROM figures
+        sql = f"""SELECT agency, procedure_key, NULL, day, {every_column} FROM figures
                   WHERE {where} ORDER BY agency, procedure_key, day"""
     elif groups:
         order = ", ".join(groups)
         name = "MAX(procedure_name)" if "procedure" in dims else "NULL"
-        sql = f"""SELECT {agency}, {key}, {name}, {day}, {_SUMS} FROM figures WHERE {where}
+        sql = f"""SELECT {agency}, {key}, {name}, {day}, {sums} FROM figures WHERE {where}
                   GROUP BY {order} ORDER BY {order}"""
     else:
-        sql = f"SELECT NULL, NULL, NULL, NULL, {_TOTALS} FROM figures WHERE {where}"
+        sql = f"SELECT NULL, NULL, NULL, NULL, {totals} FROM figures WHERE {where}"
     found = db.execute(sql, params).fetchall()
     names: dict[tuple[str, str], str | None] = {}
     if every:

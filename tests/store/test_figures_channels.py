@@ -10,6 +10,7 @@ good or expired."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 
 import pytest
@@ -26,6 +27,7 @@ from tests.support.channel_figures import (
     delivered_by_zalo,
     letter_outcome,
     refused_by_zalo,
+    store_before_channels,
 )
 from tests.support.channel_figures import result_notice as notice
 from tests.support.channels import FALLBACK_AFTER, accepted_by_zalo, on_zalo
@@ -272,3 +274,25 @@ async def test_a_range_with_no_figures_reads_noughts_for_the_channels(store):
 
     assert channels(row) == (0, 0, 0, 0)
     assert (row.zalo_cost_vnd, row.total_cost_vnd) == (0, 0)
+
+
+async def test_a_store_from_before_the_channels_reads_its_sms_figures_and_no_channel(tmp_path):
+    path = tmp_path / "previous.db"
+    store_before_channels(path)
+    with sqlite3.connect(path) as conn:  # a day's SMS figures of the previous release
+        conn.execute(
+            """INSERT INTO figures (day, agency, procedure_key, delivered, segments)
+               VALUES (?, 'SCT', '1.001', 2, 3)""",
+            [(DAY - date(1970, 1, 1)).days],
+        )
+
+    async with Store.open(path, readonly=True) as previous:
+        rows = {
+            by: await Figures(previous.database, TZ, PRICE, ZNS_PRICE).table(DAY, DAY, by)
+            for by in [(), ("agency",), ALL]
+        }
+
+    for (row,) in rows.values():
+        assert (row.notices_delivered, row.segments, row.cost_vnd) == (2, 3, 3 * PRICE)
+        assert channels(row) == (0, 0, 0, 0)
+        assert row.total_cost_vnd == 3 * PRICE

@@ -5,6 +5,8 @@ its letter, as the Zalo sender, the fallback timer and the mail sender commit th
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
+from pathlib import Path
 from types import MappingProxyType
 
 from gateway.app import composer_settings
@@ -13,11 +15,13 @@ from gateway.domain.channel import Channel
 from gateway.domain.letter import LetterOutcome
 from gateway.domain.message import Outcome
 from gateway.domain.states import MessageState
+from gateway.store import figures_schema
+from gateway.store.schema import MIGRATIONS
 from gateway.store.store import Store
 from gateway.store.zalo import Delivery, tracking_id
 from tests.support.channels import ZNS, accepted_by_zalo, on_zalo
 from tests.support.clock import Clock
-from tests.support.figures import dossier
+from tests.support.figures import dossier, settle
 from tests.support.outbox import without_quiet_hours
 
 EMAIL_FROM = "motcua@sct.gov.vn"
@@ -73,3 +77,31 @@ async def letter_outcome(store: Store, clock: Clock, ref: str, state: MessageSta
     await store.letters.record(
         [LetterOutcome(letter, state, letter.attempts + 1, clock() + 60, reason="smtp")]
     )
+
+
+async def seed_channels(store: Store, clock: Clock) -> None:
+    """23/11/2026 at SCT: 1.001 resolves two dossiers, one notice delivered by Zalo with
+    its e-mail copy sent, one Zalo refused that SMS delivered (one segment); 2.002 one,
+    delivered by Zalo, its e-mail copy refused."""
+    composer = channel_composer(clock)
+    await result_notice(store, composer, "a1", code="1.001", email="dan@example.vn")
+    await result_notice(store, composer, "a2", code="1.001")
+    await result_notice(store, composer, "b1", code="2.002", email="dan2@example.vn")
+    await delivered_by_zalo(store, clock, "a1")
+    await refused_by_zalo(store, clock, "a2")
+    await settle(store, clock, "a2", "delivered")
+    await delivered_by_zalo(store, clock, "b1")
+    await letter_outcome(store, clock, "a1", MessageState.DELIVERED)
+    await letter_outcome(store, clock, "b1", MessageState.FAILED)
+
+
+def store_before_channels(path: Path) -> None:
+    """A store of the schema before the channels' step (the previous release's, its
+    daemon not restarted yet), made by the store's own migrations up to that step."""
+    previous = MIGRATIONS.index(figures_schema.CHANNELS_MIGRATION)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for number, script in enumerate(MIGRATIONS[:previous], start=1):
+            conn.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+    finally:
+        conn.close()
