@@ -209,8 +209,11 @@ def _calendar(args: argparse.Namespace) -> int:
 def _console(config: Config) -> int:
     from gateway.console.command import run_console
 
-    price, path = config.report.segment_price, config.store.path
-    return run_console(config.console, path, config.tz, price, config.agencies, config.source_path)
+    prices, path = config.report, config.store.path
+    return run_console(
+        config.console, path, config.tz, prices.segment_price, config.agencies,
+        config.source_path, zns_price=prices.zns_price,
+    )  # fmt: skip
 
 
 def _validate(args: argparse.Namespace) -> int:

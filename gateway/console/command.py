@@ -32,6 +32,7 @@ def run_console(
     segment_price: int,
     agencies: Mapping[str, AgencyConfig],
     source: str | None = None,
+    zns_price: int = 0,
 ) -> int:
     """Serve until a signal. Start-up refusals: ConfigError when nobody could log in (in
     the configuration file `source`), StoreError when the store cannot be read (none
@@ -39,7 +40,7 @@ def run_console(
     if not settings.users:
         raise ConfigError(NO_USERS, key="console.users", path=source)
     names = {code: agency.name for code, agency in agencies.items()}
-    return asyncio.run(_serve(settings, store_path, zone, segment_price, names))
+    return asyncio.run(_serve(settings, store_path, zone, segment_price, zns_price, names))
 
 
 async def _serve(
@@ -47,13 +48,14 @@ async def _serve(
     store_path: str,
     zone: ZoneInfo,
     segment_price: int,
+    zns_price: int,
     agencies: Mapping[str, str],
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    figures = StoreFigures(store_path, zone, segment_price)
+    figures = StoreFigures(store_path, zone, segment_price, zns_price)
     await figures.check()
     await serve(Console(settings, figures, dict(agencies), zone), stop)
     return 0

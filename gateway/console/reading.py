@@ -43,12 +43,16 @@ class FigureReads(Protocol):
 
 
 class StoreFigures:
-    """`Figures` over the store at `path`, opened read-only for each query."""
+    """`Figures` over the store at `path`, opened read-only for each query, priced at
+    `segment_price` an SMS segment and `zns_price` a ZNS notice delivered (VND)."""
 
-    def __init__(self, path: str | Path, zone: ZoneInfo, segment_price: int) -> None:
+    def __init__(
+        self, path: str | Path, zone: ZoneInfo, segment_price: int, zns_price: int = 0
+    ) -> None:
         self._path = path
         self._zone = zone
         self._price = segment_price
+        self._zns_price = zns_price
 
     async def check(self) -> None:
         """Open the store once, so that start-up refuses one that cannot be read (none
@@ -64,7 +68,7 @@ class StoreFigures:
         agencies: Collection[str] | None = None,
     ) -> list[FigureRow]:
         async with Store.open(self._path, readonly=True) as store:
-            figures = Figures(store.database, self._zone, self._price)
+            figures = Figures(store.database, self._zone, self._price, self._zns_price)
             return await figures.table(since, until, by, agencies)
 
     async def failed(

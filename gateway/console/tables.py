@@ -98,7 +98,14 @@ _COUNTS: tuple[Column, ...] = (
     Column("ratio", "Tỉ lệ báo kết quả / đã giải quyết", "ratio"),
     Column("lookups_answered", "Tra cứu MCKH đã trả lời"),
     Column("segments", "Số tin SMS"),
-    Column("cost_vnd", "Chi phí (đồng)", "money"),
+    Column("cost_vnd", "Chi phí SMS (đồng)", "money"),
+    # Per channel, after the columns above: an export's columns keep their places.
+    Column("zalo_delivered", "Thông báo đã đến qua Zalo"),
+    Column("zalo_fallbacks", "Thông báo Zalo chuyển sang SMS"),
+    Column("emails_sent", "Thư điện tử đã gửi"),
+    Column("emails_failed", "Thư điện tử gửi lỗi"),
+    Column("zalo_cost_vnd", "Chi phí Zalo (đồng)", "money"),
+    Column("total_cost_vnd", "Tổng chi phí (đồng)", "money"),
 )
 
 
@@ -115,6 +122,12 @@ def _counts(row: FigureRow) -> tuple[Cell, ...]:
         row.lookups_answered,
         row.segments,
         row.cost_vnd,
+        row.zalo_delivered,
+        row.zalo_fallbacks,
+        row.emails_sent,
+        row.emails_failed,
+        row.zalo_cost_vnd,
+        row.total_cost_vnd,
     )
 
 

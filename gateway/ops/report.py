@@ -3,7 +3,11 @@
 Per agency, procedure and day (in the configured time zone), or any grouping of the three,
 over the local days [from, to]: dossiers received and resolved, notices queued, delivered
 and not delivered by reason, the delivered / resolved ratio, MCKH lookups answered, SMS
-segments and their cost (`report.segment_price`). Read from the figures the store keeps
+segments and their cost (`report.segment_price`); then per channel the notices Zalo
+delivered and those it handed to SMS, the e-mail copies sent and failed, Zalo's cost
+(`report.zns_price` a notice delivered) and the cost of both. The channels' columns come
+after the others, so that a CSV reader of the columns before them reads the same
+columns in the same places. Read from the figures the store keeps
 (`gateway.store.figures`), so a purged period reports as it did, and a year in well
 under a second.
 
@@ -77,7 +81,7 @@ async def _read(
     agencies: Sequence[str] | None,
 ) -> list[FigureRow]:
     async with Store.open(store_path, readonly=True) as store:
-        figures = Figures(store.database, zone, settings.segment_price)
+        figures = Figures(store.database, zone, settings.segment_price, settings.zns_price)
         return await build(figures, start, end, by, agencies=agencies, configured=configured)
 
 
@@ -150,6 +154,7 @@ def as_dict(row: FigureRow, by: Sequence[Dimension]) -> dict[str, Any]:
         "lookups_answered": row.lookups_answered,
         "segments": row.segments,
         "cost_vnd": row.cost_vnd,
+        **{name: value for (name, _), value in zip(_CHANNELS, _channels(row), strict=True)},
     }
 
 
@@ -168,6 +173,28 @@ _FIGURES: tuple[tuple[str, str], ...] = (
     ("segments", "segments"),
     ("cost_vnd", "cost VND"),
 )
+# The channels' figures, after all of the above (CSV readers find those where they were).
+# `cost_vnd` above is SMS's: segments × segment_price.
+_CHANNELS: tuple[tuple[str, str], ...] = (
+    ("zalo_delivered", "zalo deliv."),
+    ("zalo_fallbacks", "zalo to SMS"),
+    ("emails_sent", "e-mails"),
+    ("emails_failed", "e-mails failed"),
+    ("zalo_cost_vnd", "zalo VND"),
+    ("total_cost_vnd", "total VND"),
+)
+
+
+def _channels(row: FigureRow) -> list[int]:
+    """The channels' figures of `row`, in the order of _CHANNELS."""
+    return [
+        row.zalo_delivered,
+        row.zalo_fallbacks,
+        row.emails_sent,
+        row.emails_failed,
+        row.zalo_cost_vnd,
+        row.total_cost_vnd,
+    ]
 
 
 def render(rows: list[FigureRow], by: Sequence[Dimension], fmt: Format) -> str:
@@ -178,7 +205,7 @@ def render(rows: list[FigureRow], by: Sequence[Dimension], fmt: Format) -> str:
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow([g for g, _ in groups] + [name for name, _ in _FIGURES])
+        writer.writerow([g for g, _ in groups] + [name for name, _ in (*_FIGURES, *_CHANNELS)])
         for r in rows:
             ratio = r.delivered_ratio
             writer.writerow(
@@ -186,6 +213,7 @@ def render(rows: list[FigureRow], by: Sequence[Dimension], fmt: Format) -> str:
                 + _numbers(r)
                 + ["" if ratio is None else f"{ratio:.4f}"]
                 + [r.lookups_answered, r.segments, r.cost_vnd]
+                + _channels(r)
             )
         return out.getvalue()
     return _table(rows, by, groups)
@@ -232,12 +260,14 @@ def percent(ratio: float | None) -> str:
 
 
 def _table(rows: list[FigureRow], by: Sequence[Dimension], groups: list[tuple[str, str]]) -> str:
-    heads = [h for _, h in groups] + [h for _, h in _FIGURES]
+    heads = [h for _, h in groups] + [h for _, h in (*_FIGURES, *_CHANNELS)]
     lines = [
         [str(v) for v in _groups(r, by, blank="-")]
         + [str(n) for n in _numbers(r)]
         + [percent(r.delivered_ratio)]
         + [str(r.lookups_answered), str(r.segments), f"{r.cost_vnd:,}"]
+        + [str(n) for n in _channels(r)[:4]]
+        + [f"{r.zalo_cost_vnd:,}", f"{r.total_cost_vnd:,}"]
         for r in rows
     ]
     widths = [max([len(h), *(len(cells[i]) for cells in lines)]) for i, h in enumerate(heads)]

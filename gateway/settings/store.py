@@ -55,10 +55,21 @@ class ReportConfig:
 
     `segment_price` is the carrier's price of one SMS segment in VND, from the contract;
     it differs per contract, so none is assumed: 0 reports no cost.
+
+    `zns_price` is Zalo's price in VND of one ZNS notice delivered (Zalo bills a notice
+    the user received, not one it refused or never confirmed, which goes by SMS and is
+    billed as SMS). It differs per template type and per the Official Account's price
+    list, and changes with Zalo's, so none is assumed either: 0 reports no Zalo cost, as
+    `segment_price` does for SMS.
+
+    There is no price for e-mail: a letter goes through the agency's own mail server,
+    which costs nothing per letter.
     """
 
     __pydantic_config__ = ConfigDict(extra="forbid")
 
     segment_price: int = 0
+    zns_price: int = 0
 
     _segment_price = rule("segment_price", check=integer(minimum=0))
+    _zns_price = rule("zns_price", check=integer(minimum=0))

@@ -72,10 +72,7 @@ def insert_letters(db: sqlite3.Connection, letters: Sequence[NewLetter], now: fl
     statuses.insert(
         db,
         [
-            (
-                x.agency,
-                _status(x, x.state, x.reason, now),
-            )
+            (x.agency, _status(x, x.state, x.reason, now))
             for x in fresh
             if x.state is MessageState.REJECTED
         ],

@@ -2,11 +2,12 @@
 day, or any grouping of the three, and the notices that were not delivered.
 
 The figures come from the aggregates the schema's triggers keep per local day
-(`figures_schema`), so a year of a large province reads in under a second and a purged
-period reads as it did before the purge. The daemon keeps the days' offset in the store
-(`FigureDays`); readers take the days as the store cut them. The failed notices come from
-the messages themselves: their numbers are masked here, by gateway.phone's one masking,
-and are gone once purged.
+(`figures_schema`), those of every channel with them (notices Zalo delivered and handed
+to SMS, e-mail copies sent and failed: `CHANNEL_COLUMNS`), so a year of a large province
+reads in under a second and a purged period reads as it did before the purge. The daemon
+keeps the days' offset in the store (`FigureDays`); readers take the days as the store
+cut them. The failed notices come from the messages themselves: their numbers are masked
+here, by gateway.phone's one masking, and are gone once purged.
 
 Opened read-only beside a running daemon (`Database.open(readonly=True)`): never
 migrates, never writes; on a store of an older schema a query is StoreOutdated.
@@ -23,7 +24,15 @@ from zoneinfo import ZoneInfo
 
 from gateway.phone.numbers import mask_phone
 from gateway.store.database import Database, marks, rows
-from gateway.store.figures_schema import COLUMNS, NOT_DELIVERED, not_delivered, notice
+from gateway.store.figures_schema import (
+    CHANNEL_COLUMNS,
+    CHANNELS_MIGRATION,
+    COLUMNS,
+    NOT_DELIVERED,
+    not_delivered,
+    notice,
+)
+from gateway.store.migrations import MIGRATIONS
 
 Dimension = Literal["agency", "procedure", "day"]
 DIMENSIONS: tuple[Dimension, ...] = ("agency", "procedure", "day")
@@ -49,7 +58,20 @@ class FigureRow:
     not_delivered: Mapping[str, int]  # reason -> count, every reason of NOT_DELIVERED
     lookups_answered: int
     segments: int
-    cost_vnd: int
+    cost_vnd: int  # of SMS: segments × `report.segment_price`
+    # Per channel (`figures_schema.CHANNEL_COLUMNS`). A notice counts in
+    # `notices_delivered` once whichever channel delivered it; these say which carried it.
+    zalo_delivered: int = 0  # notices Zalo delivered (the user's receipt came)
+    zalo_fallbacks: int = 0  # notices Zalo refused or did not confirm, handed to SMS
+    emails_sent: int = 0  # e-mail copies the agency's mail server accepted
+    emails_failed: int = 0  # e-mail copies refused for good or expired
+    zalo_cost_vnd: int = 0  # zalo_delivered × `report.zns_price`
+
+    @property
+    def total_cost_vnd(self) -> int:
+        """What the notices cost by every channel that charges: SMS and Zalo (e-mail
+        goes through the agency's own mail server, at no cost per letter)."""
+        return self.cost_vnd + self.zalo_cost_vnd
 
     @property
     def delivered_ratio(self) -> float | None:
@@ -81,12 +103,17 @@ class FailedNotice:
 
 
 class Figures:
-    """The read interface of the figures (`report`, the console)."""
+    """The read interface of the figures (`report`, the console), with the prices in
+    VND of an SMS segment and of a ZNS notice delivered (`report.segment_price`,
+    `report.zns_price`)."""
 
-    def __init__(self, db: Database, zone: ZoneInfo, segment_price: int) -> None:
+    def __init__(
+        self, db: Database, zone: ZoneInfo, segment_price: int, zns_price: int = 0
+    ) -> None:
         self._db = db
         self._zone = zone
         self._price = segment_price
+        self._zns_price = zns_price
 
     async def table(
         self,
@@ -108,9 +135,10 @@ class Figures:
         if chosen == []:
             return []
         first, last = (since - _EPOCH).days, (until - _EPOCH).days
-        found, names = await self._db.read(_table, first, last, frozenset(by), chosen)
+        columns = _READ if self._db.version >= _CHANNELS_SINCE else _BEFORE_CHANNELS
+        found, names = await self._db.read(_table, first, last, frozenset(by), chosen, columns)
         days: dict[int, date] = {}
-        price = self._price
+        price, zns_price = self._price, self._zns_price
         return [
             FigureRow(
                 agency, key, name if name is not None else names.get((agency, key)),
@@ -118,9 +146,10 @@ class Figures:
                 received, resolved, queued, delivered, results,
                 dict(zip(NOT_DELIVERED, reasons, strict=True)),
                 lookups, segments, segments * price,
+                zalo, fallbacks, sent, failed, zalo * zns_price,
             )
             for agency, key, name, day, received, resolved, queued, delivered, results, *reasons,
-            segments, lookups in found
+            segments, lookups, zalo, fallbacks, sent, failed in found
         ]  # fmt: skip
 
     async def failed(
@@ -182,9 +211,13 @@ def _date(day: int) -> date:
     return _EPOCH + timedelta(days=day)
 
 
-_COLUMNS = ", ".join(COLUMNS)
-_SUMS = ", ".join(f"SUM({c})" for c in COLUMNS)
-_TOTALS = ", ".join(f"COALESCE(SUM({c}), 0)" for c in COLUMNS)  # of no rows: noughts
+# The figures' columns as read: those of the figures' step, then the channels'.
+_READ = (*COLUMNS, *CHANNEL_COLUMNS)
+# A store of a schema before the channels' step (read beside the previous release's
+# daemon, not upgraded yet) has no channels' columns: it carried SMS alone, so what the
+# channels carried is noughts, read as such rather than refused as outdated.
+_CHANNELS_SINCE = MIGRATIONS.index(CHANNELS_MIGRATION) + 1
+_BEFORE_CHANNELS = (*COLUMNS, *("0" for _ in CHANNEL_COLUMNS))
 _ORDER = {"agency": "agency", "procedure": "procedure_key", "day": "day"}
 
 
@@ -194,10 +227,12 @@ def _table(
     last: int,
     dims: frozenset[str],
     agencies: list[str] | None,
+    columns: Sequence[str],
 ) -> tuple[list[Any], dict[tuple[str, str], str | None]]:
-    """(agency, procedure key, procedure name, day number, *COLUMNS) per group of the
+    """(agency, procedure key, procedure name, day number, *columns) per group of the
     days [first, last] in the order of the groups (without groups one row of totals); by
-    all three, the names apart, by (agency, key).
+    all three, the names apart, by (agency, key). `columns` are COLUMNS and
+    CHANNEL_COLUMNS, or what stands for the latter in a store without them.
 
     By all three there is nothing to sum (a figures row is one agency's procedure's day),
     and the names are read once per procedure rather than once per row: a year's table
@@ -207,19 +242,22 @@ def _table(
     if agencies is not None:
         where += f" AND agency IN ({marks(agencies)})"
         params += agencies
+    every_column = ", ".join(columns)
+    sums = ", ".join(f"SUM({c})" for c in columns)
+    totals = ", ".join(f"COALESCE(SUM({c}), 0)" for c in columns)  # of no rows: noughts
     groups = [_ORDER[d] for d in DIMENSIONS if d in dims]
     agency, key, day = (g if g in groups else "NULL" for g in _ORDER.values())
     every = len(groups) == len(DIMENSIONS)
     if every:
-        sql = f"""SELECT agency, procedure_key, NULL, day, {_COLUMNS} FROM figures
+        sql = f"""SELECT agency, procedure_key, NULL, day, {every_column} FROM figures
                   WHERE {where} ORDER BY agency, procedure_key, day"""
     elif groups:
         order = ", ".join(groups)
         name = "MAX(procedure_name)" if "procedure" in dims else "NULL"
-        sql = f"""SELECT {agency}, {key}, {name}, {day}, {_SUMS} FROM figures WHERE {where}
+        sql = f"""SELECT {agency}, {key}, {name}, {day}, {sums} FROM figures WHERE {where}
                   GROUP BY {order} ORDER BY {order}"""
     else:
-        sql = f"SELECT NULL, NULL, NULL, NULL, {_TOTALS} FROM figures WHERE {where}"
+        sql = f"SELECT NULL, NULL, NULL, NULL, {totals} FROM figures WHERE {where}"
     found = db.execute(sql, params).fetchall()
     names: dict[tuple[str, str], str | None] = {}
     if every:

@@ -121,6 +121,9 @@ def test_the_procedure_table_sorts_and_marks_where_notices_fall_short(site, desk
 
     rows = table_rows(desk, "thu-tuc")
     assert [r["procedure_code"].text for r in rows] == [RECORD[0], CHEMICALS[0], PERMIT[0]]
+    zalo = desk.find_element(By.CSS_SELECTOR, 'th a[data-sort="zalo_delivered"]')
+    assert zalo.text == "Thông báo đã đến qua Zalo"  # the channels' columns, by SMS: none
+    assert [r["zalo_delivered"].text for r in rows] == ["0", "0", "0"]
     ratios = [r["ratio"] for r in rows]
     assert [r.text.split()[0] for r in ratios] == ["50,0", "60,0", "100,0"]
     assert ["short" in r.get_attribute("class") for r in ratios] == [True, True, False]

@@ -35,6 +35,8 @@ def row(name: str, resolved: int = 4, delivered: int = 3) -> FigureRow:
         notices_delivered=delivered, results_delivered=delivered,
         not_delivered=MappingProxyType({r: int(r == "landline") for r in REASONS}),
         lookups_answered=2, segments=7, cost_vnd=7 * 450,
+        zalo_delivered=2, zalo_fallbacks=1, emails_sent=3, emails_failed=1,
+        zalo_cost_vnd=2 * 300,
     )  # fmt: skip
 
 
@@ -55,7 +57,35 @@ def test_csv_carries_the_counts_and_the_ratio_as_numbers():
     assert only["Hồ sơ đã giải quyết"] == "4"
     assert only["Tỉ lệ báo kết quả / đã giải quyết"] == "0.7500"
     assert only["– Số máy bàn (không nhận được SMS)"] == "1"
-    assert only["Chi phí (đồng)"] == "3150"
+    assert only["Chi phí SMS (đồng)"] == "3150"
+
+
+# The channels' columns, after the others: a sheet's columns keep their places.
+CHANNELS = [
+    "Thông báo đã đến qua Zalo", "Thông báo Zalo chuyển sang SMS", "Thư điện tử đã gửi",
+    "Thư điện tử gửi lỗi", "Chi phí Zalo (đồng)", "Tổng chi phí (đồng)",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("build", [procedure_table, overview_table])
+def test_csv_carries_the_figures_per_channel_and_the_cost_per_channel_last(build):
+    data = to_csv(build([row("x")], NAMES))
+    (only,) = csv_rows(data)
+
+    assert list(only)[-7:] == ["Chi phí SMS (đồng)", *CHANNELS]
+    assert [only[label] for label in CHANNELS] == ["2", "1", "3", "1", "600", "3750"]
+
+
+def test_xlsx_carries_the_figures_per_channel_and_its_costs_as_money():
+    sheet = load_workbook(io.BytesIO(to_xlsx(procedure_table([row("x")], NAMES)))).active
+    header = [c.value for c in sheet[1]]
+    values = dict(zip(header, [c.value for c in sheet[2]], strict=True))
+    total = sheet.cell(row=2, column=header.index("Tổng chi phí (đồng)") + 1)
+    money = sheet.cell(row=2, column=header.index("Chi phí SMS (đồng)") + 1).number_format
+
+    assert header[-6:] == CHANNELS
+    assert [values[label] for label in CHANNELS] == [2, 1, 3, 1, 600, 3750]
+    assert (total.data_type, total.number_format) == ("n", money)
 
 
 def test_a_text_cell_that_looks_like_a_formula_is_quoted_in_csv():

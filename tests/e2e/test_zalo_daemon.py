@@ -1,17 +1,23 @@
 """The daemon on Zalo with SMS fallback, over real HTTP to the bundled Zalo simulator and
 real SMPP to the bundled SMSC: a citizen Zalo delivers to, one without Zalo (SMS at once),
-one Zalo never confirms (SMS when the timer ends), and a lookup from the Zalo chat."""
+one Zalo never confirms (SMS when the timer ends), a lookup from the Zalo chat, and the
+report's figures per channel of what went."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from gateway.settings.config import AdminConfig
+from gateway.ops.report import render
+from gateway.settings.config import AdminConfig, default_config
 from gateway.smpp.sim import SimConfig, SmscSimulator
+from gateway.store.figures import Figures
+from gateway.store.store import Store
 from tests.support.broker import free_port
 from tests.support.daemon import (
     StatusWatch,
@@ -138,3 +144,24 @@ async def test_a_lookup_in_the_zalo_chat_is_answered_in_the_chat(rig):
     assert reply["user_id"] == "u-77"
     assert "(0101700004)" in reply["text"]
     assert len(rig.smsc.records) == submits  # no SMS, no fee
+
+
+async def test_the_report_counts_the_notices_zalo_delivered_and_those_it_handed_to_sms(
+    rig, tmp_path
+):
+    await rig.zalo.control("POST", "/rules", {"phone": NO_ZALO, "rule": "no_zalo"})
+    refs = [await result_notice(rig, 5, DELIVERED), await result_notice(rig, 6, NO_ZALO)]
+    for ref in refs:
+        await final(rig, ref)
+
+    zone = default_config().tz
+    today = datetime.now(zone).date()  # the days around it: a run across midnight
+    async with Store.open(tmp_path / "gateway.db", readonly=True) as store:
+        figures = Figures(store.database, zone, 450, 300)
+        rows = await figures.table(today - timedelta(days=1), today + timedelta(days=1), ())
+    (total,) = json.loads(render(rows, (), "json"))
+
+    assert total["notices_delivered"] == 2
+    assert (total["zalo_delivered"], total["zalo_fallbacks"]) == (1, 1)
+    assert (total["segments"], total["cost_vnd"], total["zalo_cost_vnd"]) == (1, 450, 300)
+    assert total["total_cost_vnd"] == 750

@@ -81,6 +81,9 @@ def test_csv_has_a_column_per_figure_and_per_reason(config, capsys):
         "not_delivered_invalid_number", "not_delivered_no_number",
         "not_delivered_undeliverable", "not_delivered_expired", "not_delivered_failed",
         "delivered_ratio", "lookups_answered", "segments", "cost_vnd",
+        # The channels' columns, after those a CSV reader had before them.
+        "zalo_delivered", "zalo_fallbacks", "emails_sent", "emails_failed",
+        "zalo_cost_vnd", "total_cost_vnd",
     ]  # fmt: skip
     assert (sct["agency"], sct["dossiers_resolved"], sct["not_delivered_landline"]) == (
         "SCT", "2", "1",
@@ -94,8 +97,9 @@ def test_the_table_shows_ratio_as_a_percentage_and_cost_in_dong(config, capsys):
     assert status == 0
     head, sct, stp = out.splitlines()
     assert head.split()[:3] == ["agency", "received", "resolved"]
-    assert sct.split()[0] == "SCT" and "50.0%" in sct.split() and sct.split()[-1] == "450"
-    assert stp.split()[0] == "STP" and stp.split()[-4] == "-"  # no ratio without resolved
+    # ratio, MCKH, segments, cost VND, then the six channels' columns
+    assert sct.split()[0] == "SCT" and "50.0%" in sct.split() and sct.split()[-7] == "450"
+    assert stp.split()[0] == "STP" and stp.split()[-10] == "-"  # no ratio without resolved
 
 
 @pytest.mark.parametrize("given", [["--agency", "STP"], ["--agency", "STP,STP"]])

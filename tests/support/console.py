@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -75,15 +75,18 @@ async def running_console(
     *,
     users: Mapping[str, ConsoleUser] = USERS,
     zone: ZoneInfo = TZ,
+    seeding: Callable[[Store, Clock], Awaitable[None]] = seed,
+    zns_price: int = 0,
     **settings: object,
 ) -> AsyncIterator[RunningConsole]:
-    """A seeded store and the console over it on a free port, its clock at DAY 10:00;
-    `zone` is the one the console reads the figures in."""
+    """A store seeded by `seeding` and the console over it on a free port, its clock at
+    DAY 10:00; `zone` is the one the console reads the figures in, at PRICE a segment
+    and `zns_price` a ZNS notice delivered."""
     clock = Clock(at(10))
     async with Store.open(tmp_path / "gateway.db", clock=clock) as store:
-        await seed(store, clock)
+        await seeding(store, clock)
         config = ConsoleConfig(port=0, users=users, **settings)  # type: ignore[arg-type]
-        figures = StoreFigures(tmp_path / "gateway.db", zone, PRICE)
+        figures = StoreFigures(tmp_path / "gateway.db", zone, PRICE, zns_price)
         console = Console(config, figures, dict(NAMES), zone, clock)
         async with server(console, "127.0.0.1", 0) as listening:
             yield RunningConsole(f"http://127.0.0.1:{listening.port}", console, clock)
