@@ -1,8 +1,8 @@
 """Composition root: builds the parts from the configuration and runs them in order.
 
     hold the store (one daemon per store) → admin port → open store → receipts tracker,
-    MO dispatcher → SMSC links (each its sessions) → the channels beside SMS (Zalo's client
-    and webhook endpoint: gateway/channels.py) → MQTT link → admin reports them →
+    MO dispatcher → the channels beside SMS (Zalo's client and webhook endpoint:
+    gateway/channels.py) → SMSC links (each its sessions) → MQTT link → admin reports them →
     intake, sender, status publisher, apology schedule, retention, receipt expiry,
     heartbeat → READY=1 → wait
     for stop → STOPPING=1 → stop intake → drain the sender (bounded) → stop the rest
@@ -129,6 +129,12 @@ class Gateway:
                 else:
                     await tracker.record(item, link_id)
 
+            # Before the SMSC is bound: a Zalo webhook port another service holds is a
+            # start-up refusal (ListenRefused, exit 3), not a restart loop with binds.
+            beside = await stack.enter_async_context(
+                channels(config, store, dispatcher, quiet=quiet_hours(config))
+            )
+            self.zalo_webhook_port = beside.webhook_port
             accounts = [
                 await stack.enter_async_context(
                     Account(
@@ -142,10 +148,6 @@ class Gateway:
                 for link in config.links
             ]
             router = router_for(config, accounts)
-            beside = await stack.enter_async_context(
-                channels(config, store, dispatcher, quiet=quiet_hours(config))
-            )
-            self.zalo_webhook_port = beside.webhook_port
             link = await stack.enter_async_context(
                 MqttLink(
                     config.mqtt.link_settings(max_payload=MAX_PAYLOAD),

@@ -85,7 +85,9 @@ async def channels(
                 ("zalo_fallback", lambda: fall_back_unconfirmed(store.zalo, zalo.fallback_after))
             )
         if config.email is not None:
-            mail = MailOut(store.letters, MailSender(config.email), config.retry)
+            mail = MailOut(
+                store.letters, MailSender(config.email), config.retry, quiet=quiet, tz=config.tz
+            )
             found.parts.append(("mail_sender", mail.run))
         yield found
 

@@ -20,7 +20,6 @@ import yaml
 
 from gateway.kit.schemas import NAMES as SCHEMA_NAMES
 from gateway.kit.schemas import schema_text
-from gateway.ops.admin import AdminUnavailable
 from gateway.ops.logs import configure_logging
 from gateway.settings.config import (
     MQTT_PASSWORD_ENV,
@@ -37,6 +36,7 @@ from gateway.smpp.simcli import add_arguments as add_simulator_arguments
 from gateway.smpp.simcli import serve as serve_simulator
 from gateway.smpp.text import fits_gsm7, strip_diacritics
 from gateway.store.schema import StoreError
+from gateway.web import ListenRefused
 from gateway.zalo.simcli import add_arguments as add_zalo_simulator_arguments
 from gateway.zalo.simcli import serve as serve_zalo_simulator
 
@@ -167,9 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report_command(config, args)
         if args.command == "console":
             return _console(config)
-    except (StoreError, AdminUnavailable, ConfigError) as exc:
-        # Held by another daemon, not a database, damaged, newer; the admin port taken; no
-        # console user to log in: one line, no traceback.
+    except (StoreError, ListenRefused, ConfigError) as exc:
+        # Held by another daemon, not a database, damaged, newer; the admin or the Zalo
+        # webhook port taken; no console user to log in: one line, no traceback.
         print(f"motcua-sms: {exc}", file=sys.stderr)
         return STARTUP_FAILURE
     except Exception as exc:

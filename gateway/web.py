@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
 import socket
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -284,6 +285,27 @@ class _AcceptErrors:
         """Put the handler before back (unless another was set since)."""
         if self._loop.get_exception_handler() is self:
             self._loop.set_exception_handler(self._previous)
+
+
+class ListenRefused(Exception):
+    """An endpoint's address cannot be listened on (another service holds the port): a
+    start-up refusal, named by what the endpoint is and the key that sets its port."""
+
+    def __init__(self, what: str, key: str, host: str, port: int, why: str) -> None:
+        super().__init__(
+            f"{what} {host}:{port} cannot be opened ({why}); free the port or set {key}"
+        )
+        self.port = port
+
+
+async def listening(server: LocalServer, what: str, key: str, host: str, port: int) -> None:
+    """Open `server`; a port it cannot bind is ListenRefused."""
+    try:
+        await server.__aenter__()
+    except OSError as exc:
+        # asyncio's strerror repeats the address: the errno's own words are enough.
+        why = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+        raise ListenRefused(what, key, host, port, why) from None
 
 
 class LocalServer:

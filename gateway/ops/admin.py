@@ -27,7 +27,7 @@ from gateway.domain.states import MessageState
 from gateway.ops.links import Lone, Smpp, SmscLink, per_link
 from gateway.outbound.routing import Router
 from gateway.smpp.session import SessionStats
-from gateway.web import LocalServer, json_response
+from gateway.web import ListenRefused, LocalServer, json_response
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -308,15 +308,11 @@ class _Collector(Collector):
         yield messages
 
 
-class AdminUnavailable(Exception):
+class AdminUnavailable(ListenRefused):
     """The admin address cannot be listened on (another service holds the port)."""
 
     def __init__(self, host: str, port: int, why: str) -> None:
-        super().__init__(
-            f"admin endpoint {host}:{port} cannot be opened ({why}); free the port or "
-            "set admin.port"
-        )
-        self.port = port
+        super().__init__("admin endpoint", "admin.port", host, port, why)
 
 
 class Admin:

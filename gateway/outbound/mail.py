@@ -25,10 +25,12 @@ import time
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import structlog
 
 from gateway.backoff import Backoff
+from gateway.calendar.workdays import QuietHours
 from gateway.domain.letter import LetterOutcome, QueuedLetter
 from gateway.domain.states import MessageState
 from gateway.mail.letter import build
@@ -60,9 +62,15 @@ class MailOut:
         *,
         clock: Callable[[], float] = time.time,
         window: int = 2,
+        quiet: QuietHours | None = None,
+        tz: ZoneInfo | None = None,
     ) -> None:
         if window < 1:
             raise ValueError(f"window must be at least 1, got {window}")
+        if quiet is not None and tz is None:
+            raise ValueError("quiet hours need the time zone they are local to")
+        self._quiet = quiet
+        self._tz = tz
         self._letters = letters
         self._mail = mail
         self._retry = retry
@@ -94,6 +102,12 @@ class MailOut:
         if free <= 0:
             await self._wake.wait()
             return
+        release = self._quiet_until()
+        if release is not None:
+            # Quiet hours hold for a retry as for a first send (due at 07:00 when made at
+            # night): a phone shows an e-mail as it shows an SMS.
+            await asyncio.sleep(min(IDLE_MAX, max(0.0, release - self._clock())))
+            return
         try:
             due = await self._letters.due(free, exclude=sorted(self._busy))
         except Exception as exc:
@@ -119,6 +133,15 @@ class MailOut:
                 await self._wake.wait()
         except TimeoutError:
             pass
+
+    def _quiet_until(self) -> float | None:
+        """When quiet hours end, while they hold; None outside them."""
+        if self._quiet is None or self._tz is None:
+            return None
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        if not self._quiet.is_quiet(now, self._tz):
+            return None
+        return self._quiet.release_at(now, self._tz).timestamp()
 
     def _start(self, letter: QueuedLetter) -> None:
         self._busy.add(letter.id)

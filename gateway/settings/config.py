@@ -195,6 +195,15 @@ class Config:
     @model_validator(mode="after")
     def _zalo_agencies(self) -> Config:
         agencies_on_zalo(self.zalo, self.agencies)
+        if self.zalo is not None and self.zalo.fallback_after >= self.retry.ttl:
+            # The SMS a notice falls back to keeps the notice's TTL: it would be expired
+            # before it could go, and the citizen told nothing.
+            refuse(
+                f"must be less than the messages' TTL ({self.retry.ttl:g} s, retry.ttl): "
+                "a notice Zalo does not confirm falls back to an SMS past its TTL, never sent",
+                "zalo",
+                "fallback_after",
+            )
         return self
 
     @field_validator("agencies", mode="before")

@@ -30,7 +30,7 @@ import structlog
 from aiohttp import web
 
 from gateway.settings.zalo import WebhookConfig
-from gateway.web import LocalServer, json_response, read_body
+from gateway.web import LocalServer, json_response, listening, read_body
 from gateway.zalo.webhook import (
     Delivered,
     Event,
@@ -121,7 +121,9 @@ class ZaloWebhooks:
         return len(self._seen)
 
     async def __aenter__(self) -> ZaloWebhooks:
-        await self._http.__aenter__()
+        """Listen; a port another service holds is ListenRefused (a start-up refusal)."""
+        host, port = self._settings.host, self._settings.port
+        await listening(self._http, "Zalo webhook endpoint", "zalo.webhook.port", host, port)
         self.port = self._http.port
         return self
 
@@ -132,7 +134,8 @@ class ZaloWebhooks:
         body = await read_body(request)
         try:
             json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            # RecursionError: nested deeper than the decoder goes ("[[[[…"), unsigned junk.
             return self._refuse(400, "body is not JSON")
         # Checked before any field is read: nothing in an unsigned body is believed.
         if not verify(body, request.headers, self._app_id, self._secret):

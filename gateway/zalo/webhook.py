@@ -93,7 +93,7 @@ def verify(body: bytes, headers: Mapping[str, str], app_id: str, oa_secret_key: 
         given = given[4:].strip()
     try:
         timestamp = _timestamp_text(json.loads(body))
-    except (ValueError, WebhookError):
+    except (ValueError, RecursionError, WebhookError):
         return False
     expected = signature(body, app_id, oa_secret_key, timestamp)
     return hmac.compare_digest(given.lower().encode(), expected.encode())
@@ -103,7 +103,7 @@ def parse(body: bytes) -> Event:
     """What the webhook says. Raises WebhookError for malformed JSON or missing fields."""
     try:
         event = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise WebhookError("body is not JSON") from None
     if not isinstance(event, dict):
         raise WebhookError("body is not a JSON object")

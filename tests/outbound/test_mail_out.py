@@ -20,6 +20,7 @@ import pytest
 import structlog
 from jsonschema import Draft202012Validator
 
+from gateway.calendar.workdays import QuietHours
 from gateway.compose.templates import DEFAULT_TEMPLATES
 from gateway.domain.letter import NewLetter
 from gateway.domain.states import MessageState
@@ -32,6 +33,7 @@ from gateway.outbound.publisher import publish_statuses
 from gateway.settings.config import Config
 from gateway.store.store import Store
 from tests.support.broker import Certificates, free_port
+from tests.support.clock import QUIET, TZ, Clock, at
 from tests.support.daemon import StatusWatch
 from tests.support.intake import intake_on
 from tests.support.letters import decoded, text_of
@@ -104,6 +106,7 @@ async def sending(
     clock: Callable[[], float] = time.time,
     mail: MailSender | None = None,
     window: int = 2,
+    quiet: QuietHours | None = None,
 ) -> AsyncIterator[None]:
     """The mail sender running on `rig`'s store for the block's length."""
     assert rig.config.email is not None
@@ -113,6 +116,8 @@ async def sending(
         rig.config.retry,
         clock=clock,
         window=window,
+        quiet=quiet,
+        tz=TZ if quiet is not None else None,
     )
     task = asyncio.create_task(out.run())
     try:
@@ -268,6 +273,23 @@ async def test_a_letter_past_its_ttl_expires_unsent(rig, server):
 
     assert found["e-1:result"] == ("expired", 0, "ttl ended unsent")
     assert server.received == []
+
+
+async def test_no_letter_goes_in_quiet_hours_and_it_goes_when_they_end(rig, server):
+    """A retry falls due at night as a first send does not: the sender itself holds quiet
+    hours, so a letter due at 21:05 waits for 07:00."""
+    await rig.take(event("e-1", email=TO))
+    clock = Clock(at(21, 5))
+
+    async with sending(rig, clock=clock, quiet=QUIET):
+        await asyncio.sleep(1.5)  # more than the sender's longest wait between looks
+        held = await rig.letters()
+        clock.now = at(7, 1, day=24)
+        found = await rig.settled("e-1:result")
+
+    assert held["e-1:result"][0] == "queued"
+    assert found["e-1:result"][0] == "delivered"
+    assert len(server.received) == 1
 
 
 class BrokenOnce(MailSender):

@@ -342,3 +342,10 @@ def test_check_config_never_prints_the_secrets(config_dir, capsys):
     out = capsys.readouterr()
     assert "app-secret-value" not in out.out + out.err
     assert "oa-secret-value" not in out.out + out.err
+
+
+def test_a_fallback_after_beyond_the_messages_ttl_is_refused(config_dir):
+    error = refusal(config_dir, SECTION + "  fallback_after: 90000\nretry:\n  ttl_hours: 24\n")
+
+    assert error.key == "zalo.fallback_after"
+    assert "less than the messages' TTL (86400 s" in error.message

@@ -250,3 +250,11 @@ async def test_refusals_are_logged_with_a_reason_and_never_the_body(endpoint):
     (line,) = [e for e in logs if e["event"] == "zalo_webhook_refused"]
     assert (line["status"], line["reason"]) == (401, "signature missing or wrong")
     assert "MCKH" not in repr(logs)
+
+
+@pytest.mark.parametrize("body", [b"[" * 50_000, b'{"a":' * 12_000], ids=["list", "object"])
+async def test_a_body_nested_deeper_than_json_goes_is_refused_400(endpoint, hooks, body):
+    status, _ = await post(endpoint, body, {"X-ZEvent-Signature": "mac=" + "00" * 32})
+
+    assert status == 400
+    assert hooks.delivered == [] and hooks.texts == []
