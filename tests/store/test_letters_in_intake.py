@@ -60,5 +60,5 @@ async def test_a_letter_refused_at_intake_is_kept_refused_with_its_status(store,
     assert await store.letters.due(10) == []
     (status,) = [json.loads(p) for _, _, p in await store.statuses.pending(10)]
     assert (status["id"], status["state"], status["channel"], status["to"]) == (
-        "n2", "rejected", "email", None,
+        "n2:email", "rejected", "email", None,
     )  # fmt: skip
