@@ -150,11 +150,12 @@ def write_daemon_config(
     admin_port: int | None = None,
     mqtt_extra: str = "",
     smpp: str = "",
+    sections: str = "",
 ) -> None:
     """A configuration file for a daemon run as a subprocess, as systemd would run it.
     `mqtt_extra` is more of the mqtt section (indented lines: TLS, a login); `smpp` adds
-    lines to its smpp section (e.g. "  receipt_timeout: 2
-")."""
+    lines to its smpp section (such as `receipt_timeout: 2`); `sections` adds whole
+    top-level sections (a `zalo:` section, say)."""
     admin = f"admin:\n  port: {admin_port}\n" if admin_port else "admin:\n  enabled: false\n"
     path.write_text(
         f"""
@@ -177,7 +178,7 @@ schedule:
 retry:
   base_delay: 0.1
   max_delay: 0.5
-{admin}agencies:
+{admin}{sections}agencies:
 {agencies}""",
         encoding="utf-8",
     )
