@@ -55,6 +55,8 @@ STOP_PAUSE = 300.0
 IDLE_MAX = 1.0
 # Pause after the store could not be read, seconds.
 FETCH_RETRY = 1.0
+# How every reason this sender writes begins.
+ZALO_SAYS = "zalo: "
 
 
 class ZaloApi(Protocol):
@@ -182,7 +184,7 @@ class ZaloSender:
         if now > m.expires_at:
             return Outcome(m, MessageState.EXPIRED, m.attempts, now, reason="ttl ended unsent")
         if now < self._stopped_until:
-            return self._give_up(m, "zalo: stopped, the gateway's access was refused")
+            return self._give_up(m, "stopped, the gateway's access was refused")
         try:
             if m.chat_user is not None:
                 msg_id = await self._api.send_chat(m.chat_user, m.text)
@@ -199,7 +201,7 @@ class ZaloSender:
             # A bug or an answer nobody foresaw is a failed attempt, backed off: never a
             # hot loop, and never a notice lost.
             log.exception("zalo_attempt_failed", message=m.id, error=type(exc).__name__)
-            return self._again(m, f"zalo: error {type(exc).__name__}")
+            return self._again(m, f"error {type(exc).__name__}")
         at = self._clock()
         return Outcome(
             m,
@@ -211,7 +213,7 @@ class ZaloSender:
         )
 
     def _refused(self, m: Queued, exc: ZnsError) -> Outcome:
-        reason = f"zalo: {exc.code} {exc.message}".strip()
+        reason = f"{exc.code} {exc.message}".strip()
         if exc.action is ZnsAction.RETRY:
             return self._again(m, reason)
         if exc.action is ZnsAction.STOP:
@@ -227,12 +229,15 @@ class ZaloSender:
         at = now + Backoff(self._retry.base_delay, self._retry.max_delay).delay(attempts - 1)
         if at > m.expires_at:
             return self._give_up(m, f"ttl ends before next retry, last: {reason}")
-        return Outcome(m, MessageState.QUEUED, attempts, at, reason=reason)
+        return Outcome(m, MessageState.QUEUED, attempts, at, reason=f"{ZALO_SAYS}{reason}")
 
     def _give_up(self, m: Queued, reason: str) -> Outcome:
         """Zalo will not carry it: a notice goes by SMS now, with its attempts counted
-        afresh; a chat reply, which has no number to go to, fails."""
+        afresh; a chat reply, which has no number to go to, fails. The reason starts
+        with "zalo: " whatever the cause (the status contract: a notice queued again on
+        SMS says it was Zalo that gave it up)."""
         now = self._clock()
+        reason = ZALO_SAYS + reason
         if m.chat_user is not None:
             return Outcome(m, MessageState.FAILED, m.attempts + 1, now, reason=reason)
         return Outcome(

@@ -8,13 +8,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from gateway.compose.composer import Composer
 from gateway.domain.channel import Channel
+from gateway.kit.schemas import schema
 from gateway.outbound.zalo import ZaloSender
 from gateway.settings.config import RetryConfig
 from gateway.store.store import Store
@@ -60,6 +64,11 @@ class SenderRig:
             self.store, "SELECT state, channel, reason FROM messages WHERE ref = ?", [ref]
         )
         return state, channel, reason
+
+    async def statuses(self, ref: str) -> list[dict[str, Any]]:
+        """The statuses the store holds for publishing for `ref`, oldest first."""
+        pending = await self.store.statuses.pending(10_000)
+        return [s for s in (json.loads(p) for _, _, p in pending) if s["id"] == ref]
 
     async def becomes(self, ref: str, state: str, channel: str, timeout: float = 10) -> None:
         async def there() -> bool:
@@ -167,8 +176,23 @@ async def test_zalo_down_is_retried_with_back_off_then_the_notice_goes_by_sms(tm
         await rig.becomes("n1", "queued", "sms")
 
         reason = (await rig.row("n1"))[2]
-    assert reason.startswith(f"retries exhausted ({RETRY.max_attempts}), last: zalo: 503")
+    assert reason.startswith(f"zalo: retries exhausted ({RETRY.max_attempts}), last: 503")
     assert rig.zalo.sim.down_answers == RETRY.max_attempts
+
+
+@pytest.mark.parametrize("refuse", [False, True], ids=["http-503", "connection-refused"])
+async def test_the_status_of_a_notice_handed_to_sms_after_its_retries_is_a_valid_status(
+    tmp_path, refuse
+):
+    async with sending(tmp_path) as rig:
+        await rig.zalo.control("POST", "/down", {"refuse": refuse})
+        await rig.notice("n1")
+        await rig.becomes("n1", "queued", "sms")
+
+        statuses = await rig.statuses("n1")
+    assert [(s["state"], s["channel"]) for s in statuses] == [("queued", "zalo"), ("queued", "sms")]
+    validator = Draft202012Validator(schema("status"))
+    assert [e.message for s in statuses for e in validator.iter_errors(s)] == []
 
 
 async def test_zalo_down_for_a_moment_is_retried_and_the_notice_goes_by_zalo(tmp_path):
