@@ -13,6 +13,10 @@ chat as a chat message. What Zalo answers decides what follows (`gateway.zalo.er
 - a passing failure (rate limit, server error, Zalo unreachable): tried again with the
   one back-off (`gateway.backoff`), up to `retry.max_attempts`; after that a notice goes
   by SMS, a chat reply fails.
+- sent but unanswered (Zalo slower than `zalo.timeout`): Zalo may have taken it, so a
+  notice is not sent again: it is `submitted` with its fallback timer, as if accepted (a
+  receipt settles it; none, and the SMS goes when the timer ends). A chat reply is tried
+  again: a second copy of a free answer is better than none.
 - refused for all (the token cannot be refreshed, the app or OA not authorised): stopped.
   The notice goes by SMS, and so does every Zalo notice for `STOP_PAUSE` seconds without
   Zalo being asked; the log says why, once, at error level.
@@ -188,9 +192,7 @@ class ZaloSender:
         try:
             if m.chat_user is not None:
                 msg_id = await self._api.send_chat(m.chat_user, m.text)
-                return Outcome(
-                    m, MessageState.DELIVERED, m.attempts + 1, now, channel_id=msg_id
-                )
+                return Outcome(m, MessageState.DELIVERED, m.attempts + 1, now, channel_id=msg_id)
             zns = json.loads(m.zns or "{}")
             msg_id = await self._api.send_zns(
                 m.phone, zns["template_id"], zns["params"], tracking_id(m.id, m.agency, m.ref)
@@ -202,6 +204,11 @@ class ZaloSender:
             # hot loop, and never a notice lost.
             log.exception("zalo_attempt_failed", message=m.id, error=type(exc).__name__)
             return self._again(m, f"error {type(exc).__name__}")
+        return self._accepted(m, msg_id)
+
+    def _accepted(self, m: Queued, msg_id: str | None) -> Outcome:
+        """Zalo took the notice (or may have: `msg_id` None): its receipt is awaited until
+        the fallback timer ends."""
         at = self._clock()
         return Outcome(
             m,
@@ -214,7 +221,10 @@ class ZaloSender:
 
     def _refused(self, m: Queued, exc: ZnsError) -> Outcome:
         reason = f"{exc.code} {exc.message}".strip()
-        if exc.action is ZnsAction.RETRY:
+        if exc.action is ZnsAction.UNANSWERED and m.chat_user is None:
+            log.warning("zalo_unanswered", message=m.id, reason=reason, then="fallback timer")
+            return self._accepted(m, None)
+        if exc.action in (ZnsAction.RETRY, ZnsAction.UNANSWERED):
             return self._again(m, reason)
         if exc.action is ZnsAction.STOP:
             self._stopped_until = self._clock() + STOP_PAUSE

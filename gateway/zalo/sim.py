@@ -245,9 +245,10 @@ class ZaloSimulator:
             return json_response(503, {"error": "service unavailable"})
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
+        try:  # taken at once, answered late: a client that gave up may not know it was
+            answer = await self._zns_answer(request)
             await asyncio.sleep(self.response_delay)
-            return await self._zns_answer(request)
+            return answer
         finally:
             self.in_flight -= 1
 

@@ -33,7 +33,7 @@ class ZaloSimConfig:
     templates: Mapping[str, bool] = field(default_factory=lambda: MappingProxyType({}))
     webhook_attempts: int = 5
     webhook_retry: float = 0.5
-    response_delay: float = 0.0  # seconds each ZNS answer waits (requests then overlap)
+    response_delay: float = 0.0  # seconds each ZNS answer waits once the message is taken
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,7 +54,7 @@ class SenderRig:
 
     async def chat_reply(self, ref: str, user: str = "u-1") -> None:
         """A reply to a lookup made in the OA chat by `user`, queued."""
-        message = self.composer.text("SCT", ref=ref, kind="mckh_reply", to=None,
+        message = self.composer.text("SCT", ref=ref, kind="mo_reply", to=None,
                                      text="Ho so 0101", chat_user=user)  # fmt: skip
         await self.store.dossiers.record_intake(messages=[message])
 
@@ -79,14 +79,20 @@ class SenderRig:
 
 @contextlib.asynccontextmanager
 async def sending(
-    tmp_path: Path, *, start: float = NOON, window: int = 4, quiet: bool = False
+    tmp_path: Path,
+    *,
+    start: float = NOON,
+    window: int = 4,
+    quiet: bool = False,
+    timeout: float = 2.0,
 ) -> AsyncIterator[SenderRig]:
     """The simulator, a store, and the Zalo sender running on them with a clock that
-    starts at `start` (noon by default; quiet hours only with `quiet`)."""
+    starts at `start` (noon by default; quiet hours only with `quiet`); `timeout` is how
+    long the client waits for each of Zalo's answers."""
     clock = Ticking(start)
     async with (
         zalo_rig(tmp_path, templates={RESULT.template_id: True}) as zalo,
-        zalo_client(zalo.settings()) as client,
+        zalo_client(zalo.settings(timeout=timeout)) as client,
         Store.open(tmp_path / "gateway.db", clock=clock) as store,
     ):
         sender = ZaloSender(
@@ -248,3 +254,24 @@ async def test_at_most_a_window_of_notices_is_in_flight(tmp_path):
         for n in range(12):
             await rig.becomes(f"n{n}", "submitted", "zalo")
     assert rig.zalo.sim.max_in_flight == 3
+
+
+async def test_a_notice_zalo_answers_too_late_is_not_sent_again_by_zalo(tmp_path):
+    async with sending(tmp_path, timeout=0.3) as rig:
+        rig.zalo.sim.response_delay = 0.6  # Zalo takes it, but answers after the timeout
+        await rig.notice("n1")
+
+        async def settled() -> bool:
+            left = (await rig.row("n1"))[:2] != ("queued", "zalo")
+            return left and rig.zalo.sim.in_flight == 0
+
+        await eventually(settled, timeout=10, poll=0.05)
+        # Zalo may have it: its receipt settles it, or the fallback timer sends the SMS.
+        assert (await rig.row("n1"))[:2] == ("submitted", "zalo")
+        ((fallback_at,),) = await db_rows(rig.store, "SELECT fallback_at FROM messages", [])
+        assert fallback_at == pytest.approx(rig.clock() + FALLBACK_AFTER, abs=2.0)
+        (sent,) = rig.zalo.sim.sent
+        assert await rig.store.zalo.delivered(sent.tracking_id or "", sent.msg_id) == "delivered"
+        assert [(s["state"], s["channel"]) for s in await rig.statuses("n1")] == [
+            ("queued", "zalo"), ("submitted", "zalo"), ("delivered", "zalo")
+        ]  # fmt: skip
