@@ -10,6 +10,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,17 @@ retry:
     )
 
 
+def log_events(config: Path) -> Counter[str]:
+    """How often each event name appears in the JSON logs of the daemons run with
+    `config` so far (every start of it: `start_daemon` logs each to its own file)."""
+    events: Counter[str] = Counter()
+    for path in DAEMON_LOGS.glob(f"{config.parent.name}-*.log"):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            with contextlib.suppress(ValueError, AttributeError):
+                events[json.loads(line).get("event", "")] += 1
+    return events
+
+
 async def http_get(port: int, path: str) -> tuple[int, str]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
@@ -253,6 +265,7 @@ __all__ = [
     "dossier_event",
     "gateway_config",
     "http_get",
+    "log_events",
     "publish",
     "run_refused",
     "running_gateway",

@@ -29,6 +29,7 @@ from tests.support.broker import free_port
 from tests.support.daemon import (
     StatusWatch,
     dossier_event,
+    log_events,
     publish,
     start_daemon,
     stop_daemon,
@@ -152,6 +153,10 @@ class ZaloDaemon:
 
     def sms_per_number(self) -> Counter[str]:
         return Counter(r.destination for r in self.smsc.records if r.status == 0)
+
+    def log_events(self) -> Counter[str]:
+        """How often each event name appears in the daemon's logs so far."""
+        return log_events(self.config)
 
     def zns_per_tracking(self) -> Counter[str | None]:
         """ZNS notices Zalo accepted, by our tracking id."""
