@@ -23,7 +23,10 @@ chat as a chat message. What Zalo answers decides what follows (`gateway.zalo.er
 
 Quiet hours hold here as for SMS: inside them only chat replies go (a citizen asked, and
 is waiting); notices wait for the morning. At most `window` messages are in flight, each
-held until its outcome is committed, so a crash repeats at most that many.
+held until its outcome is committed. A notice is marked in the store before its request
+goes (`ZaloBook.sending`): after a crash, one whose answer was not recorded waits for its
+receipt instead of going to Zalo twice (`ZaloBook.unanswered_at_start`); a chat reply may
+be sent again (a second copy of a free answer rather than none).
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ class ZaloSender:
     def __init__(
         self,
         outbox: Outbox,
+        book: ZaloBook,
         api: ZaloApi,
         retry: RetryConfig,
         *,
@@ -89,6 +93,7 @@ class ZaloSender:
         if quiet is not None and tz is None:
             raise ValueError("quiet hours need the time zone they are local to")
         self._outbox = outbox
+        self._book = book
         self._api = api
         self._retry = retry
         self._fallback_after = fallback_after
@@ -125,6 +130,8 @@ class ZaloSender:
                 due = await self._outbox.due(
                     free, exclude=self._busy, max_priority=lanes, channel=Channel.ZALO
                 )
+                notices = [m.id for m in due if m.chat_user is None]
+                await self._book.sending(notices, self._fallback_after)
             except Exception as exc:
                 log.error("zalo_fetch_failed", error=str(exc), retry_in=FETCH_RETRY)
                 await asyncio.sleep(FETCH_RETRY)

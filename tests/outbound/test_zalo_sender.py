@@ -44,6 +44,13 @@ class SenderRig:
     store: Store
     clock: Ticking
     composer: Composer
+    sender: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        """Stop the sender as the daemon's stop does: its requests in flight cancelled."""
+        self.sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.sender
 
     async def notice(self, ref: str, phone: str = DELIVERED) -> None:
         """The result notice `ref` to `phone`, queued on Zalo as intake queues it."""
@@ -85,6 +92,7 @@ async def sending(
     window: int = 4,
     quiet: bool = False,
     timeout: float = 2.0,
+    retry: RetryConfig = RETRY,
 ) -> AsyncIterator[SenderRig]:
     """The simulator, a store, and the Zalo sender running on them with a clock that
     starts at `start` (noon by default; quiet hours only with `quiet`); `timeout` is how
@@ -96,16 +104,14 @@ async def sending(
         Store.open(tmp_path / "gateway.db", clock=clock) as store,
     ):
         sender = ZaloSender(
-            store.outbox, client, RETRY, fallback_after=FALLBACK_AFTER, window=window,
+            store.outbox, store.zalo, client, retry, fallback_after=FALLBACK_AFTER, window=window,
             clock=clock, quiet=QUIET if quiet else None, tz=TZ if quiet else None,
         )  # fmt: skip
-        task = asyncio.create_task(sender.run())
+        rig = SenderRig(zalo, store, clock, zalo_composer(clock), asyncio.create_task(sender.run()))
         try:
-            yield SenderRig(zalo, store, clock, zalo_composer(clock))
+            yield rig
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await rig.stop()
 
 
 async def test_a_notice_zalo_accepts_is_submitted_with_its_fallback_timer(tmp_path):
@@ -275,3 +281,36 @@ async def test_a_notice_zalo_answers_too_late_is_not_sent_again_by_zalo(tmp_path
         assert [(s["state"], s["channel"]) for s in await rig.statuses("n1")] == [
             ("queued", "zalo"), ("submitted", "zalo"), ("delivered", "zalo")
         ]  # fmt: skip
+
+
+async def test_a_notice_in_flight_when_the_sender_stops_is_not_sent_again_at_the_next_start(
+    tmp_path,
+):
+    async with sending(tmp_path) as rig:
+        rig.zalo.sim.response_delay = 5.0  # taken by Zalo, its answer still to come
+        await rig.notice("n1")
+        await eventually(lambda: len(rig.zalo.sim.sent) == 1)
+        await rig.stop()
+
+        assert await rig.store.zalo.unanswered_at_start() == 1
+        assert (await rig.row("n1"))[:2] == ("submitted", "zalo")
+        assert await rig.store.outbox.due(10, channel=Channel.ZALO) == []
+        (sent,) = rig.zalo.sim.sent
+        assert await rig.store.zalo.delivered(sent.tracking_id or "", sent.msg_id) == "delivered"
+
+
+async def test_a_notice_whose_retry_is_recorded_is_sent_again_after_a_restart(tmp_path):
+    slow_retry = RetryConfig(max_attempts=3, base_delay=60, max_delay=60)
+    async with sending(tmp_path, retry=slow_retry) as rig:
+        await rig.zalo.control("POST", "/down", {})
+        await rig.notice("n1")
+
+        async def retry_recorded() -> bool:
+            rows = await db_rows(rig.store, "SELECT attempts FROM messages", [])
+            return rows == [(1,)]
+
+        await eventually(retry_recorded)
+        await rig.stop()
+
+        assert await rig.store.zalo.unanswered_at_start() == 0
+        assert (await rig.row("n1"))[:2] == ("queued", "zalo")
