@@ -31,6 +31,8 @@ from tests.support.wait import eventually
 from tests.support.zalo import DELIVERED, NO_ZALO, QUOTA, ZaloRig, zalo_rig
 
 RETRY = RetryConfig(max_attempts=3, base_delay=0.05, max_delay=0.2)
+# One try, then a minute's back-off: the test acts between the two.
+SLOW_RETRY = RetryConfig(max_attempts=3, base_delay=60, max_delay=60)
 FALLBACK_AFTER = 600.0
 
 
@@ -82,6 +84,11 @@ class SenderRig:
             return (await self.row(ref))[:2] == (state, channel)
 
         await eventually(there, timeout, poll=0.02)
+
+
+async def attempts_are(rig: SenderRig, n: int) -> bool:
+    """The one message's attempts, as recorded, are `n`."""
+    return await db_rows(rig.store, "SELECT attempts FROM messages", []) == [(n,)]
 
 
 @contextlib.asynccontextmanager
@@ -208,22 +215,23 @@ async def test_the_status_of_a_notice_handed_to_sms_after_its_retries_is_a_valid
 
 
 async def test_zalo_down_for_a_moment_is_retried_and_the_notice_goes_by_zalo(tmp_path):
-    async with sending(tmp_path) as rig:
+    async with sending(tmp_path, retry=SLOW_RETRY) as rig:
         await rig.zalo.control("POST", "/down", {})
         await rig.notice("n1")
-        await eventually(lambda: rig.zalo.sim.down_answers >= 1)
+        await eventually(lambda: attempts_are(rig, 1))
         await rig.zalo.control("POST", "/up")
+        rig.clock.now += SLOW_RETRY.max_delay  # its back-off ends
 
         await rig.becomes("n1", "submitted", "zalo")
     assert len(rig.zalo.sim.sent) == 1
 
 
 async def test_a_notice_whose_ttl_ended_is_expired_unsent(tmp_path):
-    async with sending(tmp_path) as rig:
+    async with sending(tmp_path, retry=SLOW_RETRY) as rig:
         await rig.zalo.control("POST", "/down", {})  # held back until its TTL is over
         await rig.notice("n1")
-        await eventually(lambda: rig.zalo.sim.down_answers >= 1)
-        rig.clock.now += 49 * 3600
+        await eventually(lambda: attempts_are(rig, 1))
+        rig.clock.now += 49 * 3600  # past its TTL, and past its back-off
         await rig.zalo.control("POST", "/up")
 
         await rig.becomes("n1", "expired", "zalo")
@@ -300,16 +308,10 @@ async def test_a_notice_in_flight_when_the_sender_stops_is_not_sent_again_at_the
 
 
 async def test_a_notice_whose_retry_is_recorded_is_sent_again_after_a_restart(tmp_path):
-    slow_retry = RetryConfig(max_attempts=3, base_delay=60, max_delay=60)
-    async with sending(tmp_path, retry=slow_retry) as rig:
+    async with sending(tmp_path, retry=SLOW_RETRY) as rig:
         await rig.zalo.control("POST", "/down", {})
         await rig.notice("n1")
-
-        async def retry_recorded() -> bool:
-            rows = await db_rows(rig.store, "SELECT attempts FROM messages", [])
-            return rows == [(1,)]
-
-        await eventually(retry_recorded)
+        await eventually(lambda: attempts_are(rig, 1))
         await rig.stop()
 
         assert await rig.store.zalo.unanswered_at_start() == 0
