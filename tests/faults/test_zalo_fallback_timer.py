@@ -11,7 +11,7 @@ from datetime import datetime
 from tests.support.zalo import NEVER
 from tests.support.zalo_daemon import zalo_daemon
 
-FALLBACK_AFTER = 4.0
+FALLBACK_AFTER = 8.0  # long enough for a restart on a loaded machine
 BY_ZALO_THEN_SMS = [
     ("queued", "zalo"), ("submitted", "zalo"),
     ("queued", "sms"), ("submitted", "sms"), ("delivered", "sms"),
@@ -38,7 +38,7 @@ async def test_a_kill_before_the_timer_ends_sends_one_sms_when_it_ends(broker, t
     assert rig.trail(ref) == BY_ZALO_THEN_SMS
     submitted, handed = rig.events(ref)[1:3]
     assert at(handed) - at(submitted) >= FALLBACK_AFTER - 1  # `at` is to the second
-    assert handed["reason"] == "zalo: no receipt within 4 s"
+    assert handed["reason"] == "zalo: no receipt within 8 s"
     assert rig.sms_to(NEVER) == 1
     assert list(rig.zns_per_tracking().values()) == [1]
 
