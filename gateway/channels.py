@@ -70,12 +70,6 @@ async def channels(
                 )
             )
             found.webhook_port = hooks.port
-            # Before the sender starts: what it sent before a crash is not sent again.
-            unanswered = 0
-            while found_now := await store.zalo.unanswered_at_start():
-                unanswered += found_now
-            if unanswered:
-                log.warning("zalo_unanswered_at_start", messages=unanswered)
             sender = ZaloSender(
                 store.outbox,
                 store.zalo,

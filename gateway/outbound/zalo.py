@@ -107,7 +107,13 @@ class ZaloSender:
         self._stopped_until = 0.0
 
     async def run(self) -> None:
-        """Send until cancelled."""
+        """Send until cancelled. First, what an earlier run sent and never heard the end
+        of (a crash, a stop mid-request) waits for its receipt: it is not sent again."""
+        unanswered = 0
+        while found := await self._book.unanswered_at_start():
+            unanswered += found
+        if unanswered:
+            log.warning("zalo_unanswered_at_start", messages=unanswered, then="fallback timer")
         writer: Batcher[Outcome] = Batcher(
             self._outbox.record_outcomes, max_items=self._window, max_wait=0.005
         )

@@ -9,7 +9,7 @@ receipt is only logged.
 
 A notice's request to Zalo is marked before it goes (`sending`: `fallback_at` set while it
 is still queued), and the mark is cleared by whatever the sender records of it. A mark
-found at start-up (`unanswered_at_start`) is a request the daemon sent and never heard
+found when the sender starts (`unanswered_at_start`) is a request the daemon sent and never heard
 the end of (killed, or stopped mid-request): Zalo may have the notice, so it is not sent
 again but waits, `submitted`, for its receipt or its fallback timer.
 
@@ -94,9 +94,9 @@ class ZaloBook:
             await self._db.write(_mark_sending, ids, self._db.clock() + fallback_after)
 
     async def unanswered_at_start(self, *, limit: int = 1000) -> int:
-        """Notices whose request went before the daemon stopped, answer unrecorded, wait
-        for their receipt (`submitted`, timer running); returns how many. Before the
-        sender starts."""
+        """Notices whose request went before the sender last stopped, answer unrecorded,
+        wait for their receipt (`submitted`, timer running); returns how many. The sender
+        asks as it starts, before it sends anything."""
         moved = await self._db.write(_unanswered, self._db.clock(), limit)
         if moved:
             self._db.status_added.set()
