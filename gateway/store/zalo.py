@@ -9,9 +9,9 @@ receipt is only logged.
 
 A notice's request to Zalo is marked before it goes (`sending`: `fallback_at` set while it
 is still queued), and the mark is cleared by whatever the sender records of it. A mark
-found when the sender starts (`unanswered_at_start`) is a request the daemon sent and never heard
-the end of (killed, or stopped mid-request): Zalo may have the notice, so it is not sent
-again but waits, `submitted`, for its receipt or its fallback timer.
+found when the sender starts (`unanswered_at_start`) is a request sent and never heard the
+end of (the daemon killed, or stopped mid-request): Zalo may have the notice, so it is not
+sent again but waits, `submitted`, for its receipt or its fallback timer.
 
 The tracking id given to Zalo is the message's id with a check of its agency and ref
 (`tracking_id`), so that a receipt for a message of a store restored from an old copy, or
@@ -219,7 +219,7 @@ def _mark_sending(db: sqlite3.Connection, ids: Sequence[int], at: float) -> None
 
 def _unanswered(db: sqlite3.Connection, now: float, limit: int) -> int:
     found = db.execute(
-        f"""SELECT {_COLUMNS} FROM messages
+        f"""SELECT {_COLUMNS} FROM messages INDEXED BY messages_queue
             WHERE state = 'queued' AND channel = '{_ZALO}' AND fallback_at IS NOT NULL
             LIMIT ?""",
         (limit,),
