@@ -74,6 +74,7 @@ async def channels(
             found.webhook_port = hooks.port
             sender = ZaloSender(
                 store.outbox,
+                store.zalo,
                 client,
                 config.retry,
                 fallback_after=zalo.fallback_after,

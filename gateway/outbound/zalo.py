@@ -13,13 +13,20 @@ chat as a chat message. What Zalo answers decides what follows (`gateway.zalo.er
 - a passing failure (rate limit, server error, Zalo unreachable): tried again with the
   one back-off (`gateway.backoff`), up to `retry.max_attempts`; after that a notice goes
   by SMS, a chat reply fails.
+- sent but unanswered (Zalo slower than `zalo.timeout`): Zalo may have taken it, so a
+  notice is not sent again: it is `submitted` with its fallback timer, as if accepted (a
+  receipt settles it; none, and the SMS goes when the timer ends). A chat reply is tried
+  again: a second copy of a free answer is better than none.
 - refused for all (the token cannot be refreshed, the app or OA not authorised): stopped.
   The notice goes by SMS, and so does every Zalo notice for `STOP_PAUSE` seconds without
   Zalo being asked; the log says why, once, at error level.
 
 Quiet hours hold here as for SMS: inside them only chat replies go (a citizen asked, and
 is waiting); notices wait for the morning. At most `window` messages are in flight, each
-held until its outcome is committed, so a crash repeats at most that many.
+held until its outcome is committed. A notice is marked in the store before its request
+goes (`ZaloBook.sending`): after a crash, one whose answer was not recorded waits for its
+receipt instead of going to Zalo twice (`ZaloBook.unanswered_at_start`); a chat reply may
+be sent again (a second copy of a free answer rather than none).
 """
 
 from __future__ import annotations
@@ -55,6 +62,8 @@ STOP_PAUSE = 300.0
 IDLE_MAX = 1.0
 # Pause after the store could not be read, seconds.
 FETCH_RETRY = 1.0
+# How every reason this sender writes begins.
+ZALO_SAYS = "zalo: "
 
 
 class ZaloApi(Protocol):
@@ -71,6 +80,7 @@ class ZaloSender:
     def __init__(
         self,
         outbox: Outbox,
+        book: ZaloBook,
         api: ZaloApi,
         retry: RetryConfig,
         *,
@@ -83,6 +93,7 @@ class ZaloSender:
         if quiet is not None and tz is None:
             raise ValueError("quiet hours need the time zone they are local to")
         self._outbox = outbox
+        self._book = book
         self._api = api
         self._retry = retry
         self._fallback_after = fallback_after
@@ -96,7 +107,13 @@ class ZaloSender:
         self._stopped_until = 0.0
 
     async def run(self) -> None:
-        """Send until cancelled."""
+        """Send until cancelled. First, what an earlier run sent and never heard the end
+        of (a crash, a stop mid-request) waits for its receipt: it is not sent again."""
+        unanswered = 0
+        while found := await self._book.unanswered_at_start():
+            unanswered += found
+        if unanswered:
+            log.warning("zalo_unanswered_at_start", messages=unanswered, then="fallback timer")
         writer: Batcher[Outcome] = Batcher(
             self._outbox.record_outcomes, max_items=self._window, max_wait=0.005
         )
@@ -119,6 +136,8 @@ class ZaloSender:
                 due = await self._outbox.due(
                     free, exclude=self._busy, max_priority=lanes, channel=Channel.ZALO
                 )
+                notices = [m.id for m in due if m.chat_user is None]
+                await self._book.sending(notices, self._fallback_after)
             except Exception as exc:
                 log.error("zalo_fetch_failed", error=str(exc), retry_in=FETCH_RETRY)
                 await asyncio.sleep(FETCH_RETRY)
@@ -182,13 +201,11 @@ class ZaloSender:
         if now > m.expires_at:
             return Outcome(m, MessageState.EXPIRED, m.attempts, now, reason="ttl ended unsent")
         if now < self._stopped_until:
-            return self._give_up(m, "zalo: stopped, the gateway's access was refused")
+            return self._give_up(m, "stopped, the gateway's access was refused")
         try:
             if m.chat_user is not None:
                 msg_id = await self._api.send_chat(m.chat_user, m.text)
-                return Outcome(
-                    m, MessageState.DELIVERED, m.attempts + 1, now, channel_id=msg_id
-                )
+                return Outcome(m, MessageState.DELIVERED, m.attempts + 1, now, channel_id=msg_id)
             zns = json.loads(m.zns or "{}")
             msg_id = await self._api.send_zns(
                 m.phone, zns["template_id"], zns["params"], tracking_id(m.id, m.agency, m.ref)
@@ -199,7 +216,12 @@ class ZaloSender:
             # A bug or an answer nobody foresaw is a failed attempt, backed off: never a
             # hot loop, and never a notice lost.
             log.exception("zalo_attempt_failed", message=m.id, error=type(exc).__name__)
-            return self._again(m, f"zalo: error {type(exc).__name__}")
+            return self._again(m, f"error {type(exc).__name__}")
+        return self._accepted(m, msg_id)
+
+    def _accepted(self, m: Queued, msg_id: str | None) -> Outcome:
+        """Zalo took the notice (or may have: `msg_id` None): its receipt is awaited until
+        the fallback timer ends."""
         at = self._clock()
         return Outcome(
             m,
@@ -211,8 +233,11 @@ class ZaloSender:
         )
 
     def _refused(self, m: Queued, exc: ZnsError) -> Outcome:
-        reason = f"zalo: {exc.code} {exc.message}".strip()
-        if exc.action is ZnsAction.RETRY:
+        reason = f"{exc.code} {exc.message}".strip()
+        if exc.action is ZnsAction.UNANSWERED and m.chat_user is None:
+            log.warning("zalo_unanswered", message=m.id, reason=reason, then="fallback timer")
+            return self._accepted(m, None)
+        if exc.action in (ZnsAction.RETRY, ZnsAction.UNANSWERED):
             return self._again(m, reason)
         if exc.action is ZnsAction.STOP:
             self._stopped_until = self._clock() + STOP_PAUSE
@@ -227,12 +252,15 @@ class ZaloSender:
         at = now + Backoff(self._retry.base_delay, self._retry.max_delay).delay(attempts - 1)
         if at > m.expires_at:
             return self._give_up(m, f"ttl ends before next retry, last: {reason}")
-        return Outcome(m, MessageState.QUEUED, attempts, at, reason=reason)
+        return Outcome(m, MessageState.QUEUED, attempts, at, reason=f"{ZALO_SAYS}{reason}")
 
     def _give_up(self, m: Queued, reason: str) -> Outcome:
         """Zalo will not carry it: a notice goes by SMS now, with its attempts counted
-        afresh; a chat reply, which has no number to go to, fails."""
+        afresh; a chat reply, which has no number to go to, fails. The reason starts
+        with "zalo: " whatever the cause (the status contract: a notice queued again on
+        SMS says it was Zalo that gave it up)."""
         now = self._clock()
+        reason = ZALO_SAYS + reason
         if m.chat_user is not None:
             return Outcome(m, MessageState.FAILED, m.attempts + 1, now, reason=reason)
         return Outcome(

@@ -8,6 +8,12 @@ Zalo, or handed to SMS whose SMS has not gone yet (it waits for the morning, or 
 backlog): no SMS goes then. Once a part of the SMS is out, the SMS is what its status
 follows, and a late Zalo receipt is only logged.
 
+A notice's request to Zalo is marked before it goes (`sending`: `fallback_at` set while it
+is still queued), and the mark is cleared by whatever the sender records of it. A mark
+found when the sender starts (`unanswered_at_start`) is a request sent and never heard the
+end of (the daemon killed, or stopped mid-request): Zalo may have the notice, so it is not
+sent again but waits, `submitted`, for its receipt or its fallback timer.
+
 The tracking id given to Zalo is the message's id with a check of its agency and ref
 (`tracking_id`), so that a receipt for a message of a store restored from an old copy, or
 an id reused after a purge, cannot settle another citizen's notice.
@@ -80,6 +86,21 @@ class ZaloBook:
         reason = NO_RECEIPT_WITHIN.format(seconds=fallback_after)
         moved = await self._db.write(_fall_back_due, self._db.clock(), reason, limit)
         self._moved(moved)
+        return moved
+
+    async def sending(self, ids: Sequence[int], fallback_after: float) -> None:
+        """The notices `ids` are about to go to Zalo: marked, so that a daemon killed
+        before their answer is recorded does not send them again."""
+        if ids:
+            await self._db.write(_mark_sending, ids, self._db.clock() + fallback_after)
+
+    async def unanswered_at_start(self, *, limit: int = 1000) -> int:
+        """Notices whose request went before the sender last stopped, answer unrecorded,
+        wait for their receipt (`submitted`, timer running); returns how many. The sender
+        asks as it starts, before it sends anything."""
+        moved = await self._db.write(_unanswered, self._db.clock(), limit)
+        if moved:
+            self._db.status_added.set()
         return moved
 
     async def fall_back_all(self, *, limit: int = 1000) -> int:
@@ -193,5 +214,30 @@ def _fall_back_all(db: sqlite3.Connection, now: float, limit: int) -> int:
     )
     statuses.insert(
         db, [(r[1], _status(r, MessageState.FAILED, ZALO_OFF, now, _ZALO)) for r in replies]
+    )
+    return len(found)
+
+
+def _mark_sending(db: sqlite3.Connection, ids: Sequence[int], at: float) -> None:
+    db.executemany(
+        f"""UPDATE messages SET fallback_at = ?
+           WHERE id = ? AND state = 'queued' AND channel = '{_ZALO}' AND chat_user IS NULL""",
+        [(at, i) for i in ids],
+    )
+
+
+def _unanswered(db: sqlite3.Connection, now: float, limit: int) -> int:
+    found = db.execute(
+        f"""SELECT {_COLUMNS} FROM messages INDEXED BY messages_queue
+            WHERE state = 'queued' AND channel = '{_ZALO}' AND fallback_at IS NOT NULL
+            LIMIT ?""",
+        (limit,),
+    ).fetchall()
+    db.executemany(
+        "UPDATE messages SET state = 'submitted', reason = NULL, updated_at = ? WHERE id = ?",
+        [(now, r[0]) for r in found],
+    )
+    statuses.insert(
+        db, [(r[1], _status(r, MessageState.SUBMITTED, None, now, _ZALO)) for r in found]
     )
     return len(found)

@@ -7,10 +7,12 @@ ZNS: `POST zns_url`, header `access_token`, JSON `{"phone", "template_id",
 message API (`POST oa_message_url`, JSON `{"recipient": {"user_id"}, "message": {"text"}}`)
 answers `{"error": 0, "data": {"message_id", "user_id"}}` the same way.
 
-Either call that Zalo answers "token invalid" is tried once more after a refresh (the
-token may have been revoked before its time, or the clock of the refresh was off);
-refused again, the error is STOP. Every failure is a `ZnsError` whose `action` the core
-acts on (`gateway.zalo.errors`). Nothing here logs a phone number, a text or a token.
+A request that could not connect is RETRY; one that went and got no answer is
+UNANSWERED (Zalo may have taken it). Either call that Zalo answers "token invalid" is
+tried once more after a refresh (the token may have been revoked before its time, or the
+clock of the refresh was off); refused again, the error is STOP. Every failure is a
+`ZnsError` whose `action` the core acts on (`gateway.zalo.errors`). Nothing here logs a
+phone number, a text or a token.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from gateway.zalo.errors import PHONE_INVALID, TOKEN_INVALID, ZnsAction, ZnsErro
 from gateway.zalo.tokens import TokenKeeper
 
 log = structlog.get_logger("gateway.zalo.client")
+
+# Failures before the request could go (no connection made): Zalo has nothing of it.
+NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
 
 
 def zalo_phone(phone: str) -> str:
@@ -137,8 +142,11 @@ class ZaloClient:
             ) as response:
                 status = response.status
                 raw = await response.read()
+        except NOT_SENT as exc:
+            raise ZnsError(0, f"no connection: {type(exc).__name__}") from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise ZnsError(0, f"no answer: {type(exc).__name__}") from None
+            # Sent, unanswered: Zalo may have taken it (see errors.ZnsAction.UNANSWERED).
+            raise ZnsError(0, f"no answer: {type(exc).__name__}", ZnsAction.UNANSWERED) from None
         try:
             answer = json.loads(raw)
         except ValueError:

@@ -9,6 +9,10 @@ the core acts on `action` alone:
 - RETRY: Zalo could not answer now (rate limit, its own error, a timeout, a refused
   connection, HTTP 429/5xx): the same notice is tried again later, a bounded number of
   times (the count is the core's).
+- UNANSWERED: the request went and no answer came (Zalo too slow for `timeout`, the
+  connection dropped after the request was sent): Zalo may have taken the notice. Sent
+  again, it could reach the citizen twice; so it waits for its receipt as if accepted,
+  and the fallback timer sends the SMS if none comes.
 - STOP: nothing will go by Zalo until an operator acts (the token is invalid even after a
   refresh, the refresh token is refused, the app or OA is not authorised): stop sending by
   Zalo, alert; the core sends the notices by SMS meanwhile.
@@ -51,6 +55,7 @@ class ZnsAction(StrEnum):
 
     FALLBACK = "fallback"
     RETRY = "retry"
+    UNANSWERED = "unanswered"
     STOP = "stop"
 
 

@@ -40,19 +40,15 @@ import structlog
 from aiohttp import web
 
 from gateway.web import LocalServer, json_response, read_body
-from gateway.zalo import errors
+from gateway.zalo import errors, simrecords
 from gateway.zalo.simrecords import RULES, Rule, SentZns, ZaloSimConfig, phone_key, user_id_of
-from gateway.zalo.webhook import DELIVERED_EVENT, SIGNATURE_HEADER, TEXT_EVENT, signature
+from gateway.zalo.webhook import DELIVERED_EVENT, SIGNATURE_HEADER, signature
 
 log = structlog.get_logger("gateway.zalo.sim")
 
 OAUTH_PATH = "/v4/oa/access_token"
 ZNS_PATH = "/message/template"
 OA_MESSAGE_PATH = "/v3.0/oa/message/cs"
-
-
-def _millis() -> str:
-    return str(int(time.time() * 1000))
 
 
 class ZaloSimulator:
@@ -70,6 +66,10 @@ class ZaloSimulator:
         self.refused_refreshes = 0
         self.refused_tokens = 0
         self.tokens_revoked = False
+        self.response_delay = config.response_delay
+        self.down_answers = 0  # API requests answered 503 while down
+        self.in_flight = 0  # ZNS requests being answered now
+        self.max_in_flight = 0
         self._refresh_token = config.refresh_token
         self._access: dict[str, float] = {}  # token → monotonic expiry
         self._down_until: float | None = None
@@ -151,6 +151,11 @@ class ZaloSimulator:
         await asyncio.sleep(seconds)
         await self.up()
 
+    def _answers_down(self) -> bool:
+        """Down: this API request is answered 503, and counted."""
+        self.down_answers += self.is_down
+        return self.is_down
+
     @property
     def is_down(self) -> bool:
         if self._unplugged:
@@ -171,15 +176,7 @@ class ZaloSimulator:
         posted now; returns its msg_id and the webhook's final HTTP status (None: no
         answer, or no webhook_url)."""
         msg_id = f"sim-text-{next(self._ids)}"
-        event = {
-            "app_id": self.config.app_id,
-            "user_id_by_app": user_id,
-            "event_name": TEXT_EVENT,
-            "sender": {"id": user_id},
-            "recipient": {"id": self.config.oa_id},
-            "message": {"text": text, "msg_id": msg_id},
-            "timestamp": _millis(),
-        }
+        event = simrecords.text_event(self.config, user_id, text, msg_id)
         return {"msg_id": msg_id, "status": await self._post_webhook(event)}
 
     def stats(self) -> dict[str, Any]:
@@ -192,12 +189,14 @@ class ZaloSimulator:
             "chat_replies": len(self.chat),
             "webhooks": len(self.webhooks),
             "down": self.is_down,
+            "down_answers": self.down_answers,
+            "max_in_flight": self.max_in_flight,
         }
 
     # ------------------------------------------------------------------ the Zalo API
 
     async def _oauth(self, request: web.Request) -> web.Response:
-        if self.is_down:
+        if self._answers_down():
             return json_response(503, {"error": "service unavailable"})
         form = await request.post()
         if form.get("app_id") != self.config.app_id:
@@ -242,8 +241,18 @@ class ZaloSimulator:
         return body if isinstance(body, dict) else None
 
     async def _zns(self, request: web.Request) -> web.Response:
-        if self.is_down:
+        if self._answers_down():
             return json_response(503, {"error": "service unavailable"})
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:  # taken at once, answered late: a client that gave up may not know it was
+            answer = await self._zns_answer(request)
+            await asyncio.sleep(self.response_delay)
+            return answer
+        finally:
+            self.in_flight -= 1
+
+    async def _zns_answer(self, request: web.Request) -> web.Response:
         if not self._token_ok(request):
             return _zalo_error(errors.ACCESS_TOKEN_INVALID, "Access token invalid")
         body = await self._json(request)
@@ -285,7 +294,7 @@ class ZaloSimulator:
             self._spawn(
                 self._deliver(message, self.config.delivery_delay if delay is None else delay)
             )
-        sent_time = _millis()
+        sent_time, n = simrecords.millis(), len(self.sent)
         return json_response(
             200,
             {
@@ -294,16 +303,13 @@ class ZaloSimulator:
                 "data": {
                     "msg_id": message.msg_id,
                     "sent_time": sent_time,
-                    "quota": {
-                        "dailyQuota": "500",
-                        "remainingQuota": str(max(0, 500 - len(self.sent))),
-                    },
+                    "quota": {"dailyQuota": "500", "remainingQuota": str(max(0, 500 - n))},
                 },
             },
         )
 
     async def _oa_message(self, request: web.Request) -> web.Response:
-        if self.is_down:
+        if self._answers_down():
             return json_response(503, {"error": "service unavailable"})
         if not self._token_ok(request):
             return _zalo_error(-216, "Access token is invalid")
@@ -334,7 +340,7 @@ class ZaloSimulator:
 
     async def _deliver(self, message: SentZns, delay: float) -> None:
         await asyncio.sleep(delay)
-        delivered_at = _millis()
+        delivered_at = simrecords.millis()
         event = {
             "app_id": self.config.app_id,
             "event_name": DELIVERED_EVENT,

@@ -4,10 +4,13 @@ per phone number, the ZNS messages it accepted."""
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+
+from gateway.zalo.webhook import TEXT_EVENT
 
 RULES = ("no_zalo", "never_delivered", "delay", "quota")
 
@@ -30,6 +33,7 @@ class ZaloSimConfig:
     templates: Mapping[str, bool] = field(default_factory=lambda: MappingProxyType({}))
     webhook_attempts: int = 5
     webhook_retry: float = 0.5
+    response_delay: float = 0.0  # seconds each ZNS answer waits once the message is taken
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +75,21 @@ def phone_key(phone: str) -> str:
 def user_id_of(phone: str) -> str:
     """The Zalo user id the simulator gives the owner of `phone` (stable, not the number)."""
     return "u" + hashlib.sha256(phone_key(phone).encode()).hexdigest()[:16]
+
+
+def millis() -> str:
+    """Now, as Zalo writes a webhook's timestamp: milliseconds since the epoch, as text."""
+    return str(int(time.time() * 1000))
+
+
+def text_event(config: ZaloSimConfig, user_id: str, text: str, msg_id: str) -> dict[str, Any]:
+    """The `user_send_text` webhook's body: `user_id` wrote `text` to the OA."""
+    return {
+        "app_id": config.app_id,
+        "user_id_by_app": user_id,
+        "event_name": TEXT_EVENT,
+        "sender": {"id": user_id},
+        "recipient": {"id": config.oa_id},
+        "message": {"text": text, "msg_id": msg_id},
+        "timestamp": millis(),
+    }

@@ -20,9 +20,9 @@ import aiomqtt
 from gateway.smpp.sim import SmscSimulator
 from tests.support.broker import free_port
 from tests.support.daemon import (
-    DAEMON_LOGS,
     StatusWatch,
     http_get,
+    log_events,
     publish,
     start_daemon,
     stop_daemon,
@@ -104,12 +104,7 @@ class Burst:
 
     def log_events(self) -> Counter[str]:
         """How often each event name appears in the daemon's JSON log so far."""
-        events: Counter[str] = Counter()
-        for path in DAEMON_LOGS.glob(f"{self.config.parent.name}-*.log"):
-            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-                with contextlib.suppress(ValueError, AttributeError):
-                    events[json.loads(line).get("event", "")] += 1
-        return events
+        return log_events(self.config)
 
     async def health(self) -> dict[str, Any]:
         _status, body = await http_get(self.admin_port, "/healthz")

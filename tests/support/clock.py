@@ -8,6 +8,7 @@ depend on the time; a rig gives the store, the composer and the sender a `Clock`
 from __future__ import annotations
 
 from datetime import datetime, time
+from time import monotonic
 from zoneinfo import ZoneInfo
 
 from gateway.calendar.workdays import QuietHours
@@ -31,3 +32,15 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+class Ticking(Clock):
+    """A clock that starts at a fixed time and then runs at the machine's pace (back-offs
+    and timers come due), settable forward: `clock.now += 3600` skips an hour."""
+
+    def __init__(self, start: float) -> None:
+        super().__init__(start)
+        self._origin = monotonic()
+
+    def __call__(self) -> float:
+        return self.now + (monotonic() - self._origin)

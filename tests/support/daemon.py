@@ -10,6 +10,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -150,11 +151,12 @@ def write_daemon_config(
     admin_port: int | None = None,
     mqtt_extra: str = "",
     smpp: str = "",
+    sections: str = "",
 ) -> None:
     """A configuration file for a daemon run as a subprocess, as systemd would run it.
     `mqtt_extra` is more of the mqtt section (indented lines: TLS, a login); `smpp` adds
-    lines to its smpp section (e.g. "  receipt_timeout: 2
-")."""
+    lines to its smpp section (such as `receipt_timeout: 2`); `sections` adds whole
+    top-level sections (a `zalo:` section, say)."""
     admin = f"admin:\n  port: {admin_port}\n" if admin_port else "admin:\n  enabled: false\n"
     path.write_text(
         f"""
@@ -177,10 +179,21 @@ schedule:
 retry:
   base_delay: 0.1
   max_delay: 0.5
-{admin}agencies:
+{admin}{sections}agencies:
 {agencies}""",
         encoding="utf-8",
     )
+
+
+def log_events(config: Path) -> Counter[str]:
+    """How often each event name appears in the JSON logs of the daemons run with
+    `config` so far (every start of it: `start_daemon` logs each to its own file)."""
+    events: Counter[str] = Counter()
+    for path in DAEMON_LOGS.glob(f"{config.parent.name}-*.log"):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            with contextlib.suppress(ValueError, AttributeError):
+                events[json.loads(line).get("event", "")] += 1
+    return events
 
 
 async def http_get(port: int, path: str) -> tuple[int, str]:
@@ -252,6 +265,7 @@ __all__ = [
     "dossier_event",
     "gateway_config",
     "http_get",
+    "log_events",
     "publish",
     "run_refused",
     "running_gateway",

@@ -113,6 +113,17 @@ async def test_zalo_unreachable_for_a_while_is_retried_then_sends_again(rig, cli
     assert [m.tracking_id for m in rig.sim.sent] == ["before", "after"]
 
 
+async def test_a_zns_zalo_takes_but_answers_after_the_timeout_is_unanswered(rig, client_for):
+    client = client_for(timeout=0.2)
+    await client.send_zns(DELIVERED, "2001", PARAMS, "first")
+    rig.sim.response_delay = 0.5
+
+    error = await refused(client.send_zns(DELIVERED, "2001", PARAMS, "late"))
+
+    assert (error.code, error.action) == (0, ZnsAction.UNANSWERED)
+    assert [m.tracking_id for m in rig.sim.sent] == ["first", "late"]  # Zalo has it
+
+
 async def test_a_refused_connection_is_retried(rig, client_for):
     await client_for().send_zns(DELIVERED, "2001", PARAMS, "first")
     url = f"http://127.0.0.1:{free_port()}/message/template"
