@@ -35,6 +35,7 @@ from gateway.domain.letter import LetterOutcome, QueuedLetter
 from gateway.domain.states import MessageState
 from gateway.mail.letter import build
 from gateway.mail.smtp import MailAction, MailError, MailSender
+from gateway.outbound.inflight import InFlight, Quiet
 from gateway.settings.retry import RetryConfig
 from gateway.store.batch import Batcher
 from gateway.store.emails import Letters
@@ -65,21 +66,14 @@ class MailOut:
         quiet: QuietHours | None = None,
         tz: ZoneInfo | None = None,
     ) -> None:
-        if window < 1:
-            raise ValueError(f"window must be at least 1, got {window}")
-        if quiet is not None and tz is None:
-            raise ValueError("quiet hours need the time zone they are local to")
-        self._quiet = quiet
-        self._tz = tz
         self._letters = letters
         self._mail = mail
         self._retry = retry
         self._backoff = Backoff(retry.base_delay, retry.max_delay)
         self._clock = clock
         self._window = window
-        self._busy: set[int] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
+        self._quiet = Quiet(quiet, tz, clock)
+        self._sends = InFlight(window, "mail.send")
 
     async def run(self) -> None:
         """Send until cancelled."""
@@ -92,62 +86,42 @@ class MailOut:
                 while True:
                     await self._fill()
             finally:
-                for task in list(self._tasks):
-                    task.cancel()
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+                await self._sends.cancel()
 
     async def _fill(self) -> None:
-        self._wake.clear()
-        free = self._window - len(self._busy)
+        self._sends.look()
+        free = self._sends.free
         if free <= 0:
-            await self._wake.wait()
+            await self._sends.wait()
             return
-        release = self._quiet_until()
+        release = self._quiet.until()
         if release is not None:
             # Quiet hours hold for a retry as for a first send (due at 07:00 when made at
             # night): a phone shows an e-mail as it shows an SMS.
             await asyncio.sleep(min(IDLE_MAX, max(0.0, release - self._clock())))
             return
         try:
-            due = await self._letters.due(free, exclude=sorted(self._busy))
+            due = await self._letters.due(free, exclude=sorted(self._sends.busy))
         except Exception as exc:
             log.error("mail_fetch_failed", error=type(exc).__name__, retry_in=FETCH_RETRY)
             await asyncio.sleep(FETCH_RETRY)
             return
         for letter in due:
-            self._start(letter)
+            self._sends.start(letter.id, self._send(letter))
         if not due:
             await self._idle()
 
     async def _idle(self) -> None:
         """Wait for the next letter due, a finished send, or IDLE_MAX, whichever is first."""
         try:
-            next_at = await self._letters.next_due_at(exclude=sorted(self._busy))
+            next_at = await self._letters.next_due_at(exclude=sorted(self._sends.busy))
         except Exception as exc:
             log.error("mail_fetch_failed", error=type(exc).__name__, retry_in=FETCH_RETRY)
             next_at = None
         now = self._clock()
-        wait = IDLE_MAX if next_at is None else min(IDLE_MAX, max(0.0, next_at - now))
-        try:
-            async with asyncio.timeout(wait):
-                await self._wake.wait()
-        except TimeoutError:
-            pass
-
-    def _quiet_until(self) -> float | None:
-        """When quiet hours end, while they hold; None outside them."""
-        if self._quiet is None or self._tz is None:
-            return None
-        now = datetime.fromtimestamp(self._clock(), UTC)
-        if not self._quiet.is_quiet(now, self._tz):
-            return None
-        return self._quiet.release_at(now, self._tz).timestamp()
-
-    def _start(self, letter: QueuedLetter) -> None:
-        self._busy.add(letter.id)
-        task = asyncio.create_task(self._send(letter), name=f"mail.send[{letter.id}]")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        await self._sends.wait(
+            IDLE_MAX if next_at is None else min(IDLE_MAX, max(0.0, next_at - now))
+        )
 
     async def _send(self, letter: QueuedLetter) -> None:
         try:
@@ -166,9 +140,6 @@ class MailOut:
             )
         except Exception as exc:
             _log_unexpected("letter_send_failed", letter.id, exc)
-        finally:
-            self._busy.discard(letter.id)
-            self._wake.set()
 
     async def _attempt(self, letter: QueuedLetter) -> LetterOutcome:
         now = self._clock()

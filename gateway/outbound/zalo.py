@@ -35,7 +35,6 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -46,6 +45,7 @@ from gateway.calendar.workdays import QuietHours
 from gateway.domain.channel import FALLS_BACK_TO, Channel
 from gateway.domain.message import Outcome, Priority, Queued
 from gateway.domain.states import MessageState
+from gateway.outbound.inflight import InFlight, Quiet
 from gateway.settings.config import RetryConfig
 from gateway.store.batch import Batcher
 from gateway.store.outbox import Outbox
@@ -90,8 +90,6 @@ class ZaloSender:
         quiet: QuietHours | None = None,
         tz: ZoneInfo | None = None,
     ) -> None:
-        if quiet is not None and tz is None:
-            raise ValueError("quiet hours need the time zone they are local to")
         self._outbox = outbox
         self._book = book
         self._api = api
@@ -99,11 +97,8 @@ class ZaloSender:
         self._fallback_after = fallback_after
         self._window = window
         self._clock = clock
-        self._quiet = quiet
-        self._tz = tz
-        self._busy: set[int] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
+        self._quiet = Quiet(quiet, tz, clock)
+        self._sends = InFlight(window, "zalo.send")
         self._stopped_until = 0.0
 
     async def run(self) -> None:
@@ -123,18 +118,17 @@ class ZaloSender:
                 while True:
                     await self._fill()
             finally:
-                for task in list(self._tasks):
-                    task.cancel()
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+                await self._sends.cancel()
 
     async def _fill(self) -> None:
-        self._wake.clear()
-        free = self._window - len(self._busy)
+        self._sends.look()
+        free = self._sends.free
         if free > 0:
-            lanes = int(Priority.MO_REPLY) if self._quiet_now() else None
+            release = self._quiet.until()
+            lanes = int(Priority.MO_REPLY) if release is not None else None
             try:
                 due = await self._outbox.due(
-                    free, exclude=self._busy, max_priority=lanes, channel=Channel.ZALO
+                    free, exclude=self._sends.busy, max_priority=lanes, channel=Channel.ZALO
                 )
                 notices = [m.id for m in due if m.chat_user is None]
                 await self._book.sending(notices, self._fallback_after)
@@ -143,38 +137,23 @@ class ZaloSender:
                 await asyncio.sleep(FETCH_RETRY)
                 return
             for message in due:
-                self._start(message)
+                self._sends.start(message.id, self._send(message))
             if due:
                 return
-            await self._idle(lanes)
+            await self._idle(lanes, release)
             return
-        await self._wake.wait()
+        await self._sends.wait()
 
-    async def _idle(self, lanes: int | None) -> None:
+    async def _idle(self, lanes: int | None, release: float | None) -> None:
         now = self._clock()
         next_at = await self._outbox.next_due_at(
-            max_priority=lanes, exclude=self._busy, channel=Channel.ZALO
+            max_priority=lanes, exclude=self._sends.busy, channel=Channel.ZALO
         )
-        if lanes is not None and self._quiet is not None and self._tz is not None:
-            release = self._quiet.release_at(datetime.fromtimestamp(now, UTC), self._tz)
-            next_at = min(next_at or release.timestamp(), release.timestamp())
-        wait = IDLE_MAX if next_at is None else min(IDLE_MAX, max(0.0, next_at - now))
-        try:
-            async with asyncio.timeout(wait):
-                await self._wake.wait()
-        except TimeoutError:
-            pass
-
-    def _quiet_now(self) -> bool:
-        if self._quiet is None or self._tz is None:
-            return False
-        return self._quiet.is_quiet(datetime.fromtimestamp(self._clock(), UTC), self._tz)
-
-    def _start(self, message: Queued) -> None:
-        self._busy.add(message.id)
-        task = asyncio.create_task(self._send(message), name=f"zalo.send[{message.id}]")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if release is not None:
+            next_at = release if next_at is None else min(next_at, release)
+        await self._sends.wait(
+            IDLE_MAX if next_at is None else min(IDLE_MAX, max(0.0, next_at - now))
+        )
 
     async def _send(self, m: Queued) -> None:
         try:
@@ -192,9 +171,6 @@ class ZaloSender:
             )
         except Exception:
             log.exception("message_send_failed", message=m.id, channel=Channel.ZALO)
-        finally:
-            self._busy.discard(m.id)
-            self._wake.set()
 
     async def _attempt(self, m: Queued) -> Outcome:
         now = self._clock()
