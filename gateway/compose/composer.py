@@ -224,15 +224,7 @@ class Composer:
     def skipped(
         self, kind: str, dossier: DossierRow, *, event_id: str, ref: str, reason: str
     ) -> NewMessage:
-        base = {
-            "agency": dossier.agency,
-            "ref": ref,
-            "kind": kind,
-            "event_id": event_id,
-            "receipt_no": dossier.receipt_no,
-            "procedure": dossier.procedure,
-        }
-        return self._final(base, MessageState.SKIPPED, reason)
+        return self._final(_notice_base(kind, dossier, event_id, ref), MessageState.SKIPPED, reason)
 
     def rejected(self, agency: str, *, ref: str, kind: str, reason: str) -> NewMessage:
         """Kept as a row (not only a status) so that a repeated job id stays answered."""
