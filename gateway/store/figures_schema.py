@@ -351,3 +351,18 @@ CHANNELS_MIGRATION = f"""
         {_bump("emails_failed", "NEW")}
     END;
 """
+
+
+# Step 15: an SMS whose parts the SMSC accepted after its notice was settled by Zalo (Zalo's
+# receipt came while the fallback SMS's submit_sm was out): the message's state no longer
+# changes, so the parts are counted as they are recorded; they were paid for.
+LATE_PARTS_MIGRATION = """
+    CREATE TRIGGER figures_parts_of_settled AFTER INSERT ON parts
+        WHEN (SELECT state FROM messages WHERE id = NEW.message_id)
+             IN ('delivered', 'undeliverable', 'expired', 'failed') BEGIN
+        UPDATE figures SET segments = segments + 1
+            WHERE (day, agency, procedure_key) =
+                  (SELECT figures_day, agency, COALESCE(procedure_key, '')
+                   FROM messages WHERE id = NEW.message_id);
+    END;
+"""

@@ -241,4 +241,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX IF NOT EXISTS emails_notice ON emails (agency, receipt_no, kind)
         WHERE state != 'rejected';
     """,
+    # 15: the parts of an SMS accepted after Zalo's receipt settled its notice count in the
+    # figures' segments (gateway/store/figures_schema.py).
+    figures_schema.LATE_PARTS_MIGRATION,
 )

@@ -248,9 +248,10 @@ def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: f
         "INSERT INTO part_keys VALUES (?, ?, ?)",
         [(k, p.message_id, p.seq) for p in parts for k in p.keys],
     )
-    # Only a message still queued on the channel that tried it: a Zalo notice that Zalo
-    # confirmed while its send was being recorded, or that fell back meanwhile, keeps
-    # what that write gave it (an SMS message is written by nothing else meanwhile).
+    # Only a message still queued on the channel that tried it: a notice that Zalo's
+    # receipt settled while its send (by Zalo, or by SMS after the fallback) was under way,
+    # or that fell back meanwhile, keeps what that write gave it. An SMS that went all the
+    # same keeps its parts above (paid for, counted by the figures' trigger), unpublished.
     update = """UPDATE messages SET state = ?, reason = ?, updated_at = ?,
                segments = COALESCE(?, segments), attempts = ?, not_before = ?,
                link = COALESCE(?, link), channel = ?,

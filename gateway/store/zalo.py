@@ -3,10 +3,11 @@ webhook, and the fallback timer that hands an unconfirmed notice to SMS.
 
 A Zalo notice is `submitted` once Zalo accepted it, with `fallback_at` set: the timer is
 a column, so a restart neither loses it nor runs it twice (the sweep's update takes a
-message only while it is still submitted by Zalo). A delivery settles a notice still on
-Zalo, or handed to SMS whose SMS has not gone yet (it waits for the morning, or behind a
-backlog): no SMS goes then. Once a part of the SMS is out, the SMS is what its status
-follows, and a late Zalo receipt is only logged.
+message only while it is still submitted by Zalo). A notice is delivered when any
+channel delivered it: Zalo's receipt settles a notice that is not final yet, on Zalo or
+handed to SMS, its SMS waiting (no SMS goes then) or already out (its receipt is then
+moot; `figures_schema` still counts the SMS's parts, paid for). A notice already final
+keeps its state: the receipt is late, and only logged.
 
 A notice's request to Zalo is marked before it goes (`sending`: `fallback_at` set while it
 is still queued), and the mark is cleared by whatever the sender records of it. A mark
@@ -62,8 +63,8 @@ class Delivery(StrEnum):
     LATE = "late"  # the notice went on to SMS, or was settled, before it came
 
 
-_SELECT = """SELECT agency, ref, event_id, receipt_no, kind, phone, segments, state, channel,
-       channel_id FROM messages WHERE id = ?"""
+_SELECT = """SELECT agency, ref, event_id, receipt_no, kind, phone, segments, state,
+       channel_id, zns IS NOT NULL FROM messages WHERE id = ?"""
 _COLUMNS = "id, agency, ref, event_id, receipt_no, kind, phone, segments"
 
 
@@ -139,19 +140,12 @@ def _delivered(db: sqlite3.Connection, tracking: str, msg_id: str | None, now: f
     row = None if mid is None else db.execute(_SELECT, (mid,)).fetchone()
     if row is None or tracking_id(mid, row[0], row[1]) != tracking:  # type: ignore[arg-type]
         return Delivery.UNKNOWN
-    agency, ref, event_id, receipt_no, kind, phone, segments, state, channel, known = row
+    agency, ref, event_id, receipt_no, kind, phone, segments, state, known, by_zalo = row
     if msg_id is not None and known is not None and known != msg_id:
         return Delivery.UNKNOWN
-    waiting = MessageState(state) in (MessageState.QUEUED, MessageState.SUBMITTED)
-    # Handed to SMS by the timer, its SMS not yet out (quiet hours, a backlog): Zalo's
-    # receipt still settles it, and no SMS goes.
-    sms_unsent = (
-        channel == _SMS
-        and state == MessageState.QUEUED.value
-        and known is not None
-        and db.execute("SELECT 1 FROM parts WHERE message_id = ?", (mid,)).fetchone() is None
-    )
-    if not ((channel == _ZALO and waiting) or sms_unsent):
+    if not by_zalo:
+        return Delivery.UNKNOWN  # never a Zalo notice: no receipt of Zalo's is about it
+    if MessageState(state).is_final:
         return Delivery.LATE
     db.execute(
         f"""UPDATE messages SET state = 'delivered', reason = NULL, updated_at = ?,

@@ -87,9 +87,11 @@ class ZaloClient:
         data = await self._call(self._settings.zns_url, body, what="zns", to=phone)
         msg_id = data.get("msg_id")
         if not isinstance(msg_id, str | int) or isinstance(msg_id, bool) or msg_id == "":
-            # Zalo said Success: trying again would send a second paid copy. An answer of a
-            # shape we do not know is for an operator to look at.
-            raise ZnsError(0, "accepted without a msg_id", ZnsAction.STOP)
+            # Zalo said Success: it has the notice, and trying again would send a second
+            # paid copy. Like a request that got no answer: the notice waits for its
+            # receipt (the tracking id carries it) or the fallback timer.
+            log.warning("zalo_answer_without_msg_id", what="zns")
+            raise ZnsError(0, "accepted without a msg_id", ZnsAction.UNANSWERED)
         return str(msg_id)
 
     async def send_chat(self, user_id: str, text: str) -> str:

@@ -191,29 +191,29 @@ async def test_a_receipt_after_the_fallback_before_the_sms_went_settles_it_by_za
     assert await store.outbox.due(10) == []  # no SMS goes
 
 
-async def test_a_receipt_after_the_sms_went_is_late_and_changes_nothing(store, clock):
+async def test_a_receipt_after_the_notice_is_final_is_late_and_changes_nothing(store, clock):
     await zalo_notice(store, clock)
     queued = await accepted_by_zalo(store, clock, "n1", "zmsg-1")
     clock.now += FALLBACK_AFTER + 1
     await store.zalo.fall_back(FALLBACK_AFTER)
     await settle_by_sms(store, clock, "n1")
+    await store.receipts.record_receipts([(frozenset({"s:s1@default"}), "delivered", None)])
 
     found = await store.zalo.delivered(tracking_id(queued.id, "SCT", "n1"), "zmsg-1")
 
     assert found is Delivery.LATE
-    assert (await row(store, "n1"))[:2] == ("submitted", "sms")
+    assert (await row(store, "n1"))[:2] == ("delivered", "sms")
 
 
-async def test_a_receipt_for_a_notice_zalo_refused_is_late(store, clock):
-    await zalo_notice(store, clock)
-    queued = await on_zalo(store, "n1")
-    await store.outbox.record_outcomes(
-        [Outcome(queued, "queued", 0, clock(), reason="zalo: -118", channel=Channel.SMS)]
-    )
+async def test_a_receipt_for_a_message_that_never_was_a_zalo_notice_is_unknown(store, clock):
+    composer = zalo_composer(clock, channels=("sms",))
+    message = composer.notice("result", dossier(status="result_ready"), event_id="n1", ref="n1")
+    await store.dossiers.record_intake(messages=[message])
+    (queued,) = await store.outbox.due(10)
 
     found = await store.zalo.delivered(tracking_id(queued.id, "SCT", "n1"), None)
 
-    assert found is Delivery.LATE
+    assert found is Delivery.UNKNOWN
     assert (await row(store, "n1"))[:2] == ("queued", "sms")
 
 

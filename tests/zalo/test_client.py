@@ -211,8 +211,9 @@ async def test_a_refusal_is_logged_with_the_number_masked(rig, client_for):
     assert NO_ZALO not in repr(logs) and "Sở Công Thương" not in repr(logs)
 
 
-async def test_a_success_without_a_msg_id_stops_rather_than_sending_again(rig, client_for):
-    """Zalo said Success in a shape we do not know: a retry would send a paid copy."""
+async def test_a_success_without_a_msg_id_is_unanswered_not_sent_again(rig, client_for):
+    """Zalo said Success in a shape we do not know: it has the notice, and a retry would
+    send a paid copy; the notice waits for its receipt or its timer."""
 
     async def changed(_request: web.Request) -> web.Response:
         return json_response(200, {"error": 0, "message": "Success", "data": {"id": "x"}})
@@ -222,7 +223,7 @@ async def test_a_success_without_a_msg_id_stops_rather_than_sending_again(rig, c
 
         error = await refused(client.send_zns(DELIVERED, "2001", PARAMS, "m"))
 
-    assert error.action is ZnsAction.STOP
+    assert error.action is ZnsAction.UNANSWERED
 
 
 async def test_an_html_error_page_from_a_proxy_is_retried(rig, client_for):
