@@ -82,14 +82,18 @@ def insert_letters(db: sqlite3.Connection, letters: Sequence[NewLetter], now: fl
 def copied(
     db: sqlite3.Connection, notices: Sequence[tuple[str, str, str]]
 ) -> set[tuple[str, str, str]]:
-    """The (agency, receipt number, kind) of `notices` that already have an e-mail copy
-    (one not refused at intake)."""
+    """The (agency, receipt number, kind) of `notices` (each owed, refused for its number)
+    whose last refused notice has its e-mail copy: the refusal of this episode, not an
+    earlier request of the same kind, which had its own."""
     found: set[tuple[str, str, str]] = set()
     for agency, receipt_no, kind in notices:
         row = db.execute(
-            """SELECT 1 FROM emails INDEXED BY emails_notice
-               WHERE agency = ? AND receipt_no = ? AND kind = ? AND state != 'rejected'""",
-            (agency, receipt_no, kind),
+            """SELECT 1 FROM emails
+               WHERE agency = ? AND state != 'rejected' AND ref = (
+                   SELECT ref FROM messages INDEXED BY messages_refused
+                   WHERE agency = ? AND receipt_no = ? AND kind = ? AND state = 'rejected'
+                   ORDER BY id DESC LIMIT 1)""",
+            (agency, agency, receipt_no, kind),
         ).fetchone()
         if row is not None:
             found.add((agency, receipt_no, kind))

@@ -235,11 +235,12 @@ MIGRATIONS: tuple[str, ...] = (
     # channel. E-mail copies of notices have their own rows and states (`emails`). The
     # figures count notices delivered by Zalo, notices Zalo handed to SMS and e-mails.
     figures_schema.CHANNELS_MIGRATION,
-    # 14: the e-mail copies of a dossier's notices found by dossier and kind, so that a
-    # notice sent again once its number is fixed gets no second copy.
+    # 14: a dossier's notices refused (for their number) found by dossier and kind, so that
+    # a notice sent again once its number is fixed gets no second e-mail copy when the
+    # refused one had its copy.
     """
-    CREATE INDEX IF NOT EXISTS emails_notice ON emails (agency, receipt_no, kind)
-        WHERE state != 'rejected';
+    CREATE INDEX IF NOT EXISTS messages_refused ON messages (agency, receipt_no, kind)
+        WHERE state = 'rejected';
     """,
     # 15: the parts of an SMS accepted after Zalo's receipt settled its notice count in the
     # figures' segments (gateway/store/figures_schema.py).
