@@ -71,7 +71,6 @@ class Gateway:
         self.config = config
         self.notifier = notifier or Notifier(environ={})
         self.admin_port: int | None = None
-        self.zalo_webhook_port: int | None = None
         # The parts that take a SIGHUP's settings, once they run.
         self._running: _Reloaded | None = None
 
@@ -134,7 +133,6 @@ class Gateway:
             beside = await stack.enter_async_context(
                 channels(config, store, dispatcher, quiet=quiet_hours(config))
             )
-            self.zalo_webhook_port = beside.webhook_port
             accounts = [
                 await stack.enter_async_context(
                     Account(
@@ -194,7 +192,7 @@ class Gateway:
                     ),
                 ),
                 _supervised("heartbeat", lambda: self._heartbeat(observed)),
-                *(_supervised(name, run) for name, run in beside.parts),
+                *(_supervised(name, run) for name, run in beside),
             ]
             log.info("gateway_started", agencies=sorted(config.agencies), admin=self.admin_port)
             with contextlib.suppress(TimeoutError):

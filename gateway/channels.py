@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 
 import structlog
 
@@ -37,14 +36,6 @@ log = structlog.get_logger("gateway.channels")
 Part = tuple[str, Callable[[], Awaitable[None]]]
 
 
-@dataclass(slots=True)
-class Channels:
-    """The parts the channels add to the daemon (name, run), and the webhook's port."""
-
-    parts: list[Part] = field(default_factory=list)
-    webhook_port: int | None = None
-
-
 @contextlib.asynccontextmanager
 async def channels(
     config: Config,
@@ -52,9 +43,10 @@ async def channels(
     dispatcher: Dispatcher,
     *,
     quiet: QuietHours | None = None,
-) -> AsyncIterator[Channels]:
-    """The channels `config` turns on, open for as long as the daemon runs."""
-    found = Channels()
+) -> AsyncIterator[list[Part]]:
+    """The parts (name, run) the channels `config` turns on add to the daemon, open for
+    as long as the daemon runs."""
+    parts: list[Part] = []
     async with contextlib.AsyncExitStack() as stack:
         zalo = config.zalo
         if zalo is None:
@@ -62,7 +54,7 @@ async def channels(
             await hand_over_from_zalo(store.zalo)
         else:
             client = await stack.enter_async_context(zalo_client(zalo))
-            hooks = await stack.enter_async_context(
+            await stack.enter_async_context(
                 ZaloWebhooks(
                     zalo.webhook,
                     zalo.app_id,
@@ -71,7 +63,6 @@ async def channels(
                     _chat(dispatcher),
                 )
             )
-            found.webhook_port = hooks.port
             sender = ZaloSender(
                 store.outbox,
                 store.zalo,
@@ -81,16 +72,16 @@ async def channels(
                 quiet=quiet,
                 tz=config.tz,
             )
-            found.parts.append(("zalo_sender", sender.run))
-            found.parts.append(
+            parts.append(("zalo_sender", sender.run))
+            parts.append(
                 ("zalo_fallback", lambda: fall_back_unconfirmed(store.zalo, zalo.fallback_after))
             )
         if config.email is not None:
             mail = MailOut(
                 store.letters, MailSender(config.email), config.retry, quiet=quiet, tz=config.tz
             )
-            found.parts.append(("mail_sender", mail.run))
-        yield found
+            parts.append(("mail_sender", mail.run))
+        yield parts
 
 
 def _receipts(store: Store) -> Callable[[Delivered], Awaitable[None]]:

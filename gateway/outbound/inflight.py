@@ -59,6 +59,11 @@ class InFlight:
         except TimeoutError:
             pass
 
+    async def wait_until(self, at: float | None, now: float, most: float) -> None:
+        """Until a send ends, `at` comes (the next item due, or None: nothing known), or
+        `most` seconds pass, whichever is first: an idle sender looks again then."""
+        await self.wait(most if at is None else min(most, max(0.0, at - now)))
+
     async def cancel(self) -> None:
         """Cancel the sends under way and wait for them to end."""
         tasks = list(self._tasks)

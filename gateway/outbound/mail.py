@@ -118,10 +118,7 @@ class MailOut:
         except Exception as exc:
             log.error("mail_fetch_failed", error=type(exc).__name__, retry_in=FETCH_RETRY)
             next_at = None
-        now = self._clock()
-        await self._sends.wait(
-            IDLE_MAX if next_at is None else min(IDLE_MAX, max(0.0, next_at - now))
-        )
+        await self._sends.wait_until(next_at, self._clock(), IDLE_MAX)
 
     async def _send(self, letter: QueuedLetter) -> None:
         try:

@@ -151,9 +151,7 @@ class ZaloSender:
         )
         if release is not None:
             next_at = release if next_at is None else min(next_at, release)
-        await self._sends.wait(
-            IDLE_MAX if next_at is None else min(IDLE_MAX, max(0.0, next_at - now))
-        )
+        await self._sends.wait_until(next_at, now, IDLE_MAX)
 
     async def _send(self, m: Queued) -> None:
         try:

@@ -42,7 +42,7 @@ from aiohttp import web
 from gateway.web import LocalServer, json_response, read_body
 from gateway.zalo import errors, simrecords
 from gateway.zalo.simrecords import RULES, Rule, SentZns, ZaloSimConfig, phone_key, user_id_of
-from gateway.zalo.webhook import DELIVERED_EVENT, SIGNATURE_HEADER, signature
+from gateway.zalo.webhook import SIGNATURE_HEADER, signature
 
 log = structlog.get_logger("gateway.zalo.sim")
 
@@ -338,21 +338,18 @@ class ZaloSimulator:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def post_receipt(self, msg_id: str, tracking_id: str | None) -> int | None:
+        """A signed delivery webhook for any ids, as Zalo would post it (one the gateway
+        never made, one without a tracking id): the answer's status."""
+        return await self._post_webhook(
+            simrecords.receipt_event(self.config, "0", msg_id, tracking_id)
+        )
+
     async def _deliver(self, message: SentZns, delay: float) -> None:
         await asyncio.sleep(delay)
-        delivered_at = simrecords.millis()
-        event = {
-            "app_id": self.config.app_id,
-            "event_name": DELIVERED_EVENT,
-            "sender": {"id": self.config.oa_id},
-            "recipient": {"id": user_id_of(message.phone)},
-            "message": {
-                "msg_id": message.msg_id,
-                "tracking_id": message.tracking_id,
-                "delivery_time": delivered_at,
-            },
-            "timestamp": delivered_at,
-        }
+        event = simrecords.receipt_event(
+            self.config, user_id_of(message.phone), message.msg_id, message.tracking_id
+        )
         message.delivered = True
         await self._post_webhook(event)
 

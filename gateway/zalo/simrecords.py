@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from gateway.zalo.webhook import TEXT_EVENT
+from gateway.zalo.webhook import DELIVERED_EVENT, TEXT_EVENT
 
 RULES = ("no_zalo", "never_delivered", "delay", "quota")
 
@@ -80,6 +80,21 @@ def user_id_of(phone: str) -> str:
 def millis() -> str:
     """Now, as Zalo writes a webhook's timestamp: milliseconds since the epoch, as text."""
     return str(int(time.time() * 1000))
+
+
+def receipt_event(
+    config: ZaloSimConfig, recipient: str, msg_id: str, tracking_id: str | None
+) -> dict[str, Any]:
+    """The `user_received_message` webhook's body: the ZNS `msg_id` reached `recipient`."""
+    at = millis()
+    return {
+        "app_id": config.app_id,
+        "event_name": DELIVERED_EVENT,
+        "sender": {"id": config.oa_id},
+        "recipient": {"id": recipient},
+        "message": {"msg_id": msg_id, "tracking_id": tracking_id, "delivery_time": at},
+        "timestamp": at,
+    }
 
 
 def text_event(config: ZaloSimConfig, user_id: str, text: str, msg_id: str) -> dict[str, Any]:

@@ -128,6 +128,24 @@ async def test_a_notice_zalo_never_confirms_goes_by_sms_when_the_timer_ends(rig)
     assert sms_to(rig, NEVER) == 1
 
 
+@pytest.mark.parametrize(
+    "tracking", ["999999-000000000000", "not ours", None], ids=["unknown", "garbage", "none"]
+)
+async def test_a_signed_receipt_naming_no_notice_of_ours_is_taken_and_changes_nothing(
+    rig, tracking
+):
+    ref = await result_notice(rig, 7, DELIVERED)
+    await final(rig, ref)
+    before = list(rig.watch.events)
+
+    answer = await rig.zalo.sim.post_receipt("zmsg-forged", tracking)
+    ref2 = await result_notice(rig, 8, DELIVERED)  # the daemon goes on as before
+    await final(rig, ref2)
+
+    assert answer == 200  # taken, so that Zalo stops sending it; nothing in it is believed
+    assert [e for e in rig.watch.events if e["id"] != ref2] == before
+
+
 async def test_a_lookup_in_the_zalo_chat_is_answered_in_the_chat(rig):
     ref = await result_notice(rig, 4, DELIVERED)  # the dossier is mirrored once it is told
     await final(rig, ref)

@@ -79,3 +79,11 @@ def test_quiet_hours_end_at_seven_and_hold_nothing_by_day():
 def test_quiet_hours_need_their_zone():
     with pytest.raises(ValueError, match="time zone"):
         Quiet(QUIET, None, lambda: 0.0)
+
+
+async def test_an_idle_wait_ends_when_the_next_item_falls_due():
+    window = InFlight(1, "test.send")
+    window.look()
+
+    # Due a moment ago: the wait ends at once, long before its bound of an hour.
+    await asyncio.wait_for(window.wait_until(99.0, 100.0, 3600), 5)

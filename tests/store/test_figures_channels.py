@@ -27,6 +27,7 @@ from tests.support.channel_figures import (
     delivered_by_zalo,
     letter_outcome,
     refused_by_zalo,
+    seed_channels,
     store_before_channels,
 )
 from tests.support.channel_figures import result_notice as notice
@@ -204,17 +205,9 @@ async def test_a_letter_counts_under_its_dossiers_procedure_and_day(store, clock
 
 
 async def seeded(store: Store, clock: Clock, composer: Composer) -> None:
-    """SCT: two procedures, by Zalo (one delivered, one handed to SMS) and by SMS with
-    an e-mail copy each (one sent, one failed); the next day a notice Zalo delivered."""
-    await notice(store, composer, "a1", code="1.001", email="dan@example.vn")
-    await notice(store, composer, "a2", code="1.001")
-    await notice(store, composer, "b1", code="2.002", email="dan2@example.vn")
-    await delivered_by_zalo(store, clock, "a1")
-    await refused_by_zalo(store, clock, "a2")
-    await settle(store, clock, "a2", "delivered")
-    await delivered_by_zalo(store, clock, "b1")
-    await letter_outcome(store, clock, "a1", MessageState.DELIVERED)
-    await letter_outcome(store, clock, "b1", MessageState.FAILED)
+    """`seed_channels` (SCT, two procedures, by Zalo and by SMS, with e-mail copies); the
+    next day a notice Zalo delivered."""
+    await seed_channels(store, clock)
     clock.now = at(9, day=24)
     await notice(store, composer, "c1", code="1.001", when="2026-11-24T09:00:00+07:00")
     await delivered_by_zalo(store, clock, "c1")

@@ -11,7 +11,13 @@ from gateway.domain.channel import Channel
 from gateway.domain.message import Outcome, PartResult
 from gateway.store.store import Store
 from gateway.store.zalo import Delivery, message_of, tracking_id
-from tests.support.channels import FALLBACK_AFTER, accepted_by_zalo, on_zalo, zalo_composer
+from tests.support.channels import (
+    FALLBACK_AFTER,
+    accepted_by_zalo,
+    on_zalo,
+    zalo_composer,
+    zalo_notice,
+)
 from tests.support.clock import Clock, at
 from tests.support.figures import dossier
 from tests.support.store_reads import db_rows
@@ -26,12 +32,6 @@ def clock() -> Clock:
 async def store(tmp_path, clock):
     async with Store.open(tmp_path / "s.db", clock=clock) as store:
         yield store
-
-
-async def zalo_notice(store: Store, clock: Clock, ref: str = "n1") -> None:
-    composer = zalo_composer(clock)
-    message = composer.notice("result", dossier(status="result_ready"), event_id=ref, ref=ref)
-    await store.dossiers.record_intake(messages=[message])
 
 
 async def row(store: Store, ref: str) -> tuple:

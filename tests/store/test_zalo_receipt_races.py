@@ -9,9 +9,14 @@ import pytest
 from gateway.domain.message import Outcome, PartResult
 from gateway.store.store import Store
 from gateway.store.zalo import Delivery, tracking_id
-from tests.support.channels import FALLBACK_AFTER, accepted_by_zalo, on_zalo, zalo_composer
+from tests.support.channels import (
+    FALLBACK_AFTER,
+    accepted_by_zalo,
+    on_zalo,
+    state_and_channel,
+    zalo_notice,
+)
 from tests.support.clock import Clock, at
-from tests.support.figures import dossier
 from tests.support.store_reads import db_rows
 
 
@@ -24,17 +29,6 @@ def clock() -> Clock:
 async def store(tmp_path, clock):
     async with Store.open(tmp_path / "s.db", clock=clock) as store:
         yield store
-
-
-async def zalo_notice(store: Store, clock: Clock, ref: str = "n1") -> None:
-    composer = zalo_composer(clock)
-    message = composer.notice("result", dossier(status="result_ready"), event_id=ref, ref=ref)
-    await store.dossiers.record_intake(messages=[message])
-
-
-async def row(store: Store, ref: str) -> tuple:
-    (found,) = await db_rows(store, "SELECT state, channel FROM messages WHERE ref = ?", [ref])
-    return found
 
 
 async def test_a_receipt_for_an_unanswered_notice_after_its_fallback_settles_it_by_zalo(
@@ -55,7 +49,7 @@ async def test_a_receipt_for_an_unanswered_notice_after_its_fallback_settles_it_
     found = await store.zalo.delivered(tracking_id(queued.id, "SCT", "n1"), "zmsg-1")
 
     assert found is Delivery.DELIVERED
-    assert await row(store, "n1") == ("delivered", "zalo")
+    assert await state_and_channel(store, "n1") == ("delivered", "zalo")
     assert await store.outbox.due(10) == []  # no SMS goes
 
 
@@ -121,7 +115,7 @@ async def test_a_notice_zalo_delivered_is_delivered_even_when_its_fallback_sms_i
     )
 
     assert found is Delivery.DELIVERED
-    assert await row(store, "n1") == ("delivered", "zalo")
+    assert await state_and_channel(store, "n1") == ("delivered", "zalo")
 
 
 async def test_a_zns_zalo_delivered_after_the_sms_went_is_in_zalos_figures(store, clock):

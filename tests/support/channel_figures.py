@@ -4,12 +4,9 @@ its letter, as the Zalo sender, the fallback timer and the mail sender commit th
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 from pathlib import Path
-from types import MappingProxyType
 
-from gateway.app import composer_settings
 from gateway.compose.composer import Composer
 from gateway.domain.channel import Channel
 from gateway.domain.letter import LetterOutcome
@@ -19,10 +16,9 @@ from gateway.store import figures_schema
 from gateway.store.schema import MIGRATIONS
 from gateway.store.store import Store
 from gateway.store.zalo import Delivery, tracking_id
-from tests.support.channels import ZNS, accepted_by_zalo, on_zalo
+from tests.support.channels import accepted_by_zalo, on_zalo, zalo_composer
 from tests.support.clock import Clock
 from tests.support.figures import dossier, settle
-from tests.support.outbox import without_quiet_hours
 
 EMAIL_FROM = "motcua@sct.gov.vn"
 
@@ -30,14 +26,7 @@ EMAIL_FROM = "motcua@sct.gov.vn"
 def channel_composer(clock: Clock) -> Composer:
     """SCT on `[zalo, sms]` with Zalo's templates (`channels.ZNS`) and e-mail copies from
     EMAIL_FROM; STP on SMS alone; no quiet hours."""
-    settings = composer_settings(without_quiet_hours())
-    agencies = dict(settings.agencies)
-    agencies["SCT"] = dataclasses.replace(
-        agencies["SCT"], channels=(Channel.ZALO, Channel.SMS), email=True, email_from=EMAIL_FROM
-    )
-    return Composer(
-        dataclasses.replace(settings, agencies=MappingProxyType(agencies), zns=ZNS), clock=clock
-    )
+    return zalo_composer(clock, email_from=EMAIL_FROM)
 
 
 async def result_notice(
