@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from types import MappingProxyType
 
 from gateway.settings.agencies import AgencyConfig
 from gateway.settings.config import Config
@@ -49,8 +50,19 @@ class Reloadable:
             working_days=self.working_days,
             weekend=self.weekend,
         )
+        agencies = self.agencies
+        if config.email is None:
+            # No mail sender runs without the `email:` section, which needs a restart: an
+            # agency the new file turns e-mail on for stays off until then, rather than
+            # queue letters nothing sends.
+            agencies = MappingProxyType(
+                {
+                    code: dataclasses.replace(a, email=False, email_from=None) if a.email else a
+                    for code, a in agencies.items()
+                }
+            )
         return dataclasses.replace(
-            config, agencies=self.agencies, keywords=self.keywords, mo=self.mo, schedule=schedule
+            config, agencies=agencies, keywords=self.keywords, mo=self.mo, schedule=schedule
         )
 
 
