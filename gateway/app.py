@@ -106,7 +106,7 @@ class Gateway:
         async with contextlib.AsyncExitStack() as stack:
             # Before the store is touched: a second daemon is refused (StoreHeld) before it
             # migrates, sends or connects to the broker under the same client id.
-            stack.enter_context(hold(config.store.path))
+            stack.enter_context(hold(config.store.location))
             # The admin port next: taken by another service, it is a start-up refusal
             # (AdminUnavailable, exit 3) before the store is migrated or anything is bound.
             admin: Admin | None = None
@@ -115,7 +115,9 @@ class Gateway:
                     Admin(None, config.admin.host, config.admin.port)
                 )
                 self.admin_port = admin.port
-            store = await stack.enter_async_context(Store.open(config.store.path))
+            store = await stack.enter_async_context(
+                Store.open(config.store.location, password=config.store.password)
+            )
             await store.figure_days.follow(config.tz)  # the figures' days are local days
             tracker = await stack.enter_async_context(Tracker(store.receipts))
             dispatcher = await stack.enter_async_context(
