@@ -8,15 +8,14 @@ and deletes what the broker took.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 
-from gateway.store.database import Database, rows
+from gateway.store.database import Connection, Database, rows
 
 INSERT = "INSERT INTO status_out (agency, payload) VALUES (?, ?)"
 
 
-def insert(db: sqlite3.Connection, statuses: Iterable[tuple[str, str]]) -> None:
+def insert(db: Connection, statuses: Iterable[tuple[str, str]]) -> None:
     """(agency, encoded status) rows, inside the caller's transaction."""
     db.executemany(INSERT, statuses)
 
@@ -42,5 +41,5 @@ class StatusOutbox:
         await self._db.write(_delete_up_to, up_to_seq)
 
 
-def _delete_up_to(db: sqlite3.Connection, seq: int) -> None:
+def _delete_up_to(db: Connection, seq: int) -> None:
     db.execute("DELETE FROM status_out WHERE seq <= ?", (seq,))
