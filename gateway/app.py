@@ -31,9 +31,9 @@ from gateway.calendar.workdays import QuietHours
 from gateway.channels import channels
 from gateway.compose.apology import Apologies, ApologySettings
 from gateway.compose.composer import Composer, ComposerSettings
-from gateway.intake import serving
 from gateway.intake.consumer import Intake, IntakeSettings
 from gateway.intake.payloads import MAX_PAYLOAD
+from gateway.intake.serving import intake_filters, serve_intake
 from gateway.mo.dispatcher import Dispatcher, DispatcherSettings, HandlerError, load_handlers
 from gateway.mqtt.link import MqttLink
 from gateway.ops.admin import Admin, Observed
@@ -149,7 +149,7 @@ class Gateway:
             link = await stack.enter_async_context(
                 MqttLink(
                     config.mqtt.link_settings(max_payload=MAX_PAYLOAD),
-                    serving.intake_filters(prefix, config.mqtt.shared_group),
+                    intake_filters(prefix, config.mqtt.shared_group),
                 )
             )
             intake = Intake(store.dossiers, store.outbox, composer, intake_settings(config))
@@ -175,7 +175,7 @@ class Gateway:
                 tz=config.tz,
             )
 
-            intake_task = _supervised("intake", lambda: serving.serve(link, intake))
+            intake_task = _supervised("intake", lambda: serve_intake(link, intake))
             others = [
                 _supervised("sender", sender.run),
                 _supervised(
