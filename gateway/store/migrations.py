@@ -6,6 +6,26 @@ from __future__ import annotations
 
 from gateway.store import figures_schema
 
+# The claims' step, also the PostgreSQL schema's step after its first (portable SQL).
+CLAIMS_MIGRATION = """
+    CREATE TABLE daemons (
+        name TEXT PRIMARY KEY,
+        instance TEXT NOT NULL,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at REAL NOT NULL,
+        seen_at REAL NOT NULL
+    );
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        until REAL NOT NULL
+    );
+    ALTER TABLE messages ADD COLUMN claimed_by TEXT;
+    ALTER TABLE emails ADD COLUMN claimed_by TEXT;
+    ALTER TABLE status_out ADD COLUMN claimed_by TEXT;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the mirror, the messages, their parts and the status outbox.
     """
@@ -245,4 +265,8 @@ MIGRATIONS: tuple[str, ...] = (
     # 15: the parts of an SMS accepted after Zalo's receipt settled its notice count in the
     # figures' segments (gateway/store/figures_schema.py).
     figures_schema.LATE_PARTS_MIGRATION,
+    # 16: several daemons on one store (gateway/store/daemons.py, claims.py, leases.py): the
+    # daemons and when each was last seen, the name of the daemon working each queued
+    # message, letter and status to publish, and the leases of the once-at-a-time jobs.
+    CLAIMS_MIGRATION,
 )

@@ -23,10 +23,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from gateway.store.apologies import ApologyRuns
+from gateway.store.claims import ALONE, Claimant
+from gateway.store.daemons import Daemons
 from gateway.store.database import Database
 from gateway.store.dossiers import Dossiers
 from gateway.store.emails import Letters
 from gateway.store.figures import FigureDays
+from gateway.store.leases import Leases
 from gateway.store.mo_log import MoLog
 from gateway.store.outbox import Outbox
 from gateway.store.receipts import Receipts
@@ -38,29 +41,39 @@ from gateway.store.zalo import ZaloBook
 class Store:
     """`async with Store.open(path) as store:` then `store.outbox.due(...)` and so on."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, claimant: Claimant = ALONE) -> None:
         self.database = database
+        # This daemon among the daemons of the store: what it claims, the leases it holds.
+        self.daemons = Daemons(database, claimant)
+        self.leases = Leases(database, claimant)
         self.dossiers = Dossiers(database)
-        self.outbox = Outbox(database)
+        self.outbox = Outbox(database, claimant)
         self.receipts = Receipts(database)
-        self.zalo = ZaloBook(database)
-        self.letters = Letters(database)
+        self.zalo = ZaloBook(database, claimant)
+        self.letters = Letters(database, claimant)
         self.mo_log = MoLog(database)
         self.apologies = ApologyRuns(database)
-        self.statuses = StatusOutbox(database)
+        self.statuses = StatusOutbox(database, claimant)
         self.retention = Retention(database)
         self.figure_days = FigureDays(database)
 
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, path: str | Path, *, clock: Callable[[], float] = time.time, readonly: bool = False
+        cls,
+        path: str | Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        readonly: bool = False,
+        claimant: Claimant = ALONE,
     ) -> AsyncIterator[Store]:
         """Open, check and migrate the store; StoreUnusable (naming the file) if it cannot
         be used. Holding it against other daemons is `lock.hold`, the daemon's part.
 
         `readonly` is for readers beside the daemon (`report`): the store is read as it
         is, at its own schema version, and a query its older schema cannot answer is
-        StoreOutdated."""
+        StoreOutdated.
+
+        `claimant` is the daemon this store works for, among the daemons of the store."""
         async with Database.open(path, clock=clock, readonly=readonly) as database:
-            yield cls(database)
+            yield cls(database, claimant)
