@@ -145,7 +145,7 @@ def write_daemon_config(
     *,
     broker_port: int,
     smsc_port: int,
-    db: Path,
+    db: Path | str,
     window: int = 10,
     agencies: str = "  SCT:\n    name: Sở Công Thương\n",
     admin_port: int | None = None,
@@ -156,7 +156,8 @@ def write_daemon_config(
     """A configuration file for a daemon run as a subprocess, as systemd would run it.
     `mqtt_extra` is more of the mqtt section (indented lines: TLS, a login); `smpp` adds
     lines to its smpp section (such as `receipt_timeout: 2`); `sections` adds whole
-    top-level sections (a `zalo:` section, say)."""
+    top-level sections (a `zalo:` section, say). `db` a `postgresql://` url: that store."""
+    store = f"url: {db}" if str(db).startswith("postgresql://") else f"path: {db}"
     admin = f"admin:\n  port: {admin_port}\n" if admin_port else "admin:\n  enabled: false\n"
     path.write_text(
         f"""
@@ -173,7 +174,7 @@ smpp:
   port: {broker_port}
   client_id: daemon-{path.parent.name}
 {mqtt_extra}store:
-  path: {db}
+  {store}
 schedule:
   quiet_hours: "off"
 retry:
