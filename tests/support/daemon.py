@@ -152,12 +152,13 @@ def write_daemon_config(
     mqtt_extra: str = "",
     smpp: str = "",
     sections: str = "",
+    store_extra: str = "",
 ) -> None:
     """A configuration file for a daemon run as a subprocess, as systemd would run it.
     `mqtt_extra` is more of the mqtt section (indented lines: TLS, a login); `smpp` adds
     lines to its smpp section (such as `receipt_timeout: 2`); `sections` adds whole
-    top-level sections (a `zalo:` section, say). `db` a `postgresql://` url: that store."""
-    store = f"url: {db}" if str(db).startswith("postgresql://") else f"path: {db}"
+    top-level sections (a `zalo:` section, say). `db` is an SQLite file, or a PostgreSQL
+    url (`store.url`; its password, if any, in `store_extra` or the environment)."""
     admin = f"admin:\n  port: {admin_port}\n" if admin_port else "admin:\n  enabled: false\n"
     path.write_text(
         f"""
@@ -174,7 +175,8 @@ smpp:
   port: {broker_port}
   client_id: daemon-{path.parent.name}
 {mqtt_extra}store:
-  {store}
+  {"url" if str(db).startswith("postgresql://") else "path"}: {db}
+{store_extra}
 schedule:
   quiet_hours: "off"
 retry:
