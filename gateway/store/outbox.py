@@ -89,7 +89,8 @@ class Outbox:
         """When the next queued message of `channel` falls due, leaving out `exclude`
         (those being sent now, still queued in the store: their time has come already) and
         those another live daemon has claimed (its to send: counting them would make this
-        sender ask again at once, and again)."""
+        sender ask again at once, and again), and a Zalo notice whose request may have gone
+        (`not_resent`)."""
         skip = list(exclude)
         lanes = "" if max_priority is None else f" AND {LANES_OR_BEGUN}"
         others = f" AND id NOT IN ({marks(skip)})" if skip else ""
@@ -98,7 +99,7 @@ class Outbox:
             rows,
             f"""SELECT MIN(not_before) FROM messages
                 WHERE state = '{QUEUED}' AND channel = ?{lanes}{others}
-                  AND {CLAIMABLE}""",
+                  AND {CLAIMABLE} {not_resent(channel)}""",
             [
                 channel.value,
                 *(() if max_priority is None else (max_priority,)),
@@ -199,6 +200,13 @@ LANES_OR_BEGUN = (
 )
 
 
+def not_resent(channel: Channel) -> str:
+    """A Zalo notice marked as sent (`ZaloBook.sending`) whose answer is unrecorded is never
+    due from here: a daemon that died with it waiting is taken care of by
+    `ZaloBook.orphaned` (it waits for its receipt), not by a second request to Zalo."""
+    return "AND fallback_at IS NULL" if channel is Channel.ZALO else ""
+
+
 def queues_a_reply(messages: Iterable[NewMessage]) -> bool:
     return any(m.state is MessageState.QUEUED and m.priority <= Priority.MO_REPLY for m in messages)
 
@@ -219,10 +227,6 @@ def _due(
     me: Claimant,
 ) -> list[Queued]:
     lanes = [] if max_priority is None else [max_priority]
-    # A Zalo notice marked as sent (`ZaloBook.sending`) whose answer is unrecorded is
-    # never sent again from here: a daemon that died with it waiting is taken care of by
-    # `ZaloBook.orphaned` (it waits for its receipt), not by a second request to Zalo.
-    marked = "AND fallback_at IS NULL" if channel is Channel.ZALO else ""
     found = db.execute(
         f"""SELECT id, agency, ref, kind, phone, source, text, priority, attempts,
                    concat_ref, expires_at, event_id, receipt_no, link, segments,
@@ -231,7 +235,7 @@ def _due(
             WHERE state = '{QUEUED}' AND channel = ? AND not_before <= ?
             {f"AND {LANES_OR_BEGUN}" if lanes else ""}
             {f"AND id NOT IN ({marks(skip)})" if skip else ""}
-            AND {CLAIMABLE} {marked}
+            AND {CLAIMABLE} {not_resent(channel)}
             ORDER BY priority, not_before, id LIMIT ?""",
         [channel.value, now, *lanes, *skip, *me.params(now), limit],
     ).fetchall()
