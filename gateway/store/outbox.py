@@ -13,7 +13,6 @@ spells the same literal.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 
 from gateway.domain.channel import Channel
@@ -22,7 +21,7 @@ from gateway.domain.states import WAITING, MessageState
 from gateway.domain.status_event import status_payload
 from gateway.store import receipts, statuses
 from gateway.store.claims import ALONE, CLAIMABLE, Claimant
-from gateway.store.database import Database, digests, marks, rows
+from gateway.store.database import Connection, Database, digests, marks, rows
 
 QUEUED = MessageState.QUEUED.value
 SUBMITTED = MessageState.SUBMITTED.value
@@ -132,7 +131,7 @@ class Outbox:
 
 
 def insert_messages(
-    db: sqlite3.Connection, messages: Sequence[NewMessage], now: float
+    db: Connection, messages: Sequence[NewMessage], now: float
 ) -> list[tuple[str, str]]:
     """Insert new messages (a ref already there is left alone) inside the caller's
     transaction; returns their first statuses, for the caller to add to the outbox."""
@@ -211,14 +210,14 @@ def queues_a_reply(messages: Iterable[NewMessage]) -> bool:
     return any(m.state is MessageState.QUEUED and m.priority <= Priority.MO_REPLY for m in messages)
 
 
-def _queue(db: sqlite3.Connection) -> tuple[int, float | None]:
+def _queue(db: Connection) -> tuple[int, float | None]:
     ((depth,),) = db.execute(QUEUE_DEPTH_SQL).fetchall()
     ((oldest,),) = db.execute(OLDEST_WAITING_SQL).fetchall()
     return depth, oldest
 
 
 def _due(
-    db: sqlite3.Connection,
+    db: Connection,
     limit: int,
     skip: list[int],
     now: float,
@@ -262,7 +261,7 @@ def _due(
     ]
 
 
-def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: float) -> None:
+def _record_outcomes(db: Connection, outcomes: Sequence[Outcome], now: float) -> None:
     parts = [p for o in outcomes for p in o.parts]
     db.executemany(
         """INSERT INTO parts (message_id, seq, smsc_id) VALUES (?, ?, ?)
