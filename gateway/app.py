@@ -1,12 +1,13 @@
 """Composition root: builds the parts from the configuration and runs them in order.
 
-    hold the store (one daemon per store) → admin port → open store → receipts tracker,
+    hold the store (one daemon per SQLite store) → admin port → open store → register
+    this daemon among the store's daemons (refused if its name is alive) → receipts tracker,
     MO dispatcher → the channels beside SMS (Zalo's client and webhook endpoint:
     gateway/channels.py) → SMSC links (each its sessions) → MQTT link → admin reports them →
-    intake, sender, status publisher, apology schedule, retention, receipt expiry,
-    heartbeat → READY=1 → wait
+    intake, sender, status publisher, apology schedule, retention, receipt expiry (each
+    under its lease: on one daemon of the store), heartbeats (store, watchdog) → READY=1 → wait
     for stop → STOPPING=1 → stop intake → drain the sender (bounded) → stop the rest
-    → close admin, MQTT, unbind SMPP, close the store, release it (reverse order).
+    → close admin, MQTT, unbind SMPP, leave (claims, leases freed), close, release the store.
 
 Data goes one way: MQTT → intake → store → sender → SMSC, and SMSC → tracker → store →
 publisher → MQTT. No part holds another; they meet in the store.
@@ -47,6 +48,9 @@ from gateway.settings.reload import Reload
 from gateway.smpp.account import Account
 from gateway.smpp.inbound import Inbound, Mo
 from gateway.smpp.text import Encoding
+from gateway.store.claims import Claimant
+from gateway.store.daemons import keep_alive, new_instance
+from gateway.store.leases import Job, leased
 from gateway.store.lock import hold
 from gateway.store.retention import purge_daily
 from gateway.store.store import Store
@@ -115,9 +119,13 @@ class Gateway:
                     Admin(None, config.admin.host, config.admin.port)
                 )
                 self.admin_port = admin.port
+            me = Claimant.of(config.daemon, new_instance())
             store = await stack.enter_async_context(
-                Store.open(config.store.location, password=config.store.password)
+                Store.open(config.store.location, password=config.store.password, claimant=me)
             )
+            # A live daemon of the same name: DaemonNameTaken (exit 3), before any claim.
+            await store.daemons.register()
+            stack.push_async_callback(store.daemons.leave)
             await store.figure_days.follow(config.tz)  # the figures' days are local days
             tracker = await stack.enter_async_context(Tracker(store.receipts))
             dispatcher = await stack.enter_async_context(
@@ -163,6 +171,7 @@ class Gateway:
                 mo=dispatcher.outcomes,
                 repeated_ids=intake.repeats.counts,
                 router=router,
+                daemons=store.daemons,
             )
             if admin is not None:
                 admin.observe(observed)
@@ -177,22 +186,27 @@ class Gateway:
                 tz=config.tz,
             )
 
+            def purge() -> Awaitable[None]:
+                return purge_daily(store.retention, config.store)
+
+            def sweep() -> Awaitable[None]:
+                return expire_unreceipted(
+                    store.receipts,
+                    config.smpp.receipt_timeout,
+                    receiving=lambda: {a.id: a.bound for a in accounts},
+                )
+
+            beat_every = config.daemon.heartbeat_every  # the daemon's, in the store
             intake_task = _supervised("intake", lambda: serve_intake(link, intake))
             others = [
                 _supervised("sender", sender.run),
                 _supervised(
                     "publisher", lambda: publish_statuses(store.statuses, link, prefix, config.tz)
                 ),
-                _supervised("apology", apologies.run),
-                _supervised("retention", lambda: purge_daily(store.retention, config.store)),
-                _supervised(
-                    "receipt_expiry",
-                    lambda: expire_unreceipted(
-                        store.receipts,
-                        config.smpp.receipt_timeout,
-                        receiving=lambda: {a.id: a.bound for a in accounts},
-                    ),
-                ),
+                _supervised("apology", leased(store.leases, Job.APOLOGY, apologies.run)),
+                _supervised("retention", leased(store.leases, Job.RETENTION, purge)),
+                _supervised("receipt_expiry", leased(store.leases, Job.RECEIPT_SWEEP, sweep)),
+                _supervised("daemon_heartbeat", lambda: keep_alive(store.daemons, beat_every)),
                 _supervised("heartbeat", lambda: self._heartbeat(observed)),
                 *(_supervised(name, run) for name, run in beside),
             ]

@@ -26,6 +26,7 @@ from gateway.mo.dispatcher import Dispatcher
 from gateway.outbound.mail import MailOut
 from gateway.outbound.zalo import ZaloSender, fall_back_unconfirmed, hand_over_from_zalo
 from gateway.settings.config import Config
+from gateway.store.leases import Job, leased
 from gateway.store.store import Store
 from gateway.zalo.client import zalo_client
 from gateway.zalo.server import ZaloWebhooks
@@ -74,7 +75,14 @@ async def channels(
             )
             parts.append(("zalo_sender", sender.run))
             parts.append(
-                ("zalo_fallback", lambda: fall_back_unconfirmed(store.zalo, zalo.fallback_after))
+                (
+                    "zalo_fallback",
+                    leased(
+                        store.leases,
+                        Job.ZALO_FALLBACK,
+                        lambda: fall_back_unconfirmed(store.zalo, zalo.fallback_after),
+                    ),
+                )
             )
         if config.email is not None:
             mail = MailOut(

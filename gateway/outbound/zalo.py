@@ -248,8 +248,12 @@ FALLBACK_EVERY = 1.0
 
 async def fall_back_unconfirmed(book: ZaloBook, fallback_after: float) -> None:
     """The fallback timer: every second, the Zalo notices unconfirmed past their
-    `fallback_at` go by SMS."""
+    `fallback_at` go by SMS, and those a dead daemon was sending wait for their receipt
+    (`ZaloBook.orphaned`) with their timer running. One daemon runs it (its lease)."""
     while True:
+        orphaned = await book.orphaned()
+        if orphaned:
+            log.warning("zalo_unanswered_of_dead_daemon", messages=orphaned, then="fallback timer")
         moved = await book.fall_back(fallback_after)
         if moved:
             log.info("zalo_fell_back", messages=moved, reason="no receipt in time")

@@ -35,6 +35,7 @@ from pydantic import ConfigDict, TypeAdapter, ValidationInfo, field_validator, m
 
 from gateway.settings.agencies import AgencyConfig, agencies, agencies_mailing, agencies_on_zalo
 from gateway.settings.console import ConsoleConfig, agency_users
+from gateway.settings.daemon import DaemonConfig
 from gateway.settings.explain import file_keys, validate
 from gateway.settings.keywords import DEFAULT_KEYWORDS, MoConfig, keywords
 from gateway.settings.links import LinkConfig, check_links, links_checked, single_link
@@ -82,6 +83,7 @@ _SECTIONS: Mapping[str, type] = MappingProxyType(
         "mo": MoConfig,
         "admin": AdminConfig,
         "console": ConsoleConfig,
+        "daemon": DaemonConfig,
     }
 )
 
@@ -128,6 +130,8 @@ class Config:
     # Several SMSC links (gateway/settings/links.py); empty: `smpp:` is the one link.
     smsc: tuple[LinkConfig, ...] = ()
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    # This daemon among the daemons of its store (gateway/settings/daemon.py).
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
     # E-mail notices (gateway/settings/mail.py); absent: e-mail is off.
     email: MailConfig | None = None
     # The agency's Zalo OA (gateway/settings/zalo.py); absent: Zalo is off.

@@ -19,6 +19,7 @@ from gateway.domain.states import MessageState
 from gateway.domain.status_event import encode, status_event
 from gateway.mail.address import mask_address
 from gateway.store import statuses
+from gateway.store.claims import ALONE, CLAIMABLE, Claimant
 from gateway.store.database import Connection, Database, marks, rows
 
 # A copy's statuses go under the notice's id with this suffix: an agency that follows a
@@ -101,21 +102,26 @@ def copied(
 class Letters:
     """What the mail sender asks of the letters."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, claimant: Claimant = ALONE) -> None:
         self._db = db
+        self._me = claimant
 
     async def due(self, limit: int, exclude: Sequence[int] = ()) -> list[QueuedLetter]:
-        """Queued letters whose time has come, oldest first."""
-        return await self._db.read(_due, limit, list(exclude), self._db.clock())
+        """Queued letters whose time has come, oldest first, claimed by this daemon
+        (`gateway.store.claims`)."""
+        return await self._db.write(_due, limit, list(exclude), self._db.clock(), self._me)
 
     async def next_due_at(self, exclude: Sequence[int] = ()) -> float | None:
         """When the next queued letter is due, leaving out `exclude` (the ones in flight,
         which stay queued until their outcome is recorded: without this, a letter being
-        sent reads as due at once, and the sender asks again and again)."""
+        sent reads as due at once, and the sender asks again and again), and the ones
+        another live daemon has claimed, for the same reason."""
         skip = list(exclude)
         others = f"AND id NOT IN ({marks(skip)})" if skip else ""
         found = await self._db.read(
-            rows, f"SELECT MIN(not_before) FROM emails WHERE state = 'queued' {others}", skip
+            rows,
+            f"SELECT MIN(not_before) FROM emails WHERE state = 'queued' {others} AND {CLAIMABLE}",
+            [*skip, *self._me.params(self._db.clock())],
         )
         return found[0][0] if found else None
 
@@ -126,22 +132,27 @@ class Letters:
             self._db.status_added.set()
 
 
-def _due(db: Connection, limit: int, skip: list[int], now: float) -> list[QueuedLetter]:
+def _due(
+    db: Connection, limit: int, skip: list[int], now: float, me: Claimant
+) -> list[QueuedLetter]:
     others = f"AND id NOT IN ({marks(skip)})" if skip else ""
     found = db.execute(
         f"""SELECT id, agency, ref, kind, address, sender, subject, body, qr, attempts,
                    expires_at, event_id, receipt_no
-            FROM emails WHERE state = 'queued' AND not_before <= ? {others}
+            FROM emails WHERE state = 'queued' AND not_before <= ? {others} AND {CLAIMABLE}
             ORDER BY not_before, id LIMIT ?""",
-        [now, *skip, limit],
+        [now, *skip, *me.params(now), limit],
     ).fetchall()
+    ids = [r[0] for r in found]
+    if ids:
+        db.execute(f"UPDATE emails SET claimed_by = ? WHERE id IN ({marks(ids)})", [me.name, *ids])
     return [QueuedLetter(*r) for r in found]
 
 
 def _record(db: Connection, outcomes: Sequence[LetterOutcome], now: float) -> None:
     db.executemany(
         """UPDATE emails SET state = ?, reason = ?, attempts = ?, not_before = ?,
-               updated_at = ? WHERE id = ? AND state = 'queued'""",
+               updated_at = ?, claimed_by = NULL WHERE id = ? AND state = 'queued'""",
         [(o.state.value, o.reason, o.attempts, o.not_before, now, o.letter.id) for o in outcomes],
     )
     statuses.insert(

@@ -20,6 +20,7 @@ from gateway.domain.message import NewMessage, Outcome, Priority, Queued
 from gateway.domain.states import WAITING, MessageState
 from gateway.domain.status_event import status_payload
 from gateway.store import receipts, statuses
+from gateway.store.claims import ALONE, CLAIMABLE, Claimant
 from gateway.store.database import Connection, Database, digests, marks, rows
 
 QUEUED = MessageState.QUEUED.value
@@ -48,8 +49,9 @@ INSERT_MESSAGES = """INSERT INTO messages (agency, ref, event_id, receipt_no, ki
 class Outbox:
     """What the sender and health ask of the messages."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, claimant: Claimant = ALONE) -> None:
         self._db = db
+        self._me = claimant
         self.queued_added = db.queued_added  # set by every write that queues a message
         self.reply_added = db.reply_added  # set by every write that queues an MO reply
 
@@ -70,9 +72,10 @@ class Outbox:
     ) -> list[Queued]:
         """Queued messages of `channel` whose time has come, most urgent first; with
         `max_priority`, only the lanes up to it (inside quiet hours the sender asks for MO
-        replies only)."""
-        return await self._db.read(
-            _due, limit, list(exclude), self._db.clock(), max_priority, channel
+        replies only). Those taken are claimed by this daemon (`gateway.store.claims`): no
+        other daemon takes them while it lives."""
+        return await self._db.write(
+            _due, limit, list(exclude), self._db.clock(), max_priority, channel, self._me
         )
 
     async def next_due_at(
@@ -83,15 +86,25 @@ class Outbox:
         channel: Channel = Channel.SMS,
     ) -> float | None:
         """When the next queued message of `channel` falls due, leaving out `exclude`
-        (those being sent now, still queued in the store: their time has come already)."""
+        (those being sent now, still queued in the store: their time has come already) and
+        those another live daemon has claimed (its to send: counting them would make this
+        sender ask again at once, and again), and a Zalo notice whose request may have gone
+        (`not_resent`)."""
         skip = list(exclude)
         lanes = "" if max_priority is None else f" AND {LANES_OR_BEGUN}"
         others = f" AND id NOT IN ({marks(skip)})" if skip else ""
+        now = self._db.clock()
         found = await self._db.read(
             rows,
             f"""SELECT MIN(not_before) FROM messages
-                WHERE state = '{QUEUED}' AND channel = ?{lanes}{others}""",
-            [channel.value, *(() if max_priority is None else (max_priority,)), *skip],
+                WHERE state = '{QUEUED}' AND channel = ?{lanes}{others}
+                  AND {CLAIMABLE} {not_resent(channel)}""",
+            [
+                channel.value,
+                *(() if max_priority is None else (max_priority,)),
+                *skip,
+                *self._me.params(now),
+            ],
         )
         return found[0][0] if found else None
 
@@ -186,6 +199,13 @@ LANES_OR_BEGUN = (
 )
 
 
+def not_resent(channel: Channel) -> str:
+    """A Zalo notice marked as sent (`ZaloBook.sending`) whose answer is unrecorded is never
+    due from here: a daemon that died with it waiting is taken care of by
+    `ZaloBook.orphaned` (it waits for its receipt), not by a second request to Zalo."""
+    return "AND fallback_at IS NULL" if channel is Channel.ZALO else ""
+
+
 def queues_a_reply(messages: Iterable[NewMessage]) -> bool:
     return any(m.state is MessageState.QUEUED and m.priority <= Priority.MO_REPLY for m in messages)
 
@@ -203,6 +223,7 @@ def _due(
     now: float,
     max_priority: int | None,
     channel: Channel,
+    me: Claimant,
 ) -> list[Queued]:
     lanes = [] if max_priority is None else [max_priority]
     found = db.execute(
@@ -213,12 +234,14 @@ def _due(
             WHERE state = '{QUEUED}' AND channel = ? AND not_before <= ?
             {f"AND {LANES_OR_BEGUN}" if lanes else ""}
             {f"AND id NOT IN ({marks(skip)})" if skip else ""}
+            AND {CLAIMABLE} {not_resent(channel)}
             ORDER BY priority, not_before, id LIMIT ?""",
-        [channel.value, now, *lanes, *skip, limit],
+        [channel.value, now, *lanes, *skip, *me.params(now), limit],
     ).fetchall()
     if not found:
         return []
     ids = [r[0] for r in found]
+    db.execute(f"UPDATE messages SET claimed_by = ? WHERE id IN ({marks(ids)})", [me.name, *ids])
     done: dict[int, set[int]] = {}
     for mid, seq in db.execute(
         f"SELECT message_id, seq FROM parts WHERE message_id IN ({marks(ids)})", ids
@@ -257,7 +280,7 @@ def _record_outcomes(db: Connection, outcomes: Sequence[Outcome], now: float) ->
     update = """UPDATE messages SET state = ?, reason = ?, updated_at = ?,
                segments = COALESCE(?, segments), attempts = ?, not_before = ?,
                link = COALESCE(?, link), channel = ?,
-               channel_id = COALESCE(?, channel_id), fallback_at = ?
+               channel_id = COALESCE(?, channel_id), fallback_at = ?, claimed_by = NULL
            WHERE id = ? AND state = 'queued' AND channel = ?"""
     outcomes = [
         o

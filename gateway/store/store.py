@@ -25,10 +25,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from gateway.store.apologies import ApologyRuns
+from gateway.store.claims import ALONE, Claimant
+from gateway.store.daemons import Daemons
 from gateway.store.database import Database
 from gateway.store.dossiers import Dossiers
 from gateway.store.emails import Letters
 from gateway.store.figures import FigureDays
+from gateway.store.leases import Leases
 from gateway.store.mo_log import MoLog
 from gateway.store.outbox import Outbox
 from gateway.store.postgres import PostgresDatabase, is_url
@@ -41,16 +44,19 @@ from gateway.store.zalo import ZaloBook
 class Store:
     """`async with Store.open(path) as store:` then `store.outbox.due(...)` and so on."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, claimant: Claimant = ALONE) -> None:
         self.database = database
+        # This daemon among the daemons of the store: what it claims, the leases it holds.
+        self.daemons = Daemons(database, claimant)
+        self.leases = Leases(database, claimant)
         self.dossiers = Dossiers(database)
-        self.outbox = Outbox(database)
+        self.outbox = Outbox(database, claimant)
         self.receipts = Receipts(database)
-        self.zalo = ZaloBook(database)
-        self.letters = Letters(database)
+        self.zalo = ZaloBook(database, claimant)
+        self.letters = Letters(database, claimant)
         self.mo_log = MoLog(database)
         self.apologies = ApologyRuns(database)
-        self.statuses = StatusOutbox(database)
+        self.statuses = StatusOutbox(database, claimant)
         self.retention = Retention(database)
         self.figure_days = FigureDays(database)
 
@@ -63,6 +69,7 @@ class Store:
         clock: Callable[[], float] = time.time,
         readonly: bool = False,
         password: str | None = None,
+        claimant: Claimant = ALONE,
     ) -> AsyncIterator[Store]:
         """Open, check and migrate the store at `location`: a `postgresql://` url (with
         its `password`, if the server asks for one) or an SQLite file. StoreUnusable
@@ -72,7 +79,9 @@ class Store:
 
         `readonly` is for readers beside the daemon (`report`): the store is read as it
         is, at its own schema version, and a query its older schema cannot answer is
-        StoreOutdated."""
+        StoreOutdated.
+
+        `claimant` is the daemon this store works for, among the daemons of the store."""
         if is_url(location):
             opened = PostgresDatabase.open(
                 str(location), clock=clock, readonly=readonly, password=password
@@ -80,4 +89,4 @@ class Store:
         else:
             opened = Database.open(location, clock=clock, readonly=readonly)
         async with opened as database:
-            yield cls(database)
+            yield cls(database, claimant)

@@ -30,6 +30,7 @@ from gateway.domain.channel import Channel
 from gateway.domain.states import MessageState
 from gateway.domain.status_event import status_payload
 from gateway.store import statuses
+from gateway.store.claims import ALONE, CLAIMABLE, LIVE, Claimant
 from gateway.store.database import Connection, Database
 
 _ZALO = Channel.ZALO.value
@@ -70,8 +71,9 @@ _COLUMNS = "id, agency, ref, event_id, receipt_no, kind, phone, segments"
 class ZaloBook:
     """The Zalo side's writes beside the sender's outcomes."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, claimant: Claimant = ALONE) -> None:
         self._db = db
+        self._me = claimant
 
     async def delivered(self, tracking: str, msg_id: str | None) -> Delivery:
         """Zalo reports the notice `tracking` received by the user."""
@@ -97,8 +99,19 @@ class ZaloBook:
     async def unanswered_at_start(self, *, limit: int = 1000) -> int:
         """Notices whose request went before the sender last stopped, answer unrecorded,
         wait for their receipt (`submitted`, timer running); returns how many. The sender
-        asks as it starts, before it sends anything."""
-        moved = await self._db.write(_unanswered, self._db.clock(), limit)
+        asks as it starts, before it sends anything. Only its own (claimed under its name,
+        in its previous life) and those of daemons not seen within the lease: another live
+        daemon's are under way."""
+        moved = await self._db.write(_unanswered, self._db.clock(), self._me, True, limit)
+        if moved:
+            self._db.status_added.set()
+        return moved
+
+    async def orphaned(self, *, limit: int = 1000) -> int:
+        """The same for notices of daemons that died with their request to Zalo under way
+        (not seen within the lease): they wait for their receipt, never go to Zalo again.
+        Run with the fallback timer, on the daemon that holds its lease."""
+        moved = await self._db.write(_unanswered, self._db.clock(), self._me, False, limit)
         if moved:
             self._db.status_added.set()
         return moved
@@ -173,7 +186,8 @@ def _delivered(db: Connection, tracking: str, msg_id: str | None, now: float) ->
 def _to_sms(db: Connection, found: Sequence[Sequence], reason: str, now: float) -> None:
     db.executemany(
         f"""UPDATE messages SET channel = '{_SMS}', state = 'queued', reason = ?,
-               attempts = 0, not_before = ?, fallback_at = NULL, updated_at = ?
+               attempts = 0, not_before = ?, fallback_at = NULL, updated_at = ?,
+               claimed_by = NULL
            WHERE id = ?""",
         [(reason, now, now, r[0]) for r in found],
     )
@@ -219,12 +233,17 @@ def _mark_sending(db: Connection, ids: Sequence[int], at: float) -> None:
     )
 
 
-def _unanswered(db: Connection, now: float, limit: int) -> int:
+def _unanswered(
+    db: Connection, now: float, me: Claimant, own: bool, limit: int
+) -> int:
+    # `own`: at start, this name's claims are a previous life's; later they are under way.
+    whose = CLAIMABLE if own else f"claimed_by IS NOT NULL AND claimed_by NOT IN ({LIVE})"
     found = db.execute(
         f"""SELECT {_COLUMNS} FROM messages INDEXED BY messages_queue
             WHERE state = 'queued' AND channel = '{_ZALO}' AND fallback_at IS NOT NULL
+              AND {whose}
             LIMIT ?""",
-        (limit,),
+        (*(me.params(now) if own else (now - me.lease,)), limit),
     ).fetchall()
     db.executemany(
         "UPDATE messages SET state = 'submitted', reason = NULL, updated_at = ? WHERE id = ?",

@@ -22,6 +22,7 @@ from gateway.settings.config import RetryConfig
 from gateway.smpp.account import receipt_keys
 from gateway.smpp.session import Session
 from gateway.smpp.sim import SimConfig, SmscSimulator
+from gateway.store.claims import ALONE, Claimant
 from gateway.store.database import Database
 from gateway.store.outbox import Outbox
 from gateway.store.store import Store
@@ -46,9 +47,9 @@ class CountingOutbox(Outbox):
 class CountingStore(Store):
     """The real store, with the counting outbox."""
 
-    def __init__(self, database: Database) -> None:
-        super().__init__(database)
-        self.outbox = CountingOutbox(database)
+    def __init__(self, database: Database, claimant: Claimant = ALONE) -> None:
+        super().__init__(database, claimant)
+        self.outbox = CountingOutbox(database, claimant)
 
 
 class QuietRig(OutboxRig[SmscSimulator]):

@@ -27,8 +27,8 @@ class TestKeysThatAreNotText:
 
         assert str(error) == (
             f"/etc/motcua-sms/gateway.yaml:1: {key}: unknown key; known keys: admin, agencies,"
-            " console, email, keywords, mo, mqtt, report, retry, schedule, smpp, smsc, store,"
-            " timezone, zalo"
+            " console, daemon, email, keywords, mo, mqtt, report, retry, schedule, smpp, smsc,"
+            " store, timezone, zalo"
         )
 
     def test_a_null_key_in_a_section_is_an_unknown_key_on_its_own_line(self):

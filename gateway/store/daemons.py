@@ -1,0 +1,159 @@
+"""The daemons of one store: who is working on it, and who is alive.
+
+Each daemon registers at start-up under its name (`daemon.name`) with an instance id of its
+own (a fresh one per process), its host and pid, and says it is alive (`seen_at`) every
+third of the lease. A daemon not seen within `daemon.lease_seconds` is dead: the others
+take its claims (`gateway.store.claims`) and its leases (`gateway.store.leases`).
+
+A second daemon under a name another instance was seen with within the lease is refused
+(`DaemonNameTaken`, a start-up refusal): two daemons of one name would both take that
+name's claims and send everything twice. A previous life on this same host whose process
+is gone (killed moments ago) is no such daemon: the name starts again at once. A daemon
+stopped cleanly leaves (`leave`): its row, claims and leases go at once, so nothing waits
+out the lease for it. A killed one stays listed, dead, until it starts again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from dataclasses import dataclass
+
+import structlog
+
+from gateway.store import leases
+from gateway.store.claims import ALONE, Claimant
+from gateway.store.database import Connection, Database
+from gateway.store.schema import StoreError
+
+log = structlog.get_logger("gateway.store.daemons")
+
+_REGISTER = """INSERT INTO daemons (name, instance, host, pid, started_at, seen_at)
+    VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (name) DO UPDATE SET instance = excluded.instance, host = excluded.host,
+        pid = excluded.pid, started_at = excluded.started_at, seen_at = excluded.seen_at"""
+
+# Released when a daemon leaves: only what is still waiting (an outcome already committed
+# released its row; a final row's claim means nothing).
+_RELEASE = (
+    "UPDATE messages SET claimed_by = NULL WHERE claimed_by = ? AND state = 'queued'",
+    "UPDATE emails SET claimed_by = NULL WHERE claimed_by = ? AND state = 'queued'",
+    "UPDATE status_out SET claimed_by = NULL WHERE claimed_by = ?",
+)
+
+
+class DaemonNameTaken(StoreError):
+    """Another instance under this daemon's name is alive on the store."""
+
+    def __init__(self, name: str, host: str, pid: int, ago: float) -> None:
+        super().__init__(
+            f"daemon name {name!r} is in use on this store by pid {pid} on host {host} "
+            f"(seen {ago:.0f} s ago); two daemons of one name would send everything twice: "
+            "give each its own daemon.name"
+        )
+        self.name = name
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonRow:
+    """One daemon of the store, as /healthz lists it."""
+
+    name: str
+    host: str
+    pid: int
+    started_at: float
+    seen_at: float
+
+
+def new_instance() -> str:
+    """An id of this process's life, told apart from a previous life of the same name."""
+    return uuid.uuid4().hex
+
+
+class Daemons:
+    """This daemon's registration and heartbeat, and the list of every daemon."""
+
+    def __init__(self, db: Database, claimant: Claimant = ALONE) -> None:
+        self._db = db
+        self.claimant = claimant
+
+    async def register(self) -> None:
+        """At start-up, before anything is claimed; DaemonNameTaken if the name is taken."""
+        await self._db.write(_register, self.claimant, self._db.clock())
+
+    async def beat(self) -> bool:
+        """Seen now. False if another instance has taken this name meanwhile (this one was
+        stalled past the lease and judged dead): this daemon must stop."""
+        return await self._db.write(_beat, self.claimant, self._db.clock())
+
+    async def leave(self) -> None:
+        """A clean stop: claims and leases released, the row gone."""
+        await self._db.write(_leave, self.claimant)
+
+    async def listed(self) -> list[DaemonRow]:
+        """Every daemon registered on the store, by name."""
+        found = await self._db.read(_listed)
+        return [DaemonRow(*r) for r in found]
+
+
+def _register(db: Connection, me: Claimant, now: float) -> None:
+    row = db.execute(
+        "SELECT instance, host, pid, seen_at FROM daemons WHERE name = ?", (me.name,)
+    ).fetchone()
+    if row is not None and row[0] != me.instance and row[3] >= now - me.lease:
+        _, host, pid, seen_at = row
+        if not (host == me.host and not _running(pid)):
+            raise DaemonNameTaken(me.name, host, pid, max(0.0, now - seen_at))
+    db.execute(_REGISTER, (me.name, me.instance, me.host, me.pid, now, now))
+
+
+def _running(pid: int) -> bool:
+    """Whether a process `pid` runs on this machine. The previous life of a daemon killed
+    moments ago (SIGKILL, OOM) is no longer running: its own name starts again at once,
+    without waiting out the lease (systemd's restart would otherwise be refused)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def _beat(db: Connection, me: Claimant, now: float) -> bool:
+    return bool(
+        db.execute(
+            "UPDATE daemons SET seen_at = ? WHERE name = ? AND instance = ?",
+            (now, me.name, me.instance),
+        ).rowcount
+    )
+
+
+def _leave(db: Connection, me: Claimant) -> None:
+    if not db.execute(
+        "DELETE FROM daemons WHERE name = ? AND instance = ?", (me.name, me.instance)
+    ).rowcount:
+        return  # another instance has the name now: its claims are its own
+    for sql in _RELEASE:
+        db.execute(sql, (me.name,))
+    leases.release_all(db, me.name)
+
+
+def _listed(db: Connection) -> list[tuple[str, str, int, float, float]]:
+    return db.execute(
+        "SELECT name, host, pid, started_at, seen_at FROM daemons ORDER BY name"
+    ).fetchall()
+
+
+async def keep_alive(daemons: Daemons, every: float) -> None:
+    """The daemon's heartbeat in the store, every `every` seconds, until cancelled. Returns
+    (and so stops the daemon) if another instance has taken this daemon's name: this one
+    was judged dead, and its claims are that one's now."""
+    while await daemons.beat():
+        await asyncio.sleep(every)
+    log.error(
+        "daemon_name_taken_over",
+        daemon=daemons.claimant.name,
+        then="stopping: another instance works under this name",
+    )
