@@ -152,11 +152,14 @@ def write_daemon_config(
     mqtt_extra: str = "",
     smpp: str = "",
     sections: str = "",
+    store_url: str | None = None,
 ) -> None:
     """A configuration file for a daemon run as a subprocess, as systemd would run it.
     `mqtt_extra` is more of the mqtt section (indented lines: TLS, a login); `smpp` adds
     lines to its smpp section (such as `receipt_timeout: 2`); `sections` adds whole
-    top-level sections (a `zalo:` section, say)."""
+    top-level sections (a `zalo:` section, say); `store_url` puts the store on a
+    PostgreSQL database instead of the SQLite file `db`."""
+    store = f"  url: {store_url}\n" if store_url else f"  path: {db}\n"
     admin = f"admin:\n  port: {admin_port}\n" if admin_port else "admin:\n  enabled: false\n"
     path.write_text(
         f"""
@@ -173,8 +176,7 @@ smpp:
   port: {broker_port}
   client_id: daemon-{path.parent.name}
 {mqtt_extra}store:
-  path: {db}
-schedule:
+{store}schedule:
   quiet_hours: "off"
 retry:
   base_delay: 0.1
