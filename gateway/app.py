@@ -173,6 +173,7 @@ class Gateway:
                 mo=dispatcher.outcomes,
                 repeated_ids=intake.repeats.counts,
                 router=router,
+                daemons=store.daemons,
             )
             if admin is not None:
                 admin.observe(observed)

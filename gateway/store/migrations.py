@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from gateway.store import figures_schema
 
-# The claims' step, also the PostgreSQL schema's step after its first (portable SQL).
+# The claims' step, also the PostgreSQL schema's step after its first (portable SQL). A
+# claimed row is one being worked (an outcome releases it): the claims' indexes stay small.
 CLAIMS_MIGRATION = """
     CREATE TABLE daemons (
         name TEXT PRIMARY KEY,
@@ -24,6 +25,8 @@ CLAIMS_MIGRATION = """
     ALTER TABLE messages ADD COLUMN claimed_by TEXT;
     ALTER TABLE emails ADD COLUMN claimed_by TEXT;
     ALTER TABLE status_out ADD COLUMN claimed_by TEXT;
+    CREATE INDEX messages_claimed ON messages (claimed_by) WHERE claimed_by IS NOT NULL;
+    CREATE INDEX emails_claimed ON emails (claimed_by) WHERE claimed_by IS NOT NULL;
 """
 
 MIGRATIONS: tuple[str, ...] = (
