@@ -57,7 +57,7 @@ SCHEMA = f"""
         rowid BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
         PRIMARY KEY (receipt_key, agency)
     );
-    CREATE INDEX dossiers_due ON dossiers (due_date);
+    CREATE INDEX dossiers_due ON dossiers (due_date, rowid);
     CREATE INDEX dossiers_phone_kept ON dossiers (occurred_at) WHERE phone IS NOT NULL;
     CREATE TABLE events (
         event_id TEXT NOT NULL,
@@ -212,3 +212,6 @@ STEPS: tuple[str, ...] = (
     # 1: the whole schema as of SQLite's step 15.
     SCHEMA,
 )
+# The SQLite step each of STEPS brings the store to, for readers that ask whether a store
+# has a step (`Database.has_step`).
+SQLITE_STEP_OF: tuple[int, ...] = (15,)
