@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from gateway.store import figures_schema as figures
 from gateway.store.dialect import POSTGRESQL, POSTGRESQL_FUNCTIONS
+from gateway.store.migrations import claims_step
 
 _D = POSTGRESQL
 _FIGURES = ",\n        ".join(
@@ -211,6 +212,8 @@ SCHEMA = f"""
 STEPS: tuple[str, ...] = (
     # 1: the whole schema as of SQLite's step 15.
     SCHEMA,
+    # 2: several daemons on one store: SQLite's step 16 (gateway/store/claims.py).
+    claims_step("DOUBLE PRECISION"),
 )
 # The SQLite step each of STEPS brings the store to, for readers that ask whether a store
 # has a step (`Database.has_step`).

@@ -90,9 +90,10 @@ class Daemon:
 
 
 @pytest.fixture
-async def two(tmp_path) -> AsyncIterator[tuple[Daemon, Daemon, Clock]]:
+async def two(store_location) -> AsyncIterator[tuple[Daemon, Daemon, Clock]]:
+    """Two daemons on one store: SQLite, then PostgreSQL."""
     clock = Clock(MONDAY_1700)
-    async with daemon_stores(tmp_path / "g.db", ["a", "b"], clock, lease=LEASE) as (a, b):
+    async with daemon_stores(store_location, ["a", "b"], clock, lease=LEASE) as (a, b):
         daemons = Daemon(a, clock), Daemon(b, clock)
         yield *daemons, clock
         for daemon in daemons:

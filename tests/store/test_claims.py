@@ -27,8 +27,9 @@ from tests.support.store_reads import db_rows
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Path:
-    return tmp_path / "gateway.db"
+def database(store_location: str | Path) -> str | Path:
+    """Each test on SQLite, then on PostgreSQL (tests/conftest.py)."""
+    return store_location
 
 
 async def test_two_daemons_never_get_the_same_message_from_due(database):

@@ -15,8 +15,9 @@ from tests.support.store_reads import db_rows
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Path:
-    return tmp_path / "gateway.db"
+def database(store_location: str | Path) -> str | Path:
+    """Each test on SQLite, then on PostgreSQL (tests/conftest.py)."""
+    return store_location
 
 
 async def test_a_second_live_daemon_of_the_same_name_is_refused_naming_the_first(database):

@@ -15,8 +15,9 @@ from tests.support.wait import eventually
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Path:
-    return tmp_path / "gateway.db"
+def database(store_location: str | Path) -> str | Path:
+    """Each test on SQLite, then on PostgreSQL (tests/conftest.py)."""
+    return store_location
 
 
 async def test_a_free_lease_is_taken_and_another_daemon_is_refused_it(database):
