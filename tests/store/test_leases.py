@@ -93,3 +93,28 @@ async def test_a_job_whose_lease_another_daemon_took_is_stopped(database):
         await asyncio.wait_for(stopped.wait(), timeout=10)
         held.cancel()
         await asyncio.gather(held, return_exceptions=True)
+
+
+async def test_a_lease_is_renewed_while_its_job_runs(database):
+    clock = Clock(NOON)
+
+    async def run() -> None:
+        await asyncio.Event().wait()
+
+    async with daemon_stores(database, ["a"], clock, lease=3) as (a,):
+        held = asyncio.create_task(while_held(a.leases, Job.RETENTION, run))
+        try:
+
+            async def taken() -> bool:
+                return Job.RETENTION in await a.leases.holders()
+
+            await eventually(taken, timeout=10)
+            clock.now = NOON + 2
+
+            async def renewed() -> bool:
+                return (await a.leases.holders())[Job.RETENTION] == ("a", NOON + 2 + 3)
+
+            await eventually(renewed, timeout=10)  # every second: a third of the lease
+        finally:
+            held.cancel()
+            await asyncio.gather(held, return_exceptions=True)
