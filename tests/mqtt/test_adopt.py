@@ -17,6 +17,7 @@ from gateway.mqtt.connection import Inbound
 from gateway.mqtt.link import MqttLink, MqttSettings
 from tests.support.broker import Broker
 from tests.support.shared_member import Member, member
+from tests.support.wait import eventually
 
 pytestmark = pytest.mark.slow  # processes of their own, waits of QUIET
 
@@ -50,12 +51,6 @@ async def publish(broker: Broker, topic: str, tag: str, count: int = 10) -> list
     return payloads
 
 
-async def until(condition: object, timeout: float = WAIT) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():  # type: ignore[operator]
-            await asyncio.sleep(0.01)
-
-
 async def gone_member_holding(
     broker: Broker, live: Member, shared: str, topic: str
 ) -> tuple[str, list[str]]:
@@ -64,7 +59,7 @@ async def gone_member_holding(
     with start(broker, gone, shared) as dead:
         await dead.wait_for("subscribed")
         await publish(broker, topic, "p")
-        await until(lambda: len(dead.got) + len(live.got) == 10)
+        await eventually(lambda: len(dead.got) + len(live.got) == 10)
         held = dead.got
     return gone, held
 
@@ -94,7 +89,7 @@ class TestAdoption:
             got = await drain(adoption.messages(), adoption)
             before = len(live.got)
             sent = await publish(broker, topic, "z")
-            await until(lambda: len(live.got) == before + len(sent))
+            await eventually(lambda: len(live.got) == before + len(sent))
 
         assert held and sorted(got) == sorted(held) and adoption.session_present
         assert live.got[before:] == sent  # the session is gone: nothing routed to it
@@ -140,7 +135,7 @@ class TestAdoption:
             with start(broker, gone, shared) as back:
                 with pytest.raises(aiomqtt.MqttError):
                     await drain(messages, adoption)
-                await until(lambda: first.payload.decode() in back.got)
+                await eventually(lambda: first.payload.decode() in back.got)
 
         assert back.session_present
 
@@ -154,7 +149,7 @@ class TestWill:
             settings = settings_for(broker, client_id, gone_topic=gone_topic, will_delay=1)
             async with MqttLink(settings, []) as link:
                 await link.wait_connected(WAIT)
-            await until(lambda: ear.got == [client_id], WAIT)
+            await eventually(lambda: ear.got == [client_id], WAIT)
 
     async def test_a_link_alone_leaves_no_will(self, broker):
         with start(broker, unique("ear"), "#", ack=True) as ear:
