@@ -49,7 +49,7 @@ from tests.support.wait import eventually
 # Seconds a daemon not seen is dead (`daemon.lease_seconds`): its claims and leases then go
 # to the other. Short, for the test to see the takeover soon; long enough that a daemon
 # busy with a burst on a loaded machine still beats within it.
-LEASE = 6
+LEASE = 10
 # Seconds after a daemon's connection drops that the broker publishes its will and the
 # other daemon takes its MQTT session over (`mqtt.handover_delay`).
 HANDOVER = 1
