@@ -50,11 +50,14 @@ async def test_one_of_two_daemons_killed_mid_burst_the_other_delivers_every_job(
         Pair(fresh_broker.port, smsc, tmp_path, postgres_url) as pair,
     ):
         killed, survivor = pair["a"], pair["b"]
-        await pair.publish_jobs(COUNT)
+        await pair.publish_jobs(COUNT // 2)
         await eventually(lambda: smsc.stats.submits >= COUNT // 3, 120, poll=0.005)
         await pair.kill(killed)
         killed_at = time.monotonic()
         sent_before_kill = pair.sent()
+        # The rest while it lies dead: the broker goes on giving its session a share of
+        # them until the other daemon takes that session over.
+        await pair.publish_jobs(COUNT - COUNT // 2, start=COUNT // 2)
 
         delivered = await pair.watch.wait_for(
             lambda ev: len({e["id"] for e in ev if e["state"] == "delivered"}) >= COUNT,
@@ -63,6 +66,8 @@ async def test_one_of_two_daemons_killed_mid_burst_the_other_delivers_every_job(
         took = time.monotonic() - killed_at
         await pair.settled_store()
         stored = dict(await pair.rows("SELECT state, COUNT(*) FROM messages GROUP BY state"))
+        taken_over = [e for e in survivor.logged("mqtt_session_taken_over")
+                      if e["gone"] == killed.client_id]  # fmt: skip
 
     assert sent_before_kill[killed.name] > 0 and sent_before_kill[survivor.name] > 0
     assert sum(sent_before_kill.values()) < COUNT, "the kill must land mid-burst"
@@ -70,8 +75,10 @@ async def test_one_of_two_daemons_killed_mid_burst_the_other_delivers_every_job(
     duplicates = check_delivered(
         smsc, COUNT, {e["id"] for e in delivered if e["state"] == "delivered"}
     )
-    print(f"sent before the kill {dict(sent_before_kill)}, all delivered {took:.1f} s after it, "
-          f"{duplicates} duplicates")  # fmt: skip
+    assert len(taken_over) == 1 and taken_over[0]["messages"] > 0, "its session taken over"
+    print(f"sent before the kill {dict(sent_before_kill)}; all delivered {took:.1f} s after it; "
+          f"{duplicates} duplicates; {taken_over[0]['messages']} jobs taken from its "
+          "session")  # fmt: skip
     every = {"queued", "submitted", "delivered"}
     missing = {ref: s for ref, s in sms_states(pair.watch.events, COUNT).items() if every - s}
     assert not missing, f"{len(missing)} jobs miss a state, e.g. {list(missing.items())[:3]}"

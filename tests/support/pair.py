@@ -91,11 +91,30 @@ class Member:
         """How often each event name appears in this daemon's JSON log."""
         return log_events(self.config)
 
-    def log_tail(self, lines: int = 40) -> str:
-        """The last lines this daemon logged, for a failing test's report."""
+    @property
+    def client_id(self) -> str:
+        """Its MQTT client id (write_daemon_config's, from its directory)."""
+        return f"daemon-{self.config.parent.name}"
+
+    def logged(self, event: str) -> list[dict[str, Any]]:
+        """Every line this daemon logged with event name `event`, as logged."""
+        found = []
+        for path in sorted(DAEMON_LOGS.glob(f"{self.config.parent.name}-*.log")):
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+                with contextlib.suppress(ValueError, AttributeError):
+                    entry = json.loads(line)
+                    if entry.get("event") == event:
+                        found.append(entry)
+        return found
+
+    def log_tail(self, lines: int = 30) -> str:
+        """What this daemon logged last above debug, for a failing test's report; its whole
+        log is kept beside its configuration (`daemon.log`), which outlives the run."""
         found = sorted(DAEMON_LOGS.glob(f"{self.config.parent.name}-*.log"))
         text = "".join(p.read_text(encoding="utf-8", errors="replace") for p in found)
-        return "\n".join(text.splitlines()[-lines:])
+        (self.config.parent / "daemon.log").write_text(text, encoding="utf-8")
+        kept = [line for line in text.splitlines() if '"level": "debug"' not in line]
+        return "\n".join([f"({self.config.parent / 'daemon.log'})", *kept[-lines:]])
 
     async def health(self) -> tuple[int, dict[str, Any]]:
         status, body = await http_get(self.admin_port, "/healthz")
@@ -152,8 +171,8 @@ class Pair:
         try:
             for member in self.members.values():
                 await self.start(member)
-        except BaseException:
-            await self.__aexit__(None, None, None)
+        except BaseException as exc:
+            await self.__aexit__(type(exc), exc, exc.__traceback__)
             raise
         return self
 
@@ -198,9 +217,9 @@ class Pair:
         """Submits the SMSC accepted so far, by the daemon that sent them."""
         return Counter(r.system_type for r in self.smsc.records if r.status == 0)
 
-    async def publish_jobs(self, count: int) -> None:
-        """`count` SMS jobs (`job-0`, ...) at QoS 1 from an agency's side."""
-        await publish(self.broker_port, jobs(count))
+    async def publish_jobs(self, count: int, start: int = 0) -> None:
+        """`count` SMS jobs (`job-<start>`, ...) at QoS 1 from an agency's side."""
+        await publish(self.broker_port, jobs(count, start))
 
     async def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """What the shared store holds, read by the test (read-only)."""
