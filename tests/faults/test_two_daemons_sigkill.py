@@ -68,6 +68,7 @@ async def test_one_of_two_daemons_killed_mid_burst_the_other_delivers_every_job(
         stored = dict(await pair.rows("SELECT state, COUNT(*) FROM messages GROUP BY state"))
         taken_over = [e for e in survivor.logged("mqtt_session_taken_over")
                       if e["gone"] == killed.client_id]  # fmt: skip
+        _, health = await survivor.health()
 
     assert sent_before_kill[killed.name] > 0 and sent_before_kill[survivor.name] > 0
     assert sum(sent_before_kill.values()) < COUNT, "the kill must land mid-burst"
@@ -83,6 +84,8 @@ async def test_one_of_two_daemons_killed_mid_burst_the_other_delivers_every_job(
     missing = {ref: s for ref, s in sms_states(pair.watch.events, COUNT).items() if every - s}
     assert not missing, f"{len(missing)} jobs miss a state, e.g. {list(missing.items())[:3]}"
     assert stored == {"delivered": COUNT}
+    listed = {d["name"]: d["alive"] for d in health["daemons"]}
+    assert listed == {killed.name: False, survivor.name: True}, "/healthz shows both"
 
 
 async def test_the_receipts_of_one_daemons_messages_settle_them_on_the_others_session(
