@@ -25,7 +25,9 @@ LEASE = 3
 
 
 def config(tmp_path: Path, name: str, url: str, broker: int, smsc: int) -> Path:
-    directory = tmp_path / name
+    # Its own directory, so its own MQTT client id: never a persistent session of another
+    # test's daemon, which the broker may still hold with jobs queued for it.
+    directory = tmp_path / f"{tmp_path.name}-{name}"
     directory.mkdir()
     path = directory / "gateway.yaml"
     write_daemon_config(
