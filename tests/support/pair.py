@@ -85,6 +85,7 @@ class Member:
 
     @property
     def alive(self) -> bool:
+        """Started and not exited: what the test knows of the process, not its health."""
         return self.process is not None and self.process.returncode is None
 
     def log_events(self) -> Counter[str]:
@@ -117,12 +118,18 @@ class Member:
         return "\n".join([f"({self.config.parent / 'daemon.log'})", *kept[-lines:]])
 
     async def health(self) -> tuple[int, dict[str, Any]]:
+        """Its /healthz: the HTTP status and the body (which lists every daemon)."""
         status, body = await http_get(self.admin_port, "/healthz")
         return status, json.loads(body)
 
 
 class Pair:
-    """`async with Pair(...) as pair:` both daemons started, bound and subscribed."""
+    """`async with Pair(...) as pair:` both daemons started, bound and subscribed.
+
+    `names` are the daemons' names (and system_types); `clock_at` moves their wall clocks
+    (`faketime_env`); `smpp` adds lines to both daemons' smpp sections. On the way out the
+    living are stopped with SIGTERM; after a failure each one's last log lines are printed.
+    """
 
     def __init__(
         self,
@@ -227,6 +234,7 @@ class Pair:
         return await db_rows(self._store, sql, params)
 
     async def count(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """The one number a `SELECT COUNT(*) ...` reads."""
         found = await self.rows(sql, params)
         return int(found[0][0])
 
