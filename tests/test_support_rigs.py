@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
+import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.support.daemon import start_daemon
+from tests.support.pair import faketime_env
 from tests.support.slow import starts_a_daemon
 from tests.support.wait import eventually
 
@@ -142,3 +147,28 @@ def test_a_misspelt_marker_is_an_error(tmp_path: Path):
 
     assert proc.returncode != 0
     assert "'slwo' not found in `markers`" in proc.stdout + proc.stderr
+
+
+# --------------------------------------------------------------------------- faketime
+
+
+def _clock_under(env: dict[str, str]) -> float:
+    """The wall clock a process started with `env` reads."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import time; print(time.time())"],
+        env={**os.environ, **env}, capture_output=True, text=True, timeout=30, check=True,
+    )  # fmt: skip
+    return float(done.stdout)
+
+
+def test_processes_under_one_faketime_env_read_one_moved_clock_that_ticks_on():
+    """Two daemons started a moment apart with the same environment agree on the time (an
+    offset, not libfaketime's absolute form, which would start each at `at`)."""
+    at = datetime(2027, 3, 10, 17, 29, 35, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    env = faketime_env(at)
+    first = _clock_under(env)
+    time.sleep(1.0)
+    second = _clock_under(env)
+
+    assert abs(first - at.timestamp()) < 30
+    assert second - first >= 1.0

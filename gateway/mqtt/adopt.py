@@ -93,6 +93,7 @@ class Adoption:
         connection.hook(deliver=take, max_payload=settings.max_payload)
         client = connection.client
         reader: asyncio.Task[None] | None = None
+        unsubscribed: asyncio.Future[object] | None = None
         try:
             async with client:
                 connection.up_since = time.monotonic()
@@ -102,11 +103,14 @@ class Adoption:
                     # an empty session (clean_start=False): end that one.
                     connection.leave(end_session=True)
                     return
-                # Its share of new messages goes to the living from now on; what is
-                # queued for it stays, and keeps coming.
-                if self.filters:
-                    await client.unsubscribe(list(self.filters))
                 reader = asyncio.create_task(_read(connection, take))
+                # Its share of new messages goes to the living once the broker answers;
+                # what is queued for it stays, and keeps coming. Handed out meanwhile: the
+                # answer comes behind what the session holds, and the socket is not read
+                # while a Receive Maximum of it is unacknowledged (flow control), so a
+                # session holding that many would never be answered before they are.
+                if self.filters:
+                    unsubscribed = asyncio.ensure_future(client.unsubscribe(list(self.filters)))
                 while True:
                     if not queue.empty():
                         self.taken += 1
@@ -115,12 +119,20 @@ class Adoption:
                     if reader.done():
                         reader.result()
                         raise aiomqtt.MqttError("connection closed")
-                    if connection.outstanding == 0 and time.monotonic() - last >= self.quiet:
+                    if unsubscribed is not None and unsubscribed.done():
+                        unsubscribed.result()  # an MqttError if it failed
+                    if (
+                        connection.outstanding == 0
+                        and time.monotonic() - last >= self.quiet
+                        and (unsubscribed is None or unsubscribed.done())
+                    ):
                         # Only now: a session ended while holding anything loses it.
                         connection.leave(end_session=True)
                         return
                     await asyncio.sleep(_POLL)
         finally:
+            if unsubscribed is not None and not unsubscribed.done():
+                unsubscribed.cancel()
             if reader is not None:
                 reader.cancel()
             connection.lost.set()

@@ -139,6 +139,25 @@ class TestAdoption:
 
         assert back.session_present
 
+    async def test_a_takeover_hands_out_a_session_holding_more_than_its_receive_maximum(
+        self, broker
+    ):
+        """The broker sends a Receive Maximum of what the session holds right behind
+        CONNACK, and the takeover's socket is not read while that many are unacknowledged:
+        the takeover hands them out while its unsubscribe awaits the broker's answer."""
+        topic, shared = names()
+        gone = unique("gone")
+        with start(broker, gone, shared) as dead:
+            await dead.wait_for("subscribed")
+            held = await publish(broker, topic, "p", count=20)
+            await eventually(lambda: len(dead.got) == len(held))
+        settings = settings_for(broker, "us", receive_maximum=4)
+        adoption = Adoption(settings, gone, [shared], quiet=QUIET)
+
+        got = await drain(adoption.messages(), adoption)
+
+        assert sorted(got) == sorted(held) and adoption.session_present
+
 
 class TestWill:
     async def test_a_stopping_link_with_shared_intake_has_its_will_sent(self, broker):

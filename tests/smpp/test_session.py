@@ -96,6 +96,21 @@ class TestSubmit:
         assert record.registered_delivery == 1
         assert record.short_message == b"Thong bao"
 
+    async def test_the_simulator_records_each_submit_with_its_sessions_system_type(
+        self, smsc, bound_session
+    ):
+        """Two ESMEs binding one account (one system_id) are told apart by the system_type
+        each bound with: the record of a submit names its session's."""
+        first = await bound_session(system_type="A")
+        second = await bound_session(system_type="B")
+
+        await first.submit(sm())
+        await second.submit(sm())
+        await first.submit(sm())
+
+        assert [r.system_type for r in smsc.records] == ["A", "B", "A"]
+        assert {r.system_id for r in smsc.records} == {"motcua"}
+
     async def test_window_is_held_exactly(self, bound_session, smsc):
         """At most `window` submit_sm are ever unanswered, counted at the SMSC."""
         smsc.config.response_delay = 0.02

@@ -170,15 +170,23 @@ class Burst:
         return states, unpublished
 
     def check(self, delivered: set[str], *, interruptions: int = 1) -> int:
-        """Nothing lost; duplicates at most a window per interruption (the submits in
-        flight when a link broke: sent, maybe accepted, unanswered). Returns them."""
-        assert delivered == {f"job-{n}" for n in range(self.count)}
-        per_number = Counter(r.destination for r in self.smsc.records if r.status == 0)
-        assert len(per_number) == self.count
-        duplicates = sum(n - 1 for n in per_number.values())
-        bound = WINDOW * max(1, interruptions)
-        assert duplicates <= bound, f"{duplicates} duplicates > {bound} ({interruptions} breaks)"
-        return duplicates
+        """Nothing lost; duplicates at most a window per interruption. Returns them."""
+        return check_delivered(self.smsc, self.count, delivered, interruptions=interruptions)
 
 
-__all__ = ["WINDOW", "Burst", "jobs", "rss_kb"]
+def check_delivered(
+    smsc: SmscSimulator, count: int, delivered: set[str], *, interruptions: int = 1
+) -> int:
+    """Every one of the `count` jobs delivered and accepted by `smsc`, and duplicates at
+    most a window per interruption (the submits in flight when a link broke: sent, maybe
+    accepted, unanswered). Returns them."""
+    assert delivered == {f"job-{n}" for n in range(count)}
+    per_number = Counter(r.destination for r in smsc.records if r.status == 0)
+    assert len(per_number) == count
+    duplicates = sum(n - 1 for n in per_number.values())
+    bound = WINDOW * max(1, interruptions)
+    assert duplicates <= bound, f"{duplicates} duplicates > {bound} ({interruptions} breaks)"
+    return duplicates
+
+
+__all__ = ["WINDOW", "Burst", "check_delivered", "jobs", "rss_kb"]

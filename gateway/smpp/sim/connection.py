@@ -16,6 +16,9 @@ class Conn:
         self.writer = writer
         self.mode: str | None = None  # transmitter / receiver / transceiver once bound
         self.system_id = ""
+        # The bind's system_type: which of several ESMEs on one account (one system_id)
+        # this session is, as the submits it sends are recorded.
+        self.system_type = ""
         self.outstanding = 0
         self.pending: dict[int, asyncio.Future[int]] = {}
         self.sequence = Sequence()

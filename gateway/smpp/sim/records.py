@@ -8,6 +8,7 @@ from typing import Any
 
 from gateway.smpp import pdu
 from gateway.smpp.codes import ESM_UDHI
+from gateway.smpp.sim.connection import Conn
 from gateway.smpp.text import decode
 
 
@@ -30,6 +31,8 @@ class SubmitRecord:
     status: int
     message_id: str
     at: float
+    # The session's bind system_type: tells apart several ESMEs binding one account.
+    system_type: str = ""
 
     @property
     def body(self) -> bytes:
@@ -84,10 +87,11 @@ class SimStats:
 
 
 def record_of(
-    system_id: str, request: Any, status: int, message_id: str, at: float
+    conn: Conn, request: Any, status: int, message_id: str, at: float
 ) -> SubmitRecord:
+    """The record of `request`, a submit_sm that came on `conn`."""
     return SubmitRecord(
-        system_id=system_id,
+        system_id=conn.system_id,
         source=pdu.text_field(request.source_addr),
         source_ton=request.source_addr_ton or 0,
         source_npi=request.source_addr_npi or 0,
@@ -102,4 +106,5 @@ def record_of(
         status=status,
         message_id=message_id,
         at=at,
+        system_type=conn.system_type,
     )

@@ -238,6 +238,7 @@ class SmscSimulator:
             return
         conn.mode = request.command.removeprefix("bind_")
         conn.system_id = system_id
+        conn.system_type = pdu.text_field(request.system_type)
         self.stats.binds += 1
         conn.write(frame(resp, request.sequence, system_id="SIMSMSC"))
         self._update_receiver_ready()
@@ -285,7 +286,7 @@ class SmscSimulator:
                 self._spawn(self._send_receipt(conn.system_id, n, request, receipt, avoid))
         self.stats.submits_by_status[status_name(status)] += 1
         if self.config.keep_records:
-            self.records.append(record_of(conn.system_id, request, status, message_id, now))
+            self.records.append(record_of(conn, request, status, message_id, now))
         if rule is not None and rule.outcome == "no_response" and status == Status.ESME_ROK:
             return  # outstanding never decreases: the ESME must time out
         if nack:
