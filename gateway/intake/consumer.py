@@ -10,7 +10,6 @@ naming the field, and acknowledged: a poison message must not block the queue.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import sqlite3
@@ -43,9 +42,7 @@ from gateway.intake.payloads import (
     parse_topic,
 )
 from gateway.intake.repeats import Repeats, digest
-from gateway.mqtt.link import MqttLink
 from gateway.settings.agencies import AgencyConfig
-from gateway.store.batch import Batcher
 from gateway.store.dossiers import Dossiers
 from gateway.store.outbox import Outbox
 
@@ -351,36 +348,3 @@ def _rejection_status(rej: Rejection, tz: tzinfo) -> tuple[str, dict[str, Any]]:
         tz=tz,
     )
     return rej.agency or "", event
-
-
-async def serve(link: MqttLink, intake: Intake) -> None:
-    """Read MQTT messages until cancelled; ack each one after its batch is committed."""
-    # The link stops reading at this many unacknowledged; this bounds intake's own tasks
-    # even so, should the link ever hand over more.
-    room = asyncio.Semaphore(link.settings.receive_maximum)
-    tasks: set[asyncio.Task[None]] = set()
-    async with Batcher(intake.process) as batcher:
-
-        async def one(message: Any) -> None:
-            try:
-                # Not committed, not acknowledged: tried again rather than left to the
-                # broker, which redelivers only after a reconnect. Intake stalls while
-                # the disk refuses writes; nothing is lost.
-                await batcher.put_until_stored(
-                    Received(message.topic, message.payload, message.dropped),
-                    event="intake_commit_failed",
-                    topic=message.topic,
-                )
-                await link.ack(message)
-            finally:
-                room.release()
-
-        try:
-            async for message in link.messages():
-                await room.acquire()
-                task = asyncio.create_task(one(message))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-        finally:
-            for task in list(tasks):
-                task.cancel()

@@ -28,12 +28,15 @@ either library means running those tests and changing `CHECKED_WITH` with the pi
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiomqtt
 from paho.mqtt.client import MQTT_ERR_SUCCESS
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 __all__ = ["CHECKED_WITH", "FENCED", "Connection", "Inbound", "RefusedError"]
@@ -190,6 +193,26 @@ class Connection:
         paho.on_socket_open = socket_open
         paho.on_message = message
         paho.on_publish = answered
+
+    def leave(self, *, will: bool = False, end_session: bool = False) -> None:
+        """Say how the next DISCONNECT (aiomqtt's, when the client's context closes) ends
+        this connection: `will` asks the broker to publish our will all the same (MQTT 5
+        reason 0x04: a daemon that stops leaves its session to the others, as one that
+        dies does); `end_session` sets the session expiry to 0, so the broker forgets the
+        session (and stops routing shared messages to it) once the connection closes.
+
+        Through paho's `disconnect(reasoncode, properties)`, which aiomqtt calls with
+        neither.
+        """
+        paho = self.client._client
+        reason = ReasonCode(PacketTypes.DISCONNECT, "Disconnect with will message" if will
+                            else "Normal disconnection")  # fmt: skip
+        properties = None
+        if end_session:
+            properties = Properties(PacketTypes.DISCONNECT)
+            properties.SessionExpiryInterval = 0
+        disconnect = type(paho).disconnect
+        paho.disconnect = functools.partial(disconnect, paho, reason, properties)
 
     def opened(self, socket: int) -> None:
         self._socket = socket

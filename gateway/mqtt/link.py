@@ -43,16 +43,14 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import aiomqtt
 import structlog
-from aiomqtt import ProtocolVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from gateway.backoff import Backoff
+from gateway.mqtt.client import new_client
 from gateway.mqtt.connection import Connection, Inbound, RefusedError
 from gateway.mqtt.publish import PUBLISH_CONCURRENCY, OrderedPublishing
 from gateway.mqtt.settings import MqttSettings, TlsSettings
@@ -90,7 +88,10 @@ class MqttLink(OrderedPublishing):
 
     def __init__(self, settings: MqttSettings, subscriptions: Sequence[str]) -> None:
         self.settings = settings
-        self.subscriptions = tuple(subscriptions)
+        # Shared intake: the others' wills too (gateway/mqtt/adopt.py), not shared, so
+        # that every daemon hears of a session left with nobody.
+        gone = (settings.gone_topic,) if settings.gone_topic is not None else ()
+        self.subscriptions = tuple(subscriptions) + gone
         self._task: asyncio.Task[None] | None = None
         self._connection: Connection | None = None
         self._connections = 0
@@ -134,6 +135,10 @@ class MqttLink(OrderedPublishing):
         if task is None:
             return
         self._closed.set()
+        if self.settings.gone_topic is not None and self._connection is not None:
+            # What we did not acknowledge stays in our session, which keeps its share of
+            # the group's messages: the will hands it to another daemon.
+            self._connection.leave(will=True)
         task.cancel()
         try:
             await task
@@ -214,9 +219,8 @@ class MqttLink(OrderedPublishing):
             self._connections += 1
             connection: Connection | None = None
             try:
-                connection = Connection(
-                    self._new_client(), self._connections, limit=self.settings.receive_maximum
-                )
+                limit = self.settings.receive_maximum
+                connection = Connection(new_client(self.settings), self._connections, limit=limit)
                 await self._serve(connection)
                 reason = "disconnected"
             except aiomqtt.MqttError as exc:
@@ -235,35 +239,6 @@ class MqttLink(OrderedPublishing):
             event = "mqtt_connect_failed" if up is None else "mqtt_connection_lost"
             log.warning(event, **self._ident, reason=reason, retry_in=round(delay, 2))
             await asyncio.sleep(delay)
-
-    def _new_client(self) -> aiomqtt.Client:
-        settings = self.settings
-        session: dict[str, Any]
-        if settings.protocol == "3.1.1":
-            session = {"protocol": ProtocolVersion.V311, "clean_session": False}
-        else:
-            properties = Properties(PacketTypes.CONNECT)
-            properties.SessionExpiryInterval = settings.session_expiry
-            properties.ReceiveMaximum = settings.receive_maximum
-            session = {
-                "protocol": ProtocolVersion.V5,
-                "clean_start": False,
-                "properties": properties,
-            }
-        client = aiomqtt.Client(
-            settings.host,
-            port=settings.port,
-            username=settings.username,
-            password=settings.password,
-            identifier=settings.client_id,
-            keepalive=settings.keepalive,
-            tls_context=settings.tls.context() if settings.tls is not None else None,
-            **session,
-        )
-        # aiomqtt warns on every publish while more than this many await their PUBACK;
-        # the status publisher keeps up to PUBLISH_CONCURRENCY in flight on purpose.
-        client.pending_calls_threshold = PUBLISH_CONCURRENCY
-        return client
 
     async def _serve(self, connection: Connection) -> None:
         client = connection.client

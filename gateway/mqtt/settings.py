@@ -47,3 +47,10 @@ class MqttSettings:
     reconnect_min: float = 0.5
     reconnect_max: float = 30.0
     tls: TlsSettings | None = None
+    # Set when intake is shared with other daemons (`$share/<group>/...`): the topic of
+    # this session's will, which says "this session is left with nobody" to the others,
+    # so that one of them takes over what it holds (gateway/mqtt/adopt.py). None: alone.
+    gone_topic: str | None = None
+    # Seconds the broker waits before publishing the will: a daemon back within them
+    # (a restart) keeps its own session and nobody takes it over.
+    will_delay: int = 10

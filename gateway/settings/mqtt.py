@@ -8,6 +8,7 @@ sets, the link's own back-off).
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, get_args
 
@@ -37,6 +38,20 @@ MqttProtocol = Literal["5", "3.1.1"]
 _TLS_KEYS = ("ca_file", "cert_file", "key_file")
 
 
+def default_client_id() -> str:
+    """`motcua-sms-<host name>`: two machines on one broker never share a client id (the
+    broker would hand the session from one to the other at every reconnect)."""
+    return f"motcua-sms-{socket.gethostname()}"
+
+
+def _share_name(value: Any) -> str:
+    """MQTT 5's ShareName: at least one character, none of '/', '+', '#'."""
+    name: str = text()(value)
+    if any(c in name for c in "/+#"):
+        refuse(f"must be a name without '/', '+' or '#' (MQTT's ShareName), got {name!r}")
+    return name
+
+
 def _topic_prefix(value: Any) -> str:
     prefix: str = text()(value)
     if any(c in prefix for c in "+#") or prefix.startswith("/") or prefix.endswith("/"):
@@ -56,9 +71,15 @@ class MqttConfig:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     topic_prefix: str = "motcua"
-    client_id: str = "motcua-sms-1"
+    client_id: str = field(default_factory=default_client_id)
     keepalive: int = 30
     session_expiry: int = 7 * 86400
+    # Intake shared with the other daemons of one store: `$share/<group>/<filter>`, so
+    # each job reaches one of them. None: this daemon alone takes every job.
+    shared_group: str | None = None
+    # Shared intake: seconds a daemon that is gone (its connection dropped, or stopped)
+    # has to come back before another takes over its session (gateway/mqtt/adopt.py).
+    handover_delay: int = 10
     # 3.1.1 for brokers without MQTT 5 (the demo's in-process broker): the session is
     # kept with clean_session=False, and the broker's own in-flight limit applies.
     protocol: MqttProtocol = "5"
@@ -72,6 +93,24 @@ class MqttConfig:
     _keepalive = rule("keepalive", check=integer(0, 65535))
     _expiry = rule("session_expiry", check=integer(0, 0xFFFFFFFF))
     _protocol = rule("protocol", check=one_of(get_args(MqttProtocol)))
+    _group = rule("shared_group", check=optional(_share_name))
+    _handover = rule("handover_delay", check=integer(0, 86400))
+
+    @model_validator(mode="after")
+    def _shared_needs_v5(self) -> MqttConfig:
+        if self.shared_group is not None and self.protocol != "5":
+            # The handover of a gone daemon's session rests on MQTT 5: a will sent after
+            # a delay, a session ended by its DISCONNECT.
+            refuse('shared intake needs protocol "5"', "shared_group", near=("protocol",))
+        return self
+
+    @property
+    def gone_topic(self) -> str | None:
+        """Where each daemon's will says its session is left with nobody (shared intake):
+        four levels, so no intake filter (`{prefix}/+/dossier|sms`) matches it."""
+        if self.shared_group is None:
+            return None
+        return f"{self.topic_prefix}/_gateway/{self.shared_group}/gone"
 
     @model_validator(mode="before")
     @classmethod
@@ -94,6 +133,8 @@ class MqttConfig:
             protocol=self.protocol,
             max_payload=max_payload,
             tls=self.tls,
+            gone_topic=self.gone_topic,
+            will_delay=self.handover_delay,
         )
 
 

@@ -27,13 +27,11 @@ SCRIPT = Path(__file__).resolve()
 
 
 class Member:
-    """The member's process and the lines it printed."""
+    """A member's process (`command`: this script's, or held_intake.py's) and the lines
+    it printed."""
 
-    def __init__(self, host: str, port: int, client_id: str, topic_filter: str,
-                 expiry: int, *, ack: bool = False) -> None:  # fmt: skip
-        args = [sys.executable, str(SCRIPT), host, str(port), client_id, topic_filter,
-                str(expiry)] + (["--ack"] if ack else [])  # fmt: skip
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    def __init__(self, command: list[str]) -> None:
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         self._lines: queue.Queue[str] = queue.Queue()
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -78,13 +76,22 @@ class Member:
 
 
 @contextlib.contextmanager
-def member(*args: Any, **kwargs: Any) -> Iterator[Member]:
-    """A `Member`, killed on the way out."""
-    running = Member(*args, **kwargs)
+def running(command: list[str]) -> Iterator[Member]:
+    """A `Member` running `command`, killed on the way out."""
+    process = Member(command)
     try:
-        yield running
+        yield process
     finally:
-        running.kill()
+        process.kill()
+
+
+def member(
+    host: str, port: int, client_id: str, topic_filter: str, expiry: int, *, ack: bool = False
+) -> contextlib.AbstractContextManager[Member]:
+    """This script as a member (see the module's docstring), killed on the way out."""
+    command = [sys.executable, str(SCRIPT), host, str(port), client_id, topic_filter,
+               str(expiry)] + (["--ack"] if ack else [])  # fmt: skip
+    return running(command)
 
 
 def _main(argv: list[str]) -> None:
