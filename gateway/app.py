@@ -112,7 +112,7 @@ class Gateway:
         async with contextlib.AsyncExitStack() as stack:
             # Before the store is touched: a second daemon is refused (StoreHeld) before it
             # migrates, sends or connects to the broker under the same client id.
-            stack.enter_context(hold(config.store.path))
+            stack.enter_context(hold(config.store.location))
             # The admin port next: taken by another service, it is a start-up refusal
             # (AdminUnavailable, exit 3) before the store is migrated or anything is bound.
             admin: Admin | None = None
@@ -122,7 +122,9 @@ class Gateway:
                 )
                 self.admin_port = admin.port
             me = Claimant.of(config.daemon, new_instance())
-            store = await stack.enter_async_context(Store.open(config.store.path, claimant=me))
+            store = await stack.enter_async_context(
+                Store.open(config.store.location, password=config.store.password, claimant=me)
+            )
             # Before anything is claimed: a live daemon of the same name is a start-up
             # refusal (DaemonNameTaken, exit 3). Leaving, its claims and leases go at once.
             await store.daemons.register()

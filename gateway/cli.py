@@ -313,8 +313,9 @@ def _report_command(config: Config, args: argparse.Namespace) -> int:
     try:
         sys.stdout.write(
             report.command(
-                config.store.path, config.tz, config.report, config.agencies,
-                start=args.start, end=args.end, by=args.by, agencies=args.agency, fmt=args.format,
+                config.store.location, config.tz, config.report, config.agencies,
+                password=config.store.password, start=args.start, end=args.end, by=args.by,
+                agencies=args.agency, fmt=args.format,
             )
         )  # fmt: skip
     except report.ReportError as exc:

@@ -4,6 +4,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import structlog
@@ -12,6 +13,7 @@ from gateway.ops.logs import configure_logging
 from tests.support.broker import INSTALL_HINT, Broker, find_mosquitto
 from tests.support.daemon import DAEMON_LOGS
 from tests.support.logscan import leaks_in
+from tests.support.postgres import PostgresServer, started_server
 from tests.support.published import violations
 from tests.support.slow import mark_slow
 
@@ -39,6 +41,35 @@ def fresh_broker() -> Iterator[Broker]:
     broker = _started_broker()
     yield broker
     broker.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole session (tests/support/postgres.py); each test
+    gets a database of its own. No binaries: the test fails, saying how to install them."""
+    try:
+        server = started_server()
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """The url of a new PostgreSQL database holding the store's schema and nothing else."""
+    url = postgres_server.new_database()
+    yield url
+    postgres_server.drop(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a test's store is, on each engine in turn: an SQLite file in the test's
+    directory, then a PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        return tmp_path / "gateway.db"
+    return request.getfixturevalue("postgres_url")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 import time
 import traceback
 from collections.abc import Mapping, Sequence
@@ -45,13 +44,14 @@ from gateway.intake.repeats import Repeats, digest
 from gateway.settings.agencies import AgencyConfig
 from gateway.store.dossiers import Dossiers
 from gateway.store.outbox import Outbox
+from gateway.store.schema import StoreUnavailable
 
 log = structlog.get_logger("gateway.intake.consumer")
 
 
 # Errors that mean the store cannot write at all (a full disk, a read-only file system,
 # a locked database), as opposed to one item it cannot take: the batch is retried whole.
-STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (sqlite3.OperationalError, OSError)
+STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (StoreUnavailable, OSError)
 
 Parsed = DossierEvent | SmsJob | Rejection | None
 

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.settings.store import ReportConfig
 from gateway.store.figures import DIMENSIONS, NOT_DELIVERED, Dimension, FigureRow, Figures
+from gateway.store.postgres import is_url
 from gateway.store.store import Store
 
 Format = Literal["table", "csv", "json"]
@@ -55,6 +56,7 @@ def command(
     by: str,
     agencies: Sequence[str] | None,
     fmt: Format,
+    password: str | None = None,
 ) -> str:
     """`motcua-sms report` as its options give it (`by` as written, each `--agency` as
     written, comma-separated or not): the rendered report. Raises ReportError for bad
@@ -64,14 +66,17 @@ def command(
     chosen = None
     if agencies is not None:
         chosen = [a.strip() for given in agencies for a in given.split(",") if a.strip()]
-    if not Path(store_path).exists():
+    if not is_url(store_path) and not Path(store_path).exists():
         raise ReportError(f"no store at {store_path}")
-    rows = asyncio.run(_read(store_path, zone, settings, configured, start, end, groups, chosen))
+    rows = asyncio.run(
+        _read(store_path, password, zone, settings, configured, start, end, groups, chosen)
+    )
     return render(rows, groups, fmt)
 
 
 async def _read(
     store_path: str,
+    password: str | None,
     zone: ZoneInfo,
     settings: ReportConfig,
     configured: Collection[str],
@@ -80,7 +85,7 @@ async def _read(
     by: Sequence[Dimension],
     agencies: Sequence[str] | None,
 ) -> list[FigureRow]:
-    async with Store.open(store_path, readonly=True) as store:
+    async with Store.open(store_path, readonly=True, password=password) as store:
         figures = Figures(store.database, zone, settings.segment_price, settings.zns_price)
         return await build(figures, start, end, by, agencies=agencies, configured=configured)
 

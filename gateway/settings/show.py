@@ -101,7 +101,7 @@ def redacted(config: Config) -> dict[str, Any]:
             "password": _secret_shown(config.mqtt.password),
             "tls": None if config.mqtt.tls is None else _plain(config.mqtt.tls),
         },
-        "store": _plain(config.store),
+        "store": {**_plain(config.store), "password": _secret_shown(config.store.password)},
         "schedule": {
             "apology_at": _hhmm(schedule.apology_at),
             "quiet_hours": None if quiet is None else f"{_hhmm(quiet[0])}-{_hhmm(quiet[1])}",

@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from gateway.domain.dossier import FINISHED_STATUSES, DossierRow
 from gateway.domain.message import NewMessage
 from gateway.store.database import Database, digests, rows
-from gateway.store.dossiers import dossier_row, record_intake
+from gateway.store.dossiers import COLUMNS, dossier_row, record_intake
 
+# A LIMIT that leaves every row in (PostgreSQL refuses SQLite's -1).
+EVERY_ROW = 2**63 - 1
 _FINISHED = ", ".join(f"'{status}'" for status in sorted(FINISHED_STATUSES))
 
 
@@ -29,10 +31,10 @@ class ApologyRuns:
         so a run of 100,000 reads each row once and never holds them all."""
         found = await self._db.read(
             rows,
-            f"""SELECT rowid, * FROM dossiers
+            f"""SELECT rowid, {COLUMNS} FROM dossiers
                 WHERE due_date = ? AND rowid > ? AND status NOT IN ({_FINISHED})
                 ORDER BY rowid LIMIT ?""",
-            (due_date, after, limit),
+            (due_date, after, limit if limit >= 0 else EVERY_ROW),
         )
         return [dossier_row(r[1:]) for r in found], (found[-1][0] if found else after)
 
@@ -85,7 +87,9 @@ def _record_apology_run(
 ) -> int:
     fresh = _queue_apologies(db, messages, now)
     db.execute(
-        "INSERT OR REPLACE INTO apology_runs VALUES (?, ?, ?, ?)",
+        """INSERT INTO apology_runs (run_day, due_date, queued, at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (run_day) DO UPDATE SET due_date = excluded.due_date,
+           queued = excluded.queued, at = excluded.at""",
         (run_day, due_date, queued + fresh, now),
     )
     return fresh

@@ -26,7 +26,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gateway.store.schema import SCHEMA_VERSION, StoreOutdated, connect, read_only
+from gateway.store.dialect import Dialect
+from gateway.store.schema import (
+    SCHEMA_VERSION,
+    StoreOutdated,
+    StoreUnavailable,
+    connect,
+    read_only,
+)
 
 R = TypeVar("R")
 
@@ -35,16 +42,19 @@ CHUNK = 10_000
 
 
 class Database:
-    """`async with Database.open(path) as db:`.
+    """`async with Database.open(path) as db:` (PostgreSQL's twin: `postgres`).
 
     Every call is one hand-off to the connection's thread: a write runs its whole
     transaction there (BEGIN … COMMIT) and comes back once, so no transaction is ever
     interleaved with another and none waits on the event loop between its statements.
     """
 
+    # The driver's errors that mean the database cannot be used just now: StoreUnavailable.
+    UNAVAILABLE: tuple[type[Exception], ...] = (sqlite3.OperationalError,)
+
     def __init__(
         self,
-        db: sqlite3.Connection,
+        db: Any,
         thread: ThreadPoolExecutor,
         clock: Callable[[], float] = time.time,
         *,
@@ -84,6 +94,11 @@ class Database:
         finally:
             thread.shutdown(wait=True)
 
+    @property
+    def dialect(self) -> Dialect:
+        """The engine's spellings, for SQL built outside a transaction's function."""
+        return self._db.dialect  # type: ignore[no-any-return]
+
     async def read(self, fn: Callable[..., R], *args: Any) -> R:
         """`fn(connection, *args)` in the store's thread. On a store of an older schema
         opened read-only, a query it cannot answer is StoreOutdated. Cancelled (its
@@ -94,10 +109,10 @@ class Database:
         except asyncio.CancelledError:
             self._db.interrupt()  # safe from another thread; a no-op once it has ended
             raise
-        except sqlite3.OperationalError as exc:
-            if self.version >= SCHEMA_VERSION:
+        except StoreUnavailable as exc:
+            if self.version >= SCHEMA_VERSION or exc.__cause__ is None:
                 raise
-            raise StoreOutdated(self.path, self.version, exc) from None
+            raise StoreOutdated(self.path, self.version, exc.__cause__) from None
 
     async def write(self, fn: Callable[..., R], *args: Any) -> R:
         """`fn(connection, *args)` as one transaction, in the store's thread."""
@@ -109,7 +124,10 @@ class Database:
         self._db.set_trace_callback(callback)
 
     async def _call(self, fn: Callable[..., R], *args: Any) -> R:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+        except self.UNAVAILABLE as exc:
+            raise StoreUnavailable(self.path, " ".join(str(exc).split())) from exc
 
 
 def _transaction(db: sqlite3.Connection, fn: Callable[..., R], args: Sequence[Any]) -> R:
@@ -133,8 +151,10 @@ def rows(db: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> list[A
 
 
 def marks(items: Sequence[Any]) -> str:
-    """As many `?` as `items`, for an `IN (...)`."""
-    return ",".join("?" * len(items))
+    """As many `?` as `items`, for an `IN (...)`; of none, `NULL`, which nothing is `IN`
+    on either engine (PostgreSQL has no `IN ()`). Not for a `NOT IN` of none: nothing is
+    `NOT IN (NULL)` either."""
+    return ",".join("?" * len(items)) or "NULL"
 
 
 def digests(

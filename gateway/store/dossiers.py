@@ -58,7 +58,7 @@ class Dossiers:
             return {}
         held = await self._db.read(
             rows,
-            f"""SELECT * FROM dossiers WHERE receipt_key IN ({marks(receipt_keys)})
+            f"""SELECT {COLUMNS} FROM dossiers WHERE receipt_key IN ({marks(receipt_keys)})
                 ORDER BY receipt_key, agency""",
             receipt_keys,
         )
@@ -102,6 +102,19 @@ class Dossiers:
             self._db.reply_added.set()
 
 
+# The mirror's columns, in DossierRow's order (PostgreSQL's table has its `row_id` too).
+_NAMES = ("receipt_key", "receipt_no", "agency", "procedure", "procedure_code", "phone",
+          "step", "status", "due_date", "same_day", "occurred_at", "finished_on",
+          "notice_owed")  # fmt: skip
+COLUMNS = ", ".join(_NAMES)
+# A dossier's row as it is now, whether the mirror held it or not (the figures' trigger
+# sees the row held before it is written).
+_KEY = ("receipt_key", "agency")
+WRITE_DOSSIER = f"""INSERT INTO dossiers ({COLUMNS}) VALUES ({", ".join("?" * len(_NAMES))})
+    ON CONFLICT ({", ".join(_KEY)}) DO UPDATE SET
+    {", ".join(f"{n} = excluded.{n}" for n in _NAMES if n not in _KEY)}"""
+
+
 def record_intake(
     db: sqlite3.Connection,
     events: Sequence[EventRecord],
@@ -113,12 +126,12 @@ def record_intake(
 ) -> None:
     """Intake's batch, inside the caller's transaction."""
     db.executemany(
-        """INSERT OR IGNORE INTO events (event_id, agency, receipt_key, applied, received_at,
-           digest) VALUES (?, ?, ?, ?, ?, ?)""",
+        """INSERT INTO events (event_id, agency, receipt_key, applied, received_at,
+           digest) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (agency, event_id) DO NOTHING""",
         [(e, a, k, int(applied), now, d) for e, a, k, applied, d in events],
     )
     db.executemany(
-        "INSERT OR REPLACE INTO dossiers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        WRITE_DOSSIER,
         [_dossier_tuple(d) for d in dossiers],
     )
     payloads = insert_messages(db, messages, now)
@@ -128,7 +141,7 @@ def record_intake(
 
 
 def dossier_row(row: Sequence[Any]) -> DossierRow:
-    """A `SELECT * FROM dossiers` row as the domain's type."""
+    """A `SELECT {COLUMNS} FROM dossiers` row as the domain's type."""
     values = list(row)
     values[9] = bool(values[9])
     return DossierRow(*values)

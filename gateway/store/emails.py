@@ -28,9 +28,10 @@ from gateway.store.database import Database, marks, rows
 # by its own (a refused address never reads as the notice refused).
 COPY_SUFFIX = ":email"
 
-_INSERT = """INSERT OR IGNORE INTO emails (agency, ref, event_id, receipt_no, kind, procedure,
+_INSERT = """INSERT INTO emails (agency, ref, event_id, receipt_no, kind, procedure,
     address, sender, subject, body, qr, state, reason, not_before, expires_at, created_at,
-    updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
+    updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+    ON CONFLICT (agency, ref) DO NOTHING"""
 
 
 def _status(
@@ -56,20 +57,18 @@ def _status(
 def insert_letters(db: sqlite3.Connection, letters: Sequence[NewLetter], now: float) -> None:
     """Insert new letters (a ref already there is left alone) inside the caller's
     transaction, with the status of those refused at intake."""
-    before = db.total_changes
     fresh: list[NewLetter] = []
     for x in letters:
-        db.execute(
+        inserted = db.execute(
             _INSERT,
             (
                 x.agency, x.ref, x.event_id, x.receipt_no, x.kind, x.procedure, x.address,
                 x.sender, x.subject, x.body, x.qr, x.state.value, x.reason, x.not_before,
                 x.expires_at, now, now,
             ),
-        )  # fmt: skip
-        if db.total_changes > before:
+        ).rowcount  # fmt: skip
+        if inserted:
             fresh.append(x)
-        before = db.total_changes
     statuses.insert(
         db,
         [

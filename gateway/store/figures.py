@@ -308,4 +308,4 @@ class FigureDays:
 
 
 def _record_offset(db: sqlite3.Connection, seconds: int) -> None:
-    db.execute("UPDATE figures_zone SET offset = ?", (seconds,))
+    db.execute(f"UPDATE figures_zone SET {db.dialect.offset} = ?", (seconds,))

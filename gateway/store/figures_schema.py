@@ -39,6 +39,8 @@ of one rejected or withdrawn before it was resolved (its first finish is the rej
 
 from __future__ import annotations
 
+from gateway.store.dialect import SQLITE, Dialect
+
 # What a message counts for, in the order of the figures' columns (after received and
 # resolved, which only dossiers count for).
 # The reasons a notice is not delivered, as the figures name them.
@@ -84,45 +86,33 @@ def notice(x: str) -> str:
     return f"({x}.kind != 'mo_reply')"
 
 
-def _counts(x: str, reason: str) -> list[str]:
+def _counts(x: str, reason: str, d: Dialect = SQLITE) -> list[str]:
     """What message row `x` counts for, one SQL expression per MESSAGE_COLUMNS; `reason`
     names `not_delivered(x)` computed once by the caller (in a subquery of its own): six
     evaluations of it cost more than the rest of a row's counting."""
     counts = [
-        f"({notice(x)} AND {x}.state NOT IN ({_NOT_QUEUED}))",
-        f"({notice(x)} AND {x}.state = 'delivered')",
-        f"({x}.kind = 'result' AND {x}.state = 'delivered')",
-        *(f"({notice(x)} AND {reason} IS '{r}')" for r in NOT_DELIVERED),
+        d.number(f"({notice(x)} AND {x}.state NOT IN ({_NOT_QUEUED}))"),
+        d.number(f"({notice(x)} AND {x}.state = 'delivered')"),
+        d.number(f"({x}.kind = 'result' AND {x}.state = 'delivered')"),
+        *(d.number(f"({notice(x)} AND {d.same(reason, repr(r))})") for r in NOT_DELIVERED),
         f"""(CASE WHEN {x}.state IN ({_SENT})
             THEN (SELECT COUNT(*) FROM parts WHERE message_id = {x}.id) ELSE 0 END)""",
     ]
     return counts
 
 
-_OFFSET = "(SELECT offset FROM figures_zone)"
 VIETNAM = 7 * 3600  # the embedded default zone, Asia/Ho_Chi_Minh
 
 
-def _day(epoch: str, offset: str = _OFFSET) -> str:
-    """The local day (days since 1970-01-01) of a time in seconds since the epoch."""
-    return f"CAST(({epoch} + {offset}) / 86400 AS INTEGER)"
+def _day(epoch: str, offset: str | None = None, d: Dialect = SQLITE) -> str:
+    """The local day (days since 1970-01-01) of a time in seconds since the epoch, cut at
+    `offset` (by default the recorded zone's)."""
+    return d.day(epoch, f"(SELECT {d.offset} FROM figures_zone)" if offset is None else offset)
 
 
-def _iso_day(iso: str, offset: str = _OFFSET) -> str:
-    """The local day of an ISO date and time with its offset; today if SQLite cannot read
-    it, so that a dossier is never refused for the figures' sake."""
-    return _day(f"COALESCE(strftime('%s', {iso}), strftime('%s', 'now'))", offset)
-
-
-def _epoch(iso: str) -> str:
-    """Seconds since the epoch of an ISO date and time with its offset; now if SQLite
-    cannot read it (as `_iso_day`)."""
-    return f"CAST(COALESCE(strftime('%s', {iso}), strftime('%s', 'now')) AS INTEGER)"
-
-
-def _date_day(iso_date: str) -> str:
-    """The day number of an ISO date (a local day already)."""
-    return f"CAST(julianday({iso_date}) - 2440587.5 AS INTEGER)"
+def _iso_day(iso: str, offset: str | None = None, d: Dialect = SQLITE) -> str:
+    """The local day of an ISO time with its offset; today if the engine cannot read it."""
+    return _day(d.epoch_or_now(iso), offset, d)
 
 
 _MESSAGE_COLS = ", ".join(MESSAGE_COLUMNS)
@@ -131,7 +121,7 @@ _KEY = "COALESCE(NULLIF(d.procedure_code, ''), d.procedure)"  # dossier `d`'s pr
 # counts it received by: no later than that event reached the daemon (`e.first`, the
 # first `received_at` of its events) nor than the last event it holds (`occurred_at`);
 # the day exactly whenever the first event reached the daemon on the day it occurred.
-_OCCURRED = _epoch("d.occurred_at")
+_OCCURRED = f"CAST({SQLITE.epoch_or_now('d.occurred_at')} AS INTEGER)"
 _FIRST_SEEN = f"min({_OCCURRED}, COALESCE(e.first, {_OCCURRED}))"
 _ADD = ", ".join(f"{c} = {c} + excluded.{c}" for c in COLUMNS)
 _NAME = "procedure_name = COALESCE(excluded.procedure_name, procedure_name)"
@@ -180,19 +170,69 @@ def _lookups(where: str) -> str:
 
 
 _LOOKUP_ROWS = "INSERT INTO figures (day, agency, procedure_key, procedure_name, lookups)"
-_DELTA = ", ".join(
-    f"{n} - {o}"
-    for n, o in zip(_counts("NEW", "c.new_why"), _counts("OLD", "c.old_why"), strict=True)
-)
+
+
+def _delta(d: Dialect) -> str:
+    news, olds = _counts("NEW", "c.new_why", d), _counts("OLD", "c.old_why", d)
+    return ", ".join(f"{n} - {o}" for n, o in zip(news, olds, strict=True))
+
 _WHY_CHANGED = f"(SELECT {not_delivered('NEW')} AS new_why, {not_delivered('OLD')} AS old_why)"
-_CHANGED = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in ("state", "reason", "segments"))
+
+
+def _changed(d: Dialect) -> str:
+    return " OR ".join(d.differs(f"OLD.{c}", f"NEW.{c}") for c in ("state", "reason", "segments"))
+
 _RECEIVED = "(held IS NULL)"
 _COUNTED = """EXISTS (SELECT 1 FROM figures_resolved AS r
         WHERE r.agency = NEW.agency AND r.receipt_key = NEW.receipt_key)"""
 _RESOLVED = f"(NEW.status IN ({RESOLVED}) AND NOT {_COUNTED})"
-# What the dossier being written counts for, each looked up once.
-_DOSSIER_COUNTS = f"""(SELECT {_RECEIVED} AS received, {_RESOLVED} AS resolved
-        FROM (SELECT {_HELD} AS held))"""
+
+
+def _dossier_counts(d: Dialect) -> str:
+    """What the dossier being written counts for, each looked up once."""
+    return f"""(SELECT {_RECEIVED} AS received, {_RESOLVED} AS resolved
+        FROM (SELECT {_HELD} AS held){d.alias("h")})"""
+
+
+def message_triggers(d: Dialect) -> str:
+    """The figures of every message inserted, and of each change of state, reason, segments."""
+    insert = d.trigger("figures_message_insert", "AFTER INSERT ON", "messages", None, f"""\
+        UPDATE messages SET procedure_key = {_procedure_of("NEW")},
+                            figures_day = {_day("NEW.created_at", d=d)} WHERE id = NEW.id;
+        INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS})
+            SELECT m.figures_day, NEW.agency, COALESCE(m.procedure_key, ''),
+                   {_name_of("NEW")}, {", ".join(_counts("NEW", "c.why", d))}
+            FROM messages AS m, (SELECT {not_delivered("NEW")} AS why) AS c
+            WHERE m.id = NEW.id {_UPSERT};
+        {_LOOKUP_ROWS}
+            SELECT day, agency, key, name, 1
+            FROM ({_lookups("NEW.kind = 'mo_reply' AND m.id = NEW.id")}){d.alias("l")} \
+WHERE true {_UPSERT};""")
+    update = d.trigger(
+        "figures_message_update", "AFTER UPDATE OF state, reason, segments ON", "messages",
+        _changed(d), f"""\
+        INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS})
+            SELECT NEW.figures_day, NEW.agency, COALESCE(NEW.procedure_key, ''), NULL, \
+{_delta(d)}
+            FROM {_WHY_CHANGED} AS c WHERE true {_UPSERT};""",
+    )  # fmt: skip
+    return f"{insert}\n    {update}"
+
+
+def dossier_trigger(d: Dialect) -> str:
+    """The figures of a dossier received, and resolved the first time."""
+    resolved = d.insert_ignoring(
+        f"""INSERT INTO figures_resolved
+            SELECT NEW.agency, NEW.receipt_key WHERE NEW.status IN ({RESOLVED})"""
+    )
+    return d.trigger("figures_dossier", "BEFORE INSERT ON", "dossiers", None, f"""\
+        INSERT INTO figures (day, agency, procedure_key, procedure_name, received, resolved)
+            SELECT {_iso_day("NEW.occurred_at", d=d)}, NEW.agency,
+                   COALESCE(NULLIF(NEW.procedure_code, ''), NEW.procedure), NEW.procedure,
+                   {d.number("c.received")}, {d.number("c.resolved")}
+            FROM {_dossier_counts(d)} AS c WHERE c.received OR c.resolved {_UPSERT};
+        {resolved};""")
+
 
 MIGRATION = f"""
     ALTER TABLE messages ADD COLUMN procedure_key TEXT;
@@ -228,7 +268,7 @@ MIGRATION = f"""
     CREATE TEMP TABLE figures_were_resolved AS
         SELECT d.agency, d.receipt_key,
                CASE WHEN d.finished_on IS NULL THEN {_iso_day("d.occurred_at", str(VIETNAM))}
-                    ELSE {_date_day("d.finished_on")} END AS day,
+                    ELSE {SQLITE.date_day("d.finished_on")} END AS day,
                {_KEY} AS key, d.procedure AS name
         FROM dossiers AS d LEFT JOIN
             (SELECT DISTINCT agency, upper(trim(receipt_no)) AS receipt_key FROM messages
@@ -238,24 +278,7 @@ MIGRATION = f"""
     INSERT INTO figures (day, agency, procedure_key, procedure_name, resolved)
         SELECT day, agency, key, MAX(name), COUNT(*) FROM temp.figures_were_resolved
         WHERE true GROUP BY 1, 2, 3 {_UPSERT};
-    CREATE TRIGGER figures_message_insert AFTER INSERT ON messages BEGIN
-        UPDATE messages SET procedure_key = {_procedure_of("NEW")},
-                            figures_day = {_day("NEW.created_at")} WHERE id = NEW.id;
-        INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS})
-            SELECT m.figures_day, NEW.agency, COALESCE(m.procedure_key, ''),
-                   {_name_of("NEW")}, {", ".join(_counts("NEW", "c.why"))}
-            FROM messages AS m, (SELECT {not_delivered("NEW")} AS why) AS c
-            WHERE m.id = NEW.id {_UPSERT};
-        {_LOOKUP_ROWS}
-            SELECT day, agency, key, name, 1
-            FROM ({_lookups("NEW.kind = 'mo_reply' AND m.id = NEW.id")}) WHERE true {_UPSERT};
-    END;
-    CREATE TRIGGER figures_message_update AFTER UPDATE OF state, reason, segments ON messages
-        WHEN {_CHANGED} BEGIN
-        INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS})
-            SELECT NEW.figures_day, NEW.agency, COALESCE(NEW.procedure_key, ''), NULL, {_DELTA}
-            FROM {_WHY_CHANGED} AS c WHERE true {_UPSERT};
-    END;
+    {message_triggers(SQLITE)}
     CREATE TABLE figures_resolved (
         agency TEXT NOT NULL,
         receipt_key TEXT NOT NULL,
@@ -263,15 +286,7 @@ MIGRATION = f"""
     ) WITHOUT ROWID;
     INSERT INTO figures_resolved SELECT agency, receipt_key FROM temp.figures_were_resolved;
     DROP TABLE temp.figures_were_resolved;
-    CREATE TRIGGER figures_dossier BEFORE INSERT ON dossiers BEGIN
-        INSERT INTO figures (day, agency, procedure_key, procedure_name, received, resolved)
-            SELECT {_iso_day("NEW.occurred_at")}, NEW.agency,
-                   COALESCE(NULLIF(NEW.procedure_code, ''), NEW.procedure), NEW.procedure,
-                   c.received, c.resolved
-            FROM {_DOSSIER_COUNTS} AS c WHERE c.received OR c.resolved {_UPSERT};
-        INSERT OR IGNORE INTO figures_resolved
-            SELECT NEW.agency, NEW.receipt_key WHERE NEW.status IN ({RESOLVED});
-    END;
+    {dossier_trigger(SQLITE)}
 """
 
 
@@ -291,6 +306,36 @@ def _bump(column: str, row: str) -> str:
 _ADD_CHANNEL_COLUMNS = "".join(
     f"ALTER TABLE figures ADD COLUMN {c} INTEGER NOT NULL DEFAULT 0;" for c in CHANNEL_COLUMNS
 )
+def channel_triggers(d: Dialect) -> str:
+    """The figures of what Zalo delivered or handed to SMS, and of the e-mails."""
+    return "\n    ".join((
+        d.trigger(
+            "figures_zalo_delivered", "AFTER UPDATE OF state ON", "messages",
+            f"""NEW.channel = 'zalo' AND NEW.state = 'delivered' AND OLD.state != 'delivered'
+             AND {notice("NEW")}""",
+            f"        {_bump('zalo_delivered', 'NEW')}",
+        ),
+        d.trigger(
+            "figures_zalo_fallback", "AFTER UPDATE OF channel ON", "messages",
+            f"OLD.channel = 'zalo' AND NEW.channel = 'sms' AND {notice('NEW')}",
+            f"        {_bump('zalo_fallbacks', 'NEW')}",
+        ),
+        d.trigger("figures_email_insert", "AFTER INSERT ON", "emails", None, f"""\
+        UPDATE emails SET procedure_key = {_procedure_of("NEW")},
+                          figures_day = {_day("NEW.created_at", d=d)} WHERE id = NEW.id;"""),
+        d.trigger(
+            "figures_email_sent", "AFTER UPDATE OF state ON", "emails",
+            "NEW.state = 'delivered' AND OLD.state != 'delivered'",
+            f"        {_bump('emails_sent', 'NEW')}",
+        ),
+        d.trigger(
+            "figures_email_failed", "AFTER UPDATE OF state ON", "emails",
+            "NEW.state IN ('failed', 'expired') AND OLD.state NOT IN ('failed', 'expired')",
+            f"        {_bump('emails_failed', 'NEW')}",
+        ),
+    ))  # fmt: skip
+
+
 CHANNELS_MIGRATION = f"""
     ALTER TABLE messages ADD COLUMN channel TEXT NOT NULL DEFAULT 'sms';
     ALTER TABLE messages ADD COLUMN zns TEXT;
@@ -329,40 +374,24 @@ CHANNELS_MIGRATION = f"""
     CREATE INDEX emails_queue ON emails (not_before) WHERE state = 'queued';
     CREATE INDEX emails_kept ON emails (created_at) WHERE address IS NOT NULL;
     {_ADD_CHANNEL_COLUMNS}
-    CREATE TRIGGER figures_zalo_delivered AFTER UPDATE OF state ON messages
-        WHEN NEW.channel = 'zalo' AND NEW.state = 'delivered' AND OLD.state != 'delivered'
-             AND {notice("NEW")} BEGIN
-        {_bump("zalo_delivered", "NEW")}
-    END;
-    CREATE TRIGGER figures_zalo_fallback AFTER UPDATE OF channel ON messages
-        WHEN OLD.channel = 'zalo' AND NEW.channel = 'sms' AND {notice("NEW")} BEGIN
-        {_bump("zalo_fallbacks", "NEW")}
-    END;
-    CREATE TRIGGER figures_email_insert AFTER INSERT ON emails BEGIN
-        UPDATE emails SET procedure_key = {_procedure_of("NEW")},
-                          figures_day = {_day("NEW.created_at")} WHERE id = NEW.id;
-    END;
-    CREATE TRIGGER figures_email_sent AFTER UPDATE OF state ON emails
-        WHEN NEW.state = 'delivered' AND OLD.state != 'delivered' BEGIN
-        {_bump("emails_sent", "NEW")}
-    END;
-    CREATE TRIGGER figures_email_failed AFTER UPDATE OF state ON emails
-        WHEN NEW.state IN ('failed', 'expired') AND OLD.state NOT IN ('failed', 'expired') BEGIN
-        {_bump("emails_failed", "NEW")}
-    END;
+    {channel_triggers(SQLITE)}
 """
 
 
-# Step 15: an SMS whose parts the SMSC accepted after its notice was settled by Zalo (Zalo's
-# receipt came while the fallback SMS's submit_sm was out): the message's state no longer
-# changes, so the parts are counted as they are recorded; they were paid for.
-LATE_PARTS_MIGRATION = """
-    CREATE TRIGGER figures_parts_of_settled AFTER INSERT ON parts
-        WHEN (SELECT state FROM messages WHERE id = NEW.message_id)
-             IN ('delivered', 'undeliverable', 'expired', 'failed') BEGIN
+def late_parts_trigger(d: Dialect) -> str:
+    """Step 15: an SMS whose parts the SMSC accepted after its notice was settled by Zalo
+    (Zalo's receipt came while the fallback SMS's submit_sm was out): the message's state
+    no longer changes, so the parts are counted as they are recorded; they were paid for."""
+    return d.trigger(
+        "figures_parts_of_settled", "AFTER INSERT ON", "parts",
+        """(SELECT state FROM messages WHERE id = NEW.message_id)
+             IN ('delivered', 'undeliverable', 'expired', 'failed')""",
+        """\
         UPDATE figures SET segments = segments + 1
             WHERE (day, agency, procedure_key) =
                   (SELECT figures_day, agency, COALESCE(procedure_key, '')
-                   FROM messages WHERE id = NEW.message_id);
-    END;
-"""
+                   FROM messages WHERE id = NEW.message_id);""",
+    )  # fmt: skip
+
+
+LATE_PARTS_MIGRATION = f"\n    {late_parts_trigger(SQLITE)}\n"

@@ -1,4 +1,4 @@
-"""One daemon per store: a lock file beside the database, held for the daemon's life.
+"""One daemon per SQLite store: a lock file beside the database, held for the daemon's life.
 
 Two daemons on one store would both take every queued message and send it twice, and
 fight over one MQTT client id. The lock is `flock` on `<database>.lock`, so the kernel
@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from gateway.store.postgres import is_url
 from gateway.store.schema import FILE_MODE, StoreError, StoreUnusable, create_private
 
 # How much of a lock file's content is read back to name its holder.
@@ -54,8 +55,9 @@ def lock_path(database: str | Path) -> Path:
 
 @contextlib.contextmanager
 def hold(database: str | Path) -> Iterator[Path | None]:
-    """Hold the store at `database` until the block ends; StoreHeld if another does."""
-    if str(database) == ":memory:":
+    """Hold the SQLite store at `database` until the block ends; StoreHeld if another
+    does. A PostgreSQL store (a url) is not held: several daemons may share one."""
+    if str(database) == ":memory:" or is_url(database):
         yield None
         return
     path = lock_path(database)

@@ -35,15 +35,16 @@ QUEUE_DEPTH_SQL = f"SELECT COALESCE(SUM(n), 0) FROM message_states WHERE state I
 OLDEST_WAITING_SQL = (
     "SELECT MIN(at) FROM ("
     f"SELECT MIN(created_at) AS at FROM messages WHERE state = '{QUEUED}' UNION ALL "
-    f"SELECT MIN(created_at) FROM messages WHERE state = '{SUBMITTED}')"
+    f"SELECT MIN(created_at) FROM messages WHERE state = '{SUBMITTED}') AS waiting"
 )
 COUNTS_SQL = "SELECT state, n FROM message_states WHERE n > 0"
 
-INSERT_MESSAGES = """INSERT OR IGNORE INTO messages (agency, ref, event_id, receipt_no, kind,
+INSERT_MESSAGES = """INSERT INTO messages (agency, ref, event_id, receipt_no, kind,
            procedure, phone, source, text, priority, state, reason, segments,
            concat_ref, not_before, expires_at, created_at, updated_at, digest, link,
            channel, zns, chat_user)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+           ON CONFLICT (agency, ref) DO NOTHING"""
 
 
 class Outbox:
@@ -260,11 +261,13 @@ def _due(
 def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: float) -> None:
     parts = [p for o in outcomes for p in o.parts]
     db.executemany(
-        "INSERT OR REPLACE INTO parts (message_id, seq, smsc_id) VALUES (?, ?, ?)",
+        """INSERT INTO parts (message_id, seq, smsc_id) VALUES (?, ?, ?)
+           ON CONFLICT (message_id, seq)
+           DO UPDATE SET smsc_id = excluded.smsc_id, state = 'submitted'""",
         [(p.message_id, p.seq, p.smsc_id) for p in parts],
     )
     db.executemany(
-        "INSERT INTO part_keys VALUES (?, ?, ?)",
+        "INSERT INTO part_keys (key, message_id, seq) VALUES (?, ?, ?)",
         [(k, p.message_id, p.seq) for p in parts for k in p.keys],
     )
     # Only a message still queued on the channel that tried it: a notice that Zalo's

@@ -69,7 +69,7 @@ def record_receipts(db: sqlite3.Connection, receipts: Sequence[ReceiptUpdate], n
     """Apply receipts; keep the ones that match no part yet, for EARLY_RECEIPT_TTL."""
     unmatched = apply_receipts(db, receipts, now)
     db.executemany(
-        "INSERT INTO early_receipts VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO early_receipts (key, rid, state, error, at) VALUES (?, ?, ?, ?, ?)",
         [(k, _rid(keys), state, error, now) for keys, state, error in unmatched for k in keys],
     )
 
@@ -213,7 +213,7 @@ def settle(
     """A message is delivered when all its parts are; any final failure decides it."""
     rows = db.execute(
         f"""SELECT m.id, m.state, m.segments, m.agency, m.ref, m.event_id, m.receipt_no,
-                   m.kind, m.phone, m.link, group_concat(p.state, ',')
+                   m.kind, m.phone, m.link, {db.dialect.joined("p.state", ",")}
             FROM messages m JOIN parts p ON p.message_id = m.id
             WHERE m.id IN ({_marks(ids)}) GROUP BY m.id""",
         ids,

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import structlog
 
+from gateway.store.dialect import SQLITE, Dialect
 from gateway.store.migrations import MIGRATIONS
 
 log = structlog.get_logger("gateway.store.store")
@@ -41,6 +42,20 @@ class StoreUnusable(StoreError):
         self.path = str(path)
 
 
+class StoreUnavailable(StoreError):
+    """The store cannot read or write at all just now (a full disk, a read-only file, a
+    locked database, a PostgreSQL server gone): what failed may succeed when tried again
+    whole. Both engines raise it, with the driver's error as its cause."""
+
+    def __init__(self, path: str | Path, why: str) -> None:
+        super().__init__(f"store {path} is unavailable: {why}")
+        self.path = str(path)
+
+
+class SqliteConnection(sqlite3.Connection):
+    """An SQLite connection that says its dialect (`db.dialect`), as PostgreSQL's does."""
+
+    dialect: Dialect = SQLITE
 
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -58,7 +73,9 @@ def connect(path: str) -> sqlite3.Connection:
     if path != ":memory:":
         create_private(Path(path))
     try:
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, factory=SqliteConnection
+        )
     except sqlite3.Error as exc:
         raise StoreUnusable(path, f"cannot be opened ({exc})") from None
     try:
@@ -87,7 +104,7 @@ def connect(path: str) -> sqlite3.Connection:
 class StoreOutdated(StoreUnusable):
     """A store of an older schema whose contents a reader of this version cannot read."""
 
-    def __init__(self, path: str | Path, version: int, cause: sqlite3.Error) -> None:
+    def __init__(self, path: str | Path, version: int, cause: Exception) -> None:
         super().__init__(
             path,
             f"schema {version} is older than this version's {SCHEMA_VERSION} and cannot "
@@ -112,7 +129,9 @@ def read_only(path: str) -> tuple[sqlite3.Connection, int]:
     live = any(os.path.exists(f"{real}{suffix}") for suffix in ("-wal", "-shm"))
     uri = f"file:{urllib.parse.quote(real)}?{'mode=ro' if live else 'immutable=1'}"
     try:
-        db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(
+            uri, uri=True, isolation_level=None, check_same_thread=False, factory=SqliteConnection
+        )
     except sqlite3.Error as exc:
         raise StoreUnusable(path, f"cannot be opened ({exc})") from None
     try:

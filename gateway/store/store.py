@@ -12,7 +12,9 @@ writes SQL.
 
 Beside this module: `database` (the connection, its thread and group-commit
 transactions), `schema` (the file, its migrations and start-up checks), `lock` (one
-daemon per store), `batch` (group commit of concurrent writers).
+daemon per SQLite store), `batch` (group commit of concurrent writers); on PostgreSQL
+(`store.url`) `postgres` and `pg_schema` in their stead, `dialect` for what the two
+engines spell apart.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from gateway.store.figures import FigureDays
 from gateway.store.leases import Leases
 from gateway.store.mo_log import MoLog
 from gateway.store.outbox import Outbox
+from gateway.store.postgres import PostgresDatabase, is_url
 from gateway.store.receipts import Receipts
 from gateway.store.retention import Retention
 from gateway.store.statuses import StatusOutbox
@@ -61,19 +64,29 @@ class Store:
     @asynccontextmanager
     async def open(
         cls,
-        path: str | Path,
+        location: str | Path,
         *,
         clock: Callable[[], float] = time.time,
         readonly: bool = False,
+        password: str | None = None,
         claimant: Claimant = ALONE,
     ) -> AsyncIterator[Store]:
-        """Open, check and migrate the store; StoreUnusable (naming the file) if it cannot
-        be used. Holding it against other daemons is `lock.hold`, the daemon's part.
+        """Open, check and migrate the store at `location`: a `postgresql://` url (with
+        its `password`, if the server asks for one) or an SQLite file. StoreUnusable
+        (naming the file, or the server and database without the password) if it cannot
+        be used. Holding an SQLite store against other daemons is `lock.hold`, the
+        daemon's part; several daemons may share a PostgreSQL store.
 
         `readonly` is for readers beside the daemon (`report`): the store is read as it
         is, at its own schema version, and a query its older schema cannot answer is
         StoreOutdated.
 
         `claimant` is the daemon this store works for, among the daemons of the store."""
-        async with Database.open(path, clock=clock, readonly=readonly) as database:
+        if is_url(location):
+            opened = PostgresDatabase.open(
+                str(location), clock=clock, readonly=readonly, password=password
+            )
+        else:
+            opened = Database.open(location, clock=clock, readonly=readonly)
+        async with opened as database:
             yield cls(database, claimant)

@@ -17,7 +17,7 @@ from gateway.cli import STARTUP_FAILURE
 from gateway.domain.message import NewMessage
 from gateway.store import figures_schema
 from gateway.store.figures import Figures
-from gateway.store.schema import MIGRATIONS, SCHEMA_VERSION
+from gateway.store.schema import MIGRATIONS, SCHEMA_VERSION, StoreUnavailable
 from gateway.store.store import Store
 from tests.support.broker import free_port
 from tests.support.daemon import write_daemon_config
@@ -147,5 +147,5 @@ async def test_a_read_only_store_cannot_be_written(tmp_path):
         pass
 
     async with Store.open(db, readonly=True) as reader:
-        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        with pytest.raises(StoreUnavailable, match="readonly"):
             await reader.statuses.published(1)

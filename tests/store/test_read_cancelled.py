@@ -4,11 +4,12 @@ the store closes at once, instead of scanning on for nobody."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from gateway.store.database import Database
+from gateway.store.store import Store
 
 # A scan of some tens of seconds.
 LONG = (
@@ -17,12 +18,16 @@ LONG = (
 )
 
 
-def _long(db: sqlite3.Connection) -> object:
+def _long(db: Any) -> object:
     return db.execute(LONG).fetchone()
 
 
-async def test_a_cancelled_read_interrupts_its_query_and_the_store_closes_promptly(tmp_path):
-    async with Database.open(tmp_path / "gateway.db") as db:
+async def test_a_cancelled_read_interrupts_its_query_and_the_store_closes_promptly(
+    store_location: str | Path,
+):
+    """On SQLite the connection is interrupted; on PostgreSQL the server cancels the query."""
+    async with Store.open(store_location) as store:
+        db = store.database
         async with asyncio.timeout(60):
             read = asyncio.create_task(db.read(_long))
             await asyncio.sleep(0.2)  # the query is running in the store's thread

@@ -3,14 +3,14 @@ its repositories.
 
 `db_rows` runs one query on the store's thread, after whatever the store was handed
 before it (as the store's own reads do), with the connection made read-only for it
-(`PRAGMA query_only`), so a test sees what the store committed and cannot change it by
-accident. `execute` is for the few tests that set up a state no repository writes (a row
-moved to another state, to check the counters the schema's triggers keep).
+(`PRAGMA query_only`; a read-only transaction on PostgreSQL), so a test sees what the
+store committed and cannot change it by accident. `execute` is for the few tests that set
+up a state no repository writes (a row moved to another state, to check the counters the
+schema's triggers keep).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,7 +27,11 @@ async def execute(store: Store, sql: str, params: Sequence[Any] = ()) -> None:
     await store.database.write(_execute, sql, params)
 
 
-def _query_only(db: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+def _query_only(db: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    if db.dialect.postgresql:
+        with db.connection.transaction():
+            db.execute("SET TRANSACTION READ ONLY")
+            return [tuple(row) for row in db.execute(sql, params).fetchall()]
     db.execute("PRAGMA query_only = ON")
     try:
         return db.execute(sql, params).fetchall()
@@ -35,5 +39,5 @@ def _query_only(db: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list
         db.execute("PRAGMA query_only = OFF")
 
 
-def _execute(db: sqlite3.Connection, sql: str, params: Sequence[Any]) -> None:
+def _execute(db: Any, sql: str, params: Sequence[Any]) -> None:
     db.execute(sql, params)

@@ -1,0 +1,291 @@
+"""The database under the repositories on PostgreSQL: `Database`'s twin for `store.url`.
+
+The same shape as SQLite's (gateway/store/database.py): one connection (psycopg 3, used
+synchronously) on a thread of its own, each transaction run there whole in one hand-off
+from the event loop, so the repositories' functions (`fn(connection, ...)`) run unchanged.
+
+Several daemons may share one PostgreSQL store, so every write transaction first takes one
+transaction-scoped advisory lock (`WRITE_LOCK`): write transactions run one at a time
+across all daemons, as SQLite's `BEGIN IMMEDIATE` makes them run in one, and each
+repository's transaction stays correct unchanged. Reads do not take it. A serialization
+failure or a deadlock, should one still occur, runs the transaction again.
+
+`?` placeholders stay in the repositories' SQL; the connection here turns them into
+psycopg's `%s` (and a literal `%` into `%%`), and leaves out SQLite's index hints. The
+connection's time zone is UTC, so an ISO time without an offset reads as in SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import threading
+import time
+import urllib.parse
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from functools import lru_cache
+from typing import Any, TypeVar
+
+import psycopg
+import psycopg.errors
+from psycopg.adapt import Dumper
+
+from gateway.store.database import Database
+from gateway.store.dialect import POSTGRESQL, Dialect
+from gateway.store.pg_schema import STEPS
+from gateway.store.schema import StoreOutdated, StoreUnusable
+
+R = TypeVar("R")
+
+SCHEME = "postgresql://"
+PG_SCHEMA_VERSION = len(STEPS)
+# The key of the one advisory lock every write transaction takes ("motcua" in ASCII).
+WRITE_LOCK = 0x6D6F74637561
+# A transaction that met a serialization failure or a deadlock is run again this often.
+RETRIES = 5
+CONNECT_TIMEOUT = 10  # seconds
+# SQLSTATEs that mean "run the transaction again": serialization failure, deadlock.
+_RETRY = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
+# What a read of an older schema cannot answer: a table or a column it has not yet.
+_OUTDATED = (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn)
+
+
+def is_url(location: object) -> bool:
+    """Whether a store's location names a PostgreSQL server (else an SQLite file)."""
+    return isinstance(location, str) and location.startswith(SCHEME)
+
+
+def shown(url: str) -> str:
+    """`url` as it may be shown and logged: without a password."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    user = f"{parts.username}@" if parts.username else ""
+    port = f":{parts.port}" if parts.port else ""
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}{host}{port}"))
+
+
+class _BoolAsInteger(Dumper):
+    """Python booleans as 1 and 0: the schema keeps flags in integer columns, as SQLite."""
+
+    oid = psycopg.postgres.types["int2"].oid
+
+    def dump(self, obj: bool) -> bytes:
+        return b"1" if obj else b"0"
+
+
+# SQLite's index hints (`INDEXED BY name`), which its planner needs on a few queries;
+# PostgreSQL has no hints, and its planner none there.
+_HINT = re.compile(r"\s+INDEXED\s+BY\s+\w+", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1024)
+def _unhinted(sql: str) -> str:
+    return _HINT.sub("", sql)
+
+
+@lru_cache(maxsize=1024)
+def _placeholders(sql: str) -> str:
+    """`sql` with `?` (outside string literals) as `%s`, every `%` as `%%`, no hints."""
+    sql = _unhinted(sql)
+    out: list[str] = []
+    quoted = False
+    for char in sql:
+        if char == "'":
+            quoted = not quoted
+        if char == "%":
+            out.append("%%")
+        elif char == "?" and not quoted:
+            out.append("%s")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+class PgConnection:
+    """What the repositories use of a connection (`execute`, `executemany`, `dialect`),
+    on psycopg, with SQLite's placeholders."""
+
+    dialect: Dialect = POSTGRESQL
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self.connection = connection
+        self.traced: Callable[[str], object] | None = None
+
+    def execute(self, sql: str, params: Sequence[Any] | None = ()) -> psycopg.Cursor[Any]:
+        """One statement; its cursor (rows, `rowcount`)."""
+        if self.traced is not None:
+            self.traced(sql)
+        if not params:
+            return self.connection.execute(_unhinted(sql))
+        return self.connection.execute(_placeholders(sql), params)
+
+    def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> psycopg.Cursor[Any]:
+        """One statement for each of `params`, pipelined; the cursor's `rowcount` is the
+        rows all of them changed."""
+        if self.traced is not None:
+            self.traced(sql)
+        cursor = self.connection.cursor()
+        cursor.executemany(_placeholders(sql), list(params))
+        return cursor
+
+    def close(self) -> None:
+        """Close the connection to the server."""
+        self.connection.close()
+
+
+def connect(url: str, password: str | None, *, readonly: bool = False) -> tuple[PgConnection, int]:
+    """Connect to the store at `url`, check it, and (unless `readonly`) migrate it: the
+    connection and the store's schema version. StoreUnusable, naming the server and the
+    database without the password, for anything that makes it unusable."""
+    try:
+        connection = psycopg.connect(
+            url, password=password, autocommit=True, connect_timeout=CONNECT_TIMEOUT
+        )
+    except psycopg.Error as exc:
+        raise StoreUnusable(shown(url), f"cannot connect ({_one_line(exc)})") from None
+    try:
+        connection.adapters.register_dumper(bool, _BoolAsInteger)
+        connection.execute("SET TimeZone = 'UTC'")
+        if readonly:
+            connection.execute("SET default_transaction_read_only = on")
+            version = _version(connection)
+            _refuse_newer(url, version)
+        else:
+            version = _migrated(connection, url)
+    except psycopg.Error as exc:
+        connection.close()
+        raise StoreUnusable(shown(url), f"cannot be used ({_one_line(exc)})") from None
+    except BaseException:
+        connection.close()
+        raise
+    return PgConnection(connection), version
+
+
+def _version(connection: psycopg.Connection[Any]) -> int:
+    found = connection.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
+    if not found or not found[0]:
+        return 0
+    row = connection.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _refuse_newer(url: str, version: int) -> None:
+    if version > PG_SCHEMA_VERSION:
+        raise StoreUnusable(
+            shown(url),
+            f"written by a newer version of motcua-sms (schema {version}; this version "
+            f"knows schemas up to {PG_SCHEMA_VERSION}); run that version or a newer one",
+        )
+
+
+def _migrated(connection: psycopg.Connection[Any], url: str) -> int:
+    """Bring the store to PG_SCHEMA_VERSION, each step a transaction under the write lock
+    (two daemons starting at once: the second finds the steps done)."""
+    with connection.transaction():
+        connection.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+        connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        version = _version(connection)
+        _refuse_newer(url, version)
+        for number, step in enumerate(STEPS, start=1):
+            if number > version:
+                connection.execute(step)
+                connection.execute("DELETE FROM schema_version")
+                connection.execute("INSERT INTO schema_version VALUES (%s)", (number,))
+    return PG_SCHEMA_VERSION
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+class PostgresDatabase(Database):
+    """`async with PostgresDatabase.open(url) as db:`, as `Database.open(path)`."""
+
+    # The server gone, or a store opened read-only asked to write.
+    UNAVAILABLE = (psycopg.OperationalError, psycopg.errors.ReadOnlySqlTransaction)
+
+    def __init__(self, db: PgConnection, thread: ThreadPoolExecutor, *args: Any, **kw: Any) -> None:
+        super().__init__(db, thread, *args, **kw)
+        # The call running on the connection's thread, so that a cancellation interrupts
+        # the read it was meant for, never the next call.
+        self._running: object | None = None
+        self._running_lock = threading.Lock()
+
+    @classmethod
+    @asynccontextmanager
+    async def open(  # type: ignore[override]
+        cls,
+        url: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        readonly: bool = False,
+        password: str | None = None,
+    ) -> AsyncIterator[PostgresDatabase]:
+        """Connect, check and migrate (or with `readonly`, read as it is)."""
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        loop = asyncio.get_running_loop()
+        try:
+            db, version = await loop.run_in_executor(
+                thread, lambda: connect(url, password, readonly=readonly)
+            )
+            try:
+                yield cls(db, thread, clock, path=shown(url), version=version)
+            finally:
+                await loop.run_in_executor(thread, db.close)
+        finally:
+            thread.shutdown(wait=True)
+
+    async def read(self, fn: Callable[..., R], *args: Any) -> R:
+        """`fn(connection, *args)` on the store's thread; cancelled, the server cancels
+        the query (`connection.cancel_safe`) rather than run it on for nobody."""
+        token = object()
+        try:
+            return await self._call(self._tracked, token, fn, *args)
+        except asyncio.CancelledError:
+            threading.Thread(target=self._cancel, args=(token,), daemon=True).start()
+            raise
+        except _OUTDATED as exc:
+            if self.version >= PG_SCHEMA_VERSION:
+                raise
+            raise StoreOutdated(self.path, self.version, exc) from None
+
+    async def write(self, fn: Callable[..., R], *args: Any) -> R:
+        """`fn(connection, *args)` as one transaction under the write lock."""
+        return await self._call(_transaction, self._db, fn, args)
+
+    def trace(self, callback: Callable[[str], object] | None) -> None:
+        """Hand every statement the connection runs to `callback` (None: stop)."""
+        self._db.traced = callback
+
+    def _tracked(self, token: object, fn: Callable[..., R], *args: Any) -> R:
+        with self._running_lock:
+            self._running = token
+        try:
+            return fn(self._db, *args)
+        finally:
+            with self._running_lock:
+                self._running = None
+
+    def _cancel(self, token: object) -> None:
+        with self._running_lock:
+            if self._running is token:
+                with contextlib.suppress(psycopg.Error):
+                    self._db.connection.cancel_safe(timeout=CONNECT_TIMEOUT)
+
+
+def _transaction(db: PgConnection, fn: Callable[..., R], args: Sequence[Any]) -> R:
+    """BEGIN, the write lock, `fn`, COMMIT; again on a serialization failure or a deadlock."""
+    for attempt in range(RETRIES):
+        try:
+            with db.connection.transaction():
+                db.connection.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+                return fn(db, *args)
+        except _RETRY:
+            if attempt == RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
