@@ -7,8 +7,7 @@
     intake, sender, status publisher, apology schedule, retention, receipt expiry (each
     under its lease: on one daemon of the store), heartbeats (store, watchdog) → READY=1 → wait
     for stop → STOPPING=1 → stop intake → drain the sender (bounded) → stop the rest
-    → close admin, MQTT, unbind SMPP, leave the store's daemons (claims and leases
-    released), close the store, release it (reverse order).
+    → close admin, MQTT, unbind SMPP, leave (claims, leases freed), close, release the store.
 
 Data goes one way: MQTT → intake → store → sender → SMSC, and SMSC → tracker → store →
 publisher → MQTT. No part holds another; they meet in the store.
@@ -34,9 +33,8 @@ from gateway.channels import channels
 from gateway.compose.apology import Apologies, ApologySettings
 from gateway.compose.composer import Composer, ComposerSettings
 from gateway.intake.consumer import Intake, IntakeSettings
+from gateway.intake.consumer import serve as serve_intake
 from gateway.intake.payloads import MAX_PAYLOAD
-from gateway.intake.serving import intake_filters
-from gateway.intake.serving import serve as serve_intake
 from gateway.mo.dispatcher import Dispatcher, DispatcherSettings, HandlerError, load_handlers
 from gateway.mqtt.link import MqttLink
 from gateway.ops.admin import Admin, Observed
@@ -125,8 +123,7 @@ class Gateway:
             store = await stack.enter_async_context(
                 Store.open(config.store.location, password=config.store.password, claimant=me)
             )
-            # Before anything is claimed: a live daemon of the same name is a start-up
-            # refusal (DaemonNameTaken, exit 3). Leaving, its claims and leases go at once.
+            # A live daemon of the same name: DaemonNameTaken (exit 3), before any claim.
             await store.daemons.register()
             stack.push_async_callback(store.daemons.leave)
             await store.figure_days.follow(config.tz)  # the figures' days are local days
@@ -162,7 +159,7 @@ class Gateway:
             link = await stack.enter_async_context(
                 MqttLink(
                     config.mqtt.link_settings(max_payload=MAX_PAYLOAD),
-                    intake_filters(prefix, config.mqtt.shared_group),
+                    [f"{prefix}/+/dossier", f"{prefix}/+/sms"],
                 )
             )
             intake = Intake(store.dossiers, store.outbox, composer, intake_settings(config))
@@ -174,6 +171,7 @@ class Gateway:
                 mo=dispatcher.outcomes,
                 repeated_ids=intake.repeats.counts,
                 router=router,
+                daemons=store.daemons,
             )
             if admin is not None:
                 admin.observe(observed)
@@ -198,7 +196,7 @@ class Gateway:
                     receiving=lambda: {a.id: a.bound for a in accounts},
                 )
 
-            beat_every = config.daemon.heartbeat_every
+            beat_every = config.daemon.heartbeat_every  # the daemon's, in the store
             intake_task = _supervised("intake", lambda: serve_intake(link, intake))
             others = [
                 _supervised("sender", sender.run),

@@ -24,6 +24,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from gateway.domain.states import MessageState
+from gateway.ops.daemons import Registry, alive_gauge, described
 from gateway.ops.links import Lone, Smpp, SmscLink, per_link
 from gateway.outbound.routing import Router
 from gateway.smpp.session import SessionStats
@@ -70,6 +71,8 @@ class Snapshot:
     links: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Routes and shortcodes no bound link serves (`Router.unserved`): any makes it 503.
     unserved: tuple[str, ...] = ()
+    # Every daemon of the store (gateway/ops/daemons.py): name, host, pid, seen, alive.
+    daemons: tuple[dict[str, Any], ...] = ()
 
     @property
     def links_down(self) -> tuple[str, ...]:
@@ -132,6 +135,7 @@ class Snapshot:
             "window_in_use": self.window_in_use,
             "links": self.links,
             "unserved": list(self.unserved),
+            "daemons": list(self.daemons),
         }
 
     def summary(self) -> str:
@@ -161,6 +165,7 @@ class Observed:
         repeated_ids: Counter[tuple[str, str]] | None = None,
         clock: Callable[[], float] = time.time,
         router: Router | None = None,
+        daemons: Registry | None = None,
     ) -> None:
         """`router`: what each link takes, so that a link down whose messages others
         carry is `degraded` with 200; without it every link down counts as unserved."""
@@ -175,6 +180,7 @@ class Observed:
         self.repeated_ids = repeated_ids if repeated_ids is not None else Counter()
         self._clock = clock
         self._router = router
+        self._daemons = daemons
 
     async def snapshot(self) -> Snapshot:
         _, oldest = await self.store.queue()
@@ -196,6 +202,7 @@ class Observed:
             refused_subscriptions=self.broker.refused_subscriptions,
             links=links,
             unserved=unserved,
+            daemons=() if self._daemons is None else await described(self._daemons, self._clock()),
         )
 
     @property
@@ -306,6 +313,7 @@ class _Collector(Collector):
         for state, n in sorted(snap.messages.items()):
             messages.add_metric([state], n)
         yield messages
+        yield from alive_gauge(snap.daemons)
 
 
 class AdminUnavailable(ListenRefused):

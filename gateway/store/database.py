@@ -99,6 +99,11 @@ class Database:
         """The engine's spellings, for SQL built outside a transaction's function."""
         return self._db.dialect  # type: ignore[no-any-return]
 
+    def has_step(self, step: int) -> bool:
+        """Whether the store has SQLite's schema step `step` (or what stands for it on
+        PostgreSQL), for a reader of an older store."""
+        return self.version >= step
+
     async def read(self, fn: Callable[..., R], *args: Any) -> R:
         """`fn(connection, *args)` in the store's thread. On a store of an older schema
         opened read-only, a query it cannot answer is StoreOutdated. Cancelled (its

@@ -135,7 +135,7 @@ class Figures:
         if chosen == []:
             return []
         first, last = (since - _EPOCH).days, (until - _EPOCH).days
-        columns = _READ if self._db.version >= _CHANNELS_SINCE else _BEFORE_CHANNELS
+        columns = _READ if self._db.has_step(_CHANNELS_SINCE) else _BEFORE_CHANNELS
         found, names = await self._db.read(_table, first, last, frozenset(by), chosen, columns)
         days: dict[int, date] = {}
         price, zns_price = self._price, self._zns_price

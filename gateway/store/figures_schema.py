@@ -123,9 +123,17 @@ _KEY = "COALESCE(NULLIF(d.procedure_code, ''), d.procedure)"  # dossier `d`'s pr
 # the day exactly whenever the first event reached the daemon on the day it occurred.
 _OCCURRED = f"CAST({SQLITE.epoch_or_now('d.occurred_at')} AS INTEGER)"
 _FIRST_SEEN = f"min({_OCCURRED}, COALESCE(e.first, {_OCCURRED}))"
-_ADD = ", ".join(f"{c} = {c} + excluded.{c}" for c in COLUMNS)
-_NAME = "procedure_name = COALESCE(excluded.procedure_name, procedure_name)"
-_UPSERT = f"ON CONFLICT (day, agency, procedure_key) DO UPDATE SET {_ADD}, {_NAME}"
+
+
+def _upsert(d: Dialect = SQLITE) -> str:
+    """Add to the figures row already there (PostgreSQL needs its columns qualified)."""
+    t = "figures." if d.postgresql else ""
+    add = ", ".join(f"{c} = {t}{c} + excluded.{c}" for c in COLUMNS)
+    name = f"procedure_name = COALESCE(excluded.procedure_name, {t}procedure_name)"
+    return f"ON CONFLICT (day, agency, procedure_key) DO UPDATE SET {add}, {name}"
+
+
+_UPSERT = _upsert()
 
 
 def _procedure_of(m: str) -> str:
@@ -203,18 +211,18 @@ def message_triggers(d: Dialect) -> str:
             SELECT m.figures_day, NEW.agency, COALESCE(m.procedure_key, ''),
                    {_name_of("NEW")}, {", ".join(_counts("NEW", "c.why", d))}
             FROM messages AS m, (SELECT {not_delivered("NEW")} AS why) AS c
-            WHERE m.id = NEW.id {_UPSERT};
+            WHERE m.id = NEW.id {_upsert(d)};
         {_LOOKUP_ROWS}
             SELECT day, agency, key, name, 1
             FROM ({_lookups("NEW.kind = 'mo_reply' AND m.id = NEW.id")}){d.alias("l")} \
-WHERE true {_UPSERT};""")
+WHERE true {_upsert(d)};""")
     update = d.trigger(
         "figures_message_update", "AFTER UPDATE OF state, reason, segments ON", "messages",
         _changed(d), f"""\
         INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS})
             SELECT NEW.figures_day, NEW.agency, COALESCE(NEW.procedure_key, ''), NULL, \
 {_delta(d)}
-            FROM {_WHY_CHANGED} AS c WHERE true {_UPSERT};""",
+            FROM {_WHY_CHANGED} AS c WHERE true {_upsert(d)};""",
     )  # fmt: skip
     return f"{insert}\n    {update}"
 
@@ -230,7 +238,7 @@ def dossier_trigger(d: Dialect) -> str:
             SELECT {_iso_day("NEW.occurred_at", d=d)}, NEW.agency,
                    COALESCE(NULLIF(NEW.procedure_code, ''), NEW.procedure), NEW.procedure,
                    {d.number("c.received")}, {d.number("c.resolved")}
-            FROM {_dossier_counts(d)} AS c WHERE c.received OR c.resolved {_UPSERT};
+            FROM {_dossier_counts(d)} AS c WHERE c.received OR c.resolved {_upsert(d)};
         {resolved};""")
 
 
@@ -296,11 +304,12 @@ CHANNEL_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def _bump(column: str, row: str) -> str:
+def _bump(column: str, row: str, d: Dialect) -> str:
     """Add one to `column` of the figures row of `row` (a message or an e-mail)."""
     return f"""INSERT INTO figures (day, agency, procedure_key, {column})
             VALUES ({row}.figures_day, {row}.agency, COALESCE({row}.procedure_key, ''), 1)
-            ON CONFLICT (day, agency, procedure_key) DO UPDATE SET {column} = {column} + 1;"""
+            ON CONFLICT (day, agency, procedure_key) DO UPDATE SET {column} = \
+{"figures." if d.postgresql else ""}{column} + 1;"""
 
 
 _ADD_CHANNEL_COLUMNS = "".join(
@@ -313,12 +322,12 @@ def channel_triggers(d: Dialect) -> str:
             "figures_zalo_delivered", "AFTER UPDATE OF state ON", "messages",
             f"""NEW.channel = 'zalo' AND NEW.state = 'delivered' AND OLD.state != 'delivered'
              AND {notice("NEW")}""",
-            f"        {_bump('zalo_delivered', 'NEW')}",
+            f"        {_bump('zalo_delivered', 'NEW', d)}",
         ),
         d.trigger(
             "figures_zalo_fallback", "AFTER UPDATE OF channel ON", "messages",
             f"OLD.channel = 'zalo' AND NEW.channel = 'sms' AND {notice('NEW')}",
-            f"        {_bump('zalo_fallbacks', 'NEW')}",
+            f"        {_bump('zalo_fallbacks', 'NEW', d)}",
         ),
         d.trigger("figures_email_insert", "AFTER INSERT ON", "emails", None, f"""\
         UPDATE emails SET procedure_key = {_procedure_of("NEW")},
@@ -326,12 +335,12 @@ def channel_triggers(d: Dialect) -> str:
         d.trigger(
             "figures_email_sent", "AFTER UPDATE OF state ON", "emails",
             "NEW.state = 'delivered' AND OLD.state != 'delivered'",
-            f"        {_bump('emails_sent', 'NEW')}",
+            f"        {_bump('emails_sent', 'NEW', d)}",
         ),
         d.trigger(
             "figures_email_failed", "AFTER UPDATE OF state ON", "emails",
             "NEW.state IN ('failed', 'expired') AND OLD.state NOT IN ('failed', 'expired')",
-            f"        {_bump('emails_failed', 'NEW')}",
+            f"        {_bump('emails_failed', 'NEW', d)}",
         ),
     ))  # fmt: skip
 

@@ -6,25 +6,36 @@ from __future__ import annotations
 
 from gateway.store import figures_schema
 
-# The claims' step, also the PostgreSQL schema's step after its first (portable SQL).
-CLAIMS_MIGRATION = """
+
+# The claims' step, SQLite's 16th and PostgreSQL's 2nd (gateway/store/pg_schema.py), the same
+# text but for the epochs' type. A claimed row is one being worked (an outcome releases it):
+# the claims' indexes stay small.
+def claims_step(epoch: str) -> str:
+    """The step that lets several daemons share one store, with `epoch` the engine's type
+    of a time in seconds since the epoch."""
+    return f"""
     CREATE TABLE daemons (
         name TEXT PRIMARY KEY,
         instance TEXT NOT NULL,
         host TEXT NOT NULL,
         pid INTEGER NOT NULL,
-        started_at REAL NOT NULL,
-        seen_at REAL NOT NULL
+        started_at {epoch} NOT NULL,
+        seen_at {epoch} NOT NULL
     );
     CREATE TABLE leases (
         name TEXT PRIMARY KEY,
         holder TEXT NOT NULL,
-        until REAL NOT NULL
+        until {epoch} NOT NULL
     );
     ALTER TABLE messages ADD COLUMN claimed_by TEXT;
     ALTER TABLE emails ADD COLUMN claimed_by TEXT;
     ALTER TABLE status_out ADD COLUMN claimed_by TEXT;
+    CREATE INDEX messages_claimed ON messages (claimed_by) WHERE claimed_by IS NOT NULL;
+    CREATE INDEX emails_claimed ON emails (claimed_by) WHERE claimed_by IS NOT NULL;
 """
+
+
+CLAIMS_MIGRATION = claims_step("REAL")
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the mirror, the messages, their parts and the status outbox.

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from gateway.store import figures_schema as figures
 from gateway.store.dialect import POSTGRESQL, POSTGRESQL_FUNCTIONS
+from gateway.store.migrations import claims_step
 
 _D = POSTGRESQL
 _FIGURES = ",\n        ".join(
@@ -57,7 +58,7 @@ SCHEMA = f"""
         rowid BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
         PRIMARY KEY (receipt_key, agency)
     );
-    CREATE INDEX dossiers_due ON dossiers (due_date);
+    CREATE INDEX dossiers_due ON dossiers (due_date, rowid);
     CREATE INDEX dossiers_phone_kept ON dossiers (occurred_at) WHERE phone IS NOT NULL;
     CREATE TABLE events (
         event_id TEXT NOT NULL,
@@ -211,4 +212,9 @@ SCHEMA = f"""
 STEPS: tuple[str, ...] = (
     # 1: the whole schema as of SQLite's step 15.
     SCHEMA,
+    # 2: several daemons on one store: SQLite's step 16 (gateway/store/claims.py).
+    claims_step("DOUBLE PRECISION"),
 )
+# The SQLite step each of STEPS brings the store to, for readers that ask whether a store
+# has a step (`Database.has_step`).
+SQLITE_STEP_OF: tuple[int, ...] = (15,)

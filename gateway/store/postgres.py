@@ -35,7 +35,7 @@ from psycopg.adapt import Dumper
 
 from gateway.store.database import Database
 from gateway.store.dialect import POSTGRESQL, Dialect
-from gateway.store.pg_schema import STEPS
+from gateway.store.pg_schema import SQLITE_STEP_OF, STEPS
 from gateway.store.schema import StoreOutdated, StoreUnusable
 
 R = TypeVar("R")
@@ -261,6 +261,10 @@ class PostgresDatabase(Database):
     def trace(self, callback: Callable[[str], object] | None) -> None:
         """Hand every statement the connection runs to `callback` (None: stop)."""
         self._db.traced = callback
+
+    def has_step(self, step: int) -> bool:
+        """Whether the store has what SQLite's schema step `step` made."""
+        return any(step <= made for made in SQLITE_STEP_OF[: self.version])
 
     def _tracked(self, token: object, fn: Callable[..., R], *args: Any) -> R:
         with self._running_lock:

@@ -65,13 +65,13 @@ class Wire:
 
 
 @pytest.fixture(params=["gsm7", "latin1"])
-async def wire(request, tmp_path: Path) -> AsyncIterator[tuple[str, Wire]]:
+async def wire(request, tmp_path: Path, store_location) -> AsyncIterator[tuple[str, Wire]]:
     alphabet = request.param
     cfg = outbox_config()
     cfg = dataclasses.replace(cfg, smpp=dataclasses.replace(cfg.smpp, default_alphabet=alphabet))
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01)) as smsc,
-        Store.open(tmp_path / "gateway.db") as store,
+        Store.open(store_location) as store,
     ):
 
         async def ignore(item: object) -> None:

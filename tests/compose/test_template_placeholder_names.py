@@ -32,7 +32,7 @@ agencies:
 
 
 async def test_a_template_with_vietnamese_placeholders_is_accepted_and_filled_by_a_job(
-    tmp_path: Path,
+    tmp_path: Path, store_location,
 ):
     cfg = parse_config(YAML.format(db=tmp_path / "g.db"))
     cfg = dataclasses.replace(cfg, schedule=dataclasses.replace(ScheduleConfig(), quiet_hours=None))
@@ -40,7 +40,7 @@ async def test_a_template_with_vietnamese_placeholders_is_accepted_and_filled_by
         "id": "fee-1", "to": "0905123456", "template": "phi",
         "params": {"số_hồ_sơ": "0101701234", "số_tiền": "50.000"},
     }  # fmt: skip
-    async with Store.open(tmp_path / "g.db") as store:
+    async with Store.open(store_location) as store:
         intake = intake_on(store, cfg)
         await intake.process(
             [Received("motcua/SCT/sms", json.dumps(job, ensure_ascii=False).encode())]

@@ -12,7 +12,7 @@ from tests.support.intake import IntakeRig, config, intake_on
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[IntakeRig]:
-    async with Store.open(tmp_path / "gateway.db") as store:
+async def rig(tmp_path: Path, store_location) -> AsyncIterator[IntakeRig]:
+    async with Store.open(store_location) as store:
         cfg = config()
         yield IntakeRig(store, intake_on(store, cfg))

@@ -23,8 +23,8 @@ RESULT_TEXT = DEFAULT_TEMPLATES["result"].format(
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[IntakeRig]:
-    async with Store.open(tmp_path / "gateway.db") as store:
+async def rig(tmp_path: Path, store_location) -> AsyncIterator[IntakeRig]:
+    async with Store.open(store_location) as store:
         yield IntakeRig(store, intake_on(store, mailing_config()))
 
 

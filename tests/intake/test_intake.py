@@ -70,8 +70,10 @@ class TestOneBadItem:
         reason = (await rig.rejected())["job-poison"]
         assert reason.startswith("params:") and "'strip'" in reason
 
-    async def test_unexpected_error_in_one_item_refuses_it_and_commits_the_rest(self, tmp_path):
-        async with Store.open(tmp_path / "g.db") as store:
+    async def test_unexpected_error_in_one_item_refuses_it_and_commits_the_rest(
+        self, tmp_path, store_location
+    ):
+        async with Store.open(store_location) as store:
             cfg = config()
             rig = IntakeRig(store, intake_on(store, cfg, Raising(composer_settings(cfg))))
             await rig.intake.process([job(1), job("boom"), job(2)])
@@ -84,9 +86,9 @@ class TestOneBadItem:
                 "payload: could not be processed (RuntimeError); nothing was queued"
             )
 
-    async def test_item_the_store_cannot_take_is_refused_alone(self, tmp_path):
+    async def test_item_the_store_cannot_take_is_refused_alone(self, tmp_path, store_location):
         """A commit failing for one item's value is retried item by item."""
-        async with Store.open(tmp_path / "g.db") as store:
+        async with Store.open(store_location) as store:
             cfg = config()
             rig = IntakeRig(store, intake_on(store, cfg, Unstorable(composer_settings(cfg))))
             await rig.intake.process([job(1), job("unstorable"), job(2)])
@@ -153,11 +155,13 @@ class TestAgencyTemplates:
 
 
 class TestTooManyParts:
-    async def test_text_of_more_than_255_parts_is_rejected_at_intake(self, tmp_path):
+    async def test_text_of_more_than_255_parts_is_rejected_at_intake(
+        self, tmp_path, store_location
+    ):
         """A template filled to 20,000 UCS-2 characters: 299 parts (before: queued, and
         the encoder raised later in the sender)."""
         cfg = config(long="{x}" * 40)
-        async with Store.open(tmp_path / "g.db") as store:
+        async with Store.open(store_location) as store:
             rig = IntakeRig(store, intake_on(store, cfg))
             await rig.intake.process([template_job(1, "long", {"x": "ă" * 500})])
 
@@ -247,7 +251,7 @@ def test_arbitrary_jobs_never_hold_up_good_ones(bad: list[bytes]) -> None:
 
 @pytest.mark.slow
 async def test_arbitrary_jobs_over_mosquitto_are_all_acknowledged_and_good_ones_committed(
-    broker, tmp_path: Path
+    broker, tmp_path: Path, store_location
 ):
     """The same property through a real broker: 200 generated payloads and a known
     poison job among 100 good jobs; every good job is committed, and nothing is left
@@ -268,7 +272,7 @@ async def test_arbitrary_jobs_over_mosquitto_are_all_acknowledged_and_good_ones_
         items.insert((i * 7) % (len(items) + 1), (f"{prefix}/SCT/sms", payload))
     good = {f"job-good-{n}" for n in range(100)}
 
-    async with Store.open(tmp_path / "g.db") as store:
+    async with Store.open(store_location) as store:
         async with MqttLink(settings, [f"{prefix}/+/sms"]) as link:
             await link.wait_connected(10)
             task = asyncio.create_task(serve(link, intake_on(store, cfg)))

@@ -57,11 +57,11 @@ async def test_a_dossier_resolved_then_reopened_within_one_batch_still_counts_re
     assert await _figures(rig, [REOPENED[:3]]) == [(22, 1, 0), (23, 0, 1)]
 
 
-async def test_a_dossier_whose_code_goes_missing_stays_one_procedure(tmp_path):
+async def test_a_dossier_whose_code_goes_missing_stays_one_procedure(tmp_path, store_location):
     """Received with its code, then resolved by an event that leaves the code out: its
     resolution and its result notice stay under the code, not under its name."""
     clock = Clock(at(10))
-    async with Store.open(tmp_path / "gateway.db", clock=clock) as store:
+    async with Store.open(store_location, clock=clock) as store:
         intake = intake_on(store, config(), figure_composer(clock))
         day = "2026-11-23T09:00:00+07:00"
         await intake.process([_event("received", day, procedure_code="1.001")])

@@ -29,15 +29,15 @@ def event(event_id: str, phone: str | None, hour: int, status: str = "result_rea
     return Received("motcua/SCT/dossier", json.dumps(body, ensure_ascii=False).encode())
 
 
-async def _states_after(tmp_path: Path, *batches: list[Received]) -> dict[str, str]:
+async def _states_after(tmp_path: Path, store_location, *batches: list[Received]) -> dict[str, str]:
     """Each batch through intake, the store closed and opened again between batches."""
     cfg = dataclasses.replace(
         default_config(), schedule=dataclasses.replace(ScheduleConfig(), quiet_hours=None)
     )
     for batch in batches:
-        async with Store.open(tmp_path / "g.db") as store:
+        async with Store.open(store_location) as store:
             await intake_on(store, cfg).process(batch)
-    async with Store.open(tmp_path / "g.db") as store:
+    async with Store.open(store_location) as store:
         rows = await db_rows(store, "SELECT ref, state FROM messages ORDER BY id")
     return dict(rows)
 

@@ -38,10 +38,10 @@ def job(**fields: Any) -> Received:
     return Received("motcua/SCT/sms", json.dumps(JOB | fields).encode())
 
 
-async def statuses(tmp_path, *items: Received) -> list[tuple[str, str]]:
+async def statuses(tmp_path, store_location, *items: Received) -> list[tuple[str, str]]:
     """(id, state) of every status published for `items`, taken one at a time."""
     cfg = config()
-    async with Store.open(tmp_path / "g.db") as store:
+    async with Store.open(store_location) as store:
         intake = intake_on(store, cfg)
         for item in items:
             await intake.process([item])

@@ -51,12 +51,14 @@ class Outcome:
     logs: list[dict[str, Any]]
 
 
-async def _run(tmp_path: Path, *batches: list[Received], purge: bool = False) -> Outcome:
+async def _run(
+    tmp_path: Path, store_location, *batches: list[Received], purge: bool = False
+) -> Outcome:
     """The first batch, then (the purge if asked) the others, through one intake."""
     cfg = dataclasses.replace(
         default_config(), schedule=dataclasses.replace(ScheduleConfig(), quiet_hours=None)
     )
-    async with Store.open(tmp_path / "g.db", clock=lambda: 1_000_000.0) as store:
+    async with Store.open(store_location, clock=lambda: 1_000_000.0) as store:
         intake = intake_on(store, cfg)
         await intake.process(batches[0])
         before = len(await store.statuses.pending(100))
@@ -144,9 +146,9 @@ class _Broker:
     subscription_refusals = 0
 
 
-async def test_repeated_ids_are_served_on_metrics_by_kind_and_content(tmp_path):
+async def test_repeated_ids_are_served_on_metrics_by_kind_and_content(tmp_path, store_location):
     repeats = Counter({("job", "different"): 2, ("event", "same"): 1})
-    async with Store.open(tmp_path / "g.db") as store:
+    async with Store.open(store_location) as store:
         observed = Observed(
             _Smpp(), _Broker(), store.outbox, receipts=Counter(), mo=Counter(), repeated_ids=repeats
         )
@@ -157,10 +159,12 @@ async def test_repeated_ids_are_served_on_metrics_by_kind_and_content(tmp_path):
     assert 'motcua_repeated_ids_total{content="same",kind="event"} 1.0' in text
 
 
-async def test_the_purge_clears_the_content_digests_with_the_personal_data(tmp_path):
+async def test_the_purge_clears_the_content_digests_with_the_personal_data(
+    tmp_path, store_location
+):
     """A digest covers the phone number: it goes with the numbers and texts."""
     cfg = default_config()
-    async with Store.open(tmp_path / "g.db", clock=lambda: 1_000_000.0) as store:
+    async with Store.open(store_location, clock=lambda: 1_000_000.0) as store:
         intake = intake_on(store, cfg)
         await intake.process([event("7", "0101701234", "0258 3822 123"), job("j", "0")])
         digests = "SELECT COUNT(*) FROM {} WHERE digest IS NOT NULL"

@@ -18,8 +18,8 @@ from tests.support.store_reads import db_rows
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[IntakeRig]:
-    async with Store.open(tmp_path / "gateway.db") as store:
+async def rig(tmp_path: Path, store_location) -> AsyncIterator[IntakeRig]:
+    async with Store.open(store_location) as store:
         yield IntakeRig(store, intake_on(store, mailing_config()))
 
 

@@ -56,8 +56,10 @@ async def outcomes(store: Store) -> list[tuple[str, str, str | None]]:
 
 
 @pytest.mark.parametrize("phone", UNUSABLE)
-async def test_an_unusable_phone_refuses_the_notice_with_a_phone_reason(tmp_path, phone):
-    async with Store.open(tmp_path / "g.db") as store:
+async def test_an_unusable_phone_refuses_the_notice_with_a_phone_reason(
+    tmp_path, store_location, phone
+):
+    async with Store.open(store_location) as store:
         await take(store, event("e1", phone, 10))
         [(ref, state, reason)] = await outcomes(store)
 
@@ -66,9 +68,11 @@ async def test_an_unusable_phone_refuses_the_notice_with_a_phone_reason(tmp_path
 
 
 @pytest.mark.parametrize("phone", UNUSABLE)
-async def test_the_dossier_of_an_unusable_phone_is_mirrored_and_answers_mckh(tmp_path, phone):
+async def test_the_dossier_of_an_unusable_phone_is_mirrored_and_answers_mckh(
+    tmp_path, store_location, phone
+):
     cfg = config()
-    async with Store.open(tmp_path / "g.db") as store:
+    async with Store.open(store_location) as store:
         await take(store, event("e1", phone, 10))
         async with Dispatcher(
             store.mo_log,
@@ -85,8 +89,10 @@ async def test_the_dossier_of_an_unusable_phone_is_mirrored_and_answers_mckh(tmp
 
 
 @pytest.mark.parametrize("phone", UNUSABLE)
-async def test_a_later_event_with_a_good_phone_sends_the_notice_refused(tmp_path, phone):
-    async with Store.open(tmp_path / "g.db") as store:
+async def test_a_later_event_with_a_good_phone_sends_the_notice_refused(
+    tmp_path, store_location, phone
+):
+    async with Store.open(store_location) as store:
         await take(store, event("e1", phone, 10))
         await take(store, event("e2", GOOD, 11))
         states = [(ref, state) for ref, state, _ in await outcomes(store)]
@@ -94,8 +100,10 @@ async def test_a_later_event_with_a_good_phone_sends_the_notice_refused(tmp_path
     assert states == [("e1:result", "rejected"), ("e2:result", "queued")]
 
 
-async def test_a_phone_longer_than_the_store_keeps_is_cut_and_still_refused(tmp_path):
-    async with Store.open(tmp_path / "g.db") as store:
+async def test_a_phone_longer_than_the_store_keeps_is_cut_and_still_refused(
+    tmp_path, store_location
+):
+    async with Store.open(store_location) as store:
         await take(store, event("e1", "0905123456" * 1024, 10))
         [(kept,)] = await db_rows(store, "SELECT phone FROM dossiers")
         [(_, state, reason)] = await outcomes(store)
@@ -104,8 +112,10 @@ async def test_a_phone_longer_than_the_store_keeps_is_cut_and_still_refused(tmp_
     assert state == "rejected" and reason.startswith("phone: too_long")
 
 
-async def test_a_notice_refused_for_its_phone_gives_the_segments_its_text_takes(tmp_path):
-    async with Store.open(tmp_path / "g.db") as store:
+async def test_a_notice_refused_for_its_phone_gives_the_segments_its_text_takes(
+    tmp_path, store_location
+):
+    async with Store.open(store_location) as store:
         await take(store, event("e1", "0905\t123456", 10))
         [(_, _, payload)] = await store.statuses.pending(10)
 

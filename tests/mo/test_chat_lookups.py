@@ -27,9 +27,9 @@ ANSWER = (
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[tuple[Dispatcher, Store]]:
+async def rig(tmp_path: Path, store_location) -> AsyncIterator[tuple[Dispatcher, Store]]:
     cfg = config(rate_limit=3)
-    async with Store.open(tmp_path / "gateway.db") as store:
+    async with Store.open(store_location) as store:
         await store.dossiers.record_intake(dossiers=[dossier(RECEIPT), dossier(NATIONAL)])
         composer = Composer(composer_settings(cfg), clock=lambda: NOON)
         async with Dispatcher(
@@ -92,7 +92,7 @@ async def test_a_chat_sender_over_the_rate_limit_gets_no_more_replies(rig):
         await dispatcher.receive_chat("u1", f"MCKH {RECEIPT} lan {n}")
 
     assert len(await replies(store)) == 3
-    outcomes = await db_rows(store, "SELECT outcome FROM mo_log ORDER BY rowid")
+    outcomes = await db_rows(store, "SELECT outcome FROM mo_log ORDER BY id")
     assert [o for (o,) in outcomes][3:] == ["rate_limited", "rate_limited"]
 
 

@@ -28,8 +28,8 @@ def cfg() -> Config:
 
 
 @pytest.fixture
-async def rig(tmp_path: Path, cfg: Config) -> AsyncIterator[MoRig]:
-    async with running(tmp_path / "gateway.db", cfg) as rig:
+async def rig(tmp_path: Path, store_location, cfg: Config) -> AsyncIterator[MoRig]:
+    async with running(store_location, cfg) as rig:
         yield rig
 
 
@@ -288,8 +288,8 @@ async def test_identical_mo_redelivered_is_answered_once(rig):
     assert [o for _, _, o in await rig.mo_log()] == ["not_found", "duplicate"]
 
 
-async def test_rate_and_duplicates_survive_a_restart(tmp_path):
-    db = tmp_path / "gateway.db"
+async def test_rate_and_duplicates_survive_a_restart(tmp_path, store_location):
+    db = store_location
     async with running(db, config()) as rig:
         await rig.mo("MCKH 0101701234")
         await rig.reply()
@@ -301,9 +301,9 @@ async def test_rate_and_duplicates_survive_a_restart(tmp_path):
         assert [o for _, _, o in await rig.mo_log()] == ["not_found", "duplicate"]
 
 
-async def test_reply_is_sent_after_a_crash_between_storing_and_sending(tmp_path):
+async def test_reply_is_sent_after_a_crash_between_storing_and_sending(tmp_path, store_location):
     """The MO is acknowledged (stored with its reply); the sender never ran; restart."""
-    db = tmp_path / "gateway.db"
+    db = store_location
     async with SmscSimulator(SimConfig(receipt_delay=0.01)) as smsc:
         async with running(db, config(), send=False, smsc=smsc) as rig:
             await with_dossiers(rig, dossier())
@@ -330,7 +330,7 @@ async def test_failing_handler_is_answered_and_counted(rig, monkeypatch):
     assert rig.dispatcher.outcomes[("MCKH", "handler_error")] == 1
 
 
-async def test_a_new_handler_is_one_module(tmp_path, monkeypatch):
+async def test_a_new_handler_is_one_module(tmp_path, store_location, monkeypatch):
     """A module in handlers/ and a `keywords:` line: nothing else changes."""
     extra = tmp_path / "more_handlers"
     extra.mkdir()
@@ -353,7 +353,7 @@ async def handle(request: Request, context: Context) -> Reply:
         default_config(), keywords=MappingProxyType({"MCKH": "mckh", "GIO": "giogiac"})
     )
 
-    async with running(tmp_path / "g.db", cfg) as rig:
+    async with running(store_location, cfg) as rig:
         await rig.mo("gio")
         reply = await rig.reply()
 

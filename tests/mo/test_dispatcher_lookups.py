@@ -162,9 +162,9 @@ _senders = (f"849051{n:05d}" for n in itertools.count())
 
 
 @pytest.fixture
-async def dispatcher(tmp_path: Path) -> AsyncIterator[tuple[Dispatcher, Store]]:
+async def dispatcher(tmp_path: Path, store_location) -> AsyncIterator[tuple[Dispatcher, Store]]:
     cfg = config()
-    async with Store.open(tmp_path / "gateway.db") as store:
+    async with Store.open(store_location) as store:
         await store.dossiers.record_intake(dossiers=DOSSIERS)
         composer = Composer(composer_settings(cfg), clock=lambda: NOON)
         async with Dispatcher(
@@ -236,8 +236,8 @@ async def test_mo_cut_short_still_answers_the_receipt_that_came_whole(dispatcher
         ("MCKH 0101701234 sdt 0905 123 456", A),
     ],
 )
-async def test_lookup_over_the_simulator(tmp_path, text, expected):
-    async with running(tmp_path / "gateway.db", config()) as rig:
+async def test_lookup_over_the_simulator(tmp_path, store_location, text, expected):
+    async with running(store_location, config()) as rig:
         await with_dossiers(rig, *DOSSIERS)
 
         await rig.mo(text)
@@ -247,9 +247,9 @@ async def test_lookup_over_the_simulator(tmp_path, text, expected):
         assert len(rig.smsc.records) == 1
 
 
-async def test_ucs2_lookup_with_an_en_dash_over_the_simulator(tmp_path):
+async def test_ucs2_lookup_with_an_en_dash_over_the_simulator(tmp_path, store_location):
     """The en dash forces the MO itself into UCS-2; the number is still found."""
-    async with running(tmp_path / "gateway.db", config()) as rig:
+    async with running(store_location, config()) as rig:
         await with_dossiers(rig, *DOSSIERS)
 
         await rig.mo("Cho em hỏi MCKH 000.00.06.H56–231027–0361 ạ", data_coding=0x08)

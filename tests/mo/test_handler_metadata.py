@@ -64,13 +64,13 @@ def with_keywords(**keywords: str) -> Config:
 
 
 async def test_a_guide_is_not_offered_as_the_syntax_whatever_its_module_is_called(
-    tmp_path, more_handlers
+    tmp_path, store_location, more_handlers
 ):
     more_handlers("huongdan", GUIDE)
     more_handlers("giogiac", HOURS)
     cfg = with_keywords(HUONGDAN="huongdan", GIO="giogiac")
 
-    async with running(tmp_path / "g.db", cfg) as rig:
+    async with running(store_location, cfg) as rig:
         await rig.mo("xin chao")
         reply = await rig.reply()
 
@@ -78,13 +78,13 @@ async def test_a_guide_is_not_offered_as_the_syntax_whatever_its_module_is_calle
 
 
 async def test_a_guide_lists_the_services_but_not_itself_and_is_logged_as_help(
-    tmp_path, more_handlers
+    tmp_path, store_location, more_handlers
 ):
     more_handlers("huongdan", GUIDE)
     more_handlers("giogiac", HOURS)
     cfg = with_keywords(HUONGDAN="huongdan", GIO="giogiac")
 
-    async with running(tmp_path / "g.db", cfg) as rig:
+    async with running(store_location, cfg) as rig:
         await rig.mo("huongdan")
         reply = await rig.reply()
         log = await rig.mo_log()
@@ -93,17 +93,21 @@ async def test_a_guide_lists_the_services_but_not_itself_and_is_logged_as_help(
     assert [outcome for _, _, outcome in log] == ["help"]
 
 
-async def test_with_only_a_guide_configured_the_not_understood_reply_offers_it(tmp_path):
+async def test_with_only_a_guide_configured_the_not_understood_reply_offers_it(
+    tmp_path, store_location
+):
     """No service to offer: the guide's own syntax, never a keyword nobody configured."""
-    async with running(tmp_path / "g.db", with_keywords(HD="help")) as rig:
+    async with running(store_location, with_keywords(HD="help")) as rig:
         await rig.mo("xin chao")
         reply = await rig.reply()
 
     assert reply.text == "Tin nhan chua dung cu phap. Soan: HD gui 8083"
 
 
-async def test_with_no_keyword_configured_the_not_understood_reply_offers_no_syntax(tmp_path):
-    async with running(tmp_path / "g.db", with_keywords()) as rig:
+async def test_with_no_keyword_configured_the_not_understood_reply_offers_no_syntax(
+    tmp_path, store_location
+):
+    async with running(store_location, with_keywords()) as rig:
         await rig.mo("MCKH 0101701234")
         reply = await rig.reply()
         log = await rig.mo_log()
@@ -141,7 +145,7 @@ def test_services_are_each_handler_once_with_all_its_keywords():
     ]
 
 
-async def test_the_mckh_reply_is_fitted_with_the_sender_s_encoding(tmp_path):
+async def test_the_mckh_reply_is_fitted_with_the_sender_s_encoding(tmp_path, store_location):
     """With 16-bit references a part holds 152 septets, not 153: a 305-septet reply is
     three SMS there, so the step is shortened until it is two, as the composer counts."""
     base = default_config()
@@ -158,7 +162,7 @@ async def test_the_mckh_reply_is_fitted_with_the_sender_s_encoding(tmp_path):
     step = "Tham dinh " * 10 + "hoso"
 
     # No sender: the segments are the composer's count, as queued.
-    async with running(tmp_path / "g.db", cfg, send=False) as rig:
+    async with running(store_location, cfg, send=False) as rig:
         await rig.store.dossiers.record_intake(dossiers=[dossier(step=step)])
         await rig.mo("MCKH 0101701234")  # answered once the reply is committed
         rows = await db_rows(rig.store, "SELECT segments FROM messages WHERE kind = 'mo_reply'")

@@ -22,11 +22,11 @@ RECEIPT = "0101701234"
 
 @pytest.mark.parametrize("by", ["zalo_chat", "sms"])
 async def test_a_lookup_whose_commit_failed_is_answered_when_it_is_sent_again(
-    tmp_path: Path, by: str
+    tmp_path: Path, store_location, by: str
 ):
     cfg = config()
     now = [NOON]
-    async with Store.open(tmp_path / "gateway.db") as store:
+    async with Store.open(store_location) as store:
         await store.dossiers.record_intake(dossiers=[dossier(RECEIPT)])
         real = store.mo_log.record_mos
         failures = [1]

@@ -18,8 +18,10 @@ async def _replies(rig) -> int:
     return rows[0][0]
 
 
-async def test_a_national_form_sender_redelivered_after_a_restart_is_a_duplicate(tmp_path):
-    db = tmp_path / "gateway.db"
+async def test_a_national_form_sender_redelivered_after_a_restart_is_a_duplicate(
+    tmp_path, store_location
+):
+    db = store_location
     async with running(db, config()) as rig:
         await with_dossiers(rig, dossier())
         await rig.mo("MCKH 0101701234", source=NATIONAL_FORM)
@@ -34,4 +36,3 @@ async def test_a_national_form_sender_redelivered_after_a_restart_is_a_duplicate
         f"outcomes {outcomes}, {replies} replies (each a paid SMS), {lookups[0][0]} lookups"
         " counted, for one MO delivered twice"
     )
-

@@ -16,9 +16,9 @@ from tests.support.mo import config
 from tests.support.store_reads import db_rows
 
 
-async def test_a_reloaded_rate_limit_applies_to_the_next_mos(tmp_path: Path):
+async def test_a_reloaded_rate_limit_applies_to_the_next_mos(tmp_path: Path, store_location):
     cfg = config()  # rate_limit 10 a minute
-    async with Store.open(tmp_path / "g.db") as store:
+    async with Store.open(store_location) as store:
         composer = Composer(composer_settings(cfg), clock=lambda: NOON)
         async with Dispatcher(
             store.mo_log, store.dossiers, composer, dispatcher_settings(cfg), clock=lambda: NOON

@@ -250,6 +250,7 @@ class TestAdminOverHttp:
             "refused_subscriptions": [], "queued": 0, "awaiting_receipt": 0,
             "oldest_queued_age_seconds": None, "window_in_use": 0,
             "links": {"default": {"status": "bound", "window_in_use": 0}}, "unserved": [],
+            "daemons": [],
         }  # fmt: skip
 
     async def test_healthz_is_503_while_the_smsc_is_down(self):

@@ -36,6 +36,7 @@ from tests.support.daemon import (
     stop_daemon,
     write_daemon_config,
 )
+from tests.support.daemons import claimant
 from tests.support.store_reads import db_rows
 from tests.support.wait import eventually
 
@@ -114,7 +115,9 @@ async def test_healthz_is_200_while_bound_and_connected(gateway_with_admin):
     status, body = await http_get(port, "/healthz")
 
     assert status == 200
-    assert json.loads(body) | {"oldest_queued_age_seconds": None} == {
+    health = json.loads(body)
+    daemons = health.pop("daemons")
+    assert health | {"oldest_queued_age_seconds": None} == {
         "status": "ok",
         "smsc": "bound",
         "broker": "connected",
@@ -133,6 +136,32 @@ async def test_healthz_is_200_while_bound_and_connected(gateway_with_admin):
         },
         "unserved": [],
     }
+    assert [(d["name"], d["pid"], d["alive"], d["this"]) for d in daemons] == [
+        (socket.gethostname(), os.getpid(), True, True)
+    ]
+
+
+async def test_healthz_lists_every_daemon_of_the_store_alive_or_not(gateway_with_admin, tmp_path):
+    _smsc, port = gateway_with_admin
+
+    def an_hour_ago() -> float:
+        return time.time() - 3600
+
+    gone = claimant("gw-dead")
+    async with Store.open(tmp_path / "g.db", clock=an_hour_ago, claimant=gone) as dead:
+        await dead.daemons.register()
+
+    status, body = await http_get(port, "/healthz")
+
+    listed = {d["name"]: d for d in json.loads(body)["daemons"]}
+    assert status == 200
+    assert listed["gw-dead"]["alive"] is False
+    assert listed["gw-dead"]["seen_seconds_ago"] >= 3600
+    assert (listed["gw-dead"]["host"], listed["gw-dead"]["this"]) == (socket.gethostname(), False)
+    assert listed[socket.gethostname()]["alive"] is True
+    _, metrics = await http_get(port, "/metrics")
+    assert 'motcua_daemon_alive{daemon="gw-dead"} 0.0' in metrics
+    assert f'motcua_daemon_alive{{daemon="{socket.gethostname()}"}} 1.0' in metrics
 
 
 async def test_healthz_turns_503_when_the_smsc_is_down(broker, tmp_path):

@@ -31,12 +31,12 @@ class _Stalled:
 
 
 async def test_mo_replies_during_a_backlog_do_not_pile_notices_into_the_fetched_ahead_list(
-    tmp_path: Path,
+    tmp_path: Path, store_location,
 ):
     cfg = config()
     clock = Clock(NOON)
     session = _Stalled()
-    async with Store.open(tmp_path / "g.db", clock=clock) as store:
+    async with Store.open(store_location, clock=clock) as store:
         composer = Composer(composer_settings(cfg), clock=clock)
         for i in range(300):
             await queue_text(store, composer, f"n{i}", to=f"0905{i:06d}")

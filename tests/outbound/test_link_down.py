@@ -23,7 +23,9 @@ async def closed_port() -> int:
     return port
 
 
-async def test_messages_only_a_down_link_takes_give_their_sender_slots_back(tmp_path):
+async def test_messages_only_a_down_link_takes_give_their_sender_slots_back(
+    tmp_path, store_location
+):
     """Numbers only the default link takes have one leg; with that link down a burst of
     them must not fill the sender's slots (the sum of every link's window): each waits
     `failover_after` at most, then goes back to the store with no attempt spent, and the
@@ -34,7 +36,7 @@ async def test_messages_only_a_down_link_takes_give_their_sender_slots_back(tmp_
             Spec("viettel", viettel.port, VIETTEL, session={"window": 10}),
             Spec("vnpt", down, (Route(default=True),), session={"window": 10}),
         ]
-        async with running_links(tmp_path / "g.db", specs) as rig:
+        async with running_links(store_location, specs) as rig:
             await rig.accounts["viettel"].wait_bound(5)
             for n in range(30):  # Vinaphone ranges: only the default link takes them
                 await rig.queue(f"vina-{n}", to=f"091{n:07d}")
@@ -52,14 +54,16 @@ async def test_messages_only_a_down_link_takes_give_their_sender_slots_back(tmp_
     assert all(attempts[f"vina-{n}"] == 0 for n in range(30)), attempts
 
 
-async def test_a_node_smpp_link_is_not_starved_by_a_down_default_link(tmp_path, node_smsc):
+async def test_a_node_smpp_link_is_not_starved_by_a_down_default_link(
+    tmp_path, store_location, node_smsc
+):
     """The same with node-smpp as the live link."""
     down = await closed_port()
     specs = [
         Spec("viettel", node_smsc.port, VIETTEL, session={"window": 10}),
         Spec("vnpt", down, (Route(default=True),), session={"window": 10}),
     ]
-    async with running_links(tmp_path / "g.db", specs) as rig:
+    async with running_links(store_location, specs) as rig:
         await rig.accounts["viettel"].wait_bound(5)
         for n in range(30):
             await rig.queue(f"vina-{n}", to=f"091{n:07d}")
@@ -71,7 +75,7 @@ async def test_a_node_smpp_link_is_not_starved_by_a_down_default_link(tmp_path, 
         await eventually(viettel_sent, timeout=15)
 
 
-async def test_an_mo_reply_pinned_to_a_down_link_gives_its_slot_back(tmp_path):
+async def test_an_mo_reply_pinned_to_a_down_link_gives_its_slot_back(tmp_path, store_location):
     """An MO reply goes only by the link its MO came in on: with that link down it waits
     in the store (no attempt spent), not in a sender slot for its whole TTL."""
     down = await closed_port()
@@ -80,7 +84,7 @@ async def test_an_mo_reply_pinned_to_a_down_link_gives_its_slot_back(tmp_path):
             Spec("viettel", viettel.port, VIETTEL, session={"window": 1}),
             Spec("vnpt", down, (Route(default=True),), session={"window": 1}),
         ]
-        async with running_links(tmp_path / "g.db", specs) as rig:
+        async with running_links(store_location, specs) as rig:
             await rig.accounts["viettel"].wait_bound(5)
             for n in range(4):  # more replies than the sender has slots (2)
                 await rig.queue_reply(f"reply-{n}", to=f"098{n:07d}", link="vnpt")
@@ -96,7 +100,9 @@ async def test_an_mo_reply_pinned_to_a_down_link_gives_its_slot_back(tmp_path):
     assert all(attempts[f"reply-{n}"] == 0 for n in range(4)), attempts
 
 
-async def test_a_long_message_whose_link_dies_between_parts_waits_in_the_store_for_it(tmp_path):
+async def test_a_long_message_whose_link_dies_between_parts_waits_in_the_store_for_it(
+    tmp_path, store_location
+):
     """The first part went by Viettel, which then drops and refuses binds: the rest must
     go by Viettel too (a phone joins the parts of one SMSC), so the message goes back to
     the store (its part kept, no attempt spent) rather than hold a slot, the other
@@ -110,7 +116,7 @@ async def test_a_long_message_whose_link_dies_between_parts_waits_in_the_store_f
             Spec("viettel", viettel.port, VIETTEL, session={"window": 1, "tps": 1.0}),
             Spec("vnpt", vnpt.port, (Route(default=True),), session={"window": 1}),
         ]
-        async with running_links(tmp_path / "g.db", specs) as rig:
+        async with running_links(store_location, specs) as rig:
             await rig.accounts["viettel"].wait_bound(5)
             await rig.accounts["vnpt"].wait_bound(5)
             await rig.queue("long", to=VIETTEL_NUMBER, text="Thong bao " * 20)  # 2 parts
@@ -142,7 +148,7 @@ async def test_a_long_message_whose_link_dies_between_parts_waits_in_the_store_f
     assert all(not r.destination.startswith("8498") for r in vnpt.records)
 
 
-async def test_a_link_known_down_is_skipped_at_once_by_new_messages(tmp_path):
+async def test_a_link_known_down_is_skipped_at_once_by_new_messages(tmp_path, store_location):
     """With the Viettel host refusing connections, only the messages taken before it had
     been down a whole `failover_after` wait for it (at most the sender's slots' worth);
     every later Viettel-range message goes by the next link without waiting."""
@@ -154,7 +160,7 @@ async def test_a_link_known_down_is_skipped_at_once_by_new_messages(tmp_path):
             Spec("vnpt", vnpt.port, (Route(default=True),), session={"window": 10}),
         ]
         with structlog.testing.capture_logs() as logs:
-            async with running_links(tmp_path / "g.db", specs) as rig:
+            async with running_links(store_location, specs) as rig:
                 await rig.accounts["vnpt"].wait_bound(5)
                 for n in range(count):
                     await rig.queue(f"job-{n}", to=f"098{n:07d}")
@@ -167,7 +173,9 @@ async def test_a_link_known_down_is_skipped_at_once_by_new_messages(tmp_path):
     assert skipped.count("down") >= count - rig.router.window, skipped
 
 
-async def test_a_link_that_never_answers_submit_sm_hands_the_retry_to_the_next(tmp_path):
+async def test_a_link_that_never_answers_submit_sm_hands_the_retry_to_the_next(
+    tmp_path, store_location
+):
     """A carrier that stays bound (enquire_link answered) but never answers submit_sm:
     the attempt ends in a relink and an unknown outcome, and the retry goes by the next
     matching link, not to the same still-bound one until the attempts run out."""
@@ -181,7 +189,7 @@ async def test_a_link_that_never_answers_submit_sm_hands_the_retry_to_the_next(t
                  session={"response_timeout": 0.3, "relink_after": 0.6}),
             Spec("vnpt", vnpt.port, (Route(default=True),)),
         ]  # fmt: skip
-        async with running_links(tmp_path / "g.db", specs, max_attempts=3) as rig:
+        async with running_links(store_location, specs, max_attempts=3) as rig:
             await rig.accounts["vnpt"].wait_bound(5)
             await rig.accounts["viettel"].wait_bound(5)
             await rig.queue("job-1", to=VIETTEL_NUMBER)
@@ -196,7 +204,7 @@ async def test_a_link_that_never_answers_submit_sm_hands_the_retry_to_the_next(t
     assert viettel.stats.submits == 1
 
 
-async def test_a_message_refused_for_good_names_the_link_it_went_by(tmp_path):
+async def test_a_message_refused_for_good_names_the_link_it_went_by(tmp_path, store_location):
     """A permanent refusal is the message's own (never rerouted), and its row and final
     status name the link that refused it."""
     bad = Rule(international(VIETTEL_NUMBER), "reject", Status.ESME_RINVDSTADR)
@@ -205,7 +213,7 @@ async def test_a_message_refused_for_good_names_the_link_it_went_by(tmp_path):
         SmscSimulator(SimConfig(receipt_delay=0.01)) as vnpt,
     ):
         specs = [Spec("viettel", viettel.port, VIETTEL), Spec("vnpt", vnpt.port)]
-        async with running_links(tmp_path / "g.db", specs) as rig:
+        async with running_links(store_location, specs) as rig:
             await rig.accounts["viettel"].wait_bound(5)
             await rig.queue("job", to=VIETTEL_NUMBER)
             await all_in(rig, "failed", 1)

@@ -130,8 +130,10 @@ async def sending(
 
 
 @pytest.fixture
-async def rig(tmp_path: Path, server: SmtpServer, certificates: Certificates) -> AsyncIterator[Rig]:
-    async with Store.open(tmp_path / "gateway.db") as store:
+async def rig(
+    tmp_path: Path, store_location, server: SmtpServer, certificates: Certificates
+) -> AsyncIterator[Rig]:
+    async with Store.open(store_location) as store:
         yield Rig(store, config_for(server.port, certificates))
 
 
@@ -207,9 +209,9 @@ async def test_a_5xx_fails_the_letter_with_the_servers_reply_at_once(rig, server
 
 
 async def test_a_server_down_the_whole_time_fails_the_letter_after_max_attempts(
-    tmp_path, certificates
+    tmp_path, store_location, certificates
 ):
-    async with Store.open(tmp_path / "gateway.db") as store:
+    async with Store.open(store_location) as store:
         rig = Rig(store, config_for(free_port("127.0.0.1"), certificates))
         await rig.take(event("e-1", email=TO))
 
@@ -223,12 +225,12 @@ async def test_a_server_down_the_whole_time_fails_the_letter_after_max_attempts(
 
 
 async def test_a_refused_login_is_retried_and_fails_after_max_attempts_saying_why(
-    tmp_path, server, certificates
+    tmp_path, store_location, server, certificates
 ):
     config = mailing_config(
         port=server.port, ca=certificates.ca, login=(USER, "wrong"), timeout=2, retry=RETRY
     )
-    async with Store.open(tmp_path / "gateway.db") as store:
+    async with Store.open(store_location) as store:
         rig = Rig(store, config)
         await rig.take(event("e-1", email=TO))
 
@@ -352,14 +354,14 @@ async def test_at_most_window_letters_are_in_flight(rig, server, window):
 
 
 async def test_a_slow_send_leaves_the_sender_waiting_not_asking_the_store_again_and_again(
-    tmp_path, certificates
+    tmp_path, store_location, certificates
 ):
     """One letter in flight for 0.6 s, the window not full: the sender waits for it (or
     IDLE_MAX), it does not spin on the store with the in-flight letter "due"."""
     with SmtpServer(
         "starttls", certificates=certificates, users={USER: PASSWORD}, delay_data=0.6
     ) as slow:
-        async with Store.open(tmp_path / "gateway.db") as store:
+        async with Store.open(store_location) as store:
             rig = Rig(store, config_for(slow.port, certificates))
             await rig.take(event("e-1", email=TO))
             asks = 0

@@ -20,13 +20,13 @@ from tests.support.session import ignore, session_config
 from tests.support.wait import eventually
 
 
-async def test_an_mo_reply_overtakes_the_notices_fetched_ahead(tmp_path: Path):
+async def test_an_mo_reply_overtakes_the_notices_fetched_ahead(tmp_path: Path, store_location):
     cfg = without_quiet_hours()
     clock = Clock(NOON)
 
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01)) as smsc,
-        Store.open(tmp_path / "g.db", clock=clock) as store,
+        Store.open(store_location, clock=clock) as store,
         Session(session_config(smsc.port, window=10, tps=10), ignore) as session,
     ):
         composer = Composer(composer_settings(cfg), clock=clock)

@@ -30,11 +30,11 @@ from tests.support.wait import eventually
 
 
 @pytest.fixture
-async def rig(tmp_path) -> AsyncIterator[OutboxRig[SmscSimulator]]:
+async def rig(tmp_path, store_location) -> AsyncIterator[OutboxRig[SmscSimulator]]:
     cfg = config(max_attempts=3)
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01)) as smsc,
-        Store.open(tmp_path / "gateway.db") as store,
+        Store.open(store_location) as store,
         Tracker(store.receipts) as tracker,
     ):
 
@@ -249,10 +249,10 @@ async def eventually_state(rig: OutboxRig[Any], state: str, timeout: float = 5.0
 
 
 class TestStore:
-    async def test_receipt_before_its_response_is_matched(self, tmp_path):
+    async def test_receipt_before_its_response_is_matched(self, tmp_path, store_location):
         """A receipt overtaking submit_sm_resp is kept and applied when the id is stored."""
         composer = Composer(composer_settings(config()), clock=lambda: NOON)
-        async with Store.open(tmp_path / "g.db", clock=lambda: NOON) as store:
+        async with Store.open(store_location, clock=lambda: NOON) as store:
             msg = composer.text("SCT", ref="r", kind="sms", to="0905123456", text="x")
             await store.dossiers.record_intake(messages=[msg])
             (queued,) = await store.outbox.due(10)
@@ -273,9 +273,9 @@ class TestStore:
 
             assert await store.outbox.counts() == {"delivered": 1}
 
-    async def test_late_enroute_receipt_does_not_undo_delivered(self, tmp_path):
+    async def test_late_enroute_receipt_does_not_undo_delivered(self, tmp_path, store_location):
         """delivered then ENROUTE for the same part in one batch: still delivered."""
-        async with Store.open(tmp_path / "g.db", clock=lambda: NOON) as store:
+        async with Store.open(store_location, clock=lambda: NOON) as store:
             await submitted(store, "r", [frozenset({"n:1"})])
 
             await store.receipts.record_receipts(
@@ -284,9 +284,11 @@ class TestStore:
 
             assert await store.outbox.counts() == {"delivered": 1}
 
-    async def test_one_batch_settles_some_and_keeps_unknown_receipts(self, tmp_path):
+    async def test_one_batch_settles_some_and_keeps_unknown_receipts(
+        self, tmp_path, store_location
+    ):
         """A batch mixing known and not-yet-known ids: the known settle, the rest wait."""
-        async with Store.open(tmp_path / "g.db", clock=lambda: NOON) as store:
+        async with Store.open(store_location, clock=lambda: NOON) as store:
             await submitted(store, "a", [frozenset({"n:1"})])
             await submitted(store, "b", [frozenset({"n:2"})])
 
@@ -304,8 +306,8 @@ class TestStore:
             (reason,) = await db_rows(store, "SELECT reason FROM messages WHERE ref = 'b'")
             assert reason == ("receipt: UNDELIV err:001",)
 
-    async def test_two_part_message_waits_for_both_receipts(self, tmp_path):
-        async with Store.open(tmp_path / "g.db", clock=lambda: NOON) as store:
+    async def test_two_part_message_waits_for_both_receipts(self, tmp_path, store_location):
+        async with Store.open(store_location, clock=lambda: NOON) as store:
             await submitted(store, "r", [frozenset({"n:1"}), frozenset({"n:2"})])
 
             await store.receipts.record_receipts([(frozenset({"n:1"}), "delivered", None)])
@@ -315,10 +317,10 @@ class TestStore:
             assert first == {"submitted": 1}
             assert await store.outbox.counts() == {"delivered": 1}
 
-    async def test_mo_replies_go_before_notices_before_apologies(self, tmp_path):
+    async def test_mo_replies_go_before_notices_before_apologies(self, tmp_path, store_location):
         """The priority lanes: a citizen's reply is never behind a pile of apologies."""
         composer = Composer(composer_settings(config()), clock=lambda: NOON)
-        async with Store.open(tmp_path / "g.db", clock=lambda: NOON) as store:
+        async with Store.open(store_location, clock=lambda: NOON) as store:
             lanes = [Priority.APOLOGY] * 5 + [Priority.NOTICE] * 2 + [Priority.MO_REPLY]
             await store.dossiers.record_intake(
                 messages=[
@@ -333,14 +335,14 @@ class TestStore:
 
             assert [m.priority for m in due] == [0, 1, 1]
 
-    async def test_schema_survives_reopening(self, tmp_path):
+    async def test_schema_survives_reopening(self, tmp_path, store_location):
         """Migrations run once; reopening keeps the data."""
         composer = Composer(composer_settings(config()), clock=lambda: NOON)
-        async with Store.open(tmp_path / "g.db") as store:
+        async with Store.open(store_location) as store:
             await store.dossiers.record_intake(
                 messages=[composer.text("SCT", ref="a", kind="sms", to="0905123456", text="x")]
             )
-        async with Store.open(tmp_path / "g.db") as store:
+        async with Store.open(store_location) as store:
             assert await store.outbox.counts() == {"queued": 1}
 
 

@@ -68,12 +68,12 @@ def window() -> int:
 
 
 @pytest.fixture
-async def quiet_rig(tmp_path: Path, window: int) -> AsyncIterator[QuietRig]:
+async def quiet_rig(tmp_path: Path, store_location, window: int) -> AsyncIterator[QuietRig]:
     clock = Clock(at(22))
     CountingOutbox.due_calls = 0
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01)) as smsc,
-        CountingStore.open(tmp_path / "gateway.db", clock=clock) as store,
+        CountingStore.open(store_location, clock=clock) as store,
         Session(session_config(smsc.port, window=window), _ignore) as session,
     ):
         retry = dataclasses.replace(RetryConfig(), base_delay=0.05, max_delay=0.1)

@@ -50,7 +50,7 @@ class Night:
 
 
 @pytest.fixture
-async def night(tmp_path: Path) -> AsyncIterator[Night]:
+async def night(tmp_path: Path, store_location: str | Path) -> AsyncIterator[Night]:
     clock = Clock(at(20, 59))
     down = {"on": True}
 
@@ -68,7 +68,7 @@ async def night(tmp_path: Path) -> AsyncIterator[Night]:
     retry = dataclasses.replace(RetryConfig(), base_delay=0.5, max_delay=1.0)
     async with (
         Smsc(lambda s, c, p: s.accept(c, p), bind_policy=bind_policy) as smsc,
-        Store.open(tmp_path / "gateway.db", clock=clock) as store,
+        Store.open(store_location, clock=clock) as store,
         Session(session_config(smsc.port, reconnect_max=0.1), ignore) as session,
     ):
         sender = Sender(store.outbox, session, retry, clock=clock, quiet=QUIET, tz=TZ)

@@ -35,11 +35,11 @@ def config(**smpp: object) -> Config:
     )
 
 
-async def send(tmp_path, cfg: Config, text: str) -> tuple[int, SmscSimulator]:
+async def send(tmp_path, store_location, cfg: Config, text: str) -> tuple[int, SmscSimulator]:
     """Queue `text`, let the sender submit it; (segments it was queued with, the SMSC)."""
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01)) as smsc,
-        Store.open(tmp_path / "gateway.db") as store,
+        Store.open(store_location) as store,
     ):
         message = Composer(composer_settings(cfg)).text(
             "SCT", ref="job-1", kind="sms", to="0905123456", text=text

@@ -34,12 +34,12 @@ def test_nothing_counts_as_published_before_any_confirmation():
     assert progress.acked == 0
 
 
-async def test_statuses_go_out_with_at_in_the_configured_zone(broker, tmp_path):
+async def test_statuses_go_out_with_at_in_the_configured_zone(broker, tmp_path, store_location):
     """Rows written in the default zone (+07:00) are published in the configured one."""
     prefix = f"tz-{uuid.uuid4().hex[:6]}"
     settings = MqttSettings(host=broker.host, port=broker.port, client_id=f"pub-{prefix}")
     async with (
-        Store.open(tmp_path / "g.db") as store,
+        Store.open(store_location) as store,
         StatusWatch(broker.port, prefix) as watch,
         MqttLink(settings, []) as link,
     ):

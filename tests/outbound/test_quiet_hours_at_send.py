@@ -49,7 +49,9 @@ class Clock:
 
 
 @pytest.fixture
-async def night(tmp_path) -> AsyncIterator[tuple[Clock, Store, SmscSimulator, Composer]]:
+async def night(
+    tmp_path, store_location
+) -> AsyncIterator[tuple[Clock, Store, SmscSimulator, Composer]]:
     """Quiet hours 21:00-07:00 (the defaults), fast retries, a clock the test moves."""
     cfg = dataclasses.replace(
         default_config(), retry=dataclasses.replace(RetryConfig(), base_delay=0.5, max_delay=1.0)
@@ -57,7 +59,7 @@ async def night(tmp_path) -> AsyncIterator[tuple[Clock, Store, SmscSimulator, Co
     clock = Clock(AT_2059)
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01)) as smsc,
-        Store.open(tmp_path / "g.db", clock=clock) as store,
+        Store.open(store_location, clock=clock) as store,
         Session(session_config(smsc.port), ignore) as session,
     ):
         quiet = QuietHours(*cfg.schedule.quiet_hours)

@@ -25,7 +25,9 @@ from tests.support.wait import eventually
 
 
 @pytest.mark.slow
-async def test_parts_of_a_notice_begun_before_2100_all_go_together(tmp_path: Path) -> None:
+async def test_parts_of_a_notice_begun_before_2100_all_go_together(
+    tmp_path: Path, store_location: str | Path
+) -> None:
     clock = Clock(at(20, 59))
 
     def policy(smsc: Smsc, conn, p):
@@ -43,7 +45,7 @@ async def test_parts_of_a_notice_begun_before_2100_all_go_together(tmp_path: Pat
     retry = dataclasses.replace(RetryConfig(), base_delay=0.5, max_delay=1.0)
     async with (
         Smsc(policy) as smsc,
-        Store.open(tmp_path / "gateway.db", clock=clock) as store,
+        Store.open(store_location, clock=clock) as store,
         Session(session_config(smsc.port), ignore) as session,
     ):
         message = composer.text(

@@ -30,14 +30,16 @@ async def settled(rig, count: int) -> dict[str, tuple[str, str | None]]:
     return await rig.rows()
 
 
-async def test_the_same_id_from_two_smscs_settles_each_its_own_message(tmp_path, node_smsc):
+async def test_the_same_id_from_two_smscs_settles_each_its_own_message(
+    tmp_path, store_location, node_smsc
+):
     undeliverable = Rule("84981234567", "undeliverable")
     sim_config = SimConfig(
         receipt_delay=0.2, first_id=NODE_FIRST_ID, response_id_format="hex", rules=[undeliverable]
     )
     async with SmscSimulator(sim_config) as sim:
         specs = [Spec("viettel", sim.port, VIETTEL), Spec("vnpt", node_smsc.port, VINAPHONE)]
-        async with running_links(tmp_path / "g.db", specs) as rig:
+        async with running_links(store_location, specs) as rig:
             await rig.accounts["viettel"].wait_bound(5)
             await rig.accounts["vnpt"].wait_bound(5)
             await rig.queue("by-viettel", to=VIETTEL_NUMBER)
@@ -52,11 +54,13 @@ async def test_the_same_id_from_two_smscs_settles_each_its_own_message(tmp_path,
     }
 
 
-async def test_a_receipt_on_another_session_of_the_account_settles_its_message(tmp_path):
+async def test_a_receipt_on_another_session_of_the_account_settles_its_message(
+    tmp_path, store_location
+):
     config = SimConfig(receipt_delay=0.01, receipts_elsewhere=True)
     async with SmscSimulator(config) as sim:
         specs = [Spec("viettel", sim.port, binds=2)]
-        async with running_links(tmp_path / "g.db", specs) as rig:
+        async with running_links(store_location, specs) as rig:
             await eventually(lambda: all(s.bound for s in rig.accounts["viettel"].sessions))
             for n in range(10):
                 await rig.queue(f"job-{n}", to=VIETTEL_NUMBER)
@@ -66,7 +70,9 @@ async def test_a_receipt_on_another_session_of_the_account_settles_its_message(t
     assert set(rows.values()) == {("delivered", "viettel")}
 
 
-async def test_a_receipt_for_a_reused_id_settles_the_message_of_its_own_link(tmp_path):
+async def test_a_receipt_for_a_reused_id_settles_the_message_of_its_own_link(
+    tmp_path, store_location
+):
     """Both SMSCs hand out the id 0A1B2C00. The older message's receipt (UNDELIV, by the
     first link) comes first, while the newer one (by the second link) also waits: matched by
     id alone it would settle the newer one, the last submitted under that id."""
@@ -76,7 +82,7 @@ async def test_a_receipt_for_a_reused_id_settles_the_message_of_its_own_link(tmp
     second = SimConfig(receipt_delay=2.0, first_id=NODE_FIRST_ID)
     async with SmscSimulator(first) as one, SmscSimulator(second) as two:
         specs = [Spec("viettel", one.port, VIETTEL), Spec("vnpt", two.port, VINAPHONE)]
-        async with running_links(tmp_path / "g.db", specs) as rig:
+        async with running_links(store_location, specs) as rig:
             await rig.queue("older", to=VIETTEL_NUMBER)
 
             async def older_submitted() -> bool:
@@ -92,6 +98,7 @@ async def test_a_receipt_for_a_reused_id_settles_the_message_of_its_own_link(tmp
 
 async def test_receipts_before_their_responses_with_one_id_from_both_smscs_settle_each_its_own(
     tmp_path,
+    store_location,
 ):
     """Both SMSCs number their first message 00000001 and send its receipt before the
     submit_sm_resp: Viettel's says UNDELIV, VNPT's DELIVRD; each settles its own."""
@@ -106,7 +113,7 @@ async def test_receipts_before_their_responses_with_one_id_from_both_smscs_settl
 
     async with Smsc(early("UNDELIV")) as a, Smsc(early("DELIVRD")) as b:
         specs = [Spec("viettel", a.port, VIETTEL), Spec("vnpt", b.port)]
-        async with running_links(tmp_path / "g.db", specs) as rig:
+        async with running_links(store_location, specs) as rig:
             await rig.accounts["viettel"].wait_bound(5)
             await rig.accounts["vnpt"].wait_bound(5)
             await rig.queue("a", to=VIETTEL_NUMBER)

@@ -41,13 +41,15 @@ async def all_in(rig, state: str, count: int, timeout: float = 15) -> None:
     await eventually(done, timeout)
 
 
-async def test_each_number_goes_by_the_link_of_its_carriers_range(tmp_path, node_smsc):
+async def test_each_number_goes_by_the_link_of_its_carriers_range(
+    tmp_path, store_location, node_smsc
+):
     async with SmscSimulator(SimConfig(receipt_delay=0.01)) as sim:
         specs = [
             Spec("viettel", sim.port, VIETTEL),
             Spec("vnpt", node_smsc.port, (*VINAPHONE, Route(default=True))),
         ]
-        async with running_links(tmp_path / "g.db", specs) as rig:
+        async with running_links(store_location, specs) as rig:
             await rig.queue("to-viettel", to=VIETTEL_NUMBER)
             await rig.queue("to-vinaphone", to=VINAPHONE_NUMBER)
             await rig.queue("to-mobifone", to=MOBIFONE_NUMBER)
@@ -66,13 +68,13 @@ async def test_each_number_goes_by_the_link_of_its_carriers_range(tmp_path, node
     }
 
 
-async def test_a_prefix_route_takes_the_numbers_it_starts_with(tmp_path, node_smsc):
+async def test_a_prefix_route_takes_the_numbers_it_starts_with(tmp_path, store_location, node_smsc):
     async with SmscSimulator(SimConfig(receipt_delay=0.01)) as sim:
         specs = [
             Spec("mobifone", node_smsc.port, (Route(prefix="8490"),)),
             Spec("aggregator", sim.port),
         ]
-        async with running_links(tmp_path / "g.db", specs) as rig:
+        async with running_links(store_location, specs) as rig:
             await rig.queue("a", to=MOBIFONE_NUMBER)
             await rig.queue("b", to=VIETTEL_NUMBER)
             await all_in(rig, "delivered", 2)
@@ -81,10 +83,10 @@ async def test_a_prefix_route_takes_the_numbers_it_starts_with(tmp_path, node_sm
     assert [r.destination for r in sim.records] == [international(VIETTEL_NUMBER)]
 
 
-async def test_the_status_names_the_link_that_sent_the_message(tmp_path, node_smsc):
+async def test_the_status_names_the_link_that_sent_the_message(tmp_path, store_location, node_smsc):
     async with SmscSimulator(SimConfig(receipt_delay=0.01)) as sim:
         specs = [Spec("viettel", sim.port, VIETTEL), Spec("vnpt", node_smsc.port)]
-        async with running_links(tmp_path / "g.db", specs) as rig:
+        async with running_links(store_location, specs) as rig:
             await rig.queue("job", to=VINAPHONE_NUMBER)
             await all_in(rig, "delivered", 1)
             statuses = await rig.statuses()
@@ -152,13 +154,15 @@ async def _ignore(_item: object, _link: str) -> None:
     await ignore(_item)
 
 
-async def test_a_link_that_is_down_hands_its_messages_to_the_next(tmp_path, node_smsc):
+async def test_a_link_that_is_down_hands_its_messages_to_the_next(
+    tmp_path, store_location, node_smsc
+):
     sim = SmscSimulator(SimConfig(receipt_delay=0.01))
     await sim.start()
     port = sim.port
     await sim.stop()  # nothing listens there now
     specs = [Spec("viettel", port, (*VIETTEL, Route(default=True))), Spec("vnpt", node_smsc.port)]
-    async with running_links(tmp_path / "g.db", specs) as rig:
+    async with running_links(store_location, specs) as rig:
         for n in range(5):
             await rig.queue(f"job-{n}", to=VIETTEL_NUMBER)
         await all_in(rig, "delivered", 5)
@@ -168,14 +172,16 @@ async def test_a_link_that_is_down_hands_its_messages_to_the_next(tmp_path, node
     assert len(node_destinations(node_smsc)) == 5
 
 
-async def test_a_link_refusing_binds_hands_its_messages_to_the_next_at_once(tmp_path, node_smsc):
+async def test_a_link_refusing_binds_hands_its_messages_to_the_next_at_once(
+    tmp_path, store_location, node_smsc
+):
     async with SmscSimulator(SimConfig(receipt_delay=0.01)) as sim:
         sim.refuse_binds = Status.ESME_RBINDFAIL
         specs = [
             Spec("viettel", sim.port, VIETTEL, failover_after=30.0),
             Spec("vnpt", node_smsc.port),
         ]
-        async with running_links(tmp_path / "g.db", specs) as rig:
+        async with running_links(store_location, specs) as rig:
             await eventually(lambda: rig.accounts["viettel"].refusing)
             await rig.queue("job", to=VIETTEL_NUMBER)
             # Well before the 30 s failover wait: refusing binds is no reason to wait.
@@ -185,14 +191,16 @@ async def test_a_link_refusing_binds_hands_its_messages_to_the_next_at_once(tmp_
     assert node_destinations(node_smsc) == [international(VIETTEL_NUMBER)]
 
 
-async def test_a_try_elsewhere_status_sends_the_message_by_the_next_link(tmp_path, node_smsc):
+async def test_a_try_elsewhere_status_sends_the_message_by_the_next_link(
+    tmp_path, store_location, node_smsc
+):
     full = Rule(international(VIETTEL_NUMBER), "transient", Status.ESME_RMSGQFUL, count=1000)
     async with SmscSimulator(SimConfig(receipt_delay=0.01, rules=[full])) as sim:
         specs = [
             Spec("viettel", sim.port, VIETTEL, reroute=frozenset({Status.ESME_RMSGQFUL})),
             Spec("vnpt", node_smsc.port),
         ]
-        async with running_links(tmp_path / "g.db", specs) as rig:
+        async with running_links(store_location, specs) as rig:
             await rig.queue("job", to=VIETTEL_NUMBER)
             await all_in(rig, "delivered", 1)
             rows = await rig.rows()
@@ -201,14 +209,16 @@ async def test_a_try_elsewhere_status_sends_the_message_by_the_next_link(tmp_pat
     assert rows == {"job": ("delivered", "vnpt")}
 
 
-async def test_a_permanent_refusal_of_the_number_is_not_rerouted(tmp_path, node_smsc):
+async def test_a_permanent_refusal_of_the_number_is_not_rerouted(
+    tmp_path, store_location, node_smsc
+):
     bad = Rule(international(VIETTEL_NUMBER), "reject", Status.ESME_RINVDSTADR)
     async with SmscSimulator(SimConfig(receipt_delay=0.01, rules=[bad])) as sim:
         specs = [
             Spec("viettel", sim.port, VIETTEL, reroute=frozenset({Status.ESME_RMSGQFUL})),
             Spec("vnpt", node_smsc.port),
         ]
-        async with running_links(tmp_path / "g.db", specs) as rig:
+        async with running_links(store_location, specs) as rig:
             await rig.queue("job", to=VIETTEL_NUMBER)
             await all_in(rig, "failed", 1)
 
@@ -216,11 +226,13 @@ async def test_a_permanent_refusal_of_the_number_is_not_rerouted(tmp_path, node_
     assert node_destinations(node_smsc) == []
 
 
-async def test_an_mo_reply_goes_back_by_the_link_the_mo_came_in_on(tmp_path, node_smsc):
+async def test_an_mo_reply_goes_back_by_the_link_the_mo_came_in_on(
+    tmp_path, store_location, node_smsc
+):
     async with SmscSimulator(SimConfig(receipt_delay=0.01)) as sim:
         # The citizen's number is in a Viettel range: a notice would go by the simulator.
         specs = [Spec("viettel", sim.port, VIETTEL), Spec("vnpt", node_smsc.port)]
-        async with running_links(tmp_path / "g.db", specs) as rig:
+        async with running_links(store_location, specs) as rig:
             await rig.accounts["vnpt"].wait_bound(5)
             citizen = international(VIETTEL_NUMBER)
             node_smsc.send({"cmd": "mo", "source": citizen, "destination": "8083", "text": "HD"})
@@ -234,13 +246,15 @@ async def test_an_mo_reply_goes_back_by_the_link_the_mo_came_in_on(tmp_path, nod
     assert [link for _, link in rows.values()] == ["vnpt"]
 
 
-async def test_a_notice_goes_from_the_brandname_of_the_link_it_goes_by(tmp_path, node_smsc):
+async def test_a_notice_goes_from_the_brandname_of_the_link_it_goes_by(
+    tmp_path, store_location, node_smsc
+):
     async with SmscSimulator(SimConfig(receipt_delay=0.01)) as sim:
         specs = [
             Spec("viettel", sim.port, VIETTEL, source_addr="MotcuaHN"),
             Spec("vnpt", node_smsc.port),
         ]
-        async with running_links(tmp_path / "g.db", specs) as rig:
+        async with running_links(store_location, specs) as rig:
             await rig.queue("a", to=VIETTEL_NUMBER)
             await rig.queue("b", to=VINAPHONE_NUMBER)
             await all_in(rig, "delivered", 2)
@@ -250,7 +264,7 @@ async def test_a_notice_goes_from_the_brandname_of_the_link_it_goes_by(tmp_path,
 
 
 async def test_an_smsc_dropping_mid_burst_leaves_the_rest_to_the_other_within_a_window(
-    tmp_path, node_smsc
+    tmp_path, store_location, node_smsc
 ):
     """The first link's SMSC drops every session and refuses binds after 20 submits: every
     message is delivered, by it or by node-smpp, with at most the broken link's window of
@@ -264,7 +278,7 @@ async def test_an_smsc_dropping_mid_burst_leaves_the_rest_to_the_other_within_a_
             Spec("viettel", sim.port, session={"window": window, "tps": 50.0}),
             Spec("vnpt", node_smsc.port, session={"window": window}),
         ]
-        async with running_links(tmp_path / "g.db", specs) as rig:
+        async with running_links(store_location, specs) as rig:
             await rig.accounts["vnpt"].wait_bound(5)
             for n, number in enumerate(numbers):
                 await rig.queue(f"job-{n}", to=number)

@@ -20,13 +20,15 @@ from tests.support.session import ignore, session_config
 from tests.support.wait import eventually
 
 
-async def test_window_full_with_messages_fetched_ahead_does_not_spin_on_the_store(tmp_path: Path):
+async def test_window_full_with_messages_fetched_ahead_does_not_spin_on_the_store(
+    tmp_path: Path, store_location
+):
     cfg = without_quiet_hours()
     clock = Clock(NOON)
 
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01, rules=(THROTTLED,))) as smsc,
-        Store.open(tmp_path / "g.db", clock=clock) as store,
+        Store.open(store_location, clock=clock) as store,
         Session(session_config(smsc.port, throttle_pause=0.3, window=2), ignore) as session,
     ):
         fetches = 0
@@ -53,7 +55,9 @@ async def test_window_full_with_messages_fetched_ahead_does_not_spin_on_the_stor
             await asyncio.gather(task, return_exceptions=True)
 
 
-async def test_an_smsc_outage_with_a_small_backlog_does_not_spin_on_the_store(tmp_path: Path):
+async def test_an_smsc_outage_with_a_small_backlog_does_not_spin_on_the_store(
+    tmp_path: Path, store_location
+):
     """During an SMSC outage the window's sends wait for a bind (up to their TTL) and the
     rest wait fetched ahead: the sender waits with them, for as long as the outage lasts."""
     cfg = without_quiet_hours()
@@ -61,7 +65,7 @@ async def test_an_smsc_outage_with_a_small_backlog_does_not_spin_on_the_store(tm
     port = free_port()  # nobody listens on it: the SMSC is down
 
     async with (
-        Store.open(tmp_path / "g.db", clock=clock) as store,
+        Store.open(store_location, clock=clock) as store,
         Session(
             session_config(port, window=10, reconnect_min=0.5, reconnect_max=1.0), ignore
         ) as session,

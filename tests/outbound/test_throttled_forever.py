@@ -47,14 +47,14 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+async def rig(tmp_path: Path, store_location) -> AsyncIterator[Rig]:
     """A sender at noon, quiet hours off, against the simulator throttling 84905*."""
     cfg = without_quiet_hours()
     clock = Clock(NOON)
 
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01, rules=(THROTTLED,))) as smsc,
-        Store.open(tmp_path / "g.db", clock=clock) as store,
+        Store.open(store_location, clock=clock) as store,
         Session(session_config(smsc.port, throttle_pause=0.1), ignore) as session,
     ):
         fetches: list[float] = []

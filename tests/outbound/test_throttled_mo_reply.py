@@ -28,7 +28,7 @@ async def _state(store: Store, ref: str) -> str:
 
 
 async def test_an_mo_reply_throttled_ten_times_then_accepted_goes_before_later_notices(
-    tmp_path: Path,
+    tmp_path: Path, store_location,
 ):
     cfg = config()
     clock = Clock(NOON)
@@ -36,7 +36,7 @@ async def test_an_mo_reply_throttled_ten_times_then_accepted_goes_before_later_n
     rule = Rule("84912*", "transient", status=Status.ESME_RTHROTTLED, count=THROTTLE_LIMIT)
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01, rules=(rule,))) as smsc,
-        Store.open(tmp_path / "g.db", clock=clock) as store,
+        Store.open(store_location, clock=clock) as store,
         Session(session_config(smsc.port, throttle_pause=0.02, window=2), ignore) as session,
     ):
         composer = Composer(composer_settings(cfg), clock=clock)

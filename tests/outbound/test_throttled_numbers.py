@@ -21,13 +21,15 @@ from tests.support.store_reads import db_rows
 from tests.support.wait import eventually
 
 
-async def test_an_mo_reply_goes_while_throttled_notices_fill_the_window(tmp_path: Path):
+async def test_an_mo_reply_goes_while_throttled_notices_fill_the_window(
+    tmp_path: Path, store_location
+):
     cfg = without_quiet_hours()
     clock = Clock(NOON)
 
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01, rules=(THROTTLED,))) as smsc,
-        Store.open(tmp_path / "g.db", clock=clock) as store,
+        Store.open(store_location, clock=clock) as store,
         Session(session_config(smsc.port, throttle_pause=0.2, window=2), ignore) as session,
     ):
         composer = Composer(composer_settings(cfg), clock=clock)
@@ -53,13 +55,14 @@ async def test_an_mo_reply_goes_while_throttled_notices_fill_the_window(tmp_path
 
 async def test_a_message_throttled_on_every_try_goes_back_queued_with_no_attempt_spent(
     tmp_path: Path,
+    store_location,
 ):
     cfg = without_quiet_hours()
     clock = Clock(NOON)
 
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01, rules=(THROTTLED,))) as smsc,
-        Store.open(tmp_path / "g.db", clock=clock) as store,
+        Store.open(store_location, clock=clock) as store,
         Session(session_config(smsc.port, throttle_pause=0.05), ignore) as session,
     ):
         composer = Composer(composer_settings(cfg), clock=clock)

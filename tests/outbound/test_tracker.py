@@ -39,11 +39,11 @@ def test_sweep_interval_is_a_tenth_of_the_timeout_within_bounds():
     assert [sweep_interval(t) for t in (0.5, 2.0, 172800.0)] == [0.1, 0.2, 60.0]
 
 
-async def test_sweep_expires_nothing_while_unbound_and_expires_once_bound(tmp_path):
+async def test_sweep_expires_nothing_while_unbound_and_expires_once_bound(tmp_path, store_location):
     """Unbound, receipts cannot come, so nothing expires however old; bound, it does."""
     bound = False
     now = NOON
-    async with Store.open(tmp_path / "g.db", clock=lambda: now) as store:
+    async with Store.open(store_location, clock=lambda: now) as store:
         await old_submitted(store)
         now += 10 * TIMEOUT
         sweep = asyncio.create_task(
@@ -63,11 +63,11 @@ async def test_sweep_expires_nothing_while_unbound_and_expires_once_bound(tmp_pa
     assert unbound == {"submitted": 1}
 
 
-async def test_a_link_down_holds_only_its_own_messages_receipt_expiry(tmp_path):
+async def test_a_link_down_holds_only_its_own_messages_receipt_expiry(tmp_path, store_location):
     """Viettel down, VNPT bound: VNPT's message without a receipt expires; Viettel's,
     whose receipts cannot come now, waits for its link."""
     now = NOON
-    async with Store.open(tmp_path / "g.db", clock=lambda: now) as store:
+    async with Store.open(store_location, clock=lambda: now) as store:
         await old_submitted(store, "on-viettel", "viettel")
         await old_submitted(store, "on-vnpt", "vnpt")
         now += 10 * TIMEOUT

@@ -23,7 +23,9 @@ from tests.support.wait import eventually
 from tests.support.zalo import DELIVERED, zalo_rig
 
 
-async def test_a_notice_zalo_accepted_with_data_null_waits_for_its_receipt_not_sms(tmp_path):
+async def test_a_notice_zalo_accepted_with_data_null_waits_for_its_receipt_not_sms(
+    tmp_path, store_location
+):
     clock = Ticking(NOON)
     posted: list[bytes] = []
 
@@ -34,7 +36,7 @@ async def test_a_notice_zalo_accepted_with_data_null_waits_for_its_receipt_not_s
     async with (
         zalo_rig(tmp_path) as zalo,
         LocalServer([web.post("/message/template", success_without_data)]) as zns,
-        Store.open(tmp_path / "gateway.db", clock=clock) as store,
+        Store.open(store_location, clock=clock) as store,
     ):
         settings = zalo.settings(zns_url=f"http://127.0.0.1:{zns.port}/message/template")
         row = dossier("n1", status="result_ready", phone="0" + DELIVERED[2:])

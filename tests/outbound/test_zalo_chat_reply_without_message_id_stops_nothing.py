@@ -22,7 +22,9 @@ from tests.support.wait import eventually
 from tests.support.zalo import DELIVERED, zalo_rig
 
 
-async def test_a_chat_reply_accepted_without_message_id_does_not_send_notices_by_sms(tmp_path):
+async def test_a_chat_reply_accepted_without_message_id_does_not_send_notices_by_sms(
+    tmp_path, store_location
+):
     clock = Ticking(NOON)
     zns_posted: list[bytes] = []
 
@@ -37,7 +39,7 @@ async def test_a_chat_reply_accepted_without_message_id_does_not_send_notices_by
     async with (
         zalo_rig(tmp_path) as zalo,
         LocalServer([web.post("/oa", chat_without_id), web.post("/zns", zns_ok)]) as api,
-        Store.open(tmp_path / "gateway.db", clock=clock) as store,
+        Store.open(store_location, clock=clock) as store,
     ):
         base = f"http://127.0.0.1:{api.port}"
         settings = zalo.settings(zns_url=base + "/zns", oa_message_url=base + "/oa")

@@ -99,7 +99,7 @@ async def attempts_are(rig: SenderRig, n: int) -> bool:
 
 @contextlib.asynccontextmanager
 async def sending(
-    tmp_path: Path,
+    tmp_path: Path, store_location,
     *,
     start: float = NOON,
     window: int = 4,
@@ -114,7 +114,7 @@ async def sending(
     async with (
         zalo_rig(tmp_path, templates={RESULT.template_id: True}) as zalo,
         zalo_client(zalo.settings(timeout=timeout)) as client,
-        Store.open(tmp_path / "gateway.db", clock=clock) as store,
+        Store.open(store_location, clock=clock) as store,
     ):
         sender = ZaloSender(
             store.outbox, store.zalo, client, retry, fallback_after=FALLBACK_AFTER, window=window,

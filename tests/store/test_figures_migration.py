@@ -1,5 +1,8 @@
 """A store of the schema before the figures: migrated once by the daemon, its history
-counted into the figures as the triggers would have counted it; never by a reader."""
+counted into the figures as the triggers would have counted it; never by a reader.
+
+SQLite only: a PostgreSQL store has no history before the figures (its first step is the
+schema with them)."""
 
 from __future__ import annotations
 

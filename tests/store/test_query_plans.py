@@ -9,6 +9,11 @@ messages, a million dossiers) is a cost that grows with the store, and fails the
 
 Without `ANALYZE` statistics SQLite's plans do not depend on how many rows a table holds,
 so a store of a few rows plans as a store of millions does.
+
+SQLite only: PostgreSQL's planner depends on each table's statistics, so a test store's
+plans say nothing of a province's; the hot queries' indexes are checked on PostgreSQL
+with sequential scans priced out (tests/support/store_reads.query_plan, in
+test_store_receipts.py and test_apology.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""One daemon per store: the lock file beside the database."""
+"""One daemon per store: the lock file beside the database.
+
+SQLite only: several daemons may share a PostgreSQL store (test_postgresql_store.py)."""
 
 from __future__ import annotations
 

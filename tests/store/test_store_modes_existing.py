@@ -1,6 +1,8 @@
 """A store the daemon did not create (the previous release's, made under umask 022; a
 backup restored from `sqlite3 .backup`, which writes 0644) holds phone numbers and texts:
-once opened, it and its -wal and -shm are its owner's only, as a new one is."""
+once opened, it and its -wal and -shm are its owner's only, as a new one is.
+
+SQLite only: file modes are the SQLite store's; a PostgreSQL store's data is the server's."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""The store's file: what opens, what is refused (naming the file), who may read it."""
+"""The store's file: what opens, what is refused (naming the file), who may read it.
+
+SQLite only: these examine the file itself (its schema steps, modes, damage). PostgreSQL's
+counterparts (a newer schema refused, an unreachable server, a wrong password, read-only
+opening) are in test_postgresql_store.py."""
 
 from __future__ import annotations
 

@@ -29,8 +29,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def store(tmp_path, clock):
-    async with Store.open(tmp_path / "s.db", clock=clock) as store:
+async def store(tmp_path, store_location, clock):
+    async with Store.open(store_location, clock=clock) as store:
         yield store
 
 

@@ -145,18 +145,20 @@ def write_daemon_config(
     *,
     broker_port: int,
     smsc_port: int,
-    db: Path,
+    db: Path | str,
     window: int = 10,
     agencies: str = "  SCT:\n    name: Sở Công Thương\n",
     admin_port: int | None = None,
     mqtt_extra: str = "",
     smpp: str = "",
     sections: str = "",
+    store_extra: str = "",
 ) -> None:
     """A configuration file for a daemon run as a subprocess, as systemd would run it.
     `mqtt_extra` is more of the mqtt section (indented lines: TLS, a login); `smpp` adds
     lines to its smpp section (such as `receipt_timeout: 2`); `sections` adds whole
-    top-level sections (a `zalo:` section, say)."""
+    top-level sections (a `zalo:` section, say). `db` is an SQLite file, or a PostgreSQL
+    url (`store.url`; its password, if any, in `store_extra` or the environment)."""
     admin = f"admin:\n  port: {admin_port}\n" if admin_port else "admin:\n  enabled: false\n"
     path.write_text(
         f"""
@@ -173,7 +175,8 @@ smpp:
   port: {broker_port}
   client_id: daemon-{path.parent.name}
 {mqtt_extra}store:
-  path: {db}
+  {"url" if str(db).startswith("postgresql://") else "path"}: {db}
+{store_extra}
 schedule:
   quiet_hours: "off"
 retry:

@@ -107,7 +107,7 @@ class LinksRig:
 
 @contextlib.asynccontextmanager
 async def running_links(
-    db: Path, specs: Sequence[Spec], *, max_attempts: int = 5, send: bool = True
+    db: str | Path, specs: Sequence[Spec], *, max_attempts: int = 5, send: bool = True
 ) -> AsyncIterator[LinksRig]:
     """The rig over `specs`, in routing order; the sender runs unless `send` is False."""
     cfg = config(max_attempts=max_attempts)

@@ -104,7 +104,7 @@ class running:
     """The inbound half of the daemon, optionally without its sender (a "crash")."""
 
     def __init__(
-        self, db: Path, cfg: Config, *, send: bool = True, smsc: SmscSimulator | None = None
+        self, db: str | Path, cfg: Config, *, send: bool = True, smsc: SmscSimulator | None = None
     ) -> None:
         self.db, self.cfg, self.send, self.smsc = db, cfg, send, smsc
 

@@ -22,6 +22,22 @@ async def db_rows(store: Store, sql: str, params: Sequence[Any] = ()) -> list[tu
     return await store.database.read(_query_only, sql, params)
 
 
+async def query_plan(store: Store, sql: str, params: Sequence[Any] = ()) -> list[str]:
+    """The plan of `sql`, one line per step: SQLite's EXPLAIN QUERY PLAN details, or
+    PostgreSQL's EXPLAIN with sequential scans priced out (`enable_seqscan = off`), so
+    that on the test's few rows it shows whether an index can serve the query at all."""
+    return await store.database.read(_plan, sql, params)
+
+
+def _plan(db: Any, sql: str, params: Sequence[Any]) -> list[str]:
+    if db.dialect.postgresql:
+        with db.connection.transaction():
+            db.execute("SET LOCAL enable_seqscan = off")
+            found = db.execute(f"EXPLAIN (COSTS OFF) {sql}", params).fetchall()
+            return [row[0].strip() for row in found]
+    return [row[-1] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()]
+
+
 async def execute(store: Store, sql: str, params: Sequence[Any] = ()) -> None:
     """Run one writing statement on the store, committed at once."""
     await store.database.write(_execute, sql, params)
