@@ -12,6 +12,7 @@ out through the same intake.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Coroutine
 from typing import Any, Protocol
 
@@ -83,8 +84,7 @@ async def serve(link: MqttLink, intake: Intake) -> None:
                 adoption = Adoption(link.settings, gone, link.subscriptions)
                 try:
                     async for message in adoption.messages():
-                        await room.acquire()
-                        spawn(one(adoption, message))
+                        await route(adoption, message)
                     log.info(
                         "mqtt_session_taken_over", gone=gone, messages=adoption.taken,
                         session_present=adoption.session_present,
@@ -97,13 +97,21 @@ async def serve(link: MqttLink, intake: Intake) -> None:
                     )  # fmt: skip
             await link.ack(will)
 
+        async def route(source: _Acks, message: Inbound) -> None:
+            if message.topic == link.settings.gone_topic:
+                # From our link, or queued in a session taken over (another daemon's
+                # will it had not acted on): acknowledged by the takeover, on `link`.
+                if source is not link:
+                    await source.ack(message)
+                    message = dataclasses.replace(message, connection=None)
+                spawn(take_over(message))
+                return
+            await room.acquire()
+            spawn(one(source, message))
+
         try:
             async for message in link.messages():
-                if message.topic == link.settings.gone_topic:
-                    spawn(take_over(message))
-                    continue
-                await room.acquire()
-                spawn(one(link, message))
+                await route(link, message)
         finally:
             for task in list(tasks):
                 task.cancel()

@@ -94,7 +94,9 @@ class MqttConfig:
     _expiry = rule("session_expiry", check=integer(0, 0xFFFFFFFF))
     _protocol = rule("protocol", check=one_of(get_args(MqttProtocol)))
     _group = rule("shared_group", check=optional(_share_name))
-    _handover = rule("handover_delay", check=integer(0, 86400))
+    # Not 0: taking a session over closes any connection still on it, and a will
+    # without a delay would then be sent at once, for a daemon that is alive.
+    _handover = rule("handover_delay", check=integer(1, 86400))
 
     @model_validator(mode="after")
     def _shared_needs_v5(self) -> MqttConfig:

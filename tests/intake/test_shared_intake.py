@@ -204,3 +204,34 @@ async def test_a_daemon_back_within_the_handover_delay_keeps_what_it_held(broker
             await asyncio.sleep(HANDOVER_DELAY + QUIET)
 
             assert held and not held & await refs(b)
+
+
+async def test_a_will_naming_the_daemon_itself_is_acknowledged_and_changes_nothing(
+    broker, tmp_path
+):
+    """Its own will, from a life before this one, queued in its session: nothing to take
+    over (taking its own session would throw its own connection off)."""
+    prefix = unique("own")
+    cfg = shared_config(broker, prefix)
+    client_id = unique("a")
+    async with Store.open(tmp_path / "a.db") as store, link_for(cfg, client_id) as link:
+        await link.wait_connected(10)
+        task = asyncio.create_task(serve(link, intake_on(store, cfg)))
+        try:
+            async with aiomqtt.Client(broker.host, port=broker.port) as other:
+                await other.publish(cfg.mqtt.gone_topic, client_id.encode(), qos=1)
+            dropped = False
+            async with asyncio.timeout(HANDOVER_BOUND):
+                for _ in range(150):  # 1.5 s
+                    dropped = dropped or not link.connected
+                    await asyncio.sleep(0.01)
+            sent = await publish_jobs(broker, prefix, range(5))
+
+            async def committed_and_acknowledged() -> bool:
+                return await refs(store) == sent and link.unacknowledged == 0
+
+            await eventually(committed_and_acknowledged, 10, poll=0.05)
+        finally:
+            task.cancel()
+
+    assert not dropped

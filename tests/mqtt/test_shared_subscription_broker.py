@@ -31,6 +31,7 @@ import pytest
 
 from tests.support.broker import Broker
 from tests.support.shared_member import Member, member
+from tests.support.wait import eventually
 
 # Processes of their own, and waits of QUIET to show that nothing more comes.
 pytestmark = pytest.mark.slow
@@ -59,9 +60,7 @@ async def publish(broker: Broker, topic: str, tag: str, count: int = SPLIT) -> l
 
 async def settled(*members: Member, total: int, timeout: float = 5.0) -> None:
     """Until the members together hold `total` messages, then QUIET more (bounded)."""
-    async with asyncio.timeout(timeout):
-        while sum(len(m.got) for m in members) < total:
-            await asyncio.sleep(0.01)
+    await eventually(lambda: sum(len(m.got) for m in members) >= total, timeout)
     await asyncio.sleep(QUIET)
 
 

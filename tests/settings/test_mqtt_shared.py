@@ -70,7 +70,9 @@ def test_a_shared_group_on_mqtt_3_1_1_is_refused():
     assert error.message == 'shared intake needs protocol "5"'
 
 
-def test_a_negative_handover_delay_is_refused():
-    error = refusal("mqtt:\n  handover_delay: -1\n" + AGENCY)
+def test_a_handover_delay_of_zero_is_refused():
+    error = refusal("mqtt:\n  handover_delay: 0\n" + AGENCY)
 
-    assert error.key == "mqtt.handover_delay"
+    assert (error.key, error.message) == (
+        "mqtt.handover_delay", "must be an integer from 1 to 86400, got 0"
+    )

@@ -12,7 +12,6 @@ DISCONNECT, as a crash of the daemon does.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import queue
 import subprocess
@@ -62,12 +61,15 @@ class Member:
 
     async def wait_for(self, what: str, timeout: float = 5.0) -> None:
         """Until the member printed the line `what` (bounded)."""
-        async with asyncio.timeout(timeout):
-            while True:
-                self._collect()
-                if what in self.lines:
-                    return
-                await asyncio.sleep(0.01)
+        # Here, not at the top: this file is also the member's own script, run where
+        # the tests are not importable.
+        from tests.support.wait import eventually
+
+        def printed() -> bool:
+            self._collect()
+            return what in self.lines
+
+        await eventually(printed, timeout)
 
     def kill(self) -> None:
         """SIGKILL: the kernel closes the socket; the broker gets no DISCONNECT."""
