@@ -33,8 +33,9 @@ from gateway.channels import channels
 from gateway.compose.apology import Apologies, ApologySettings
 from gateway.compose.composer import Composer, ComposerSettings
 from gateway.intake.consumer import Intake, IntakeSettings
-from gateway.intake.consumer import serve as serve_intake
 from gateway.intake.payloads import MAX_PAYLOAD
+from gateway.intake.serving import intake_filters
+from gateway.intake.serving import serve as serve_intake
 from gateway.mo.dispatcher import Dispatcher, DispatcherSettings, HandlerError, load_handlers
 from gateway.mqtt.link import MqttLink
 from gateway.ops.admin import Admin, Observed
@@ -159,7 +160,7 @@ class Gateway:
             link = await stack.enter_async_context(
                 MqttLink(
                     config.mqtt.link_settings(max_payload=MAX_PAYLOAD),
-                    [f"{prefix}/+/dossier", f"{prefix}/+/sms"],
+                    intake_filters(prefix, config.mqtt.shared_group),
                 )
             )
             intake = Intake(store.dossiers, store.outbox, composer, intake_settings(config))
