@@ -14,11 +14,13 @@ store's time went, measured, not supposed.
 from __future__ import annotations
 
 import collections
+import os
 import threading
 import time
 from typing import Any
 
 import psycopg
+from smscs import cpu_seconds, thread_cpu_seconds
 
 # pg_stat_database and pg_stat_wal are flushed by each backend at most once a second in
 # PostgreSQL 15: read the "after" counters that much later.
@@ -61,12 +63,23 @@ class WaitSampler:
         self.every = every
         self.seen: collections.Counter[str] = collections.Counter()
         self.samples = 0
+        self._tid = 0
+        self._backend = 0
+        self._ready = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pg-wait-sampler", daemon=True)
 
     def start(self) -> WaitSampler:
+        """Start sampling, once connected (bounded)."""
         self._thread.start()
+        if not self._ready.wait(15):
+            raise RuntimeError("the sampler could not connect to the server in 15 s")
         return self
+
+    def cpu(self) -> tuple[float, float]:
+        """What sampling has cost so far: this process's thread, and its backend on the
+        server (both inside the figures they are part of, to take out of them)."""
+        return thread_cpu_seconds(os.getpid(), self._tid), cpu_seconds(self._backend)
 
     def stop(self) -> dict[str, Any]:
         """Stop sampling; the share of backend samples in each state, and how many."""
@@ -79,7 +92,10 @@ class WaitSampler:
         }
 
     def _run(self) -> None:
+        self._tid = threading.get_native_id()
         with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=10) as db:
+            self._backend = db.info.backend_pid
+            self._ready.set()
             while not self._stop.is_set():
                 rows = db.execute(
                     """SELECT state, wait_event_type, wait_event FROM pg_stat_activity

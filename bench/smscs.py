@@ -39,10 +39,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def main_thread_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process's first thread alone (a Python daemon's event loop);
-    the process's less this is its other threads' (the store's, for one)."""
-    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def thread_cpu_seconds(pid: int, tid: int | None = None) -> float:
+    """User + system CPU of one thread of a process, by default its first (a Python
+    daemon's event loop: the process's less this is its other threads', the store's)."""
+    task = Path(f"/proc/{pid}/task/{pid if tid is None else tid}/stat")
+    fields = task.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
