@@ -220,6 +220,9 @@ async def one_run(
         if sampler is not None:
             got["backends"] = sampler.stop()
             sampler = None
+            # A backend's statistics are surely in once it has ended: the daemons stopped
+            # (their last few commits, leaving, are counted too, a handful in thousands).
+            await stop_processes(procs)
             await asyncio.sleep(STATS_DELAY)
             later = await asyncio.to_thread(counters, pg.url("postgres"), database)
             got["server"] = {k: later[k] - stats[k] for k in stats}

@@ -22,8 +22,9 @@ from typing import Any
 import psycopg
 from smscs import cpu_seconds, thread_cpu_seconds
 
-# pg_stat_database and pg_stat_wal are flushed by each backend at most once a second in
-# PostgreSQL 15: read the "after" counters that much later.
+# PostgreSQL 15's backends flush their statistics at most once a second, or only 10 s
+# after they went idle, but surely when they end: read the "after" counters once the
+# daemons have stopped, and this long after, for the WAL writer's own.
 STATS_DELAY = 1.5
 
 
