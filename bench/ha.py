@@ -137,6 +137,29 @@ def submits_of(admin_port: int) -> int:
     raise RuntimeError(f"no motcua_submits_total in {url}")
 
 
+async def start_daemons(
+    mode: Mode, work: Path, smsc_port: int, broker_port: int, store: str, window: int
+) -> tuple[dict[str, asyncio.subprocess.Process], dict[str, int]]:
+    """The daemons of `mode`, each its own name, client id and admin port (its /metrics),
+    sharing intake when there are several; the daemons by name, and their admin ports."""
+    env = {**os.environ, "MOTCUA_SMS_LOG_FORMAT": "json"}
+    shared = f", shared_group: {GROUP}" if mode.daemons > 1 else ""
+    daemons: dict[str, asyncio.subprocess.Process] = {}
+    admin: dict[str, int] = {}
+    for name in daemon_names(mode):
+        config = work / f"{name}.yaml"
+        admin[name] = free_port()
+        config.write_text(
+            daemon_config(
+                smsc_port, broker_port, window, store, client_id=f"gw-{name}", mqtt=shared,
+                more=f"daemon: {{name: {name}}}\nadmin: {{port: {admin[name]}}}\n",
+            ),
+            encoding="utf-8",
+        )  # fmt: skip
+        daemons[name] = await start_daemon(config, work / f"{name}.log", env)
+    return daemons, admin
+
+
 async def one_run(
     mode: Mode,
     messages: int,
@@ -150,35 +173,21 @@ async def one_run(
     """One fresh run of `mode`: broker, SMSC, daemons, and a new database on `server`."""
     broker = start_broker()
     work = Path(tempfile.mkdtemp(prefix="motcua-bench-ha-"))
-    env = {**os.environ, "MOTCUA_SMS_LOG_FORMAT": "json"}
     procs: list[asyncio.subprocess.Process] = []
     smsc: Smsc | None = None
     url: str | None = None
     sampler: WaitSampler | None = None
     finished = False
     try:
-        smsc = await start_smsc(smsc_kind, env=env)
+        smsc = await start_smsc(smsc_kind, env={**os.environ, "MOTCUA_SMS_LOG_FORMAT": "json"})
         if mode.postgresql:
             assert server is not None
             url = server.new_database()
             store = f"{{url: '{url}'}}"
         else:
             store = f"{{path: {work / 'gateway.db'}}}"
-        shared = f", shared_group: {GROUP}" if mode.daemons > 1 else ""
-        daemons: dict[str, asyncio.subprocess.Process] = {}
-        admin: dict[str, int] = {}
-        for name in daemon_names(mode):
-            config = work / f"{name}.yaml"
-            admin[name] = free_port()
-            config.write_text(
-                daemon_config(
-                    smsc.port, broker.port, window, store, client_id=f"gw-{name}", mqtt=shared,
-                    more=f"daemon: {{name: {name}}}\nadmin: {{port: {admin[name]}}}\n",
-                ),
-                encoding="utf-8",
-            )  # fmt: skip
-            procs.append(await start_daemon(config, work / f"{name}.log", env))
-            daemons[name] = procs[-1]
+        daemons, admin = await start_daemons(mode, work, smsc.port, broker.port, store, window)
+        procs += daemons.values()
         jobs = [TEXTS[text](n) for n in range(messages)]
         broker_pid = broker.pid
         assert broker_pid is not None
