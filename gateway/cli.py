@@ -209,10 +209,10 @@ def _calendar(args: argparse.Namespace) -> int:
 def _console(config: Config) -> int:
     from gateway.console.command import run_console
 
-    prices, path = config.report, config.store.path
+    prices, store = config.report, config.store
     return run_console(
-        config.console, path, config.tz, prices.segment_price, config.agencies,
-        config.source_path, zns_price=prices.zns_price,
+        config.console, store.location, config.tz, prices.segment_price, config.agencies,
+        config.source_path, zns_price=prices.zns_price, password=store.password,
     )  # fmt: skip
 
 

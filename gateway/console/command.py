@@ -33,6 +33,7 @@ def run_console(
     agencies: Mapping[str, AgencyConfig],
     source: str | None = None,
     zns_price: int = 0,
+    password: str | None = None,
 ) -> int:
     """Serve until a signal. Start-up refusals: ConfigError when nobody could log in (in
     the configuration file `source`), StoreError when the store cannot be read (none
@@ -40,22 +41,20 @@ def run_console(
     if not settings.users:
         raise ConfigError(NO_USERS, key="console.users", path=source)
     names = {code: agency.name for code, agency in agencies.items()}
-    return asyncio.run(_serve(settings, store_path, zone, segment_price, zns_price, names))
+    figures = StoreFigures(store_path, zone, segment_price, zns_price, password)
+    return asyncio.run(_serve(settings, figures, zone, names))
 
 
 async def _serve(
     settings: ConsoleConfig,
-    store_path: str,
+    figures: StoreFigures,
     zone: ZoneInfo,
-    segment_price: int,
-    zns_price: int,
     agencies: Mapping[str, str],
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    figures = StoreFigures(store_path, zone, segment_price, zns_price)
     await figures.check()
     await serve(Console(settings, figures, dict(agencies), zone), stop)
     return 0

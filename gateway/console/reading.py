@@ -47,9 +47,15 @@ class StoreFigures:
     `segment_price` an SMS segment and `zns_price` a ZNS notice delivered (VND)."""
 
     def __init__(
-        self, path: str | Path, zone: ZoneInfo, segment_price: int, zns_price: int = 0
+        self,
+        path: str | Path,
+        zone: ZoneInfo,
+        segment_price: int,
+        zns_price: int = 0,
+        password: str | None = None,
     ) -> None:
         self._path = path
+        self._password = password  # a PostgreSQL store's (`store.url`)
         self._zone = zone
         self._price = segment_price
         self._zns_price = zns_price
@@ -57,7 +63,7 @@ class StoreFigures:
     async def check(self) -> None:
         """Open the store once, so that start-up refuses one that cannot be read (none
         there, not a database, of a newer version): StoreError."""
-        async with Store.open(self._path, readonly=True):
+        async with Store.open(self._path, readonly=True, password=self._password):
             pass
 
     async def table(
@@ -67,7 +73,7 @@ class StoreFigures:
         by: Sequence[Dimension],
         agencies: Collection[str] | None = None,
     ) -> list[FigureRow]:
-        async with Store.open(self._path, readonly=True) as store:
+        async with Store.open(self._path, readonly=True, password=self._password) as store:
             figures = Figures(store.database, self._zone, self._price, self._zns_price)
             return await figures.table(since, until, by, agencies)
 
@@ -79,6 +85,6 @@ class StoreFigures:
         limit: int = 500,
         offset: int = 0,
     ) -> list[FailedNotice]:
-        async with Store.open(self._path, readonly=True) as store:
+        async with Store.open(self._path, readonly=True, password=self._password) as store:
             figures = Figures(store.database, self._zone, self._price)
             return await figures.failed(since, until, agencies, limit=limit, offset=offset)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 
 from gateway.domain.dossier import FINISHED_STATUSES, DossierRow
 from gateway.domain.message import NewMessage
-from gateway.store.database import Database, digests, rows
+from gateway.store.database import Connection, Database, digests, rows
 from gateway.store.dossiers import COLUMNS, dossier_row, record_intake
 
 # A LIMIT that leaves every row in (PostgreSQL refuses SQLite's -1).
@@ -70,7 +69,7 @@ class ApologyRuns:
             self._db.queued_added.set()
 
 
-def _queue_apologies(db: sqlite3.Connection, messages: Sequence[NewMessage], now: float) -> int:
+def _queue_apologies(db: Connection, messages: Sequence[NewMessage], now: float) -> int:
     existing = digests(db, "messages", "ref", [(m.agency, m.ref) for m in messages])
     fresh = [m for m in messages if (m.agency, m.ref) not in existing]
     record_intake(db, [], [], fresh, [], now)
@@ -78,7 +77,7 @@ def _queue_apologies(db: sqlite3.Connection, messages: Sequence[NewMessage], now
 
 
 def _record_apology_run(
-    db: sqlite3.Connection,
+    db: Connection,
     run_day: str,
     due_date: str,
     messages: Sequence[NewMessage],

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 import uuid
 from dataclasses import dataclass
 
@@ -25,7 +24,7 @@ import structlog
 
 from gateway.store import leases
 from gateway.store.claims import ALONE, Claimant
-from gateway.store.database import Database
+from gateway.store.database import Connection, Database
 from gateway.store.schema import StoreError
 
 log = structlog.get_logger("gateway.store.daemons")
@@ -98,7 +97,7 @@ class Daemons:
         return [DaemonRow(*r) for r in found]
 
 
-def _register(db: sqlite3.Connection, me: Claimant, now: float) -> None:
+def _register(db: Connection, me: Claimant, now: float) -> None:
     row = db.execute(
         "SELECT instance, host, pid, seen_at FROM daemons WHERE name = ?", (me.name,)
     ).fetchone()
@@ -122,7 +121,7 @@ def _running(pid: int) -> bool:
     return True
 
 
-def _beat(db: sqlite3.Connection, me: Claimant, now: float) -> bool:
+def _beat(db: Connection, me: Claimant, now: float) -> bool:
     return bool(
         db.execute(
             "UPDATE daemons SET seen_at = ? WHERE name = ? AND instance = ?",
@@ -131,7 +130,7 @@ def _beat(db: sqlite3.Connection, me: Claimant, now: float) -> bool:
     )
 
 
-def _leave(db: sqlite3.Connection, me: Claimant) -> None:
+def _leave(db: Connection, me: Claimant) -> None:
     if not db.execute(
         "DELETE FROM daemons WHERE name = ? AND instance = ?", (me.name, me.instance)
     ).rowcount:
@@ -141,7 +140,7 @@ def _leave(db: sqlite3.Connection, me: Claimant) -> None:
     leases.release_all(db, me.name)
 
 
-def _listed(db: sqlite3.Connection) -> list[tuple[str, str, int, float, float]]:
+def _listed(db: Connection) -> list[tuple[str, str, int, float, float]]:
     return db.execute(
         "SELECT name, host, pid, started_at, seen_at FROM daemons ORDER BY name"
     ).fetchall()

@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from gateway.store.dialect import Dialect
 from gateway.store.schema import (
@@ -36,6 +36,18 @@ from gateway.store.schema import (
 )
 
 R = TypeVar("R")
+
+
+class Connection(Protocol):
+    """What a repository function is handed, on either engine: SQLite's connection
+    (`schema.SqliteConnection`) or PostgreSQL's (`postgres.PgConnection`), both with `?`
+    placeholders and the engine's `dialect`."""
+
+    dialect: Dialect
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any: ...
 
 # Host parameters per statement, well under SQLite's limit (32,766).
 CHUNK = 10_000
@@ -150,7 +162,7 @@ def _transaction(db: sqlite3.Connection, fn: Callable[..., R], args: Sequence[An
     return result
 
 
-def rows(db: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+def rows(db: Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
     """Every row of one query."""
     return db.execute(sql, params).fetchall()
 
@@ -163,7 +175,7 @@ def marks(items: Sequence[Any]) -> str:
 
 
 def digests(
-    db: sqlite3.Connection, table: str, column: str, keys: Sequence[tuple[str, str]]
+    db: Connection, table: str, column: str, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], str | None]:
     """The (agency, key) idempotency keys `table` holds, with their content digest (its
     index leads with agency)."""

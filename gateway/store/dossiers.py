@@ -3,7 +3,6 @@ the notices and statuses they caused, each batch in one transaction (group commi
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -12,7 +11,7 @@ from gateway.domain.letter import NewLetter
 from gateway.domain.message import NewMessage
 from gateway.domain.status_event import encode
 from gateway.store import statuses as status_outbox
-from gateway.store.database import Database, digests, marks, rows
+from gateway.store.database import Connection, Database, digests, marks, rows
 from gateway.store.emails import copied, insert_letters
 from gateway.store.outbox import insert_messages, queues_a_reply, queues_any
 
@@ -116,7 +115,7 @@ WRITE_DOSSIER = f"""INSERT INTO dossiers ({COLUMNS}) VALUES ({", ".join("?" * le
 
 
 def record_intake(
-    db: sqlite3.Connection,
+    db: Connection,
     events: Sequence[EventRecord],
     dossiers: Sequence[DossierRow],
     messages: Sequence[NewMessage],

@@ -11,7 +11,6 @@ with `:email` after it (`COPY_SUFFIX`).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 
 from gateway.domain.channel import Channel
@@ -21,7 +20,7 @@ from gateway.domain.status_event import encode, status_event
 from gateway.mail.address import mask_address
 from gateway.store import statuses
 from gateway.store.claims import ALONE, CLAIMABLE, Claimant
-from gateway.store.database import Database, marks, rows
+from gateway.store.database import Connection, Database, marks, rows
 
 # A copy's statuses go under the notice's id with this suffix: an agency that follows a
 # message by the last status of its id reads the notice by its own statuses, and the copy
@@ -54,7 +53,7 @@ def _status(
     return encode(event)
 
 
-def insert_letters(db: sqlite3.Connection, letters: Sequence[NewLetter], now: float) -> None:
+def insert_letters(db: Connection, letters: Sequence[NewLetter], now: float) -> None:
     """Insert new letters (a ref already there is left alone) inside the caller's
     transaction, with the status of those refused at intake."""
     fresh: list[NewLetter] = []
@@ -80,7 +79,7 @@ def insert_letters(db: sqlite3.Connection, letters: Sequence[NewLetter], now: fl
 
 
 def copied(
-    db: sqlite3.Connection, notices: Sequence[tuple[str, str, str]]
+    db: Connection, notices: Sequence[tuple[str, str, str]]
 ) -> set[tuple[str, str, str]]:
     """The (agency, receipt number, kind) of `notices` (each owed, refused for its number)
     whose last refused notice has its e-mail copy: the refusal of this episode, not an
@@ -134,7 +133,7 @@ class Letters:
 
 
 def _due(
-    db: sqlite3.Connection, limit: int, skip: list[int], now: float, me: Claimant
+    db: Connection, limit: int, skip: list[int], now: float, me: Claimant
 ) -> list[QueuedLetter]:
     others = f"AND id NOT IN ({marks(skip)})" if skip else ""
     found = db.execute(
@@ -150,7 +149,7 @@ def _due(
     return [QueuedLetter(*r) for r in found]
 
 
-def _record(db: sqlite3.Connection, outcomes: Sequence[LetterOutcome], now: float) -> None:
+def _record(db: Connection, outcomes: Sequence[LetterOutcome], now: float) -> None:
     db.executemany(
         """UPDATE emails SET state = ?, reason = ?, attempts = ?, not_before = ?,
                updated_at = ?, claimed_by = NULL WHERE id = ? AND state = 'queued'""",

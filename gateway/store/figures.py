@@ -15,7 +15,6 @@ migrates, never writes; on a store of an older schema a query is StoreOutdated.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -23,10 +22,9 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from gateway.phone.numbers import mask_phone
-from gateway.store.database import Database, marks, rows
+from gateway.store.database import Connection, Database, marks, rows
+from gateway.store.figures_channels_schema import CHANNEL_COLUMNS, CHANNELS_MIGRATION
 from gateway.store.figures_schema import (
-    CHANNEL_COLUMNS,
-    CHANNELS_MIGRATION,
     COLUMNS,
     NOT_DELIVERED,
     not_delivered,
@@ -175,7 +173,7 @@ class Figures:
         end = self._midnight(until + timedelta(days=2)).timestamp()
         zone = self._zone
 
-        def notices(db: sqlite3.Connection) -> list[FailedNotice]:
+        def notices(db: Connection) -> list[FailedNotice]:
             # Built in the store's thread with the query: an export's 100,000 rows are a
             # second of masking and dating that would otherwise stall the event loop.
             found = _failed(db, start, end, first, last, chosen, limit, offset)
@@ -222,7 +220,7 @@ _ORDER = {"agency": "agency", "procedure": "procedure_key", "day": "day"}
 
 
 def _table(
-    db: sqlite3.Connection,
+    db: Connection,
     first: int,
     last: int,
     dims: frozenset[str],
@@ -276,7 +274,7 @@ _FAILED = f"""SELECT m.ref, m.agency, m.procedure_key, m.procedure, m.receipt_no
 
 
 def _failed(
-    db: sqlite3.Connection,
+    db: Connection,
     start: float,
     end: float,
     first: int,
@@ -307,5 +305,5 @@ class FigureDays:
         await self._db.write(_record_offset, int(offset.total_seconds()))
 
 
-def _record_offset(db: sqlite3.Connection, seconds: int) -> None:
+def _record_offset(db: Connection, seconds: int) -> None:
     db.execute(f"UPDATE figures_zone SET {db.dialect.offset} = ?", (seconds,))

@@ -104,7 +104,7 @@ def _counts(x: str, reason: str, d: Dialect = SQLITE) -> list[str]:
 VIETNAM = 7 * 3600  # the embedded default zone, Asia/Ho_Chi_Minh
 
 
-def _day(epoch: str, offset: str | None = None, d: Dialect = SQLITE) -> str:
+def local_day(epoch: str, offset: str | None = None, d: Dialect = SQLITE) -> str:
     """The local day (days since 1970-01-01) of a time in seconds since the epoch, cut at
     `offset` (by default the recorded zone's)."""
     return d.day(epoch, f"(SELECT {d.offset} FROM figures_zone)" if offset is None else offset)
@@ -112,7 +112,7 @@ def _day(epoch: str, offset: str | None = None, d: Dialect = SQLITE) -> str:
 
 def _iso_day(iso: str, offset: str | None = None, d: Dialect = SQLITE) -> str:
     """The local day of an ISO time with its offset; today if the engine cannot read it."""
-    return _day(d.epoch_or_now(iso), offset, d)
+    return local_day(d.epoch_or_now(iso), offset, d)
 
 
 _MESSAGE_COLS = ", ".join(MESSAGE_COLUMNS)
@@ -136,7 +136,7 @@ def _upsert(d: Dialect = SQLITE) -> str:
 _UPSERT = _upsert()
 
 
-def _procedure_of(m: str) -> str:
+def procedure_of(m: str) -> str:
     """The procedure key of message `m`: its dossier's code, or its name where the dossier
     has none (an MCKH reply names its dossier by receipt number), else the message's."""
     return f"""COALESCE((SELECT COALESCE(NULLIF(d.procedure_code, ''), d.procedure)
@@ -205,8 +205,8 @@ def _dossier_counts(d: Dialect) -> str:
 def message_triggers(d: Dialect) -> str:
     """The figures of every message inserted, and of each change of state, reason, segments."""
     insert = d.trigger("figures_message_insert", "AFTER INSERT ON", "messages", None, f"""\
-        UPDATE messages SET procedure_key = {_procedure_of("NEW")},
-                            figures_day = {_day("NEW.created_at", d=d)} WHERE id = NEW.id;
+        UPDATE messages SET procedure_key = {procedure_of("NEW")},
+                            figures_day = {local_day("NEW.created_at", d=d)} WHERE id = NEW.id;
         INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS})
             SELECT m.figures_day, NEW.agency, COALESCE(m.procedure_key, ''),
                    {_name_of("NEW")}, {", ".join(_counts("NEW", "c.why", d))}
@@ -245,8 +245,8 @@ def dossier_trigger(d: Dialect) -> str:
 MIGRATION = f"""
     ALTER TABLE messages ADD COLUMN procedure_key TEXT;
     ALTER TABLE messages ADD COLUMN figures_day INTEGER;
-    UPDATE messages AS m SET procedure_key = {_procedure_of("m")},
-                             figures_day = {_day("m.created_at", str(VIETNAM))};
+    UPDATE messages AS m SET procedure_key = {procedure_of("m")},
+                             figures_day = {local_day("m.created_at", str(VIETNAM))};
     CREATE TABLE figures_zone (offset INTEGER NOT NULL);
     INSERT INTO figures_zone VALUES ({VIETNAM});
     CREATE TABLE figures (
@@ -266,7 +266,7 @@ MIGRATION = f"""
         SELECT day, agency, key, MAX(name), COUNT(*) FROM ({_lookups("true")})
         WHERE true GROUP BY 1, 2, 3 {_UPSERT};
     INSERT INTO figures (day, agency, procedure_key, procedure_name, received)
-        SELECT {_day(_FIRST_SEEN, str(VIETNAM))},
+        SELECT {local_day(_FIRST_SEEN, str(VIETNAM))},
                d.agency, {_KEY}, MAX(d.procedure), COUNT(*)
         FROM dossiers AS d LEFT JOIN
             (SELECT agency, receipt_key, MIN(received_at) AS first FROM events
@@ -296,111 +296,3 @@ MIGRATION = f"""
     DROP TABLE temp.figures_were_resolved;
     {dossier_trigger(SQLITE)}
 """
-
-
-# The per-channel figures (step 13): what each channel carried, beside the columns above.
-CHANNEL_COLUMNS: tuple[str, ...] = (
-    "zalo_delivered", "zalo_fallbacks", "emails_sent", "emails_failed",
-)  # fmt: skip
-
-
-def _bump(column: str, row: str, d: Dialect) -> str:
-    """Add one to `column` of the figures row of `row` (a message or an e-mail)."""
-    return f"""INSERT INTO figures (day, agency, procedure_key, {column})
-            VALUES ({row}.figures_day, {row}.agency, COALESCE({row}.procedure_key, ''), 1)
-            ON CONFLICT (day, agency, procedure_key) DO UPDATE SET {column} = \
-{"figures." if d.postgresql else ""}{column} + 1;"""
-
-
-_ADD_CHANNEL_COLUMNS = "".join(
-    f"ALTER TABLE figures ADD COLUMN {c} INTEGER NOT NULL DEFAULT 0;" for c in CHANNEL_COLUMNS
-)
-def channel_triggers(d: Dialect) -> str:
-    """The figures of what Zalo delivered or handed to SMS, and of the e-mails."""
-    return "\n    ".join((
-        d.trigger(
-            "figures_zalo_delivered", "AFTER UPDATE OF state ON", "messages",
-            f"""NEW.channel = 'zalo' AND NEW.state = 'delivered' AND OLD.state != 'delivered'
-             AND {notice("NEW")}""",
-            f"        {_bump('zalo_delivered', 'NEW', d)}",
-        ),
-        d.trigger(
-            "figures_zalo_fallback", "AFTER UPDATE OF channel ON", "messages",
-            f"OLD.channel = 'zalo' AND NEW.channel = 'sms' AND {notice('NEW')}",
-            f"        {_bump('zalo_fallbacks', 'NEW', d)}",
-        ),
-        d.trigger("figures_email_insert", "AFTER INSERT ON", "emails", None, f"""\
-        UPDATE emails SET procedure_key = {_procedure_of("NEW")},
-                          figures_day = {_day("NEW.created_at", d=d)} WHERE id = NEW.id;"""),
-        d.trigger(
-            "figures_email_sent", "AFTER UPDATE OF state ON", "emails",
-            "NEW.state = 'delivered' AND OLD.state != 'delivered'",
-            f"        {_bump('emails_sent', 'NEW', d)}",
-        ),
-        d.trigger(
-            "figures_email_failed", "AFTER UPDATE OF state ON", "emails",
-            "NEW.state IN ('failed', 'expired') AND OLD.state NOT IN ('failed', 'expired')",
-            f"        {_bump('emails_failed', 'NEW', d)}",
-        ),
-    ))  # fmt: skip
-
-
-CHANNELS_MIGRATION = f"""
-    ALTER TABLE messages ADD COLUMN channel TEXT NOT NULL DEFAULT 'sms';
-    ALTER TABLE messages ADD COLUMN zns TEXT;
-    ALTER TABLE messages ADD COLUMN chat_user TEXT;
-    ALTER TABLE messages ADD COLUMN channel_id TEXT;
-    ALTER TABLE messages ADD COLUMN fallback_at REAL;
-    DROP INDEX messages_queue;
-    CREATE INDEX messages_queue ON messages (channel, priority, not_before)
-        WHERE state = 'queued';
-    CREATE INDEX messages_fallback ON messages (fallback_at)
-        WHERE state = 'submitted' AND fallback_at IS NOT NULL;
-    CREATE TABLE emails (
-        id INTEGER PRIMARY KEY,
-        agency TEXT NOT NULL,
-        ref TEXT NOT NULL,
-        event_id TEXT,
-        receipt_no TEXT,
-        kind TEXT NOT NULL,
-        procedure TEXT,
-        address TEXT,
-        sender TEXT NOT NULL,
-        subject TEXT,
-        body TEXT,
-        qr TEXT,
-        state TEXT NOT NULL,
-        reason TEXT,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        not_before REAL NOT NULL,
-        expires_at REAL NOT NULL,
-        created_at REAL NOT NULL,
-        updated_at REAL NOT NULL,
-        procedure_key TEXT,
-        figures_day INTEGER,
-        UNIQUE (agency, ref)
-    );
-    CREATE INDEX emails_queue ON emails (not_before) WHERE state = 'queued';
-    CREATE INDEX emails_kept ON emails (created_at) WHERE address IS NOT NULL;
-    {_ADD_CHANNEL_COLUMNS}
-    {channel_triggers(SQLITE)}
-"""
-
-
-def late_parts_trigger(d: Dialect) -> str:
-    """Step 15: an SMS whose parts the SMSC accepted after its notice was settled by Zalo
-    (Zalo's receipt came while the fallback SMS's submit_sm was out): the message's state
-    no longer changes, so the parts are counted as they are recorded; they were paid for."""
-    return d.trigger(
-        "figures_parts_of_settled", "AFTER INSERT ON", "parts",
-        """(SELECT state FROM messages WHERE id = NEW.message_id)
-             IN ('delivered', 'undeliverable', 'expired', 'failed')""",
-        """\
-        UPDATE figures SET segments = segments + 1
-            WHERE (day, agency, procedure_key) =
-                  (SELECT figures_day, agency, COALESCE(procedure_key, '')
-                   FROM messages WHERE id = NEW.message_id);""",
-    )  # fmt: skip
-
-
-LATE_PARTS_MIGRATION = f"\n    {late_parts_trigger(SQLITE)}\n"

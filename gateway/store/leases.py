@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
 import structlog
 
 from gateway.store.claims import ALONE, Claimant
-from gateway.store.database import Database
+from gateway.store.database import Connection, Database
 
 log = structlog.get_logger("gateway.store.leases")
 
@@ -61,17 +60,17 @@ class Leases:
         return {name: (holder, until) for name, holder, until in found}
 
 
-def _take(db: sqlite3.Connection, job: str, me: Claimant, now: float) -> bool:
+def _take(db: Connection, job: str, me: Claimant, now: float) -> bool:
     db.execute(_TAKE, (job, me.name, now + me.lease, now))
     row = db.execute("SELECT holder FROM leases WHERE name = ?", (job,)).fetchone()
     return row is not None and row[0] == me.name
 
 
-def _holders(db: sqlite3.Connection) -> list[tuple[str, str, float]]:
+def _holders(db: Connection) -> list[tuple[str, str, float]]:
     return db.execute("SELECT name, holder, until FROM leases").fetchall()
 
 
-def release_all(db: sqlite3.Connection, name: str) -> None:
+def release_all(db: Connection, name: str) -> None:
     """A daemon stopping gives its leases up (inside its leaving transaction): the next
     daemon takes them at once instead of after the expiry."""
     db.execute("DELETE FROM leases WHERE holder = ?", (name,))

@@ -4,7 +4,7 @@ stores in the field were made by it; a change is a new step at the end."""
 
 from __future__ import annotations
 
-from gateway.store import figures_schema
+from gateway.store import figures_channels_schema, figures_schema
 
 
 # The claims' step, SQLite's 16th and PostgreSQL's 2nd (gateway/store/pg_schema.py), the same
@@ -265,7 +265,7 @@ MIGRATIONS: tuple[str, ...] = (
     # it by then (`fallback_at`, the durable fallback timer). The queue is read per
     # channel. E-mail copies of notices have their own rows and states (`emails`). The
     # figures count notices delivered by Zalo, notices Zalo handed to SMS and e-mails.
-    figures_schema.CHANNELS_MIGRATION,
+    figures_channels_schema.CHANNELS_MIGRATION,
     # 14: a dossier's notices refused (for their number) found by dossier and kind, so that
     # a notice sent again once its number is fixed gets no second e-mail copy when the
     # refused one had its copy.
@@ -275,7 +275,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 15: the parts of an SMS accepted after Zalo's receipt settled its notice count in the
     # figures' segments (gateway/store/figures_schema.py).
-    figures_schema.LATE_PARTS_MIGRATION,
+    figures_channels_schema.LATE_PARTS_MIGRATION,
     # 16: several daemons on one store (gateway/store/daemons.py, claims.py, leases.py): the
     # daemons and when each was last seen, the name of the daemon working each queued
     # message, letter and status to publish, and the leases of the once-at-a-time jobs.

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 
 from gateway.domain.message import MoRecord, NewMessage
-from gateway.store.database import Database, rows
+from gateway.store.database import Connection, Database, rows
 from gateway.store.dossiers import record_intake
 
 
@@ -36,7 +35,7 @@ class MoLog:
 
 
 def _record_mos(
-    db: sqlite3.Connection,
+    db: Connection,
     items: Sequence[tuple[MoRecord, NewMessage | None]],
     replies: Sequence[NewMessage],
     now: float,

@@ -13,7 +13,6 @@ spells the same literal.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 
 from gateway.domain.channel import Channel
@@ -22,7 +21,7 @@ from gateway.domain.states import WAITING, MessageState
 from gateway.domain.status_event import status_payload
 from gateway.store import receipts, statuses
 from gateway.store.claims import ALONE, CLAIMABLE, Claimant
-from gateway.store.database import Database, digests, marks, rows
+from gateway.store.database import Connection, Database, digests, marks, rows
 
 QUEUED = MessageState.QUEUED.value
 SUBMITTED = MessageState.SUBMITTED.value
@@ -89,7 +88,8 @@ class Outbox:
         """When the next queued message of `channel` falls due, leaving out `exclude`
         (those being sent now, still queued in the store: their time has come already) and
         those another live daemon has claimed (its to send: counting them would make this
-        sender ask again at once, and again)."""
+        sender ask again at once, and again), and a Zalo notice whose request may have gone
+        (`not_resent`)."""
         skip = list(exclude)
         lanes = "" if max_priority is None else f" AND {LANES_OR_BEGUN}"
         others = f" AND id NOT IN ({marks(skip)})" if skip else ""
@@ -98,7 +98,7 @@ class Outbox:
             rows,
             f"""SELECT MIN(not_before) FROM messages
                 WHERE state = '{QUEUED}' AND channel = ?{lanes}{others}
-                  AND {CLAIMABLE}""",
+                  AND {CLAIMABLE} {not_resent(channel)}""",
             [
                 channel.value,
                 *(() if max_priority is None else (max_priority,)),
@@ -131,7 +131,7 @@ class Outbox:
 
 
 def insert_messages(
-    db: sqlite3.Connection, messages: Sequence[NewMessage], now: float
+    db: Connection, messages: Sequence[NewMessage], now: float
 ) -> list[tuple[str, str]]:
     """Insert new messages (a ref already there is left alone) inside the caller's
     transaction; returns their first statuses, for the caller to add to the outbox."""
@@ -199,18 +199,25 @@ LANES_OR_BEGUN = (
 )
 
 
+def not_resent(channel: Channel) -> str:
+    """A Zalo notice marked as sent (`ZaloBook.sending`) whose answer is unrecorded is never
+    due from here: a daemon that died with it waiting is taken care of by
+    `ZaloBook.orphaned` (it waits for its receipt), not by a second request to Zalo."""
+    return "AND fallback_at IS NULL" if channel is Channel.ZALO else ""
+
+
 def queues_a_reply(messages: Iterable[NewMessage]) -> bool:
     return any(m.state is MessageState.QUEUED and m.priority <= Priority.MO_REPLY for m in messages)
 
 
-def _queue(db: sqlite3.Connection) -> tuple[int, float | None]:
+def _queue(db: Connection) -> tuple[int, float | None]:
     ((depth,),) = db.execute(QUEUE_DEPTH_SQL).fetchall()
     ((oldest,),) = db.execute(OLDEST_WAITING_SQL).fetchall()
     return depth, oldest
 
 
 def _due(
-    db: sqlite3.Connection,
+    db: Connection,
     limit: int,
     skip: list[int],
     now: float,
@@ -219,10 +226,6 @@ def _due(
     me: Claimant,
 ) -> list[Queued]:
     lanes = [] if max_priority is None else [max_priority]
-    # A Zalo notice marked as sent (`ZaloBook.sending`) whose answer is unrecorded is
-    # never sent again from here: a daemon that died with it waiting is taken care of by
-    # `ZaloBook.orphaned` (it waits for its receipt), not by a second request to Zalo.
-    marked = "AND fallback_at IS NULL" if channel is Channel.ZALO else ""
     found = db.execute(
         f"""SELECT id, agency, ref, kind, phone, source, text, priority, attempts,
                    concat_ref, expires_at, event_id, receipt_no, link, segments,
@@ -231,7 +234,7 @@ def _due(
             WHERE state = '{QUEUED}' AND channel = ? AND not_before <= ?
             {f"AND {LANES_OR_BEGUN}" if lanes else ""}
             {f"AND id NOT IN ({marks(skip)})" if skip else ""}
-            AND {CLAIMABLE} {marked}
+            AND {CLAIMABLE} {not_resent(channel)}
             ORDER BY priority, not_before, id LIMIT ?""",
         [channel.value, now, *lanes, *skip, *me.params(now), limit],
     ).fetchall()
@@ -258,7 +261,7 @@ def _due(
     ]
 
 
-def _record_outcomes(db: sqlite3.Connection, outcomes: Sequence[Outcome], now: float) -> None:
+def _record_outcomes(db: Connection, outcomes: Sequence[Outcome], now: float) -> None:
     parts = [p for o in outcomes for p in o.parts]
     db.executemany(
         """INSERT INTO parts (message_id, seq, smsc_id) VALUES (?, ?, ?)

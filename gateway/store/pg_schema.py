@@ -17,13 +17,14 @@ identity, so that those queries are written once.
 
 from __future__ import annotations
 
+from gateway.store import figures_channels_schema as channels
 from gateway.store import figures_schema as figures
 from gateway.store.dialect import POSTGRESQL, POSTGRESQL_FUNCTIONS
 from gateway.store.migrations import claims_step
 
 _D = POSTGRESQL
 _FIGURES = ",\n        ".join(
-    f"{c} INTEGER NOT NULL DEFAULT 0" for c in (*figures.COLUMNS, *figures.CHANNEL_COLUMNS)
+    f"{c} INTEGER NOT NULL DEFAULT 0" for c in (*figures.COLUMNS, *channels.CHANNEL_COLUMNS)
 )
 _MESSAGE_STATES = "\n    ".join((
     _D.trigger("message_states_insert", "AFTER INSERT ON", "messages", None, """\
@@ -205,8 +206,8 @@ SCHEMA = f"""
     {_MESSAGE_STATES}
     {figures.message_triggers(_D)}
     {figures.dossier_trigger(_D)}
-    {figures.channel_triggers(_D)}
-    {figures.late_parts_trigger(_D)}
+    {channels.channel_triggers(_D)}
+    {channels.late_parts_trigger(_D)}
 """
 
 STEPS: tuple[str, ...] = (

@@ -23,7 +23,6 @@ at the end, is the repository the tracker calls.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -33,7 +32,7 @@ from gateway.domain.states import MessageState, PartState, settled_by_parts
 from gateway.domain.status_event import status_payload
 from gateway.smpp.receipt import exact_key
 from gateway.store import statuses
-from gateway.store.database import Database
+from gateway.store.database import Connection, Database
 from gateway.store.database import marks as _marks
 
 # Only a message sent whole and waiting for its receipts is settled by them, or expired
@@ -65,7 +64,7 @@ CANDIDATES = """SELECT k.key, k.rowid, k.message_id, k.seq, p.state, m.updated_a
     WHERE k.key IN ({marks})"""
 
 
-def record_receipts(db: sqlite3.Connection, receipts: Sequence[ReceiptUpdate], now: float) -> None:
+def record_receipts(db: Connection, receipts: Sequence[ReceiptUpdate], now: float) -> None:
     """Apply receipts; keep the ones that match no part yet, for EARLY_RECEIPT_TTL."""
     unmatched = apply_receipts(db, receipts, now)
     db.executemany(
@@ -80,7 +79,7 @@ def _rid(keys: frozenset[str]) -> str:
     return exact_key(keys) or min(keys)
 
 
-def apply_early_receipts(db: sqlite3.Connection, keys: Sequence[str], now: float) -> None:
+def apply_early_receipts(db: Connection, keys: Sequence[str], now: float) -> None:
     """Receipts that overtook the submit outcome now being recorded (under `keys`): the
     most final one of each id is applied, and forgotten once it settled a part."""
     if not keys:
@@ -119,7 +118,7 @@ def apply_early_receipts(db: sqlite3.Connection, keys: Sequence[str], now: float
 
 
 def apply_receipts(
-    db: sqlite3.Connection,
+    db: Connection,
     receipts: Sequence[ReceiptUpdate],
     now: float,
     *,
@@ -208,7 +207,7 @@ def best_candidate(
 
 
 def settle(
-    db: sqlite3.Connection, ids: Sequence[int], errors: Mapping[int, str], now: float
+    db: Connection, ids: Sequence[int], errors: Mapping[int, str], now: float
 ) -> None:
     """A message is delivered when all its parts are; any final failure decides it."""
     rows = db.execute(
@@ -241,7 +240,7 @@ def settle(
 
 
 def expire_unreceipted(
-    db: sqlite3.Connection,
+    db: Connection,
     submitted_before: float,
     now: float,
     limit: int,
@@ -271,7 +270,7 @@ def expire_unreceipted(
     return len(rows)
 
 
-def forget_early_receipts(db: sqlite3.Connection, now: float) -> int:
+def forget_early_receipts(db: Connection, now: float) -> int:
     """Drop receipts that matched nothing within EARLY_RECEIPT_TTL."""
     return db.execute(
         "DELETE FROM early_receipts WHERE at < ?", (now - EARLY_RECEIPT_TTL,)
@@ -336,7 +335,7 @@ class Receipts:
 
 
 def _sweep(
-    db: sqlite3.Connection, timeout: float, limit: int, now: float, paused: Sequence[str]
+    db: Connection, timeout: float, limit: int, now: float, paused: Sequence[str]
 ) -> int:
     forget_early_receipts(db, now)
     return expire_unreceipted(db, now - timeout, now, limit, paused)

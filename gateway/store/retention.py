@@ -10,7 +10,6 @@ the rows (`figures_schema`: triggers on state changes, none on these columns), s
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ import structlog
 
 from gateway.domain.states import FINAL_STATES
 from gateway.settings.config import StoreConfig
-from gateway.store.database import Database
+from gateway.store.database import Connection, Database
 
 log = structlog.get_logger("gateway.store.retention")
 
@@ -57,7 +56,7 @@ async def purge_daily(
         await asyncio.sleep(DAY)
 
 
-def _purge(db: sqlite3.Connection, before: float) -> dict[str, int]:
+def _purge(db: Connection, before: float) -> dict[str, int]:
     # `created_at < ?` says nothing more (a message is created before it last changes)
     # but bounds the index range (messages_state: state, created_at) to the messages old
     # enough: without it the purge read every finished message of the store, 4.5 s on

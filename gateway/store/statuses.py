@@ -13,11 +13,10 @@ stream stays in commit order. Each daemon deletes only the rows it claimed.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 
 from gateway.store.claims import ALONE, LIVE, Claimant
-from gateway.store.database import Database, marks
+from gateway.store.database import Connection, Database, marks
 
 INSERT = "INSERT INTO status_out (agency, payload) VALUES (?, ?)"
 
@@ -32,7 +31,7 @@ _PENDING = f"""SELECT seq, agency, payload FROM status_out
     ORDER BY seq LIMIT ?"""
 
 
-def insert(db: sqlite3.Connection, statuses: Iterable[tuple[str, str]]) -> None:
+def insert(db: Connection, statuses: Iterable[tuple[str, str]]) -> None:
     """(agency, encoded status) rows, inside the caller's transaction."""
     db.executemany(INSERT, statuses)
 
@@ -57,7 +56,7 @@ class StatusOutbox:
 
 
 def _pending(
-    db: sqlite3.Connection, me: Claimant, now: float, after: int, limit: int
+    db: Connection, me: Claimant, now: float, after: int, limit: int
 ) -> list[tuple[int, str, str]]:
     alive = now - me.lease
     found = db.execute(
@@ -71,5 +70,5 @@ def _pending(
     return found
 
 
-def _delete_up_to(db: sqlite3.Connection, seq: int, name: str) -> None:
+def _delete_up_to(db: Connection, seq: int, name: str) -> None:
     db.execute("DELETE FROM status_out WHERE seq <= ? AND claimed_by = ?", (seq, name))

@@ -23,7 +23,6 @@ an id reused after a purge, cannot settle another citizen's notice.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Sequence
 from enum import StrEnum
 
@@ -32,7 +31,7 @@ from gateway.domain.states import MessageState
 from gateway.domain.status_event import status_payload
 from gateway.store import statuses
 from gateway.store.claims import ALONE, CLAIMABLE, LIVE, Claimant
-from gateway.store.database import Database
+from gateway.store.database import Connection, Database
 
 _ZALO = Channel.ZALO.value
 _SMS = Channel.SMS.value
@@ -148,7 +147,7 @@ def _status(
     )
 
 
-def _delivered(db: sqlite3.Connection, tracking: str, msg_id: str | None, now: float) -> Delivery:
+def _delivered(db: Connection, tracking: str, msg_id: str | None, now: float) -> Delivery:
     mid = message_of(tracking)
     row = None if mid is None else db.execute(_SELECT, (mid,)).fetchone()
     if row is None or tracking_id(mid, row[0], row[1]) != tracking:  # type: ignore[arg-type]
@@ -184,7 +183,7 @@ def _delivered(db: sqlite3.Connection, tracking: str, msg_id: str | None, now: f
     return Delivery.DELIVERED
 
 
-def _to_sms(db: sqlite3.Connection, found: Sequence[Sequence], reason: str, now: float) -> None:
+def _to_sms(db: Connection, found: Sequence[Sequence], reason: str, now: float) -> None:
     db.executemany(
         f"""UPDATE messages SET channel = '{_SMS}', state = 'queued', reason = ?,
                attempts = 0, not_before = ?, fallback_at = NULL, updated_at = ?,
@@ -195,7 +194,7 @@ def _to_sms(db: sqlite3.Connection, found: Sequence[Sequence], reason: str, now:
     statuses.insert(db, [(r[1], _status(r, MessageState.QUEUED, reason, now, _SMS)) for r in found])
 
 
-def _fall_back_due(db: sqlite3.Connection, now: float, reason: str, limit: int) -> int:
+def _fall_back_due(db: Connection, now: float, reason: str, limit: int) -> int:
     found = db.execute(
         f"""SELECT {_COLUMNS} FROM messages INDEXED BY messages_fallback
             WHERE state = 'submitted' AND fallback_at IS NOT NULL AND fallback_at <= ?
@@ -207,7 +206,7 @@ def _fall_back_due(db: sqlite3.Connection, now: float, reason: str, limit: int) 
     return len(found)
 
 
-def _fall_back_all(db: sqlite3.Connection, now: float, limit: int) -> int:
+def _fall_back_all(db: Connection, now: float, limit: int) -> int:
     found = db.execute(
         f"""SELECT {_COLUMNS}, chat_user FROM messages
             WHERE channel = '{_ZALO}' AND state IN ('queued', 'submitted') LIMIT ?""",
@@ -226,7 +225,7 @@ def _fall_back_all(db: sqlite3.Connection, now: float, limit: int) -> int:
     return len(found)
 
 
-def _mark_sending(db: sqlite3.Connection, ids: Sequence[int], at: float) -> None:
+def _mark_sending(db: Connection, ids: Sequence[int], at: float) -> None:
     db.executemany(
         f"""UPDATE messages SET fallback_at = ?
            WHERE id = ? AND state = 'queued' AND channel = '{_ZALO}' AND chat_user IS NULL""",
@@ -235,7 +234,7 @@ def _mark_sending(db: sqlite3.Connection, ids: Sequence[int], at: float) -> None
 
 
 def _unanswered(
-    db: sqlite3.Connection, now: float, me: Claimant, own: bool, limit: int
+    db: Connection, now: float, me: Claimant, own: bool, limit: int
 ) -> int:
     # `own`: at start, this name's claims are a previous life's; later they are under way.
     whose = CLAIMABLE if own else f"claimed_by IS NOT NULL AND claimed_by NOT IN ({LIVE})"

@@ -24,7 +24,8 @@ LEASE = 3
 
 def daemon_config(tmp_path: Path, name: str, dir_name: str, url: str, broker: int, smsc: int):
     """Daemon `name`'s configuration in a directory of its own (its own MQTT client id)."""
-    directory = tmp_path / dir_name
+    # Its own MQTT client id (from the directory's name), never another test's session.
+    directory = tmp_path / f"{tmp_path.name}-{dir_name}"
     directory.mkdir()
     admin_port = free_port()
     config = directory / "gateway.yaml"

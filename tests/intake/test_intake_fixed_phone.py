@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 
 from gateway.intake.consumer import Received
 from gateway.settings.config import ScheduleConfig, default_config
@@ -29,7 +28,7 @@ def event(event_id: str, phone: str | None, hour: int, status: str = "result_rea
     return Received("motcua/SCT/dossier", json.dumps(body, ensure_ascii=False).encode())
 
 
-async def _states_after(tmp_path: Path, store_location, *batches: list[Received]) -> dict[str, str]:
+async def _states_after(store_location, *batches: list[Received]) -> dict[str, str]:
     """Each batch through intake, the store closed and opened again between batches."""
     cfg = dataclasses.replace(
         default_config(), schedule=dataclasses.replace(ScheduleConfig(), quiet_hours=None)
@@ -42,24 +41,26 @@ async def _states_after(tmp_path: Path, store_location, *batches: list[Received]
     return dict(rows)
 
 
-async def test_result_refused_for_a_landline_goes_out_when_the_number_is_fixed(tmp_path):
-    states = await _states_after(tmp_path, [event("e1", LANDLINE, 10)], [event("e2", GOOD, 11)])
-    assert states == {"e1:result": "rejected", "e2:result": "queued"}
-
-
-async def test_result_refused_for_no_number_goes_out_when_one_is_given(tmp_path):
-    states = await _states_after(tmp_path, [event("e1", None, 10)], [event("e2", GOOD, 11)])
-    assert states == {"e1:result": "rejected", "e2:result": "queued"}
-
-
-async def test_the_fix_in_the_same_batch_as_the_refusal_sends_the_notice(tmp_path):
-    states = await _states_after(tmp_path, [event("e1", LANDLINE, 10), event("e2", GOOD, 11)])
-    assert states == {"e1:result": "rejected", "e2:result": "queued"}
-
-
-async def test_a_notice_sent_once_the_number_was_fixed_is_not_sent_again(tmp_path):
+async def test_result_refused_for_a_landline_goes_out_when_the_number_is_fixed(store_location):
     states = await _states_after(
-        tmp_path,
+        store_location, [event("e1", LANDLINE, 10)], [event("e2", GOOD, 11)]
+    )
+    assert states == {"e1:result": "rejected", "e2:result": "queued"}
+
+
+async def test_result_refused_for_no_number_goes_out_when_one_is_given(store_location):
+    states = await _states_after(store_location, [event("e1", None, 10)], [event("e2", GOOD, 11)])
+    assert states == {"e1:result": "rejected", "e2:result": "queued"}
+
+
+async def test_the_fix_in_the_same_batch_as_the_refusal_sends_the_notice(store_location):
+    states = await _states_after(store_location, [event("e1", LANDLINE, 10), event("e2", GOOD, 11)])
+    assert states == {"e1:result": "rejected", "e2:result": "queued"}
+
+
+async def test_a_notice_sent_once_the_number_was_fixed_is_not_sent_again(store_location):
+    states = await _states_after(
+        store_location,
         [event("e1", LANDLINE, 10)],
         [event("e2", GOOD, 11)],
         [event("e2", GOOD, 11)],  # the fixed event redelivered
@@ -68,16 +69,16 @@ async def test_a_notice_sent_once_the_number_was_fixed_is_not_sent_again(tmp_pat
     assert states == {"e1:result": "rejected", "e2:result": "queued"}
 
 
-async def test_a_repeated_status_sends_nothing_when_its_notice_went_out(tmp_path):
-    states = await _states_after(tmp_path, [event("e1", GOOD, 10)], [event("e2", GOOD, 11)])
+async def test_a_repeated_status_sends_nothing_when_its_notice_went_out(store_location):
+    states = await _states_after(store_location, [event("e1", GOOD, 10)], [event("e2", GOOD, 11)])
     assert states == {"e1:result": "queued"}
 
 
 async def test_a_number_still_unusable_is_refused_again_and_a_later_good_one_still_sends(
-    tmp_path,
+    store_location,
 ):
     states = await _states_after(
-        tmp_path,
+        store_location,
         [event("e1", None, 10)],
         [event("e2", LANDLINE, 11)],
         [event("e3", GOOD, 12)],
@@ -86,17 +87,22 @@ async def test_a_number_still_unusable_is_refused_again_and_a_later_good_one_sti
 
 
 async def test_a_repeat_that_brings_no_number_leaves_the_notice_owed_without_refusing_again(
-    tmp_path,
+    store_location,
 ):
     states = await _states_after(
-        tmp_path, [event("e1", LANDLINE, 10)], [event("e2", None, 11)], [event("e3", GOOD, 12)]
+        store_location,
+        [event("e1", LANDLINE, 10)],
+        [event("e2", None, 11)],
+        [event("e3", GOOD, 12)],
     )
     assert states == {"e1:result": "rejected", "e3:result": "queued"}
 
 
-async def test_a_notice_refused_for_a_status_since_left_is_not_sent_for_the_next_one(tmp_path):
+async def test_a_notice_refused_for_a_status_since_left_is_not_sent_for_the_next_one(
+    store_location,
+):
     states = await _states_after(
-        tmp_path,
+        store_location,
         [event("e1", LANDLINE, 10, status="needs_supplement")],
         [event("e2", GOOD, 11, status="processing")],
         [event("e3", GOOD, 12, status="processing")],

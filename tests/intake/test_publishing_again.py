@@ -38,7 +38,7 @@ def job(**fields: Any) -> Received:
     return Received("motcua/SCT/sms", json.dumps(JOB | fields).encode())
 
 
-async def statuses(tmp_path, store_location, *items: Received) -> list[tuple[str, str]]:
+async def statuses(store_location, *items: Received) -> list[tuple[str, str]]:
     """(id, state) of every status published for `items`, taken one at a time."""
     cfg = config()
     async with Store.open(store_location) as store:
@@ -49,21 +49,23 @@ async def statuses(tmp_path, store_location, *items: Received) -> list[tuple[str
     return [(s["id"], s["state"]) for s in (json.loads(r[2]) for r in rows)]
 
 
-async def test_an_event_refused_as_read_may_be_published_again_with_its_event_id(tmp_path):
-    got = await statuses(tmp_path, dossier(receipt_no=101701234), dossier())
+async def test_an_event_refused_as_read_may_be_published_again_with_its_event_id(store_location):
+    got = await statuses(store_location, dossier(receipt_no=101701234), dossier())
 
     assert got == [("e1", "rejected"), ("e1:result", "queued")]
 
 
-async def test_an_event_taken_is_not_taken_again_under_its_event_id_though_fixed(tmp_path):
-    got = await statuses(tmp_path, dossier(phone=LANDLINE), dossier())
+async def test_an_event_taken_is_not_taken_again_under_its_event_id_though_fixed(store_location):
+    got = await statuses(store_location, dossier(phone=LANDLINE), dossier())
 
     assert got == [("e1:result", "rejected")]
 
 
-async def test_the_dossiers_state_as_a_new_event_sends_the_notice_its_phone_held_back(tmp_path):
+async def test_the_dossiers_state_as_a_new_event_sends_the_notice_its_phone_held_back(
+    store_location,
+):
     got = await statuses(
-        tmp_path,
+        store_location,
         dossier(phone=LANDLINE),
         dossier(event_id="e2", occurred_at="2026-11-22T11:00:00+07:00"),
     )
@@ -71,13 +73,13 @@ async def test_the_dossiers_state_as_a_new_event_sends_the_notice_its_phone_held
     assert got == [("e1:result", "rejected"), ("e2:result", "queued")]
 
 
-async def test_a_job_refused_as_read_may_be_sent_again_with_its_id(tmp_path):
-    got = await statuses(tmp_path, job(params={}), job())
+async def test_a_job_refused_as_read_may_be_sent_again_with_its_id(store_location):
+    got = await statuses(store_location, job(params={}), job())
 
     assert got == [("j1", "rejected"), ("j1", "queued")]
 
 
-async def test_a_job_refused_for_its_number_used_its_id(tmp_path):
-    got = await statuses(tmp_path, job(to=LANDLINE), job(), job(id="j2"))
+async def test_a_job_refused_for_its_number_used_its_id(store_location):
+    got = await statuses(store_location, job(to=LANDLINE), job(), job(id="j2"))
 
     assert got == [("j1", "rejected"), ("j2", "queued")]

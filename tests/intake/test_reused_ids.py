@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,9 +50,7 @@ class Outcome:
     logs: list[dict[str, Any]]
 
 
-async def _run(
-    tmp_path: Path, store_location, *batches: list[Received], purge: bool = False
-) -> Outcome:
+async def _run(store_location, *batches: list[Received], purge: bool = False) -> Outcome:
     """The first batch, then (the purge if asked) the others, through one intake."""
     cfg = dataclasses.replace(
         default_config(), schedule=dataclasses.replace(ScheduleConfig(), quiet_hours=None)
@@ -79,9 +76,11 @@ async def _run(
     )
 
 
-async def test_an_event_id_reused_for_another_dossier_changes_nothing_and_is_counted(tmp_path):
+async def test_an_event_id_reused_for_another_dossier_changes_nothing_and_is_counted(
+    store_location,
+):
     out = await _run(
-        tmp_path,
+        store_location,
         [event("7", "0101701234", "0905123456")],
         [event("7", "0101709999", "0912345678")],
     )
@@ -90,14 +89,14 @@ async def test_an_event_id_reused_for_another_dossier_changes_nothing_and_is_cou
     assert [ref for ref, _ in out.messages] == ["7:result"]
 
 
-async def test_a_job_id_reused_for_another_number_sends_nothing_and_is_counted(tmp_path):
-    out = await _run(tmp_path, [job("fee-1", "0905123456")], [job("fee-1", "0912345678")])
+async def test_a_job_id_reused_for_another_number_sends_nothing_and_is_counted(store_location):
+    out = await _run(store_location, [job("fee-1", "0905123456")], [job("fee-1", "0912345678")])
     assert out.repeats == Counter({("job", "different"): 1})
     assert out.new_statuses == [] and out.messages == [("fee-1", "84905123456")]
 
 
-async def test_an_id_reused_for_other_content_is_a_warning_without_personal_data(tmp_path):
-    out = await _run(tmp_path, [job("fee-1", "0905123456")], [job("fee-1", "0912345678")])
+async def test_an_id_reused_for_other_content_is_a_warning_without_personal_data(store_location):
+    out = await _run(store_location, [job("fee-1", "0905123456")], [job("fee-1", "0912345678")])
     assert out.logs == [
         {"event": "intake_id_reused", "log_level": "warning", "agency": "SCT", "kind": "job",
          "content": "different"}
@@ -108,22 +107,24 @@ async def test_an_id_reused_for_other_content_is_a_warning_without_personal_data
     ("kind", "item"),
     [("event", event("7", "0101701234", "0905123456")), ("job", job("fee-1", "0905123456"))],
 )
-async def test_a_redelivery_is_counted_as_the_same_content_and_is_no_warning(tmp_path, kind, item):
-    out = await _run(tmp_path, [item], [item])
+async def test_a_redelivery_is_counted_as_the_same_content_and_is_no_warning(
+    store_location, kind, item
+):
+    out = await _run(store_location, [item], [item])
     assert out.repeats == Counter({(kind, "same"): 1})
     assert out.new_statuses == [] and len(out.messages) == 1
     assert [e["log_level"] for e in out.logs] == ["info"]
 
 
-async def test_an_id_reused_within_one_batch_is_counted_too(tmp_path):
-    out = await _run(tmp_path, [], [job("fee-1", "0905123456"), job("fee-1", "0912345678")])
+async def test_an_id_reused_within_one_batch_is_counted_too(store_location):
+    out = await _run(store_location, [], [job("fee-1", "0905123456"), job("fee-1", "0912345678")])
     assert out.repeats == Counter({("job", "different"): 1})
     assert out.messages == [("fee-1", "84905123456")]
 
 
-async def test_a_repeat_of_an_event_whose_digest_was_purged_is_counted_as_unknown(tmp_path):
+async def test_a_repeat_of_an_event_whose_digest_was_purged_is_counted_as_unknown(store_location):
     out = await _run(
-        tmp_path,
+        store_location,
         [event("7", "0101701234", "0905123456")],
         [event("7", "0101701234", "0905123456")],
         purge=True,
@@ -146,7 +147,7 @@ class _Broker:
     subscription_refusals = 0
 
 
-async def test_repeated_ids_are_served_on_metrics_by_kind_and_content(tmp_path, store_location):
+async def test_repeated_ids_are_served_on_metrics_by_kind_and_content(store_location):
     repeats = Counter({("job", "different"): 2, ("event", "same"): 1})
     async with Store.open(store_location) as store:
         observed = Observed(
@@ -159,9 +160,7 @@ async def test_repeated_ids_are_served_on_metrics_by_kind_and_content(tmp_path, 
     assert 'motcua_repeated_ids_total{content="same",kind="event"} 1.0' in text
 
 
-async def test_the_purge_clears_the_content_digests_with_the_personal_data(
-    tmp_path, store_location
-):
+async def test_the_purge_clears_the_content_digests_with_the_personal_data(store_location):
     """A digest covers the phone number: it goes with the numbers and texts."""
     cfg = default_config()
     async with Store.open(store_location, clock=lambda: 1_000_000.0) as store:

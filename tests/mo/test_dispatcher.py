@@ -288,11 +288,12 @@ async def test_identical_mo_redelivered_is_answered_once(rig):
     assert [o for _, _, o in await rig.mo_log()] == ["not_found", "duplicate"]
 
 
-async def test_rate_and_duplicates_survive_a_restart(tmp_path, store_location):
+async def test_rate_and_duplicates_survive_a_restart(store_location):
     db = store_location
     async with running(db, config()) as rig:
         await rig.mo("MCKH 0101701234")
         await rig.reply()
+        await rig.sent_and_recorded()
     async with running(db, config()) as rig:
         await rig.mo("MCKH 0101701234")
         await asyncio.sleep(0.2)

@@ -26,6 +26,7 @@ async def test_a_national_form_sender_redelivered_after_a_restart_is_a_duplicate
         await with_dossiers(rig, dossier())
         await rig.mo("MCKH 0101701234", source=NATIONAL_FORM)
         await rig.reply()
+        await rig.sent_and_recorded()
     async with running(db, config()) as rig:
         await rig.mo("MCKH 0101701234", source=NATIONAL_FORM)
         await asyncio.sleep(0.3)

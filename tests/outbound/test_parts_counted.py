@@ -35,7 +35,7 @@ def config(**smpp: object) -> Config:
     )
 
 
-async def send(tmp_path, store_location, cfg: Config, text: str) -> tuple[int, SmscSimulator]:
+async def send(store_location, cfg: Config, text: str) -> tuple[int, SmscSimulator]:
     """Queue `text`, let the sender submit it; (segments it was queued with, the SMSC)."""
     async with (
         SmscSimulator(SimConfig(receipt_delay=0.01)) as smsc,
@@ -68,22 +68,22 @@ async def send(tmp_path, store_location, cfg: Config, text: str) -> tuple[int, S
         return queued["segments"], smsc
 
 
-async def test_a_latin1_smsc_text_with_euro_is_counted_as_the_ucs2_parts_it_goes_as(tmp_path):
-    segments, smsc = await send(tmp_path, config(default_alphabet="latin1"), EURO_TEXT)
+async def test_a_latin1_smsc_text_with_euro_is_counted_as_the_ucs2_parts_it_goes_as(store_location):
+    segments, smsc = await send(store_location, config(default_alphabet="latin1"), EURO_TEXT)
 
     assert {r.data_coding for r in smsc.records} == {UCS2}
     assert segments == len(smsc.records) == 2
 
 
-async def test_a_gsm7_smsc_text_with_euro_is_counted_as_its_one_gsm7_part(tmp_path):
-    segments, smsc = await send(tmp_path, config(), EURO_TEXT)
+async def test_a_gsm7_smsc_text_with_euro_is_counted_as_its_one_gsm7_part(store_location):
+    segments, smsc = await send(store_location, config(), EURO_TEXT)
 
     assert {r.data_coding for r in smsc.records} == {GSM7}
     assert segments == len(smsc.records) == 1
 
 
-async def test_a_16_bit_reference_text_is_counted_as_the_parts_it_goes_as(tmp_path):
+async def test_a_16_bit_reference_text_is_counted_as_the_parts_it_goes_as(store_location):
     """153 septets fit one 8-bit-reference part, but only 152 a 16-bit one."""
-    segments, smsc = await send(tmp_path, config(ref16=True), "a" * 306)
+    segments, smsc = await send(store_location, config(ref16=True), "a" * 306)
 
     assert segments == len(smsc.records) == 3

@@ -99,7 +99,8 @@ async def attempts_are(rig: SenderRig, n: int) -> bool:
 
 @contextlib.asynccontextmanager
 async def sending(
-    tmp_path: Path, store_location,
+    tmp_path: Path,
+    store_location: str | Path,
     *,
     start: float = NOON,
     window: int = 4,
@@ -128,8 +129,8 @@ async def sending(
             await rig.stop()
 
 
-async def test_a_notice_zalo_accepts_is_submitted_with_its_fallback_timer(tmp_path):
-    async with sending(tmp_path) as rig:
+async def test_a_notice_zalo_accepts_is_submitted_with_its_fallback_timer(tmp_path, store_location):
+    async with sending(tmp_path, store_location) as rig:
         await rig.notice("n1")
         await rig.becomes("n1", "submitted", "zalo")
 
@@ -141,8 +142,8 @@ async def test_a_notice_zalo_accepts_is_submitted_with_its_fallback_timer(tmp_pa
     assert fallback_at == pytest.approx(updated_at + FALLBACK_AFTER, abs=1.0)
 
 
-async def test_a_number_out_of_quota_goes_by_sms_at_once(tmp_path):
-    async with sending(tmp_path) as rig:
+async def test_a_number_out_of_quota_goes_by_sms_at_once(tmp_path, store_location):
+    async with sending(tmp_path, store_location) as rig:
         await rig.zalo.control("POST", "/rules", {"phone": QUOTA, "rule": "quota"})
         await rig.notice("n1", QUOTA)
         await rig.becomes("n1", "queued", "sms")
@@ -151,8 +152,8 @@ async def test_a_number_out_of_quota_goes_by_sms_at_once(tmp_path):
     assert rig.zalo.sim.sent == []
 
 
-async def test_a_number_without_zalo_goes_by_sms_at_once(tmp_path):
-    async with sending(tmp_path) as rig:
+async def test_a_number_without_zalo_goes_by_sms_at_once(tmp_path, store_location):
+    async with sending(tmp_path, store_location) as rig:
         await rig.zalo.control("POST", "/rules", {"phone": NO_ZALO, "rule": "no_zalo"})
         await rig.notice("n1", NO_ZALO)
         await rig.becomes("n1", "queued", "sms")
@@ -160,8 +161,8 @@ async def test_a_number_without_zalo_goes_by_sms_at_once(tmp_path):
         assert (await rig.row("n1"))[2].startswith("zalo: -118")
 
 
-async def test_a_template_zalo_has_not_approved_goes_by_sms_at_once(tmp_path):
-    async with sending(tmp_path) as rig:
+async def test_a_template_zalo_has_not_approved_goes_by_sms_at_once(tmp_path, store_location):
+    async with sending(tmp_path, store_location) as rig:
         await rig.zalo.control(
             "POST", "/templates", {"template_id": RESULT.template_id, "approved": False}
         )
@@ -174,8 +175,9 @@ async def test_a_template_zalo_has_not_approved_goes_by_sms_at_once(tmp_path):
 
 async def test_a_token_revoked_for_good_stops_zalo_and_the_next_notices_go_by_sms_unasked(
     tmp_path,
+    store_location,
 ):
-    async with sending(tmp_path) as rig:
+    async with sending(tmp_path, store_location) as rig:
         await rig.zalo.control("POST", "/revoke", {"for_good": True})
         await rig.notice("n1")
         await rig.becomes("n1", "queued", "sms")
@@ -195,8 +197,10 @@ async def test_a_token_revoked_for_good_stops_zalo_and_the_next_notices_go_by_sm
     assert rig.zalo.sim.sent == []
 
 
-async def test_zalo_down_is_retried_with_back_off_then_the_notice_goes_by_sms(tmp_path):
-    async with sending(tmp_path) as rig:
+async def test_zalo_down_is_retried_with_back_off_then_the_notice_goes_by_sms(
+    tmp_path, store_location
+):
+    async with sending(tmp_path, store_location) as rig:
         await rig.zalo.control("POST", "/down", {})
         await rig.notice("n1")
         await rig.becomes("n1", "queued", "sms")
@@ -208,9 +212,9 @@ async def test_zalo_down_is_retried_with_back_off_then_the_notice_goes_by_sms(tm
 
 @pytest.mark.parametrize("refuse", [False, True], ids=["http-503", "connection-refused"])
 async def test_the_status_of_a_notice_handed_to_sms_after_its_retries_is_a_valid_status(
-    tmp_path, refuse
+    tmp_path, store_location, refuse
 ):
-    async with sending(tmp_path) as rig:
+    async with sending(tmp_path, store_location) as rig:
         await rig.zalo.control("POST", "/down", {"refuse": refuse})
         await rig.notice("n1")
         await rig.becomes("n1", "queued", "sms")
@@ -221,8 +225,10 @@ async def test_the_status_of_a_notice_handed_to_sms_after_its_retries_is_a_valid
     assert [e.message for s in statuses for e in validator.iter_errors(s)] == []
 
 
-async def test_zalo_down_for_a_moment_is_retried_and_the_notice_goes_by_zalo(tmp_path):
-    async with sending(tmp_path, retry=SLOW_RETRY) as rig:
+async def test_zalo_down_for_a_moment_is_retried_and_the_notice_goes_by_zalo(
+    tmp_path, store_location
+):
+    async with sending(tmp_path, store_location, retry=SLOW_RETRY) as rig:
         await rig.zalo.control("POST", "/down", {})
         await rig.notice("n1")
         await eventually(lambda: attempts_are(rig, 1))
@@ -233,8 +239,8 @@ async def test_zalo_down_for_a_moment_is_retried_and_the_notice_goes_by_zalo(tmp
     assert len(rig.zalo.sim.sent) == 1
 
 
-async def test_a_notice_whose_ttl_ended_is_expired_unsent(tmp_path):
-    async with sending(tmp_path, retry=SLOW_RETRY) as rig:
+async def test_a_notice_whose_ttl_ended_is_expired_unsent(tmp_path, store_location):
+    async with sending(tmp_path, store_location, retry=SLOW_RETRY) as rig:
         await rig.zalo.control("POST", "/down", {})  # held back until its TTL is over
         await rig.notice("n1")
         await eventually(lambda: attempts_are(rig, 1))
@@ -245,8 +251,8 @@ async def test_a_notice_whose_ttl_ended_is_expired_unsent(tmp_path):
     assert rig.zalo.sim.sent == []
 
 
-async def test_in_quiet_hours_notices_wait_and_a_chat_reply_goes(tmp_path):
-    async with sending(tmp_path, start=at(21, 5), quiet=True) as rig:
+async def test_in_quiet_hours_notices_wait_and_a_chat_reply_goes(tmp_path, store_location):
+    async with sending(tmp_path, store_location, start=at(21, 5), quiet=True) as rig:
         await rig.notice("n1")
         await rig.chat_reply("r1")
         await rig.becomes("r1", "delivered", "zalo")
@@ -256,8 +262,8 @@ async def test_in_quiet_hours_notices_wait_and_a_chat_reply_goes(tmp_path):
     assert [c["user_id"] for c in rig.zalo.sim.chat] == ["u-1"]
 
 
-async def test_a_chat_reply_zalo_refuses_fails(tmp_path):
-    async with sending(tmp_path) as rig:
+async def test_a_chat_reply_zalo_refuses_fails(tmp_path, store_location):
+    async with sending(tmp_path, store_location) as rig:
         await rig.zalo.control("POST", "/revoke", {"for_good": True})
         await rig.chat_reply("r1")
         await rig.becomes("r1", "failed", "zalo")
@@ -266,8 +272,8 @@ async def test_a_chat_reply_zalo_refuses_fails(tmp_path):
     assert rig.zalo.sim.chat == []
 
 
-async def test_at_most_a_window_of_notices_is_in_flight(tmp_path):
-    async with sending(tmp_path, window=3) as rig:
+async def test_at_most_a_window_of_notices_is_in_flight(tmp_path, store_location):
+    async with sending(tmp_path, store_location, window=3) as rig:
         rig.zalo.sim.response_delay = 0.1
         for n in range(12):
             await rig.notice(f"n{n}")
@@ -277,8 +283,8 @@ async def test_at_most_a_window_of_notices_is_in_flight(tmp_path):
     assert rig.zalo.sim.max_in_flight == 3
 
 
-async def test_a_notice_zalo_answers_too_late_is_not_sent_again_by_zalo(tmp_path):
-    async with sending(tmp_path, timeout=0.3) as rig:
+async def test_a_notice_zalo_answers_too_late_is_not_sent_again_by_zalo(tmp_path, store_location):
+    async with sending(tmp_path, store_location, timeout=0.3) as rig:
         rig.zalo.sim.response_delay = 0.6  # Zalo takes it, but answers after the timeout
         await rig.notice("n1")
 
@@ -300,8 +306,9 @@ async def test_a_notice_zalo_answers_too_late_is_not_sent_again_by_zalo(tmp_path
 
 async def test_a_notice_in_flight_when_the_sender_stops_is_not_sent_again_at_the_next_start(
     tmp_path,
+    store_location,
 ):
-    async with sending(tmp_path) as rig:
+    async with sending(tmp_path, store_location) as rig:
         rig.zalo.sim.response_delay = 5.0  # taken by Zalo, its answer still to come
         await rig.notice("n1")
         await eventually(lambda: len(rig.zalo.sim.sent) == 1)
@@ -315,8 +322,10 @@ async def test_a_notice_in_flight_when_the_sender_stops_is_not_sent_again_at_the
         assert await rig.store.zalo.delivered(sent.tracking_id or "", sent.msg_id) == "delivered"
 
 
-async def test_a_notice_whose_retry_is_recorded_is_sent_again_after_a_restart(tmp_path):
-    async with sending(tmp_path, retry=SLOW_RETRY) as rig:
+async def test_a_notice_whose_retry_is_recorded_is_sent_again_after_a_restart(
+    tmp_path, store_location
+):
+    async with sending(tmp_path, store_location, retry=SLOW_RETRY) as rig:
         await rig.zalo.control("POST", "/down", {})
         await rig.notice("n1")
         await eventually(lambda: attempts_are(rig, 1))

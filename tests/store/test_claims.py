@@ -217,10 +217,12 @@ async def test_a_marked_zalo_notice_of_a_dead_daemon_waits_for_its_receipt(datab
         clock.now = NOON + LEASE + 1
         await b.daemons.beat()
         sent_again = await b.outbox.due(10, channel=Channel.ZALO)
+        due_at = await b.outbox.next_due_at(channel=Channel.ZALO)
         orphaned = await b.zalo.orphaned()
         state = await db_rows(b, "SELECT state FROM messages")
 
     assert alive == 0
     assert sent_again == []
+    assert due_at is None
     assert orphaned == 1
     assert state == [("submitted",)]

@@ -12,7 +12,7 @@ from gateway.domain.channel import Channel
 from gateway.domain.letter import LetterOutcome
 from gateway.domain.message import Outcome
 from gateway.domain.states import MessageState
-from gateway.store import figures_schema
+from gateway.store import figures_channels_schema
 from gateway.store.schema import MIGRATIONS
 from gateway.store.store import Store
 from gateway.store.zalo import Delivery, tracking_id
@@ -87,7 +87,7 @@ async def seed_channels(store: Store, clock: Clock) -> None:
 def store_before_channels(path: Path) -> None:
     """A store of the schema before the channels' step (the previous release's, its
     daemon not restarted yet), made by the store's own migrations up to that step."""
-    previous = MIGRATIONS.index(figures_schema.CHANNELS_MIGRATION)
+    previous = MIGRATIONS.index(figures_channels_schema.CHANNELS_MIGRATION)
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         for number, script in enumerate(MIGRATIONS[:previous], start=1):

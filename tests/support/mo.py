@@ -74,6 +74,16 @@ class MoRig:
         await eventually(lambda: len(self.smsc.records) >= count)
         return self.smsc.records[count - 1]
 
+    async def sent_and_recorded(self) -> None:
+        """Wait (bounded) until no message is left queued: what the SMSC took is recorded,
+        so a restart after this (the rig stops its sender as a crash would) sends it no
+        second time."""
+
+        async def none_queued() -> bool:
+            return "queued" not in await self.store.outbox.counts()
+
+        await eventually(none_queued)
+
     async def no_reply(self) -> None:
         """Nothing was queued for the MO (it is committed before its resp returns)."""
         assert await self.store.outbox.counts() == {}
