@@ -34,8 +34,7 @@ from gateway.compose.apology import Apologies, ApologySettings
 from gateway.compose.composer import Composer, ComposerSettings
 from gateway.intake.consumer import Intake, IntakeSettings
 from gateway.intake.payloads import MAX_PAYLOAD
-from gateway.intake.serving import intake_filters
-from gateway.intake.serving import serve as serve_intake
+from gateway.intake.serving import intake_filters, serve_intake
 from gateway.mo.dispatcher import Dispatcher, DispatcherSettings, HandlerError, load_handlers
 from gateway.mqtt.link import MqttLink
 from gateway.ops.admin import Admin, Observed

@@ -25,7 +25,7 @@ from gateway.mqtt.connection import Inbound
 from gateway.mqtt.link import MqttLink
 from gateway.store.batch import Batcher
 
-__all__ = ["intake_filters", "serve"]
+__all__ = ["intake_filters", "serve_intake"]
 
 log = structlog.get_logger("gateway.intake.consumer")
 
@@ -44,7 +44,7 @@ class _Acks(Protocol):
     async def ack(self, message: Inbound) -> None: ...
 
 
-async def serve(link: MqttLink, intake: Intake) -> None:
+async def serve_intake(link: MqttLink, intake: Intake) -> None:
     """Read MQTT messages until cancelled; ack each one after its batch is committed.
 
     Also takes over the session of any daemon whose will arrives (shared intake), one

@@ -24,7 +24,7 @@ from gateway.app import composer_settings, intake_settings
 from gateway.compose.composer import Composer
 from gateway.domain.message import NewMessage
 from gateway.intake.consumer import Received
-from gateway.intake.serving import serve
+from gateway.intake.serving import serve_intake as serve
 from gateway.mqtt.link import MqttLink, MqttSettings
 from gateway.store.batch import Batcher
 from gateway.store.store import Store

@@ -21,7 +21,8 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
-from gateway.intake.serving import intake_filters, serve
+from gateway.intake.serving import intake_filters
+from gateway.intake.serving import serve_intake as serve
 from gateway.mqtt.adopt import QUIET
 from gateway.mqtt.link import MqttLink
 from gateway.settings.config import Config
