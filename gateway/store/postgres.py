@@ -112,9 +112,22 @@ class PgConnection:
 
     dialect: Dialect = POSTGRESQL
 
-    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+    def __init__(
+        self,
+        connection: psycopg.Connection[Any],
+        reopen: Callable[[], psycopg.Connection[Any]] | None = None,
+    ) -> None:
         self.connection = connection
         self.traced: Callable[[str], object] | None = None
+        self._reopen = reopen
+
+    def ensure(self) -> None:
+        """Connect again if the server closed the connection (a restart, a failover):
+        the call that met the loss failed (StoreUnavailable: intake retries its batch);
+        the next one runs on a new connection, or fails the same way while the server is
+        still away."""
+        if (self.connection.closed or self.connection.broken) and self._reopen is not None:
+            self.connection = self._reopen()
 
     def execute(self, sql: str, params: Sequence[Any] | None = ()) -> psycopg.Cursor[Any]:
         """One statement; its cursor (rows, `rowcount`)."""
@@ -143,16 +156,11 @@ def connect(url: str, password: str | None, *, readonly: bool = False) -> tuple[
     connection and the store's schema version. StoreUnusable, naming the server and the
     database without the password, for anything that makes it unusable."""
     try:
-        connection = psycopg.connect(
-            url, password=password, autocommit=True, connect_timeout=CONNECT_TIMEOUT
-        )
+        connection = _session(url, password, readonly)
     except psycopg.Error as exc:
         raise StoreUnusable(shown(url), f"cannot connect ({_one_line(exc)})") from None
     try:
-        connection.adapters.register_dumper(bool, _BoolAsInteger)
-        connection.execute("SET TimeZone = 'UTC'")
         if readonly:
-            connection.execute("SET default_transaction_read_only = on")
             version = _version(connection)
             _refuse_newer(url, version)
         else:
@@ -163,7 +171,24 @@ def connect(url: str, password: str | None, *, readonly: bool = False) -> tuple[
     except BaseException:
         connection.close()
         raise
-    return PgConnection(connection), version
+    return PgConnection(connection, lambda: _session(url, password, readonly)), version
+
+
+def _session(url: str, password: str | None, readonly: bool) -> psycopg.Connection[Any]:
+    """A connection set up as the store's: autocommit (transactions are explicit),
+    booleans as integers, UTC, and read-only transactions for a reader."""
+    connection = psycopg.connect(
+        url, password=password, autocommit=True, connect_timeout=CONNECT_TIMEOUT
+    )
+    try:
+        connection.adapters.register_dumper(bool, _BoolAsInteger)
+        connection.execute("SET TimeZone = 'UTC'")
+        if readonly:
+            connection.execute("SET default_transaction_read_only = on")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
 
 def _version(connection: psycopg.Connection[Any]) -> int:
@@ -267,6 +292,7 @@ class PostgresDatabase(Database):
         return any(step <= made for made in SQLITE_STEP_OF[: self.version])
 
     def _tracked(self, token: object, fn: Callable[..., R], *args: Any) -> R:
+        self._db.ensure()
         with self._running_lock:
             self._running = token
         try:
@@ -284,6 +310,7 @@ class PostgresDatabase(Database):
 
 def _transaction(db: PgConnection, fn: Callable[..., R], args: Sequence[Any]) -> R:
     """BEGIN, the write lock, `fn`, COMMIT; again on a serialization failure or a deadlock."""
+    db.ensure()
     for attempt in range(RETRIES):
         try:
             with db.connection.transaction():

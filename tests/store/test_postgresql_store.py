@@ -187,3 +187,27 @@ def test_without_postgresql_binaries_the_server_fixture_says_how_to_install_them
 
     with pytest.raises(RuntimeError, match="apt-get install postgresql"):
         rig.started_server()
+
+
+async def test_a_connection_the_server_closed_fails_its_call_and_the_next_one_reconnects(
+    postgres_server: PostgresServer, postgres_url: str
+):
+    """A server restart or failover: the call that meets it is StoreUnavailable (intake
+    retries its batch whole); the store does not stay broken."""
+    async with Store.open(postgres_url) as store:
+        (pid,) = (await db_rows(store, "SELECT pg_backend_pid()"))[0]
+        with postgres_server.admin() as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+        with pytest.raises(StoreUnavailable):
+            await store.statuses.published(0)
+
+        await store.statuses.published(0)
+        assert (await db_rows(store, "SELECT pg_backend_pid()"))[0][0] != pid
+
+
+async def test_placeholders_inside_string_literals_and_percent_signs_are_kept(postgres_url: str):
+    async with Store.open(postgres_url) as store:
+        found = await db_rows(store, "SELECT 'a ? b %', ?, 'x' LIKE 'x%'", [7])
+
+    assert found == [("a ? b %", 7, True)]

