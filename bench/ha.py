@@ -295,6 +295,9 @@ def summary(mode: Mode, runs: list[dict[str, Any]], messages: int) -> dict[str, 
         server = _median_by_key([r["server"] for r in runs])
         got["server_per_message"] = {k: v / messages for k, v in server.items()}
         got["backend_shares"] = _median_by_key([r["backends"]["shares"] for r in runs])
+        got["backends_per_sample"] = statistics.median(
+            r["backends"]["backends_per_sample"] for r in runs
+        )
     return got
 
 
@@ -315,10 +318,12 @@ def figures(got: dict[str, Any]) -> str:
     )
     if pg:
         server = got["server_per_message"]
-        shares = ", ".join(f"{k} {v:.0%}" for k, v in got["backend_shares"].items())
+        shown = {k: v for k, v in got["backend_shares"].items() if v >= 0.005}
+        shares = ", ".join(f"{k} {v:.0%}" for k, v in shown.items())
         text += (
             f"; per message {server['commits']:.2f} commits, {server['wal_syncs']:.2f} WAL "
-            f"flushes; the daemons' backends: {shares}"
+            f"flushes; the daemons' backends ({got['backends_per_sample']:.1f} at a time): "
+            f"{shares}"
         )
     return text
 

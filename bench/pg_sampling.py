@@ -83,12 +83,14 @@ class WaitSampler:
         return thread_cpu_seconds(os.getpid(), self._tid), cpu_seconds(self._backend)
 
     def stop(self) -> dict[str, Any]:
-        """Stop sampling; the share of backend samples in each state, and how many."""
+        """Stop sampling; the share of backend samples in each state, how many samples,
+        and how many backends each saw (one a daemon: its store's one connection)."""
         self._stop.set()
         self._thread.join(10)
         total = sum(self.seen.values()) or 1
         return {
             "samples": self.samples,
+            "backends_per_sample": total / (self.samples or 1),
             "shares": {k: v / total for k, v in self.seen.most_common()},
         }
 
