@@ -65,6 +65,38 @@ TEXTS = {"gsm7": dossier_event, "ucs2": sms_job}
 AGENCIES = "agencies:\n  SCT: {name: Sở Công Thương}\n  STP: {name: Sở Tư pháp, diacritics: keep}\n"
 
 
+def daemon_config(
+    smsc_port: int,
+    broker_port: int,
+    window: int,
+    store: str,
+    *,
+    client_id: str = "bench-gw",
+    mqtt: str = "",
+    more: str = "",
+) -> str:
+    """The daemon's configuration for a run: no TPS cap, quiet hours off (a run at any hour
+    measures the same thing), SCT and STP. `store` is the store section as a YAML flow
+    mapping (`{path: FILE}` or `{url: postgresql://...}`), `mqtt` more keys of the mqtt
+    section (", key: value"), `more` whole sections."""
+    return (
+        f"smpp: {{port: {smsc_port}, password: secret, window: {window}, tps: 0}}\n"
+        f"mqtt: {{port: {broker_port}, client_id: {client_id}{mqtt}}}\n"
+        f"store: {store}\n"
+        "schedule: {quiet_hours: 'off'}\n" + more + AGENCIES
+    )
+
+
+async def start_daemon(config: Path, log: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    """`motcua-sms run -c config` in a process of its own, as under systemd, its log (JSON
+    lines, stderr) into `log`."""
+    with log.open("wb") as out:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "gateway.cli", "run", "-c", str(config),
+            stderr=out, env=env,
+        )  # fmt: skip
+
+
 async def daemon_ready(log: Path, daemon: asyncio.subprocess.Process) -> None:
     """Until the daemon has subscribed (`mqtt_connected` follows the SUBACK) and bound:
     a job published before its first subscription would be lost to it."""
@@ -76,6 +108,62 @@ async def daemon_ready(log: Path, daemon: asyncio.subprocess.Process) -> None:
             raise RuntimeError(f"the daemon exited with {daemon.returncode}; log: {log}")
         await asyncio.sleep(0.05)
     raise RuntimeError(f"the daemon did not subscribe and bind in 30 s; log: {log}")
+
+
+class Deliveries:
+    """The distinct ids reported `delivered` on motcua/+/status, counted as they arrive;
+    subscribed on entry, before any job is published, so that none is missed."""
+
+    def __init__(self, broker_port: int, expected: int) -> None:
+        self.broker_port = broker_port
+        self.expected = expected
+        self.ids: set[str] = set()
+        self.done = asyncio.Event()
+        self._client: aiomqtt.Client | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Deliveries:
+        self._client = aiomqtt.Client("127.0.0.1", self.broker_port)
+        await self._client.__aenter__()
+        await self._client.subscribe("motcua/+/status", qos=1)
+        self._task = asyncio.create_task(self._collect(self._client))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._client is not None:
+            await self._client.__aexit__(None, None, None)
+
+    async def _collect(self, client: aiomqtt.Client) -> None:
+        async for message in client.messages:
+            status = json.loads(message.payload)
+            if status["state"] == "delivered":
+                self.ids.add(status["id"])
+                if len(self.ids) >= self.expected:
+                    self.done.set()
+
+    async def wait_all(self, start: float, where: str) -> float:
+        """Until every expected id is delivered (saying how far it got every 20 s, with
+        `where` to look); the seconds since `start` (perf_counter) it took."""
+        while not self.done.is_set():
+            try:
+                await asyncio.wait_for(self.done.wait(), 20)
+            except TimeoutError:
+                print(
+                    f"... {len(self.ids)} delivered after "
+                    f"{time.perf_counter() - start:.0f} s (log: {where})",
+                    file=sys.stderr,
+                )
+        return time.perf_counter() - start
+
+
+async def publish_all(broker_port: int, messages: list[tuple[str, bytes]]) -> None:
+    """Publish every (topic, payload) at QoS 1, one after the other, each PUBACK awaited."""
+    async with aiomqtt.Client("127.0.0.1", broker_port) as pub:
+        for topic, payload in messages:
+            await pub.publish(topic, payload, qos=1)
 
 
 async def profile_daemon(pid: int, out: Path) -> asyncio.subprocess.Process:
@@ -116,58 +204,23 @@ async def one_run(
             shutil.copyfile(store, db)
         config = work / "gateway.yaml"
         config.write_text(
-            f"smpp: {{port: {smsc.port}, password: secret, window: {window}, tps: 0}}\n"
-            f"mqtt: {{port: {broker.port}, client_id: bench-gw}}\n"
-            f"store: {{path: {db}}}\n"
-            "schedule: {quiet_hours: 'off'}\n" + AGENCIES,
-            encoding="utf-8",
+            daemon_config(smsc.port, broker.port, window, f"{{path: {db}}}"), encoding="utf-8"
         )
-        with (work / "daemon.log").open("wb") as log:
-            procs.append(
-                await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "gateway.cli", "run", "-c", str(config),
-                    stderr=log, env=env,
-                )
-            )  # fmt: skip
+        procs.append(await start_daemon(config, work / "daemon.log", env))
         daemon = procs[0]
         messages = [make(n) for n in range(events)]
 
-        delivered: set[str] = set()
-        done = asyncio.Event()
-        async with aiomqtt.Client("127.0.0.1", broker.port) as watch:
-            await watch.subscribe("motcua/+/status", qos=1)
+        async with Deliveries(broker.port, events) as delivered:
             await daemon_ready(work / "daemon.log", daemon)
-
-            async def collect() -> None:
-                async for message in watch.messages:
-                    status = json.loads(message.payload)
-                    if status["state"] == "delivered":
-                        delivered.add(status["id"])
-                        if len(delivered) == events:
-                            done.set()
-
-            collector = asyncio.create_task(collect())
             if profile is not None:
                 spy = await profile_daemon(daemon.pid, profile)
             cpu_before = (cpu_seconds(daemon.pid), smsc.cpu())
             start = time.perf_counter()
-            async with aiomqtt.Client("127.0.0.1", broker.port) as pub:
-                for topic, payload in messages:
-                    await pub.publish(topic, payload, qos=1)
+            await publish_all(broker.port, messages)
             published = time.perf_counter() - start
-            while not done.is_set():
-                try:
-                    await asyncio.wait_for(done.wait(), 20)
-                except TimeoutError:
-                    print(
-                        f"... {len(delivered)} delivered after "
-                        f"{time.perf_counter() - start:.0f} s (log: {work}/daemon.log)",
-                        file=sys.stderr,
-                    )
-            total = time.perf_counter() - start
+            total = await delivered.wait_all(start, f"{work}/daemon.log")
             daemon_cpu = cpu_seconds(daemon.pid) - cpu_before[0]
             sim_cpu = smsc.cpu() - cpu_before[1]
-            collector.cancel()
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             await asyncio.wait_for(spy.wait(), 60)

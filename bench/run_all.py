@@ -9,7 +9,8 @@ End to end on both SMSCs (node-smpp from tests/interop, then the bundled simulat
 time our daemon and Kannel (bearerbox + smsbox, memory store) side by side on the same
 load, runs alternating (ours, Kannel, ours, Kannel, ...) so that both see the same
 machine; then the same on a store holding a year of traffic (bench/big_store.py, built
-once and cached under /tmp), MCKH replies idle and under MT load, the apology run,
+once and cached under /tmp), one daemon on SQLite beside one and two on one PostgreSQL
+(bench/ha.py), MCKH replies idle and under MT load, the apology run,
 memory with 100,000 queued, commits per message, throttling. Each row says the command
 that measures it alone, its runs (the spread), the SMSC's own CPU share, and the load
 average when it ran. Benchmarks run one after the other, never two at once.
@@ -41,12 +42,13 @@ import apology_scan  # noqa: E402
 import big_store  # noqa: E402
 import commits  # noqa: E402
 import e2e_mt  # noqa: E402
+import ha  # noqa: E402
 import kannel  # noqa: E402
 import memory  # noqa: E402
 import mo_latency  # noqa: E402
 import throttle  # noqa: E402
 
-STEPS = ("mt", "kannel", "store", "mo", "apology", "memory", "commits", "throttle")
+STEPS = ("mt", "kannel", "store", "ha", "mo", "apology", "memory", "commits", "throttle")
 
 
 @dataclass
@@ -153,6 +155,17 @@ async def store_rows(
                 )
             )
     return rows
+
+
+async def ha_rows(messages: int, repeat: int) -> list[Row]:
+    """One daemon on SQLite, one and two on PostgreSQL (bench/ha.py), runs alternating."""
+    command = f"python bench/ha.py --messages {messages} --smsc node --repeat {repeat}"
+    got = await ha.measure(messages=messages, repeat=repeat, smsc="node")
+    what = f"E2E MT, {messages:,} SMS jobs, node SMSC"
+    return [
+        Row(f"{what}: {one['mode']}", f"{ha.figures(one)}; {load()}", "", None, command)
+        for one in got
+    ]
 
 
 async def mo_rows(dossiers: int, mos: int, under_load: int) -> list[Row]:
@@ -277,6 +290,7 @@ async def main() -> None:
     steps: list[tuple[str, Callable[[], Awaitable[list[Row]]]]] = [
         ("mt", mt),
         ("store", lambda: store_rows(events, repeat, empty, *stored)),
+        ("ha", lambda: ha_rows(2000 if quick else ha.MESSAGES, repeat)),
         ("mo", lambda: mo_rows(*((100_000, 200, 3000) if quick else (1_000_000, 2000, 20_000)))),
         ("apology", lambda: apology_rows(100_000 if quick else 1_000_000, repeat)),
         ("memory", lambda: memory_rows(10_000 if quick else 100_000)),

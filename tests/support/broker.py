@@ -194,6 +194,11 @@ class Broker:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The running mosquitto's process id, for a benchmark reading its CPU in /proc."""
+        return self._process.pid if self.running and self._process is not None else None
+
     def start(self) -> None:
         """Start mosquitto and return once its port accepts connections."""
         if self.running:

@@ -60,8 +60,11 @@ def find_binaries() -> Path | None:
 class PostgresServer:
     """A PostgreSQL server in a directory of its own, for one test session."""
 
-    def __init__(self, binaries: Path) -> None:
+    def __init__(self, binaries: Path, *, durable: bool = False) -> None:
         self.binaries = binaries
+        # A benchmark's server keeps fsync, synchronous commit and full pages on, as a
+        # production one does; the tests' has them off (nothing outlives the run).
+        self.durable = durable
         self.dir = Path(tempfile.mkdtemp(prefix="motcua-pg-"))
         self.data = self.dir / "data"
         self.port = free_port()
@@ -86,9 +89,9 @@ class PostgresServer:
             f"host all all 127.0.0.1/32 trust\n"
         )
         options = (f"-c listen_addresses={self.host} -c port={self.port} "
-                   f"-c unix_socket_directories={self.dir} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off "
-                   "-c max_connections=200")  # fmt: skip
+                   f"-c unix_socket_directories={self.dir} -c max_connections=200")  # fmt: skip
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "server.log"),
                   "-o", options, "-w", "-t", str(int(START_TIMEOUT)), "start")  # fmt: skip
         with self.admin() as db:
@@ -142,12 +145,13 @@ async def _migrate(url: str) -> None:
         pass
 
 
-def started_server() -> PostgresServer:
-    """A started server; RuntimeError with the install hint if there are no binaries."""
+def started_server(*, durable: bool = False) -> PostgresServer:
+    """A started server (`durable`: see PostgresServer); RuntimeError with the install hint
+    if there are no binaries."""
     binaries = find_binaries()
     if binaries is None:
         raise RuntimeError(INSTALL_HINT)
-    server = PostgresServer(binaries)
+    server = PostgresServer(binaries, durable=durable)
     try:
         server.start()
     except BaseException:
