@@ -14,7 +14,9 @@ On SQLite, one daemon per store, the same statements run: every claim is the one
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from gateway.settings.daemon import DaemonConfig, host_name
 
@@ -22,6 +24,25 @@ from gateway.settings.daemon import DaemonConfig, host_name
 # still alive (now - lease). The registry is a handful of rows.
 LIVE = "SELECT name FROM daemons WHERE seen_at >= ?"
 CLAIMABLE = f"(claimed_by IS NULL OR claimed_by = ? OR claimed_by NOT IN ({LIVE}))"
+
+
+# Where a machine's identity is read, first found first: the boot id is new at every boot
+# (a VM cloned from an image gets its own), the machine id is the installation's.
+MACHINE_IDS = (Path("/proc/sys/kernel/random/boot_id"), Path("/etc/machine-id"))
+
+
+def machine_id(sources: Sequence[Path] = MACHINE_IDS) -> str:
+    """This machine as it runs now, told apart from another of the same host name (VMs
+    cloned from one image, containers all called `localhost`): its boot id, else its
+    machine id, else its host name. A daemon's pid is looked up only on its own machine."""
+    for source in sources:
+        try:
+            found = source.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeError):
+            continue
+        if found:
+            return found
+    return host_name()
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +55,8 @@ class Claimant:
     instance: str = field(default="", compare=False)
     host: str = field(default_factory=host_name, compare=False)
     pid: int = field(default_factory=os.getpid, compare=False)
+    # The machine as it runs now (`machine_id`): a pid means something only on it.
+    machine: str = field(default_factory=lambda: machine_id(), compare=False)
 
     @classmethod
     def of(cls, config: DaemonConfig, instance: str = "") -> Claimant:

@@ -7,8 +7,10 @@ take its claims (`gateway.store.claims`) and its leases (`gateway.store.leases`)
 
 A second daemon under a name another instance was seen with within the lease is refused
 (`DaemonNameTaken`, a start-up refusal): two daemons of one name would both take that
-name's claims and send everything twice. A previous life on this same host whose process
-is gone (killed moments ago) is no such daemon: the name starts again at once. A daemon
+name's claims and send everything twice. A previous life on this same machine whose
+process is gone (killed moments ago), or whose pid is this life's own, is no such daemon:
+the name starts again at once. A machine is its boot id (`claims.machine_id`), not its
+host name, which two machines may share; /healthz shows the host name. A daemon
 stopped cleanly leaves (`leave`): its row, claims and leases go at once, so nothing waits
 out the lease for it. A killed one stays listed, dead, until it starts again.
 """
@@ -29,10 +31,11 @@ from gateway.store.schema import StoreError
 
 log = structlog.get_logger("gateway.store.daemons")
 
-_REGISTER = """INSERT INTO daemons (name, instance, host, pid, started_at, seen_at)
-    VALUES (?, ?, ?, ?, ?, ?)
+_REGISTER = """INSERT INTO daemons (name, instance, host, machine, pid, started_at, seen_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (name) DO UPDATE SET instance = excluded.instance, host = excluded.host,
-        pid = excluded.pid, started_at = excluded.started_at, seen_at = excluded.seen_at"""
+        machine = excluded.machine, pid = excluded.pid, started_at = excluded.started_at,
+        seen_at = excluded.seen_at"""
 
 # Released when a daemon leaves: only what is still waiting (an outcome already committed
 # released its row; a final row's claim means nothing).
@@ -99,26 +102,30 @@ class Daemons:
 
 def _register(db: Connection, me: Claimant, now: float) -> None:
     row = db.execute(
-        "SELECT instance, host, pid, seen_at FROM daemons WHERE name = ?", (me.name,)
+        "SELECT instance, host, machine, pid, seen_at FROM daemons WHERE name = ?", (me.name,)
     ).fetchone()
-    if row is not None and row[0] != me.instance and row[3] >= now - me.lease:
-        _, host, pid, seen_at = row
-        if not (host == me.host and not _running(pid)):
+    if row is not None and row[0] != me.instance and row[4] >= now - me.lease:
+        _, host, machine, pid, seen_at = row
+        if not (machine == me.machine and _gone(pid, me)):
             raise DaemonNameTaken(me.name, host, pid, max(0.0, now - seen_at))
-    db.execute(_REGISTER, (me.name, me.instance, me.host, me.pid, now, now))
+    db.execute(_REGISTER, (me.name, me.instance, me.host, me.machine, me.pid, now, now))
 
 
-def _running(pid: int) -> bool:
-    """Whether a process `pid` runs on this machine. The previous life of a daemon killed
-    moments ago (SIGKILL, OOM) is no longer running: its own name starts again at once,
-    without waiting out the lease (systemd's restart would otherwise be refused)."""
+def _gone(pid: int, me: Claimant) -> bool:
+    """Whether the previous life `pid`, on this machine, no longer runs. One killed
+    moments ago (SIGKILL, OOM) is gone: its own name starts again at once, without waiting
+    out the lease (systemd's restart would otherwise be refused). So is one whose pid is
+    this life's own (a container's pid 1 in every life, a pid reused): this process, a new
+    instance, is not it."""
+    if pid == me.pid:
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return False
+        return True
     except PermissionError:
-        return True  # another user's process
-    return True
+        return False  # another user's process
+    return False
 
 
 def _beat(db: Connection, me: Claimant, now: float) -> bool:
