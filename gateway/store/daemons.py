@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import structlog
 
 from gateway.store import leases
-from gateway.store.claims import ALONE, Claimant
+from gateway.store.claims import ALONE, Claimant, Tenure
 from gateway.store.database import Connection, Database
 from gateway.store.schema import StoreError
 
@@ -77,18 +77,31 @@ def new_instance() -> str:
 class Daemons:
     """This daemon's registration and heartbeat, and the list of every daemon."""
 
-    def __init__(self, db: Database, claimant: Claimant = ALONE) -> None:
+    def __init__(
+        self, db: Database, claimant: Claimant = ALONE, tenure: Tenure | None = None
+    ) -> None:
         self._db = db
         self.claimant = claimant
+        # Until when this daemon's claims are its own: renewed by each heartbeat.
+        self.tenure = tenure or Tenure(claimant.lease)
 
     async def register(self) -> None:
         """At start-up, before anything is claimed; DaemonNameTaken if the name is taken."""
+        began = self.tenure.clock()
         await self._db.write(_register, self.claimant, self._db.clock())
+        self.tenure.renewed(began, None)
 
     async def beat(self) -> bool:
         """Seen now. False if another instance has taken this name meanwhile (this one was
-        stalled past the lease and judged dead): this daemon must stop."""
-        return await self._db.write(_beat, self.claimant, self._db.clock())
+        stalled past the lease and judged dead): this daemon must stop. A beat after a gap
+        that may have let the others take this daemon's claims says so in the log, and
+        the senders fetch again (`Tenure`)."""
+        began = self.tenure.clock()
+        unseen = await self._db.write(_beat, self.claimant, self._db.clock())
+        if unseen is None:
+            return False
+        self.tenure.renewed(began, unseen)
+        return True
 
     async def leave(self) -> None:
         """A clean stop: claims and leases released, the row gone."""
@@ -128,13 +141,18 @@ def _gone(pid: int, me: Claimant) -> bool:
     return False
 
 
-def _beat(db: Connection, me: Claimant, now: float) -> bool:
-    return bool(
-        db.execute(
-            "UPDATE daemons SET seen_at = ? WHERE name = ? AND instance = ?",
-            (now, me.name, me.instance),
-        ).rowcount
+def _beat(db: Connection, me: Claimant, now: float) -> float | None:
+    """Seconds since this instance was last seen; None if the name is another's now."""
+    row = db.execute(
+        "SELECT seen_at FROM daemons WHERE name = ? AND instance = ?", (me.name, me.instance)
+    ).fetchone()
+    if row is None:
+        return None
+    db.execute(
+        "UPDATE daemons SET seen_at = ? WHERE name = ? AND instance = ?",
+        (now, me.name, me.instance),
     )
+    return max(0.0, now - row[0])
 
 
 def _leave(db: Connection, me: Claimant) -> None:
