@@ -128,7 +128,8 @@ async def publish_statuses(
     """
     while True:
         await _publish_while_held(statuses, link, prefix, tz)
-        await statuses.tenure.regained(LAPSED_WAIT)
+        if not statuses.tenure.holds():
+            await statuses.tenure.regained(LAPSED_WAIT)
 
 
 async def _publish_while_held(
