@@ -92,3 +92,18 @@ class Quiet:
         if not self._hours.is_quiet(now, self._tz):
             return None
         return self._hours.release_at(now, self._tz).timestamp()
+
+
+async def first_of(*events: asyncio.Event, timeout: float | None = None) -> None:
+    """Return once any of `events` is set, or after `timeout` seconds."""
+    if any(e.is_set() for e in events):
+        return
+    if len(events) == 1 and timeout is None:
+        await events[0].wait()  # no task to make and cancel, on every pass of the loop
+        return
+    waits = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()

@@ -100,12 +100,20 @@ class MailOut:
             # night): a phone shows an e-mail as it shows an SMS.
             await asyncio.sleep(min(IDLE_MAX, max(0.0, release - self._clock())))
             return
+        tenure = self._letters.tenure
+        if not tenure.holds():
+            # Stalled past its lease: another daemon may have taken its claims.
+            await tenure.regained(IDLE_MAX)
+            return
         try:
+            mark = tenure.clock()
             due = await self._letters.due(free, exclude=sorted(self._sends.busy))
         except Exception as exc:
             log.error("mail_fetch_failed", error=type(exc).__name__, retry_in=FETCH_RETRY)
             await asyncio.sleep(FETCH_RETRY)
             return
+        if not tenure.held_since(mark):
+            return  # fetched while its claims had lapsed: fetched again after a beat
         for letter in due:
             self._sends.start(letter.id, self._send(letter))
         if not due:

@@ -32,6 +32,8 @@ log = structlog.get_logger("gateway.outbound.publisher")
 # Statuses read from the outbox and not yet confirmed by the broker, at most: what one
 # refused agency can hold in memory before the reader waits (the rest stay in the store).
 HELD_MAX = 10 * PUBLISH_CONCURRENCY
+# Longest wait, seconds, for the heartbeat after this daemon's claims lapsed.
+LAPSED_WAIT = 5.0
 
 
 class _Progress:
@@ -60,8 +62,15 @@ class _Progress:
 class _Stream:
     """One agency's statuses, published in the order they were read."""
 
-    def __init__(self, link: MqttLink, topic: str, confirmed: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        link: MqttLink,
+        topic: str,
+        confirmed: Callable[[int], None],
+        holds: Callable[[], bool] = lambda: True,
+    ) -> None:
         self.rows: deque[tuple[int, bytes]] = deque()
+        self._holds = holds  # whether this daemon's claims are still its own
         self.added = asyncio.Event()
         self._link = link
         self._topic = topic
@@ -78,6 +87,8 @@ class _Stream:
                 await self.added.wait()
                 self.added.clear()
                 while self.rows:
+                    if not self._holds():
+                        return  # stalled past its lease: these may be another's now
                     batch = list(self.rows)
                     told = 0
 
@@ -110,11 +121,26 @@ async def publish_statuses(
     it again (`MqttLink.publish_all`), and everything after it stays undeleted too (it
     may go out twice after a restart, never not at all). Up to HELD_MAX statuses wait in
     memory; the others wait in the outbox.
+
+    Stalled past its lease (`Tenure`), this daemon may have had its statuses taken by
+    another, which publishes them: what it holds is dropped unpublished, and read again
+    after its next heartbeat (only what is still its own comes back).
     """
+    while True:
+        await _publish_while_held(statuses, link, prefix, tz)
+        if not statuses.tenure.holds():
+            await statuses.tenure.regained(LAPSED_WAIT)
+
+
+async def _publish_while_held(
+    statuses: StatusOutbox, link: MqttLink, prefix: str, tz: tzinfo | None
+) -> None:
+    """Publish until this daemon's claims lapse (or until cancelled)."""
+    tenure = statuses.tenure
+    began = tenure.clock()  # what this round reads is held while `held_since(began)`
     room = asyncio.Semaphore(HELD_MAX)
     progress = _Progress()
     deleted = 0
-    after = 0
     streams: dict[str, _Stream] = {}
     tasks: list[asyncio.Task[None]] = []
 
@@ -122,13 +148,23 @@ async def publish_statuses(
         progress.done(seq)
         room.release()
 
-    try:
+    async def clear() -> None:
+        nonlocal deleted
+        if progress.acked > deleted:
+            deleted = progress.acked
+            await statuses.published(deleted)
+
+    def held() -> bool:
+        return tenure.held_since(began)
+
+    async def read() -> None:
+        after = 0
         while True:
-            if progress.acked > deleted:
-                deleted = progress.acked
-                await statuses.published(deleted)
+            await clear()
             statuses.added.clear()
             rows = await statuses.pending(PUBLISH_CONCURRENCY, after=after)
+            if not tenure.held_since(began):
+                return  # its claims lapsed: what it holds may be another daemon's now
             if not rows:
                 with contextlib.suppress(TimeoutError):
                     wait = 0.05 if progress.waiting else 5.0
@@ -144,12 +180,21 @@ async def publish_statuses(
                     continue
                 stream = streams.get(agency)
                 if stream is None:
-                    stream = streams[agency] = _Stream(link, f"{prefix}/{agency}/status", confirmed)
+                    topic = f"{prefix}/{agency}/status"
+                    stream = streams[agency] = _Stream(link, topic, confirmed, held)
                     tasks.append(asyncio.create_task(stream.run(), name=f"status[{agency}]"))
                 text = payload if tz is None else localised(payload, tz)
                 stream.put(seq, text.encode())
             after = rows[-1][0]
+
+    reading = asyncio.create_task(read(), name="status.read")
+    watching = asyncio.create_task(tenure.lapsed(began), name="status.tenure")
+    try:
+        await asyncio.wait([reading, watching], return_when=asyncio.FIRST_COMPLETED)
+        if reading.done():
+            reading.result()  # the store failed: the part ends, as before
     finally:
-        for task in tasks:
+        for task in [reading, watching, *tasks]:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(reading, watching, *tasks, return_exceptions=True)
+    await clear()  # what the broker has is published, whoever holds it now

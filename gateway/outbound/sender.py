@@ -40,6 +40,7 @@ from gateway.backoff import Backoff
 from gateway.calendar.workdays import QuietHours
 from gateway.domain.message import Outcome, PartResult, Priority, Queued
 from gateway.domain.states import MessageState
+from gateway.outbound.inflight import first_of
 from gateway.outbound.routing import Router, Trail
 from gateway.settings.config import RetryConfig
 from gateway.smpp.account import receipt_keys
@@ -98,9 +99,11 @@ class Sender:
         self._encoding = encoding or Encoding()
         self._clock = clock
         self._capacity = self._router.window
+        self._tenure = outbox.tenure  # whether what it claimed is still this daemon's
         # Fetched ahead, not sent yet (so a crash loses nothing from here), most urgent
         # first: the next window's worth is ready when a slot frees, without a query.
         self._ready: list[Queued] = []
+        self._ready_since = 0.0  # when the oldest fetch of `_ready` began (`Tenure.clock`)
         self._fetch: asyncio.Task[bool] | None = None
         self._busy: set[int] = set()
         self._wake = asyncio.Event()
@@ -139,6 +142,11 @@ class Sender:
         if self._stopping:
             await self._wake.wait()
             return
+        if self._ready and not self._tenure.held_since(self._ready_since):
+            self._ready.clear()  # stalled past its lease: these may be another daemon's now
+        if not self._tenure.holds():
+            await self._tenure.regained(IDLE_MAX)  # fetched again after the next heartbeat
+            return
         if self._ready and self._quiet_now():
             # Fetched before quiet hours began: notices stay queued in the store, but
             # not the rest of one whose first parts are out.
@@ -170,7 +178,7 @@ class Sender:
             return
         # While a fetch is under way its end sets `_wake`; a reply queued meanwhile is
         # for the next one.
-        await _first(self._wake, *([] if self._fetch else [self._outbox.reply_added]))
+        await first_of(self._wake, *([] if self._fetch else [self._outbox.reply_added]))
 
     async def _fetch_due(self, replies_only: bool = False) -> bool:
         if not replies_only:
@@ -178,9 +186,14 @@ class Sender:
         self._outbox.reply_added.clear()
         skip = self._busy | {m.id for m in self._ready}
         lanes = int(Priority.MO_REPLY) if replies_only else self._lanes_now()
+        mark = self._tenure.clock()
         batch = await self._outbox.due(2 * self._capacity, exclude=skip, max_priority=lanes)
+        if not self._tenure.held_since(mark):
+            return True  # taken while its claims had lapsed: fetched again after a beat
         skip = self._busy | {m.id for m in self._ready}  # moved on while we waited
         fresh = [m for m in batch if m.id not in skip]
+        if not self._ready:
+            self._ready_since = mark
         self._ready = sorted([*self._ready, *fresh], key=lambda m: (m.priority, m.id))
         return bool(fresh)
 
@@ -197,7 +210,7 @@ class Sender:
             release = self._quiet_end(now)
             next_at = release if next_at is None else min(next_at, release)
         wait = IDLE_MAX if next_at is None else min(IDLE_MAX, max(0.0, next_at - now))
-        await _first(self._outbox.queued_added, self._wake, timeout=wait)
+        await first_of(self._outbox.queued_added, self._wake, timeout=wait)
 
     def _quiet_now(self) -> bool:
         if self._quiet is None or self._tz is None:
@@ -382,17 +395,3 @@ class Sender:
             )
         return Outcome(m, MessageState.QUEUED, attempts, at, parts=done, reason=reason)
 
-
-async def _first(*events: asyncio.Event, timeout: float | None = None) -> None:
-    """Return once any of `events` is set, or after `timeout` seconds."""
-    if any(e.is_set() for e in events):
-        return
-    if len(events) == 1 and timeout is None:
-        await events[0].wait()  # no task to make and cancel, on every pass of the loop
-        return
-    waits = [asyncio.ensure_future(e.wait()) for e in events]
-    try:
-        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiting in waits:
-            waiting.cancel()

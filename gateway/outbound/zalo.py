@@ -123,13 +123,21 @@ class ZaloSender:
     async def _fill(self) -> None:
         self._sends.look()
         free = self._sends.free
+        tenure = self._outbox.tenure
+        if not tenure.holds():
+            # Stalled past its lease: another daemon may have taken its claims.
+            await tenure.regained(IDLE_MAX)
+            return
         if free > 0:
             release = self._quiet.until()
             lanes = int(Priority.MO_REPLY) if release is not None else None
             try:
+                mark = tenure.clock()
                 due = await self._outbox.due(
                     free, exclude=self._sends.busy, max_priority=lanes, channel=Channel.ZALO
                 )
+                if not tenure.held_since(mark):
+                    return  # fetched while its claims had lapsed: fetched again after a beat
                 notices = [m.id for m in due if m.chat_user is None]
                 await self._book.sending(notices, self._fallback_after)
             except Exception as exc:

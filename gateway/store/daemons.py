@@ -7,8 +7,10 @@ take its claims (`gateway.store.claims`) and its leases (`gateway.store.leases`)
 
 A second daemon under a name another instance was seen with within the lease is refused
 (`DaemonNameTaken`, a start-up refusal): two daemons of one name would both take that
-name's claims and send everything twice. A previous life on this same host whose process
-is gone (killed moments ago) is no such daemon: the name starts again at once. A daemon
+name's claims and send everything twice. A previous life on this same machine whose
+process is gone (killed moments ago), or whose pid is this life's own, is no such daemon:
+the name starts again at once. A machine is its boot id (`claims.machine_id`), not its
+host name, which two machines may share; /healthz shows the host name. A daemon
 stopped cleanly leaves (`leave`): its row, claims and leases go at once, so nothing waits
 out the lease for it. A killed one stays listed, dead, until it starts again.
 """
@@ -23,16 +25,17 @@ from dataclasses import dataclass
 import structlog
 
 from gateway.store import leases
-from gateway.store.claims import ALONE, Claimant
+from gateway.store.claims import ALONE, Claimant, Tenure
 from gateway.store.database import Connection, Database
 from gateway.store.schema import StoreError
 
 log = structlog.get_logger("gateway.store.daemons")
 
-_REGISTER = """INSERT INTO daemons (name, instance, host, pid, started_at, seen_at)
-    VALUES (?, ?, ?, ?, ?, ?)
+_REGISTER = """INSERT INTO daemons (name, instance, host, machine, pid, started_at, seen_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (name) DO UPDATE SET instance = excluded.instance, host = excluded.host,
-        pid = excluded.pid, started_at = excluded.started_at, seen_at = excluded.seen_at"""
+        machine = excluded.machine, pid = excluded.pid, started_at = excluded.started_at,
+        seen_at = excluded.seen_at"""
 
 # Released when a daemon leaves: only what is still waiting (an outcome already committed
 # released its row; a final row's claim means nothing).
@@ -74,18 +77,31 @@ def new_instance() -> str:
 class Daemons:
     """This daemon's registration and heartbeat, and the list of every daemon."""
 
-    def __init__(self, db: Database, claimant: Claimant = ALONE) -> None:
+    def __init__(
+        self, db: Database, claimant: Claimant = ALONE, tenure: Tenure | None = None
+    ) -> None:
         self._db = db
         self.claimant = claimant
+        # Until when this daemon's claims are its own: renewed by each heartbeat.
+        self.tenure = tenure or Tenure(claimant.lease)
 
     async def register(self) -> None:
         """At start-up, before anything is claimed; DaemonNameTaken if the name is taken."""
+        began = self.tenure.clock()
         await self._db.write(_register, self.claimant, self._db.clock())
+        self.tenure.renewed(began, None)
 
     async def beat(self) -> bool:
         """Seen now. False if another instance has taken this name meanwhile (this one was
-        stalled past the lease and judged dead): this daemon must stop."""
-        return await self._db.write(_beat, self.claimant, self._db.clock())
+        stalled past the lease and judged dead): this daemon must stop. A beat after a gap
+        that may have let the others take this daemon's claims says so in the log, and
+        the senders fetch again (`Tenure`)."""
+        began = self.tenure.clock()
+        unseen = await self._db.write(_beat, self.claimant, self._db.clock())
+        if unseen is None:
+            return False
+        self.tenure.renewed(began, unseen)
+        return True
 
     async def leave(self) -> None:
         """A clean stop: claims and leases released, the row gone."""
@@ -99,35 +115,44 @@ class Daemons:
 
 def _register(db: Connection, me: Claimant, now: float) -> None:
     row = db.execute(
-        "SELECT instance, host, pid, seen_at FROM daemons WHERE name = ?", (me.name,)
+        "SELECT instance, host, machine, pid, seen_at FROM daemons WHERE name = ?", (me.name,)
     ).fetchone()
-    if row is not None and row[0] != me.instance and row[3] >= now - me.lease:
-        _, host, pid, seen_at = row
-        if not (host == me.host and not _running(pid)):
+    if row is not None and row[0] != me.instance and row[4] >= now - me.lease:
+        _, host, machine, pid, seen_at = row
+        if not (machine == me.machine and _gone(pid, me)):
             raise DaemonNameTaken(me.name, host, pid, max(0.0, now - seen_at))
-    db.execute(_REGISTER, (me.name, me.instance, me.host, me.pid, now, now))
+    db.execute(_REGISTER, (me.name, me.instance, me.host, me.machine, me.pid, now, now))
 
 
-def _running(pid: int) -> bool:
-    """Whether a process `pid` runs on this machine. The previous life of a daemon killed
-    moments ago (SIGKILL, OOM) is no longer running: its own name starts again at once,
-    without waiting out the lease (systemd's restart would otherwise be refused)."""
+def _gone(pid: int, me: Claimant) -> bool:
+    """Whether the previous life `pid`, on this machine, no longer runs. One killed
+    moments ago (SIGKILL, OOM) is gone: its own name starts again at once, without waiting
+    out the lease (systemd's restart would otherwise be refused). So is one whose pid is
+    this life's own (a container's pid 1 in every life, a pid reused): this process, a new
+    instance, is not it."""
+    if pid == me.pid:
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return False
+        return True
     except PermissionError:
-        return True  # another user's process
-    return True
+        return False  # another user's process
+    return False
 
 
-def _beat(db: Connection, me: Claimant, now: float) -> bool:
-    return bool(
-        db.execute(
-            "UPDATE daemons SET seen_at = ? WHERE name = ? AND instance = ?",
-            (now, me.name, me.instance),
-        ).rowcount
+def _beat(db: Connection, me: Claimant, now: float) -> float | None:
+    """Seconds since this instance was last seen; None if the name is another's now."""
+    row = db.execute(
+        "SELECT seen_at FROM daemons WHERE name = ? AND instance = ?", (me.name, me.instance)
+    ).fetchone()
+    if row is None:
+        return None
+    db.execute(
+        "UPDATE daemons SET seen_at = ? WHERE name = ? AND instance = ?",
+        (now, me.name, me.instance),
     )
+    return max(0.0, now - row[0])
 
 
 def _leave(db: Connection, me: Claimant) -> None:

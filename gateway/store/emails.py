@@ -19,7 +19,7 @@ from gateway.domain.states import MessageState
 from gateway.domain.status_event import encode, status_event
 from gateway.mail.address import mask_address
 from gateway.store import statuses
-from gateway.store.claims import ALONE, CLAIMABLE, Claimant
+from gateway.store.claims import ALONE, CLAIMABLE, Claimant, Tenure
 from gateway.store.database import Connection, Database, marks, rows
 
 # A copy's statuses go under the notice's id with this suffix: an agency that follows a
@@ -102,9 +102,13 @@ def copied(
 class Letters:
     """What the mail sender asks of the letters."""
 
-    def __init__(self, db: Database, claimant: Claimant = ALONE) -> None:
+    def __init__(
+        self, db: Database, claimant: Claimant = ALONE, tenure: Tenure | None = None
+    ) -> None:
         self._db = db
         self._me = claimant
+        # Whether this daemon's claims are still its own (renewed by its heartbeat).
+        self.tenure = tenure or Tenure(claimant.lease)
 
     async def due(self, limit: int, exclude: Sequence[int] = ()) -> list[QueuedLetter]:
         """Queued letters whose time has come, oldest first, claimed by this daemon
@@ -128,7 +132,7 @@ class Letters:
     async def record(self, outcomes: Sequence[LetterOutcome]) -> None:
         """Commit what the mail sender did with a batch of letters, in one transaction."""
         if outcomes:
-            await self._db.write(_record, outcomes, self._db.clock())
+            await self._db.write(_record, outcomes, self._db.clock(), self._me.name)
             self._db.status_added.set()
 
 
@@ -149,17 +153,24 @@ def _due(
     return [QueuedLetter(*r) for r in found]
 
 
-def _record(db: Connection, outcomes: Sequence[LetterOutcome], now: float) -> None:
-    db.executemany(
-        """UPDATE emails SET state = ?, reason = ?, attempts = ?, not_before = ?,
-               updated_at = ?, claimed_by = NULL WHERE id = ? AND state = 'queued'""",
-        [(o.state.value, o.reason, o.attempts, o.not_before, now, o.letter.id) for o in outcomes],
-    )
+def _record(db: Connection, outcomes: Sequence[LetterOutcome], now: float, me: str) -> None:
+    # Only a letter still queued and not another daemon's: one this daemon held through a
+    # stall past its lease was taken by another, whose outcome is the letter's.
+    update = """UPDATE emails SET state = ?, reason = ?, attempts = ?, not_before = ?,
+               updated_at = ?, claimed_by = NULL
+           WHERE id = ? AND state = 'queued' AND (claimed_by IS NULL OR claimed_by = ?)"""
+    recorded = [
+        o
+        for o in outcomes
+        if db.execute(
+            update, (o.state.value, o.reason, o.attempts, o.not_before, now, o.letter.id, me)
+        ).rowcount
+    ]
     statuses.insert(
         db,
         [
             (o.letter.agency, _status(o.letter, o.state, o.reason, now))
-            for o in outcomes
+            for o in recorded
             if o.state is not MessageState.QUEUED
         ],
     )

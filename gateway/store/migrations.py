@@ -8,8 +8,9 @@ from gateway.store import figures_channels_schema, figures_schema
 
 
 # The claims' step, SQLite's 16th and PostgreSQL's 2nd (gateway/store/pg_schema.py), the same
-# text but for the epochs' type. A claimed row is one being worked (an outcome releases it):
-# the claims' indexes stay small.
+# text but for the epochs' type. A daemon's `host` is shown; its `machine` (boot id) tells
+# two machines of one host name apart (gateway/store/daemons.py). A claimed row is one
+# being worked (an outcome releases it): the claims' indexes stay small.
 def claims_step(epoch: str) -> str:
     """The step that lets several daemons share one store, with `epoch` the engine's type
     of a time in seconds since the epoch."""
@@ -18,6 +19,7 @@ def claims_step(epoch: str) -> str:
         name TEXT PRIMARY KEY,
         instance TEXT NOT NULL,
         host TEXT NOT NULL,
+        machine TEXT NOT NULL,
         pid INTEGER NOT NULL,
         started_at {epoch} NOT NULL,
         seen_at {epoch} NOT NULL

@@ -20,7 +20,7 @@ from gateway.domain.message import NewMessage, Outcome, Priority, Queued
 from gateway.domain.states import WAITING, MessageState
 from gateway.domain.status_event import status_payload
 from gateway.store import receipts, statuses
-from gateway.store.claims import ALONE, CLAIMABLE, Claimant
+from gateway.store.claims import ALONE, CLAIMABLE, Claimant, Tenure
 from gateway.store.database import Connection, Database, digests, marks, rows
 
 QUEUED = MessageState.QUEUED.value
@@ -49,9 +49,13 @@ INSERT_MESSAGES = """INSERT INTO messages (agency, ref, event_id, receipt_no, ki
 class Outbox:
     """What the sender and health ask of the messages."""
 
-    def __init__(self, db: Database, claimant: Claimant = ALONE) -> None:
+    def __init__(
+        self, db: Database, claimant: Claimant = ALONE, tenure: Tenure | None = None
+    ) -> None:
         self._db = db
         self._me = claimant
+        # Whether this daemon's claims are still its own (renewed by its heartbeat).
+        self.tenure = tenure or Tenure(claimant.lease)
         self.queued_added = db.queued_added  # set by every write that queues a message
         self.reply_added = db.reply_added  # set by every write that queues an MO reply
 
@@ -112,7 +116,7 @@ class Outbox:
         """Commit what the sender did with a batch of messages, in one transaction."""
         if not outcomes:
             return
-        await self._db.write(_record_outcomes, outcomes, self._db.clock())
+        await self._db.write(_record_outcomes, outcomes, self._db.clock(), self._me.name)
         self._db.status_added.set()
         if any(o.state is MessageState.QUEUED for o in outcomes):
             self._db.queued_added.set()
@@ -261,7 +265,7 @@ def _due(
     ]
 
 
-def _record_outcomes(db: Connection, outcomes: Sequence[Outcome], now: float) -> None:
+def _record_outcomes(db: Connection, outcomes: Sequence[Outcome], now: float, me: str) -> None:
     parts = [p for o in outcomes for p in o.parts]
     db.executemany(
         """INSERT INTO parts (message_id, seq, smsc_id) VALUES (?, ?, ?)
@@ -277,11 +281,14 @@ def _record_outcomes(db: Connection, outcomes: Sequence[Outcome], now: float) ->
     # receipt settled while its send (by Zalo, or by SMS after the fallback) was under way,
     # or that fell back meanwhile, keeps what that write gave it. An SMS that went all the
     # same keeps its parts above (paid for, counted by the figures' trigger), unpublished.
+    # Nor one another daemon took while this one was stalled past its lease: it is that
+    # daemon's now, and its outcome is the message's.
     update = """UPDATE messages SET state = ?, reason = ?, updated_at = ?,
                segments = COALESCE(?, segments), attempts = ?, not_before = ?,
                link = COALESCE(?, link), channel = ?,
                channel_id = COALESCE(?, channel_id), fallback_at = ?, claimed_by = NULL
-           WHERE id = ? AND state = 'queued' AND channel = ?"""
+           WHERE id = ? AND state = 'queued' AND channel = ?
+             AND (claimed_by IS NULL OR claimed_by = ?)"""
     outcomes = [
         o
         for o in outcomes
@@ -300,6 +307,7 @@ def _record_outcomes(db: Connection, outcomes: Sequence[Outcome], now: float) ->
                 o.fallback_at,
                 o.message.id,
                 o.message.channel.value,
+                me,
             ),
         ).rowcount
     ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gateway.store.claims import ALONE, LIVE, Claimant
+from gateway.store.claims import ALONE, LIVE, Claimant, Tenure
 from gateway.store.database import Connection, Database, marks
 
 INSERT = "INSERT INTO status_out (agency, payload) VALUES (?, ?)"
@@ -39,9 +39,13 @@ def insert(db: Connection, statuses: Iterable[tuple[str, str]]) -> None:
 class StatusOutbox:
     """What the status publisher reads and clears."""
 
-    def __init__(self, db: Database, claimant: Claimant = ALONE) -> None:
+    def __init__(
+        self, db: Database, claimant: Claimant = ALONE, tenure: Tenure | None = None
+    ) -> None:
         self._db = db
         self._me = claimant
+        # Whether this daemon's claims are still its own (renewed by its heartbeat).
+        self.tenure = tenure or Tenure(claimant.lease)
         self.added = db.status_added  # set by every write that adds a status
 
     async def pending(self, limit: int = 500, *, after: int = 0) -> list[tuple[int, str, str]]:

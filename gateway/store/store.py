@@ -25,7 +25,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from gateway.store.apologies import ApologyRuns
-from gateway.store.claims import ALONE, Claimant
+from gateway.store.claims import ALONE, Claimant, Tenure
 from gateway.store.daemons import Daemons
 from gateway.store.database import Database
 from gateway.store.dossiers import Dossiers
@@ -44,19 +44,27 @@ from gateway.store.zalo import ZaloBook
 class Store:
     """`async with Store.open(path) as store:` then `store.outbox.due(...)` and so on."""
 
-    def __init__(self, database: Database, claimant: Claimant = ALONE) -> None:
+    def __init__(
+        self,
+        database: Database,
+        claimant: Claimant = ALONE,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.database = database
         # This daemon among the daemons of the store: what it claims, the leases it holds.
-        self.daemons = Daemons(database, claimant)
+        # Its claims hold while its heartbeats keep up (`Tenure`, on `monotonic`): the
+        # senders and the publisher look before each send.
+        tenure = Tenure(claimant.lease, monotonic)
+        self.daemons = Daemons(database, claimant, tenure)
         self.leases = Leases(database, claimant)
         self.dossiers = Dossiers(database)
-        self.outbox = Outbox(database, claimant)
+        self.outbox = Outbox(database, claimant, tenure)
         self.receipts = Receipts(database)
-        self.zalo = ZaloBook(database, claimant)
-        self.letters = Letters(database, claimant)
+        self.zalo = ZaloBook(database, claimant, tenure)
+        self.letters = Letters(database, claimant, tenure)
         self.mo_log = MoLog(database)
         self.apologies = ApologyRuns(database)
-        self.statuses = StatusOutbox(database, claimant)
+        self.statuses = StatusOutbox(database, claimant, tenure)
         self.retention = Retention(database)
         self.figure_days = FigureDays(database)
 
@@ -70,6 +78,7 @@ class Store:
         readonly: bool = False,
         password: str | None = None,
         claimant: Claimant = ALONE,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> AsyncIterator[Store]:
         """Open, check and migrate the store at `location`: a `postgresql://` url (with
         its `password`, if the server asks for one) or an SQLite file. StoreUnusable
@@ -81,7 +90,8 @@ class Store:
         is, at its own schema version, and a query its older schema cannot answer is
         StoreOutdated.
 
-        `claimant` is the daemon this store works for, among the daemons of the store."""
+        `claimant` is the daemon this store works for, among the daemons of the store;
+        `monotonic` the clock its own view of its claims is kept on (a test's own)."""
         if is_url(location):
             opened = PostgresDatabase.open(
                 str(location), clock=clock, readonly=readonly, password=password
@@ -89,4 +99,4 @@ class Store:
         else:
             opened = Database.open(location, clock=clock, readonly=readonly)
         async with opened as database:
-            yield cls(database, claimant)
+            yield cls(database, claimant, monotonic)

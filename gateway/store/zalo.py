@@ -30,8 +30,9 @@ from gateway.domain.channel import Channel
 from gateway.domain.states import MessageState
 from gateway.domain.status_event import status_payload
 from gateway.store import statuses
-from gateway.store.claims import ALONE, CLAIMABLE, LIVE, Claimant
+from gateway.store.claims import ALONE, CLAIMABLE, LIVE, Claimant, Tenure
 from gateway.store.database import Connection, Database
+from gateway.store.leases import Job
 
 _ZALO = Channel.ZALO.value
 _SMS = Channel.SMS.value
@@ -71,9 +72,13 @@ _COLUMNS = "id, agency, ref, event_id, receipt_no, kind, phone, segments"
 class ZaloBook:
     """The Zalo side's writes beside the sender's outcomes."""
 
-    def __init__(self, db: Database, claimant: Claimant = ALONE) -> None:
+    def __init__(
+        self, db: Database, claimant: Claimant = ALONE, tenure: Tenure | None = None
+    ) -> None:
         self._db = db
         self._me = claimant
+        # Whether this daemon's claims are still its own (renewed by its heartbeat).
+        self.tenure = tenure or Tenure(claimant.lease)
 
     async def delivered(self, tracking: str, msg_id: str | None) -> Delivery:
         """Zalo reports the notice `tracking` received by the user."""
@@ -117,9 +122,12 @@ class ZaloBook:
         return moved
 
     async def fall_back_all(self, *, limit: int = 1000) -> int:
-        """Zalo is not configured: every notice still on it goes by SMS, and chat replies,
-        which only Zalo can carry, fail. Returns how many messages were moved."""
-        moved = await self._db.write(_fall_back_all, self._db.clock(), limit)
+        """Zalo is not configured here: every notice still on it goes by SMS, and chat
+        replies, which only Zalo can carry, fail. Returns how many messages were moved.
+        Not those another live daemon has claimed (it is sending them), and none while
+        another daemon holds Zalo's fallback timer (Zalo is configured there: its sender
+        and its timer carry them)."""
+        moved = await self._db.write(_fall_back_all, self._db.clock(), self._me, limit)
         self._moved(moved)
         return moved
 
@@ -206,11 +214,17 @@ def _fall_back_due(db: Connection, now: float, reason: str, limit: int) -> int:
     return len(found)
 
 
-def _fall_back_all(db: Connection, now: float, limit: int) -> int:
+def _fall_back_all(db: Connection, now: float, me: Claimant, limit: int) -> int:
+    if db.execute(
+        "SELECT 1 FROM leases WHERE name = ? AND holder != ? AND until >= ?",
+        (Job.ZALO_FALLBACK.value, me.name, now),
+    ).fetchone():
+        return 0
     found = db.execute(
         f"""SELECT {_COLUMNS}, chat_user FROM messages
-            WHERE channel = '{_ZALO}' AND state IN ('queued', 'submitted') LIMIT ?""",
-        (limit,),
+            WHERE channel = '{_ZALO}' AND state IN ('queued', 'submitted') AND {CLAIMABLE}
+            LIMIT ?""",
+        (*me.params(now), limit),
     ).fetchall()
     notices = [r for r in found if r[8] is None]
     replies = [r for r in found if r[8] is not None]

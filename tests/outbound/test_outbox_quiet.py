@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Iterable
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -47,9 +48,14 @@ class CountingOutbox(Outbox):
 class CountingStore(Store):
     """The real store, with the counting outbox."""
 
-    def __init__(self, database: Database, claimant: Claimant = ALONE) -> None:
-        super().__init__(database, claimant)
-        self.outbox = CountingOutbox(database, claimant)
+    def __init__(
+        self,
+        database: Database,
+        claimant: Claimant = ALONE,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(database, claimant, monotonic)
+        self.outbox = CountingOutbox(database, claimant, self.daemons.tenure)
 
 
 class QuietRig(OutboxRig[SmscSimulator]):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
@@ -43,10 +44,16 @@ def gone_pid() -> int:
 
 @contextlib.asynccontextmanager
 async def daemon_store(
-    database: str | Path, who: Claimant, clock: Callable[[], float], *, register: bool = True
+    database: str | Path,
+    who: Claimant,
+    clock: Callable[[], float],
+    *,
+    register: bool = True,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> AsyncIterator[Store]:
-    """The store as daemon `who` opens it: registered (unless not `register`)."""
-    async with Store.open(database, clock=clock, claimant=who) as store:
+    """The store as daemon `who` opens it: registered (unless not `register`), its own
+    view of its claims kept on `monotonic`."""
+    async with Store.open(database, clock=clock, claimant=who, monotonic=monotonic) as store:
         if register:
             await store.daemons.register()
         yield store
