@@ -59,15 +59,20 @@ def is_url(location: object) -> bool:
 
 
 def shown(url: str) -> str:
-    """`url` as it may be shown and logged: without a password."""
+    """`url` as it may be shown and logged: without a password, whether it is given as
+    `user:pw@` or in the query (`?password=`, which libpq reads as well)."""
     parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(key, value) for key, value in query if key.lower() != "password"]
+    if parts.password is None and len(kept) == len(query):
         return url
     host = parts.hostname or ""
     user = f"{parts.username}@" if parts.username else ""
     port = f":{parts.port}" if parts.port else ""
-    netloc = f"{user}{host}{port}"
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    netloc = f"{user}{host}{port}" if parts.password is not None else parts.netloc
+    return urllib.parse.urlunsplit(
+        (parts.scheme, netloc, parts.path, urllib.parse.urlencode(kept), parts.fragment)
+    )
 
 
 class _BoolAsInteger(Dumper):
