@@ -36,7 +36,7 @@ from psycopg.adapt import Dumper
 from gateway.store.database import Database
 from gateway.store.dialect import POSTGRESQL, Dialect
 from gateway.store.pg_schema import SQLITE_STEP_OF, STEPS
-from gateway.store.schema import StoreOutdated, StoreUnusable
+from gateway.store.schema import StoreOutdated, StoreUnavailable, StoreUnusable
 
 R = TypeVar("R")
 
@@ -49,6 +49,17 @@ RETRIES = 5
 CONNECT_TIMEOUT = 10  # seconds
 # SQLSTATEs that mean "run the transaction again": serialization failure, deadlock.
 _RETRY = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
+# What the server answers a connection it will not take as the daemon is configured: its
+# login (a wrong or missing password, an unknown role, no pg_hba.conf entry for it) or
+# its database (unknown, not allowed). A restart cannot fix these. Anything else that
+# stops a connection (nobody listening yet, a timeout, a name not resolved, a server
+# starting up, shutting down or full) may pass: libpq gives such errors no SQLSTATE, so
+# its message tells them apart.
+_REFUSED = re.compile(
+    r"authentication failed|does not exist|no pg_hba\.conf entry|permission denied"
+    r"|no password supplied|not permitted to log in",
+    re.IGNORECASE,
+)
 # What a read of an older schema cannot answer: a table or a column it has not yet.
 _OUTDATED = (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn)
 
@@ -160,11 +171,16 @@ class PgConnection:
 def connect(url: str, password: str | None, *, readonly: bool = False) -> tuple[PgConnection, int]:
     """Connect to the store at `url`, check it, and (unless `readonly`) migrate it: the
     connection and the store's schema version. StoreUnusable, naming the server and the
-    database without the password, for anything that makes it unusable."""
+    database without the password, for anything that makes it unusable; StoreUnavailable
+    for a server that cannot be reached just now (not up yet, restarting): the daemon
+    exits to be started again rather than refuse for good."""
     try:
         connection = _session(url, password, readonly)
     except psycopg.Error as exc:
-        raise StoreUnusable(shown(url), f"cannot connect ({_one_line(exc)})") from None
+        why = f"cannot connect ({_one_line(exc)})"
+        if _REFUSED.search(str(exc)):
+            raise StoreUnusable(shown(url), why) from None
+        raise StoreUnavailable(shown(url), why) from None
     try:
         if readonly:
             version = _version(connection)
