@@ -80,12 +80,17 @@ class Daemons:
 
     async def register(self) -> None:
         """At start-up, before anything is claimed; DaemonNameTaken if the name is taken."""
-        await self._db.write(_register, self.claimant, self._db.clock())
+        await self._db.write(_register, self.claimant, self._db.lease_clock())
 
     async def beat(self) -> bool:
         """Seen now. False if another instance has taken this name meanwhile (this one was
         stalled past the lease and judged dead): this daemon must stop."""
-        return await self._db.write(_beat, self.claimant, self._db.clock())
+        await self._db.sync_clock()  # liveness is judged on one clock: measure it again
+        return await self._db.write(_beat, self.claimant, self._db.lease_clock())
+
+    def now(self) -> float:
+        """Now on the clock every daemon of the store is judged alive by."""
+        return self._db.lease_clock()
 
     async def leave(self) -> None:
         """A clean stop: claims and leases released, the row gone."""

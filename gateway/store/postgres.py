@@ -86,6 +86,31 @@ def shown(url: str) -> str:
     )
 
 
+class ServerTime:
+    """The PostgreSQL server's clock as read on this host: the host's clock (`host`) plus
+    its offset from the server's (`clock_timestamp()`), measured at connect, at reconnect
+    and at each heartbeat. Every daemon of the store reads it alike whatever its host's
+    clock says (NTP not synced yet after a boot, a VM resumed, a drift), so who is alive
+    and who holds a lease is judged on one clock; two daemons 10 s apart would otherwise
+    each take the other's claims and leases while both beat."""
+
+    def __init__(self, host: Callable[[], float] = time.time) -> None:
+        self.host = host
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return self.host() + self.offset
+
+    def measure(self, connection: psycopg.Connection[Any]) -> None:
+        """The offset, from one round trip: the server's time against the host's halfway
+        through it."""
+        before = self.host()
+        row = connection.execute("SELECT extract(epoch FROM clock_timestamp())::float8").fetchone()
+        after = self.host()
+        if row is not None:
+            self.offset = float(row[0]) - (before + after) / 2
+
+
 class _BoolAsInteger(Dumper):
     """Python booleans as 1 and 0: the schema keeps flags in integer columns, as SQLite."""
 
@@ -168,14 +193,17 @@ class PgConnection:
         self.connection.close()
 
 
-def connect(url: str, password: str | None, *, readonly: bool = False) -> tuple[PgConnection, int]:
+def connect(
+    url: str, password: str | None, *, readonly: bool = False, server_time: ServerTime | None = None
+) -> tuple[PgConnection, int]:
     """Connect to the store at `url`, check it, and (unless `readonly`) migrate it: the
     connection and the store's schema version. StoreUnusable, naming the server and the
     database without the password, for anything that makes it unusable; StoreUnavailable
     for a server that cannot be reached just now (not up yet, restarting): the daemon
-    exits to be started again rather than refuse for good."""
+    exits to be started again rather than refuse for good. `server_time`, if given, is measured
+    against the server on each connection."""
     try:
-        connection = _session(url, password, readonly)
+        connection = _session(url, password, readonly, server_time)
     except psycopg.Error as exc:
         why = f"cannot connect ({_one_line(exc)})"
         if _REFUSED.search(str(exc)):
@@ -193,12 +221,15 @@ def connect(url: str, password: str | None, *, readonly: bool = False) -> tuple[
     except BaseException:
         connection.close()
         raise
-    return PgConnection(connection, lambda: _session(url, password, readonly)), version
+    return PgConnection(connection, lambda: _session(url, password, readonly, server_time)), version
 
 
-def _session(url: str, password: str | None, readonly: bool) -> psycopg.Connection[Any]:
+def _session(
+    url: str, password: str | None, readonly: bool, server_time: ServerTime | None = None
+) -> psycopg.Connection[Any]:
     """A connection set up as the store's: autocommit (transactions are explicit),
-    booleans as integers, UTC, and read-only transactions for a reader."""
+    booleans as integers, UTC, read-only transactions for a reader, and `server_time` measured
+    against the server."""
     connection = psycopg.connect(
         url, password=password, autocommit=True, connect_timeout=CONNECT_TIMEOUT
     )
@@ -207,6 +238,8 @@ def _session(url: str, password: str | None, readonly: bool) -> psycopg.Connecti
         connection.execute("SET TimeZone = 'UTC'")
         if readonly:
             connection.execute("SET default_transaction_read_only = on")
+        if server_time is not None:
+            server_time.measure(connection)
     except BaseException:
         connection.close()
         raise
@@ -272,16 +305,25 @@ class PostgresDatabase(Database):
         clock: Callable[[], float] = time.time,
         readonly: bool = False,
         password: str | None = None,
+        server_clock: bool | None = None,
     ) -> AsyncIterator[PostgresDatabase]:
-        """Connect, check and migrate (or with `readonly`, read as it is)."""
+        """Connect, check and migrate (or with `readonly`, read as it is).
+
+        `server_clock`: whether the daemons' liveness and leases are judged on the
+        server's time (`ServerTime`, following `clock`); by default when `clock` is this
+        host's (`time.time`), and not for a clock a test injects and moves itself."""
+        judged = clock is time.time if server_clock is None else server_clock
+        server_time = ServerTime(clock) if judged else None
         thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         loop = asyncio.get_running_loop()
         try:
             db, version = await loop.run_in_executor(
-                thread, lambda: connect(url, password, readonly=readonly)
+                thread, lambda: connect(url, password, readonly=readonly, server_time=server_time)
             )
             try:
-                yield cls(db, thread, clock, path=shown(url), version=version)
+                yield cls(
+                    db, thread, clock, path=shown(url), version=version, lease_clock=server_time
+                )
             finally:
                 await loop.run_in_executor(thread, db.close)
         finally:
@@ -305,6 +347,11 @@ class PostgresDatabase(Database):
         """`fn(connection, *args)` as one transaction under the write lock."""
         return await self._call(_transaction, self._db, fn, args)
 
+    async def sync_clock(self) -> None:
+        """Measure the server's time again (`ServerTime`), on the store's thread."""
+        if isinstance(self.lease_clock, ServerTime):
+            await self._call(self._measure, self.lease_clock)
+
     def trace(self, callback: Callable[[str], object] | None) -> None:
         """Hand every statement the connection runs to `callback` (None: stop)."""
         self._db.traced = callback
@@ -322,6 +369,10 @@ class PostgresDatabase(Database):
         finally:
             with self._running_lock:
                 self._running = None
+
+    def _measure(self, server_time: ServerTime) -> None:
+        self._db.ensure()
+        server_time.measure(self._db.connection)
 
     def _cancel(self, token: object) -> None:
         with self._running_lock:

@@ -70,6 +70,7 @@ class Store:
         readonly: bool = False,
         password: str | None = None,
         claimant: Claimant = ALONE,
+        server_clock: bool | None = None,
     ) -> AsyncIterator[Store]:
         """Open, check and migrate the store at `location`: a `postgresql://` url (with
         its `password`, if the server asks for one) or an SQLite file. StoreUnusable
@@ -81,11 +82,14 @@ class Store:
         is, at its own schema version, and a query its older schema cannot answer is
         StoreOutdated.
 
-        `claimant` is the daemon this store works for, among the daemons of the store."""
+        `claimant` is the daemon this store works for, among the daemons of the store.
+        On PostgreSQL the daemons are judged alive and holding leases on the server's
+        clock (`server_clock`: by default when `clock` is this host's, `postgres.open`)."""
         if is_url(location):
             opened = PostgresDatabase.open(
-                str(location), clock=clock, readonly=readonly, password=password
-            )
+                str(location), clock=clock, readonly=readonly, password=password,
+                server_clock=server_clock,
+            )  # fmt: skip
         else:
             opened = Database.open(location, clock=clock, readonly=readonly)
         async with opened as database:

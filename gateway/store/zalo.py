@@ -102,7 +102,9 @@ class ZaloBook:
         asks as it starts, before it sends anything. Only its own (claimed under its name,
         in its previous life) and those of daemons not seen within the lease: another live
         daemon's are under way."""
-        moved = await self._db.write(_unanswered, self._db.clock(), self._me, True, limit)
+        moved = await self._db.write(
+            _unanswered, self._db.clock(), self._me, True, limit, self._db.lease_clock()
+        )
         if moved:
             self._db.status_added.set()
         return moved
@@ -111,7 +113,9 @@ class ZaloBook:
         """The same for notices of daemons that died with their request to Zalo under way
         (not seen within the lease): they wait for their receipt, never go to Zalo again.
         Run with the fallback timer, on the daemon that holds its lease."""
-        moved = await self._db.write(_unanswered, self._db.clock(), self._me, False, limit)
+        moved = await self._db.write(
+            _unanswered, self._db.clock(), self._me, False, limit, self._db.lease_clock()
+        )
         if moved:
             self._db.status_added.set()
         return moved
@@ -234,7 +238,7 @@ def _mark_sending(db: Connection, ids: Sequence[int], at: float) -> None:
 
 
 def _unanswered(
-    db: Connection, now: float, me: Claimant, own: bool, limit: int
+    db: Connection, now: float, me: Claimant, own: bool, limit: int, seen_now: float
 ) -> int:
     # `own`: at start, this name's claims are a previous life's; later they are under way.
     whose = CLAIMABLE if own else f"claimed_by IS NOT NULL AND claimed_by NOT IN ({LIVE})"
@@ -243,7 +247,7 @@ def _unanswered(
             WHERE state = 'queued' AND channel = '{_ZALO}' AND fallback_at IS NOT NULL
               AND {whose}
             LIMIT ?""",
-        (*(me.params(now) if own else (now - me.lease,)), limit),
+        (*(me.params(seen_now) if own else (seen_now - me.lease,)), limit),
     ).fetchall()
     db.executemany(
         "UPDATE messages SET state = 'submitted', reason = NULL, updated_at = ? WHERE id = ?",

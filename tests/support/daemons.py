@@ -43,10 +43,18 @@ def gone_pid() -> int:
 
 @contextlib.asynccontextmanager
 async def daemon_store(
-    database: str | Path, who: Claimant, clock: Callable[[], float], *, register: bool = True
+    database: str | Path,
+    who: Claimant,
+    clock: Callable[[], float],
+    *,
+    register: bool = True,
+    server_clock: bool | None = None,
 ) -> AsyncIterator[Store]:
-    """The store as daemon `who` opens it: registered (unless not `register`)."""
-    async with Store.open(database, clock=clock, claimant=who) as store:
+    """The store as daemon `who` opens it: registered (unless not `register`); with
+    `server_clock`, `clock` is its host's clock, judged by the PostgreSQL server's."""
+    async with Store.open(
+        database, clock=clock, claimant=who, server_clock=server_clock
+    ) as store:
         if register:
             await store.daemons.register()
         yield store
