@@ -78,7 +78,7 @@ class Database:
         self._thread = thread
         self.clock = clock
         # What the daemons of the store are judged by, alive or dead, holding a lease or
-        # not: one clock for all of them (on PostgreSQL the server's, `postgres.ServerTime`;
+        # not: one clock for all of them (on PostgreSQL the server's, `server_time.ServerTime`;
         # on SQLite, one daemon per store, the store's own clock).
         self.lease_clock = clock if lease_clock is None else lease_clock
         self.path = path

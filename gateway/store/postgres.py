@@ -37,6 +37,7 @@ from gateway.store.database import Database
 from gateway.store.dialect import POSTGRESQL, Dialect
 from gateway.store.pg_schema import SQLITE_STEP_OF, STEPS
 from gateway.store.schema import StoreOutdated, StoreUnavailable, StoreUnusable
+from gateway.store.server_time import ServerTime
 
 R = TypeVar("R")
 
@@ -84,31 +85,6 @@ def shown(url: str) -> str:
     return urllib.parse.urlunsplit(
         (parts.scheme, netloc, parts.path, urllib.parse.urlencode(kept), parts.fragment)
     )
-
-
-class ServerTime:
-    """The PostgreSQL server's clock as read on this host: the host's clock (`host`) plus
-    its offset from the server's (`clock_timestamp()`), measured at connect, at reconnect
-    and at each heartbeat. Every daemon of the store reads it alike whatever its host's
-    clock says (NTP not synced yet after a boot, a VM resumed, a drift), so who is alive
-    and who holds a lease is judged on one clock; two daemons 10 s apart would otherwise
-    each take the other's claims and leases while both beat."""
-
-    def __init__(self, host: Callable[[], float] = time.time) -> None:
-        self.host = host
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return self.host() + self.offset
-
-    def measure(self, connection: psycopg.Connection[Any]) -> None:
-        """The offset, from one round trip: the server's time against the host's halfway
-        through it."""
-        before = self.host()
-        row = connection.execute("SELECT extract(epoch FROM clock_timestamp())::float8").fetchone()
-        after = self.host()
-        if row is not None:
-            self.offset = float(row[0]) - (before + after) / 2
 
 
 class _BoolAsInteger(Dumper):
@@ -163,12 +139,15 @@ class PgConnection:
         self.traced: Callable[[str], object] | None = None
         self._reopen = reopen
 
+    def lost(self) -> bool:
+        """Whether the server has closed the connection (a restart, a failover, its
+        backend ended), as far as the last statement found."""
+        return self.connection.closed or self.connection.broken
+
     def ensure(self) -> None:
-        """Connect again if the server closed the connection (a restart, a failover):
-        the call that met the loss failed (StoreUnavailable: intake retries its batch);
-        the next one runs on a new connection, or fails the same way while the server is
-        still away."""
-        if (self.connection.closed or self.connection.broken) and self._reopen is not None:
+        """Connect again if the server closed the connection; while the server is away
+        this fails as the call would (StoreUnavailable to the caller)."""
+        if self.lost() and self._reopen is not None:
             self.connection = self._reopen()
 
     def execute(self, sql: str, params: Sequence[Any] | None = ()) -> psycopg.Cursor[Any]:
@@ -361,11 +340,19 @@ class PostgresDatabase(Database):
         return any(step <= made for made in SQLITE_STEP_OF[: self.version])
 
     def _tracked(self, token: object, fn: Callable[..., R], *args: Any) -> R:
+        """`fn`, run again once on a new connection if it found the connection closed by
+        the server: a read changes nothing, so running it again is safe."""
         self._db.ensure()
         with self._running_lock:
             self._running = token
         try:
-            return fn(self._db, *args)
+            try:
+                return fn(self._db, *args)
+            except psycopg.OperationalError:
+                if not self._db.lost():
+                    raise  # cancelled, or the server's own error: not the connection's
+                self._db.ensure()
+                return fn(self._db, *args)
         finally:
             with self._running_lock:
                 self._running = None
@@ -382,14 +369,27 @@ class PostgresDatabase(Database):
 
 
 def _transaction(db: PgConnection, fn: Callable[..., R], args: Sequence[Any]) -> R:
-    """BEGIN, the write lock, `fn`, COMMIT; again on a serialization failure or a deadlock."""
+    """BEGIN, the write lock, `fn`, COMMIT; again on a serialization failure or a deadlock.
+
+    A connection the server closed while it was idle (a restart, a failover, its backend
+    ended) is found closed by BEGIN or the lock, before anything of `fn` ran: the
+    transaction runs again at once on a new connection. Lost later, it is not run again
+    here (a COMMIT's outcome is then unknown): StoreUnavailable, the caller's to retry."""
     db.ensure()
+    reconnected = False
     for attempt in range(RETRIES):
+        begun = False
         try:
             with db.connection.transaction():
                 db.connection.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+                begun = True
                 return fn(db, *args)
         except _RETRY:
             if attempt == RETRIES - 1:
                 raise
+        except psycopg.OperationalError:
+            if begun or reconnected or not db.lost():
+                raise
+            reconnected = True
+            db.ensure()
     raise AssertionError("unreachable")

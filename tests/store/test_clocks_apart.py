@@ -15,8 +15,8 @@ import contextlib
 
 import psycopg
 
-from gateway.store.postgres import ServerTime
 from gateway.store.schema import StoreUnavailable
+from gateway.store.server_time import ServerTime
 from gateway.store.store import Store
 from tests.support.clock import NOON, Clock
 from tests.support.daemons import claimant, daemon_store, notices, queue_notices
