@@ -52,9 +52,7 @@ async def daemon_store(
 ) -> AsyncIterator[Store]:
     """The store as daemon `who` opens it: registered (unless not `register`); with
     `server_clock`, `clock` is its host's clock, judged by the PostgreSQL server's."""
-    async with Store.open(
-        database, clock=clock, claimant=who, server_clock=server_clock
-    ) as store:
+    async with Store.open(database, clock=clock, claimant=who, server_clock=server_clock) as store:
         if register:
             await store.daemons.register()
         yield store
