@@ -27,7 +27,6 @@ from types import MappingProxyType
 
 import structlog
 
-from gateway.backoff import Backoff
 from gateway.calendar.workdays import QuietHours
 from gateway.channels import channels
 from gateway.compose.apology import Apologies, ApologySettings
@@ -38,6 +37,7 @@ from gateway.intake.serving import intake_filters, serve_intake
 from gateway.mo.dispatcher import Dispatcher, DispatcherSettings, HandlerError, load_handlers
 from gateway.mqtt.link import MqttLink
 from gateway.ops.admin import Admin, Observed
+from gateway.ops.supervision import cancel, heartbeat_pause, supervised
 from gateway.ops.systemd import Notifier
 from gateway.outbound.publisher import publish_statuses
 from gateway.outbound.routing import Leg, Router
@@ -62,10 +62,6 @@ log = structlog.get_logger("gateway.app")
 READY_WAIT = 5.0
 # Seconds READY=1 waits for its status line from the store; READY=1 goes without it after.
 STATUS_WAIT = 2.0
-
-# Pause before a failed part starts again, doubling up to the maximum, seconds.
-RESTART_MIN = 0.5
-RESTART_MAX = 30.0
 
 
 class Gateway:
@@ -197,18 +193,22 @@ class Gateway:
                 )
 
             beat_every = config.daemon.heartbeat_every  # the daemon's, in the store
-            intake_task = _supervised("intake", lambda: serve_intake(link, intake))
+            intake_task = supervised("intake", lambda: serve_intake(link, intake))
             others = [
-                _supervised("sender", sender.run),
-                _supervised(
+                supervised("sender", sender.run),
+                supervised(
                     "publisher", lambda: publish_statuses(store.statuses, link, prefix, config.tz)
                 ),
-                _supervised("apology", leased(store.leases, Job.APOLOGY, apologies.run)),
-                _supervised("retention", leased(store.leases, Job.RETENTION, purge)),
-                _supervised("receipt_expiry", leased(store.leases, Job.RECEIPT_SWEEP, sweep)),
-                _supervised("daemon_heartbeat", lambda: keep_alive(store.daemons, beat_every)),
-                _supervised("heartbeat", lambda: self._heartbeat(observed)),
-                *(_supervised(name, run) for name, run in beside),
+                supervised("apology", leased(store.leases, Job.APOLOGY, apologies.run)),
+                supervised("retention", leased(store.leases, Job.RETENTION, purge)),
+                supervised("receipt_expiry", leased(store.leases, Job.RECEIPT_SWEEP, sweep)),
+                supervised(
+                    "daemon_heartbeat",
+                    lambda: keep_alive(store.daemons, beat_every),
+                    longest=heartbeat_pause(beat_every),
+                ),
+                supervised("heartbeat", lambda: self._heartbeat(observed)),
+                *(supervised(name, run) for name, run in beside),
             ]
             log.info("gateway_started", agencies=sorted(config.agencies), admin=self.admin_port)
             with contextlib.suppress(TimeoutError):
@@ -230,10 +230,10 @@ class Gateway:
                     )
             log.info("gateway_stopping")
             self.notifier.stopping()
-            await _cancel(intake_task)
+            await cancel(intake_task)
             await sender.drain(config.smpp.shutdown_timeout)
             for task in [watch, *others]:
-                await _cancel(task)
+                await cancel(task)
         log.info("gateway_stopped")
 
     async def _heartbeat(self, observed: Observed) -> None:
@@ -359,42 +359,3 @@ async def serve(
 ) -> None:
     """Run the gateway until `stop` is set (tests and the demo; the CLI uses Gateway)."""
     await Gateway(config).run(stop, on_ready=on_ready)
-
-
-def _supervised(name: str, run: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
-    """Run a part until cancelled; if it fails (a store refusing writes, a bug), log it
-    and start it again after a pause rather than take the daemon down with it."""
-
-    async def loop() -> None:
-        restarts = Backoff(RESTART_MIN, RESTART_MAX, jitter=False)
-        failures = 0
-        while True:
-            started = asyncio.get_running_loop().time()
-            try:
-                await run()
-                return
-            except Exception:
-                # A part that ran longer than the longest pause starts from the shortest.
-                if asyncio.get_running_loop().time() - started > RESTART_MAX:
-                    failures = 0
-                delay = restarts.delay(failures)
-                failures += 1
-                log.exception("gateway_part_failed", part=name, restart_in=delay)
-            await asyncio.sleep(delay)
-
-    return asyncio.create_task(loop(), name=name)
-
-
-async def _cancel(task: asyncio.Task[object]) -> None:
-    """Cancel a part and wait for it to end. Its own cancellation is what was asked for,
-    and its failure was logged when it happened; anything else (our own cancellation,
-    SystemExit, KeyboardInterrupt) goes on up."""
-    task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        current = asyncio.current_task()
-        if current is not None and current.cancelling():
-            raise
-    except Exception:
-        log.debug("gateway_part_ended_with_error", part=task.get_name())

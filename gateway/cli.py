@@ -35,7 +35,7 @@ from gateway.settings.zalo import ZALO_OA_SECRET_KEY_ENV, ZALO_SECRET_KEY_ENV
 from gateway.smpp.simcli import add_arguments as add_simulator_arguments
 from gateway.smpp.simcli import serve as serve_simulator
 from gateway.smpp.text import fits_gsm7, strip_diacritics
-from gateway.store.schema import StoreError
+from gateway.store.schema import StoreError, StoreUnavailable
 from gateway.web import ListenRefused
 from gateway.zalo.simcli import add_arguments as add_zalo_simulator_arguments
 from gateway.zalo.simcli import serve as serve_zalo_simulator
@@ -167,6 +167,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report_command(config, args)
         if args.command == "console":
             return _console(config)
+    except StoreUnavailable as exc:
+        # The store cannot be reached just now (its server not up yet, restarting): no
+        # refusal; status 1, which systemd restarts, so the daemon starts once it is back.
+        print(f"motcua-sms: {exc}", file=sys.stderr)
+        return RUNTIME_FAILURE
     except (StoreError, ListenRefused, ConfigError) as exc:
         # Held by another daemon, not a database, damaged, newer; the admin or the Zalo
         # webhook port taken; no console user to log in: one line, no traceback.

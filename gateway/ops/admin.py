@@ -202,7 +202,7 @@ class Observed:
             refused_subscriptions=self.broker.refused_subscriptions,
             links=links,
             unserved=unserved,
-            daemons=() if self._daemons is None else await described(self._daemons, self._clock()),
+            daemons=() if self._daemons is None else await described(self._daemons),
         )
 
     @property

@@ -18,11 +18,15 @@ class Registry(Protocol):
 
     async def listed(self) -> list[DaemonRow]: ...
 
+    def now(self) -> float: ...
 
-async def described(registry: Registry, now: float) -> tuple[dict[str, Any], ...]:
+
+async def described(registry: Registry) -> tuple[dict[str, Any], ...]:
     """Each daemon: name, host, pid, seconds since it was last seen, whether it is alive
-    (seen within the lease) and whether it is the one answering."""
+    (seen within the lease, on the clock the store judges them by) and whether it is the
+    one answering."""
     me = registry.claimant
+    now = registry.now()
     return tuple(
         {
             "name": d.name,

@@ -82,7 +82,7 @@ def _postgresql_url(value: Any) -> str:
         parts.port  # noqa: B018 - reading it checks it
     except ValueError as exc:
         refuse(f"not a valid url ({exc})", "url")
-    if parts.password is not None:
+    if parts.password is not None or _query_password(parts.query):
         refuse("the url carries a password, which would be shown and logged with it: give "
                f"it in `password_file` or {STORE_PASSWORD_ENV}", "url")  # fmt: skip
     if not parts.hostname:
@@ -90,6 +90,12 @@ def _postgresql_url(value: Any) -> str:
     if not parts.path.strip("/"):
         refuse(f"names no database: {POSTGRESQL}user@host:port/dbname", "url")
     return url
+
+
+def _query_password(query: str) -> bool:
+    """Whether a url's query gives a password (libpq reads `?password=` as it reads
+    `user:pw@`): shown and logged with the url all the same."""
+    return any(key.lower() == "password" for key, _ in urllib.parse.parse_qsl(query, True))
 
 
 @dataclass(frozen=True, slots=True)

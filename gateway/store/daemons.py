@@ -88,7 +88,7 @@ class Daemons:
     async def register(self) -> None:
         """At start-up, before anything is claimed; DaemonNameTaken if the name is taken."""
         began = self.tenure.clock()
-        await self._db.write(_register, self.claimant, self._db.clock())
+        await self._db.write(_register, self.claimant, self._db.lease_clock())
         self.tenure.renewed(began, None)
 
     async def beat(self) -> bool:
@@ -97,11 +97,16 @@ class Daemons:
         that may have let the others take this daemon's claims says so in the log, and
         the senders fetch again (`Tenure`)."""
         began = self.tenure.clock()
-        unseen = await self._db.write(_beat, self.claimant, self._db.clock())
+        await self._db.sync_clock()  # liveness is judged on one clock: measure it again
+        unseen = await self._db.write(_beat, self.claimant, self._db.lease_clock())
         if unseen is None:
             return False
         self.tenure.renewed(began, unseen)
         return True
+
+    def now(self) -> float:
+        """Now on the clock every daemon of the store is judged alive by."""
+        return self._db.lease_clock()
 
     async def leave(self) -> None:
         """A clean stop: claims and leases released, the row gone."""

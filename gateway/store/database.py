@@ -72,10 +72,15 @@ class Database:
         *,
         path: str = ":memory:",
         version: int = SCHEMA_VERSION,
+        lease_clock: Callable[[], float] | None = None,
     ) -> None:
         self._db = db
         self._thread = thread
         self.clock = clock
+        # What the daemons of the store are judged by, alive or dead, holding a lease or
+        # not: one clock for all of them (on PostgreSQL the server's, `server_time.ServerTime`;
+        # on SQLite, one daemon per store, the store's own clock).
+        self.lease_clock = clock if lease_clock is None else lease_clock
         self.path = path
         self.version = version
         # Change notifications, so the sender and the status publisher wait, not poll.
@@ -115,6 +120,10 @@ class Database:
         """Whether the store has SQLite's schema step `step` (or what stands for it on
         PostgreSQL), for a reader of an older store."""
         return self.version >= step
+
+    async def sync_clock(self) -> None:
+        """Measure `lease_clock` against the clock it follows again (each heartbeat asks):
+        nothing to measure on SQLite."""
 
     async def read(self, fn: Callable[..., R], *args: Any) -> R:
         """`fn(connection, *args)` in the store's thread. On a store of an older schema

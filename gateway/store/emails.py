@@ -113,7 +113,9 @@ class Letters:
     async def due(self, limit: int, exclude: Sequence[int] = ()) -> list[QueuedLetter]:
         """Queued letters whose time has come, oldest first, claimed by this daemon
         (`gateway.store.claims`)."""
-        return await self._db.write(_due, limit, list(exclude), self._db.clock(), self._me)
+        return await self._db.write(
+            _due, limit, list(exclude), self._db.clock(), self._me, self._db.lease_clock()
+        )
 
     async def next_due_at(self, exclude: Sequence[int] = ()) -> float | None:
         """When the next queued letter is due, leaving out `exclude` (the ones in flight,
@@ -125,7 +127,7 @@ class Letters:
         found = await self._db.read(
             rows,
             f"SELECT MIN(not_before) FROM emails WHERE state = 'queued' {others} AND {CLAIMABLE}",
-            [*skip, *self._me.params(self._db.clock())],
+            [*skip, *self._me.params(self._db.lease_clock())],
         )
         return found[0][0] if found else None
 
@@ -137,7 +139,7 @@ class Letters:
 
 
 def _due(
-    db: Connection, limit: int, skip: list[int], now: float, me: Claimant
+    db: Connection, limit: int, skip: list[int], now: float, me: Claimant, seen_now: float
 ) -> list[QueuedLetter]:
     others = f"AND id NOT IN ({marks(skip)})" if skip else ""
     found = db.execute(
@@ -145,7 +147,7 @@ def _due(
                    expires_at, event_id, receipt_no
             FROM emails WHERE state = 'queued' AND not_before <= ? {others} AND {CLAIMABLE}
             ORDER BY not_before, id LIMIT ?""",
-        [now, *skip, *me.params(now), limit],
+        [now, *skip, *me.params(seen_now), limit],
     ).fetchall()
     ids = [r[0] for r in found]
     if ids:

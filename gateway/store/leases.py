@@ -52,7 +52,7 @@ class Leases:
     async def take(self, job: str) -> bool:
         """Take or renew the lease of `job` for one lease from now; False if another
         daemon holds it unexpired."""
-        return await self._db.write(_take, job, self.claimant, self._db.clock())
+        return await self._db.write(_take, job, self.claimant, self._db.lease_clock())
 
     async def holders(self) -> dict[str, tuple[str, float]]:
         """Each lease's holder and until when (epoch seconds)."""

@@ -79,8 +79,9 @@ class Outbox:
         replies only). Those taken are claimed by this daemon (`gateway.store.claims`): no
         other daemon takes them while it lives."""
         return await self._db.write(
-            _due, limit, list(exclude), self._db.clock(), max_priority, channel, self._me
-        )
+            _due, limit, list(exclude), self._db.clock(), max_priority, channel, self._me,
+            self._db.lease_clock(),
+        )  # fmt: skip
 
     async def next_due_at(
         self,
@@ -97,7 +98,7 @@ class Outbox:
         skip = list(exclude)
         lanes = "" if max_priority is None else f" AND {LANES_OR_BEGUN}"
         others = f" AND id NOT IN ({marks(skip)})" if skip else ""
-        now = self._db.clock()
+        now = self._db.lease_clock()  # those of daemons alive now
         found = await self._db.read(
             rows,
             f"""SELECT MIN(not_before) FROM messages
@@ -228,6 +229,7 @@ def _due(
     max_priority: int | None,
     channel: Channel,
     me: Claimant,
+    seen_now: float,
 ) -> list[Queued]:
     lanes = [] if max_priority is None else [max_priority]
     found = db.execute(
@@ -240,7 +242,7 @@ def _due(
             {f"AND id NOT IN ({marks(skip)})" if skip else ""}
             AND {CLAIMABLE} {not_resent(channel)}
             ORDER BY priority, not_before, id LIMIT ?""",
-        [channel.value, now, *lanes, *skip, *me.params(now), limit],
+        [channel.value, now, *lanes, *skip, *me.params(seen_now), limit],
     ).fetchall()
     if not found:
         return []

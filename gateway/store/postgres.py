@@ -36,7 +36,8 @@ from psycopg.adapt import Dumper
 from gateway.store.database import Database
 from gateway.store.dialect import POSTGRESQL, Dialect
 from gateway.store.pg_schema import SQLITE_STEP_OF, STEPS
-from gateway.store.schema import StoreOutdated, StoreUnusable
+from gateway.store.schema import StoreOutdated, StoreUnavailable, StoreUnusable
+from gateway.store.server_time import ServerTime
 
 R = TypeVar("R")
 
@@ -49,6 +50,17 @@ RETRIES = 5
 CONNECT_TIMEOUT = 10  # seconds
 # SQLSTATEs that mean "run the transaction again": serialization failure, deadlock.
 _RETRY = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
+# What the server answers a connection it will not take as the daemon is configured: its
+# login (a wrong or missing password, an unknown role, no pg_hba.conf entry for it) or
+# its database (unknown, not allowed). A restart cannot fix these. Anything else that
+# stops a connection (nobody listening yet, a timeout, a name not resolved, a server
+# starting up, shutting down or full) may pass: libpq gives such errors no SQLSTATE, so
+# its message tells them apart.
+_REFUSED = re.compile(
+    r"authentication failed|does not exist|no pg_hba\.conf entry|permission denied"
+    r"|no password supplied|not permitted to log in",
+    re.IGNORECASE,
+)
 # What a read of an older schema cannot answer: a table or a column it has not yet.
 _OUTDATED = (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn)
 
@@ -59,15 +71,20 @@ def is_url(location: object) -> bool:
 
 
 def shown(url: str) -> str:
-    """`url` as it may be shown and logged: without a password."""
+    """`url` as it may be shown and logged: without a password, whether it is given as
+    `user:pw@` or in the query (`?password=`, which libpq reads as well)."""
     parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(key, value) for key, value in query if key.lower() != "password"]
+    if parts.password is None and len(kept) == len(query):
         return url
     host = parts.hostname or ""
     user = f"{parts.username}@" if parts.username else ""
     port = f":{parts.port}" if parts.port else ""
-    netloc = f"{user}{host}{port}"
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    netloc = f"{user}{host}{port}" if parts.password is not None else parts.netloc
+    return urllib.parse.urlunsplit(
+        (parts.scheme, netloc, parts.path, urllib.parse.urlencode(kept), parts.fragment)
+    )
 
 
 class _BoolAsInteger(Dumper):
@@ -122,12 +139,15 @@ class PgConnection:
         self.traced: Callable[[str], object] | None = None
         self._reopen = reopen
 
+    def lost(self) -> bool:
+        """Whether the server has closed the connection (a restart, a failover, its
+        backend ended), as far as the last statement found."""
+        return self.connection.closed or self.connection.broken
+
     def ensure(self) -> None:
-        """Connect again if the server closed the connection (a restart, a failover):
-        the call that met the loss failed (StoreUnavailable: intake retries its batch);
-        the next one runs on a new connection, or fails the same way while the server is
-        still away."""
-        if (self.connection.closed or self.connection.broken) and self._reopen is not None:
+        """Connect again if the server closed the connection; while the server is away
+        this fails as the call would (StoreUnavailable to the caller)."""
+        if self.lost() and self._reopen is not None:
             self.connection = self._reopen()
 
     def execute(self, sql: str, params: Sequence[Any] | None = ()) -> psycopg.Cursor[Any]:
@@ -152,14 +172,22 @@ class PgConnection:
         self.connection.close()
 
 
-def connect(url: str, password: str | None, *, readonly: bool = False) -> tuple[PgConnection, int]:
+def connect(
+    url: str, password: str | None, *, readonly: bool = False, server_time: ServerTime | None = None
+) -> tuple[PgConnection, int]:
     """Connect to the store at `url`, check it, and (unless `readonly`) migrate it: the
     connection and the store's schema version. StoreUnusable, naming the server and the
-    database without the password, for anything that makes it unusable."""
+    database without the password, for anything that makes it unusable; StoreUnavailable
+    for a server that cannot be reached just now (not up yet, restarting): the daemon
+    exits to be started again rather than refuse for good. `server_time`, if given, is measured
+    against the server on each connection."""
     try:
-        connection = _session(url, password, readonly)
+        connection = _session(url, password, readonly, server_time)
     except psycopg.Error as exc:
-        raise StoreUnusable(shown(url), f"cannot connect ({_one_line(exc)})") from None
+        why = f"cannot connect ({_one_line(exc)})"
+        if _REFUSED.search(str(exc)):
+            raise StoreUnusable(shown(url), why) from None
+        raise StoreUnavailable(shown(url), why) from None
     try:
         if readonly:
             version = _version(connection)
@@ -172,12 +200,15 @@ def connect(url: str, password: str | None, *, readonly: bool = False) -> tuple[
     except BaseException:
         connection.close()
         raise
-    return PgConnection(connection, lambda: _session(url, password, readonly)), version
+    return PgConnection(connection, lambda: _session(url, password, readonly, server_time)), version
 
 
-def _session(url: str, password: str | None, readonly: bool) -> psycopg.Connection[Any]:
+def _session(
+    url: str, password: str | None, readonly: bool, server_time: ServerTime | None = None
+) -> psycopg.Connection[Any]:
     """A connection set up as the store's: autocommit (transactions are explicit),
-    booleans as integers, UTC, and read-only transactions for a reader."""
+    booleans as integers, UTC, read-only transactions for a reader, and `server_time` measured
+    against the server."""
     connection = psycopg.connect(
         url, password=password, autocommit=True, connect_timeout=CONNECT_TIMEOUT
     )
@@ -186,6 +217,8 @@ def _session(url: str, password: str | None, readonly: bool) -> psycopg.Connecti
         connection.execute("SET TimeZone = 'UTC'")
         if readonly:
             connection.execute("SET default_transaction_read_only = on")
+        if server_time is not None:
+            server_time.measure(connection)
     except BaseException:
         connection.close()
         raise
@@ -251,16 +284,25 @@ class PostgresDatabase(Database):
         clock: Callable[[], float] = time.time,
         readonly: bool = False,
         password: str | None = None,
+        server_clock: bool | None = None,
     ) -> AsyncIterator[PostgresDatabase]:
-        """Connect, check and migrate (or with `readonly`, read as it is)."""
+        """Connect, check and migrate (or with `readonly`, read as it is).
+
+        `server_clock`: whether the daemons' liveness and leases are judged on the
+        server's time (`ServerTime`, following `clock`); by default when `clock` is this
+        host's (`time.time`), and not for a clock a test injects and moves itself."""
+        judged = clock is time.time if server_clock is None else server_clock
+        server_time = ServerTime(clock) if judged else None
         thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         loop = asyncio.get_running_loop()
         try:
             db, version = await loop.run_in_executor(
-                thread, lambda: connect(url, password, readonly=readonly)
+                thread, lambda: connect(url, password, readonly=readonly, server_time=server_time)
             )
             try:
-                yield cls(db, thread, clock, path=shown(url), version=version)
+                yield cls(
+                    db, thread, clock, path=shown(url), version=version, lease_clock=server_time
+                )
             finally:
                 await loop.run_in_executor(thread, db.close)
         finally:
@@ -284,6 +326,11 @@ class PostgresDatabase(Database):
         """`fn(connection, *args)` as one transaction under the write lock."""
         return await self._call(_transaction, self._db, fn, args)
 
+    async def sync_clock(self) -> None:
+        """Measure the server's time again (`ServerTime`), on the store's thread."""
+        if isinstance(self.lease_clock, ServerTime):
+            await self._call(self._measure, self.lease_clock)
+
     def trace(self, callback: Callable[[str], object] | None) -> None:
         """Hand every statement the connection runs to `callback` (None: stop)."""
         self._db.traced = callback
@@ -293,14 +340,26 @@ class PostgresDatabase(Database):
         return any(step <= made for made in SQLITE_STEP_OF[: self.version])
 
     def _tracked(self, token: object, fn: Callable[..., R], *args: Any) -> R:
+        """`fn`, run again once on a new connection if it found the connection closed by
+        the server: a read changes nothing, so running it again is safe."""
         self._db.ensure()
         with self._running_lock:
             self._running = token
         try:
-            return fn(self._db, *args)
+            try:
+                return fn(self._db, *args)
+            except psycopg.OperationalError:
+                if not self._db.lost():
+                    raise  # cancelled, or the server's own error: not the connection's
+                self._db.ensure()
+                return fn(self._db, *args)
         finally:
             with self._running_lock:
                 self._running = None
+
+    def _measure(self, server_time: ServerTime) -> None:
+        self._db.ensure()
+        server_time.measure(self._db.connection)
 
     def _cancel(self, token: object) -> None:
         with self._running_lock:
@@ -310,14 +369,27 @@ class PostgresDatabase(Database):
 
 
 def _transaction(db: PgConnection, fn: Callable[..., R], args: Sequence[Any]) -> R:
-    """BEGIN, the write lock, `fn`, COMMIT; again on a serialization failure or a deadlock."""
+    """BEGIN, the write lock, `fn`, COMMIT; again on a serialization failure or a deadlock.
+
+    A connection the server closed while it was idle (a restart, a failover, its backend
+    ended) is found closed by BEGIN or the lock, before anything of `fn` ran: the
+    transaction runs again at once on a new connection. Lost later, it is not run again
+    here (a COMMIT's outcome is then unknown): StoreUnavailable, the caller's to retry."""
     db.ensure()
+    reconnected = False
     for attempt in range(RETRIES):
+        begun = False
         try:
             with db.connection.transaction():
                 db.connection.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+                begun = True
                 return fn(db, *args)
         except _RETRY:
             if attempt == RETRIES - 1:
                 raise
+        except psycopg.OperationalError:
+            if begun or reconnected or not db.lost():
+                raise
+            reconnected = True
+            db.ensure()
     raise AssertionError("unreachable")

@@ -52,7 +52,7 @@ class StatusOutbox:
         """(seq, agency, payload) of statuses not yet known to be published, oldest
         first, claimed for this daemon; of those it claimed itself, only those past
         `after` (the ones up to it it has read already)."""
-        return await self._db.write(_pending, self._me, self._db.clock(), after, limit)
+        return await self._db.write(_pending, self._me, self._db.lease_clock(), after, limit)
 
     async def published(self, up_to_seq: int) -> None:
         """The broker took every status this daemon read up to `up_to_seq`."""

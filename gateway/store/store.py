@@ -79,6 +79,7 @@ class Store:
         password: str | None = None,
         claimant: Claimant = ALONE,
         monotonic: Callable[[], float] = time.monotonic,
+        server_clock: bool | None = None,
     ) -> AsyncIterator[Store]:
         """Open, check and migrate the store at `location`: a `postgresql://` url (with
         its `password`, if the server asks for one) or an SQLite file. StoreUnusable
@@ -91,11 +92,14 @@ class Store:
         StoreOutdated.
 
         `claimant` is the daemon this store works for, among the daemons of the store;
-        `monotonic` the clock its own view of its claims is kept on (a test's own)."""
+        `monotonic` the clock its own view of its claims is kept on (a test's own). On
+        PostgreSQL the daemons are judged alive and holding leases on the server's clock
+        (`server_clock`: by default when `clock` is this host's, `postgres.open`)."""
         if is_url(location):
             opened = PostgresDatabase.open(
-                str(location), clock=clock, readonly=readonly, password=password
-            )
+                str(location), clock=clock, readonly=readonly, password=password,
+                server_clock=server_clock,
+            )  # fmt: skip
         else:
             opened = Database.open(location, clock=clock, readonly=readonly)
         async with opened as database:

@@ -107,7 +107,9 @@ class ZaloBook:
         asks as it starts, before it sends anything. Only its own (claimed under its name,
         in its previous life) and those of daemons not seen within the lease: another live
         daemon's are under way."""
-        moved = await self._db.write(_unanswered, self._db.clock(), self._me, True, limit)
+        moved = await self._db.write(
+            _unanswered, self._db.clock(), self._me, True, limit, self._db.lease_clock()
+        )
         if moved:
             self._db.status_added.set()
         return moved
@@ -116,7 +118,9 @@ class ZaloBook:
         """The same for notices of daemons that died with their request to Zalo under way
         (not seen within the lease): they wait for their receipt, never go to Zalo again.
         Run with the fallback timer, on the daemon that holds its lease."""
-        moved = await self._db.write(_unanswered, self._db.clock(), self._me, False, limit)
+        moved = await self._db.write(
+            _unanswered, self._db.clock(), self._me, False, limit, self._db.lease_clock()
+        )
         if moved:
             self._db.status_added.set()
         return moved
@@ -127,7 +131,9 @@ class ZaloBook:
         Not those another live daemon has claimed (it is sending them), and none while
         another daemon holds Zalo's fallback timer (Zalo is configured there: its sender
         and its timer carry them)."""
-        moved = await self._db.write(_fall_back_all, self._db.clock(), self._me, limit)
+        moved = await self._db.write(
+            _fall_back_all, self._db.clock(), self._me, limit, self._db.lease_clock()
+        )
         self._moved(moved)
         return moved
 
@@ -214,17 +220,20 @@ def _fall_back_due(db: Connection, now: float, reason: str, limit: int) -> int:
     return len(found)
 
 
-def _fall_back_all(db: Connection, now: float, me: Claimant, limit: int) -> int:
+def _fall_back_all(
+    db: Connection, now: float, me: Claimant, limit: int, seen_now: float
+) -> int:
+    """`seen_now` is the time daemons and leases are judged by (the server's)."""
     if db.execute(
         "SELECT 1 FROM leases WHERE name = ? AND holder != ? AND until >= ?",
-        (Job.ZALO_FALLBACK.value, me.name, now),
+        (Job.ZALO_FALLBACK.value, me.name, seen_now),
     ).fetchone():
         return 0
     found = db.execute(
         f"""SELECT {_COLUMNS}, chat_user FROM messages
             WHERE channel = '{_ZALO}' AND state IN ('queued', 'submitted') AND {CLAIMABLE}
             LIMIT ?""",
-        (*me.params(now), limit),
+        (*me.params(seen_now), limit),
     ).fetchall()
     notices = [r for r in found if r[8] is None]
     replies = [r for r in found if r[8] is not None]
@@ -248,7 +257,7 @@ def _mark_sending(db: Connection, ids: Sequence[int], at: float) -> None:
 
 
 def _unanswered(
-    db: Connection, now: float, me: Claimant, own: bool, limit: int
+    db: Connection, now: float, me: Claimant, own: bool, limit: int, seen_now: float
 ) -> int:
     # `own`: at start, this name's claims are a previous life's; later they are under way.
     whose = CLAIMABLE if own else f"claimed_by IS NOT NULL AND claimed_by NOT IN ({LIVE})"
@@ -257,7 +266,7 @@ def _unanswered(
             WHERE state = 'queued' AND channel = '{_ZALO}' AND fallback_at IS NOT NULL
               AND {whose}
             LIMIT ?""",
-        (*(me.params(now) if own else (now - me.lease,)), limit),
+        (*(me.params(seen_now) if own else (seen_now - me.lease,)), limit),
     ).fetchall()
     db.executemany(
         "UPDATE messages SET state = 'submitted', reason = NULL, updated_at = ? WHERE id = ?",

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from gateway.app import _cancel
+from gateway.ops.supervision import cancel
 
 
 class TestShutdown:
@@ -23,7 +23,7 @@ class TestShutdown:
 
         part = asyncio.create_task(stubborn())
         await asyncio.sleep(0)
-        shutdown = asyncio.create_task(_cancel(part))
+        shutdown = asyncio.create_task(cancel(part))
         await asyncio.sleep(0.05)
         shutdown.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -36,6 +36,6 @@ class TestShutdown:
         waiting = asyncio.create_task(asyncio.Event().wait())
         broken = asyncio.create_task(failed())
         await asyncio.sleep(0)
-        await _cancel(waiting)
-        await _cancel(broken)
+        await cancel(waiting)
+        await cancel(broken)
         assert waiting.cancelled() and broken.done()

@@ -50,10 +50,14 @@ async def daemon_store(
     *,
     register: bool = True,
     monotonic: Callable[[], float] = time.monotonic,
+    server_clock: bool | None = None,
 ) -> AsyncIterator[Store]:
     """The store as daemon `who` opens it: registered (unless not `register`), its own
-    view of its claims kept on `monotonic`."""
-    async with Store.open(database, clock=clock, claimant=who, monotonic=monotonic) as store:
+    view of its claims kept on `monotonic`; with `server_clock`, `clock` is its host's
+    clock, judged by the PostgreSQL server's."""
+    async with Store.open(
+        database, clock=clock, claimant=who, monotonic=monotonic, server_clock=server_clock
+    ) as store:
         if register:
             await store.daemons.register()
         yield store

@@ -116,6 +116,25 @@ class PostgresServer:
         with self.admin() as db:
             db.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
+    def restart(self) -> None:
+        """Restart the server (fast shutdown, bounded): every connection to it ends, as in
+        an upgrade or a failover."""
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "server.log"),
+                  "-m", "fast", "-w", "-t", str(int(START_TIMEOUT)), "restart")  # fmt: skip
+
+    def terminate_backends(self, url: str) -> int:
+        """End every connection to the database of `url` (`pg_terminate_backend`, what an
+        operator or a failover does to them): how many there were."""
+        name = url.rsplit("/", 1)[1]
+        with self.admin() as db:
+            return len(
+                db.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (name,),
+                ).fetchall()
+            )
+
     def stop(self) -> None:
         """Stop the server (fast shutdown, bounded) and remove its directory."""
         try:
