@@ -30,9 +30,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-
-import aiomqtt
+from collections.abc import AsyncIterator, Sequence
 
 from gateway.mqtt.client import new_client
 from gateway.mqtt.connection import Connection, Inbound
@@ -86,39 +84,33 @@ class Adoption:
         def take(inbound: Inbound) -> None:
             nonlocal last
             last = time.monotonic()
-            if inbound.qos > 0:
-                connection.unacked[inbound.mid] = inbound
             queue.put_nowait(inbound)
 
         connection.hook(deliver=take, max_payload=settings.max_payload)
         client = connection.client
-        reader: asyncio.Task[None] | None = None
         unsubscribed: asyncio.Future[object] | None = None
         try:
             async with client:
-                connection.up_since = time.monotonic()
+                connection.begin()
                 self.session_present = connection.session_present
                 if not connection.session_present:
                     # Nothing held (someone took it over and ended it); connecting made
                     # an empty session (clean_start=False): end that one.
                     connection.leave(end_session=True)
                     return
-                reader = asyncio.create_task(_read(connection, take))
                 # Its share of new messages goes to the living once the broker answers;
-                # what is queued for it stays, and keeps coming. Handed out meanwhile: the
-                # answer comes behind what the session holds, and the socket is not read
-                # while a Receive Maximum of it is unacknowledged (flow control), so a
-                # session holding that many would never be answered before they are.
+                # what is queued for it stays, and keeps coming, handed out meanwhile
+                # (Connection.begin).
                 if self.filters:
-                    unsubscribed = asyncio.ensure_future(client.unsubscribe(list(self.filters)))
+                    unsubscribed = asyncio.ensure_future(
+                        connection.answer(client.unsubscribe(list(self.filters)))
+                    )
                 while True:
                     if not queue.empty():
                         self.taken += 1
                         yield queue.get_nowait()
                         continue
-                    if reader.done():
-                        reader.result()
-                        raise aiomqtt.MqttError("connection closed")
+                    connection.check()
                     if unsubscribed is not None and unsubscribed.done():
                         unsubscribed.result()  # an MqttError if it failed
                     if (
@@ -133,21 +125,4 @@ class Adoption:
         finally:
             if unsubscribed is not None and not unsubscribed.done():
                 unsubscribed.cancel()
-            if reader is not None:
-                reader.cancel()
-            connection.lost.set()
-            connection.unacked.clear()
-
-
-async def _read(connection: Connection, take: Callable[[Inbound], None]) -> None:
-    """The connection's messages as `Inbound`, handed to `take` (raises on a drop)."""
-    async for message in connection.client.messages:
-        take(
-            Inbound(
-                topic=message.topic.value,
-                payload=bytes(message.payload),  # type: ignore[arg-type]
-                mid=message.mid,
-                qos=message.qos,
-                connection=connection,
-            )
-        )
+            connection.end()

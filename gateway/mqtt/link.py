@@ -15,7 +15,10 @@ The session is persistent (clean_start=False, a session expiry), so the broker k
 subscriptions and queues QoS 1 messages while we are away, and sends every message we
 did not acknowledge again when we come back. One background task connects, subscribes
 (again on every connection), feeds `messages()` and reconnects with capped exponential
-back-off and jitter; it never gives up while the link is open.
+back-off and jitter; it never gives up while the link is open. What the session holds
+comes right behind CONNACK, ahead of the SUBACK, and is handed out (and its acks sent)
+while the SUBACK is awaited (`Connection.begin`): a session holding more than the
+Receive Maximum is answered once they are acknowledged.
 
 Each connection is a new aiomqtt client, and a message remembers the one it came on.
 Packet ids are per connection, so a message is acknowledged only on the connection it
@@ -243,41 +246,31 @@ class MqttLink(OrderedPublishing):
     async def _serve(self, connection: Connection) -> None:
         client = connection.client
         connection.hook(
-            deliver=lambda inbound: self._take(connection, inbound),
+            deliver=lambda inbound: self._queue.put_nowait(inbound),
             max_payload=self.settings.max_payload,
         )
         async with client:
             retry: asyncio.Task[None] | None = None
             try:
-                connection.refused_topics = await self._subscribe(client, self.subscriptions)
+                # The session's messages are handed out while the SUBACK is awaited: it
+                # comes behind them (Connection.begin).
+                connection.begin()
+                connection.refused_topics = await connection.answer(
+                    self._subscribe(client, self.subscriptions)
+                )
                 if connection.refused_topics:
                     retry = asyncio.create_task(self._resubscribe(connection))
-                connection.up_since = time.monotonic()
                 self._connection = connection
                 self._connected.set()
                 self._log_connected(connection)
-                async for message in client.messages:
-                    inbound = Inbound(
-                        topic=message.topic.value,
-                        payload=bytes(message.payload),  # type: ignore[arg-type]
-                        mid=message.mid,
-                        qos=message.qos,
-                        connection=connection,
-                    )
-                    self._take(connection, inbound)
+                await connection.closed()
             finally:
                 if retry is not None:
                     retry.cancel()
-                connection.lost.set()
-                connection.unacked.clear()
+                connection.end()
                 if self._connection is connection:
                     self._connection = None
                     self._connected.clear()
-
-    def _take(self, connection: Connection, inbound: Inbound) -> None:
-        if inbound.qos > 0:
-            connection.unacked[inbound.mid] = inbound
-        self._queue.put_nowait(inbound)
 
     async def _subscribe(self, client: aiomqtt.Client, topics: Sequence[str]) -> tuple[str, ...]:
         """Subscribe to `topics` at QoS 1; the ones the broker refused (or granted at QoS 0:
