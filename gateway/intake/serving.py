@@ -81,7 +81,9 @@ async def serve_intake(link: MqttLink, intake: Intake) -> None:
         async def take_over(will: Inbound) -> None:
             gone = will.payload.decode("utf-8", errors="replace")
             if gone and gone != link.settings.client_id:
-                adoption = Adoption(link.settings, gone, link.subscriptions)
+                # Only the shared filters: the session goes on collecting the others'
+                # wills, for whoever takes it next should this daemon die in the middle.
+                adoption = Adoption(link.settings, gone, link.filters)
                 try:
                     async for message in adoption.messages():
                         await route(adoption, message)

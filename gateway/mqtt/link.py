@@ -91,10 +91,13 @@ class MqttLink(OrderedPublishing):
 
     def __init__(self, settings: MqttSettings, subscriptions: Sequence[str]) -> None:
         self.settings = settings
+        # The filters given (intake's); what a takeover of another daemon's session
+        # unsubscribes it from (gateway/mqtt/adopt.py).
+        self.filters = tuple(subscriptions)
         # Shared intake: the others' wills too (gateway/mqtt/adopt.py), not shared, so
         # that every daemon hears of a session left with nobody.
         gone = (settings.gone_topic,) if settings.gone_topic is not None else ()
-        self.subscriptions = tuple(subscriptions) + gone
+        self.subscriptions = self.filters + gone
         self._task: asyncio.Task[None] | None = None
         self._connection: Connection | None = None
         self._connections = 0
