@@ -167,6 +167,12 @@ class MqttLink(OrderedPublishing):
         return connection.outstanding if connection is not None else 0
 
     @property
+    def connected_since(self) -> float | None:
+        """When (time.monotonic) the current connection was made; None while there is none."""
+        connection = self._connection
+        return connection.up_since if connection is not None and connection.alive else None
+
+    @property
     def connected(self) -> bool:
         return self._connection is not None and self._connection.alive
 
