@@ -20,9 +20,11 @@ came back first. Every other daemon hears it (the will topic is subscribed unsha
 and takes the session over with an `Adoption`: the messages come out as from the link,
 are committed and acknowledged the same way, and once none is left the session ends.
 Two daemons taking over the same session at once take it from each other; the one
-left reads on, the other ends with MqttError (as it does when the daemon itself
+left reads on, the other ends with SessionClosedError (as it does when the daemon itself
 returns): nothing acknowledged is uncommitted, and a message delivered twice is a
-repeat the store's idempotency absorbs.
+repeat the store's idempotency absorbs. A takeover that ends otherwise (the broker gone,
+an answer that did not come in time) leaves the session with nobody: it is tried again
+(gateway/intake/serving.py), its will left unacknowledged meanwhile.
 """
 
 from __future__ import annotations
@@ -30,21 +32,46 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 
 import aiomqtt
+from paho.mqtt.reasoncodes import ReasonCode
 
 from gateway.mqtt.client import new_client
 from gateway.mqtt.connection import Connection, Inbound
 from gateway.mqtt.settings import MqttSettings
 
-__all__ = ["QUIET", "Adoption"]
+__all__ = ["QUIET", "Adoption", "SessionClosedError"]
 
 # Seconds with nothing unacknowledged and nothing new after which a taken-over session
 # counts as empty: the broker sends what it holds right behind CONNACK, and the next of
 # it as soon as a slot of the Receive Maximum frees.
 QUIET = 1.0
 _POLL = 0.02
+
+
+# paho's reason for a connection that ended because the keep-alive's PINGRESP did not
+# come (our socket unread, or the broker unreachable): ours, not the broker closing it.
+_KEEP_ALIVE_TIMEOUT = 0x8D
+
+
+class SessionClosedError(aiomqtt.MqttError):
+    """The broker closed the takeover's connection: another client took the session (the
+    daemon came back, or another daemon took it over; mosquitto 2.0 closes the connection
+    without a DISCONNECT saying so), or the broker itself went away, which the daemon's
+    own link tells apart (gateway/intake/serving.py). Any other MqttError of a takeover
+    (an answer or a PINGRESP that did not come in time) leaves the session with nobody,
+    and the takeover is for trying again."""
+
+
+def _closed_by_broker(exc: aiomqtt.MqttError) -> bool:
+    """Whether `exc` (or what it wraps: aiomqtt's "Disconnected during ...") is the
+    connection ended from the broker's side rather than by a timeout of ours."""
+    for cause in (exc, exc.__cause__):
+        code = getattr(cause, "rc", None)
+        if isinstance(code, ReasonCode) and code.value != _KEEP_ALIVE_TIMEOUT:
+            return True
+    return False
 
 
 class Adoption:
@@ -71,10 +98,23 @@ class Adoption:
     async def messages(self) -> AsyncIterator[Inbound]:
         """What the session holds, until none is left; then the session is ended.
 
-        Raises aiomqtt.MqttError if the connection fails or is taken from us (the daemon
-        is back, or another took the session over): whatever was not acknowledged stays
-        in the session, for whoever holds it now.
+        Raises SessionClosedError if the broker closes the connection (the session taken
+        from us: the daemon is back, or another took it over; or the broker gone),
+        aiomqtt.MqttError if the connection fails otherwise:
+        whatever was not acknowledged stays in the session, for whoever holds it now.
         """
+        messages = self._messages()
+        try:
+            async for inbound in messages:
+                yield inbound
+        except aiomqtt.MqttError as exc:
+            if _closed_by_broker(exc) and not isinstance(exc, SessionClosedError):
+                raise SessionClosedError(str(exc.__cause__ or exc)) from exc
+            raise
+        finally:
+            await messages.aclose()
+
+    async def _messages(self) -> AsyncIterator[Inbound]:
         settings = self.settings
         # No will of ours on another daemon's session; no reconnects: a connection lost
         # means someone else holds the session, or the broker is down (the will comes
@@ -86,39 +126,35 @@ class Adoption:
         def take(inbound: Inbound) -> None:
             nonlocal last
             last = time.monotonic()
-            if inbound.qos > 0:
-                connection.unacked[inbound.mid] = inbound
             queue.put_nowait(inbound)
 
         connection.hook(deliver=take, max_payload=settings.max_payload)
         client = connection.client
-        reader: asyncio.Task[None] | None = None
         unsubscribed: asyncio.Future[object] | None = None
         try:
             async with client:
-                connection.up_since = time.monotonic()
+                connection.begin()
                 self.session_present = connection.session_present
                 if not connection.session_present:
                     # Nothing held (someone took it over and ended it); connecting made
                     # an empty session (clean_start=False): end that one.
                     connection.leave(end_session=True)
                     return
-                reader = asyncio.create_task(_read(connection, take))
                 # Its share of new messages goes to the living once the broker answers;
-                # what is queued for it stays, and keeps coming. Handed out meanwhile: the
-                # answer comes behind what the session holds, and the socket is not read
-                # while a Receive Maximum of it is unacknowledged (flow control), so a
-                # session holding that many would never be answered before they are.
+                # what is queued for it stays, and keeps coming, handed out meanwhile
+                # (Connection.begin). Only the shared filters: the session keeps the
+                # others' wills, so a daemon that takes it again (this one dead in the
+                # middle of it) still hears of the sessions left with nobody.
                 if self.filters:
-                    unsubscribed = asyncio.ensure_future(client.unsubscribe(list(self.filters)))
+                    unsubscribed = asyncio.ensure_future(
+                        connection.answer(client.unsubscribe(list(self.filters)))
+                    )
                 while True:
                     if not queue.empty():
                         self.taken += 1
                         yield queue.get_nowait()
                         continue
-                    if reader.done():
-                        reader.result()
-                        raise aiomqtt.MqttError("connection closed")
+                    connection.check()
                     if unsubscribed is not None and unsubscribed.done():
                         unsubscribed.result()  # an MqttError if it failed
                     if (
@@ -133,21 +169,4 @@ class Adoption:
         finally:
             if unsubscribed is not None and not unsubscribed.done():
                 unsubscribed.cancel()
-            if reader is not None:
-                reader.cancel()
-            connection.lost.set()
-            connection.unacked.clear()
-
-
-async def _read(connection: Connection, take: Callable[[Inbound], None]) -> None:
-    """The connection's messages as `Inbound`, handed to `take` (raises on a drop)."""
-    async for message in connection.client.messages:
-        take(
-            Inbound(
-                topic=message.topic.value,
-                payload=bytes(message.payload),  # type: ignore[arg-type]
-                mid=message.mid,
-                qos=message.qos,
-                connection=connection,
-            )
-        )
+            connection.end()

@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import aiomqtt
 from paho.mqtt.client import MQTT_ERR_SUCCESS
@@ -45,6 +46,8 @@ __all__ = ["CHECKED_WITH", "FENCED", "Connection", "Inbound", "RefusedError"]
 CHECKED_WITH = {"aiomqtt": "2.5.1", "paho-mqtt": "2.2.0"}
 # The private attributes of aiomqtt's client used here, and nowhere else.
 FENCED = frozenset({"_client", "_disconnected"})
+
+T = TypeVar("T")
 
 
 class RefusedError(aiomqtt.MqttError):
@@ -91,6 +94,8 @@ class Connection:
         # Subscriptions the broker refused (or granted below QoS 1) on this connection.
         self.refused_topics: tuple[str, ...] = ()
         self._socket: int | None = None
+        self._deliver: Callable[[Inbound], None] | None = None
+        self._reader: asyncio.Task[None] | None = None
         # QoS 1 publishes awaiting their PUBACK, by packet id: the reason code goes here.
         self._pubacks: dict[int, asyncio.Future[ReasonCode | None]] = {}
 
@@ -141,7 +146,8 @@ class Connection:
             raise RefusedError(topic, str(code))
 
     def hook(self, *, deliver: Callable[[Inbound], None], max_payload: int | None) -> None:
-        """Put our callbacks in front of aiomqtt's on the paho client, before connecting.
+        """Put our callbacks in front of aiomqtt's on the paho client, before connecting;
+        `deliver` is given each message read (`begin`).
 
         - manual acknowledgements, switched on before CONNECT: the broker sends what it
           holds for the session right behind CONNACK, and anything read before the switch
@@ -154,6 +160,7 @@ class Connection:
           payloads would be 400 MB;
         - PUBACKs with their reason codes, which aiomqtt ignores.
         """
+        self._deliver = deliver
         paho = self.client._client
         paho.manual_ack_set(True)
         on_connect = paho.on_connect
@@ -176,7 +183,7 @@ class Connection:
             if msg.qos > 0:
                 self.took()
             if max_payload is not None and len(msg.payload) > max_payload:
-                deliver(
+                self.deliver(
                     Inbound(topic=msg.topic, payload=b"", mid=msg.mid, qos=msg.qos,
                             dropped=len(msg.payload), connection=self)
                 )  # fmt: skip
@@ -193,6 +200,79 @@ class Connection:
         paho.on_socket_open = socket_open
         paho.on_message = message
         paho.on_publish = answered
+
+    def deliver(self, inbound: Inbound) -> None:
+        """Hand `inbound` out; one to acknowledge (QoS > 0) is remembered until it is."""
+        if inbound.qos > 0:
+            self.unacked[inbound.mid] = inbound
+        assert self._deliver is not None, "hook() first"
+        self._deliver(inbound)
+
+    def begin(self) -> None:
+        """Connected (CONNACK): from now on every message is handed out and its ack sent,
+        also while a SUBSCRIBE or UNSUBSCRIBE awaits its answer (`answer`).
+
+        The broker sends what the session holds right behind CONNACK, ahead of any
+        answer, and the socket is not read while `limit` messages are unacknowledged
+        (flow control): a session holding that many would never be answered, the request
+        would time out and the connection start again, forever, if its messages waited
+        for the answer.
+        """
+        self.up_since = time.monotonic()
+        self._reader = asyncio.create_task(self._read(), name=f"mqtt.connection[{self.number}]")
+
+    async def answer(self, request: Awaitable[T]) -> T:
+        """What `request` returns (a SUBACK's, an UNSUBACK's answer), messages handed out
+        meanwhile; MqttError if the connection drops first."""
+        assert self._reader is not None, "begin() first"
+        task = asyncio.ensure_future(request)
+        try:
+            await asyncio.wait((task, self._reader), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not task.done():
+                task.cancel()
+        if task.done() and not task.cancelled():
+            return task.result()
+        await self.closed()
+        raise aiomqtt.MqttError("connection closed")  # not reached: closed() raises
+
+    def check(self) -> None:
+        """Raise MqttError if the connection has dropped; nothing while it lasts."""
+        if self._reader is not None and self._reader.done():
+            self._reader.result()
+            raise aiomqtt.MqttError("connection closed")
+
+    async def closed(self) -> None:
+        """Until the connection drops; raises MqttError (the cause, or "connection closed")."""
+        assert self._reader is not None, "begin() first"
+        await asyncio.shield(self._reader)
+        raise aiomqtt.MqttError("connection closed")
+
+    def end(self) -> None:
+        """Gone: reading stops, and no ack of its messages is sent any more (the broker
+        delivers them again on the session's next connection)."""
+        self.lost.set()
+        self.unacked.clear()
+        reader, self._reader = self._reader, None
+        if reader is None:
+            return
+        if reader.done():
+            if not reader.cancelled():
+                reader.exception()  # seen: the caller has what ended the connection
+        else:
+            reader.cancel()
+
+    async def _read(self) -> None:
+        async for message in self.client.messages:
+            self.deliver(
+                Inbound(
+                    topic=message.topic.value,
+                    payload=bytes(message.payload),  # type: ignore[arg-type]
+                    mid=message.mid,
+                    qos=message.qos,
+                    connection=self,
+                )
+            )
 
     def leave(self, *, will: bool = False, end_session: bool = False) -> None:
         """Say how the next DISCONNECT (aiomqtt's, when the client's context closes) ends

@@ -15,7 +15,10 @@ The session is persistent (clean_start=False, a session expiry), so the broker k
 subscriptions and queues QoS 1 messages while we are away, and sends every message we
 did not acknowledge again when we come back. One background task connects, subscribes
 (again on every connection), feeds `messages()` and reconnects with capped exponential
-back-off and jitter; it never gives up while the link is open.
+back-off and jitter; it never gives up while the link is open. What the session holds
+comes right behind CONNACK, ahead of the SUBACK, and is handed out (and its acks sent)
+while the SUBACK is awaited (`Connection.begin`): a session holding more than the
+Receive Maximum is answered once they are acknowledged.
 
 Each connection is a new aiomqtt client, and a message remembers the one it came on.
 Packet ids are per connection, so a message is acknowledged only on the connection it
@@ -88,10 +91,13 @@ class MqttLink(OrderedPublishing):
 
     def __init__(self, settings: MqttSettings, subscriptions: Sequence[str]) -> None:
         self.settings = settings
+        # The filters given (intake's); what a takeover of another daemon's session
+        # unsubscribes it from (gateway/mqtt/adopt.py).
+        self.filters = tuple(subscriptions)
         # Shared intake: the others' wills too (gateway/mqtt/adopt.py), not shared, so
         # that every daemon hears of a session left with nobody.
         gone = (settings.gone_topic,) if settings.gone_topic is not None else ()
-        self.subscriptions = tuple(subscriptions) + gone
+        self.subscriptions = self.filters + gone
         self._task: asyncio.Task[None] | None = None
         self._connection: Connection | None = None
         self._connections = 0
@@ -159,6 +165,12 @@ class MqttLink(OrderedPublishing):
         """Messages read on the current connection and not yet acknowledged."""
         connection = self._connection
         return connection.outstanding if connection is not None else 0
+
+    @property
+    def connected_since(self) -> float | None:
+        """When (time.monotonic) the current connection was made; None while there is none."""
+        connection = self._connection
+        return connection.up_since if connection is not None and connection.alive else None
 
     @property
     def connected(self) -> bool:
@@ -243,41 +255,31 @@ class MqttLink(OrderedPublishing):
     async def _serve(self, connection: Connection) -> None:
         client = connection.client
         connection.hook(
-            deliver=lambda inbound: self._take(connection, inbound),
+            deliver=lambda inbound: self._queue.put_nowait(inbound),
             max_payload=self.settings.max_payload,
         )
         async with client:
             retry: asyncio.Task[None] | None = None
             try:
-                connection.refused_topics = await self._subscribe(client, self.subscriptions)
+                # The session's messages are handed out while the SUBACK is awaited: it
+                # comes behind them (Connection.begin).
+                connection.begin()
+                connection.refused_topics = await connection.answer(
+                    self._subscribe(client, self.subscriptions)
+                )
                 if connection.refused_topics:
                     retry = asyncio.create_task(self._resubscribe(connection))
-                connection.up_since = time.monotonic()
                 self._connection = connection
                 self._connected.set()
                 self._log_connected(connection)
-                async for message in client.messages:
-                    inbound = Inbound(
-                        topic=message.topic.value,
-                        payload=bytes(message.payload),  # type: ignore[arg-type]
-                        mid=message.mid,
-                        qos=message.qos,
-                        connection=connection,
-                    )
-                    self._take(connection, inbound)
+                await connection.closed()
             finally:
                 if retry is not None:
                     retry.cancel()
-                connection.lost.set()
-                connection.unacked.clear()
+                connection.end()
                 if self._connection is connection:
                     self._connection = None
                     self._connected.clear()
-
-    def _take(self, connection: Connection, inbound: Inbound) -> None:
-        if inbound.qos > 0:
-            connection.unacked[inbound.mid] = inbound
-        self._queue.put_nowait(inbound)
 
     async def _subscribe(self, client: aiomqtt.Client, topics: Sequence[str]) -> tuple[str, ...]:
         """Subscribe to `topics` at QoS 1; the ones the broker refused (or granted at QoS 0:

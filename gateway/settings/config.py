@@ -210,6 +210,21 @@ class Config:
             )
         return self
 
+    @model_validator(mode="after")
+    def _shared_intake_store(self) -> Config:
+        if self.mqtt.shared_group is not None and self.store.url is None:
+            # Each daemon would take its share of the jobs into a store the others cannot
+            # see: an MCKH lookup on one host for a dossier the other took is "not found".
+            refuse(
+                "shared intake is for several daemons on one PostgreSQL store: give "
+                "store.url (postgresql://user@host:port/dbname); on an SQLite file "
+                "(store.path) each daemon would keep its share of the jobs where the "
+                "others cannot see it",
+                "mqtt",
+                "shared_group",
+            )
+        return self
+
     @field_validator("agencies", mode="before")
     @classmethod
     def _agencies(cls, value: Any) -> Any:

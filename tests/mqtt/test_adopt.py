@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 import aiomqtt
 import pytest
 
-from gateway.mqtt.adopt import Adoption
+from gateway.mqtt.adopt import Adoption, SessionClosedError
 from gateway.mqtt.connection import Inbound
 from gateway.mqtt.link import MqttLink, MqttSettings
 from tests.support.broker import Broker
@@ -124,7 +124,9 @@ class TestAdoption:
         assert still_running
         assert sorted([first.payload.decode(), *got]) == sorted(held)
 
-    async def test_a_takeover_ends_with_an_error_when_the_daemon_comes_back(self, broker):
+    async def test_a_takeover_ends_saying_the_broker_closed_it_when_the_daemon_comes_back(
+        self, broker
+    ):
         topic, shared = names()
         with start(broker, unique("live"), shared, ack=True) as live:
             await live.wait_for("subscribed")
@@ -133,7 +135,7 @@ class TestAdoption:
             messages = adoption.messages()
             first = await asyncio.wait_for(anext(messages), WAIT)
             with start(broker, gone, shared) as back:
-                with pytest.raises(aiomqtt.MqttError):
+                with pytest.raises(SessionClosedError):
                     await drain(messages, adoption)
                 await eventually(lambda: first.payload.decode() in back.got)
 

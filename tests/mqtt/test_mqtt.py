@@ -219,6 +219,8 @@ class TestPersistentSession:
             await asyncio.to_thread(fresh_broker.start)
             await publish(fresh_broker, topic, b"after")
             received = await receive(messages, 2)
+            # What the session held comes ahead of the SUBACK, and is handed out meanwhile.
+            await link.wait_connected(WAIT)
 
             assert link.connected
         assert sorted(m.payload for m in received) == [b"after", b"before"]

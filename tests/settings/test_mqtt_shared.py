@@ -10,6 +10,8 @@ from gateway.settings.config import Config, ConfigError, parse_config
 from gateway.settings.show import redacted
 
 AGENCY = "agencies:\n  SCT:\n    name: Sở Công Thương\n"
+# Shared intake is for daemons on one PostgreSQL store (tests/settings/test_shared_group_store.py).
+STORE = "store:\n  url: postgresql://sms@db.example:5432/motcua\n"
 
 
 def parse(text: str) -> Config:
@@ -37,36 +39,36 @@ def test_intake_is_not_shared_by_default_and_the_link_leaves_no_will():
 
 
 def test_a_shared_group_gives_the_link_its_will_topic_and_handover_delay():
-    mqtt = parse("mqtt:\n  shared_group: hcm\n  handover_delay: 20\n" + AGENCY).mqtt
+    mqtt = parse(STORE + "mqtt:\n  shared_group: hcm\n  handover_delay: 20\n" + AGENCY).mqtt
     settings = mqtt.link_settings()
 
     assert (settings.gone_topic, settings.will_delay) == ("motcua/_gateway/hcm/gone", 20)
 
 
 def test_check_config_shows_the_shared_group_and_handover_delay():
-    shown = redacted(parse("mqtt:\n  shared_group: hcm\n" + AGENCY))["mqtt"]
+    shown = redacted(parse(STORE + "mqtt:\n  shared_group: hcm\n" + AGENCY))["mqtt"]
 
     assert (shown["shared_group"], shown["handover_delay"]) == ("hcm", 10)
 
 
 @pytest.mark.parametrize("name", ["a/b", "a+", "#"])
 def test_a_shared_group_with_a_topic_character_is_refused_with_its_line(name):
-    error = refusal(f"mqtt:\n  shared_group: '{name}'\n" + AGENCY)
+    error = refusal(STORE + f"mqtt:\n  shared_group: '{name}'\n" + AGENCY)
 
-    assert (error.key, error.line) == ("mqtt.shared_group", 2)
+    assert (error.key, error.line) == ("mqtt.shared_group", 4)
     assert "without '/', '+' or '#'" in error.message
 
 
 def test_an_empty_shared_group_is_refused():
-    error = refusal("mqtt:\n  shared_group: ' '\n" + AGENCY)
+    error = refusal(STORE + "mqtt:\n  shared_group: ' '\n" + AGENCY)
 
     assert (error.key, error.message) == ("mqtt.shared_group", "must not be empty")
 
 
 def test_a_shared_group_on_mqtt_3_1_1_is_refused():
-    error = refusal("mqtt:\n  protocol: '3.1.1'\n  shared_group: hcm\n" + AGENCY)
+    error = refusal(STORE + "mqtt:\n  protocol: '3.1.1'\n  shared_group: hcm\n" + AGENCY)
 
-    assert (error.key, error.line) == ("mqtt.shared_group", 3)
+    assert (error.key, error.line) == ("mqtt.shared_group", 5)
     assert error.message == 'shared intake needs protocol "5"'
 
 
