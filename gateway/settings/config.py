@@ -35,13 +35,13 @@ from pydantic import ConfigDict, TypeAdapter, ValidationInfo, field_validator, m
 
 from gateway.settings.agencies import AgencyConfig, agencies, agencies_mailing, agencies_on_zalo
 from gateway.settings.console import ConsoleConfig, agency_users
-from gateway.settings.daemon import DaemonConfig
+from gateway.settings.daemon import DaemonConfig, host_name
 from gateway.settings.explain import file_keys, validate
 from gateway.settings.keywords import DEFAULT_KEYWORDS, MoConfig, keywords
 from gateway.settings.links import LinkConfig, check_links, links_checked, single_link
 from gateway.settings.loader import ConfigError, Source, compose
 from gateway.settings.mail import MailConfig
-from gateway.settings.mqtt import MqttConfig
+from gateway.settings.mqtt import MqttConfig, shared_client_id
 from gateway.settings.retry import RetryConfig
 from gateway.settings.schedule import ScheduleConfig
 from gateway.settings.secrets import MQTT_PASSWORD_ENV, SMPP_PASSWORD_ENV
@@ -184,6 +184,7 @@ class Config:
         if "smsc" not in sections:
             sections.setdefault("smpp", {})
         sections.setdefault("mqtt", {})
+        _client_id_of_shared_intake(sections)
         return sections
 
     @model_validator(mode="after")
@@ -301,3 +302,14 @@ def default_config() -> Config:
             }
         )
     )
+
+
+def _client_id_of_shared_intake(sections: dict[str, Any]) -> None:
+    """With shared intake and no `mqtt.client_id`, the id is the daemon's name's: each
+    daemon of the store its own session. Alone, a daemon keeps the id it always had."""
+    mqtt, daemon = sections["mqtt"], sections.get("daemon")
+    if not isinstance(mqtt, Mapping) or "client_id" in mqtt or mqtt.get("shared_group") is None:
+        return
+    name = daemon.get("name") if isinstance(daemon, Mapping) else None
+    named = name if isinstance(name, str) else host_name()
+    sections["mqtt"] = {**mqtt, "client_id": shared_client_id(named)}

@@ -8,7 +8,6 @@ sets, the link's own back-off).
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, get_args
 
@@ -38,10 +37,16 @@ MqttProtocol = Literal["5", "3.1.1"]
 _TLS_KEYS = ("ca_file", "cert_file", "key_file")
 
 
-def default_client_id() -> str:
-    """`motcua-sms-<host name>`: two machines on one broker never share a client id (the
-    broker would hand the session from one to the other at every reconnect)."""
-    return f"motcua-sms-{socket.gethostname()}"
+# The client id of a daemon alone on its broker session, as before shared intake: an
+# upgraded installation keeps its session, and what the broker queued for it meanwhile.
+ALONE_CLIENT_ID = "motcua-sms-1"
+
+
+def shared_client_id(daemon_name: str) -> str:
+    """The client id with shared intake when none is given: `motcua-sms-<daemon.name>`, so
+    no two daemons of one store share one (the broker would hand the session from one to
+    the other at every reconnect)."""
+    return f"motcua-sms-{daemon_name}"
 
 
 def _share_name(value: Any) -> str:
@@ -71,7 +76,8 @@ class MqttConfig:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     topic_prefix: str = "motcua"
-    client_id: str = field(default_factory=default_client_id)
+    # With shared intake and none given: `shared_client_id` (Config fills it in).
+    client_id: str = ALONE_CLIENT_ID
     keepalive: int = 30
     session_expiry: int = 7 * 86400
     # Intake shared with the other daemons of one store: `$share/<group>/<filter>`, so

@@ -24,8 +24,20 @@ def refusal(text: str) -> ConfigError:
     return info.value
 
 
-def test_the_client_id_defaults_to_one_named_for_the_machine():
-    assert parse(AGENCY).mqtt.client_id == f"motcua-sms-{socket.gethostname()}"
+def test_the_client_id_of_a_daemon_alone_defaults_to_the_one_it_always_had():
+    assert parse(AGENCY).mqtt.client_id == "motcua-sms-1"
+
+
+def test_the_client_id_with_shared_intake_defaults_to_one_named_for_the_daemon():
+    config = parse(STORE + "daemon:\n  name: sms-b\nmqtt:\n  shared_group: hcm\n" + AGENCY)
+
+    assert config.mqtt.client_id == "motcua-sms-sms-b"
+
+
+def test_the_client_id_with_shared_intake_and_no_daemon_name_is_named_for_the_machine():
+    config = parse(STORE + "mqtt:\n  shared_group: hcm\n" + AGENCY)
+
+    assert config.mqtt.client_id == f"motcua-sms-{socket.gethostname()}"
 
 
 def test_a_client_id_given_is_kept():
