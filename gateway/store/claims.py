@@ -22,7 +22,7 @@ import contextlib
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,23 +38,42 @@ LIVE = "SELECT name FROM daemons WHERE seen_at >= ?"
 CLAIMABLE = f"(claimed_by IS NULL OR claimed_by = ? OR claimed_by NOT IN ({LIVE}))"
 
 
-# Where a machine's identity is read, first found first: the boot id is new at every boot
-# (a VM cloned from an image gets its own), the machine id is the installation's.
-MACHINE_IDS = (Path("/proc/sys/kernel/random/boot_id"), Path("/etc/machine-id"))
+# What a daemon's machine is, read from: the installation (its machine id), this boot of
+# it (a VM cloned from an image boots with its own), and the pid namespace the daemon runs
+# in (containers on one host share its boot, each with pids of its own).
+INSTALLATION = Path("/etc/machine-id")
+BOOT = Path("/proc/sys/kernel/random/boot_id")
+PIDS = Path("/proc/self/ns/pid")
+UPTIME = Path("/proc/uptime")
 
 
-def machine_id(sources: Sequence[Path] = MACHINE_IDS) -> str:
-    """This machine as it runs now, told apart from another of the same host name (VMs
-    cloned from one image, containers all called `localhost`): its boot id, else its
-    machine id, else its host name. A daemon's pid is looked up only on its own machine."""
-    for source in sources:
-        try:
-            found = source.read_text(encoding="ascii").strip()
-        except (OSError, UnicodeError):
-            continue
-        if found:
-            return found
-    return host_name()
+def machine_id(
+    installation: Path = INSTALLATION, boot: Path = BOOT, pids: Path = PIDS
+) -> str:
+    """Where a daemon's pid means something: `<installation>/<boot>/<pid namespace>`, told
+    apart from another machine of the same host name (VMs cloned from one image, containers
+    all called `localhost`). Only a daemon of the same three is looked up by its pid."""
+    parts = [_read(installation) or host_name(), _read(boot)]
+    try:
+        parts.append(str(os.stat(pids).st_ino))
+    except OSError:
+        parts.append("")
+    return "/".join(parts)
+
+
+def booted_ago(uptime: Path = UPTIME) -> float | None:
+    """Seconds since this machine booted, None if unknown."""
+    try:
+        return float(_read(uptime).split()[0])
+    except (IndexError, ValueError):
+        return None
+
+
+def _read(source: Path) -> str:
+    try:
+        return source.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeError):
+        return ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,10 @@ A second daemon under a name another instance was seen with within the lease is 
 (`DaemonNameTaken`, a start-up refusal): two daemons of one name would both take that
 name's claims and send everything twice. A previous life on this same machine whose
 process is gone (killed moments ago), or whose pid is this life's own, is no such daemon:
-the name starts again at once. A machine is its boot id (`claims.machine_id`), not its
-host name, which two machines may share; /healthz shows the host name. A daemon
+the name starts again at once, as does one on this installation before its latest boot
+(a machine reset and back within the lease). A machine is its installation, boot and pid
+namespace (`claims.machine_id`), not its host name, which two machines (or containers)
+may share; /healthz shows the host name. A daemon
 stopped cleanly leaves (`leave`): its row, claims and leases go at once, so nothing waits
 out the lease for it. A killed one stays listed, dead, until it starts again.
 """
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 import structlog
 
 from gateway.store import leases
-from gateway.store.claims import ALONE, Claimant, Tenure
+from gateway.store.claims import ALONE, Claimant, Tenure, booted_ago
 from gateway.store.database import Connection, Database
 from gateway.store.schema import StoreError
 
@@ -124,9 +126,23 @@ def _register(db: Connection, me: Claimant, now: float) -> None:
     ).fetchone()
     if row is not None and row[0] != me.instance and row[4] >= now - me.lease:
         _, host, machine, pid, seen_at = row
-        if not (machine == me.machine and _gone(pid, me)):
+        if not _previous_life(machine, pid, seen_at, me, now):
             raise DaemonNameTaken(me.name, host, pid, max(0.0, now - seen_at))
     db.execute(_REGISTER, (me.name, me.instance, me.host, me.machine, me.pid, now, now))
+
+
+def _previous_life(machine: str, pid: int, seen_at: float, me: Claimant, now: float) -> bool:
+    """Whether the name's last registration is this daemon's previous life, which no longer
+    runs: on this machine (same installation, boot and pid namespace) a pid that is gone;
+    or on this installation before its latest boot (a crash, a reset: the machine came
+    back within the lease), seen last before this boot began."""
+    if machine == me.machine:
+        return _gone(pid, me)
+    theirs, mine = machine.split("/"), me.machine.split("/")
+    if len(theirs) != 3 or len(mine) != 3 or theirs[0] != mine[0] or theirs[1] == mine[1]:
+        return False
+    ago = booted_ago()
+    return ago is not None and seen_at < now - ago
 
 
 def _gone(pid: int, me: Claimant) -> bool:

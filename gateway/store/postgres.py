@@ -194,6 +194,11 @@ def connect(
             _refuse_newer(url, version)
         else:
             version = _migrated(connection, url)
+    except PostgresDatabase.UNAVAILABLE as exc:
+        # The server went away meanwhile (restarted, failed over, the backend ended) or
+        # is a standby: unavailable just now, as an unreachable one is, not a refusal.
+        connection.close()
+        raise StoreUnavailable(shown(url), f"cannot be used just now ({_one_line(exc)})") from None
     except psycopg.Error as exc:
         connection.close()
         raise StoreUnusable(shown(url), f"cannot be used ({_one_line(exc)})") from None
@@ -292,7 +297,10 @@ class PostgresDatabase(Database):
         server's time (`ServerTime`, following `clock`); by default when `clock` is this
         host's (`time.time`), and not for a clock a test injects and moves itself."""
         judged = clock is time.time if server_clock is None else server_clock
-        server_time = ServerTime(clock) if judged else None
+        # This host's own clock is followed by its monotonic clock, which NTP never steps:
+        # a step between two measures would otherwise move the server's time with it.
+        elapsed = time.monotonic if clock is time.time else clock
+        server_time = ServerTime(elapsed) if judged else None
         thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         loop = asyncio.get_running_loop()
         try:

@@ -11,14 +11,15 @@ import psycopg
 
 
 class ServerTime:
-    """The PostgreSQL server's clock as read on this host: the host's clock (`host`) plus
-    its offset from the server's (`clock_timestamp()`), measured at connect, at reconnect
-    and at each heartbeat. Every daemon of the store reads it alike whatever its host's
+    """The PostgreSQL server's clock as read on this host: a clock of the host's (`host`:
+    its monotonic clock, which NTP never steps, for a daemon; a test's own clock in tests)
+    plus its offset from the server's (`clock_timestamp()`), measured at connect, at
+    reconnect and at each heartbeat. Every daemon of the store reads it alike whatever its host's
     clock says (NTP not synced yet after a boot, a VM resumed, a drift), so who is alive
     and who holds a lease is judged on one clock; two daemons 10 s apart would otherwise
     each take the other's claims and leases while both beat."""
 
-    def __init__(self, host: Callable[[], float] = time.time) -> None:
+    def __init__(self, host: Callable[[], float] = time.monotonic) -> None:
         self.host = host
         self.offset = 0.0
 
