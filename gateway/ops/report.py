@@ -30,8 +30,8 @@ from zoneinfo import ZoneInfo
 
 from gateway.settings.store import ReportConfig
 from gateway.store.figures import DIMENSIONS, NOT_DELIVERED, Dimension, FigureRow, Figures
-from gateway.store.postgres import is_url
 from gateway.store.store import Store
+from gateway.store.url import is_url
 
 Format = Literal["table", "csv", "json"]
 

@@ -29,8 +29,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gateway.store.postgres import is_url
 from gateway.store.schema import FILE_MODE, StoreError, StoreUnusable, create_private
+from gateway.store.url import is_url
 
 # How much of a lock file's content is read back to name its holder.
 HOLDER_MAX = 200

@@ -22,7 +22,6 @@ import contextlib
 import re
 import threading
 import time
-import urllib.parse
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -38,16 +37,23 @@ from gateway.store.dialect import POSTGRESQL, Dialect
 from gateway.store.pg_schema import SQLITE_STEP_OF, STEPS
 from gateway.store.schema import StoreOutdated, StoreUnavailable, StoreUnusable
 from gateway.store.server_time import ServerTime
+from gateway.store.url import shown
 
 R = TypeVar("R")
 
-SCHEME = "postgresql://"
 PG_SCHEMA_VERSION = len(STEPS)
 # The key of the one advisory lock every write transaction takes ("motcua" in ASCII).
 WRITE_LOCK = 0x6D6F74637561
 # A transaction that met a serialization failure or a deadlock is run again this often.
 RETRIES = 5
 CONNECT_TIMEOUT = 10  # seconds
+# A server gone without a reset (a failover, a cable): TCP keep-alives and a limit on
+# unacknowledged data end the connection in about half a minute, rather than the kernel's
+# quarter of an hour, so the store's one thread (the heartbeat with it) is not held.
+TCP_KEEPALIVE = dict(
+    keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3,
+    tcp_user_timeout=30_000,  # milliseconds
+)  # fmt: skip
 # SQLSTATEs that mean "run the transaction again": serialization failure, deadlock.
 _RETRY = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
 # What the server answers a connection it will not take as the daemon is configured: its
@@ -63,28 +69,6 @@ _REFUSED = re.compile(
 )
 # What a read of an older schema cannot answer: a table or a column it has not yet.
 _OUTDATED = (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn)
-
-
-def is_url(location: object) -> bool:
-    """Whether a store's location names a PostgreSQL server (else an SQLite file)."""
-    return isinstance(location, str) and location.startswith(SCHEME)
-
-
-def shown(url: str) -> str:
-    """`url` as it may be shown and logged: without a password, whether it is given as
-    `user:pw@` or in the query (`?password=`, which libpq reads as well)."""
-    parts = urllib.parse.urlsplit(url)
-    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    kept = [(key, value) for key, value in query if key.lower() != "password"]
-    if parts.password is None and len(kept) == len(query):
-        return url
-    host = parts.hostname or ""
-    user = f"{parts.username}@" if parts.username else ""
-    port = f":{parts.port}" if parts.port else ""
-    netloc = f"{user}{host}{port}" if parts.password is not None else parts.netloc
-    return urllib.parse.urlunsplit(
-        (parts.scheme, netloc, parts.path, urllib.parse.urlencode(kept), parts.fragment)
-    )
 
 
 class _BoolAsInteger(Dumper):
@@ -215,7 +199,7 @@ def _session(
     booleans as integers, UTC, read-only transactions for a reader, and `server_time` measured
     against the server."""
     connection = psycopg.connect(
-        url, password=password, autocommit=True, connect_timeout=CONNECT_TIMEOUT
+        url, password=password, autocommit=True, connect_timeout=CONNECT_TIMEOUT, **TCP_KEEPALIVE
     )
     try:
         connection.adapters.register_dumper(bool, _BoolAsInteger)

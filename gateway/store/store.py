@@ -34,10 +34,11 @@ from gateway.store.figures import FigureDays
 from gateway.store.leases import Leases
 from gateway.store.mo_log import MoLog
 from gateway.store.outbox import Outbox
-from gateway.store.postgres import PostgresDatabase, is_url
+from gateway.store.postgres import PostgresDatabase
 from gateway.store.receipts import Receipts
 from gateway.store.retention import Retention
 from gateway.store.statuses import StatusOutbox
+from gateway.store.url import is_url
 from gateway.store.zalo import ZaloBook
 
 

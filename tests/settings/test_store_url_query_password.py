@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.settings.config import ConfigError, parse_config
-from gateway.store.postgres import shown
+from gateway.store.url import shown
 
 AGENCY = "agencies:\n  STP:\n    name: Sở Tư pháp\n"
 

@@ -13,9 +13,10 @@ import psycopg.errors
 import pytest
 
 from gateway.store.lock import hold
-from gateway.store.postgres import PG_SCHEMA_VERSION, WRITE_LOCK, shown
+from gateway.store.postgres import PG_SCHEMA_VERSION, WRITE_LOCK
 from gateway.store.schema import StoreUnavailable, StoreUnusable
 from gateway.store.store import Store
+from gateway.store.url import shown
 from tests.support.broker import free_port
 from tests.support.postgres import GUARDED, GUARDED_PASSWORD, PostgresServer
 from tests.support.store_reads import db_rows
