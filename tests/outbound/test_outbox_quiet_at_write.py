@@ -81,7 +81,14 @@ async def night(tmp_path: Path, store_location: str | Path) -> AsyncIterator[Nig
 
 
 async def _taken_at_2059_bound_at_2105(night: Night) -> None:
-    await eventually(lambda: night.smsc.binds >= 2)  # taken, and waiting for a bind
+    async def taken() -> bool:  # by the sender, which claims what it takes
+        rows = await db_rows(
+            night.store, "SELECT claimed_by FROM messages WHERE claimed_by IS NOT NULL"
+        )
+        return bool(rows)
+
+    await eventually(taken)
+    await eventually(lambda: night.smsc.binds >= 2)  # and waiting for a bind
     night.clock.now = at(21, 5)
     night.down["on"] = False
 
