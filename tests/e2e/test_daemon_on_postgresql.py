@@ -22,6 +22,7 @@ from gateway.store.store import Store
 from tests.support.broker import free_port
 from tests.support.daemon import (
     StatusWatch,
+    log_events,
     publish,
     run_refused,
     start_daemon,
@@ -52,6 +53,9 @@ async def test_a_job_in_over_mqtt_is_delivered_by_a_daemon_on_postgresql(
         daemon = await start_daemon(config)
         try:
             await eventually(lambda: smsc.sessions == 1, timeout=20)
+            # Subscribed (logged after the SUBACK): a job published before would find no
+            # session of ours at the broker yet.
+            await eventually(lambda: log_events(config)["mqtt_connected"] >= 1, timeout=20)
             await publish(broker.port, [("motcua/SCT/sms", JOB)])
             await watch.wait_for(lambda seen: "delivered" in watch.states(JOB["id"]), 20)
         finally:
