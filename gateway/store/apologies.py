@@ -10,7 +10,7 @@ from gateway.store.database import Connection, Database, digests, rows
 from gateway.store.dossiers import COLUMNS, dossier_row, record_intake
 
 # A LIMIT that leaves every row in (PostgreSQL refuses SQLite's -1).
-EVERY_ROW = 2**63 - 1
+EVERY_ROW = 9_223_372_036_854_775_807  # the largest bigint
 _FINISHED = ", ".join(f"'{status}'" for status in sorted(FINISHED_STATUSES))
 
 
