@@ -67,7 +67,7 @@ def test_no_retry_loop_computes_a_back_off_of_its_own():
         if "from gateway.backoff import Backoff" in path.read_text()
     }
     assert users >= {
-        "app.py",
+        "ops/supervision.py",
         "store/batch.py",
         "mqtt/link.py",
         "smpp/session.py",
