@@ -90,10 +90,11 @@ class Daemon:
 
 
 @pytest.fixture
-async def two(store_location) -> AsyncIterator[tuple[Daemon, Daemon, Clock]]:
-    """Two daemons on one store: SQLite, then PostgreSQL."""
+async def two(postgres_url) -> AsyncIterator[tuple[Daemon, Daemon, Clock]]:
+    """Two daemons on one store: PostgreSQL, the one store several daemons share (on SQLite
+    the file's lock keeps one, and two writers polling it would starve each other)."""
     clock = Clock(MONDAY_1700)
-    async with daemon_stores(store_location, ["a", "b"], clock, lease=LEASE) as (a, b):
+    async with daemon_stores(postgres_url, ["a", "b"], clock, lease=LEASE) as (a, b):
         daemons = Daemon(a, clock), Daemon(b, clock)
         yield *daemons, clock
         for daemon in daemons:

@@ -13,6 +13,7 @@ from tests.support.broker import free_port
 from tests.support.burst import WINDOW, jobs
 from tests.support.daemon import (
     StatusWatch,
+    log_events,
     publish,
     start_daemon,
     stop_daemon,
@@ -44,10 +45,18 @@ async def test_a_daemon_killed_mid_burst_leaves_every_job_to_the_other(
         SmscSimulator(SimConfig(receipt_delay=0.05)) as smsc,
         StatusWatch(broker.port) as watch,
     ):
-        one = await start_daemon(config(tmp_path, "gw-1", postgres_url, broker.port, smsc.port))
-        two = await start_daemon(config(tmp_path, "gw-2", postgres_url, broker.port, smsc.port))
+        configs = [
+            config(tmp_path, name, postgres_url, broker.port, smsc.port)
+            for name in ("gw-1", "gw-2")
+        ]
+        one, two = [await start_daemon(c) for c in configs]
         try:
             await eventually(lambda: smsc.stats.binds >= 2, timeout=30)
+            # Both subscribed (logged after the SUBACK): a job published before would find
+            # no session of theirs at the broker yet.
+            await eventually(
+                lambda: all(log_events(c)["mqtt_connected"] >= 1 for c in configs), timeout=30
+            )
             await publish(broker.port, jobs(COUNT))
             await eventually(lambda: smsc.stats.submits >= COUNT // 5, timeout=60, poll=0.005)
             two.send_signal(signal.SIGKILL)
