@@ -55,6 +55,12 @@ async def test_two_daemons_take_a_burst_between_them_and_one_takes_what_the_kill
             daemons[name] = await start_daemon(config)
         try:
             await eventually(lambda: smsc.sessions >= 2, 20, poll=0.05)
+            # Both subscribed (logged after the SUBACK): a job published before would find
+            # no session of theirs at the broker yet.
+            configs = [tmp_path / name / "gateway.yaml" for name in ("a", "b")]
+            await eventually(
+                lambda: all(log_events(c)["mqtt_connected"] >= 1 for c in configs), 30
+            )
             jobs = [
                 ("motcua/SCT/sms", {"id": f"job-{n}", "to": "0905123456", "text": f"Tin {n}"})
                 for n in range(COUNT)
