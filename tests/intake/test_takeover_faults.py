@@ -10,6 +10,7 @@ import json
 import pytest
 
 from gateway.intake.serving import BROKER_GRACE
+from tests.support.broker import Broker
 from tests.support.held_intake import held_intake
 from tests.support.shared_intake import (
     GROUP,
@@ -43,21 +44,7 @@ async def test_a_daemon_restarted_after_the_other_died_mid_takeover_takes_over_i
     a_id, b_id = unique("a"), unique("b")
     with stalled_intake(broker.host, broker.port, b_id, prefix, GROUP, HANDOVER_DELAY) as b:
         await b.wait_for("connected", 10)
-        with held_intake(broker.host, broker.port, a_id, prefix, GROUP, HANDOVER_DELAY) as a:
-            await a.wait_for("connected", 10)
-            first = await publish_jobs(broker, prefix, range(40))
-
-            async def shared_out() -> bool:
-                return len(held_by(a)) + len(held_by(b)) == len(first)
-
-            await eventually(shared_out, 10, poll=0.05)
-            held_a = held_by(a)
-            a.kill()
-
-        async def b_took_a_over() -> bool:
-            return held_a <= set(held_by(b))
-
-        await eventually(b_took_a_over, HANDOVER_BOUND, poll=0.05)
+        first, _held = await killed_and_taken_over(broker, prefix, a_id, b)
         await asyncio.sleep(1.0)  # its UNSUBACK is in
         b.kill()
     await asyncio.sleep(HANDOVER_DELAY + 1.0)  # B's will is out by now
@@ -73,6 +60,29 @@ async def test_a_daemon_restarted_after_the_other_died_mid_takeover_takes_over_i
         finally:
             got = await refs(store)
             print("missing:", len((first | later) - got), "of", len(first | later))
+
+
+async def killed_and_taken_over(
+    broker: Broker, prefix: str, a_id: str, b: Member
+) -> tuple[list[str], set[str]]:
+    """A (`a_id`) and B share 40 jobs; A is killed holding its share, and B's takeover of
+    A's session has handed that share to B. The jobs, and A's share."""
+    with held_intake(broker.host, broker.port, a_id, prefix, GROUP, HANDOVER_DELAY) as a:
+        await a.wait_for("connected", 10)
+        first = await publish_jobs(broker, prefix, range(40))
+
+        async def shared_out() -> bool:
+            return len(held_by(a)) + len(held_by(b)) == len(first)
+
+        await eventually(shared_out, 10, poll=0.05)
+        held_a = held_by(a)
+        a.kill()
+
+    async def b_took_a_over() -> bool:
+        return held_a <= set(held_by(b))
+
+    await eventually(b_took_a_over, HANDOVER_BOUND, poll=0.05)
+    return first, held_a
 
 
 def committed_by(member: Member) -> set[str]:
@@ -165,21 +175,7 @@ async def test_a_daemon_back_in_the_middle_of_a_takeover_keeps_its_session(broke
     a_id, b_id = unique("a"), unique("b")
     with stalled_intake(broker.host, broker.port, b_id, prefix, GROUP, HANDOVER_DELAY) as b:
         await b.wait_for("connected", 10)
-        with held_intake(broker.host, broker.port, a_id, prefix, GROUP, HANDOVER_DELAY) as a:
-            await a.wait_for("connected", 10)
-            first = await publish_jobs(broker, prefix, range(40))
-
-            async def shared_out() -> bool:
-                return len(held_by(a)) + len(held_by(b)) == len(first)
-
-            await eventually(shared_out, 10, poll=0.05)
-            held_a = held_by(a)
-            a.kill()
-
-        async def b_took_a_over() -> bool:
-            return held_a <= set(held_by(b))
-
-        await eventually(b_took_a_over, HANDOVER_BOUND, poll=0.05)
+        _first, held_a = await killed_and_taken_over(broker, prefix, a_id, b)
         with held_intake(broker.host, broker.port, a_id, prefix, GROUP, HANDOVER_DELAY) as a:
             await a.wait_for("connected", 10)
             await eventually(lambda: held_by(a) == held_a, 10, poll=0.05)
