@@ -34,6 +34,7 @@ def claims_step(epoch: str) -> str:
     ALTER TABLE status_out ADD COLUMN claimed_by TEXT;
     CREATE INDEX messages_claimed ON messages (claimed_by) WHERE claimed_by IS NOT NULL;
     CREATE INDEX emails_claimed ON emails (claimed_by) WHERE claimed_by IS NOT NULL;
+    CREATE INDEX status_out_claimed ON status_out (claimed_by) WHERE claimed_by IS NOT NULL;
 """
 
 

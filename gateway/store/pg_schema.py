@@ -218,4 +218,4 @@ STEPS: tuple[str, ...] = (
 )
 # The SQLite step each of STEPS brings the store to, for readers that ask whether a store
 # has a step (`Database.has_step`).
-SQLITE_STEP_OF: tuple[int, ...] = (15,)
+SQLITE_STEP_OF: tuple[int, ...] = (15, 16)

@@ -61,7 +61,7 @@ class Store:
         self.dossiers = Dossiers(database)
         self.outbox = Outbox(database, claimant, tenure)
         self.receipts = Receipts(database)
-        self.zalo = ZaloBook(database, claimant, tenure)
+        self.zalo = ZaloBook(database, claimant)
         self.letters = Letters(database, claimant, tenure)
         self.mo_log = MoLog(database)
         self.apologies = ApologyRuns(database)

@@ -30,7 +30,7 @@ from gateway.domain.channel import Channel
 from gateway.domain.states import MessageState
 from gateway.domain.status_event import status_payload
 from gateway.store import statuses
-from gateway.store.claims import ALONE, CLAIMABLE, LIVE, Claimant, Tenure
+from gateway.store.claims import ALONE, CLAIMABLE, LIVE, Claimant
 from gateway.store.database import Connection, Database
 from gateway.store.leases import Job
 
@@ -72,13 +72,9 @@ _COLUMNS = "id, agency, ref, event_id, receipt_no, kind, phone, segments"
 class ZaloBook:
     """The Zalo side's writes beside the sender's outcomes."""
 
-    def __init__(
-        self, db: Database, claimant: Claimant = ALONE, tenure: Tenure | None = None
-    ) -> None:
+    def __init__(self, db: Database, claimant: Claimant = ALONE) -> None:
         self._db = db
         self._me = claimant
-        # Whether this daemon's claims are still its own (renewed by its heartbeat).
-        self.tenure = tenure or Tenure(claimant.lease)
 
     async def delivered(self, tracking: str, msg_id: str | None) -> Delivery:
         """Zalo reports the notice `tracking` received by the user."""
