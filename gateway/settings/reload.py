@@ -50,19 +50,8 @@ class Reloadable:
             working_days=self.working_days,
             weekend=self.weekend,
         )
-        agencies = self.agencies
-        if config.email is None:
-            # No mail sender runs without the `email:` section, which needs a restart: an
-            # agency the new file turns e-mail on for stays off until then, rather than
-            # queue letters nothing sends.
-            agencies = MappingProxyType(
-                {
-                    code: dataclasses.replace(a, email=False, email_from=None) if a.email else a
-                    for code, a in agencies.items()
-                }
-            )
         return dataclasses.replace(
-            config, agencies=agencies, keywords=self.keywords, mo=self.mo, schedule=schedule
+            config, agencies=self.agencies, keywords=self.keywords, mo=self.mo, schedule=schedule
         )
 
 
@@ -81,4 +70,19 @@ class Reload:
             for f in dataclasses.fields(Config)
             if f.name != "source_path" and getattr(new, f.name) != getattr(merged, f.name)
         )
-        return cls(config=merged, needs_restart=changed)
+        return cls(config=_email_only_if_sent(merged), needs_restart=changed)
+
+
+def _email_only_if_sent(config: Config) -> Config:
+    """No mail sender runs without the `email:` section, which needs a restart: an agency
+    the new file turns e-mail on for stays off until then, rather than queue letters
+    nothing sends (the agencies' other changes apply at once)."""
+    if config.email is None and any(a.email for a in config.agencies.values()):
+        agencies = MappingProxyType(
+            {
+                code: dataclasses.replace(a, email=False, email_from=None) if a.email else a
+                for code, a in config.agencies.items()
+            }
+        )
+        return dataclasses.replace(config, agencies=agencies)
+    return config
