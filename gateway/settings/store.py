@@ -10,7 +10,16 @@ from typing import Any
 from pydantic import ConfigDict, ValidationInfo, field_validator, model_validator
 
 from gateway.settings.secrets import beside, password_text, source_of, with_password
-from gateway.settings.values import boolean, entries, integer, optional, refuse, rule, text
+from gateway.settings.values import (
+    below,
+    boolean,
+    entries,
+    integer,
+    optional,
+    refuse,
+    rule,
+    text,
+)
 
 STORE_PASSWORD_ENV = "MOTCUA_SMS_STORE_PASSWORD"
 POSTGRESQL = "postgresql://"
@@ -61,7 +70,7 @@ class StoreConfig:
         if "path" in section:
             refuse("`path` (an SQLite file) and `url` (a PostgreSQL database) are exclusive: "
                    "give one", "url")  # fmt: skip
-        section["url"] = _postgresql_url(url)
+        section["url"] = below(_postgresql_url, url, "url")
         return section
 
     @field_validator("path", mode="plain")
@@ -76,19 +85,19 @@ def _postgresql_url(value: Any) -> str:
     url: str = text()(value)
     if not url.startswith(POSTGRESQL):
         refuse(f"{url!r} is not a PostgreSQL url: postgresql://user@host:port/dbname "
-               "(an SQLite file is `path`)", "url")  # fmt: skip
+               "(an SQLite file is `path`)")  # fmt: skip
     try:
         parts = urllib.parse.urlsplit(url)
         parts.port  # noqa: B018 - reading it checks it
     except ValueError as exc:
-        refuse(f"not a valid url ({exc})", "url")
+        refuse(f"not a valid url ({exc})")
     if parts.password is not None or _query_password(parts.query):
         refuse("the url carries a password, which would be shown and logged with it: give "
-               f"it in `password_file` or {STORE_PASSWORD_ENV}", "url")  # fmt: skip
+               f"it in `password_file` or {STORE_PASSWORD_ENV}")  # fmt: skip
     if not parts.hostname:
-        refuse(f"names no server: {POSTGRESQL}user@host:port/dbname", "url")
+        refuse(f"names no server: {POSTGRESQL}user@host:port/dbname")
     if not parts.path.strip("/"):
-        refuse(f"names no database: {POSTGRESQL}user@host:port/dbname", "url")
+        refuse(f"names no database: {POSTGRESQL}user@host:port/dbname")
     return url
 
 

@@ -88,3 +88,18 @@ def test_a_changed_daemon_name_needs_a_restart():
 
     assert change.needs_restart == ("daemon",)
     assert change.config.daemon.name == "gw-1"
+
+
+def test_a_daemon_section_that_is_no_mapping_is_refused():
+    with pytest.raises(ConfigError) as info:
+        parse_config("daemon: gw-1\n" + AGENCY, path="g.yaml", env={})
+
+    assert info.value.key == "daemon"
+
+
+@pytest.mark.parametrize("name", ["-gw", ".gw"])
+def test_a_name_starting_with_a_dash_or_a_dot_is_refused(name):
+    error = refusal(f"  name: '{name}'\n")
+
+    assert error.key == "daemon.name"
+

@@ -90,3 +90,17 @@ def test_a_handover_delay_of_zero_is_refused():
     assert (error.key, error.message) == (
         "mqtt.handover_delay", "must be an integer from 1 to 86400, got 0"
     )
+
+
+def test_a_shared_group_that_is_no_text_is_refused():
+    error = refusal(STORE + "mqtt:\n  shared_group: [hcm]\n" + AGENCY)
+
+    assert error.key == "mqtt.shared_group"
+
+
+@pytest.mark.parametrize("value", ["86401", "1.5", "'10s'"])
+def test_a_handover_delay_outside_a_day_or_not_whole_seconds_is_refused(value):
+    error = refusal(f"mqtt:\n  handover_delay: {value}\n" + AGENCY)
+
+    assert error.key == "mqtt.handover_delay"
+    assert "must be an integer from 1 to 86400" in error.message

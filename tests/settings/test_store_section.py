@@ -137,3 +137,10 @@ def test_check_config_shows_the_url_and_not_the_password(tmp_path: Path, capsys)
 
 def test_the_redacted_configuration_holds_no_store_password():
     assert redacted(parse(f"store:\n  url: {URL}\n  password: p\n"))["store"]["password"] == "***"
+
+
+@pytest.mark.parametrize("value", ["[]", "5432", "''"])
+def test_a_url_that_is_no_text_or_empty_is_refused(value: str):
+    message = refusal(f"store:\n  url: {value}\n")
+
+    assert "store.url" in message
