@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import urllib.parse
 
-SCHEME = "postgresql://"
+from gateway.settings.store import POSTGRESQL
 
-__all__ = ["SCHEME", "is_url", "shown"]
+__all__ = ["is_url", "shown"]
 
 
 def is_url(location: object) -> bool:
     """Whether a store's location names a PostgreSQL server (else an SQLite file)."""
-    return isinstance(location, str) and location.startswith(SCHEME)
+    return isinstance(location, str) and location.startswith(POSTGRESQL)
 
 
 def shown(url: str) -> str:
