@@ -30,7 +30,9 @@ from typing import Any, TypeVar
 
 import psycopg
 import psycopg.errors
+from psycopg.abc import Buffer
 from psycopg.adapt import Dumper
+from psycopg.types.string import StrDumperUnknown
 
 from gateway.store.database import Database
 from gateway.store.dialect import POSTGRESQL, Dialect
@@ -78,6 +80,15 @@ class _BoolAsInteger(Dumper):
 
     def dump(self, obj: bool) -> bytes:
         return b"1" if obj else b"0"
+
+
+class _TextWithoutNul(StrDumperUnknown):
+    """Text as psycopg sends it, but with NUL, which PostgreSQL's text cannot hold (SQLite's
+    can), as U+FFFD: an MO padded like a C string, a phone or a chat message carrying one is
+    stored and answered, not refused with its whole batch."""
+
+    def dump(self, obj: str) -> Buffer | None:
+        return super().dump(obj.replace("\x00", "\ufffd") if "\x00" in obj else obj)
 
 
 # SQLite's index hints (`INDEXED BY name`), which its planner needs on a few queries;
@@ -203,6 +214,7 @@ def _session(
     )
     try:
         connection.adapters.register_dumper(bool, _BoolAsInteger)
+        connection.adapters.register_dumper(str, _TextWithoutNul)
         connection.execute("SET TimeZone = 'UTC'")
         if readonly:
             connection.execute("SET default_transaction_read_only = on")

@@ -120,3 +120,15 @@ async def test_a_notice_refused_for_its_phone_gives_the_segments_its_text_takes(
         [(_, _, payload)] = await store.statuses.pending(10)
 
     assert json.loads(payload)["segments"] == 1  # docs/schema/status.json: in every state
+
+
+async def test_a_phone_with_a_nul_refuses_the_notice_and_the_mirror_follows(store_location):
+    """A phone copied with a NUL in it (a fixed-width field, JSON's \\u0000) refuses the
+    notice, never the event, on every store: on PostgreSQL, whose text cannot hold a NUL,
+    the store keeps U+FFFD in its place."""
+    async with Store.open(store_location) as store:
+        await take(store, event("e1", "0905 123 456\u0000", 10))
+        mirrored = await db_rows(store, "SELECT status, step FROM dossiers")
+        messages = await db_rows(store, "SELECT ref, state FROM messages")
+    assert [tuple(r) for r in mirrored] == [("result_ready", "Trả kết quả")]
+    assert [tuple(r) for r in messages] == [("e1:result", "rejected")]
