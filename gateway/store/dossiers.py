@@ -4,6 +4,7 @@ the notices and statuses they caused, each batch in one transaction (group commi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from gateway.domain.dossier import DossierKey, DossierRow
@@ -12,6 +13,7 @@ from gateway.domain.message import NewMessage
 from gateway.domain.status_event import encode
 from gateway.store import statuses as status_outbox
 from gateway.store.database import Connection, Database, digests, marks, rows
+from gateway.store.dialect import Dialect
 from gateway.store.emails import copied, insert_letters
 from gateway.store.outbox import insert_messages, queues_a_reply, queues_any
 
@@ -107,11 +109,24 @@ _NAMES = ("receipt_key", "receipt_no", "agency", "procedure", "procedure_code", 
           "notice_owed")  # fmt: skip
 COLUMNS = ", ".join(_NAMES)
 # A dossier's row as it is now, whether the mirror held it or not (the figures' trigger
-# sees the row held before it is written).
+# sees the row held before it is written). An event older than the row held changes
+# nothing: with shared intake, two daemons may decide one dossier's events side by side,
+# and the one that read the mirror before the other's newer event was written must not
+# write its older state over it.
 _KEY = ("receipt_key", "agency")
-WRITE_DOSSIER = f"""INSERT INTO dossiers ({COLUMNS}) VALUES ({", ".join("?" * len(_NAMES))})
+
+
+@lru_cache(maxsize=2)
+def write_dossier(dialect: Dialect) -> str:
+    """The mirror's upsert, in `dialect` (the events' times compared as instants)."""
+
+    def at(row: str) -> str:
+        return f"CAST({dialect.epoch_or_now(f'{row}.occurred_at')} AS BIGINT)"
+
+    return f"""INSERT INTO dossiers ({COLUMNS}) VALUES ({", ".join("?" * len(_NAMES))})
     ON CONFLICT ({", ".join(_KEY)}) DO UPDATE SET
-    {", ".join(f"{n} = excluded.{n}" for n in _NAMES if n not in _KEY)}"""
+    {", ".join(f"{n} = excluded.{n}" for n in _NAMES if n not in _KEY)}
+    WHERE {at("excluded")} >= {at("dossiers")}"""
 
 
 def record_intake(
@@ -130,7 +145,7 @@ def record_intake(
         [(e, a, k, int(applied), now, d) for e, a, k, applied, d in events],
     )
     db.executemany(
-        WRITE_DOSSIER,
+        write_dossier(db.dialect),
         [_dossier_tuple(d) for d in dossiers],
     )
     payloads = insert_messages(db, messages, now)

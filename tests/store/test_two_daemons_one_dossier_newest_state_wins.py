@@ -1,12 +1,10 @@
-"""Two daemons sharing intake (`mqtt.shared_group`) on one PostgreSQL store: the broker
-hands one dossier's consecutive events to different daemons (round robin). Each daemon
-reads the state the mirror holds (`Intake._decide`: `Dossiers.dossiers`, a read outside
-the write transaction), decides, then writes the row it decided (`WRITE_DOSSIER`, an
-upsert with no condition). The daemon that read before the other committed writes its
-older state over the newer one: the mirror goes back to "Chờ bổ sung" after the result was
-ready, MCKH answers the old step, and the 17:30 run apologises for a finished dossier.
-SPEC: "An event older (`occurred_at`) than the state already held is recorded but changes
-nothing." With one daemon the batches are decided one after the other and this holds."""
+"""Two daemons sharing intake on one PostgreSQL store: the broker hands one dossier's
+consecutive events to different daemons. A daemon that read the mirror before the other
+committed a newer event does not write its older state over it (`dossiers.write_dossier`
+updates a held row only from an event at least as new): the mirror keeps the newest state,
+so MCKH answers the current step and the 17:30 run never apologises for a finished dossier.
+SPEC: an event older (`occurred_at`) than the state already held is recorded but changes
+nothing."""
 
 from __future__ import annotations
 
