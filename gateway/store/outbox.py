@@ -139,7 +139,12 @@ def insert_messages(
     db: Connection, messages: Sequence[NewMessage], now: float
 ) -> list[tuple[str, str]]:
     """Insert new messages (a ref already there is left alone) inside the caller's
-    transaction; returns their first statuses, for the caller to add to the outbox."""
+    transaction; returns the first statuses of those inserted, for the caller to add to the
+    outbox. A ref already there is told nothing again: with shared intake a job two daemons
+    decided side by side (a takeover of a daemon that was only slow) is one message, and
+    a second `queued` after its `delivered` would be the agency's last word on it."""
+    held = digests(db, "messages", "ref", [(m.agency, m.ref) for m in messages])
+    messages = [m for m in messages if (m.agency, m.ref) not in held]
     db.executemany(
         INSERT_MESSAGES,
         [

@@ -1,9 +1,8 @@
 """A job the broker gave to two daemons at once (a takeover of a daemon that was only
 slow: it commits what the other took over too, both having read the store before either
 wrote) is one message, and the agency hears of it once: one `queued` status. The store's
-idempotency drops the second message (`INSERT ... ON CONFLICT (agency, ref) DO NOTHING`),
-but `insert_messages` returns a first status for every message it was given, inserted or
-not (gateway/store/outbox.py), so the second daemon's status goes out as well."""
+idempotency drops the second message, and only a message inserted has its first status
+(gateway/store/outbox.py `insert_messages`)."""
 
 from __future__ import annotations
 
