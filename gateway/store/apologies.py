@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from gateway.domain.dossier import FINISHED_STATUSES, DossierRow
 from gateway.domain.message import NewMessage
-from gateway.store.database import Connection, Database, digests, rows
+from gateway.store.database import Connection, Database, rows
 from gateway.store.dossiers import COLUMNS, dossier_row, record_intake
 
 # A LIMIT that leaves every row in (PostgreSQL refuses SQLite's -1).
@@ -70,10 +70,7 @@ class ApologyRuns:
 
 
 def _queue_apologies(db: Connection, messages: Sequence[NewMessage], now: float) -> int:
-    existing = digests(db, "messages", "ref", [(m.agency, m.ref) for m in messages])
-    fresh = [m for m in messages if (m.agency, m.ref) not in existing]
-    record_intake(db, [], [], fresh, [], now)
-    return len(fresh)
+    return record_intake(db, [], [], messages, [], now)
 
 
 def _record_apology_run(

@@ -137,8 +137,9 @@ def record_intake(
     statuses: Sequence[tuple[str, Mapping[str, Any]]],
     now: float,
     letters: Sequence[NewLetter] = (),
-) -> None:
-    """Intake's batch, inside the caller's transaction."""
+) -> int:
+    """Intake's batch, inside the caller's transaction; returns how many of `messages`
+    were new (a ref already held is left alone)."""
     db.executemany(
         """INSERT INTO events (event_id, agency, receipt_key, applied, received_at,
            digest) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (agency, event_id) DO NOTHING""",
@@ -149,9 +150,11 @@ def record_intake(
         [_dossier_tuple(d) for d in dossiers],
     )
     payloads = insert_messages(db, messages, now)
+    inserted = len(payloads)
     payloads += [(agency, encode(event)) for agency, event in statuses]
     status_outbox.insert(db, payloads)
     insert_letters(db, letters, now)
+    return inserted
 
 
 def dossier_row(row: Sequence[Any]) -> DossierRow:

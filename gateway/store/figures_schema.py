@@ -136,13 +136,31 @@ def _upsert(d: Dialect = SQLITE) -> str:
 _UPSERT = _upsert()
 
 
-def procedure_of(m: str) -> str:
-    """The procedure key of message `m`: its dossier's code, or its name where the dossier
-    has none (an MCKH reply names its dossier by receipt number), else the message's."""
+def procedure_key(receipt_no: str, agency: str, procedure: str) -> str:
+    """The procedure key of a message of `receipt_no`, `agency` and `procedure` (SQL
+    expressions): its dossier's code, or its name where the dossier has none (an MCKH
+    reply names its dossier by receipt number), else the message's own procedure."""
     return f"""COALESCE((SELECT COALESCE(NULLIF(d.procedure_code, ''), d.procedure)
         FROM dossiers AS d
-        WHERE d.receipt_key = upper(trim({m}.receipt_no)) AND d.agency = {m}.agency),
-        {m}.procedure)"""
+        WHERE d.receipt_key = upper(trim({receipt_no})) AND d.agency = {agency}),
+        {procedure})"""
+
+
+def procedure_of(m: str) -> str:
+    """The procedure key of message `m` (a row), as `procedure_key` tells it."""
+    return procedure_key(f"{m}.receipt_no", f"{m}.agency", f"{m}.procedure")
+
+
+# The figures' columns of a message, given with it by its INSERT (`inserted_keys`).
+INSERTED_COLUMNS = "procedure_key, figures_day"
+
+
+def inserted_keys(d: Dialect) -> str:
+    """The values of INSERTED_COLUMNS in a message's INSERT, from four more parameters:
+    its receipt_no, agency, procedure and created_at. Computed by the statement that
+    writes the row, they cost no second write of it (the insert trigger's update, which
+    is left for a message inserted without them)."""
+    return f"{procedure_key('?', '?', '?')}, {local_day('?', d=d)}"
 
 
 def _name_of(m: str) -> str:
@@ -225,6 +243,25 @@ WHERE true {_upsert(d)};""")
             FROM {_WHY_CHANGED} AS c WHERE true {_upsert(d)};""",
     )  # fmt: skip
     return f"{insert}\n    {update}"
+
+
+def message_insert_trigger(d: Dialect) -> str:
+    """The figures of a message inserted, from the day and procedure key its INSERT gave
+    it (`inserted_keys`); a message inserted without them has them set first, as before
+    (step 17 replaced the trigger of `message_triggers`, which always set them)."""
+    return d.trigger("figures_message_insert", "AFTER INSERT ON", "messages", None, f"""\
+        UPDATE messages SET procedure_key = {procedure_of("NEW")},
+                            figures_day = {local_day("NEW.created_at", d=d)}
+            WHERE id = NEW.id AND NEW.figures_day IS NULL;
+        INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS})
+            SELECT m.figures_day, NEW.agency, COALESCE(m.procedure_key, ''),
+                   {_name_of("NEW")}, {", ".join(_counts("NEW", "c.why", d))}
+            FROM messages AS m, (SELECT {not_delivered("NEW")} AS why) AS c
+            WHERE m.id = NEW.id {_upsert(d)};
+        {_LOOKUP_ROWS}
+            SELECT day, agency, key, name, 1
+            FROM ({_lookups("NEW.kind = 'mo_reply' AND m.id = NEW.id")}){d.alias("l")} \
+WHERE true {_upsert(d)};""")
 
 
 def dossier_trigger(d: Dialect) -> str:

@@ -5,6 +5,7 @@ stores in the field were made by it; a change is a new step at the end."""
 from __future__ import annotations
 
 from gateway.store import figures_channels_schema, figures_schema
+from gateway.store.dialect import SQLITE
 
 
 # The claims' step, SQLite's 16th and PostgreSQL's 2nd (gateway/store/pg_schema.py), the same
@@ -283,4 +284,12 @@ MIGRATIONS: tuple[str, ...] = (
     # daemons and when each was last seen, the name of the daemon working each queued
     # message, letter and status to publish, and the leases of the once-at-a-time jobs.
     CLAIMS_MIGRATION,
+    # 17: a message's figures day and procedure key written by its own INSERT
+    # (gateway/store/figures_schema.py `inserted_keys`), not by a second write of the row
+    # from the insert trigger: what every queued message costs the store, most of all an
+    # apology run's hundred thousand.
+    f"""
+    DROP TRIGGER figures_message_insert;
+    {figures_schema.message_insert_trigger(SQLITE)}
+    """,
 )

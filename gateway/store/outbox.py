@@ -14,6 +14,7 @@ spells the same literal.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
 
 from gateway.domain.channel import Channel
 from gateway.domain.message import NewMessage, Outcome, Priority, Queued
@@ -22,6 +23,8 @@ from gateway.domain.status_event import status_payload
 from gateway.store import receipts, statuses
 from gateway.store.claims import ALONE, CLAIMABLE, Claimant, Tenure
 from gateway.store.database import Connection, Database, digests, marks, rows
+from gateway.store.dialect import Dialect
+from gateway.store.figures_schema import INSERTED_COLUMNS, inserted_keys
 
 QUEUED = MessageState.QUEUED.value
 SUBMITTED = MessageState.SUBMITTED.value
@@ -38,11 +41,16 @@ OLDEST_WAITING_SQL = (
 )
 COUNTS_SQL = "SELECT state, n FROM message_states WHERE n > 0"
 
-INSERT_MESSAGES = """INSERT INTO messages (agency, ref, event_id, receipt_no, kind,
+
+@cache
+def insert_messages_sql(d: Dialect) -> str:
+    """The INSERT of a new message, its figures' keys with it (`inserted_keys`: four more
+    parameters after the row's own)."""
+    return f"""INSERT INTO messages (agency, ref, event_id, receipt_no, kind,
            procedure, phone, source, text, priority, state, reason, segments,
            concat_ref, not_before, expires_at, created_at, updated_at, digest, link,
-           channel, zns, chat_user)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+           channel, zns, chat_user, {INSERTED_COLUMNS})
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, {inserted_keys(d)})
            ON CONFLICT (agency, ref) DO NOTHING"""
 
 
@@ -146,7 +154,7 @@ def insert_messages(
     held = digests(db, "messages", "ref", [(m.agency, m.ref) for m in messages])
     messages = [m for m in messages if (m.agency, m.ref) not in held]
     db.executemany(
-        INSERT_MESSAGES,
+        insert_messages_sql(db.dialect),
         [
             (
                 m.agency,
@@ -172,6 +180,10 @@ def insert_messages(
                 m.channel.value,
                 m.zns,
                 m.chat_user,
+                m.receipt_no,
+                m.agency,
+                m.procedure,
+                now,
             )
             for m in messages
         ],

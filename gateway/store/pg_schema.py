@@ -215,7 +215,13 @@ STEPS: tuple[str, ...] = (
     SCHEMA,
     # 2: several daemons on one store: SQLite's step 16 (gateway/store/claims.py).
     claims_step("DOUBLE PRECISION"),
+    # 3: a message's figures keys written by its INSERT: SQLite's step 17.
+    f"""
+    DROP TRIGGER figures_message_insert ON messages;
+    DROP FUNCTION figures_message_insert();
+    {figures.message_insert_trigger(_D)}
+    """,
 )
 # The SQLite step each of STEPS brings the store to, for readers that ask whether a store
 # has a step (`Database.has_step`).
-SQLITE_STEP_OF: tuple[int, ...] = (15, 16)
+SQLITE_STEP_OF: tuple[int, ...] = (15, 16, 17)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -29,3 +30,17 @@ def test_a_status_carries_the_number_masked():
 def test_a_status_of_an_unknown_state_is_refused():
     with pytest.raises(ValueError, match="unknown state 'sent'"):
         status_event(state="sent", **FIELDS)
+
+
+def test_one_instant_is_written_in_each_zone_asked_for():
+    hanoi = status_event(state="queued", **FIELDS)["at"]
+    utc = status_event(state="queued", tz=ZoneInfo("UTC"), **FIELDS)["at"]
+    assert (hanoi, utc) == ("2026-05-29T03:26:40+07:00", "2026-05-28T20:26:40+00:00")
+
+
+def test_statuses_of_successive_seconds_carry_each_its_own_time():
+    times = [
+        json.loads(status_payload(state="queued", **{**FIELDS, "at": FIELDS["at"] + n}))["at"]
+        for n in range(3)
+    ]
+    assert times == [f"2026-05-29T03:26:4{n}+07:00" for n in range(3)]
