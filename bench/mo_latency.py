@@ -10,10 +10,13 @@ times each reply on the simulator's clock. Real mosquitto, as in production.
 
 `--under-load N` publishes N SMS jobs (one GSM-7 part each, to numbers apart from the MO
 senders') as fast as the broker takes them, 100 awaiting PUBACK at a time, and starts
-the MOs once the first of them reaches the SMSC: only MOs sent before the last MT
-submit_sm counts (the ones answered while the MT benchmark ran at full rate) are timed.
-The simulator runs in this process, beside the publisher: its CPU share is this
-process's, printed with the figures.
+the MOs once the first of them reaches an SMSC: only MOs sent before the last MT
+submit_sm (the ones answered while the MT benchmark ran at full rate) are timed. The
+load goes where it would not slow the clock that times the replies: its jobs are
+published by a process of their own, and the daemon sends them by a second link (routed
+by their prefix, 0903) to the node-smpp SMSC (tests/interop/smsc.js), another process;
+the MOs and their replies stay on the simulator in this process, which then carries only
+them. Each process's CPU share is printed with the figures.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common import publish_jobs, start_broker
+from smscs import Smsc, cpu_seconds, start_smsc
 
 from gateway.smpp.sim import SimConfig, SmscSimulator
 from gateway.store.store import Store
@@ -93,12 +97,16 @@ async def measure(
     built = await build_store(db, dossiers)
     broker = start_broker()
     daemon = None
+    load_smsc: Smsc | None = None
+    publisher: asyncio.subprocess.Process | None = None
     try:
         async with SmscSimulator(SimConfig(receipt_delay=0.0)) as smsc:
+            if under_load:
+                load_smsc = await start_smsc("node")
             config = work / "gateway.yaml"
             config.write_text(
-                f"smpp: {{port: {smsc.port}, password: secret, tps: 0}}\n"
-                f"mqtt: {{port: {broker.port}, client_id: bench-mo}}\n"
+                links(smsc.port, load_smsc.port if load_smsc else None)
+                + f"mqtt: {{port: {broker.port}, client_id: bench-mo}}\n"
                 f"store: {{path: {db}}}\n"
                 # Quiet hours off: the MT load goes at any hour the benchmark runs.
                 "schedule: {quiet_hours: 'off'}\n"
@@ -111,8 +119,11 @@ async def measure(
                 stderr=(work / "daemon.log").open("wb"), env=env,
             )  # fmt: skip
             while smsc.stats.binds < 1:
+                if daemon.returncode is not None:
+                    raise RuntimeError(f"the daemon exited (log: {work}/daemon.log)")
                 await asyncio.sleep(0.05)
             await asyncio.sleep(0.5)
+            pid = daemon.pid
 
             loop = asyncio.get_running_loop()
             sent: dict[str, float] = {}
@@ -124,15 +135,20 @@ async def measure(
                 number = receipt(rng.randrange(dossiers))
                 await smsc.inject_mo(phone, "8083", f"MCKH {number}")
 
-            load: asyncio.Task[float] | None = None
+            load_end = float("inf")
+            watch: asyncio.Task[float] | None = None
             cpu_before = time.process_time()
+            daemon_before = cpu_seconds(pid)
             wall_before = time.perf_counter()
             if under_load:
-                load = asyncio.create_task(
-                    publish_jobs(broker.port, mt_job, under_load, identifier="bench-load")
-                )
-                while not any(r.destination.startswith("84903") for r in smsc.records):
+                assert load_smsc is not None
+                publisher = await asyncio.create_subprocess_exec(
+                    sys.executable, __file__, "--publish-load", str(broker.port),
+                    str(under_load),
+                )  # fmt: skip
+                while await load_smsc.submits() < 1:
                     await asyncio.sleep(0.005)
+                watch = asyncio.create_task(last_submit(load_smsc, under_load))
             tasks = []
             interval = 1.0 / rate
             start = loop.time()
@@ -141,16 +157,15 @@ async def measure(
                 await asyncio.sleep(max(0.0, start + (n + 1) * interval - loop.time()))
             await asyncio.gather(*tasks)
             deadline = loop.time() + 60
-            while len(smsc.records) < mos + under_load and loop.time() < deadline:
+            while len(smsc.records) < mos and loop.time() < deadline:
                 await asyncio.sleep(0.05)
-            if load is not None:
-                await load
-            load_end = max(
-                (r.at for r in smsc.records if r.destination.startswith("84903")),
-                default=float("inf"),
-            )
-            sim_share = (time.process_time() - cpu_before) / (time.perf_counter() - wall_before)
-            mt_submits = sum(r.destination.startswith("84903") for r in smsc.records)
+            if watch is not None:
+                load_end = await asyncio.wait_for(watch, 600)
+            wall = time.perf_counter() - wall_before
+            sim_share = (time.process_time() - cpu_before) / wall
+            daemon_share = (cpu_seconds(pid) - daemon_before) / wall
+            load_share = load_smsc.cpu() / wall if load_smsc else 0.0
+            mt_submits = await load_smsc.submits() if load_smsc else 0
 
             latencies = [
                 (r.at - sent[r.destination]) * 1000
@@ -161,6 +176,11 @@ async def measure(
         if daemon is not None and daemon.returncode is None:
             daemon.terminate()
             await daemon.wait()
+        if publisher is not None and publisher.returncode is None:
+            publisher.terminate()
+            await publisher.wait()
+        if load_smsc is not None:
+            await load_smsc.stop()
         broker.close()
     if not latencies:
         raise RuntimeError(f"no replies (log: {work}/daemon.log)")
@@ -176,7 +196,32 @@ async def measure(
         "under_load": under_load,
         "mt_submits": mt_submits,
         "sim_cpu_share": sim_share,
+        "daemon_cpu_share": daemon_share,
+        "load_smsc_cpu_share": load_share,
     }
+
+
+def links(mo_port: int, load_port: int | None) -> str:
+    """The daemon's SMSC links: the simulator alone, or, under load, the MT load's numbers
+    (0903…) routed to the node-smpp SMSC and the rest (the MOs' replies go back on the
+    link the MO came in by anyway) to the simulator."""
+    if load_port is None:
+        return f"smpp: {{port: {mo_port}, password: secret, tps: 0}}\n"
+    return (
+        "smsc:\n"
+        f"  - {{id: load, port: {load_port}, password: secret, tps: 0,"
+        " routes: [{prefix: '84903'}]}\n"
+        f"  - {{id: mo, port: {mo_port}, password: secret, tps: 0, shortcodes: ['8083'],"
+        " routes: [{default: true}]}\n"
+    )
+
+
+async def last_submit(smsc: Smsc, count: int) -> float:
+    """The loop time at which `smsc` had answered `count` submit_sm (looked at every 5 ms)."""
+    loop = asyncio.get_running_loop()
+    while await smsc.submits() < count:
+        await asyncio.sleep(0.005)
+    return loop.time()
 
 
 async def main() -> None:
@@ -187,7 +232,12 @@ async def main() -> None:
     parser.add_argument(
         "--under-load", type=int, default=0, help="MT jobs published at full rate meanwhile"
     )
+    parser.add_argument("--publish-load", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.publish_load:  # the load's publisher, a process of its own
+        port, count = args.publish_load
+        await publish_jobs(port, mt_job, count, identifier="bench-load")
+        return
     got = await measure(
         dossiers=args.dossiers, mos=args.mos, rate=args.rate, under_load=args.under_load
     )
@@ -202,8 +252,10 @@ async def main() -> None:
         else ""
     )
     print(
-        f"replies timed: {got['replies']} of {args.mos}{load}; simulator + publisher "
-        f"{got['sim_cpu_share']:.0%} of one core; load {os.getloadavg()[0]:.2f}"
+        f"replies timed: {got['replies']} of {args.mos}{load}; CPU, share of one core: "
+        f"this process (simulator of the MOs) {got['sim_cpu_share']:.0%}, daemon "
+        f"{got['daemon_cpu_share']:.0%}, node-smpp SMSC of the load "
+        f"{got['load_smsc_cpu_share']:.0%}; load {os.getloadavg()[0]:.2f}"
     )
     print(
         "deliver_sm sent → reply submit_sm received, ms: "

@@ -41,6 +41,7 @@ from gateway.settings.keywords import MoConfig
 from gateway.smpp.text import Encoding
 from gateway.store.batch import Batcher
 from gateway.store.dossiers import Dossiers
+from gateway.store.lanes import urgent
 from gateway.store.mo_log import MoLog
 
 __all__ = ["Dispatcher", "DispatcherSettings", "HandlerError", "load_handlers"]
@@ -100,7 +101,8 @@ class Dispatcher:
         mo = self._settings.mo
         since = self._clock() - max(mo.rate_window, mo.duplicate_window)
         self._guard.prime(_by_phone(await self._mo_log.recent_mos(since)))
-        await self._writer.__aenter__()
+        with urgent():  # the writer's task, created here, commits in the urgent lane
+            await self._writer.__aenter__()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -119,21 +121,23 @@ class Dispatcher:
         )
 
     async def receive(self, mo: Mo) -> None:
-        """Decide, then commit the MO with its reply; returns once both are stored."""
-        await self._receive(incoming(mo))
+        """Decide, then commit the MO with its reply; returns once both are stored.
+        The citizen is waiting: the store serves its lookups first (`lanes.urgent`)."""
+        with urgent():
+            await self._receive(incoming(mo))
 
     async def receive_chat(self, user: str, text: str) -> None:
         """A citizen's text in the Zalo chat: decided as an MO, answered in the chat."""
         lookup = next((k for k, h in self._settings.keywords.items() if h == LOOKUP), None)
-        await self._receive(
-            from_chat(
-                user,
-                text,
-                keywords=self._handlers.keywords,
-                lookup=lookup,
-                shortcode=self._settings.shortcodes[0],
-            )
+        chat = from_chat(
+            user,
+            text,
+            keywords=self._handlers.keywords,
+            lookup=lookup,
+            shortcode=self._settings.shortcodes[0],
         )
+        with urgent():
+            await self._receive(chat)
 
     async def _receive(self, mo: Incoming) -> None:
         now = self._clock()

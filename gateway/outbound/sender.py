@@ -28,6 +28,7 @@ it, so holding the slot through the commit costs a fraction of a millisecond.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable
@@ -58,12 +59,15 @@ from gateway.smpp.pdu import StatusClass
 from gateway.smpp.session import Session
 from gateway.smpp.text import Encoding
 from gateway.store.batch import Batcher
+from gateway.store.lanes import urgent
 from gateway.store.outbox import Outbox
 
 log = structlog.get_logger("gateway.outbound.sender")
 
 # Pause after the store could not be read for due messages, seconds.
 FETCH_RETRY = 1.0
+# MO replies sent beyond the window of notices, at most (`Sender._has_slot`).
+REPLY_SLOTS = 2
 
 # Longest idle wait before the store is asked again, seconds.
 IDLE_MAX = 5.0
@@ -106,6 +110,7 @@ class Sender:
         self._ready_since = 0.0  # when the oldest fetch of `_ready` began (`Tenure.clock`)
         self._fetch: asyncio.Task[bool] | None = None
         self._busy: set[int] = set()
+        self._replies: set[int] = set()  # of `_busy`, the MO replies beyond the window
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
@@ -153,14 +158,18 @@ class Sender:
             self._ready = [
                 m for m in self._ready if m.priority <= Priority.MO_REPLY or m.done_parts
             ]
-        while self._ready and len(self._busy) < self._capacity:
+        while self._ready and self._has_slot(self._ready[0]):
             self._start(self._ready.pop(0))
         # An MO reply queued since the last fetch is fetched now, even with a window's
         # worth of notices ready: it must not wait behind them (they are sorted after it).
         # Only replies are fetched then, so what waits fetched ahead stays bounded.
         replies_only = len(self._ready) >= self._capacity
         if self._fetch is None and (not replies_only or self._outbox.reply_added.is_set()):
-            self._fetch = asyncio.create_task(self._fetch_due(replies_only), name="outbox.fetch")
+            # Replies alone are fetched in the store's urgent lane: a citizen waits.
+            with urgent() if replies_only else contextlib.nullcontext():
+                self._fetch = asyncio.create_task(
+                    self._fetch_due(replies_only), name="outbox.fetch"
+                )
             self._fetch.add_done_callback(lambda _t: self._wake.set())
         elif self._fetch is not None and self._fetch.done():
             fetch, self._fetch = self._fetch, None
@@ -229,7 +238,17 @@ class Sender:
         assert self._quiet is not None and self._tz is not None
         return self._quiet.release_at(datetime.fromtimestamp(now, UTC), self._tz).timestamp()
 
+    def _has_slot(self, m: Queued) -> bool:
+        """A window's worth of sends at once, and beyond them up to REPLY_SLOTS MO
+        replies: a reply must not wait for a notice's send and its commit to end (under
+        load, most of its wait); it waits for the link's window alone."""
+        if len(self._busy) < self._capacity:
+            return True
+        return m.priority <= Priority.MO_REPLY and len(self._replies) < REPLY_SLOTS
+
     def _start(self, message: Queued) -> None:
+        if len(self._busy) >= self._capacity:
+            self._replies.add(message.id)
         self._busy.add(message.id)
         task = asyncio.create_task(self._send(message), name=f"outbox.send[{message.id}]")
         self._tasks.add(task)
@@ -255,6 +274,7 @@ class Sender:
             log.exception("message_send_failed", message=m.id)
         finally:
             self._busy.discard(m.id)
+            self._replies.discard(m.id)
             self._wake.set()
 
     async def _attempt(self, m: Queued) -> Outcome | None:

@@ -21,12 +21,12 @@ import contextlib
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from gateway.store.dialect import Dialect
+from gateway.store.lanes import StoreThread
 from gateway.store.schema import (
     SCHEMA_VERSION,
     StoreOutdated,
@@ -67,7 +67,7 @@ class Database:
     def __init__(
         self,
         db: Any,
-        thread: ThreadPoolExecutor,
+        thread: StoreThread,
         clock: Callable[[], float] = time.time,
         *,
         path: str = ":memory:",
@@ -96,7 +96,7 @@ class Database:
     ) -> AsyncIterator[Database]:
         """Open, check and migrate the store (`schema.connect`), or with `readonly` read
         it as it is, at its own schema version (`schema.read_only`)."""
-        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        thread = StoreThread()
         loop = asyncio.get_running_loop()
         try:
             version = SCHEMA_VERSION  # connect migrates to it

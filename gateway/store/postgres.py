@@ -23,7 +23,6 @@ import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -36,6 +35,7 @@ from psycopg.types.string import StrDumperUnknown
 
 from gateway.store.database import Database
 from gateway.store.dialect import POSTGRESQL, Dialect
+from gateway.store.lanes import StoreThread
 from gateway.store.pg_schema import SQLITE_STEP_OF, STEPS
 from gateway.store.schema import StoreOutdated, StoreUnavailable, StoreUnusable
 from gateway.store.server_time import ServerTime
@@ -269,7 +269,7 @@ class PostgresDatabase(Database):
     # The server gone, or a store opened read-only asked to write.
     UNAVAILABLE = (psycopg.OperationalError, psycopg.errors.ReadOnlySqlTransaction)
 
-    def __init__(self, db: PgConnection, thread: ThreadPoolExecutor, *args: Any, **kw: Any) -> None:
+    def __init__(self, db: PgConnection, thread: StoreThread, *args: Any, **kw: Any) -> None:
         super().__init__(db, thread, *args, **kw)
         # The call running on the connection's thread, so that a cancellation interrupts
         # the read it was meant for, never the next call.
@@ -297,7 +297,7 @@ class PostgresDatabase(Database):
         # a step between two measures would otherwise move the server's time with it.
         elapsed = time.monotonic if clock is time.time else clock
         server_time = ServerTime(elapsed) if judged else None
-        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        thread = StoreThread()
         loop = asyncio.get_running_loop()
         try:
             db, version = await loop.run_in_executor(
