@@ -17,20 +17,19 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import structlog
 
 from gateway.calendar.workdays import QuietHours
-from gateway.mail.smtp import MailSender
 from gateway.mo.dispatcher import Dispatcher
-from gateway.outbound.mail import MailOut
-from gateway.outbound.zalo import ZaloSender, fall_back_unconfirmed, hand_over_from_zalo
+from gateway.outbound.zalo import hand_over_from_zalo
 from gateway.settings.config import Config
 from gateway.store.leases import Job, leased
 from gateway.store.store import Store
-from gateway.zalo.client import zalo_client
-from gateway.zalo.server import ZaloWebhooks
-from gateway.zalo.webhook import Delivered, UserText
+
+if TYPE_CHECKING:
+    from gateway.zalo.webhook import Delivered, UserText
 
 log = structlog.get_logger("gateway.channels")
 
@@ -54,6 +53,13 @@ async def channels(
             # Before the parts start (a part that ends would end the daemon).
             await hand_over_from_zalo(store.zalo)
         else:
+            # A channel's code (its HTTP client, webhook server; the SMTP client, the QR
+            # encoder) is loaded only when it is configured: a daemon without it does not
+            # carry it in memory.
+            from gateway.outbound.zalo import ZaloSender, fall_back_unconfirmed
+            from gateway.zalo.client import zalo_client
+            from gateway.zalo.server import ZaloWebhooks
+
             client = await stack.enter_async_context(zalo_client(zalo))
             await stack.enter_async_context(
                 ZaloWebhooks(
@@ -85,6 +91,9 @@ async def channels(
                 )
             )
         if config.email is not None:
+            from gateway.mail.smtp import MailSender
+            from gateway.outbound.mail import MailOut
+
             mail = MailOut(
                 store.letters, MailSender(config.email), config.retry, quiet=quiet, tz=config.tz
             )

@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
+from gateway.calendar.national import vietnam_calendar
 
 if TYPE_CHECKING:
     from gateway.settings.config import ScheduleConfig
@@ -69,7 +69,7 @@ def vietnam_year(year: int) -> NationalYear:
     The package's swaps may span a year end (a Monday 31/12 off for a Saturday 5/1 worked),
     so the years either side are computed too and only `year`'s days kept.
     """
-    national = holidays.Vietnam(years=(year - 1, year, year + 1), language="vi")
+    national = vietnam_calendar()(years=(year - 1, year, year + 1), language="vi")
     return NationalYear(
         days_off=MappingProxyType(
             {d: name for d, name in sorted(national.items()) if d.year == year}

@@ -34,7 +34,6 @@ from gateway.store.figures import FigureDays
 from gateway.store.leases import Leases
 from gateway.store.mo_log import MoLog
 from gateway.store.outbox import Outbox
-from gateway.store.postgres import PostgresDatabase
 from gateway.store.receipts import Receipts
 from gateway.store.retention import Retention
 from gateway.store.statuses import StatusOutbox
@@ -97,6 +96,10 @@ class Store:
         PostgreSQL the daemons are judged alive and holding leases on the server's clock
         (`server_clock`: by default when `clock` is this host's, `postgres.open`)."""
         if is_url(location):
+            # psycopg and libpq (some 13 MiB of the daemon's memory) only for a store
+            # that is on PostgreSQL: a daemon on SQLite never loads them.
+            from gateway.store.postgres import PostgresDatabase
+
             opened = PostgresDatabase.open(
                 str(location), clock=clock, readonly=readonly, password=password,
                 server_clock=server_clock,
