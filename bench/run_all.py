@@ -178,8 +178,10 @@ async def mo_rows(dossiers: int, mos: int, under_load: int) -> list[Row]:
             Row(
                 f"MCKH → reply, {dossiers:,} dossiers, {mos} at 50/s, {how}",
                 f"p50 {got['p50_ms']:.1f} ms, p99 {got['p99_ms']:.1f} ms, max "
-                f"{got['max_ms']:.1f} ms ({got['replies']} timed); simulator + publisher "
-                f"{got['sim_cpu_share']:.0%} of a core; {load()}",
+                f"{got['max_ms']:.1f} ms ({got['replies']} timed); share of a core: daemon "
+                f"{got['daemon_cpu_share']:.0%}, the MOs' simulator {got['sim_cpu_share']:.0%}"
+                + (f", the load's node-smpp SMSC {got['load_smsc_cpu_share']:.0%}" if mt else "")
+                + f"; {load()}",
                 "p99 ≤ 10 ms",
                 got["p99_ms"] <= 10,
                 command + (f" --under-load {mt}" if mt else ""),

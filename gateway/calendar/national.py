@@ -14,16 +14,26 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from pathlib import Path
+from types import ModuleType
 
 import holidays
 
 MODULE = "holidays.countries.vietnam"
+# The module is in sys.modules while it executes (as an import puts it): a second thread
+# must wait for it to be whole, not take it half made.
+_LOADING = threading.Lock()
 
 
 def vietnam_calendar() -> type[holidays.HolidayBase]:
     """The `Vietnam` holidays class, as `holidays.Vietnam` is, with only its own module
     imported."""
+    with _LOADING:
+        return _load().Vietnam
+
+
+def _load() -> ModuleType:
     module = sys.modules.get(MODULE)
     if module is None:
         path = Path(holidays.__file__).with_name("countries") / "vietnam.py"
@@ -37,4 +47,4 @@ def vietnam_calendar() -> type[holidays.HolidayBase]:
         except BaseException:
             del sys.modules[MODULE]
             raise
-    return module.Vietnam
+    return module

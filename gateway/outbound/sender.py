@@ -18,20 +18,19 @@ A notice already taken before quiet hours began is asked again right before its 
 (`Submit.may_write`): one that waited into them (for a bind, a throttle pause) is put
 back, unwritten and with no attempt counted, until they end. MO replies never wait.
 
-At most `window` messages are between "taken from the store" and "outcome committed".
-That bounds what a crash can duplicate: a message the SMSC accepted but whose acceptance
-was not yet committed is sent again after a restart, so a SIGKILL duplicates at most a
-window of messages. The outcome batch closes as soon as every one of them is waiting for
-it, so holding the slot through the commit costs a fraction of a millisecond.
+At most `window` messages, and beyond them a few MO replies (`slots.Slots`), are between
+"taken from the store" and "outcome committed": a SIGKILL duplicates no more. The
+outcome batch closes as soon as every one of them is waiting for it, so holding the slot
+through the commit costs a fraction of a millisecond.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -43,6 +42,7 @@ from gateway.domain.message import Outcome, PartResult, Priority, Queued
 from gateway.domain.states import MessageState
 from gateway.outbound.inflight import first_of
 from gateway.outbound.routing import Router, Trail
+from gateway.outbound.slots import Slots
 from gateway.settings.config import RetryConfig
 from gateway.smpp.account import receipt_keys
 from gateway.smpp.errors import (
@@ -66,8 +66,6 @@ log = structlog.get_logger("gateway.outbound.sender")
 
 # Pause after the store could not be read for due messages, seconds.
 FETCH_RETRY = 1.0
-# MO replies sent beyond the window of notices, at most (`Sender._has_slot`).
-REPLY_SLOTS = 2
 
 # Longest idle wait before the store is asked again, seconds.
 IDLE_MAX = 5.0
@@ -109,8 +107,7 @@ class Sender:
         self._ready: list[Queued] = []
         self._ready_since = 0.0  # when the oldest fetch of `_ready` began (`Tenure.clock`)
         self._fetch: asyncio.Task[bool] | None = None
-        self._busy: set[int] = set()
-        self._replies: set[int] = set()  # of `_busy`, the MO replies beyond the window
+        self._slots = Slots(self._capacity)
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
@@ -158,18 +155,14 @@ class Sender:
             self._ready = [
                 m for m in self._ready if m.priority <= Priority.MO_REPLY or m.done_parts
             ]
-        while self._ready and self._has_slot(self._ready[0]):
+        while self._ready and self._slots.free_for(self._ready[0]):
             self._start(self._ready.pop(0))
         # An MO reply queued since the last fetch is fetched now, even with a window's
         # worth of notices ready: it must not wait behind them (they are sorted after it).
         # Only replies are fetched then, so what waits fetched ahead stays bounded.
         replies_only = len(self._ready) >= self._capacity
         if self._fetch is None and (not replies_only or self._outbox.reply_added.is_set()):
-            # Replies alone are fetched in the store's urgent lane: a citizen waits.
-            with urgent() if replies_only else contextlib.nullcontext():
-                self._fetch = asyncio.create_task(
-                    self._fetch_due(replies_only), name="outbox.fetch"
-                )
+            self._fetch = asyncio.create_task(self._fetch_due(replies_only), name="outbox.fetch")
             self._fetch.add_done_callback(lambda _t: self._wake.set())
         elif self._fetch is not None and self._fetch.done():
             fetch, self._fetch = self._fetch, None
@@ -185,21 +178,21 @@ class Sender:
                 log.error("outbox_fetch_failed", error=str(exc), retry_in=FETCH_RETRY)
                 await asyncio.sleep(FETCH_RETRY)
             return
-        # While a fetch is under way its end sets `_wake`; a reply queued meanwhile is
-        # for the next one.
+        # While a fetch is under way its end sets `_wake`; a reply queued meanwhile: next.
         await first_of(self._wake, *([] if self._fetch else [self._outbox.reply_added]))
 
     async def _fetch_due(self, replies_only: bool = False) -> bool:
         if not replies_only:
             self._outbox.queued_added.clear()
         self._outbox.reply_added.clear()
-        skip = self._busy | {m.id for m in self._ready}
+        skip = self._slots.held | {m.id for m in self._ready}
         lanes = int(Priority.MO_REPLY) if replies_only else self._lanes_now()
         mark = self._tenure.clock()
-        batch = await self._outbox.due(2 * self._capacity, exclude=skip, max_priority=lanes)
+        with urgent() if replies_only else nullcontext():  # replies: a citizen waits
+            batch = await self._outbox.due(2 * self._capacity, exclude=skip, max_priority=lanes)
         if not self._tenure.held_since(mark):
             return True  # taken while its claims had lapsed: fetched again after a beat
-        skip = self._busy | {m.id for m in self._ready}  # moved on while we waited
+        skip = self._slots.held | {m.id for m in self._ready}  # moved on while we waited
         fresh = [m for m in batch if m.id not in skip]
         if not self._ready:
             self._ready_since = mark
@@ -213,7 +206,7 @@ class Sender:
         now = self._clock()
         lanes = self._lanes_now()
         next_at = await self._outbox.next_due_at(
-            max_priority=lanes, exclude=self._busy | {m.id for m in self._ready}
+            max_priority=lanes, exclude=self._slots.held | {m.id for m in self._ready}
         )
         if lanes is not None:
             release = self._quiet_end(now)
@@ -238,18 +231,8 @@ class Sender:
         assert self._quiet is not None and self._tz is not None
         return self._quiet.release_at(datetime.fromtimestamp(now, UTC), self._tz).timestamp()
 
-    def _has_slot(self, m: Queued) -> bool:
-        """A window's worth of sends at once, and beyond them up to REPLY_SLOTS MO
-        replies: a reply must not wait for a notice's send and its commit to end (under
-        load, most of its wait); it waits for the link's window alone."""
-        if len(self._busy) < self._capacity:
-            return True
-        return m.priority <= Priority.MO_REPLY and len(self._replies) < REPLY_SLOTS
-
     def _start(self, message: Queued) -> None:
-        if len(self._busy) >= self._capacity:
-            self._replies.add(message.id)
-        self._busy.add(message.id)
+        self._slots.take(message)
         task = asyncio.create_task(self._send(message), name=f"outbox.send[{message.id}]")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -273,8 +256,7 @@ class Sender:
         except Exception:
             log.exception("message_send_failed", message=m.id)
         finally:
-            self._busy.discard(m.id)
-            self._replies.discard(m.id)
+            self._slots.give_back(m.id)
             self._wake.set()
 
     async def _attempt(self, m: Queued) -> Outcome | None:
@@ -307,7 +289,8 @@ class Sender:
             m.text,
             source=m.source,
             destination=m.phone,
-            reference=m.concat_ref,
+            # Composed as one part it took none; cut now (another alphabet), its id serves.
+            reference=m.concat_ref if m.segments > 1 else m.id,
             encoding=self._encoding,
             expires_at=m.expires_at,
             clock=self._clock,

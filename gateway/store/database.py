@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -130,10 +131,11 @@ class Database:
         opened read-only, a query it cannot answer is StoreOutdated. Cancelled (its
         caller gone, the process stopping), the query is interrupted: the thread would
         otherwise scan on, holding the connection, for nobody."""
+        call = _Read()
         try:
-            return await self._call(fn, self._db, *args)
+            return await self._call(call.run, fn, self._db, *args)
         except asyncio.CancelledError:
-            self._db.interrupt()  # safe from another thread; a no-op once it has ended
+            call.interrupt(self._db)
             raise
         except StoreUnavailable as exc:
             if self.version >= SCHEMA_VERSION or exc.__cause__ is None:
@@ -154,6 +156,32 @@ class Database:
             return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
         except self.UNAVAILABLE as exc:
             raise StoreUnavailable(self.path, " ".join(str(exc).split())) from exc
+
+
+class _Read:
+    """One read on the store's thread, interrupted when cancelled only while it runs: one
+    cancelled while still queued is just not run, and the statement running then is
+    another caller's, which an interrupt would fail."""
+
+    __slots__ = ("_lock", "_running")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = False
+
+    def run(self, fn: Callable[..., R], *args: Any) -> R:
+        with self._lock:
+            self._running = True
+        try:
+            return fn(*args)
+        finally:
+            with self._lock:
+                self._running = False
+
+    def interrupt(self, db: sqlite3.Connection) -> None:
+        with self._lock:
+            if self._running:
+                db.interrupt()  # safe from another thread
 
 
 def _transaction(db: sqlite3.Connection, fn: Callable[..., R], args: Sequence[Any]) -> R:
