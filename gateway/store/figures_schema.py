@@ -220,11 +220,11 @@ def _dossier_counts(d: Dialect) -> str:
         FROM (SELECT {_HELD} AS held){d.alias("h")})"""
 
 
-def message_triggers(d: Dialect) -> str:
-    """The figures of every message inserted, and of each change of state, reason, segments."""
-    insert = d.trigger("figures_message_insert", "AFTER INSERT ON", "messages", None, f"""\
+def _message_insert(d: Dialect, keys_unset: str) -> str:
+    """The figures' insert trigger, setting the message's keys where `keys_unset` holds."""
+    return d.trigger("figures_message_insert", "AFTER INSERT ON", "messages", None, f"""\
         UPDATE messages SET procedure_key = {procedure_of("NEW")},
-                            figures_day = {local_day("NEW.created_at", d=d)} WHERE id = NEW.id;
+                            figures_day = {local_day("NEW.created_at", d=d)} WHERE {keys_unset};
         INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS})
             SELECT m.figures_day, NEW.agency, COALESCE(m.procedure_key, ''),
                    {_name_of("NEW")}, {", ".join(_counts("NEW", "c.why", d))}
@@ -234,6 +234,11 @@ def message_triggers(d: Dialect) -> str:
             SELECT day, agency, key, name, 1
             FROM ({_lookups("NEW.kind = 'mo_reply' AND m.id = NEW.id")}){d.alias("l")} \
 WHERE true {_upsert(d)};""")
+
+
+def message_triggers(d: Dialect) -> str:
+    """The figures of every message inserted, and of each change of state, reason, segments."""
+    insert = _message_insert(d, "id = NEW.id")
     update = d.trigger(
         "figures_message_update", "AFTER UPDATE OF state, reason, segments ON", "messages",
         _changed(d), f"""\
@@ -249,19 +254,7 @@ def message_insert_trigger(d: Dialect) -> str:
     """The figures of a message inserted, from the day and procedure key its INSERT gave
     it (`inserted_keys`); a message inserted without them has them set first, as before
     (step 17 replaced the trigger of `message_triggers`, which always set them)."""
-    return d.trigger("figures_message_insert", "AFTER INSERT ON", "messages", None, f"""\
-        UPDATE messages SET procedure_key = {procedure_of("NEW")},
-                            figures_day = {local_day("NEW.created_at", d=d)}
-            WHERE id = NEW.id AND NEW.figures_day IS NULL;
-        INSERT INTO figures (day, agency, procedure_key, procedure_name, {_MESSAGE_COLS})
-            SELECT m.figures_day, NEW.agency, COALESCE(m.procedure_key, ''),
-                   {_name_of("NEW")}, {", ".join(_counts("NEW", "c.why", d))}
-            FROM messages AS m, (SELECT {not_delivered("NEW")} AS why) AS c
-            WHERE m.id = NEW.id {_upsert(d)};
-        {_LOOKUP_ROWS}
-            SELECT day, agency, key, name, 1
-            FROM ({_lookups("NEW.kind = 'mo_reply' AND m.id = NEW.id")}){d.alias("l")} \
-WHERE true {_upsert(d)};""")
+    return _message_insert(d, "id = NEW.id AND NEW.figures_day IS NULL")
 
 
 def dossier_trigger(d: Dialect) -> str:

@@ -28,12 +28,12 @@ SQLITE = {
     14: "f732b989b3deb00f",
     15: "29284a62b0e53dec",
     16: "951ba2b457c0a1d9",
-    17: "fdfcae9d1bde9b8b",
+    17: "cdfb0c5b47cfe6fc",
 }
 POSTGRESQL = {
     1: "13f54f819c76cd46",
     2: "505bec93f95488b6",
-    3: "3b43fe3cc5b4a738",
+    3: "96681e7fedb8e401",
 }
 
 
